@@ -1,0 +1,30 @@
+#include "analysis/model_loader.h"
+
+#include "analysis/resources.h"
+#include "model/checkpoint.h"
+#include "model/registry.h"
+
+namespace fs::analysis {
+
+LoadedModel loadModel(const std::string& idOrConfig, const std::string& weightsPath, uint64_t seed) {
+  LoadedModel m;
+  m.config = fs::model::resolveModelConfig(idOrConfig);
+  m.labels = loadLabels(m.config);
+  m.net = fs::model::buildModel(m.config, seed);
+  m.seed = seed;
+  if (!weightsPath.empty()) {
+    const fs::model::TensorDict dict = fs::model::readCheckpoint(weightsPath);
+    const fs::model::LoadReport report = fs::model::loadState(*m.net, dict, weightsPath);
+    m.weightsPath = weightsPath;
+    m.weightsReport = std::to_string(report.loaded) + " tensors loaded from " + weightsPath + " (" + dict.format + ")";
+  } else {
+    m.weightsReport = "random initialisation (seed " + std::to_string(seed) + ")";
+  }
+  m.net->eval();
+  // An analysis tool differentiates w.r.t. inputs and taps, never weights.
+  for (auto& p : m.net->parameters()) p.requires_grad_(false);
+  m.net->prepareForInference();
+  return m;
+}
+
+}  // namespace fs::analysis

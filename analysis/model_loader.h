@@ -1,0 +1,27 @@
+#pragma once
+// A model ready to run: architecture (registered id or JSON config), weights (checkpoint or
+// seeded random init), labels, and what was loaded. Used by the CLI, the GUI worker and tests.
+#include "model/classifier.h"
+#include "model/model_config.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace fs::analysis {
+
+struct LoadedModel {
+  fs::model::ModelConfig config;
+  fs::model::Classifier net;
+  std::vector<std::string> labels;
+  std::string weightsPath;    // empty: random init with `seed`
+  std::string weightsReport;  // e.g. "184 tensors loaded from x.pth (pytorch-zip)"
+  uint64_t seed = 0;
+};
+
+// Throws fs::model::InputError (bad id/config/checkpoint). The returned net is in eval mode with
+// inference rewrites (BatchNorm folding) applied.
+LoadedModel loadModel(const std::string& idOrConfig, const std::string& weightsPath, uint64_t seed);
+
+}  // namespace fs::analysis

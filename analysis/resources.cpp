@@ -1,0 +1,57 @@
+#include "analysis/resources.h"
+
+#include "model/errors.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace fs::analysis {
+namespace {
+namespace stdfs = std::filesystem;
+
+stdfs::path executableDir() {
+  std::error_code ec;
+  const stdfs::path exe = stdfs::read_symlink("/proc/self/exe", ec);
+  return ec ? stdfs::path() : exe.parent_path();
+}
+
+std::vector<std::string> readLines(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw fs::model::InputError(path + ": cannot open label file");
+  std::vector<std::string> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty()) out.push_back(line);
+  }
+  return out;
+}
+}  // namespace
+
+std::string resourceDir() {
+  if (const char* env = std::getenv("FEATURESCOPE_RESOURCES"); env && *env) return env;
+  const stdfs::path installed = executableDir() / ".." / "share" / "featurescope";
+  if (stdfs::exists(installed / "labels")) return stdfs::weakly_canonical(installed).string();
+  return FS_RESOURCE_DIR;
+}
+
+std::vector<std::string> loadLabels(const fs::model::ModelConfig& config) {
+  std::vector<std::string> labels;
+  if (config.labels == "index") {
+    for (int i = 0; i < config.numClasses; ++i) labels.push_back("class " + std::to_string(i));
+    return labels;
+  }
+  std::string path = config.labels;
+  if (config.labels == "imagenet") path = resourceDir() + "/labels/imagenet_classes.txt";
+  else if (config.labels == "fashion-mnist") path = resourceDir() + "/labels/fashion_mnist_classes.txt";
+  labels = readLines(path);
+  if (static_cast<int>(labels.size()) != config.numClasses)
+    throw fs::model::InputError(path + ": has " + std::to_string(labels.size()) + " labels, the model has " +
+                                std::to_string(config.numClasses) + " classes");
+  return labels;
+}
+
+}  // namespace fs::analysis

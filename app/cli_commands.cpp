@@ -1,0 +1,107 @@
+#include "app/cli_commands.h"
+
+#include "model/checkpoint.h"
+#include "model/registry.h"
+#include "model/safetensors.h"
+
+#include <nlohmann/json.hpp>
+
+#include <iomanip>
+#include <iostream>
+
+namespace fs::app {
+namespace {
+using nlohmann::json;
+namespace fm = fs::model;
+
+json tapJson(const fm::TapInfo& t) {
+  return {{"name", t.name}, {"channels", t.channels}, {"height", t.height}, {"width", t.width},
+          {"stride", t.stride}, {"layout", fm::tapLayoutName(t.layout)}};
+}
+
+json infoJson(const fm::ModelConfig& c, fm::ClassifierImpl& net) {
+  const auto& in = c.input;
+  json taps = json::array();
+  for (const auto& t : net.taps()) taps.push_back(tapJson(t));
+  return {{"id", c.id}, {"family", fm::familyName(c.family)}, {"params", net.parameterCount()},
+          {"macs", fm::countMacs(net, c)}, {"num_classes", c.numClasses},
+          {"input", {{"size", {in.height, in.width}}, {"mean", in.mean}, {"std", in.std},
+                     {"interpolation", fm::interpolationName(in.interpolation)}, {"crop_pct", in.cropPct}}},
+          {"stages", net.stages()}, {"taps", taps}};
+}
+}  // namespace
+
+int runModels(const Args& a) {
+  json out = json::array();
+  for (const auto& v : fm::registeredVariants()) {
+    out.push_back({{"id", v.config.id}, {"family", fm::familyName(v.config.family)},
+                   {"params", fm::estimateParameters(v.config)}, {"description", v.description}});
+  }
+  if (a.has("--json")) {
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  std::cout << std::left << std::setw(16) << "id" << std::setw(12) << "family" << std::setw(14) << "params"
+            << "description\n";
+  for (const auto& m : out)
+    std::cout << std::setw(16) << m["id"].get<std::string>() << std::setw(12) << m["family"].get<std::string>()
+              << std::setw(14) << m["params"].get<int64_t>() << m["description"].get<std::string>() << "\n";
+  return 0;
+}
+
+int runInfo(const Args& a) {
+  const fm::ModelConfig c = fm::resolveModelConfig(a.positional[0]);
+  fm::Classifier net = fm::buildModel(c, 0);
+  const json info = infoJson(c, *net);
+  if (a.has("--json")) {
+    std::cout << info.dump(2) << "\n";
+    return 0;
+  }
+  std::cout << info["id"].get<std::string>() << " (" << info["family"].get<std::string>() << ")\n"
+            << "  parameters: " << info["params"] << "\n  GMACs: " << std::fixed << std::setprecision(3)
+            << info["macs"].get<int64_t>() / 1e9 << "\n  classes: " << c.numClasses << "\n  input: "
+            << c.input.height << "x" << c.input.width << " " << fm::interpolationName(c.input.interpolation)
+            << ", crop " << c.input.cropPct << "\n  taps:\n";
+  for (const auto& t : net->taps())
+    std::cout << "    " << std::left << std::setw(28) << t.name << t.channels << "x" << t.height << "x" << t.width
+              << "  stride " << t.stride << "  " << fm::tapLayoutName(t.layout) << "\n";
+  return 0;
+}
+
+int runConvert(const Args& a) {
+  const std::string& in = a.positional[0];
+  const std::string& out = a.positional[1];
+  fm::TensorDict dict = fm::readCheckpoint(in);
+  dict.metadata["converted_from"] = in;
+  dict.metadata["converter"] = std::string("featurescope ") + FS_VERSION;
+  fm::writeSafetensors(out, dict);
+  std::cout << "wrote " << out << " (" << dict.tensors.size() << " tensors from " << dict.format << ")\n";
+  return 0;
+}
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> list = {
+      {"models", "models [--json]\n  List the registered model variants.", {{}, {"--json"}, 0, 0}, runModels},
+      {"info", "info MODEL [--json]\n  Architecture, parameters, MACs, preprocessing and taps of a model.",
+       {{}, {"--json"}, 1, 1}, runInfo},
+      {"predict",
+       "predict MODEL [--weights F] (--image F | --input-npy F) [--top K] [--json] [--logits-npy OUT]"
+       " [--max-pixels N]\n  Top-K classes for an image (or a preprocessed float32 [1,3,H,W] NPY tensor).",
+       {{"--weights", "--image", "--input-npy", "--top", "--logits-npy", "--max-pixels"}, {"--json"}, 1, 1},
+       runPredict},
+      {"features",
+       "features MODEL [--weights F] (--image F | --input-npy F) --tap NAME [--npy OUT] [--png OUT]"
+       " [--channels K] [--max-pixels N]\n  Writes one tap as float32 NCHW NPY and/or a PNG grid of its first K channels.",
+       {{"--weights", "--image", "--input-npy", "--tap", "--npy", "--png", "--channels", "--max-pixels"}, {}, 1, 1},
+       runFeatures},
+      {"convert", "convert IN OUT.safetensors\n  Converts a .pth / safetensors checkpoint to safetensors.",
+       {{}, {}, 2, 2}, runConvert},
+      {"bench", "bench MODEL... [--repeat N] [--json]\n  Median forward and forward+backward times, batch 1.",
+       {{"--repeat"}, {"--json"}, 1, -1}, runBench},
+      {"demo", "demo [--out DIR]\n  Runs ConvMLP, ResNet and MLP-Mixer on a bundled sample and writes stage feature maps.",
+       {{"--out"}, {}, 0, 0}, runDemo},
+  };
+  return list;
+}
+
+}  // namespace fs::app

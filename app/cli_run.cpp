@@ -1,0 +1,112 @@
+// predict, features and demo: the commands that run a model on one input.
+#include "analysis/feature_tiles.h"
+#include "analysis/image_io.h"
+#include "analysis/inference.h"
+#include "analysis/model_loader.h"
+#include "analysis/preprocess.h"
+#include "analysis/resources.h"
+#include "app/cli_commands.h"
+#include "model/atomic_file.h"
+#include "model/errors.h"
+#include "model/npy.h"
+
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+
+namespace fs::app {
+namespace {
+namespace fa = fs::analysis;
+using fs::model::InputError;
+using fs::model::UsageError;
+
+uint64_t seedOf(const Args& a) { return static_cast<uint64_t>(a.intValue("--seed", 0, 0, 2147483647)); }
+
+fa::LoadedModel loadFromArgs(const Args& a) {
+  return fa::loadModel(a.positional[0], a.value("--weights"), seedOf(a));
+}
+
+at::Tensor loadInput(const fa::LoadedModel& m, const Args& a) {
+  if (a.has("--image") == a.has("--input-npy")) throw UsageError("give exactly one of --image or --input-npy");
+  if (a.has("--input-npy")) {
+    const std::string path = a.value("--input-npy");
+    at::Tensor x = fs::model::readNpy(path);
+    fa::validateInput(m, x, path);
+    return x;
+  }
+  const auto maxPixels = static_cast<int64_t>(a.doubleValue("--max-pixels", 100e6, 1, 1e12));
+  return fa::preprocess(fa::loadImageRgb(a.value("--image"), maxPixels), m.config.input).input;
+}
+
+void writePng(const std::string& path, const cv::Mat& img) {
+  std::vector<uchar> buf;
+  if (!cv::imencode(".png", img, buf)) throw InputError(path + ": PNG encoding failed");
+  fs::model::writeFileAtomically(path, std::string_view(reinterpret_cast<const char*>(buf.data()), buf.size()));
+}
+
+void printPrediction(const fa::Prediction& p) {
+  for (const auto& s : p.top)
+    std::cout << std::right << std::setw(6) << s.index << "  " << std::fixed << std::setprecision(4) << s.prob
+              << "  " << s.label << "\n";
+}
+}  // namespace
+
+int runPredict(const Args& a) {
+  const int topK = a.intValue("--top", 5, 1, 100000);
+  fa::LoadedModel m = loadFromArgs(a);
+  const at::Tensor x = loadInput(m, a);
+  const fa::Prediction p = fa::predict(m, x, topK);
+  if (a.has("--logits-npy")) fs::model::writeNpy(a.value("--logits-npy"), p.logits);
+  if (!a.has("--json")) {
+    printPrediction(p);
+    return 0;
+  }
+  nlohmann::json top = nlohmann::json::array();
+  for (const auto& s : p.top)
+    top.push_back({{"index", s.index}, {"label", s.label}, {"prob", s.prob}, {"logit", s.logit}});
+  std::cout << nlohmann::json{{"top", top}, {"elapsed_ms", p.elapsedMs}}.dump(2) << "\n";
+  return 0;
+}
+
+int runFeatures(const Args& a) {
+  if (!a.has("--tap")) throw UsageError("features: --tap NAME is required (see featurescope-cli info MODEL)");
+  if (!a.has("--npy") && !a.has("--png")) throw UsageError("features: give --npy OUT and/or --png OUT");
+  const int channels = a.intValue("--channels", 16, 1, 1 << 20);
+  fa::LoadedModel m = loadFromArgs(a);
+  const at::Tensor x = loadInput(m, a);
+  const at::Tensor map = fa::extractTap(m, x, a.value("--tap"));
+  if (a.has("--npy")) fs::model::writeNpy(a.value("--npy"), map);
+  if (a.has("--png")) {
+    const int scale = std::max<int>(1, 64 / std::max<int64_t>(1, map.size(2)));
+    writePng(a.value("--png"), fa::tileChannels(map, channels, 0, scale));
+  }
+  std::cout << a.value("--tap") << ": [" << map.size(0) << "," << map.size(1) << "," << map.size(2) << ","
+            << map.size(3) << "]\n";
+  return 0;
+}
+
+int runDemo(const Args& a) {
+  const std::string outDir = a.value("--out", "featurescope-demo");
+  std::filesystem::create_directories(outDir);
+  const std::string image = fa::resourceDir() + "/samples/chelsea.png";
+  const cv::Mat rgb = fa::loadImageRgb(image);
+  std::cout << "FeatureScope demo on " << image << " (random weights: trained demo checkpoints come later)\n";
+  for (const std::string id : {"convmlp_s", "resnet50", "mixer_b16"}) {
+    fa::LoadedModel m = fa::loadModel(id, "", seedOf(a));
+    const at::Tensor x = fa::preprocess(rgb, m.config.input).input;
+    const fa::Prediction p = fa::predict(m, x, 3);
+    std::cout << "\n" << id << "  (" << std::fixed << std::setprecision(0) << p.elapsedMs << " ms)\n";
+    printPrediction(p);
+    for (const auto& stage : m.net->stages()) {
+      const std::string path = outDir + "/" + id + "_" + stage + ".png";
+      writePng(path, fa::tileChannels(fa::extractTap(m, x, stage), 12, 4, 4));
+      std::cout << "  wrote " << path << "\n";
+    }
+  }
+  return 0;
+}
+
+}  // namespace fs::app

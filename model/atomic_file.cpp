@@ -1,0 +1,42 @@
+#include "model/atomic_file.h"
+
+#include "model/errors.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+namespace fs::model {
+
+void writeFileAtomically(const std::string& path, std::string_view bytes) {
+  std::string tmpl = path + ".tmp-XXXXXX";
+  std::vector<char> name(tmpl.begin(), tmpl.end());
+  name.push_back('\0');
+  const int fd = mkstemp(name.data());
+  if (fd < 0) throw InputError(path + ": cannot create file (" + std::strerror(errno) + ")");
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const std::string why = std::strerror(errno);
+      ::close(fd);
+      ::unlink(name.data());
+      throw InputError(path + ": write failed (" + why + ")");
+    }
+    done += static_cast<size_t>(n);
+  }
+  fchmod(fd, 0644);
+  if (::close(fd) != 0 || std::rename(name.data(), path.c_str()) != 0) {
+    const std::string why = std::strerror(errno);
+    ::unlink(name.data());
+    throw InputError(path + ": cannot write file (" + why + ")");
+  }
+}
+
+}  // namespace fs::model

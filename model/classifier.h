@@ -1,0 +1,69 @@
+#pragma once
+// The contract every architecture implements (timm's feature_info + forward_intermediates in C++):
+// a list of taps and a forward that hands back the chosen taps as NCHW graph tensors.
+// Not thread-safe: one thread owns a Classifier at a time.
+#include "model/input_spec.h"
+
+#include <ATen/core/Tensor.h>
+#include <torch/nn/module.h>
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace fs::model {
+
+enum class TapLayout { NCHW, NHWC, Tokens };  // native layout inside the model
+const char* tapLayoutName(TapLayout l);
+
+struct TapInfo {
+  std::string name;   // state_dict prefix of the unit whose output stream it is
+  int channels = 0;
+  int height = 0;     // at the model's default input size
+  int width = 0;
+  int stride = 1;     // input pixels per map cell
+  TapLayout layout = TapLayout::NCHW;
+};
+
+struct ForwardResult {
+  at::Tensor logits;                        // [B, classes]
+  std::map<std::string, at::Tensor> taps;   // NCHW [B,C,H,W], part of the autograd graph
+};
+
+// Collects the requested taps during a forward. Layout conversion happens here, once: the
+// returned tensor is the one the rest of the forward continues from, so gradients w.r.t. a tap
+// are well defined.
+class TapSink {
+ public:
+  explicit TapSink(const std::vector<std::string>& wanted);
+  bool wants(const std::string& name) const { return wanted_.count(name) > 0; }
+  at::Tensor nchw(const std::string& name, at::Tensor x);                    // x is NCHW
+  at::Tensor nhwc(const std::string& name, at::Tensor x);                    // x is NHWC
+  at::Tensor tokens(const std::string& name, at::Tensor x, int64_t h, int64_t w);  // [B,N,C]
+  std::map<std::string, at::Tensor> take() { return std::move(taps_); }
+
+ private:
+  std::set<std::string> wanted_;
+  std::map<std::string, at::Tensor> taps_;
+};
+
+class ClassifierImpl : public torch::nn::Module {
+ public:
+  virtual ~ClassifierImpl() = default;
+  // Taps in forward order, sized for the default input.
+  virtual std::vector<TapInfo> taps() const = 0;
+  // Four taps (or fewer for shallow models) that play the role of "Stage 1-4".
+  virtual std::vector<std::string> stages() const = 0;
+  // x: float32 [B,3,H,W]. Unknown tap names are ignored (callers validate against taps()).
+  virtual ForwardResult forward(const at::Tensor& x, const std::vector<std::string>& tapNames) = 0;
+  // Inference-only rewrites (BatchNorm folding); call again after the weights change.
+  virtual void prepareForInference() {}
+  virtual void invalidateInferenceCache() {}
+  int64_t parameterCount() const;
+};
+
+using Classifier = std::shared_ptr<ClassifierImpl>;
+
+}  // namespace fs::model

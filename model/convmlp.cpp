@@ -1,0 +1,166 @@
+#include "model/convmlp.h"
+
+#include <ATen/ATen.h>
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/pooling.h>
+
+namespace fs::model {
+namespace {
+namespace nn = torch::nn;
+
+int64_t halfUp(int64_t n) { return (n + 1) / 2; }  // k3 s2 p1 conv / pool output size
+
+nn::Conv2d conv(int64_t in, int64_t out, int64_t k, int64_t stride, bool bias, int64_t groups = 1) {
+  return nn::Conv2d(nn::Conv2dOptions(in, out, k).stride(stride).padding(k / 2).bias(bias).groups(groups));
+}
+
+// Appends Conv(in->out,k) BN ReLU to `seq` and returns the conv+BN pair.
+ConvBn appendConvBnRelu(nn::Sequential& seq, int64_t in, int64_t out, int64_t k, int64_t stride) {
+  auto c = conv(in, out, k, stride, false);
+  auto bn = nn::BatchNorm2d(out);
+  seq->push_back(c);
+  seq->push_back(bn);
+  seq->push_back(nn::ReLU());
+  return ConvBn(c, bn);
+}
+}  // namespace
+
+ConvMlpBlockImpl::ConvMlpBlockImpl(int64_t dim, int64_t hidden, bool withConnect) {
+  auto ln = [dim] { return nn::LayerNorm(nn::LayerNormOptions({dim}).eps(1e-5)); };
+  norm1 = register_module("norm1", ln());
+  channel_mlp1 = register_module("channel_mlp1", Mlp(dim, hidden, dim));
+  norm2 = register_module("norm2", ln());
+  if (withConnect) {
+    connect = register_module("connect", conv(dim, dim, 3, 1, false, dim));
+    connect_norm = register_module("connect_norm", ln());
+  }
+  channel_mlp2 = register_module("channel_mlp2", Mlp(dim, hidden, dim));
+}
+
+at::Tensor ConvMlpBlockImpl::forward(const at::Tensor& input) {
+  at::Tensor x = input + channel_mlp1->forward(norm1->forward(input));
+  if (connect) {
+    at::Tensor y = connect_norm->forward(x).permute({0, 3, 1, 2});
+    x = conv2d(connect, y.contiguous(at::MemoryFormat::ChannelsLast)).permute({0, 2, 3, 1});
+  }
+  return x + channel_mlp2->forward(norm2->forward(x));
+}
+
+ConvMlpImpl::ConvMlpImpl(const ModelConfig& c) : config_(c) {
+  const bool pure = c.family == Family::PureMLP;
+  auto tokenizer = register_module("tokenizer", std::make_shared<nn::Module>());
+  nn::Sequential block;
+  tokenizerConvs_.push_back(appendConvBnRelu(block, 3, c.channels / 2, 3, 2));
+  tokenizerConvs_.push_back(appendConvBnRelu(block, c.channels / 2, c.channels / 2, 3, 1));
+  tokenizerConvs_.push_back(appendConvBnRelu(block, c.channels / 2, c.channels, 3, 1));
+  block->push_back(nn::MaxPool2d(nn::MaxPool2dOptions(3).stride(2).padding(1)));
+  tokenizer->register_module("block", block);
+
+  auto convStages = register_module("conv_stages", std::make_shared<nn::Module>());
+  nn::ModuleList convBlocks;
+  for (int i = 0; i < c.nConvBlocks; ++i) {
+    nn::Sequential seq;
+    std::vector<ConvBn> convs;
+    convs.push_back(appendConvBnRelu(seq, c.channels, c.dims[0], 1, 1));
+    convs.push_back(appendConvBnRelu(seq, c.dims[0], c.dims[0], 3, 1));
+    convs.push_back(appendConvBnRelu(seq, c.dims[0], c.channels, 1, 1));
+    convBlocks->push_back(seq);
+    convBlockConvs_.push_back(std::move(convs));
+  }
+  convStages->register_module("conv_blocks", convBlocks);
+  convDownsample_ = convStages->register_module("downsample", conv(c.channels, c.dims[0], 3, 2, true));
+
+  nn::ModuleList stages;
+  for (size_t s = 0; s < c.blocks.size(); ++s) {
+    auto stage = std::make_shared<nn::Module>();
+    nn::ModuleList list;
+    const auto hidden = static_cast<int64_t>(c.dims[s] * c.mlpRatios[s]);
+    blocks_.emplace_back();
+    for (int b = 0; b < c.blocks[s]; ++b) {
+      blocks_.back().push_back(ConvMlpBlock(c.dims[s], hidden, !pure));
+      list->push_back(blocks_.back().back());
+    }
+    stage->register_module("blocks", list);
+    stageDownsample_.emplace_back(nullptr);
+    if (s + 1 < c.blocks.size()) {
+      auto down = stage->register_module("downsample_mlp", std::make_shared<nn::Module>());
+      stageDownsample_.back() = down->register_module("downsample", conv(c.dims[s], c.dims[s + 1], 3, 2, true));
+    }
+    stages->push_back(stage);
+  }
+  register_module("stages", stages);
+  norm_ = register_module("norm", nn::LayerNorm(nn::LayerNormOptions({c.dims.back()}).eps(1e-5)));
+  head_ = register_module("head", nn::Linear(c.dims.back(), c.numClasses));
+}
+
+std::vector<TapInfo> ConvMlpImpl::taps() const {
+  std::vector<TapInfo> out;
+  int64_t h = halfUp(halfUp(config_.input.height)), w = halfUp(halfUp(config_.input.width));
+  int stride = 4;
+  auto add = [&](std::string name, int ch, TapLayout layout) {
+    out.push_back({std::move(name), ch, int(h), int(w), stride, layout});
+  };
+  add("tokenizer", config_.channels, TapLayout::NCHW);
+  for (int i = 0; i < config_.nConvBlocks; ++i)
+    add("conv_stages.conv_blocks." + std::to_string(i), config_.channels, TapLayout::NCHW);
+  h = halfUp(h), w = halfUp(w), stride *= 2;
+  add("conv_stages", config_.dims[0], TapLayout::NCHW);
+  for (size_t s = 0; s < config_.blocks.size(); ++s) {
+    const std::string p = "stages." + std::to_string(s);
+    for (int b = 0; b < config_.blocks[s]; ++b)
+      add(p + ".blocks." + std::to_string(b), config_.dims[s], TapLayout::NHWC);
+    if (s + 1 < config_.blocks.size()) h = halfUp(h), w = halfUp(w), stride *= 2;
+    add(p, config_.dims[std::min(s + 1, config_.dims.size() - 1)], TapLayout::NHWC);
+  }
+  return out;
+}
+
+std::vector<std::string> ConvMlpImpl::stages() const {
+  std::vector<std::string> out{"conv_stages"};
+  for (size_t s = 0; s < config_.blocks.size(); ++s) out.push_back("stages." + std::to_string(s));
+  return out;
+}
+
+at::Tensor ConvMlpImpl::convStages(at::Tensor x, TapSink& sink) {
+  const bool train = is_training();
+  for (const auto& cb : tokenizerConvs_) x = at::relu(cb.forward(x, train));
+  x = sink.nchw("tokenizer", at::max_pool2d(x, {3, 3}, {2, 2}, {1, 1}));
+  for (size_t i = 0; i < convBlockConvs_.size(); ++i) {
+    at::Tensor y = x;
+    for (const auto& cb : convBlockConvs_[i]) y = at::relu(cb.forward(y, train));
+    x = sink.nchw("conv_stages.conv_blocks." + std::to_string(i), x + y);
+  }
+  return sink.nchw("conv_stages", conv2d(convDownsample_, x));
+}
+
+ForwardResult ConvMlpImpl::forward(const at::Tensor& input, const std::vector<std::string>& tapNames) {
+  TapSink sink(tapNames);
+  at::Tensor x = convStages(input.contiguous(at::MemoryFormat::ChannelsLast), sink);
+  x = x.permute({0, 2, 3, 1});
+  for (size_t s = 0; s < blocks_.size(); ++s) {
+    const std::string p = "stages." + std::to_string(s);
+    for (size_t b = 0; b < blocks_[s].size(); ++b)
+      x = sink.nhwc(p + ".blocks." + std::to_string(b), blocks_[s][b]->forward(x));
+    if (stageDownsample_[s]) {
+      at::Tensor y = x.permute({0, 3, 1, 2}).contiguous(at::MemoryFormat::ChannelsLast);
+      x = conv2d(stageDownsample_[s], y).permute({0, 2, 3, 1});
+    }
+    x = sink.nhwc(p, x);
+  }
+  x = norm_->forward(x.flatten(1, 2)).mean(1);
+  return {linear(head_, x), sink.take()};
+}
+
+void ConvMlpImpl::prepareForInference() {
+  for (auto& cb : tokenizerConvs_) cb.fold();
+  for (auto& blk : convBlockConvs_)
+    for (auto& cb : blk) cb.fold();
+}
+
+void ConvMlpImpl::invalidateInferenceCache() {
+  for (auto& cb : tokenizerConvs_) cb.unfold();
+  for (auto& blk : convBlockConvs_)
+    for (auto& cb : blk) cb.unfold();
+}
+
+}  // namespace fs::model

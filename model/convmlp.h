@@ -1,0 +1,45 @@
+#pragma once
+// ConvMLP (Li et al. 2021, "ConvMLP: Hierarchical Convolutional MLPs for Vision") and its Pure-MLP
+// ablation (no depthwise `connect` conv). NCHW through tokenizer and conv stage, NHWC afterwards.
+#include "model/classifier.h"
+#include "model/layers.h"
+#include "model/model_config.h"
+
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/normalization.h>
+
+namespace fs::model {
+
+class ConvMlpBlockImpl : public torch::nn::Module {  // official name: ConvMLPStage
+ public:
+  ConvMlpBlockImpl(int64_t dim, int64_t hidden, bool withConnect);
+  at::Tensor forward(const at::Tensor& x);  // NHWC
+  torch::nn::LayerNorm norm1{nullptr}, norm2{nullptr}, connect_norm{nullptr};
+  Mlp channel_mlp1{nullptr}, channel_mlp2{nullptr};
+  torch::nn::Conv2d connect{nullptr};
+};
+TORCH_MODULE(ConvMlpBlock);
+
+class ConvMlpImpl : public ClassifierImpl {
+ public:
+  explicit ConvMlpImpl(const ModelConfig& config);
+  std::vector<TapInfo> taps() const override;
+  std::vector<std::string> stages() const override;
+  ForwardResult forward(const at::Tensor& x, const std::vector<std::string>& tapNames) override;
+  void prepareForInference() override;
+  void invalidateInferenceCache() override;
+
+ private:
+  at::Tensor convStages(at::Tensor x, TapSink& sink);
+  ModelConfig config_;
+  std::vector<ConvBn> tokenizerConvs_;                 // tokenizer.block.{0,3,6} + BN
+  std::vector<std::vector<ConvBn>> convBlockConvs_;    // conv_stages.conv_blocks.i.{0,3,6} + BN
+  torch::nn::Conv2d convDownsample_{nullptr};
+  std::vector<std::vector<ConvMlpBlock>> blocks_;
+  std::vector<torch::nn::Conv2d> stageDownsample_;     // empty holder for the last stage
+  torch::nn::LayerNorm norm_{nullptr};
+  torch::nn::Linear head_{nullptr};
+};
+
+}  // namespace fs::model

@@ -1,0 +1,77 @@
+#include "model/layers.h"
+
+#include <ATen/ATen.h>
+#include <torch/csrc/autograd/grad_mode.h>
+
+namespace fs::model {
+namespace {
+thread_local MacCounter* tCounter = nullptr;
+
+at::Tensor rawConv(const torch::nn::Conv2dImpl& c, const at::Tensor& x, const at::Tensor& w,
+                   const at::Tensor& b) {
+  const auto& o = c.options;
+  const auto* pad = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
+  at::IntArrayRef padding = pad ? at::IntArrayRef(**pad) : at::IntArrayRef({0, 0});
+  at::Tensor y = at::conv2d(x, w, b, *o.stride(), padding, *o.dilation(), o.groups());
+  if (tCounter) {
+    MacCounter::add(y.numel() * (w.size(1) * w.size(2) * w.size(3)));
+  }
+  return y;
+}
+}  // namespace
+
+MacCounter::MacCounter() : previous_(tCounter) { tCounter = this; }
+MacCounter::~MacCounter() { tCounter = previous_; }
+void MacCounter::add(int64_t macs) {
+  if (tCounter) tCounter->total_ += macs;
+}
+
+at::Tensor conv2d(const torch::nn::Conv2d& conv, const at::Tensor& x) {
+  return rawConv(*conv, x, conv->weight, conv->bias);
+}
+
+at::Tensor linear(const torch::nn::Linear& fc, const at::Tensor& x) {
+  at::Tensor y = at::linear(x, fc->weight, fc->bias);
+  MacCounter::add(y.numel() * fc->weight.size(1));
+  return y;
+}
+
+MlpImpl::MlpImpl(int64_t in, int64_t hidden, int64_t out) {
+  fc1 = register_module("fc1", torch::nn::Linear(in, hidden));
+  fc2 = register_module("fc2", torch::nn::Linear(hidden, out));
+}
+
+at::Tensor MlpImpl::forward(const at::Tensor& x) {
+  return linear(fc2, at::gelu(linear(fc1, x)));
+}
+
+at::Tensor MlpImpl::forwardTokens(const at::Tensor& x) {
+  at::Tensor h = at::matmul(fc1->weight, x).add_(fc1->bias.unsqueeze(-1));
+  MacCounter::add(h.numel() * fc1->weight.size(1));
+  at::Tensor y = at::matmul(fc2->weight, at::gelu(h)).add_(fc2->bias.unsqueeze(-1));
+  MacCounter::add(y.numel() * fc2->weight.size(1));
+  return y;
+}
+
+AffineImpl::AffineImpl(int64_t dim) {
+  alpha = register_parameter("alpha", at::ones({1, 1, dim}));
+  beta = register_parameter("beta", at::zeros({1, 1, dim}));
+}
+
+at::Tensor AffineImpl::forward(const at::Tensor& x) { return at::addcmul(beta, alpha, x); }
+
+at::Tensor ConvBn::forward(const at::Tensor& x, bool training) const {
+  if (!training && weight_.defined()) return rawConv(*conv_, x, weight_, bias_);
+  return bn_.ptr()->forward(conv2d(conv_, x));
+}
+
+void ConvBn::fold() {
+  torch::NoGradGuard noGrad;
+  const auto& o = bn_->options;
+  at::Tensor scale = bn_->weight / at::sqrt(bn_->running_var + o.eps());
+  weight_ = (conv_->weight * scale.view({-1, 1, 1, 1})).contiguous();
+  at::Tensor convBias = conv_->bias.defined() ? conv_->bias : at::zeros_like(bn_->running_mean);
+  bias_ = (bn_->bias + (convBias - bn_->running_mean) * scale).contiguous();
+}
+
+}  // namespace fs::model

@@ -1,0 +1,67 @@
+#pragma once
+// Building blocks shared by the architectures: MLP, ResMLP's Affine, conv/linear wrappers that
+// count multiply-accumulates (C++ modules have no hooks), and BatchNorm folding for inference.
+#include <ATen/core/Tensor.h>
+#include <torch/nn/module.h>
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/linear.h>
+
+#include <cstdint>
+
+namespace fs::model {
+
+// While a MacCounter lives on this thread, conv2d()/linear()/tokenMix() add their MACs to it.
+class MacCounter {
+ public:
+  MacCounter();
+  ~MacCounter();
+  MacCounter(const MacCounter&) = delete;
+  MacCounter& operator=(const MacCounter&) = delete;
+  int64_t total() const { return total_; }
+  static void add(int64_t macs);
+
+ private:
+  int64_t total_ = 0;
+  MacCounter* previous_ = nullptr;
+};
+
+at::Tensor conv2d(const torch::nn::Conv2d& conv, const at::Tensor& x);
+at::Tensor linear(const torch::nn::Linear& fc, const at::Tensor& x);
+
+// Mlp as in timm/ConvMLP: fc1 -> exact GELU -> fc2.
+class MlpImpl : public torch::nn::Module {
+ public:
+  MlpImpl(int64_t in, int64_t hidden, int64_t out);
+  at::Tensor forward(const at::Tensor& x);  // over the last dim
+  // Mixing along dim 1 of [B,N,C] (the token MLP) without transposing: W2 gelu(W1 x + b1) + b2.
+  at::Tensor forwardTokens(const at::Tensor& x);
+  torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+};
+TORCH_MODULE(Mlp);
+
+// ResMLP's Affine norm: beta + alpha * x, alpha/beta of shape [1,1,dim].
+class AffineImpl : public torch::nn::Module {
+ public:
+  explicit AffineImpl(int64_t dim);
+  at::Tensor forward(const at::Tensor& x);
+  at::Tensor alpha, beta;
+};
+TORCH_MODULE(Affine);
+
+// conv followed by eval-mode BatchNorm, optionally folded into one convolution.
+class ConvBn {
+ public:
+  ConvBn() = default;
+  ConvBn(torch::nn::Conv2d conv, torch::nn::BatchNorm2d bn) : conv_(conv), bn_(bn) {}
+  at::Tensor forward(const at::Tensor& x, bool training) const;
+  void fold();      // computes folded weights from the current parameters
+  void unfold() { weight_ = at::Tensor(); bias_ = at::Tensor(); }
+
+ private:
+  torch::nn::Conv2d conv_{nullptr};
+  torch::nn::BatchNorm2d bn_{nullptr};
+  at::Tensor weight_, bias_;
+};
+
+}  // namespace fs::model

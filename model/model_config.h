@@ -1,0 +1,49 @@
+#pragma once
+// Architecture description: the fields of ../shared/reference/README.md ("Config fields") plus
+// preprocessing and labels. Registered variants are ModelConfig values; JSON files build custom ones.
+#include "model/input_spec.h"
+
+#include <string>
+#include <vector>
+
+namespace fs::model {
+
+enum class Family { ConvMLP, PureMLP, Mixer, ResMLP, ResNet };
+const char* familyName(Family f);
+
+struct ModelConfig {
+  std::string id;
+  Family family = Family::ConvMLP;
+  int numClasses = 1000;
+  // ConvMLP / Pure-MLP
+  std::vector<int> blocks, dims;
+  std::vector<double> mlpRatios;
+  int channels = 64;
+  int nConvBlocks = 2;
+  // MLP-Mixer / ResMLP
+  int imgSize = 224;
+  int patchSize = 16;
+  int numBlocks = 12;
+  int embedDim = 768;
+  double tokenMlpRatio = 0.5;
+  double channelMlpRatio = 4.0;
+  double layerNormEps = 1e-6;
+  double initValues = 1e-4;  // ResMLP LayerScale init
+  // ResNet
+  bool bottleneck = true;
+  std::vector<int> layers;
+
+  InputSpec input;
+  std::string labels = "imagenet";  // "imagenet", "fashion-mnist", "index" or a file path
+};
+
+// Parses a JSON config (string content); `what` names its source in errors (InputError).
+// Unknown families, missing or out-of-range fields (any dimension > 65,536, > 2e9 parameters)
+// are refused before anything is allocated.
+ModelConfig parseModelConfig(const std::string& json, const std::string& what);
+ModelConfig loadModelConfigFile(const std::string& path);
+
+// Parameter count computed from the config alone (used for the size limit and in tests).
+int64_t estimateParameters(const ModelConfig& c);
+
+}  // namespace fs::model

@@ -1,0 +1,123 @@
+#include "model/resnet.h"
+
+#include <ATen/ATen.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/container/sequential.h>
+
+namespace fs::model {
+namespace {
+namespace nn = torch::nn;
+
+ConvBn registerConvBn(nn::Module& m, const std::string& conv, const std::string& bn, int64_t in,
+                      int64_t out, int64_t k, int64_t stride) {
+  auto c = m.register_module(conv, nn::Conv2d(nn::Conv2dOptions(in, out, k).stride(stride).padding(k / 2).bias(false)));
+  auto b = m.register_module(bn, nn::BatchNorm2d(out));
+  return ConvBn(c, b);
+}
+
+int64_t convOut(int64_t n, int64_t k, int64_t s, int64_t p) { return (n + 2 * p - k) / s + 1; }
+}  // namespace
+
+ResNetBlockImpl::ResNetBlockImpl(int64_t in, int64_t planes, int64_t stride, bool bottleneck) {
+  if (bottleneck) {
+    out_ = planes * 4;
+    convs_.push_back(registerConvBn(*this, "conv1", "bn1", in, planes, 1, 1));
+    convs_.push_back(registerConvBn(*this, "conv2", "bn2", planes, planes, 3, stride));
+    convs_.push_back(registerConvBn(*this, "conv3", "bn3", planes, out_, 1, 1));
+  } else {
+    out_ = planes;
+    convs_.push_back(registerConvBn(*this, "conv1", "bn1", in, planes, 3, stride));
+    convs_.push_back(registerConvBn(*this, "conv2", "bn2", planes, planes, 3, 1));
+  }
+  if (stride != 1 || in != out_) {
+    hasDownsample_ = true;
+    auto c = nn::Conv2d(nn::Conv2dOptions(in, out_, 1).stride(stride).bias(false));
+    auto b = nn::BatchNorm2d(out_);
+    register_module("downsample", nn::Sequential(c, b));
+    downsample_ = ConvBn(c, b);
+  }
+}
+
+at::Tensor ResNetBlockImpl::forward(const at::Tensor& x, bool training) const {
+  at::Tensor y = x;
+  for (size_t i = 0; i < convs_.size(); ++i) {
+    y = convs_[i].forward(y, training);
+    if (i + 1 < convs_.size()) y = at::relu(y);
+  }
+  at::Tensor identity = hasDownsample_ ? downsample_.forward(x, training) : x;
+  return at::relu(y + identity);
+}
+
+void ResNetBlockImpl::fold(bool on) {
+  for (auto& c : convs_) on ? c.fold() : c.unfold();
+  if (hasDownsample_) on ? downsample_.fold() : downsample_.unfold();
+}
+
+ResNetImpl::ResNetImpl(const ModelConfig& c) : config_(c) {
+  stem_ = registerConvBn(*this, "conv1", "bn1", 3, 64, 7, 2);
+  int64_t in = 64;
+  for (size_t l = 0; l < c.layers.size(); ++l) {
+    nn::ModuleList seq;
+    layers_.emplace_back();
+    const int64_t planes = 64 << l;
+    for (int b = 0; b < c.layers[l]; ++b) {
+      auto block = ResNetBlock(in, planes, (b == 0 && l > 0) ? 2 : 1, c.bottleneck);
+      in = block->outChannels();
+      layers_.back().push_back(block);
+      seq->push_back(block);
+    }
+    register_module("layer" + std::to_string(l + 1), seq);
+  }
+  fc_ = register_module("fc", nn::Linear(in, c.numClasses));
+}
+
+std::vector<TapInfo> ResNetImpl::taps() const {
+  std::vector<TapInfo> out;
+  int64_t h = convOut(convOut(config_.input.height, 7, 2, 3), 3, 2, 1);
+  int64_t w = convOut(convOut(config_.input.width, 7, 2, 3), 3, 2, 1);
+  int stride = 4;
+  out.push_back({"maxpool", 64, int(h), int(w), stride, TapLayout::NCHW});
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    if (l > 0) h = convOut(h, 3, 2, 1), w = convOut(w, 3, 2, 1), stride *= 2;
+    const std::string p = "layer" + std::to_string(l + 1);
+    const int ch = int(layers_[l].back()->outChannels());
+    for (size_t b = 0; b < layers_[l].size(); ++b)
+      out.push_back({p + "." + std::to_string(b), ch, int(h), int(w), stride, TapLayout::NCHW});
+    out.push_back({p, ch, int(h), int(w), stride, TapLayout::NCHW});
+  }
+  return out;
+}
+
+std::vector<std::string> ResNetImpl::stages() const {
+  std::vector<std::string> out;
+  for (size_t l = 0; l < layers_.size(); ++l) out.push_back("layer" + std::to_string(l + 1));
+  return out;
+}
+
+ForwardResult ResNetImpl::forward(const at::Tensor& input, const std::vector<std::string>& tapNames) {
+  TapSink sink(tapNames);
+  const bool train = is_training();
+  at::Tensor x = at::relu(stem_.forward(input.contiguous(at::MemoryFormat::ChannelsLast), train));
+  x = sink.nchw("maxpool", at::max_pool2d(x, {3, 3}, {2, 2}, {1, 1}));
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    const std::string p = "layer" + std::to_string(l + 1);
+    for (size_t b = 0; b < layers_[l].size(); ++b)
+      x = sink.nchw(p + "." + std::to_string(b), layers_[l][b]->forward(x, train));
+    x = sink.nchw(p, x);
+  }
+  return {linear(fc_, x.mean({2, 3})), sink.take()};
+}
+
+void ResNetImpl::prepareForInference() {
+  stem_.fold();
+  for (auto& layer : layers_)
+    for (auto& b : layer) b->fold(true);
+}
+
+void ResNetImpl::invalidateInferenceCache() {
+  stem_.unfold();
+  for (auto& layer : layers_)
+    for (auto& b : layer) b->fold(false);
+}
+
+}  // namespace fs::model

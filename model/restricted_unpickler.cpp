@@ -1,0 +1,497 @@
+#include "model/restricted_unpickler.h"
+
+#include "model/errors.h"
+
+#include <ATen/ATen.h>
+
+#include <array>
+#include <cctype>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <unordered_map>
+
+namespace fs::model {
+namespace {
+
+using Kind = PickleValue::Kind;
+
+constexpr size_t kMaxNesting = 1000;  // MARK stack depth and container nesting
+constexpr size_t kMaxStack = size_t{1} << 20;
+constexpr size_t kMaxMemo = size_t{1} << 21;
+constexpr size_t kMaxNodes = size_t{1} << 21;
+constexpr uint64_t kMaxOps = uint64_t{1} << 26;
+constexpr size_t kMaxString = size_t{16} << 20;
+constexpr size_t kMaxLine = 256;
+constexpr size_t kMaxRank = 32;
+constexpr uint64_t kMaxTensorBytes = uint64_t{1} << 40;
+
+const std::map<std::string, at::ScalarType>& storageTypes() {
+  static const std::map<std::string, at::ScalarType> types = {
+      {"torch.FloatStorage", at::kFloat}, {"torch.HalfStorage", at::kHalf},
+      {"torch.BFloat16Storage", at::kBFloat16}, {"torch.DoubleStorage", at::kDouble},
+      {"torch.LongStorage", at::kLong}, {"torch.IntStorage", at::kInt},
+      {"torch.ShortStorage", at::kShort}, {"torch.CharStorage", at::kChar},
+      {"torch.ByteStorage", at::kByte}, {"torch.BoolStorage", at::kBool}};
+  return types;
+}
+
+constexpr char kOrderedDict[] = "collections.OrderedDict";
+constexpr char kRebuildTensor[] = "torch._utils._rebuild_tensor_v2";
+constexpr char kRebuildParameter[] = "torch._utils._rebuild_parameter";
+
+bool isAllowedGlobal(const std::string& name) {
+  return name == kOrderedDict || name == kRebuildTensor || name == kRebuildParameter ||
+         storageTypes().count(name) > 0;
+}
+
+// Storage keys name zip records ("data/<key>"): torch writes small decimal numbers.
+bool isStorageKey(const std::string& key) {
+  if (key.empty() || key.size() > kMaxLine) return false;
+  for (char c : key) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') return false;
+  }
+  return true;
+}
+
+std::string hex(uint8_t byte) {
+  char text[8];
+  std::snprintf(text, sizeof(text), "0x%02x", byte);
+  return text;
+}
+
+std::string printable(const std::string& text) {
+  std::string out;
+  for (char c : text.substr(0, 80)) out += (c >= 32 && c < 127) ? c : '?';
+  return out;
+}
+
+// Interprets one pickle. Every node it creates is kept in arena_ so that the destructor can take
+// cyclic or very deep garbage apart without recursion; only the validated result survives intact.
+class Unpickler {
+ public:
+  Unpickler(const uint8_t* data, size_t size, const StorageLoader& loader, const std::string& what)
+      : data_(data), size_(size), loader_(loader), what_(what) {}
+  ~Unpickler();
+  PickleValuePtr run();
+
+ private:
+  using Handler = void (Unpickler::*)();
+  static const std::array<Handler, 256>& handlers();
+
+  [[noreturn]] void fail(const std::string& reason) const;
+  const uint8_t* take(size_t n);
+  uint8_t readU8() { return *take(1); }
+  uint32_t readU32();
+  std::string readLine();
+  PickleValuePtr make(Kind kind);
+  void push(PickleValuePtr value);
+  PickleValuePtr pop();
+  PickleValuePtr& top();
+  std::vector<PickleValuePtr> popToMark();
+  PickleValuePtr& containerOnTop(Kind kind);
+  int64_t intArg(const PickleValuePtr& value, const char* what) const;
+  std::vector<int64_t> intTuple(const PickleValuePtr& value, const char* what) const;
+  PickleValuePtr rebuildTensor(const std::vector<PickleValuePtr>& args);
+  size_t validate(const PickleValue* node, size_t depth);
+
+  void opProto() { readU8(); }
+  void opGlobal();
+  void opPut(uint32_t index);
+  void opBinPut() { opPut(readU8()); }
+  void opLongBinPut() { opPut(readU32()); }
+  void opGet(uint32_t index);
+  void opBinGet() { opGet(readU8()); }
+  void opLongBinGet() { opGet(readU32()); }
+  void opMark();
+  void opEmptyTuple() { push(make(Kind::Tuple)); }
+  void opEmptyDict() { push(make(Kind::Dict)); }
+  void opEmptyList() { push(make(Kind::List)); }
+  void opString(size_t length);
+  void opBinUnicode() { opString(readU32()); }
+  void opShortBinUnicode() { opString(readU8()); }
+  void opInt(int64_t value);
+  void opBinInt();
+  void opBinInt1() { opInt(readU8()); }
+  void opBinInt2();
+  void opLong1();
+  void opBinFloat();
+  void opNone() { push(make(Kind::None)); }
+  void opBool(bool value);
+  void opNewTrue() { opBool(true); }
+  void opNewFalse() { opBool(false); }
+  void opTupleN(size_t n);
+  void opTuple();
+  void opTuple1() { opTupleN(1); }
+  void opTuple2() { opTupleN(2); }
+  void opTuple3() { opTupleN(3); }
+  void opAppend();
+  void opAppends();
+  void opReduce();
+  void opBinPersId();
+  void opSetItem();
+  void opSetItems();
+  void opBuild();
+
+  const uint8_t* data_;
+  size_t size_;
+  size_t pos_ = 0;
+  const StorageLoader& loader_;
+  const std::string& what_;
+  std::vector<PickleValuePtr> stack_;
+  std::vector<size_t> marks_;
+  std::unordered_map<uint32_t, PickleValuePtr> memo_;
+  std::unordered_map<std::string, PickleValuePtr> storages_;
+  std::vector<PickleValuePtr> arena_;
+  std::unordered_map<const PickleValue*, size_t> heights_;  // validated nodes; 0 = in progress
+  bool succeeded_ = false;
+};
+
+const std::array<Unpickler::Handler, 256>& Unpickler::handlers() {
+  static const std::array<Handler, 256> table = [] {
+    std::array<Handler, 256> t{};
+    t[0x80] = &Unpickler::opProto;       t['c'] = &Unpickler::opGlobal;
+    t['q'] = &Unpickler::opBinPut;       t['r'] = &Unpickler::opLongBinPut;
+    t['h'] = &Unpickler::opBinGet;       t['j'] = &Unpickler::opLongBinGet;
+    t['('] = &Unpickler::opMark;         t[')'] = &Unpickler::opEmptyTuple;
+    t['}'] = &Unpickler::opEmptyDict;    t[']'] = &Unpickler::opEmptyList;
+    t['X'] = &Unpickler::opBinUnicode;   t[0x8c] = &Unpickler::opShortBinUnicode;
+    t['J'] = &Unpickler::opBinInt;       t['K'] = &Unpickler::opBinInt1;
+    t['M'] = &Unpickler::opBinInt2;      t[0x8a] = &Unpickler::opLong1;
+    t['G'] = &Unpickler::opBinFloat;     t['N'] = &Unpickler::opNone;
+    t[0x88] = &Unpickler::opNewTrue;     t[0x89] = &Unpickler::opNewFalse;
+    t['t'] = &Unpickler::opTuple;        t[0x85] = &Unpickler::opTuple1;
+    t[0x86] = &Unpickler::opTuple2;      t[0x87] = &Unpickler::opTuple3;
+    t['a'] = &Unpickler::opAppend;       t['e'] = &Unpickler::opAppends;
+    t['R'] = &Unpickler::opReduce;       t['Q'] = &Unpickler::opBinPersId;
+    t['s'] = &Unpickler::opSetItem;      t['u'] = &Unpickler::opSetItems;
+    t['b'] = &Unpickler::opBuild;
+    return t;
+  }();
+  return table;
+}
+
+Unpickler::~Unpickler() {
+  stack_.clear();
+  memo_.clear();
+  storages_.clear();
+  for (const PickleValuePtr& node : arena_) {
+    if (!succeeded_ || heights_.count(node.get()) == 0) {
+      node->items.clear();
+      node->dict.clear();
+    }
+  }
+}
+
+PickleValuePtr Unpickler::run() {
+  for (uint64_t ops = 0; pos_ < size_; ++ops) {
+    if (ops > kMaxOps) fail("too many operations");
+    const uint8_t op = readU8();
+    if (op == '.') {
+      PickleValuePtr result = pop();
+      validate(result.get(), 1);
+      succeeded_ = true;
+      return result;
+    }
+    const Handler handler = handlers()[op];
+    if (handler == nullptr) fail("unsupported opcode " + hex(op));
+    (this->*handler)();
+  }
+  fail("truncated: no STOP opcode");
+}
+
+void Unpickler::fail(const std::string& reason) const {
+  throw InputError(what_ + ": refused pickle data: " + reason + " (at byte " + std::to_string(pos_) + ")");
+}
+
+const uint8_t* Unpickler::take(size_t n) {
+  if (n > size_ - pos_) fail("truncated input");
+  const uint8_t* out = data_ + pos_;
+  pos_ += n;
+  return out;
+}
+
+uint32_t Unpickler::readU32() {
+  const uint8_t* b = take(4);
+  return uint32_t{b[0]} | uint32_t{b[1]} << 8 | uint32_t{b[2]} << 16 | uint32_t{b[3]} << 24;
+}
+
+std::string Unpickler::readLine() {
+  std::string line;
+  for (char c = static_cast<char>(readU8()); c != '\n'; c = static_cast<char>(readU8())) {
+    if (line.size() >= kMaxLine) fail("GLOBAL name too long");
+    line += c;
+  }
+  return line;
+}
+
+PickleValuePtr Unpickler::make(Kind kind) {
+  if (arena_.size() >= kMaxNodes) fail("too many objects");
+  arena_.push_back(std::make_shared<PickleValue>());
+  arena_.back()->kind = kind;
+  return arena_.back();
+}
+
+void Unpickler::push(PickleValuePtr value) {
+  if (stack_.size() >= kMaxStack) fail("stack too large");
+  stack_.push_back(std::move(value));
+}
+
+PickleValuePtr Unpickler::pop() {
+  if (stack_.empty() || (!marks_.empty() && stack_.size() <= marks_.back())) fail("stack underflow");
+  PickleValuePtr value = std::move(stack_.back());
+  stack_.pop_back();
+  return value;
+}
+
+PickleValuePtr& Unpickler::top() {
+  if (stack_.empty() || (!marks_.empty() && stack_.size() <= marks_.back())) fail("stack underflow");
+  return stack_.back();
+}
+
+std::vector<PickleValuePtr> Unpickler::popToMark() {
+  if (marks_.empty()) fail("no MARK on the stack");
+  const size_t mark = marks_.back();
+  marks_.pop_back();
+  std::vector<PickleValuePtr> items(std::make_move_iterator(stack_.begin() + static_cast<long>(mark)),
+                                    std::make_move_iterator(stack_.end()));
+  stack_.resize(mark);
+  return items;
+}
+
+PickleValuePtr& Unpickler::containerOnTop(Kind kind) {
+  PickleValuePtr& container = top();
+  if (container->kind != kind) fail(kind == Kind::List ? "APPEND to a non-list" : "SETITEM on a non-dict");
+  return container;
+}
+
+int64_t Unpickler::intArg(const PickleValuePtr& value, const char* what) const {
+  if (value->kind != Kind::Int || value->i < 0) fail(std::string("tensor ") + what + " is not a non-negative int");
+  return value->i;
+}
+
+std::vector<int64_t> Unpickler::intTuple(const PickleValuePtr& value, const char* what) const {
+  if (value->kind != Kind::Tuple || value->items.size() > kMaxRank) {
+    fail(std::string("tensor ") + what + " is not a tuple of at most 32 ints");
+  }
+  std::vector<int64_t> out;
+  for (const PickleValuePtr& item : value->items) out.push_back(intArg(item, what));
+  return out;
+}
+
+// _rebuild_tensor_v2(storage, offset, size, stride, requires_grad, hooks[, metadata]): checks
+// that the view stays inside the storage before torch sees it.
+PickleValuePtr Unpickler::rebuildTensor(const std::vector<PickleValuePtr>& args) {
+  if ((args.size() != 6 && args.size() != 7) || args[0]->kind != Kind::Storage) {
+    fail("_rebuild_tensor_v2 expects (storage, offset, size, stride, requires_grad, hooks)");
+  }
+  const at::Tensor& storage = args[0]->tensor;
+  const int64_t offset = intArg(args[1], "offset");
+  const std::vector<int64_t> sizes = intTuple(args[2], "size");
+  const std::vector<int64_t> strides = intTuple(args[3], "stride");
+  if (sizes.size() != strides.size()) fail("tensor size and stride have different lengths");
+  uint64_t numel = 1;
+  uint64_t last = static_cast<uint64_t>(offset);
+  for (size_t d = 0; d < sizes.size(); ++d) {
+    uint64_t span = 0;
+    if (__builtin_mul_overflow(numel, static_cast<uint64_t>(sizes[d]), &numel) ||
+        (sizes[d] > 0 && (__builtin_mul_overflow(static_cast<uint64_t>(sizes[d] - 1),
+                                                 static_cast<uint64_t>(strides[d]), &span) ||
+                          __builtin_add_overflow(last, span, &last)))) {
+      fail("tensor size overflows");
+    }
+  }
+  const uint64_t available = static_cast<uint64_t>(storage.numel());
+  if (numel > kMaxTensorBytes / storage.element_size() ||
+      (numel > 0 ? last >= available : static_cast<uint64_t>(offset) > available)) {
+    fail("tensor view lies outside its storage");
+  }
+  PickleValuePtr value = make(Kind::Tensor);
+  value->tensor = storage.as_strided(sizes, strides, offset);
+  return value;
+}
+
+// Depth-first check of the result: no cycles, nesting <= kMaxNesting. Returns the node's height.
+size_t Unpickler::validate(const PickleValue* node, size_t depth) {
+  if (depth > kMaxNesting) fail("nesting deeper than 1000");
+  const auto found = heights_.find(node);
+  if (found != heights_.end()) {
+    if (found->second == 0) fail("reference cycle");
+    if (depth + found->second - 1 > kMaxNesting) fail("nesting deeper than 1000");
+    return found->second;
+  }
+  heights_[node] = 0;
+  size_t height = 1;
+  for (const PickleValuePtr& item : node->items) height = std::max(height, 1 + validate(item.get(), depth + 1));
+  for (const auto& [key, value] : node->dict) {
+    height = std::max(height, 1 + validate(key.get(), depth + 1));
+    height = std::max(height, 1 + validate(value.get(), depth + 1));
+  }
+  heights_[node] = height;
+  return height;
+}
+
+void Unpickler::opGlobal() {
+  const std::string module = readLine();
+  const std::string name = module + "." + readLine();
+  if (!isAllowedGlobal(name)) fail("refuses global '" + printable(name) + "'");
+  PickleValuePtr value = make(Kind::Global);
+  value->s = name;
+  push(std::move(value));
+}
+
+void Unpickler::opPut(uint32_t index) {
+  if (memo_.size() >= kMaxMemo && memo_.count(index) == 0) fail("memo too large");
+  memo_[index] = top();
+}
+
+void Unpickler::opGet(uint32_t index) {
+  const auto found = memo_.find(index);
+  if (found == memo_.end()) fail("memo index " + std::to_string(index) + " missing");
+  push(found->second);
+}
+
+void Unpickler::opMark() {
+  if (marks_.size() >= kMaxNesting) fail("nesting deeper than 1000");
+  marks_.push_back(stack_.size());
+}
+
+void Unpickler::opString(size_t length) {
+  if (length > kMaxString) fail("string longer than 16 MB");
+  const uint8_t* bytes = take(length);
+  PickleValuePtr value = make(Kind::String);
+  value->s.assign(reinterpret_cast<const char*>(bytes), length);
+  push(std::move(value));
+}
+
+void Unpickler::opInt(int64_t value) {
+  PickleValuePtr node = make(Kind::Int);
+  node->i = value;
+  push(std::move(node));
+}
+
+void Unpickler::opBinInt() { opInt(static_cast<int32_t>(readU32())); }
+
+void Unpickler::opBinInt2() {
+  const uint8_t* b = take(2);
+  opInt(b[0] | b[1] << 8);
+}
+
+void Unpickler::opLong1() {
+  const size_t n = readU8();
+  if (n > 8) fail("LONG1 integer wider than 64 bits");
+  const uint8_t* b = take(n);
+  uint64_t value = 0;
+  for (size_t k = n; k > 0; --k) value = (value << 8) | b[k - 1];
+  if (n > 0 && n < 8 && (b[n - 1] & 0x80)) value |= ~uint64_t{0} << (8 * n);
+  opInt(static_cast<int64_t>(value));
+}
+
+void Unpickler::opBinFloat() {
+  const uint8_t* b = take(8);
+  uint64_t bits = 0;
+  for (size_t k = 0; k < 8; ++k) bits = (bits << 8) | b[k];
+  PickleValuePtr node = make(Kind::Float);
+  std::memcpy(&node->f, &bits, sizeof(double));
+  push(std::move(node));
+}
+
+void Unpickler::opBool(bool value) {
+  PickleValuePtr node = make(Kind::Bool);
+  node->b = value;
+  push(std::move(node));
+}
+
+void Unpickler::opTupleN(size_t n) {
+  PickleValuePtr tuple = make(Kind::Tuple);
+  tuple->items.resize(n);
+  for (size_t k = n; k > 0; --k) tuple->items[k - 1] = pop();
+  push(std::move(tuple));
+}
+
+void Unpickler::opTuple() {
+  PickleValuePtr tuple = make(Kind::Tuple);
+  tuple->items = popToMark();
+  push(std::move(tuple));
+}
+
+void Unpickler::opAppend() {
+  PickleValuePtr value = pop();
+  containerOnTop(Kind::List)->items.push_back(std::move(value));
+}
+
+void Unpickler::opAppends() {
+  std::vector<PickleValuePtr> values = popToMark();
+  auto& items = containerOnTop(Kind::List)->items;
+  items.insert(items.end(), values.begin(), values.end());
+}
+
+void Unpickler::opSetItem() {
+  PickleValuePtr value = pop();
+  PickleValuePtr key = pop();
+  containerOnTop(Kind::Dict)->dict.emplace_back(std::move(key), std::move(value));
+}
+
+void Unpickler::opSetItems() {
+  std::vector<PickleValuePtr> values = popToMark();
+  if (values.size() % 2 != 0) fail("SETITEMS with an odd number of items");
+  auto& dict = containerOnTop(Kind::Dict)->dict;
+  for (size_t k = 0; k < values.size(); k += 2) dict.emplace_back(values[k], values[k + 1]);
+}
+
+void Unpickler::opReduce() {
+  PickleValuePtr args = pop();
+  PickleValuePtr callable = pop();
+  if (args->kind != Kind::Tuple || callable->kind != Kind::Global) fail("REDUCE needs a global and a tuple");
+  if (callable->s == kOrderedDict && args->items.empty()) {
+    push(make(Kind::Dict));
+  } else if (callable->s == kRebuildTensor) {
+    push(rebuildTensor(args->items));
+  } else if (callable->s == kRebuildParameter && !args->items.empty() &&
+             args->items[0]->kind == Kind::Tensor) {
+    push(args->items[0]);
+  } else {
+    fail("cannot call '" + callable->s + "' with these arguments");
+  }
+}
+
+// Persistent id ('storage', StorageType, key, location, numel); every location maps to CPU.
+void Unpickler::opBinPersId() {
+  PickleValuePtr pid = pop();
+  const auto& p = pid->items;
+  if (pid->kind != Kind::Tuple || p.size() != 5 || p[0]->kind != Kind::String || p[0]->s != "storage" ||
+      p[1]->kind != Kind::Global || storageTypes().count(p[1]->s) == 0 || p[2]->kind != Kind::String ||
+      !isStorageKey(p[2]->s) || p[3]->kind != Kind::String || p[4]->kind != Kind::Int || p[4]->i < 0) {
+    fail("persistent id is not ('storage', type, key, location, numel)");
+  }
+  const at::ScalarType type = storageTypes().at(p[1]->s);
+  auto& cached = storages_[p[2]->s];
+  if (!cached) {
+    cached = make(Kind::Storage);
+    cached->s = p[2]->s;
+    at::Tensor flat = loader_(p[2]->s, type, p[4]->i);
+    if (!flat.defined() || flat.dim() != 1 || flat.numel() < p[4]->i) {
+      fail("storage '" + p[2]->s + "' could not be loaded");
+    }
+    const bool owned = flat.is_contiguous() && flat.storage_offset() == 0;
+    cached->tensor = owned ? flat : flat.clone(at::MemoryFormat::Contiguous);
+  }
+  if (cached->tensor.scalar_type() != type) fail("storage '" + p[2]->s + "' used with two types");
+  push(cached);
+}
+
+void Unpickler::opBuild() {
+  pop();  // the state (_metadata, backward hooks, ...) carries no weights
+  const Kind kind = top()->kind;
+  if (kind != Kind::Tensor && kind != Kind::Dict) fail("BUILD on something other than a tensor or dict");
+}
+
+}  // namespace
+
+PickleValuePtr unpickleRestricted(const uint8_t* data, size_t size, const StorageLoader& loader,
+                                  const std::string& what) {
+  Unpickler unpickler(data, size, loader, what);
+  return unpickler.run();
+}
+
+}  // namespace fs::model

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# FeatureScope setup: installs the Debian 12 packages that are missing, builds, then
+#   run   -> runs the app's main job on the embedded demo
+#   test  -> runs every test suite (ctest)
+#   build -> only installs and builds
+# Needs root (or sudo) only when packages are missing. Build folder: $FS_BUILD_DIR or ./build.
+set -euo pipefail
+mode=${1:-run}
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=${FS_BUILD_DIR:-$root/build}
+
+packages=(
+  cmake ninja-build g++ ccache pkg-config
+  libtorch-dev libopenblas0-pthread libopencv-dev nlohmann-json3-dev zlib1g-dev
+  qt6-base-dev qt6-svg-dev libqcustomplot-dev libgl-dev libgtest-dev
+  python3 python3-numpy python3-torch python3-torchvision
+  xvfb xauth
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# OpenBLAS must be the BLAS LibTorch gets (Debian's reference BLAS is ~40x slower).
+if [ -e /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 ] &&
+   ! readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 | grep -q openblas; then
+  ${sudo:-} update-alternatives --set libblas.so.3-x86_64-linux-gnu /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3
+fi
+
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$build" -j "$(nproc)"
+
+case "$mode" in
+  run)
+    exec "$build/app/featurescope-cli" demo --out "$build/demo"
+    ;;
+  test)
+    cd "$build"
+    exec ctest --output-on-failure --timeout 1800 -j 2
+    ;;
+  build) ;;
+  *)
+    echo "usage: packaging/setup.sh run|test|build" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,208 @@
+// safetensors reader/writer: reference files, round trips and generated corrupt files.
+#include "model/checkpoint.h"
+#include "model/errors.h"
+#include "model/safetensors.h"
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+namespace fs::model {
+namespace {
+
+const std::string kReference = std::string(FS_SHARED_DIR) + "/reference/";
+
+std::string tempDir() {
+  const std::string dir = ::testing::TempDir() + "fs_safetensors_test_" + std::to_string(::getpid()) + "/";
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+void writeBytes(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+std::string u64(uint64_t value) {
+  std::string out;
+  for (int i = 0; i < 8; ++i) out += static_cast<char>((value >> (8 * i)) & 0xff);
+  return out;
+}
+
+std::string safetensorsBytes(const std::string& header, size_t dataBytes) {
+  return u64(header.size()) + header + std::string(dataBytes, '\x01');
+}
+
+void expectInputError(const std::function<void()>& action, const std::string& path,
+                      const std::string& needle = "") {
+  try {
+    action();
+    ADD_FAILURE() << "no InputError for " << path;
+  } catch (const InputError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find(path), std::string::npos) << message;
+    EXPECT_NE(message.find(needle), std::string::npos) << message;
+  }
+}
+
+void expectEqualDicts(const TensorDict& a, const TensorDict& b) {
+  ASSERT_EQ(a.tensors.size(), b.tensors.size());
+  for (const auto& [name, tensor] : a.tensors) {
+    const at::Tensor* other = b.find(name);
+    ASSERT_NE(other, nullptr) << name;
+    EXPECT_EQ(tensor.scalar_type(), other->scalar_type()) << name;
+    EXPECT_TRUE(at::equal(tensor, *other)) << name;
+  }
+}
+
+TEST(Safetensors, ReadsReferenceFile) {
+  const TensorDict dict = readSafetensors(kReference + "convmlp_tiny/weights.safetensors");
+  EXPECT_EQ(dict.format, "safetensors");
+  EXPECT_EQ(dict.tensors.size(), 124u);
+  EXPECT_EQ(dict.metadata.at("format"), "pt");
+  const at::Tensor* conv = dict.find("tokenizer.block.0.weight");
+  ASSERT_NE(conv, nullptr);
+  EXPECT_EQ(conv->sizes(), (std::vector<int64_t>{4, 3, 3, 3}));
+  EXPECT_EQ(conv->scalar_type(), at::kFloat);
+  const at::Tensor* tracked = dict.find("tokenizer.block.1.num_batches_tracked");
+  ASSERT_NE(tracked, nullptr);
+  EXPECT_EQ(tracked->scalar_type(), at::kLong);
+  EXPECT_EQ(tracked->dim(), 0);
+}
+
+TEST(Safetensors, HalfAndBFloat16BecomeFloat32) {
+  const TensorDict f32 = readSafetensors(kReference + "convmlp_tiny/weights.safetensors");
+  for (const auto& [file, type] : {std::pair{"weights_f16", at::kHalf}, std::pair{"weights_bf16", at::kBFloat16}}) {
+    const TensorDict low = readSafetensors(kReference + "convmlp_tiny/" + file + ".safetensors");
+    ASSERT_EQ(low.tensors.size(), f32.tensors.size()) << file;
+    for (const auto& [name, tensor] : low.tensors) {
+      const at::Tensor* ref = f32.find(name);
+      ASSERT_NE(ref, nullptr) << name;
+      if (!ref->is_floating_point()) continue;
+      EXPECT_EQ(tensor.scalar_type(), at::kFloat) << name;
+      EXPECT_TRUE(at::equal(tensor, ref->to(type).to(at::kFloat))) << file << " " << name;
+      EXPECT_TRUE(at::allclose(tensor, *ref, 1e-2, 1e-3)) << file << " " << name;
+    }
+  }
+}
+
+TEST(Safetensors, WriteReadRoundTripIsBitIdentical) {
+  const std::string path = tempDir() + "round_trip.safetensors";
+  TensorDict dict;
+  dict.tensors = {{"b.weight", at::randn({3, 5})},
+                  {"a.bias", at::randn({7}).mul(1e30)},
+                  {"scalar", at::tensor(3.5f)},
+                  {"count", at::tensor(int64_t{42})},
+                  {"empty", at::zeros({0, 4})},
+                  {"strided", at::randn({4, 6}).t()}};
+  dict.metadata = {{"format", "pt"}, {"note", "round trip"}};
+  writeSafetensors(path, dict);
+  const TensorDict back = readSafetensors(path);
+  expectEqualDicts(dict, back);
+  EXPECT_EQ(back.metadata, dict.metadata);
+  for (const auto& entry : std::filesystem::directory_iterator(std::filesystem::path(path).parent_path())) {
+    EXPECT_EQ(entry.path().string().find(".tmp-"), std::string::npos) << entry.path();
+  }
+}
+
+TEST(Safetensors, PthToSafetensorsRoundTripIsBitIdentical) {
+  const std::string path = tempDir() + "from_pth.safetensors";
+  const TensorDict pth = readCheckpoint(kReference + "convmlp_tiny/weights.pth");
+  writeSafetensors(path, pth);
+  expectEqualDicts(pth, readCheckpoint(path));
+  expectEqualDicts(readSafetensors(kReference + "convmlp_tiny/weights.safetensors"), readSafetensors(path));
+}
+
+TEST(Safetensors, WriterRefusesUnsupportedTypes) {
+  TensorDict dict;
+  dict.tensors = {{"flags", at::ones({2}, at::kBool)}};
+  EXPECT_THROW(writeSafetensors(tempDir() + "bad.safetensors", dict), std::invalid_argument);
+  EXPECT_FALSE(std::filesystem::exists(tempDir() + "bad.safetensors"));
+}
+
+TEST(Safetensors, WriteToMissingFolderIsInputError) {
+  const std::string path = tempDir() + "no/such/folder/x.safetensors";
+  expectInputError([&] { writeSafetensors(path, TensorDict{}); }, path);
+}
+
+struct CorruptCase {
+  std::string name;
+  std::string bytes;
+  std::string needle;
+};
+
+std::vector<CorruptCase> corruptCases() {
+  const std::string ok = R"("w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]})";
+  return {
+      {"empty", "", ""},
+      {"short", "abc", ""},
+      {"truncated", safetensorsBytes("{" + ok + "}", 8).substr(0, 40), ""},
+      {"header_longer_than_file", u64(1000) + "{}", "exceeds"},
+      {"header_length_huge", u64(uint64_t{1} << 63) + "{}", "exceeds"},
+      {"header_length_max", u64(~uint64_t{0}) + "{}", ""},
+      {"not_json", safetensorsBytes("{not json", 0), "JSON"},
+      {"json_array", safetensorsBytes("[1,2]", 0), "object"},
+      {"json_string", safetensorsBytes("\"w\"", 0), "object"},
+      {"duplicate_names", safetensorsBytes("{" + ok + "," + ok + "}", 8), "duplicate"},
+      {"duplicate_field", safetensorsBytes(R"({"w":{"dtype":"F32","dtype":"F32","shape":[2],"data_offsets":[0,8]}})", 8), "duplicate"},
+      {"overlap", safetensorsBytes(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", 12), "overlap"},
+      {"gap", safetensorsBytes(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})", 12), "gap"},
+      {"offsets_out_of_range", safetensorsBytes(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[1000000,1000008]}})", 8), ""},
+      {"offsets_past_end", safetensorsBytes(R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", 8), ""},
+      {"offsets_reversed", safetensorsBytes(R"({"w":{"dtype":"F32","shape":[0],"data_offsets":[8,0]}})", 8), ""},
+      {"offsets_negative", safetensorsBytes(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[-8,0]}})", 8), ""},
+      {"dtype_f8", safetensorsBytes(R"({"w":{"dtype":"F8_E4M3","shape":[8],"data_offsets":[0,8]}})", 8), "F8_E4M3"},
+      {"dtype_q4", safetensorsBytes(R"({"w":{"dtype":"Q4","shape":[16],"data_offsets":[0,8]}})", 8), "Q4"},
+      {"dtype_not_string", safetensorsBytes(R"({"w":{"dtype":7,"shape":[2],"data_offsets":[0,8]}})", 8), ""},
+      {"shape_size_mismatch", safetensorsBytes(R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8), "bytes"},
+      {"shape_overflow", safetensorsBytes(R"({"w":{"dtype":"F32","shape":[4294967296,4294967296,4294967296],"data_offsets":[0,8]}})", 8), ""},
+      {"shape_huge_zero", safetensorsBytes(R"({"w":{"dtype":"F32","shape":[0,18446744073709551615],"data_offsets":[0,0]}})", 0), ""},
+      {"shape_negative", safetensorsBytes(R"({"w":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", 8), ""},
+      {"shape_float", safetensorsBytes(R"({"w":{"dtype":"F32","shape":[2.0],"data_offsets":[0,8]}})", 8), ""},
+      {"rank_9", safetensorsBytes(R"({"w":{"dtype":"F32","shape":[1,1,1,1,1,1,1,1,2],"data_offsets":[0,8]}})", 8), ""},
+      {"missing_field", safetensorsBytes(R"({"w":{"dtype":"F32","shape":[2]}})", 8), ""},
+      {"extra_field", safetensorsBytes(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8],"x":1}})", 8), ""},
+      {"entry_not_object", safetensorsBytes(R"({"w":[1,2,3]})", 8), ""},
+      {"trailing_bytes", safetensorsBytes("{" + ok + "}", 9), ""},
+      {"metadata_not_strings", safetensorsBytes(R"({"__metadata__":{"epoch":3},)" + ok + "}", 8), "__metadata__"},
+      {"metadata_not_object", safetensorsBytes(R"({"__metadata__":"pt",)" + ok + "}", 8), "__metadata__"},
+  };
+}
+
+TEST(Safetensors, CorruptFilesAreInputErrors) {
+  const std::string dir = tempDir();
+  for (const CorruptCase& c : corruptCases()) {
+    SCOPED_TRACE(c.name);
+    const std::string path = dir + c.name + ".safetensors";
+    writeBytes(path, c.bytes);
+    expectInputError([&] { readSafetensors(path); }, path, c.needle);
+    expectInputError([&] { readCheckpoint(path); }, path);
+  }
+}
+
+TEST(Safetensors, EveryTruncationOfAValidFileIsAnInputError) {
+  const std::string dir = tempDir();
+  const std::string valid = safetensorsBytes(
+      R"({"__metadata__":{"a":"b"},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", 8);
+  for (size_t cut = 0; cut < valid.size(); ++cut) {
+    const std::string path = dir + "cut_" + std::to_string(cut) + ".safetensors";
+    writeBytes(path, valid.substr(0, cut));
+    expectInputError([&] { readSafetensors(path); }, path);
+    std::filesystem::remove(path);
+  }
+}
+
+TEST(Safetensors, MissingFileIsInputError) {
+  const std::string path = tempDir() + "does_not_exist.safetensors";
+  expectInputError([&] { readSafetensors(path); }, path);
+}
+
+}  // namespace
+}  // namespace fs::model
