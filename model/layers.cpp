@@ -45,12 +45,16 @@ at::Tensor MlpImpl::forward(const at::Tensor& x) {
   return linear(fc2, at::gelu(linear(fc1, x)));
 }
 
-at::Tensor MlpImpl::forwardTokens(const at::Tensor& x) {
-  at::Tensor h = at::matmul(fc1->weight, x).add_(fc1->bias.unsqueeze(-1));
-  MacCounter::add(h.numel() * fc1->weight.size(1));
-  at::Tensor y = at::matmul(fc2->weight, at::gelu(h)).add_(fc2->bias.unsqueeze(-1));
-  MacCounter::add(y.numel() * fc2->weight.size(1));
+// W x + b for x [B,N,C] mixing along N; batch 1 (the interactive case) is one GEMM.
+at::Tensor mixTokens(const torch::nn::Linear& fc, const at::Tensor& x) {
+  at::Tensor y = x.size(0) == 1 ? at::addmm(fc->bias.unsqueeze(-1), fc->weight, x[0]).unsqueeze(0)
+                                : at::matmul(fc->weight, x).add_(fc->bias.unsqueeze(-1));
+  MacCounter::add(y.numel() * fc->weight.size(1));
   return y;
+}
+
+at::Tensor MlpImpl::forwardTokens(const at::Tensor& x) {
+  return mixTokens(fc2, at::gelu(mixTokens(fc1, x)));
 }
 
 AffineImpl::AffineImpl(int64_t dim) {

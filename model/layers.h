@@ -28,6 +28,8 @@ class MacCounter {
 
 at::Tensor conv2d(const torch::nn::Conv2d& conv, const at::Tensor& x);
 at::Tensor linear(const torch::nn::Linear& fc, const at::Tensor& x);
+// fc applied along dim 1 of [B,N,C] (token mixing) without transposing: W x + b.
+at::Tensor mixTokens(const torch::nn::Linear& fc, const at::Tensor& x);
 
 // Mlp as in timm/ConvMLP: fc1 -> exact GELU -> fc2.
 class MlpImpl : public torch::nn::Module {

@@ -31,10 +31,7 @@ ResMlpBlockImpl::ResMlpBlockImpl(int64_t dim, int64_t tokens, int64_t channelHid
 
 // x = x + ls1 * linear_tokens(norm1(x)^T)^T ; x = x + ls2 * mlp_channels(norm2(x))
 at::Tensor ResMlpBlockImpl::forward(const at::Tensor& input) {
-  at::Tensor t = at::matmul(linear_tokens->weight, norm1->forward(input));
-  MacCounter::add(t.numel() * linear_tokens->weight.size(1));
-  t = t.add_(linear_tokens->bias.unsqueeze(-1));
-  at::Tensor x = at::addcmul(input, ls1, t);
+  at::Tensor x = at::addcmul(input, ls1, mixTokens(linear_tokens, norm1->forward(input)));
   return at::addcmul(x, ls2, mlp_channels->forward(norm2->forward(x)));
 }
 

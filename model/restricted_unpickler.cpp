@@ -201,7 +201,7 @@ PickleValuePtr Unpickler::run() {
 }
 
 void Unpickler::fail(const std::string& reason) const {
-  throw InputError(what_ + ": refused pickle data: " + reason + " (at byte " + std::to_string(pos_) + ")");
+  throw InputError(what_ + ": unsafe or corrupt pickle data (byte " + std::to_string(pos_) + "): " + reason);
 }
 
 const uint8_t* Unpickler::take(size_t n) {

@@ -4,6 +4,7 @@
 
 #include <dlfcn.h>
 
+#include <cstdlib>
 #include <thread>
 
 namespace fs::model {
@@ -25,8 +26,10 @@ int defaultThreads() {
 
 ThreadConfig configureThreads(int requested) {
   const int n = requested > 0 ? requested : defaultThreads();
+  int blas = n;
+  if (const char* env = std::getenv("FEATURESCOPE_BLAS_THREADS"); env && std::atoi(env) > 0) blas = std::atoi(env);
   at::set_num_threads(n);
-  if (auto set = blasSymbol<SetThreads>("openblas_set_num_threads")) set(n);
+  if (auto set = blasSymbol<SetThreads>("openblas_set_num_threads")) set(blas);
   return currentThreads();
 }
 

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -37,13 +38,16 @@ std::string tmpDir() {
 }
 
 CliRun cli(const std::string& args) {
-  const std::string out = tmpDir() + "/stdout.txt", err = tmpDir() + "/stderr.txt";
+  static int calls = 0;  // ctest runs tests in parallel processes: unique names per process and call
+  const std::string tag = std::to_string(getpid()) + "_" + std::to_string(calls++);
+  const std::string out = tmpDir() + "/stdout_" + tag + ".txt", err = tmpDir() + "/stderr_" + tag + ".txt";
   const std::string cmd = std::string(FS_CLI_PATH) + " " + args + " >" + out + " 2>" + err;
   const int status = std::system(cmd.c_str());
   CliRun r;
   r.signaled = WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) >= 128);
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.out = slurp(out), r.err = slurp(err);
+  stdfs::remove(out), stdfs::remove(err);
   return r;
 }
 

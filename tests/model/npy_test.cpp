@@ -105,7 +105,8 @@ TEST(Npy, ReadsFloat64Int64AndVersions2And3) {
 TEST(Npy, CorruptFilesAreInputErrors) {
   const std::string dir = tempDir();
   const std::string four = rawBytes(std::vector<float>{1, 2, 3, 4});
-  const std::string good = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2), }";
+  const std::string prefix = "{'descr': '<f4', 'fortran_order': False, 'shape': ";
+  const std::string good = prefix + "(2, 2), }";
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"empty", ""},
       {"bad_magic", "\x93NUMPX" + std::string(60, ' ')},
@@ -118,8 +119,8 @@ TEST(Npy, CorruptFilesAreInputErrors) {
       {"fortran", npyBytes(1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", four)},
       {"no_shape", npyBytes(1, "{'descr': '<f4', 'fortran_order': False, }", four)},
       {"negative_shape", npyBytes(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (-1, 4), }", four)},
-      {"shape_overflow", npyBytes(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (281474976710656, 281474976710656), }", four)},
-      {"shape_huge_dim", npyBytes(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999999, 0), }", "")},
+      {"shape_overflow", npyBytes(1, prefix + "(281474976710656, 281474976710656), }", four)},
+      {"shape_huge_dim", npyBytes(1, prefix + "(99999999999999999999999, 0), }", "")},
       {"shape_unclosed", npyBytes(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2", "")},
   };
   for (const auto& [name, bytes] : cases) {

@@ -138,8 +138,20 @@ struct CorruptCase {
   std::string needle;
 };
 
+// One header entry: "name":{"dtype":..,"shape":..,"data_offsets":..} from JSON fragments.
+std::string entry(const std::string& name, const std::string& shape, const std::string& offsets,
+                  const std::string& dtype = "\"F32\"") {
+  return "\"" + name + R"(":{"dtype":)" + dtype + R"(,"shape":)" + shape + R"(,"data_offsets":)" + offsets + "}";
+}
+
+std::string oneTensor(const std::string& shape, const std::string& offsets, const std::string& dtype = "\"F32\"",
+                      size_t dataBytes = 8) {
+  return safetensorsBytes("{" + entry("w", shape, offsets, dtype) + "}", dataBytes);
+}
+
 std::vector<CorruptCase> corruptCases() {
-  const std::string ok = R"("w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]})";
+  const std::string ok = entry("w", "[2]", "[0,8]");
+  const std::string fields = R"("dtype":"F32","shape":[2],"data_offsets":[0,8])";
   return {
       {"empty", "", ""},
       {"short", "abc", ""},
@@ -151,24 +163,27 @@ std::vector<CorruptCase> corruptCases() {
       {"json_array", safetensorsBytes("[1,2]", 0), "object"},
       {"json_string", safetensorsBytes("\"w\"", 0), "object"},
       {"duplicate_names", safetensorsBytes("{" + ok + "," + ok + "}", 8), "duplicate"},
-      {"duplicate_field", safetensorsBytes(R"({"w":{"dtype":"F32","dtype":"F32","shape":[2],"data_offsets":[0,8]}})", 8), "duplicate"},
-      {"overlap", safetensorsBytes(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", 12), "overlap"},
-      {"gap", safetensorsBytes(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})", 12), "gap"},
-      {"offsets_out_of_range", safetensorsBytes(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[1000000,1000008]}})", 8), ""},
-      {"offsets_past_end", safetensorsBytes(R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", 8), ""},
-      {"offsets_reversed", safetensorsBytes(R"({"w":{"dtype":"F32","shape":[0],"data_offsets":[8,0]}})", 8), ""},
-      {"offsets_negative", safetensorsBytes(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[-8,0]}})", 8), ""},
-      {"dtype_f8", safetensorsBytes(R"({"w":{"dtype":"F8_E4M3","shape":[8],"data_offsets":[0,8]}})", 8), "F8_E4M3"},
-      {"dtype_q4", safetensorsBytes(R"({"w":{"dtype":"Q4","shape":[16],"data_offsets":[0,8]}})", 8), "Q4"},
-      {"dtype_not_string", safetensorsBytes(R"({"w":{"dtype":7,"shape":[2],"data_offsets":[0,8]}})", 8), ""},
-      {"shape_size_mismatch", safetensorsBytes(R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8), "bytes"},
-      {"shape_overflow", safetensorsBytes(R"({"w":{"dtype":"F32","shape":[4294967296,4294967296,4294967296],"data_offsets":[0,8]}})", 8), ""},
-      {"shape_huge_zero", safetensorsBytes(R"({"w":{"dtype":"F32","shape":[0,18446744073709551615],"data_offsets":[0,0]}})", 0), ""},
-      {"shape_negative", safetensorsBytes(R"({"w":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", 8), ""},
-      {"shape_float", safetensorsBytes(R"({"w":{"dtype":"F32","shape":[2.0],"data_offsets":[0,8]}})", 8), ""},
-      {"rank_9", safetensorsBytes(R"({"w":{"dtype":"F32","shape":[1,1,1,1,1,1,1,1,2],"data_offsets":[0,8]}})", 8), ""},
+      {"duplicate_field", safetensorsBytes(R"({"w":{"dtype":"F32",)" + fields + "}}", 8), "duplicate"},
+      {"overlap", safetensorsBytes("{" + entry("a", "[2]", "[0,8]") + "," + entry("b", "[2]", "[4,12]") + "}", 12),
+       "overlap"},
+      {"gap", safetensorsBytes("{" + entry("a", "[1]", "[0,4]") + "," + entry("b", "[1]", "[8,12]") + "}", 12), "gap"},
+      {"offsets_out_of_range", oneTensor("[2]", "[1000000,1000008]"), ""},
+      {"offsets_past_end", oneTensor("[4]", "[0,16]"), ""},
+      {"offsets_reversed", oneTensor("[0]", "[8,0]"), ""},
+      {"offsets_negative", oneTensor("[2]", "[-8,0]"), ""},
+      {"offsets_three", oneTensor("[2]", "[0,4,8]"), ""},
+      {"dtype_f8", oneTensor("[8]", "[0,8]", "\"F8_E4M3\""), "F8_E4M3"},
+      {"dtype_q4", oneTensor("[16]", "[0,8]", "\"Q4\""), "Q4"},
+      {"dtype_not_string", oneTensor("[2]", "[0,8]", "7"), ""},
+      {"shape_size_mismatch", oneTensor("[3]", "[0,8]"), "bytes"},
+      {"shape_overflow", oneTensor("[4294967296,4294967296,4294967296]", "[0,8]"), ""},
+      {"shape_huge_zero", oneTensor("[0,18446744073709551615]", "[0,0]", "\"F32\"", 0), ""},
+      {"shape_negative", oneTensor("[-2]", "[0,8]"), ""},
+      {"shape_float", oneTensor("[2.0]", "[0,8]"), ""},
+      {"shape_not_array", oneTensor("2", "[0,8]"), ""},
+      {"rank_9", oneTensor("[1,1,1,1,1,1,1,1,2]", "[0,8]"), ""},
       {"missing_field", safetensorsBytes(R"({"w":{"dtype":"F32","shape":[2]}})", 8), ""},
-      {"extra_field", safetensorsBytes(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8],"x":1}})", 8), ""},
+      {"extra_field", safetensorsBytes(R"({"w":{)" + fields + R"(,"x":1}})", 8), ""},
       {"entry_not_object", safetensorsBytes(R"({"w":[1,2,3]})", 8), ""},
       {"trailing_bytes", safetensorsBytes("{" + ok + "}", 9), ""},
       {"metadata_not_strings", safetensorsBytes(R"({"__metadata__":{"epoch":3},)" + ok + "}", 8), "__metadata__"},
