@@ -66,4 +66,9 @@ int runBench(const Args& a) {
   return 0;
 }
 
+namespace {
+const CommandRegistrar kBench{{"bench", "bench MODEL... [--repeat N] [--json]\n  Median forward and forward+backward times, batch 1.",
+                               {{"--repeat"}, {"--json"}, 1, -1}, runBench}};
+}  // namespace
+
 }  // namespace fs::app

@@ -79,29 +79,23 @@ int runConvert(const Args& a) {
   return 0;
 }
 
-const std::vector<Command>& commands() {
-  static const std::vector<Command> list = {
-      {"models", "models [--json]\n  List the registered model variants.", {{}, {"--json"}, 0, 0}, runModels},
-      {"info", "info MODEL [--json]\n  Architecture, parameters, MACs, preprocessing and taps of a model.",
-       {{}, {"--json"}, 1, 1}, runInfo},
-      {"predict",
-       "predict MODEL [--weights F] (--image F | --input-npy F) [--top K] [--json] [--logits-npy OUT]"
-       " [--max-pixels N]\n  Top-K classes for an image (or a preprocessed float32 [1,3,H,W] NPY tensor).",
-       {{"--weights", "--image", "--input-npy", "--top", "--logits-npy", "--max-pixels"}, {"--json"}, 1, 1},
-       runPredict},
-      {"features",
-       "features MODEL [--weights F] (--image F | --input-npy F) --tap NAME [--npy OUT] [--png OUT]"
-       " [--channels K] [--max-pixels N]\n  Writes one tap as float32 NCHW NPY and/or a PNG grid of its first K channels.",
-       {{"--weights", "--image", "--input-npy", "--tap", "--npy", "--png", "--channels", "--max-pixels"}, {}, 1, 1},
-       runFeatures},
-      {"convert", "convert IN OUT.safetensors\n  Converts a .pth / safetensors checkpoint to safetensors.",
-       {{}, {}, 2, 2}, runConvert},
-      {"bench", "bench MODEL... [--repeat N] [--json]\n  Median forward and forward+backward times, batch 1.",
-       {{"--repeat"}, {"--json"}, 1, -1}, runBench},
-      {"demo", "demo [--out DIR]\n  Runs ConvMLP, ResNet and MLP-Mixer on a bundled sample and writes stage feature maps.",
-       {{"--out"}, {}, 0, 0}, runDemo},
-  };
+
+namespace {
+std::vector<Command>& registry() {
+  static std::vector<Command> list;
   return list;
 }
+
+const CommandRegistrar kModels{{"models", "models [--json]\n  List the registered model variants.",
+                                {{}, {"--json"}, 0, 0}, runModels}};
+const CommandRegistrar kInfo{{"info", "info MODEL [--json]\n  Architecture, parameters, MACs, preprocessing and taps of a model.",
+                              {{}, {"--json"}, 1, 1}, runInfo}};
+const CommandRegistrar kConvert{{"convert", "convert IN OUT.safetensors\n  Converts a .pth / safetensors checkpoint to safetensors.",
+                                 {{}, {}, 2, 2}, runConvert}};
+}  // namespace
+
+CommandRegistrar::CommandRegistrar(Command c) { registry().push_back(std::move(c)); }
+
+const std::vector<Command>& commands() { return registry(); }
 
 }  // namespace fs::app

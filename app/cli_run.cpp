@@ -109,4 +109,22 @@ int runDemo(const Args& a) {
   return 0;
 }
 
+namespace {
+const CommandRegistrar kPredict{
+    {"predict",
+     "predict MODEL [--weights F] (--image F | --input-npy F) [--top K] [--json] [--logits-npy OUT]"
+     " [--max-pixels N]\n  Top-K classes for an image (or a preprocessed float32 [1,3,H,W] NPY tensor).",
+     {{"--weights", "--image", "--input-npy", "--top", "--logits-npy", "--max-pixels"}, {"--json"}, 1, 1},
+     runPredict}};
+const CommandRegistrar kFeatures{
+    {"features",
+     "features MODEL [--weights F] (--image F | --input-npy F) --tap NAME [--npy OUT] [--png OUT]"
+     " [--channels K] [--max-pixels N]\n  Writes one tap as float32 NCHW NPY and/or a PNG grid of its first K channels.",
+     {{"--weights", "--image", "--input-npy", "--tap", "--npy", "--png", "--channels", "--max-pixels"}, {}, 1, 1},
+     runFeatures}};
+const CommandRegistrar kDemo{
+    {"demo", "demo [--out DIR]\n  Runs ConvMLP, ResNet and MLP-Mixer on a bundled sample and writes stage feature maps.",
+     {{"--out"}, {}, 0, 0}, runDemo}};
+}  // namespace
+
 }  // namespace fs::app

@@ -135,7 +135,7 @@ at::Tensor ConvMlpImpl::convStages(at::Tensor x, TapSink& sink) {
 
 ForwardResult ConvMlpImpl::forward(const at::Tensor& input, const std::vector<std::string>& tapNames) {
   TapSink sink(tapNames);
-  at::Tensor x = convStages(input.contiguous(at::MemoryFormat::ChannelsLast), sink);
+  at::Tensor x = convStages(input, sink);
   x = x.permute({0, 2, 3, 1});
   for (size_t s = 0; s < blocks_.size(); ++s) {
     const std::string p = "stages." + std::to_string(s);

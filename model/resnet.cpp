@@ -97,7 +97,7 @@ std::vector<std::string> ResNetImpl::stages() const {
 ForwardResult ResNetImpl::forward(const at::Tensor& input, const std::vector<std::string>& tapNames) {
   TapSink sink(tapNames);
   const bool train = is_training();
-  at::Tensor x = at::relu(stem_.forward(input.contiguous(at::MemoryFormat::ChannelsLast), train));
+  at::Tensor x = at::relu(stem_.forward(input, train));
   x = sink.nchw("maxpool", at::max_pool2d(x, {3, 3}, {2, 2}, {1, 1}));
   for (size_t l = 0; l < layers_.size(); ++l) {
     const std::string p = "layer" + std::to_string(l + 1);
