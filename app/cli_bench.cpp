@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <torch/csrc/autograd/autograd.h>
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <functional>
@@ -39,10 +41,13 @@ std::vector<std::string> allTaps(const fs::analysis::LoadedModel& m) {
 
 int runBench(const Args& a) {
   const int repeat = a.intValue("--repeat", 10, 1, 10000);
-  const int threads = fs::model::currentThreads().intraOp;
+  const fs::model::ThreadConfig tc = fs::model::currentThreads();
+  const int threads = tc.intraOp;
+  std::vector<fs::analysis::LoadedModel> models;  // all loaded at once: the peak RSS figure
+  for (const auto& id : a.positional) models.push_back(fs::analysis::loadModel(id, "", 0));
   nlohmann::json out = nlohmann::json::object();
-  for (const auto& id : a.positional) {
-    fs::analysis::LoadedModel m = fs::analysis::loadModel(id, "", 0);
+  for (auto& m : models) {
+    const std::string& id = m.config.id;
     const auto& in = m.config.input;
     const at::Tensor x = at::randn({1, 3, in.height, in.width});
     const double fwd = medianMs(repeat, [&] {
@@ -63,6 +68,12 @@ int runBench(const Args& a) {
                 << repeat << ")\n";
   }
   if (a.has("--json")) std::cout << out.dump(2) << "\n";
+  std::cout.flush();
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  std::cerr << "bench: peak RSS " << usage.ru_maxrss / 1024 << " MB with " << models.size()
+            << " models loaded; LibTorch threads " << threads << ", BLAS threads " << tc.blas << " ["
+            << tc.blasName << "]\n";
   return 0;
 }
 

@@ -24,9 +24,13 @@ int defaultThreads() {
 }
 }  // namespace
 
+// Measured on 2 cores (README "Threads"): with OpenBLAS's OpenMP build both libraries share one
+// OpenMP pool, so N threads each is best. OpenBLAS's pthread build keeps its own spinning pool:
+// giving it N threads as well made Mixer-B/16 2-3x slower, so it gets one thread there.
 ThreadConfig configureThreads(int requested) {
   const int n = requested > 0 ? requested : defaultThreads();
   int blas = n;
+  if (auto parallel = blasSymbol<GetThreads>("openblas_get_parallel"); parallel && parallel() == 1) blas = 1;
   if (const char* env = std::getenv("FEATURESCOPE_BLAS_THREADS"); env && std::atoi(env) > 0) blas = std::atoi(env);
   at::set_num_threads(n);
   if (auto set = blasSymbol<SetThreads>("openblas_set_num_threads")) set(blas);
@@ -38,6 +42,8 @@ ThreadConfig currentThreads() {
   c.intraOp = at::get_num_threads();
   if (auto get = blasSymbol<GetThreads>("openblas_get_num_threads")) c.blas = get();
   if (auto cfg = blasSymbol<GetConfig>("openblas_get_config")) c.blasName = cfg();
+  if (auto parallel = blasSymbol<GetThreads>("openblas_get_parallel"))
+    c.blasName += parallel() == 2 ? " (OpenMP)" : parallel() == 1 ? " (pthreads)" : " (sequential)";
   return c;
 }
 

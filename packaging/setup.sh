@@ -11,11 +11,14 @@ build=${FS_BUILD_DIR:-$root/build}
 
 packages=(
   cmake ninja-build g++ ccache pkg-config
-  libtorch-dev libopenblas0-pthread libopencv-dev nlohmann-json3-dev zlib1g-dev
+  libtorch-dev libopenblas0-openmp libopencv-dev nlohmann-json3-dev zlib1g-dev
   qt6-base-dev qt6-svg-dev libqcustomplot-dev libgl-dev libgtest-dev
   python3 python3-numpy python3-torch python3-torchvision
   xvfb xauth
 )
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
 
 missing=()
 for p in "${packages[@]}"; do
@@ -23,17 +26,18 @@ for p in "${packages[@]}"; do
 done
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -q
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# OpenBLAS must be the BLAS LibTorch gets (Debian's reference BLAS is ~40x slower).
-if [ -e /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 ] &&
-   ! readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 | grep -q openblas; then
-  ${sudo:-} update-alternatives --set libblas.so.3-x86_64-linux-gnu /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3
-fi
+# OpenBLAS (OpenMP build) must be the BLAS LibTorch gets: Debian's reference BLAS is ~40x slower,
+# and the pthread build's thread pool fights LibTorch's OpenMP pool (see README, "Threads").
+blasdir=/usr/lib/x86_64-linux-gnu/openblas-openmp
+for alt in libblas.so.3 liblapack.so.3 libopenblas.so.0; do
+  if [ -e "$blasdir/$alt" ] && [ "$(readlink -f "/usr/lib/x86_64-linux-gnu/$alt")" != "$(readlink -f "$blasdir/$alt")" ]; then
+    $sudo update-alternatives --set "$alt-x86_64-linux-gnu" "$blasdir/$alt"
+  fi
+done
 
 cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build" -j "$(nproc)"

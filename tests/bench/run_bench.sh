@@ -1,14 +1,40 @@
 #!/usr/bin/env bash
-# Benchmark featurescope-cli against Python torch 1.13 (python3-torch) in one run, interleaved.
-# usage: tests/bench/run_bench.sh [BUILD_DIR] [REPEAT]
+# featurescope-cli bench beside Python torch 1.13 (python3-torch) in one run, interleaved rounds.
+# Python runs with 1 and 2 threads on the system BLAS (what the project installs: OpenBLAS OpenMP
+# build) and on OpenBLAS's pthread build when present; the summary takes Python's best per model.
+# usage: tests/bench/run_bench.sh [BUILD_DIR] [REPEAT] [ROUNDS]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../../build}
 repeat=${2:-10}
+rounds=${3:-3}
 models="convmlp_s resnet50 mixer_b16"
-for round in 1 2; do
+pthread=/usr/lib/x86_64-linux-gnu/openblas-pthread
+log=$(mktemp)
+for ((r = 1; r <= rounds; r++)); do
+  echo "fs $("$build/app/featurescope-cli" bench $models --repeat "$repeat" --json 2>/dev/null | tr -d ' \n')" >>"$log"
   for t in 1 2; do
-    echo "python threads=$t: $(/usr/bin/python3 "$here/bench_torch.py" "$t" "$repeat")"
+    echo "py$t $(/usr/bin/python3 "$here/bench_torch.py" "$t" "$repeat")" >>"$log"
+    [ -d "$pthread" ] && echo "pypthread$t $(LD_LIBRARY_PATH=$pthread /usr/bin/python3 "$here/bench_torch.py" "$t" "$repeat")" >>"$log"
   done
-  echo "featurescope: $("$build/app/featurescope-cli" bench $models --repeat "$repeat" --json | tr -d ' \n')"
 done
+/usr/bin/python3 - "$log" <<'PY'
+import json, statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    tag, js = line.split(" ", 1)
+    runs.setdefault(tag, []).append(json.loads(js))
+def med(tag, model):
+    return statistics.median(r[model]["forward_ms"] for r in runs[tag])
+print("%-10s %10s %14s %8s %16s %8s" % ("model", "fs ms", "python ms", "ratio", "py-pthread ms", "ratio"))
+for m in ["convmlp_s", "resnet50", "mixer_b16"]:
+    fs = med("fs", m)
+    py = min(med("py1", m), med("py2", m))
+    line = "%-10s %10.1f %14.1f %8.2f" % (m, fs, py, fs / py)
+    if "pypthread1" in runs:
+        pp = min(med("pypthread1", m), med("pypthread2", m))
+        line += " %16.1f %8.2f" % (pp, fs / pp)
+    print(line)
+print("fs forward_backward ms:", {m: round(statistics.median(r[m]["forward_backward_ms"] for r in runs["fs"]), 1) for m in ["convmlp_s", "resnet50", "mixer_b16"]})
+PY
+rm -f "$log"

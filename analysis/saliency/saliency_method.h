@@ -1,0 +1,59 @@
+#pragma once
+// Saliency methods, one small class each on a shared base (pytorch-grad-cam's BaseCAM shape).
+// Raw maps are kept signed and unnormalised: CAM methods return [H,W] at the tap resolution,
+// input attributions [1,3,H,W]. Display steps (sign, clipping, normalisation, colormap) come later.
+// Runs on the calling thread (the worker that owns the model); grad guards are created inside.
+#include "analysis/model_loader.h"
+
+#include <ATen/core/Tensor.h>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace fs::analysis {
+
+struct SaliencyOptions {
+  int target = -1;                 // class index; -1 = top-1 prediction
+  std::string tap;                 // CAM methods; empty = the model's last stage
+  int samples = 50;                // smoothgrad
+  double sigma = 0.15;             // smoothgrad noise, as a fraction of the input range
+  int steps = 50;                  // integrated_gradients
+  std::string baseline = "zero";   // integrated_gradients: zero | blur | mean
+  int window = 16;                 // occlusion window (input pixels)
+  int stride = 8;                  // occlusion stride
+  int batchSize = 16;              // bounded internal batch for long methods
+};
+
+struct SaliencyResult {
+  std::string method;
+  std::string tap;                 // empty for input attributions
+  int target = 0;
+  bool inputAttribution = false;
+  at::Tensor map;                  // float32, [H,W] (CAM) or [1,3,H,W] (input attribution)
+};
+
+using ProgressFn = std::function<void(double fraction)>;
+
+class SaliencyMethod {
+ public:
+  virtual ~SaliencyMethod() = default;
+  virtual std::string name() const = 0;
+  virtual bool usesTap() const = 0;       // CAM family: works on a tap
+  virtual bool gradientFree() const = 0;
+  // Throws InputError for an unknown tap/class; returns early (empty map) if *cancel becomes true.
+  virtual SaliencyResult compute(LoadedModel& model, const at::Tensor& input, const SaliencyOptions& options,
+                                 const ProgressFn& progress = {}, const std::atomic<bool>* cancel = nullptr) = 0;
+};
+
+// gradcam, gradcampp, xgradcam, layercam, hirescam, eigencam, scorecam, gradient, gradxinput,
+// smoothgrad, integrated_gradients, occlusion. Unknown name -> InputError listing the valid ones.
+std::unique_ptr<SaliencyMethod> makeSaliencyMethod(const std::string& name);
+std::vector<std::string> saliencyMethodNames();
+
+// An input attribution [1,3,H,W] reduced to one [H,W] map (sum over channels, sign kept).
+at::Tensor attributionToMap(const at::Tensor& attribution);
+
+}  // namespace fs::analysis
