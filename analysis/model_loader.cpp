@@ -4,7 +4,15 @@
 #include "model/checkpoint.h"
 #include "model/registry.h"
 
+#include <filesystem>
+
 namespace fs::analysis {
+
+std::string bundledWeights(const fs::model::ModelConfig& config) {
+  if (config.id.empty() || config.id.find('/') != std::string::npos) return {};
+  const std::string path = resourceDir() + "/models/" + config.id + ".safetensors";
+  return std::filesystem::exists(path) ? path : std::string();
+}
 
 LoadedModel loadModel(const std::string& idOrConfig, const std::string& weightsPath, uint64_t seed) {
   LoadedModel m;
@@ -12,11 +20,12 @@ LoadedModel loadModel(const std::string& idOrConfig, const std::string& weightsP
   m.labels = loadLabels(m.config);
   m.net = fs::model::buildModel(m.config, seed);
   m.seed = seed;
-  if (!weightsPath.empty()) {
-    const fs::model::TensorDict dict = fs::model::readCheckpoint(weightsPath);
-    const fs::model::LoadReport report = fs::model::loadState(*m.net, dict, weightsPath);
-    m.weightsPath = weightsPath;
-    m.weightsReport = std::to_string(report.loaded) + " tensors loaded from " + weightsPath + " (" + dict.format + ")";
+  const std::string path = weightsPath.empty() ? bundledWeights(m.config) : weightsPath;
+  if (!path.empty()) {
+    const fs::model::TensorDict dict = fs::model::readCheckpoint(path);
+    const fs::model::LoadReport report = fs::model::loadState(*m.net, dict, path);
+    m.weightsPath = path;
+    m.weightsReport = std::to_string(report.loaded) + " tensors loaded from " + path + " (" + dict.format + ")";
   } else {
     m.weightsReport = "random initialisation (seed " + std::to_string(seed) + ")";
   }

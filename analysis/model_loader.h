@@ -20,6 +20,11 @@ struct LoadedModel {
   uint64_t seed = 0;
 };
 
+// The bundled checkpoint of a registered id (resources/models/<id>.safetensors), or "".
+std::string bundledWeights(const fs::model::ModelConfig& config);
+
+// Without a weights path, a registered id with bundled weights loads them; otherwise the
+// weights are a seeded random initialisation.
 // Throws fs::model::InputError (bad id/config/checkpoint). The returned net is in eval mode with
 // inference rewrites (BatchNorm folding) applied.
 LoadedModel loadModel(const std::string& idOrConfig, const std::string& weightsPath, uint64_t seed);

@@ -26,6 +26,7 @@ int runPredict(const Args& a);
 int runFeatures(const Args& a);
 int runDemo(const Args& a);
 int runBench(const Args& a);
+int runEvaluateDataset(const Args& a);
 
 struct CommandRegistrar {
   explicit CommandRegistrar(Command c);

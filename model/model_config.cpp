@@ -104,6 +104,7 @@ void parseResNet(const Reader& r, ModelConfig& c) {
   if (b != "basic" && b != "bottleneck") r.fail("'block' must be \"basic\" or \"bottleneck\"");
   c.bottleneck = b == "bottleneck";
   c.layers = r.intList("layers", 0, kMaxDepth);
+  c.width = r.integer("width", 1, 4096, 64);
   if (c.layers.size() > 4) r.fail("'layers' has at most 4 entries");
 }
 
@@ -176,6 +177,23 @@ ModelConfig parseModelConfig(const std::string& text, const std::string& what) {
   if (params > kMaxParams)
     r.fail("the model would have " + std::to_string(params) + " parameters (limit 2,000,000,000)");
   return c;
+}
+
+std::string modelConfigToJson(const ModelConfig& c) {
+  json j = {{"id", c.id}, {"family", familyName(c.family)}, {"num_classes", c.numClasses}, {"labels", c.labels}};
+  if (c.family == Family::ConvMLP || c.family == Family::PureMLP) {
+    j.update({{"blocks", c.blocks}, {"dims", c.dims}, {"mlp_ratios", c.mlpRatios}, {"channels", c.channels},
+              {"n_conv_blocks", c.nConvBlocks}});
+  } else if (c.family == Family::ResNet) {
+    j.update({{"block", c.bottleneck ? "bottleneck" : "basic"}, {"layers", c.layers}, {"width", c.width}});
+  } else {
+    j.update({{"img_size", c.imgSize}, {"patch_size", c.patchSize}, {"num_blocks", c.numBlocks}, {"embed_dim", c.embedDim}});
+    if (c.family == Family::Mixer) j.update({{"mlp_ratio", {c.tokenMlpRatio, c.channelMlpRatio}}, {"layer_norm_eps", c.layerNormEps}});
+    else j.update({{"mlp_ratio", c.channelMlpRatio}, {"init_values", c.initValues}});
+  }
+  j["input"] = {{"size", {c.input.height, c.input.width}}, {"crop_pct", c.input.cropPct}, {"mean", c.input.mean},
+                {"std", c.input.std}, {"interpolation", interpolationName(c.input.interpolation)}};
+  return j.dump();
 }
 
 ModelConfig loadModelConfigFile(const std::string& path) {

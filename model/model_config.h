@@ -32,6 +32,7 @@ struct ModelConfig {
   // ResNet
   bool bottleneck = true;
   std::vector<int> layers;
+  int width = 64;  // channels of the stem and layer1 (64 in the published variants)
 
   InputSpec input;
   std::string labels = "imagenet";  // "imagenet", "fashion-mnist", "index" or a file path
@@ -42,6 +43,9 @@ struct ModelConfig {
 // are refused before anything is allocated.
 ModelConfig parseModelConfig(const std::string& json, const std::string& what);
 ModelConfig loadModelConfigFile(const std::string& path);
+
+// The config as JSON text (the fields parseModelConfig reads), e.g. for checkpoint metadata.
+std::string modelConfigToJson(const ModelConfig& c);
 
 // Parameter count computed from the config alone (used for the size limit and in tests).
 int64_t estimateParameters(const ModelConfig& c);

@@ -44,9 +44,10 @@ I tokenModel(const ModelConfig& c) {
 }
 
 I resNet(const ModelConfig& c) {
-  I n = 64 * 3 * 49 + bn(64), in = 64;
+  const I w = c.width;
+  I n = w * 3 * 49 + bn(w), in = w;
   for (size_t l = 0; l < c.layers.size(); ++l) {
-    const I p = I(64) << l, out = c.bottleneck ? 4 * p : p;
+    const I p = w << l, out = c.bottleneck ? 4 * p : p;
     for (int b = 0; b < c.layers[l]; ++b) {
       I block = c.bottleneck ? in * p + bn(p) + p * p * 9 + bn(p) + p * out + bn(out)
                              : in * p * 9 + bn(p) + p * p * 9 + bn(p);

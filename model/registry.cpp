@@ -52,9 +52,38 @@ Variant resNet(const char* id, bool bottleneck, std::vector<int> layers, int64_t
   return {c, "ResNet-" + std::string(id + 6), params, gmacs};
 }
 
+// Small members of each family for the bundled Fashion-MNIST demo: 28x28 images upsampled to
+// 112x112 so hierarchical models keep 4x4 final maps and token models 7x7 tokens.
+Variant fmnist(const char* id, ModelConfig c, const char* what) {
+  c.id = id, c.numClasses = 10, c.labels = "fashion-mnist";
+  c.input.height = c.input.width = 112;
+  c.input.cropPct = 1.0;
+  c.input.interpolation = Interpolation::Bilinear;
+  c.input.mean = {0.2860f, 0.2860f, 0.2860f};
+  c.input.std = {0.3530f, 0.3530f, 0.3530f};
+  return {c, std::string(what) + " trained on Fashion-MNIST (bundled demo)", 0, 0};
+}
+
+std::vector<Variant> fmnistVariants() {
+  ModelConfig conv;
+  conv.family = Family::ConvMLP, conv.blocks = {1, 1, 1}, conv.dims = {32, 64, 128};
+  conv.mlpRatios = {2, 2, 2}, conv.channels = 16, conv.nConvBlocks = 1;
+  ModelConfig pure = conv;
+  pure.family = Family::PureMLP;
+  ModelConfig res;
+  res.family = Family::ResNet, res.bottleneck = false, res.layers = {1, 1, 1, 1}, res.width = 16;
+  ModelConfig mix;
+  mix.family = Family::Mixer, mix.imgSize = 112, mix.patchSize = 16, mix.embedDim = 128, mix.numBlocks = 4;
+  ModelConfig rmlp = mix;
+  rmlp.family = Family::ResMLP, rmlp.initValues = 0.1;
+  return {fmnist("convmlp_fmnist", conv, "Nano ConvMLP"), fmnist("puremlp_fmnist", pure, "Nano Pure-MLP"),
+          fmnist("resnet_fmnist", res, "Nano ResNet"), fmnist("mixer_fmnist", mix, "Nano MLP-Mixer"),
+          fmnist("resmlp_fmnist", rmlp, "Nano ResMLP")};
+}
+
 std::vector<Variant> makeRegistry() {
   using F = Family;
-  return {
+  std::vector<Variant> v = {
       convMlp("convmlp_s", F::ConvMLP, {2, 4, 2}, {128, 256, 512}, 2, 64, 2, 9022920, 2.385),
       convMlp("convmlp_m", F::ConvMLP, {3, 6, 3}, {128, 256, 512}, 3, 64, 3, 17410504, 3.929),
       convMlp("convmlp_l", F::ConvMLP, {4, 8, 3}, {192, 384, 768}, 3, 96, 3, 42728440, 9.870),
@@ -76,6 +105,8 @@ std::vector<Variant> makeRegistry() {
       resNet("resnet101", true, {3, 4, 23, 3}, 44549160, 7.80),
       resNet("resnet152", true, {3, 8, 36, 3}, 60192808, 11.51),
   };
+  for (auto& f : fmnistVariants()) v.push_back(std::move(f));
+  return v;
 }
 }  // namespace
 

@@ -54,12 +54,12 @@ void ResNetBlockImpl::fold(bool on) {
 }
 
 ResNetImpl::ResNetImpl(const ModelConfig& c) : config_(c) {
-  stem_ = registerConvBn(*this, "conv1", "bn1", 3, 64, 7, 2);
-  int64_t in = 64;
+  stem_ = registerConvBn(*this, "conv1", "bn1", 3, c.width, 7, 2);
+  int64_t in = c.width;
   for (size_t l = 0; l < c.layers.size(); ++l) {
     nn::ModuleList seq;
     layers_.emplace_back();
-    const int64_t planes = 64 << l;
+    const int64_t planes = int64_t(c.width) << l;
     for (int b = 0; b < c.layers[l]; ++b) {
       auto block = ResNetBlock(in, planes, (b == 0 && l > 0) ? 2 : 1, c.bottleneck);
       in = block->outChannels();
@@ -76,7 +76,7 @@ std::vector<TapInfo> ResNetImpl::taps() const {
   int64_t h = convOut(convOut(config_.input.height, 7, 2, 3), 3, 2, 1);
   int64_t w = convOut(convOut(config_.input.width, 7, 2, 3), 3, 2, 1);
   int stride = 4;
-  out.push_back({"maxpool", 64, int(h), int(w), stride, TapLayout::NCHW});
+  out.push_back({"maxpool", config_.width, int(h), int(w), stride, TapLayout::NCHW});
   for (size_t l = 0; l < layers_.size(); ++l) {
     if (l > 0) h = convOut(h, 3, 2, 1), w = convOut(w, 3, 2, 1), stride *= 2;
     const std::string p = "layer" + std::to_string(l + 1);

@@ -57,7 +57,7 @@ TEST(Cli, ModelsListsEveryRegisteredId) {
   CliRun r = cli("models --json");
   ASSERT_EQ(r.code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
-  EXPECT_EQ(j.size(), 20u);
+  EXPECT_EQ(j.size(), 25u);
   EXPECT_EQ(j[0]["id"], "convmlp_s");
 }
 

@@ -1,0 +1,113 @@
+#include "analysis/trainer.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+#include <torch/optim/adamw.h>
+
+#include <chrono>
+#include <cmath>
+
+namespace fs::analysis {
+namespace {
+constexpr double kPi = 3.14159265358979323846;
+
+// Random shifts of up to 2 pixels (zero padding) and horizontal flips, per image.
+at::Tensor augment(const at::Tensor& images) {
+  const int64_t b = images.size(0);
+  at::Tensor padded = at::constant_pad_nd(images, {2, 2, 2, 2}, 0);
+  at::Tensor out = at::empty_like(images);
+  const at::Tensor offsets = at::randint(0, 5, {b, 2}, at::kLong);
+  const at::Tensor flips = at::rand({b}) < 0.5;
+  for (int64_t i = 0; i < b; ++i) {
+    const int64_t dy = offsets[i][0].item<int64_t>(), dx = offsets[i][1].item<int64_t>();
+    at::Tensor crop = padded[i].slice(0, dy, dy + 28).slice(1, dx, dx + 28);
+    out[i].copy_(flips[i].item<bool>() ? crop.flip({1}) : crop);
+  }
+  return out;
+}
+
+double scheduledLr(const TrainOptions& o, int64_t step, int64_t total) {
+  if (step < o.warmupSteps) return o.lr * double(step + 1) / o.warmupSteps;
+  const double t = double(step - o.warmupSteps) / std::max<int64_t>(1, total - o.warmupSteps);
+  return o.lr * 0.5 * (1.0 + std::cos(kPi * std::min(1.0, t)));
+}
+
+void setLr(torch::optim::AdamW& opt, double lr) {
+  for (auto& group : opt.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+}
+}  // namespace
+
+EvalResult evaluateDataset(fs::model::ClassifierImpl& net, const fs::model::ModelConfig& config,
+                           const ImageDataset& data, int64_t limit) {
+  c10::InferenceMode guard;
+  const int64_t n = limit < 0 ? data.images.size(0) : std::min<int64_t>(limit, data.images.size(0));
+  EvalResult r;
+  r.confusion = at::zeros({config.numClasses, config.numClasses}, at::kLong);
+  std::vector<at::Tensor> preds;
+  for (int64_t i = 0; i < n; i += 250) {
+    const int64_t e = std::min<int64_t>(n, i + 250);
+    at::Tensor x = fashionMnistBatch(data.images.slice(0, i, e), config.input);
+    preds.push_back(net.forward(x, {}).logits.argmax(1));
+  }
+  r.predictions = n ? at::cat(preds) : at::empty({0}, at::kLong);
+  const at::Tensor truth = data.labels.slice(0, 0, n);
+  r.confusion.view(-1).index_add_(0, truth * config.numClasses + r.predictions, at::ones({n}, at::kLong));
+  const at::Tensor wrong = (r.predictions != truth).nonzero().view(-1);
+  r.misclassified.assign(wrong.data_ptr<int64_t>(), wrong.data_ptr<int64_t>() + wrong.numel());
+  r.accuracy = n ? 1.0 - double(wrong.numel()) / double(n) : 0.0;
+  return r;
+}
+
+TrainResult trainClassifier(fs::model::ClassifierImpl& net, const fs::model::ModelConfig& config,
+                            const ImageDataset& train, const ImageDataset& test, const TrainOptions& o,
+                            const std::function<void(const TrainProgress&)>& progress,
+                            const std::atomic<bool>* stop) {
+  const auto t0 = std::chrono::steady_clock::now();
+  at::manual_seed(o.seed);
+  net.invalidateInferenceCache();
+  for (auto& p : net.parameters()) p.requires_grad_(true);
+  net.train();
+  torch::optim::AdamW opt(net.parameters(), torch::optim::AdamWOptions(o.lr).weight_decay(o.weightDecay));
+  const int64_t n = o.trainLimit < 0 ? train.images.size(0) : std::min<int64_t>(o.trainLimit, train.images.size(0));
+  const int64_t perEpoch = n / o.batchSize;
+  int64_t total = perEpoch * o.epochs;
+  if (o.maxSteps >= 0) total = std::min(total, o.maxSteps);
+  TrainResult r;
+  TrainProgress p;
+  p.totalSteps = total;
+  double lossSum = 0, correct = 0, seen = 0;
+  at::Tensor order;
+  for (int64_t step = 0; step < total && !(stop && *stop); ++step) {
+    if (step % perEpoch == 0) p.epoch = int(step / perEpoch) + 1;
+    if (step % perEpoch == 0) order = at::randperm(n, at::kLong);
+    const at::Tensor idx = order.slice(0, (step % perEpoch) * o.batchSize, (step % perEpoch + 1) * o.batchSize);
+    at::Tensor images = train.images.index_select(0, idx);
+    if (o.augment) images = augment(images);
+    const at::Tensor y = train.labels.index_select(0, idx);
+    setLr(opt, p.lr = scheduledLr(o, step, total));
+    at::Tensor logits = net.forward(fashionMnistBatch(images, config.input), {}).logits;
+    at::Tensor loss = at::cross_entropy_loss(logits, y, {}, at::Reduction::Mean, -100, o.labelSmoothing);
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+    lossSum += loss.item<double>(), seen += double(y.size(0));
+    correct += (logits.argmax(1) == y).sum().item<double>();
+    if ((step + 1) % 50 == 0 || step + 1 == total) {
+      p.step = step + 1, p.loss = lossSum / ((step % 50) + 1), p.accuracy = correct / seen;
+      if (r.firstLoss == 0) r.firstLoss = p.loss;
+      r.lastLoss = p.loss;
+      if (progress) progress(p);
+      lossSum = correct = seen = 0;
+    }
+    r.steps = step + 1;
+  }
+  r.stopped = stop && *stop;
+  net.eval();
+  for (auto& q : net.parameters()) q.requires_grad_(false);
+  net.prepareForInference();
+  if (!r.stopped) r.test = evaluateDataset(net, config, test);
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+}  // namespace fs::analysis

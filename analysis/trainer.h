@@ -1,0 +1,59 @@
+#pragma once
+// Training and evaluation of classifiers on an in-memory image dataset (Fashion-MNIST for the
+// bundled demo): AdamW (Loshchilov & Hutter 2019), linear warm-up + cosine schedule, light
+// augmentation (random 2-px shifts, horizontal flips), label smoothing. Runs on the calling thread.
+#include "analysis/fashion_mnist.h"
+#include "model/classifier.h"
+#include "model/model_config.h"
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+namespace fs::analysis {
+
+struct TrainOptions {
+  int epochs = 5;
+  int batchSize = 64;
+  double lr = 2e-3;
+  double weightDecay = 0.05;
+  double labelSmoothing = 0.1;
+  int warmupSteps = 200;
+  uint64_t seed = 0;
+  int64_t maxSteps = -1;     // stop early after this many steps (tests, smoke runs)
+  int64_t trainLimit = -1;   // use only the first N training images
+  bool augment = true;
+};
+
+struct TrainProgress {
+  int epoch = 0;
+  int64_t step = 0, totalSteps = 0;
+  double loss = 0, accuracy = 0, lr = 0;  // running averages over the last report interval
+};
+
+struct EvalResult {
+  double accuracy = 0;
+  at::Tensor confusion;                  // int64 [classes, classes], rows = true class
+  std::vector<int64_t> misclassified;    // dataset indices
+  at::Tensor predictions;                // int64 [N]
+};
+
+struct TrainResult {
+  EvalResult test;
+  double seconds = 0;
+  int64_t steps = 0;
+  double firstLoss = 0, lastLoss = 0;    // averages over the first / last report interval
+  bool stopped = false;                  // *stop was set: the caller must not save
+};
+
+TrainResult trainClassifier(fs::model::ClassifierImpl& net, const fs::model::ModelConfig& config,
+                            const ImageDataset& train, const ImageDataset& test, const TrainOptions& options,
+                            const std::function<void(const TrainProgress&)>& progress,
+                            const std::atomic<bool>* stop);
+
+// Accuracy, confusion matrix and misclassified indices on the first `limit` items (all if < 0).
+EvalResult evaluateDataset(fs::model::ClassifierImpl& net, const fs::model::ModelConfig& config,
+                           const ImageDataset& data, int64_t limit = -1);
+
+}  // namespace fs::analysis
