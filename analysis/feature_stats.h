@@ -1,12 +1,17 @@
 #pragma once
 // Feature-map analysis of one tap [1,C,H,W]: channel statistics, ranking, normalisation and
-// histograms (data for plots). Pure functions; no model access except where a gradient is given.
+// histograms (data for plots). Pure functions; no model access except where a gradient is given
+// (tapGradient, the one helper that runs the model).
+#include "analysis/colormap.h"
+
 #include <ATen/core/Tensor.h>
 
 #include <string>
 #include <vector>
 
 namespace fs::analysis {
+
+struct LoadedModel;
 
 struct ChannelStats {
   int channel = 0;
@@ -15,23 +20,51 @@ struct ChannelStats {
   bool dead = false;               // max <= 0 (never active) or constant
 };
 
+// tap: [1,C,H,W] or [C,H,W]. std is the population standard deviation over H*W.
 std::vector<ChannelStats> channelStats(const at::Tensor& tap);
 
 enum class ChannelRank { First, Mean, Max, Contribution, CamWeight };
 ChannelRank parseChannelRank(const std::string& name);  // first|mean|max|contribution|camweight
+const char* channelRankName(ChannelRank rank);
+bool rankNeedsGradient(ChannelRank rank);
 
 // Channel indices ordered by the criterion (descending), truncated to k. Contribution =
 // sum_hw(grad * activation) for the target; CamWeight = mean_hw(grad). Both need `grad`
-// (same shape as tap); First ignores it.
+// (same shape as tap); First ignores it. k <= 0 or k > C: all channels. Ties keep channel order.
 std::vector<int> rankChannels(const at::Tensor& tap, ChannelRank rank, int k, const at::Tensor& grad = {});
+
+// A tap and d logit[target] / d tap for one input [1,3,H,W] (one forward, one backward).
+// target < 0: the top-1 class. InputError for an unknown tap or class.
+struct TapGradient {
+  at::Tensor activation;  // float32 [1,C,H,W], detached
+  at::Tensor gradient;    // float32 [1,C,H,W]
+  int target = 0;
+};
+TapGradient tapGradient(LoadedModel& model, const at::Tensor& input, const std::string& tap, int target = -1);
 
 enum class NormMode { Channel, Tap, Shared };
 NormMode parseNormMode(const std::string& name);  // channel|tap|shared
+const char* normModeName(NormMode mode);
+
+// Value ranges for display: taps[i] is [1,C,H,W] or [C,H,W] and channels[i] the channels shown
+// from it. Result[i][j] is the range used for channels[i][j]: Channel = that channel's own
+// min..max, Tap = min..max over the shown channels of tap i, Shared = min..max over every shown
+// channel of every tap (compare models on one scale).
+std::vector<std::vector<ValueRange>> normalisationRanges(const std::vector<at::Tensor>& taps,
+                                                         const std::vector<std::vector<int>>& channels,
+                                                         NormMode mode);
+
+// The shown channels of each tap mapped to [0,1] (clamped) with the ranges above: one float32
+// [k,H,W] tensor per tap. A degenerate range (lo == hi) maps to 0.
+std::vector<at::Tensor> normaliseChannels(const std::vector<at::Tensor>& taps,
+                                          const std::vector<std::vector<int>>& channels, NormMode mode);
 
 struct Histogram {
   std::vector<double> edges;    // bins + 1
   std::vector<double> counts;
 };
+// numpy.histogram semantics: values outside [lo, hi] are ignored, hi falls in the last bin.
+// lo >= hi: the data's own min..max (widened by 0.5 each side when constant).
 Histogram histogram(const at::Tensor& values, int bins, double lo, double hi);
 
 }  // namespace fs::analysis

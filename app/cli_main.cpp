@@ -1,6 +1,7 @@
 // featurescope-cli: headless entry point. Parses the subcommand, configures threads once, and maps
 // errors to exit codes: 0 ok, 2 usage, 3 bad input, 1 internal error.
 #include "app/cli_commands.h"
+#include "app/process_setup.h"
 #include "model/errors.h"
 #include "model/threads.h"
 
@@ -46,6 +47,7 @@ int dispatch(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  fs::app::ensureOpenMpWaitPolicy(argv);
   try {
     return dispatch(argc, argv);
   } catch (const fs::model::UsageError& e) {

@@ -6,6 +6,7 @@
 #include "analysis/preprocess.h"
 #include "analysis/resources.h"
 #include "app/cli_commands.h"
+#include "app/cli_input.h"
 #include "model/atomic_file.h"
 #include "model/errors.h"
 #include "model/npy.h"
@@ -27,18 +28,6 @@ uint64_t seedOf(const Args& a) { return static_cast<uint64_t>(a.intValue("--seed
 
 fa::LoadedModel loadFromArgs(const Args& a) {
   return fa::loadModel(a.positional[0], a.value("--weights"), seedOf(a));
-}
-
-at::Tensor loadInput(const fa::LoadedModel& m, const Args& a) {
-  if (a.has("--image") == a.has("--input-npy")) throw UsageError("give exactly one of --image or --input-npy");
-  if (a.has("--input-npy")) {
-    const std::string path = a.value("--input-npy");
-    at::Tensor x = fs::model::readNpy(path);
-    fa::validateInput(m, x, path);
-    return x;
-  }
-  const auto maxPixels = static_cast<int64_t>(a.doubleValue("--max-pixels", 100e6, 1, 1e12));
-  return fa::preprocess(fa::loadImageRgb(a.value("--image"), maxPixels), m.config.input).input;
 }
 
 void writePng(const std::string& path, const cv::Mat& img) {

@@ -45,10 +45,11 @@ at::Tensor MlpImpl::forward(const at::Tensor& x) {
   return linear(fc2, at::gelu(linear(fc1, x)));
 }
 
-// W x + b for x [B,N,C] mixing along N; batch 1 (the interactive case) is one GEMM.
+// W x + b for x [B,N,C] mixing along N; batch 1 (the interactive case) is one GEMM. Batches use
+// bmm: the backward of LibTorch 1.13's broadcasting matmul(2-D, 3-D) gave wrong input gradients.
 at::Tensor mixTokens(const torch::nn::Linear& fc, const at::Tensor& x) {
   at::Tensor y = x.size(0) == 1 ? at::addmm(fc->bias.unsqueeze(-1), fc->weight, x[0]).unsqueeze(0)
-                                : at::matmul(fc->weight, x).add_(fc->bias.unsqueeze(-1));
+                                : at::bmm(fc->weight.expand({x.size(0), -1, -1}), x).add_(fc->bias.unsqueeze(-1));
   MacCounter::add(y.numel() * fc->weight.size(1));
   return y;
 }

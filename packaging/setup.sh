@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # FeatureScope setup: installs the Debian 12 packages that are missing, builds, then
-#   run   -> runs the app's main job on the embedded demo
+#   run   -> opens the desktop app on the embedded demo
+#   demo  -> the command-line demo (stage feature maps of three models as PNG files)
 #   test  -> runs every test suite (ctest)
 #   build -> only installs and builds
 # Needs root (or sudo) only when packages are missing. Build folder: $FS_BUILD_DIR or ./build.
@@ -44,6 +45,10 @@ cmake --build "$build" -j "$(nproc)"
 
 case "$mode" in
   run)
+    # The desktop app on the bundled demo; without a display it says how to run it instead.
+    exec "$build/app/featurescope"
+    ;;
+  demo)
     exec "$build/app/featurescope-cli" demo --out "$build/demo"
     ;;
   test)
@@ -52,7 +57,7 @@ case "$mode" in
     ;;
   build) ;;
   *)
-    echo "usage: packaging/setup.sh run|test|build" >&2
+    echo "usage: packaging/setup.sh run|demo|test|build" >&2
     exit 2
     ;;
 esac

@@ -1,13 +1,16 @@
 #pragma once
 // Saliency methods, one small class each on a shared base (pytorch-grad-cam's BaseCAM shape).
 // Raw maps are kept signed and unnormalised: CAM methods return [H,W] at the tap resolution,
-// input attributions [1,3,H,W]. Display steps (sign, clipping, normalisation, colormap) come later.
+// input attributions [1,3,H,W] (occlusion: [H,W], it occludes all channels of a pixel at once).
+// Display steps (sign, clipping, normalisation, colormap) come later.
 // Runs on the calling thread (the worker that owns the model); grad guards are created inside.
 #include "analysis/model_loader.h"
 
 #include <ATen/core/Tensor.h>
+#include <opencv2/core/mat.hpp>
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -25,6 +28,7 @@ struct SaliencyOptions {
   int window = 16;                 // occlusion window (input pixels)
   int stride = 8;                  // occlusion stride
   int batchSize = 16;              // bounded internal batch for long methods
+  uint64_t seed = 0;               // smoothgrad noise generator
 };
 
 struct SaliencyResult {
@@ -32,7 +36,8 @@ struct SaliencyResult {
   std::string tap;                 // empty for input attributions
   int target = 0;
   bool inputAttribution = false;
-  at::Tensor map;                  // float32, [H,W] (CAM) or [1,3,H,W] (input attribution)
+  at::Tensor map;                  // float32, [H,W] (CAM, occlusion) or [1,3,H,W] (input attribution);
+                                   // undefined when cancelled
 };
 
 using ProgressFn = std::function<void(double fraction)>;
@@ -53,7 +58,11 @@ class SaliencyMethod {
 std::unique_ptr<SaliencyMethod> makeSaliencyMethod(const std::string& name);
 std::vector<std::string> saliencyMethodNames();
 
-// An input attribution [1,3,H,W] reduced to one [H,W] map (sum over channels, sign kept).
+// An input attribution [1,3,H,W] reduced to one [H,W] map (sum over channels, sign kept);
+// an [H,W] map (CAM, occlusion) is returned as it is.
 at::Tensor attributionToMap(const at::Tensor& attribution);
+
+// Any result map ([H,W] or [1,3,H,W]) as one [H,W] CV_32F image for the display steps.
+cv::Mat saliencyMapToMat(const at::Tensor& map);
 
 }  // namespace fs::analysis

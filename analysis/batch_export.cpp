@@ -1,0 +1,358 @@
+#include "analysis/batch_export.h"
+
+#include "analysis/figure_layout.h"
+#include "analysis/image_io.h"
+#include "analysis/inference.h"
+#include "analysis/preprocess.h"
+#include "analysis/saliency_overlay.h"
+#include "analysis/sha256.h"
+#include "analysis/stage_alignment.h"
+#include "model/atomic_file.h"
+#include "model/errors.h"
+#include "model/npy.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+
+namespace fs::analysis {
+namespace fsys = std::filesystem;
+using fs::model::InputError;
+using nlohmann::json;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// What this run exports for one model: its key (folder name), taps and methods.
+struct ModelPlan {
+  LoadedModel* model = nullptr;
+  std::string key;
+  std::vector<std::string> taps;
+};
+
+std::vector<std::string> splitList(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  for (std::string item; std::getline(in, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+std::vector<std::string> tapsFor(const LoadedModel& m, const std::string& spec) {
+  if (spec == "stages") return m.net->stages();
+  if (spec == "all") return tapNames(m);
+  const auto taps = splitList(spec);
+  if (taps.empty()) throw InputError("export: --taps needs stages, all or tap names");
+  for (const auto& t : taps) findTap(m, t);  // InputError listing the valid taps
+  return taps;
+}
+
+std::vector<ModelPlan> planModels(std::vector<LoadedModel>& models, const ExportOptions& o) {
+  std::vector<ModelPlan> plans;
+  std::set<std::string> used;
+  for (auto& m : models) {
+    std::string key = modelShortId(m.config.id);
+    for (int n = 2; used.count(key); ++n) key = modelShortId(m.config.id) + "-" + std::to_string(n);
+    used.insert(key);
+    plans.push_back({&m, key, tapsFor(m, o.taps)});
+  }
+  for (const auto& name : o.methods) makeSaliencyMethod(name);  // InputError listing the methods
+  return plans;
+}
+
+// Output folder names per image: the stem, or the whole file name when two stems collide.
+std::vector<std::string> imageKeys(const std::vector<std::string>& files) {
+  std::map<std::string, int> stems;
+  for (const auto& f : files) ++stems[fsys::path(f).stem().string()];
+  std::vector<std::string> keys;
+  for (const auto& f : files) {
+    const fsys::path p(f);
+    std::string key = stems[p.stem().string()] > 1 ? p.filename().string() : p.stem().string();
+    std::replace(key.begin(), key.end(), '/', '_');
+    keys.push_back(key);
+  }
+  return keys;
+}
+
+// Relative output paths of one image and model.
+json expectedOutputs(const std::string& image, const ModelPlan& plan, const std::vector<std::string>& methods) {
+  const std::string base = image + "/" + plan.key + "/";
+  json features = json::object(), saliency = json::object();
+  for (const auto& t : plan.taps) features[t] = base + "features/" + t + ".npy";
+  for (const auto& m : methods)
+    saliency[m] = {{"npy", base + "saliency/" + m + ".npy"}, {"png", base + "saliency/" + m + ".png"}};
+  return {{"features", features}, {"saliency", saliency}};
+}
+
+std::vector<std::string> outputFiles(const json& outputs) {
+  std::vector<std::string> files;
+  for (const auto& [tap, path] : outputs["features"].items()) files.push_back(path.get<std::string>());
+  for (const auto& [m, pair] : outputs["saliency"].items())
+    for (const auto& [kind, path] : pair.items()) files.push_back(path.get<std::string>());
+  return files;
+}
+
+// Leftovers of an interrupted writeFileAtomically ("name.tmp-XXXXXX").
+void removeStaleTemporaries(const fsys::path& dir) {
+  static const std::regex kTemp(R"(.*\.tmp-[A-Za-z0-9]{6})");
+  std::error_code ec;
+  if (!fsys::exists(dir, ec)) return;
+  for (const auto& e : fsys::recursive_directory_iterator(dir, ec))
+    if (e.is_regular_file() && std::regex_match(e.path().filename().string(), kTemp)) fsys::remove(e.path(), ec);
+}
+
+void writePng(const std::string& path, const cv::Mat& rgb) {
+  cv::Mat bgr;
+  cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+  std::vector<uchar> buf;
+  if (!cv::imencode(".png", bgr, buf)) throw InputError(path + ": PNG encoding failed");
+  fs::model::writeFileAtomically(path, std::string_view(reinterpret_cast<const char*>(buf.data()), buf.size()));
+}
+
+// One forward with every tap; returns the top-1 class of the same forward.
+json writeFeatures(LoadedModel& m, const at::Tensor& input, const ModelPlan& plan, const json& out,
+                   const fsys::path& root) {
+  c10::InferenceMode guard;
+  const fs::model::ForwardResult r = m.net->forward(input, plan.taps);
+  for (const auto& t : plan.taps)
+    fs::model::writeNpy((root / out["features"][t].get<std::string>()).string(), r.taps.at(t).contiguous());
+  const at::Tensor probs = at::softmax(r.logits, 1)[0];
+  const int index = static_cast<int>(probs.argmax().item<int64_t>());
+  const std::string label = index < int(m.labels.size()) ? m.labels[index] : std::to_string(index);
+  return {{"index", index}, {"label", label}, {"prob", probs[index].item<double>()}};
+}
+
+json writeSaliency(LoadedModel& m, const Preprocessed& p, const cv::Mat& original, const std::string& method,
+                   const ExportOptions& o, const json& paths, const fsys::path& root) {
+  auto sal = makeSaliencyMethod(method);
+  const SaliencyResult r = sal->compute(m, p.input, o.saliency);
+  fs::model::writeNpy((root / paths["npy"].get<std::string>()).string(), r.map);
+  DisplaySettings d;
+  d.colormap = Colormap::Turbo;
+  d.sign = sal->usesTap() ? SignMode::Relu : SignMode::Absolute;
+  d.clipPercentile = sal->usesTap() ? 100.0 : 99.0;
+  const SaliencyOverlay ov = overlaySaliency(original, saliencyMapToMat(r.map), p.crop, d);
+  writePng((root / paths["png"].get<std::string>()).string(), withColorBar(ov.rgb, d.colormap, ov.range));
+  std::vector<int64_t> shape(r.map.sizes().begin(), r.map.sizes().end());
+  return {{"npy", paths["npy"]}, {"png", paths["png"]}, {"tap", r.tap}, {"target", r.target}, {"shape", shape},
+          {"display_range", {ov.range.lo, ov.range.hi}}};
+}
+
+json exportModel(ModelPlan& plan, const cv::Mat& original, const std::string& image, const ExportOptions& o) {
+  LoadedModel& m = *plan.model;
+  const fsys::path root(o.outDir);
+  json out = expectedOutputs(image, plan, o.methods);
+  fsys::create_directories(root / image / plan.key / "features");
+  if (!o.methods.empty()) fsys::create_directories(root / image / plan.key / "saliency");
+  const Preprocessed p = preprocess(original, m.config.input);
+  validateInput(m, p.input, image);
+  out["top1"] = writeFeatures(m, p.input, plan, out, root);
+  for (const auto& method : o.methods)
+    out["saliency"][method] = writeSaliency(m, p, original, method, o, out["saliency"][method], root);
+  return out;
+}
+
+// float32 constants as the short decimals they were written as (0.485, not 0.48500001430511475).
+json rounded(const std::array<float, 3>& v) {
+  json out = json::array();
+  for (float x : v) out.push_back(std::round(double(x) * 1e6) / 1e6);
+  return out;
+}
+
+json preprocessingJson(const fs::model::InputSpec& in) {
+  return {{"size", {in.height, in.width}}, {"crop_pct", in.cropPct},
+          {"interpolation", fs::model::interpolationName(in.interpolation)}, {"mean", rounded(in.mean)},
+          {"std", rounded(in.std)},
+          {"transform", "resize short side to size/crop_pct, centre crop, /255, (x-mean)/std"}};
+}
+
+json methodJson(const std::string& name, const SaliencyOptions& s) {
+  json p = {{"target", s.target < 0 ? json("top1") : json(s.target)}};
+  if (makeSaliencyMethod(name)->usesTap()) p["tap"] = s.tap.empty() ? "last stage" : s.tap;
+  if (name == "smoothgrad") p.update({{"samples", s.samples}, {"sigma", s.sigma}, {"seed", s.seed}});
+  if (name == "integrated_gradients") p.update({{"steps", s.steps}, {"baseline", s.baseline}});
+  if (name == "occlusion") p.update({{"window", s.window}, {"stride", s.stride}});
+  if (name == "smoothgrad" || name == "integrated_gradients" || name == "occlusion" || name == "scorecam")
+    p["batch_size"] = s.batchSize;
+  return {{"name", name}, {"parameters", p}};
+}
+
+std::string utcNow() {
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+json manifestHeader(const std::vector<ModelPlan>& plans, const ExportOptions& o) {
+  json models = json::array(), methods = json::array();
+  for (const auto& plan : plans) {
+    const LoadedModel& m = *plan.model;
+    models.push_back({{"key", plan.key}, {"id", m.config.id}, {"family", fs::model::familyName(m.config.family)},
+                      {"weights", m.weightsPath.empty() ? json(nullptr) : json(m.weightsPath)},
+                      {"weights_sha256", m.weightsPath.empty() ? json(nullptr) : json(sha256File(m.weightsPath))},
+                      {"seed", m.seed}, {"weights_report", m.weightsReport},
+                      {"config", json::parse(fs::model::modelConfigToJson(m.config))},
+                      {"preprocessing", preprocessingJson(m.config.input)}, {"taps", plan.taps}});
+  }
+  for (const auto& name : o.methods) methods.push_back(methodJson(name, o.saliency));
+  return {{"tool", "featurescope-cli export"}, {"version", FS_VERSION}, {"images_dir", o.imagesDir},
+          {"shard", {{"index", o.shard.index}, {"count", o.shard.count}, {"rule", "i % count == index - 1"}}},
+          {"limit", o.limit}, {"taps", o.taps}, {"models", models}, {"methods", methods},
+          {"feature_format", "float32 NPY, NCHW [1,C,H,W]"},
+          {"saliency_format", "raw signed float32 NPY ([H,W] CAM/occlusion, [1,3,H,W] input attribution); "
+                              "PNG overlay on the original image with colour bar"}};
+}
+
+json readManifest(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return json::object();
+  const json j = json::parse(in, nullptr, false);
+  return j.is_object() ? j : json::object();
+}
+
+// A finished entry is reusable if it covers every model of this run.
+bool entryCovers(const json& entry, const std::vector<ModelPlan>& plans) {
+  if (!entry.is_object() || entry.value("status", "") != "done" || !entry.contains("models")) return false;
+  return std::all_of(plans.begin(), plans.end(), [&](const ModelPlan& p) { return entry["models"].contains(p.key); });
+}
+
+// One export run over the shard; owns the manifest being built. Single-threaded.
+class BatchExporter {
+ public:
+  BatchExporter(std::vector<LoadedModel>& models, const ExportOptions& o) : o_(o), plans_(planModels(models, o)) {
+    files_ = listImageFiles(o.imagesDir);
+    if (o.limit > 0 && int(files_.size()) > o.limit) files_.resize(o.limit);
+    keys_ = imageKeys(files_);
+    fsys::create_directories(o.outDir);
+    sum_.manifestPath = (fsys::path(o.outDir) / manifestName(o.shard)).string();
+    const json previous = readManifest(sum_.manifestPath);
+    if (previous.contains("images") && previous["images"].is_object()) images_ = previous["images"];
+    manifest_ = manifestHeader(plans_, o);
+  }
+
+  ExportSummary run() {
+    const int inShard = int((files_.size() + o_.shard.count - o_.shard.index) / o_.shard.count);
+    auto lastSave = Clock::now();
+    for (size_t i = 0; i < files_.size(); ++i) {
+      if (int(i % o_.shard.count) != o_.shard.index - 1) continue;
+      const auto t0 = Clock::now();
+      const std::string name = fsys::path(files_[i]).filename().string();
+      const std::string prefix = "export [" + std::to_string(++sum_.images) + "/" + std::to_string(inShard) + "] ";
+      const std::string status = process(i, name);
+      char timing[32];
+      std::snprintf(timing, sizeof timing, " (%.1f s)", std::chrono::duration<double>(Clock::now() - t0).count());
+      if (o_.log) o_.log(prefix + name + ": " + status + (status.rfind("skipped", 0) == 0 ? "" : timing));
+      if (Clock::now() - lastSave > std::chrono::seconds(5)) save(), lastSave = Clock::now();
+    }
+    save();
+    return sum_;
+  }
+
+ private:
+  // Returns the progress status; records the image in the manifest.
+  std::string process(size_t i, const std::string& name) {
+    std::vector<json> expected;
+    bool complete = true;
+    for (const auto& plan : plans_) {
+      expected.push_back(expectedOutputs(keys_[i], plan, o_.methods));
+      for (const auto& f : outputFiles(expected.back())) complete &= fsys::exists(fsys::path(o_.outDir) / f);
+    }
+    json entry = {{"index", i}, {"folder", keys_[i]}, {"models", json::object()}};
+    if (complete) {
+      ++sum_.skipped;
+      if (entryCovers(images_.value(name, json()), plans_)) return "skipped (outputs exist)";
+      for (size_t m = 0; m < plans_.size(); ++m) entry["models"][plans_[m].key] = expected[m];
+      entry.update({{"status", "done"}, {"recovered", true}});
+      images_[name] = entry;
+      return "skipped (outputs exist)";
+    }
+    try {
+      removeStaleTemporaries(fsys::path(o_.outDir) / keys_[i]);
+      const cv::Mat rgb = loadImageRgb(files_[i]);
+      for (auto& plan : plans_) entry["models"][plan.key] = exportModel(plan, rgb, keys_[i], o_);
+      entry["status"] = "done";
+      images_[name] = entry;
+      ++sum_.done;
+      return "done";
+    } catch (const std::exception& e) {
+      images_[name] = {{"index", i}, {"status", "failed"}, {"error", e.what()}};
+      ++sum_.failed;
+      return std::string("FAILED: ") + e.what();
+    }
+  }
+
+  void save() {
+    manifest_["images"] = images_;
+    manifest_["summary"] = {{"images", sum_.images}, {"done", sum_.done}, {"skipped", sum_.skipped},
+                            {"failed", sum_.failed}};
+    manifest_["updated"] = utcNow();
+    fs::model::writeFileAtomically(sum_.manifestPath, manifest_.dump(2) + "\n");
+  }
+
+  const ExportOptions& o_;
+  std::vector<ModelPlan> plans_;
+  std::vector<std::string> files_, keys_;
+  json manifest_, images_ = json::object();
+  ExportSummary sum_;
+};
+
+}  // namespace
+
+ModelSpec parseModelSpec(const std::string& spec) {
+  const auto colon = spec.find(':');
+  if (spec.empty() || colon == 0) throw fs::model::UsageError("--model expects ID[:WEIGHTS], got '" + spec + "'");
+  if (colon == std::string::npos) return {spec, ""};
+  return {spec.substr(0, colon), spec.substr(colon + 1)};
+}
+
+ShardSpec parseShard(const std::string& text) {
+  int k = 0, n = 0;
+  char extra = 0;
+  if (std::sscanf(text.c_str(), "%d/%d%c", &k, &n, &extra) != 2 || n < 1 || k < 1 || k > n)
+    throw fs::model::UsageError("--shard expects K/N with 1 <= K <= N, got '" + text + "'");
+  return {k, n};
+}
+
+std::vector<std::string> listImageFiles(const std::string& dir) {
+  static const std::set<std::string> kExt{".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"};
+  std::error_code ec;
+  if (!fsys::is_directory(dir, ec)) throw InputError(dir + ": not a folder");
+  std::vector<std::string> files;
+  for (const auto& e : fsys::directory_iterator(dir, ec)) {
+    std::string ext = e.path().extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (e.is_regular_file(ec) && kExt.count(ext)) files.push_back(e.path().string());
+  }
+  std::sort(files.begin(), files.end(), [](const std::string& a, const std::string& b) {
+    return fsys::path(a).filename() < fsys::path(b).filename();
+  });
+  return files;
+}
+
+std::string manifestName(const ShardSpec& s) {
+  if (s.count <= 1) return "manifest.json";
+  return "manifest-shard-" + std::to_string(s.index) + "-of-" + std::to_string(s.count) + ".json";
+}
+
+ExportSummary runBatchExport(std::vector<LoadedModel>& models, const ExportOptions& options) {
+  BatchExporter exporter(models, options);
+  return exporter.run();
+}
+
+}  // namespace fs::analysis

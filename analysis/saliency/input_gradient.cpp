@@ -1,0 +1,24 @@
+// Vanilla gradient ("gradient"). Simonyan, Vedaldi & Zisserman 2014, "Deep Inside Convolutional
+// Networks: Visualising Image Classification Models and Saliency Maps", Sec. 3.1: the image-specific
+// saliency w = dS_c / dI at the input I, here the raw signed [1,3,H,W] derivative of the logit.
+#include "analysis/saliency/method_factories.h"
+#include "analysis/saliency/saliency_base.h"
+
+namespace fs::analysis {
+namespace {
+
+class InputGradient : public SaliencyBase {
+ public:
+  std::string name() const override { return "gradient"; }
+  bool usesTap() const override { return false; }
+  bool gradientFree() const override { return false; }
+
+ protected:
+  at::Tensor run(SaliencyContext& ctx) override { return inputGradient(ctx, ctx.input); }
+};
+
+}  // namespace
+
+std::unique_ptr<SaliencyMethod> makeInputGradient() { return std::make_unique<InputGradient>(); }
+
+}  // namespace fs::analysis

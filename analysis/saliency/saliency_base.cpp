@@ -1,0 +1,123 @@
+#include "analysis/saliency/saliency_base.h"
+
+#include "analysis/inference.h"
+#include "model/errors.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
+#include <c10/core/InferenceMode.h>
+#include <torch/csrc/autograd/autograd.h>
+
+#include <algorithm>
+
+namespace fs::analysis {
+using fs::model::InputError;
+
+namespace {
+// Activations autograd keeps per sample for a backward pass, as a multiple of the tap-sized
+// streams (measured: ~14x on Mixer-B/16), and the budget for one gradient batch.
+constexpr double kSavedPerTapValue = 16.0;
+constexpr double kGradientBatchBytes = 1024.0 * 1024.0 * 1024.0;
+
+int64_t gradientBatchLimit(const LoadedModel& model, const at::Tensor& input) {
+  double values = 0.0;
+  for (const auto& t : model.net->taps()) values += double(t.channels) * t.height * t.width;
+  const auto& spec = model.config.input;
+  const double area = double(input.size(2)) * double(input.size(3)) / (double(spec.height) * spec.width);
+  const double bytes = values * area * sizeof(float) * kSavedPerTapValue;
+  return bytes > 0 ? std::max<int64_t>(1, static_cast<int64_t>(kGradientBatchBytes / bytes)) : 1 << 20;
+}
+
+void checkTarget(const LoadedModel& model, int target) {
+  const int classes = model.config.numClasses;
+  if (target < -1 || target >= classes)
+    throw InputError("target class " + std::to_string(target) + " is out of range for " + model.config.id + " (" +
+                     std::to_string(classes) + " classes: 0.." + std::to_string(classes - 1) + ")");
+}
+}  // namespace
+
+std::string resolveTap(const LoadedModel& model, const std::string& requested) {
+  if (requested.empty()) return model.net->stages().back();
+  const auto names = tapNames(model);
+  if (std::find(names.begin(), names.end(), requested) != names.end()) return requested;
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+  throw InputError("unknown tap '" + requested + "' for " + model.config.id + " (valid: " + list + ")");
+}
+
+void SaliencyContext::report(double fraction) const {
+  if (progress) progress(std::clamp(fraction, 0.0, 1.0));
+}
+
+int SaliencyContext::resolveTarget(const at::Tensor& logits) {
+  if (target < 0) target = static_cast<int>(logits[0].argmax().item<int64_t>());
+  return target;
+}
+
+SaliencyResult SaliencyBase::compute(LoadedModel& model, const at::Tensor& input, const SaliencyOptions& options,
+                                     const ProgressFn& progress, const std::atomic<bool>* cancel) {
+  validateInput(model, input, "saliency input");
+  checkTarget(model, options.target);
+  if (options.batchSize < 1) throw InputError("saliency: batch size must be at least 1");
+  c10::InferenceMode notInference(false);
+  c10::AutoGradMode gradMode(true);
+  SaliencyContext ctx{model, input.detach().clone(), options, usesTap() ? resolveTap(model, options.tap) : "",
+                      options.target, progress, cancel};
+  SaliencyResult result;
+  result.method = name();
+  result.tap = ctx.tap;
+  result.inputAttribution = !usesTap();
+  const at::Tensor map = ctx.cancelled() ? at::Tensor() : run(ctx);
+  result.target = ctx.target;
+  if (!map.defined()) return result;
+  result.map = map.detach().to(at::kFloat).contiguous();
+  ctx.report(1.0);
+  return result;
+}
+
+TapGradient SaliencyBase::tapGradient(SaliencyContext& ctx) {
+  const at::Tensor x = ctx.input.detach().requires_grad_(true);
+  const fs::model::ForwardResult r = ctx.model.net->forward(x, {ctx.tap});
+  const at::Tensor a = r.taps.at(ctx.tap);
+  const int t = ctx.resolveTarget(r.logits);
+  const at::Tensor g = torch::autograd::grad({r.logits.select(1, t).sum()}, {a})[0];
+  return {a[0].detach(), g[0]};
+}
+
+at::Tensor SaliencyBase::tapActivations(SaliencyContext& ctx) {
+  c10::NoGradGuard noGrad;
+  const fs::model::ForwardResult r = ctx.model.net->forward(ctx.input, {ctx.tap});
+  ctx.resolveTarget(r.logits);
+  return r.taps.at(ctx.tap)[0].contiguous();
+}
+
+at::Tensor SaliencyBase::inputGradient(SaliencyContext& ctx, const at::Tensor& batch) {
+  const at::Tensor x = batch.detach().requires_grad_(true);
+  const at::Tensor logits = ctx.model.net->forward(x, {}).logits;
+  const int t = ctx.resolveTarget(logits);
+  return torch::autograd::grad({logits.select(1, t).sum()}, {x})[0];
+}
+
+at::Tensor SaliencyBase::logitsOf(SaliencyContext& ctx, const at::Tensor& batch) {
+  c10::NoGradGuard noGrad;
+  return ctx.model.net->forward(batch, {}).logits;
+}
+
+void SaliencyBase::ensureTarget(SaliencyContext& ctx) {
+  if (ctx.target < 0) ctx.resolveTarget(logitsOf(ctx, ctx.input));
+}
+
+bool SaliencyBase::forEachBatch(SaliencyContext& ctx, int64_t total, bool gradients,
+                                const std::function<void(int64_t, int64_t)>& fn) {
+  int64_t step = std::max(1, ctx.options.batchSize);
+  if (gradients) step = std::min(step, gradientBatchLimit(ctx.model, ctx.input));
+  for (int64_t begin = 0; begin < total; begin += step) {
+    if (ctx.cancelled()) return false;
+    const int64_t end = std::min(total, begin + step);
+    fn(begin, end);
+    ctx.report(static_cast<double>(end) / static_cast<double>(total));
+  }
+  return !ctx.cancelled();
+}
+
+}  // namespace fs::analysis

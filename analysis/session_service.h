@@ -1,0 +1,175 @@
+#pragma once
+// The GUI's torch-free facade over the analysis layer: up to kMaxSlots loaded models and the
+// current image, with activations and gradients cached per (slot, image, tap, target). Every
+// result is a plain struct of std types and cv::Mat, so Qt code can include this header.
+// Thread: one thread (the GUI worker) owns a SessionService and calls every member function;
+// the static helpers are pure and may be called from any thread. Errors: fs::model::InputError
+// (or std::exception) thrown to the caller, which turns them into values.
+#include <opencv2/core/mat.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace fs::analysis {
+
+struct DisplaySettings;
+struct ValueRange;
+
+constexpr int kMaxSlots = 4;
+
+// Where the model input came from in the original image (a copy of preprocess.h's CropGeometry):
+// model-input pixel (u, v) samples original pixel (x0 + (u + 0.5) / scale - 0.5, ...).
+struct SessionCrop {
+  double scale = 1.0, scaleY = 1.0, x0 = 0.0, y0 = 0.0;
+  int width = 0, height = 0;  // model input size
+  cv::Point2d toOriginal(double u, double v) const;
+  cv::Point2d fromOriginal(double x, double y) const;
+};
+
+struct SessionTap {
+  std::string name;
+  int channels = 0, height = 0, width = 0, stride = 1;
+};
+
+struct SessionClass {
+  int index = 0;
+  std::string label;
+  float prob = 0.f;
+};
+
+// What a slot holds after a successful load.
+struct SlotInfo {
+  int slot = 0;
+  std::string modelId;       // registered id or the JSON config's id
+  std::string family;
+  std::string source;        // the id or JSON path the user chose
+  std::string weightsPath;   // empty: random init
+  std::string report;        // human-readable: what was loaded, or "random init (seed 0)"
+  bool randomInit = true;
+  int64_t parameters = 0;
+  int inputWidth = 0, inputHeight = 0;
+  std::vector<SessionTap> taps;      // forward order
+  std::vector<std::string> stages;   // up to four tap names ("Stage 1-4")
+  std::vector<std::string> labels;   // class names
+};
+
+struct SlotPrediction {
+  int slot = 0;
+  std::vector<SessionClass> top;  // descending probability
+  cv::Mat modelInput;             // CV_8UC3 RGB, what the model sees (de-normalised)
+  SessionCrop crop;
+  double elapsedMs = 0.0;
+};
+
+struct ChannelStatsLite {
+  int channel = 0;
+  float mean = 0, max = 0, min = 0, std = 0, nonPositive = 0;
+  bool dead = false;
+};
+
+// Some channels of one tap: maps are CV_32F [h,w] in tap resolution (raw values).
+struct TapMaps {
+  int slot = 0;
+  std::string tap;
+  int totalChannels = 0;
+  std::vector<int> channels;            // which channels `maps` holds, in display order
+  std::vector<cv::Mat> maps;
+  std::vector<ChannelStatsLite> stats;  // all channels of the tap, by channel index
+  SessionCrop crop;
+};
+
+struct StageMaps {
+  int slot = 0;
+  std::vector<TapMaps> stages;  // one per stage tap
+};
+
+struct SaliencyParams {
+  std::string method = "gradcam";
+  int target = -1;          // -1: top-1
+  std::string tap;          // CAM methods; empty = last stage
+  int samples = 8;
+  double sigma = 0.15;
+  int steps = 32;
+  std::string baseline = "zero";
+  int window = 16, stride = 8;
+  bool curves = false;      // also compute deletion/insertion curves
+  int curveSteps = 20;
+};
+
+struct CurveData {
+  std::vector<double> fractions, probs;
+  double auc = 0.0;
+};
+
+struct SaliencyMapResult {
+  int slot = 0;
+  std::string method, tap;
+  int target = 0;
+  std::string targetLabel;
+  bool cancelled = false;
+  cv::Mat map;               // CV_32F [h,w] covering the model input, raw signed values
+  SessionCrop crop;
+  double elapsedMs = 0.0;
+  bool hasCurves = false;
+  CurveData deletion, insertion;
+};
+
+struct TapStatistics {
+  std::string tap;
+  double meanActivation = 0.0, sparsity = 0.0;  // sparsity = fraction of values <= 0
+  std::vector<double> edges, counts;            // histogram
+};
+
+struct SlotStatistics {
+  int slot = 0;
+  std::vector<TapStatistics> taps;  // forward order
+};
+
+using SessionProgress = std::function<void(double fraction)>;
+
+class SessionService {
+ public:
+  SessionService();
+  ~SessionService();
+  SessionService(const SessionService&) = delete;
+  SessionService& operator=(const SessionService&) = delete;
+
+  // Loads into `slot` (0..kMaxSlots-1). On failure throws and leaves the slot's model as it was.
+  SlotInfo loadSlot(int slot, const std::string& idOrConfig, const std::string& weightsPath, uint64_t seed = 0);
+  void clearSlot(int slot);
+  bool hasSlot(int slot) const;
+
+  // Sets the current image (CV_8UC3 RGB); drops per-image caches.
+  void setImage(const cv::Mat& rgb, const std::string& name);
+  bool hasImage() const;
+
+  SlotPrediction predict(int slot, int topK);
+  // k maps per stage tap: first-k (rank "first") or ranked by "mean" / "max".
+  StageMaps stageMaps(int slot, int k, const std::string& rank);
+  // Every channel of one tap (the feature-map view), ranked channels in display order.
+  TapMaps tapMaps(int slot, const std::string& tap, const std::string& rank);
+  SaliencyMapResult saliency(int slot, const SaliencyParams& params, const SessionProgress& progress = {},
+                             const std::atomic<bool>* cancel = nullptr);
+  SlotStatistics statistics(int slot, int bins);
+
+  // Pure helpers (any thread).
+  static std::vector<std::string> registeredIds();
+  static std::string describeVariant(const std::string& id);
+  static std::vector<std::string> methodNames();
+  static bool methodUsesTap(const std::string& method);
+  static cv::Mat loadImageFile(const std::string& path);                          // CV_8UC3 RGB
+  static cv::Mat decodeImage(const std::vector<uint8_t>& bytes, const std::string& name);
+  // A map covering the model input, coloured and blended over the original image.
+  static cv::Mat overlay(const cv::Mat& original, const cv::Mat& map, const SessionCrop& crop,
+                         const DisplaySettings& settings, const ValueRange* range = nullptr);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fs::analysis

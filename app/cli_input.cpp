@@ -1,0 +1,52 @@
+#include "app/cli_input.h"
+
+#include "analysis/image_io.h"
+#include "analysis/inference.h"
+#include "model/errors.h"
+#include "model/npy.h"
+
+namespace fs::app {
+namespace {
+namespace fa = fs::analysis;
+
+void requireOneSource(const Args& a) {
+  if (a.has("--image") == a.has("--input-npy"))
+    throw fs::model::UsageError("give exactly one of --image or --input-npy");
+}
+
+at::Tensor readInputNpy(const fa::LoadedModel& m, const std::string& path) {
+  at::Tensor x = fs::model::readNpy(path);
+  fa::validateInput(m, x, path);
+  return x;
+}
+
+cv::Mat readImage(const Args& a) {
+  const auto maxPixels = static_cast<int64_t>(a.doubleValue("--max-pixels", 100e6, 1, 1e12));
+  return fa::loadImageRgb(a.value("--image"), maxPixels);
+}
+}  // namespace
+
+at::Tensor loadInput(const fa::LoadedModel& m, const Args& a) {
+  requireOneSource(a);
+  if (a.has("--input-npy")) return readInputNpy(m, a.value("--input-npy"));
+  return fa::preprocess(readImage(a), m.config.input).input;
+}
+
+CliInput loadCliInput(const fa::LoadedModel& m, const Args& a) {
+  requireOneSource(a);
+  CliInput in;
+  if (a.has("--input-npy")) {
+    in.input = readInputNpy(m, a.value("--input-npy"));
+    in.original = fa::denormalise(in.input, m.config.input);
+    in.crop.width = static_cast<int>(in.input.size(3));
+    in.crop.height = static_cast<int>(in.input.size(2));
+    return in;
+  }
+  in.original = readImage(a);
+  fa::Preprocessed p = fa::preprocess(in.original, m.config.input);
+  in.input = p.input;
+  in.crop = p.crop;
+  return in;
+}
+
+}  // namespace fs::app

@@ -1,0 +1,25 @@
+#pragma once
+// The input of the commands that run a model on one image: --image (the model's eval transform)
+// or --input-npy (an already preprocessed float32 [1,3,H,W] tensor), and for overlays the image
+// to draw on with the crop geometry that maps model-input pixels onto it.
+#include "analysis/model_loader.h"
+#include "analysis/preprocess.h"
+#include "app/cli_args.h"
+
+#include <ATen/core/Tensor.h>
+#include <opencv2/core/mat.hpp>
+
+namespace fs::app {
+
+struct CliInput {
+  at::Tensor input;                 // float32 [1,3,H,W]
+  cv::Mat original;                 // CV_8UC3 RGB: the decoded image, or the denormalised NPY input
+  fs::analysis::CropGeometry crop;  // model input -> `original` (identity for --input-npy)
+};
+
+// Exactly one of --image / --input-npy (UsageError otherwise); --max-pixels bounds the image.
+// NPY inputs are validated against the model (InputError).
+at::Tensor loadInput(const fs::analysis::LoadedModel& m, const Args& a);
+CliInput loadCliInput(const fs::analysis::LoadedModel& m, const Args& a);
+
+}  // namespace fs::app

@@ -1,0 +1,128 @@
+// Channel statistics, ranking, normalisation modes, histograms, tap gradients (against the
+// reference Grad-CAM) and stage alignment across families.
+#include "analysis/feature_stats.h"
+#include "analysis/model_loader.h"
+#include "analysis/stage_alignment.h"
+#include "model/errors.h"
+#include "model/npy.h"
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+namespace {
+namespace fa = fs::analysis;
+using fs::model::InputError;
+
+std::string refPath(const std::string& p) { return std::string(FS_SHARED_DIR) + "/reference/" + p; }
+
+// [1,4,2,2]: channel 0 mixed, 1 all negative (dead), 2 constant positive (dead), 3 large.
+at::Tensor sampleTap() {
+  return at::tensor({-1.f, 0.f, 1.f, 4.f, -2.f, -3.f, -1.f, -5.f, 2.f, 2.f, 2.f, 2.f, 0.f, 10.f, 0.f, 6.f})
+      .view({1, 4, 2, 2});
+}
+
+TEST(ChannelStats, MeanMaxMinStdAndDeadChannels) {
+  const auto s = fa::channelStats(sampleTap());
+  ASSERT_EQ(s.size(), 4u);
+  EXPECT_FLOAT_EQ(s[0].mean, 1.f);
+  EXPECT_FLOAT_EQ(s[0].max, 4.f);
+  EXPECT_FLOAT_EQ(s[0].min, -1.f);
+  EXPECT_NEAR(s[0].std, std::sqrt((4 + 1 + 0 + 9) / 4.0), 1e-6);  // population std
+  EXPECT_FLOAT_EQ(s[0].nonPositiveFraction, 0.5f);
+  EXPECT_FALSE(s[0].dead);
+  EXPECT_TRUE(s[1].dead);
+  EXPECT_FLOAT_EQ(s[1].nonPositiveFraction, 1.f);
+  EXPECT_TRUE(s[2].dead);
+  EXPECT_FLOAT_EQ(s[2].std, 0.f);
+  EXPECT_FALSE(s[3].dead);
+  EXPECT_EQ(s[3].channel, 3);
+  EXPECT_EQ(fa::channelStats(sampleTap()[0]).size(), 4u);
+  EXPECT_THROW(fa::channelStats(at::zeros({2, 2})), InputError);
+}
+
+TEST(ChannelRank, OrdersByEachCriterion) {
+  const at::Tensor tap = sampleTap();
+  EXPECT_EQ(fa::rankChannels(tap, fa::ChannelRank::First, 2), (std::vector<int>{0, 1}));
+  EXPECT_EQ(fa::rankChannels(tap, fa::ChannelRank::Mean, 0), (std::vector<int>{3, 2, 0, 1}));
+  EXPECT_EQ(fa::rankChannels(tap, fa::ChannelRank::Max, 3), (std::vector<int>{3, 0, 2}));
+  at::Tensor grad = at::zeros_like(tap);
+  grad[0][1].fill_(-1.f);  // contribution of channel 1 = +11, camweight -1
+  grad[0][0].fill_(0.5f);  // contribution 2, camweight 0.5
+  EXPECT_EQ(fa::rankChannels(tap, fa::ChannelRank::Contribution, 1, grad), (std::vector<int>{1}));
+  EXPECT_EQ(fa::rankChannels(tap, fa::ChannelRank::CamWeight, 4, grad), (std::vector<int>{0, 2, 3, 1}));
+  EXPECT_THROW(fa::rankChannels(tap, fa::ChannelRank::Contribution, 1), InputError);
+  EXPECT_EQ(fa::parseChannelRank("camweight"), fa::ChannelRank::CamWeight);
+  EXPECT_THROW(fa::parseChannelRank("median"), InputError);
+}
+
+TEST(Normalisation, ChannelTapAndSharedRanges) {
+  const at::Tensor a = sampleTap(), b = sampleTap() * 2;
+  const std::vector<std::vector<int>> ch{{0, 3}, {0}};
+  auto r = fa::normalisationRanges({a, b}, ch, fa::NormMode::Channel);
+  EXPECT_DOUBLE_EQ(r[0][0].lo, -1);
+  EXPECT_DOUBLE_EQ(r[0][0].hi, 4);
+  EXPECT_DOUBLE_EQ(r[0][1].hi, 10);
+  r = fa::normalisationRanges({a, b}, ch, fa::NormMode::Tap);
+  EXPECT_DOUBLE_EQ(r[0][0].lo, -1);
+  EXPECT_DOUBLE_EQ(r[0][0].hi, 10);
+  EXPECT_DOUBLE_EQ(r[1][0].hi, 8);
+  r = fa::normalisationRanges({a, b}, ch, fa::NormMode::Shared);
+  for (const auto& t : r)
+    for (const auto& v : t) {
+      EXPECT_DOUBLE_EQ(v.lo, -2);
+      EXPECT_DOUBLE_EQ(v.hi, 10);
+    }
+  const auto tiles = fa::normaliseChannels({a, b}, ch, fa::NormMode::Channel);
+  ASSERT_EQ(tiles[0].sizes(), (at::IntArrayRef{2, 2, 2}));
+  EXPECT_FLOAT_EQ(tiles[0].min().item<float>(), 0.f);
+  EXPECT_FLOAT_EQ(tiles[0].max().item<float>(), 1.f);
+  const auto constant = fa::normaliseChannels({a}, {{2}}, fa::NormMode::Channel);
+  EXPECT_FLOAT_EQ(constant[0].abs().sum().item<float>(), 0.f);
+  EXPECT_EQ(fa::parseNormMode("shared"), fa::NormMode::Shared);
+  EXPECT_THROW(fa::parseNormMode("global"), InputError);
+}
+
+TEST(Histogram, FollowsNumpySemantics) {
+  const at::Tensor v = at::tensor({0.0, 0.5, 1.0, 1.5, 2.0, 3.0, -1.0});
+  const fa::Histogram h = fa::histogram(v, 4, 0.0, 2.0);
+  EXPECT_EQ(h.edges, (std::vector<double>{0.0, 0.5, 1.0, 1.5, 2.0}));
+  EXPECT_EQ(h.counts, (std::vector<double>{1, 1, 1, 2}));  // 2.0 in the last bin, 3 and -1 ignored
+  const fa::Histogram a = fa::histogram(at::full({5}, 3.0), 2, 0, 0);
+  EXPECT_DOUBLE_EQ(a.edges.front(), 2.5);
+  EXPECT_EQ(a.counts, (std::vector<double>{0, 5}));
+  EXPECT_THROW(fa::histogram(v, 0, 0, 1), InputError);
+}
+
+TEST(TapGradient, GradCamFromItMatchesTheReference) {
+  fa::LoadedModel m = fa::loadModel(refPath("convmlp_tiny/config.json"), refPath("convmlp_tiny/weights.safetensors"), 0);
+  const at::Tensor x = fs::model::readNpy(refPath("convmlp_tiny/input.npy"));
+  for (const std::string tap : {"conv_stages", "stages.1"}) {
+    const fa::TapGradient g = fa::tapGradient(m, x, tap);
+    EXPECT_EQ(g.target, 6);  // config.json target_class (top-1)
+    const at::Tensor cam = (g.gradient.mean({2, 3}, true) * g.activation).sum(1)[0];
+    const at::Tensor expected = fs::model::readNpy(refPath("convmlp_tiny/taps/" + tap + ".gradcam.npy"));
+    EXPECT_TRUE(at::allclose(cam, expected, 1e-4, 1e-4)) << tap;
+    const auto top = fa::rankChannels(g.activation, fa::ChannelRank::Contribution, 3, g.gradient);
+    EXPECT_EQ(top.size(), 3u);
+  }
+  EXPECT_THROW(fa::tapGradient(m, x, "nope"), InputError);
+  EXPECT_THROW(fa::tapGradient(m, x, "stages.0", 10), InputError);
+}
+
+TEST(StageAlignment, PadsShallowModelsAndKeepsTapInfo) {
+  const fa::LoadedModel conv = fa::loadModel(refPath("convmlp_tiny/config.json"), "", 0);
+  const fa::LoadedModel mixer = fa::loadModel(refPath("mixer_tiny/config.json"), "", 0);
+  const fa::StageTable t = fa::alignStages(std::vector<fa::LoadedModel>{conv, mixer});
+  ASSERT_EQ(t.rows.size(), 4u);
+  EXPECT_EQ(t.rows[0].label, "Stage 1");
+  EXPECT_EQ(t.rows[0].taps[0]->name, "conv_stages");
+  EXPECT_EQ(t.rows[3].taps[0]->name, "stages.2");
+  EXPECT_EQ(t.rows[0].taps[0]->channels, 16);
+  EXPECT_EQ(t.rows[1].taps[1]->name, "blocks.1");
+  EXPECT_FALSE(t.rows[2].taps[1].has_value());
+  EXPECT_EQ(t.stageCount(0), 4u);
+  EXPECT_EQ(t.stageCount(1), 2u);
+  EXPECT_THROW(fa::findTap(conv, "layer1"), InputError);
+}
+
+}  // namespace

@@ -1,0 +1,201 @@
+// FigureRenderer: PNG pixel size at two DPIs, PDF and SVG structure, the same page size in every
+// format, atomic writes, and refusal of bad layouts and unknown extensions. Headless (offscreen).
+#include "ui/figure_renderer.h"
+
+#include "model/errors.h"
+
+#include <QByteArray>
+#include <QGuiApplication>
+#include <QImage>
+#include <QRegularExpression>
+#include <QXmlStreamReader>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <sstream>
+
+namespace {
+namespace fa = fs::analysis;
+namespace stdfs = std::filesystem;
+
+void ensureApplication() {
+  if (QGuiApplication::instance()) return;
+  if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+  static int argc = 1;
+  static char name[] = "ui_tests";
+  static char* argv[] = {name, nullptr};
+  new QGuiApplication(argc, argv);  // lives until exit
+}
+
+cv::Mat ramp(int h, int w, float scale) {
+  cv::Mat m(h, w, CV_32F);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) m.at<float>(y, x) = scale * (x + y);
+  return m;
+}
+
+// Two models x (two tiled stages + an overlay column), all bar kinds, title and caption.
+fa::FigureLayout sampleLayout() {
+  fa::FigureLayout f;
+  f.title = "Stage-wise feature maps";
+  f.caption = "A synthetic figure with enough words in its caption to wrap onto a second line at this width, "
+              "so the line breaking is exercised as well.";
+  f.rowLabels = {"ResNet-50\nresnet50 \u00b7 random init", "ConvMLP-M\nconvmlp_m"};
+  f.columnLabels = {"Stage 1", "Stage 2", "Grad-CAM"};
+  for (int r = 0; r < 2; ++r) {
+    std::vector<fa::FigureCell> row(3);
+    for (int c = 0; c < 2; ++c) {
+      row[c].kind = fa::CellKind::Tiles;
+      for (int i = 0; i < 12; ++i) row[c].tiles.channels.push_back(ramp(7 + 7 * c, 7 + 7 * c, float(i + 1)));
+      row[c].tiles.ranges = {fa::ValueRange{0, 200}};
+      row[c].note = "layer" + std::to_string(c + 1) + "  256\u00d756\u00d756";
+    }
+    row[0].tiles.tileLabels = {"#3", "#1"};
+    row[2].kind = fa::CellKind::Overlay;
+    row[2].overlay.rgb = cv::Mat(60, 80, CV_8UC3, cv::Scalar(200, 40, 40));
+    row[2].bar = fa::ColorBar{fa::Colormap::Turbo, {0, 0.8}, "", {}};
+    f.cells.push_back(row);
+  }
+  f.columnBars = {fa::ColorBar{fa::Colormap::Gray, {-1.5, 4}, "activation", {}}, std::nullopt, std::nullopt};
+  f.rowBars = {fa::ColorBar{fa::Colormap::Viridis, {0, 1}, "", {}}, std::nullopt};
+  f.sharedBar = fa::ColorBar{fa::Colormap::Gray, {0, 1}, "channel min \u2192 max", {{0, "min"}, {1, "max"}}};
+  return f;
+}
+
+std::string tmpDir() {
+  const std::string d = "/tmp/fs_figure_renderer_test_" + std::to_string(getpid());
+  stdfs::create_directories(d);
+  return d;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class FigureRendererTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ensureApplication(); }
+};
+
+}  // namespace
+
+TEST_F(FigureRendererTest, PngHasThePixelSizeOfItsDpi) {
+  const fs::ui::FigureRenderer r(sampleLayout());
+  const QSizeF pt = r.sizePoints();
+  EXPECT_GT(pt.width(), 200);
+  EXPECT_GT(pt.height(), 100);
+  const std::string dir = tmpDir();
+  for (const double dpi : {72.0, 300.0}) {
+    const std::string path = dir + "/fig" + std::to_string(int(dpi)) + ".png";
+    r.write(path, dpi);
+    const QImage img(QString::fromStdString(path));
+    ASSERT_FALSE(img.isNull());
+    EXPECT_EQ(img.width(), int(std::ceil(pt.width() * dpi / 72.0 - 1e-9)));
+    EXPECT_EQ(img.height(), int(std::ceil(pt.height() * dpi / 72.0 - 1e-9)));
+    EXPECT_NEAR(img.dotsPerMeterX() * 0.0254, dpi, 0.5);
+  }
+  const QImage low(QString::fromStdString(dir + "/fig72.png")), high(QString::fromStdString(dir + "/fig300.png"));
+  EXPECT_NEAR(double(high.width()) / low.width(), 300.0 / 72.0, 0.05);
+  stdfs::remove_all(dir);
+}
+
+TEST_F(FigureRendererTest, PngShowsTilesAndText) {
+  const QImage img = fs::ui::FigureRenderer(sampleLayout()).toImage(150);
+  int dark = 0, red = 0;
+  for (int y = 0; y < img.height(); ++y)
+    for (int x = 0; x < img.width(); ++x) {
+      const QColor c = img.pixelColor(x, y);
+      dark += c.value() < 60;
+      red += c.red() > 180 && c.green() < 80 && c.blue() < 80;
+    }
+  EXPECT_GT(dark, 500);  // text, dark tile corners
+  EXPECT_GT(red, 500);   // the overlay images
+}
+
+TEST_F(FigureRendererTest, PdfHasOnePageOfTheFigureSize) {
+  const fs::ui::FigureRenderer r(sampleLayout());
+  const QByteArray pdf = r.toPdf();
+  ASSERT_TRUE(pdf.startsWith("%PDF-"));
+  EXPECT_TRUE(pdf.trimmed().endsWith("%%EOF"));
+  EXPECT_EQ(pdf.count("/Type /Page\n") + pdf.count("/Type /Page\r") + pdf.count("/Type /Page/") +
+                pdf.count("/Type /Page "),
+            1);
+  const QRegularExpression mediaBox(R"(/MediaBox \[\s*0\s+0\s+([0-9.]+)\s+([0-9.]+)\s*\])");
+  const auto m = mediaBox.match(QString::fromLatin1(pdf));
+  ASSERT_TRUE(m.hasMatch());
+  EXPECT_NEAR(m.captured(1).toDouble(), r.sizePoints().width(), 1.0);
+  EXPECT_NEAR(m.captured(2).toDouble(), r.sizePoints().height(), 1.0);
+  EXPECT_TRUE(pdf.contains("/Subtype /Image"));
+}
+
+TEST_F(FigureRendererTest, SvgIsWellFormedXmlWithTextAndImages) {
+  const fs::ui::FigureRenderer r(sampleLayout());
+  const QByteArray svg = r.toSvg();
+  QXmlStreamReader xml(svg);
+  QString root;
+  int texts = 0, images = 0;
+  while (!xml.atEnd()) {
+    if (xml.readNext() != QXmlStreamReader::StartElement) continue;
+    if (root.isEmpty()) root = xml.name().toString();
+    texts += xml.name() == QLatin1String("text");
+    images += xml.name() == QLatin1String("image");
+    if (xml.name() == QLatin1String("svg")) {
+      const QStringList box = xml.attributes().value("viewBox").toString().split(' ', Qt::SkipEmptyParts);
+      ASSERT_EQ(box.size(), 4);
+      EXPECT_NEAR(box[2].toDouble(), r.sizePoints().width(), 0.5);
+      EXPECT_NEAR(box[3].toDouble(), r.sizePoints().height(), 0.5);
+    }
+  }
+  EXPECT_FALSE(xml.hasError()) << xml.errorString().toStdString();
+  EXPECT_EQ(root, "svg");
+  EXPECT_GT(texts, 10);   // labels, notes, ticks stay text
+  EXPECT_GE(images, 48);  // 4 cells x 12 tiles, plus overlays and bars
+}
+
+TEST_F(FigureRendererTest, WritesAtomicallyAndLeavesNoTemporaries) {
+  const fs::ui::FigureRenderer r(sampleLayout());
+  const std::string dir = tmpDir();
+  for (const char* name : {"f.png", "f.pdf", "f.SVG"}) r.write(dir + "/" + name, 96);
+  std::vector<std::string> names;
+  for (const auto& e : stdfs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"f.SVG", "f.pdf", "f.png"}));
+  EXPECT_EQ(slurp(dir + "/f.pdf").rfind("%PDF", 0), 0u);
+  EXPECT_THROW(r.write(dir + "/missing/f.png", 96), fs::model::InputError);
+  EXPECT_FALSE(stdfs::exists(dir + "/missing"));
+  stdfs::remove_all(dir);
+}
+
+TEST_F(FigureRendererTest, RefusesUnknownFormatsAndBadLayouts) {
+  EXPECT_THROW(fs::ui::figureFormatForPath("x.jpg"), fs::model::InputError);
+  EXPECT_EQ(fs::ui::figureFormatForPath("X.PDF"), fs::ui::FigureFormat::Pdf);
+  fa::FigureLayout bad = sampleLayout();
+  bad.cells[1].pop_back();
+  EXPECT_THROW(fs::ui::FigureRenderer{bad}, fs::model::InputError);
+  EXPECT_THROW(fs::ui::FigureRenderer(sampleLayout()).toImage(1e6), fs::model::InputError);
+}
+
+TEST_F(FigureRendererTest, LayoutIsTheSameForEveryDpi) {
+  const fs::ui::FigureRenderer r(sampleLayout());
+  const QImage a = r.toImage(72), b = r.toImage(144);
+  const QImage down = b.scaled(a.size(), Qt::IgnoreAspectRatio, Qt::SmoothTransformation);
+  // Content lands in the same places: compare coarse ink distributions per column band.
+  auto inkProfile = [](const QImage& img) {
+    std::vector<double> bands(8, 0.0);
+    for (int y = 0; y < img.height(); ++y)
+      for (int x = 0; x < img.width(); ++x) bands[x * 8 / img.width()] += 255 - qGray(img.pixel(x, y));
+    const double total = std::accumulate(bands.begin(), bands.end(), 0.0);
+    for (double& v : bands) v /= total;
+    return bands;
+  };
+  const auto pa = inkProfile(a), pb = inkProfile(down);
+  for (size_t i = 0; i < pa.size(); ++i) EXPECT_NEAR(pa[i], pb[i], 0.02) << "band " << i;
+}

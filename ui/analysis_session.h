@@ -1,0 +1,119 @@
+#pragma once
+// GUI-thread state of one analysis session: the current image, the model slots and the latest
+// results, kept in sync with the Worker. Panels read from here and listen to its signals; user
+// actions call its functions, which queue worker requests. idle() fires when no request is
+// pending (the "current analysis" is complete). Display settings live here too: changing them
+// only repaints (no recomputation). GUI thread only.
+#include "analysis/colormap.h"
+#include "ui/worker.h"
+
+#include <QImage>
+#include <QObject>
+#include <QSet>
+#include <QString>
+#include <QStringList>
+
+#include <array>
+#include <map>
+#include <optional>
+
+namespace fs::ui {
+
+struct DisplayOptions {
+  fs::analysis::Colormap colormap = fs::analysis::Colormap::Viridis;
+  fs::analysis::SignMode sign = fs::analysis::SignMode::Signed;
+  QString norm = QStringLiteral("tap");      // channel | tap | shared
+  double clipPercentile = 99.5;
+  double alpha = 0.55;
+};
+
+struct SlotState {
+  bool loaded = false;
+  fs::analysis::SlotInfo info;
+  std::optional<fs::analysis::SlotPrediction> prediction;
+  std::optional<fs::analysis::StageMaps> stages;
+  std::optional<fs::analysis::SaliencyMapResult> compareSaliency;
+  std::map<QString, fs::analysis::SaliencyMapResult> saliency;  // saliency view, by method
+  std::optional<fs::analysis::SlotStatistics> statistics;
+};
+
+class AnalysisSession : public QObject {
+  Q_OBJECT
+
+ public:
+  explicit AnalysisSession(QObject* parent = nullptr);
+  ~AnalysisSession() override;
+
+  // Images (errors -> errorOccurred, the previous image stays).
+  bool openImageFile(const QString& path);
+  bool openImageBytes(const QByteArray& bytes, const QString& name);
+  void setImage(const QImage& image, const QString& name);
+  const cv::Mat& image() const { return image_; }
+  QImage imageQ() const { return imageQ_; }
+  QString imageName() const { return imageName_; }
+
+  // Model slots (0..3).
+  void loadSlot(int slot, const QString& idOrConfig, const QString& weights = {});
+  int addSlot(const QString& idOrConfig);  // first free slot, or -1
+  void removeSlot(int slot);
+  const SlotState& slot(int i) const { return slots_[size_t(i)]; }
+  QList<int> loadedSlots() const;
+
+  // What the views show.
+  void setCompareOptions(int k, const QString& rank);
+  int compareK() const { return compareK_; }
+  QString compareRank() const { return compareRank_; }
+  void setCompareMethod(const QString& method);
+  QString compareMethod() const { return compareMethod_; }
+  void setSaliencyMethods(const QStringList& methods, int target, const fs::analysis::SaliencyParams& params);
+  QStringList saliencyMethods() const { return saliencyMethods_; }
+  int saliencyTarget() const { return saliencyTarget_; }
+  void setSaliencyViewActive(bool on);
+  void requestTapMaps(int slot, const QString& tap, const QString& rank);
+  const std::optional<fs::analysis::TapMaps>& tapMaps() const { return tapMaps_; }
+  void setStatisticsActive(bool on);
+
+  void setDisplay(const DisplayOptions& d);
+  const DisplayOptions& display() const { return display_; }
+
+  bool busy() const { return !pending_.isEmpty(); }
+  void cancel();
+  Worker& worker() { return *worker_; }
+
+ Q_SIGNALS:
+  void imageChanged();
+  void slotChanged(int slot);  // loaded, removed, or any of its results changed
+  void tapMapsChanged();
+  void displayChanged();
+  void progress(double fraction, const QString& what);
+  void busyChanged(bool busy);
+  void idle();
+  void errorOccurred(const QString& message);
+
+ private:
+  void recompute(int slot);
+  void requestSaliencyMatrix(int slot);
+  void track(quint64 id);
+  void onFinished(quint64 id);
+
+  std::unique_ptr<Worker> worker_;
+  cv::Mat image_;
+  QImage imageQ_;
+  QString imageName_;
+  std::array<SlotState, fs::analysis::kMaxSlots> slots_;
+  std::map<quint64, QString> requestWhat_;  // for error messages
+  QSet<quint64> pending_;
+  int compareK_ = 12;
+  QString compareRank_ = QStringLiteral("first");
+  QString compareMethod_ = QStringLiteral("gradcam");
+  QStringList saliencyMethods_{QStringLiteral("gradcam"), QStringLiteral("gradient"), QStringLiteral("layercam")};
+  int saliencyTarget_ = -1;
+  fs::analysis::SaliencyParams saliencyParams_;
+  bool saliencyActive_ = false, statisticsActive_ = false;
+  std::optional<fs::analysis::TapMaps> tapMaps_;
+  int tapSlot_ = -1;
+  QString tapName_, tapRank_;
+  DisplayOptions display_;
+};
+
+}  // namespace fs::ui

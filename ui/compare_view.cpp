@@ -1,0 +1,193 @@
+#include "ui/compare_view.h"
+
+#include "analysis/colormap.h"
+#include "ui/analysis_session.h"
+#include "ui/image_conversion.h"
+#include "ui/map_grid.h"
+
+#include <QComboBox>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QScrollArea>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+#include <cmath>
+
+namespace fs::ui {
+
+using namespace fs::analysis;
+
+CompareView::CompareView(AnalysisSession* session, QWidget* parent) : QWidget(parent), session_(session) {
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(2, 2, 2, 2);
+  auto* bar = new QHBoxLayout;
+  bar->addWidget(new QLabel(tr("Channels per stage")));
+  k_ = new QSpinBox;
+  k_->setRange(1, 64);
+  k_->setValue(session_->compareK());
+  bar->addWidget(k_);
+  bar->addWidget(new QLabel(tr("Order")));
+  rank_ = new QComboBox;
+  rank_->addItems({QStringLiteral("first"), QStringLiteral("mean"), QStringLiteral("max"), QStringLiteral("contribution")});
+  bar->addWidget(rank_);
+  bar->addWidget(new QLabel(tr("Saliency column")));
+  method_ = new QComboBox;
+  for (const std::string& m : SessionService::methodNames()) method_->addItem(QString::fromStdString(m));
+  method_->setCurrentText(session_->compareMethod());
+  bar->addWidget(method_);
+  bar->addStretch();
+  auto* hint = new QLabel(tr("Hover a map: the red cross marks the same image point everywhere"));
+  hint->setStyleSheet(QStringLiteral("color: gray"));
+  bar->addWidget(hint);
+  layout->addLayout(bar);
+
+  auto* scroll = new QScrollArea;
+  scroll->setWidgetResizable(true);
+  grid_ = new QWidget;
+  gridLayout_ = new QGridLayout(grid_);
+  gridLayout_->setSpacing(6);
+  scroll->setWidget(grid_);
+  layout->addWidget(scroll, 1);
+
+  connect(k_, &QSpinBox::valueChanged, this, [this](int k) { session_->setCompareOptions(k, rank_->currentText()); });
+  connect(rank_, &QComboBox::currentTextChanged, this,
+          [this](const QString& r) { session_->setCompareOptions(k_->value(), r); });
+  connect(method_, &QComboBox::currentTextChanged, session_, &AnalysisSession::setCompareMethod);
+  connect(session_, &AnalysisSession::slotChanged, this, &CompareView::rebuild);
+  connect(session_, &AnalysisSession::imageChanged, this, &CompareView::rebuild);
+  connect(session_, &AnalysisSession::displayChanged, this, &CompareView::restyle);
+}
+
+std::vector<MapGrid*> CompareView::maps() const {
+  std::vector<MapGrid*> out;
+  for (const auto& row : rows_)
+    for (MapGrid* m : row) out.push_back(m);
+  return out;
+}
+
+std::vector<MapGrid*> CompareView::stageMaps(int row) const {
+  if (row < 0 || row >= int(rows_.size()) || rows_[size_t(row)].size() < 2) return {};
+  return {rows_[size_t(row)].begin() + 1, rows_[size_t(row)].end() - 1};
+}
+
+void CompareView::setLinkedCursor(const std::optional<QPointF>& original) {
+  cursor_ = original;
+  for (MapGrid* m : maps()) m->setLinkedCursor(original);
+}
+
+void CompareView::rebuild() {
+  QLayoutItem* item;
+  while ((item = gridLayout_->takeAt(0)) != nullptr) {
+    delete item->widget();
+    delete item;
+  }
+  rows_.clear();
+  const QList<int> slots = session_->loadedSlots();
+  int stages = 0;
+  for (int i : slots) stages = std::max(stages, int(session_->slot(i).info.stages.size()));
+  auto header = [](const QString& text) {
+    auto* l = new QLabel(QStringLiteral("<b>%1</b>").arg(text));
+    l->setAlignment(Qt::AlignCenter);
+    return l;
+  };
+  gridLayout_->addWidget(header(tr("Input")), 0, 1);
+  for (int s = 0; s < stages; ++s) gridLayout_->addWidget(header(tr("Stage %1").arg(s + 1)), 0, 2 + s);
+  gridLayout_->addWidget(header(tr("Saliency: %1").arg(session_->compareMethod())), 0, 2 + stages);
+  int r = 1;
+  for (int i : slots) {
+    const SlotState& st = session_->slot(i);
+    QString top;
+    if (st.prediction && !st.prediction->top.empty())
+      top = QStringLiteral("<br>%1 (%2%)").arg(QString::fromStdString(st.prediction->top[0].label))
+                .arg(100.0 * st.prediction->top[0].prob, 0, 'f', 1);
+    auto* name = new QLabel(QStringLiteral("<b>%1</b><br><small>%2</small>%3")
+                                .arg(QString::fromStdString(st.info.modelId), QString::fromStdString(st.info.family), top));
+    name->setAlignment(Qt::AlignCenter);
+    name->setMinimumWidth(110);
+    gridLayout_->addWidget(name, r, 0);
+    std::vector<MapGrid*> row;
+    auto add = [&](int col) {
+      auto* m = new MapGrid;
+      connect(m, &MapGrid::hovered, this, [this](QPointF p) { setLinkedCursor(p); });
+      gridLayout_->addWidget(m, r, col);
+      row.push_back(m);
+      return m;
+    };
+    add(1);
+    for (int s = 0; s < stages; ++s) add(2 + s);
+    add(2 + stages);
+    rows_.push_back(row);
+    ++r;
+  }
+  for (int c = 1; c < 3 + stages; ++c) gridLayout_->setColumnStretch(c, 1);
+  restyle();
+  setLinkedCursor(cursor_);
+}
+
+// Colours every cell from the cached raw maps and the current display options.
+void CompareView::restyle() {
+  const DisplayOptions& d = session_->display();
+  const QList<int> slots = session_->loadedSlots();
+  // Shared normalisation: one range over every shown channel of every model.
+  std::vector<cv::Mat> all;
+  if (d.norm == QLatin1String("shared"))
+    for (int i : slots)
+      if (session_->slot(i).stages)
+        for (const auto& t : session_->slot(i).stages->stages) all.insert(all.end(), t.maps.begin(), t.maps.end());
+  const ValueRange shared = all.empty() ? ValueRange{} : sharedRange(all, d.sign, d.clipPercentile);
+  for (size_t r = 0; r < rows_.size() && r < size_t(slots.size()); ++r) {
+    const SlotState& st = session_->slot(slots[int(r)]);
+    auto& row = rows_[r];
+    SessionCrop crop;
+    if (st.prediction) crop = st.prediction->crop;
+    row.front()->setPicture(session_->imageQ(), st.prediction ? cv::Mat(1, 1, CV_32F, cv::Scalar(0)) : cv::Mat(), crop);
+    row.front()->setCaption(session_->imageName());
+    for (size_t s = 0; s + 2 < row.size(); ++s) {
+      MapGrid* m = row[s + 1];
+      if (!st.stages || s >= st.stages->stages.size()) {
+        m->clear();
+        m->setCaption(st.stages ? tr("(no stage)") : tr("computing…"));
+        continue;
+      }
+      const TapMaps& t = st.stages->stages[s];
+      std::vector<QString> labels;
+      for (int c : t.channels) labels.push_back(QStringLiteral("ch %1").arg(c));
+      const int cols = int(std::ceil(std::sqrt(double(t.maps.size()) * 4.0 / 3.0)));
+      m->setTiles(t.maps, labels, cols, t.crop);
+      std::vector<ValueRange> ranges;
+      if (d.norm == QLatin1String("shared")) ranges = {shared};
+      else if (d.norm == QLatin1String("tap")) ranges = {sharedRange(t.maps, d.sign, d.clipPercentile)};
+      else
+        for (const cv::Mat& mm : t.maps) ranges.push_back(displayRange(applySign(mm, d.sign), d.sign, d.clipPercentile));
+      const Colormap cmap = d.sign == SignMode::Signed && d.colormap == Colormap::Viridis ? Colormap::Diverging : d.colormap;
+      m->setDisplay(cmap, d.sign, ranges, d.norm != QLatin1String("channel"));
+      const auto& info = st.info.taps;
+      QString shape;
+      for (const auto& ti : info)
+        if (ti.name == t.tap) shape = QStringLiteral(" %1×%2×%3").arg(ti.channels).arg(ti.height).arg(ti.width);
+      m->setCaption(QString::fromStdString(t.tap) + shape);
+    }
+    MapGrid* sal = row.back();
+    if (st.compareSaliency && !st.compareSaliency->map.empty()) {
+      const auto& res = *st.compareSaliency;
+      DisplaySettings ds;
+      ds.colormap = d.colormap == Colormap::Gray ? Colormap::Turbo : d.colormap;
+      ds.sign = SignMode::Relu;
+      ds.clipPercentile = d.clipPercentile;
+      ds.alpha = d.alpha;
+      const ValueRange range = displayRange(applySign(res.map, ds.sign), ds.sign, ds.clipPercentile);
+      const cv::Mat rgb = SessionService::overlay(session_->image(), res.map, res.crop, ds, &range);
+      sal->setPicture(toQImage(rgb), res.map, res.crop);
+      sal->setDisplay(ds.colormap, ds.sign, {range}, true);
+      sal->setCaption(tr("%1 → %2").arg(QString::fromStdString(res.tap.empty() ? "input" : res.tap),
+                                         QString::fromStdString(res.targetLabel)));
+    } else {
+      sal->clear();
+      sal->setCaption(tr("computing…"));
+    }
+  }
+}
+
+}  // namespace fs::ui

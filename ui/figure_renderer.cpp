@@ -1,0 +1,470 @@
+#include "ui/figure_renderer.h"
+
+#include "model/atomic_file.h"
+#include "model/errors.h"
+#include "ui/image_conversion.h"
+
+#include <QBuffer>
+#include <QFont>
+#include <QFontMetricsF>
+#include <QPageSize>
+#include <QPainter>
+#include <QPdfWriter>
+#include <QPen>
+#include <QStringList>
+#include <QSvgGenerator>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+
+namespace fs::ui {
+namespace fa = fs::analysis;
+using fs::model::InputError;
+
+namespace {
+
+constexpr double kMeasureScale = 16.0;  // measure at 16x to avoid hinting and rounding effects
+constexpr double kVectorPixelsPerPoint = 4.0;
+const QColor kInk(0x20, 0x20, 0x20);
+const QColor kMuted(0x60, 0x60, 0x60);
+
+QFont makeFont(double pointSize, bool bold) {
+  QFont f(QStringLiteral("DejaVu Sans"));
+  f.setStyleHint(QFont::SansSerif);
+  f.setHintingPreference(QFont::PreferNoHinting);
+  f.setPointSizeF(pointSize);
+  f.setBold(bold);
+  return f;
+}
+
+// A 72 dpi device: one font pixel = one point.
+const QImage& measureDevice() {
+  static const QImage device = [] {
+    QImage img(1, 1, QImage::Format_RGB32);
+    img.setDotsPerMeterX(2835);
+    img.setDotsPerMeterY(2835);
+    return img;
+  }();
+  return device;
+}
+
+QFontMetricsF metrics(double pt, bool bold) {
+  return QFontMetricsF(makeFont(pt * kMeasureScale, bold), &measureDevice());
+}
+
+double textWidth(const QString& s, double pt, bool bold = false) {
+  return metrics(pt, bold).horizontalAdvance(s) / kMeasureScale;
+}
+
+double lineHeight(double pt) { return metrics(pt, false).height() / kMeasureScale; }
+
+QStringList lines(const std::string& s) { return QString::fromStdString(s).split(QLatin1Char('\n')); }
+
+// A label's first line in `first` pt bold, the others in `rest` pt.
+QSizeF labelSize(const std::string& label, double first, double rest) {
+  if (label.empty()) return {0, 0};
+  const QStringList ls = lines(label);
+  QSizeF size(textWidth(ls[0], first, true), lineHeight(first));
+  for (int i = 1; i < ls.size(); ++i)
+    size = QSizeF(std::max(size.width(), textWidth(ls[i], rest)), size.height() + lineHeight(rest));
+  return size;
+}
+
+// Greedy word wrap with the measuring font, so every format breaks lines at the same words.
+QStringList wrap(const std::string& text, double pt, double width) {
+  QStringList out;
+  QString line;
+  for (const QString& word : QString::fromStdString(text).split(QLatin1Char(' '), Qt::SkipEmptyParts)) {
+    const QString candidate = line.isEmpty() ? word : line + QLatin1Char(' ') + word;
+    if (!line.isEmpty() && textWidth(candidate, pt) > width) {
+      out << line;
+      line = word;
+    } else {
+      line = candidate;
+    }
+  }
+  if (!line.isEmpty()) out << line;
+  return out;
+}
+
+// Text is set at 16x its size under a 1/16 scale, so no device rounds small font sizes: the
+// painter's unit is the point, and the font size compensates for the device's own DPI.
+void drawText(QPainter& p, const QRectF& r, int flags, const QString& s, double pt, bool bold, const QColor& c) {
+  p.save();
+  p.scale(1 / kMeasureScale, 1 / kMeasureScale);
+  p.setFont(makeFont(pt * kMeasureScale * 72.0 / p.device()->logicalDpiY(), bold));
+  p.setPen(c);
+  p.drawText(QRectF(r.topLeft() * kMeasureScale, r.size() * kMeasureScale), flags | Qt::TextDontClip, s);
+  p.restore();
+}
+
+void drawLabel(QPainter& p, const QRectF& r, int align, const std::string& label, double first, double rest) {
+  const QStringList ls = lines(label);
+  double y = r.top();
+  for (int i = 0; i < ls.size(); ++i) {
+    const double pt = i == 0 ? first : rest, h = lineHeight(pt);
+    drawText(p, QRectF(r.left(), y, r.width(), h), align | Qt::AlignVCenter, ls[i], pt, i == 0, i == 0 ? kInk : kMuted);
+    y += h;
+  }
+}
+
+QRectF fitted(const QRectF& box, double aspect) {
+  const double w = std::min(box.width(), box.height() * aspect), h = w / aspect;
+  return QRectF(box.center().x() - w / 2, box.center().y() - h / 2, w, h);
+}
+
+// Nearest-neighbour upscale so small maps stay crisp in every viewer, then to QImage.
+QImage crispImage(const cv::Mat& rgb, double targetPixels) {
+  const int factor = std::clamp(int(std::ceil(targetPixels / std::max(rgb.cols, rgb.rows))), 1, 64);
+  if (factor == 1) return toQImage(rgb);
+  cv::Mat big;
+  cv::resize(rgb, big, cv::Size(), factor, factor, cv::INTER_NEAREST);
+  return toQImage(big);
+}
+
+double rowTilesHeight(const fa::FigureLayout& f, int row) {
+  double h = 0;
+  for (const auto& c : f.cells[row])
+    if (c.kind == fa::CellKind::Tiles)
+      h = std::max(h, c.tiles.rows * f.metrics.tileSize + (c.tiles.rows - 1) * f.metrics.tileGap);
+  return h > 0 ? h : 3 * f.metrics.tileSize + 2 * f.metrics.tileGap;
+}
+
+std::vector<fa::BarTick> ticksOf(const fa::ColorBar& bar, int maxTicks) {
+  return bar.ticks.empty() ? fa::niceTicks(bar.range, maxTicks) : bar.ticks;
+}
+
+double tickFraction(const fa::ColorBar& bar, double v) {
+  const double span = bar.range.hi - bar.range.lo;
+  return span > 0 ? std::clamp((v - bar.range.lo) / span, 0.0, 1.0) : 0.5;
+}
+
+}  // namespace
+
+FigureFormat figureFormatForPath(const std::string& path) {
+  const auto dot = path.rfind('.');
+  std::string ext = dot == std::string::npos ? "" : path.substr(dot + 1);
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (ext == "png") return FigureFormat::Png;
+  if (ext == "pdf") return FigureFormat::Pdf;
+  if (ext == "svg") return FigureFormat::Svg;
+  throw InputError(path + ": unknown figure format (valid extensions: .png, .pdf, .svg)");
+}
+
+FigureRenderer::FigureRenderer(fa::FigureLayout layout) : layout_(std::move(layout)) {
+  fa::validateFigureLayout(layout_);
+  layOut();
+}
+
+void FigureRenderer::layOut() {
+  const auto& m = layout_.metrics;
+  double labelWidth = 0;
+  for (const auto& l : layout_.rowLabels)
+    labelWidth = std::max(labelWidth, labelSize(l, m.headerFont, m.noteFont).width());
+  labelWidth_ = labelWidth > 0 ? labelWidth + 6 : 0;
+  headerHeight_ = 0;
+  for (const auto& l : layout_.columnLabels)
+    headerHeight_ = std::max(headerHeight_, labelSize(l, m.headerFont, m.noteFont).height());
+  layOutColumns(labelWidth_);
+  double width = (colX_.empty() ? m.margin + labelWidth_ : colX_.back() + colW_.back()) + rowBarWidth_ + m.margin;
+  width = std::max(width, textWidth(QString::fromStdString(layout_.title), m.titleFont, true) + 2 * m.margin);
+  if (layout_.sharedBar)
+    width = std::max(width, 2 * m.margin + m.barLength + 6 +
+                                textWidth(QString::fromStdString(layout_.sharedBar->label), m.noteFont));
+  double y = m.margin;
+  if (!layout_.title.empty()) y += lineHeight(m.titleFont) + 3;
+  headerTop_ = y;
+  y = layOutRows(y + headerHeight_ + 3);
+  const double barBlock = m.barThickness + 1.5 + lineHeight(m.tickFont);
+  if (std::any_of(layout_.columnBars.begin(), layout_.columnBars.end(), [](const auto& b) { return b.has_value(); })) {
+    columnBarY_ = y + 2;
+    y = columnBarY_ + barBlock + lineHeight(m.noteFont);
+  }
+  if (layout_.sharedBar) {
+    sharedBarY_ = y + 4;
+    y = sharedBarY_ + barBlock;
+  }
+  if (!layout_.caption.empty()) {
+    captionLines_ = wrap(layout_.caption, m.captionFont, width - 2 * m.margin);
+    captionRect_ = QRectF(m.margin, y + 5, width - 2 * m.margin, captionLines_.size() * lineHeight(m.captionFont));
+    y = captionRect_.bottom();
+  }
+  size_ = QSizeF(std::ceil(width), std::ceil(y + m.margin));
+}
+
+QSizeF FigureRenderer::naturalSize(const fa::FigureCell& cell, double rowTilesHeight) const {
+  const auto& m = layout_.metrics;
+  if (cell.kind == fa::CellKind::Tiles) {
+    const auto& t = cell.tiles;
+    return {t.cols * m.tileSize + (t.cols - 1) * m.tileGap, t.rows * m.tileSize + (t.rows - 1) * m.tileGap};
+  }
+  if (cell.kind == fa::CellKind::Overlay)
+    return {rowTilesHeight * cell.overlay.rgb.cols / cell.overlay.rgb.rows, rowTilesHeight};
+  return {0, 0};
+}
+
+void FigureRenderer::layOutColumns(double labelWidth) {
+  const auto& m = layout_.metrics;
+  const int cols = layout_.columnCount();
+  colX_.assign(cols, 0);
+  colW_.assign(cols, 0);
+  double x = m.margin + labelWidth;
+  for (int c = 0; c < cols; ++c) {
+    double w = labelSize(layout_.columnLabels[c], m.headerFont, m.noteFont).width();
+    for (int r = 0; r < layout_.rowCount(); ++r) {
+      const auto& cell = layout_.cells[r][c];
+      w = std::max({w, naturalSize(cell, rowTilesHeight(layout_, r)).width(),
+                    textWidth(QString::fromStdString(cell.note), m.noteFont)});
+    }
+    colX_[c] = x;
+    colW_[c] = w;
+    x += w + m.columnGap;
+  }
+  rowBarWidth_ = 0;
+  for (const auto& bar : layout_.rowBars) {
+    if (!bar) continue;
+    double ticks = 0;
+    for (const auto& t : ticksOf(*bar, 5))
+      ticks = std::max(ticks, textWidth(QString::fromStdString(t.label), m.tickFont));
+    rowBarWidth_ = std::max(rowBarWidth_, 6 + m.barThickness + 2 + ticks);
+  }
+}
+
+double FigureRenderer::layOutRows(double y) {
+  const auto& m = layout_.metrics;
+  const double noteH = lineHeight(m.noteFont), barH = m.barThickness + 1.5 + lineHeight(m.tickFont);
+  rows_.assign(layout_.rowCount(), RowBox{});
+  cellRects_.assign(layout_.rowCount(), std::vector<QRectF>(layout_.columnCount()));
+  for (int r = 0; r < layout_.rowCount(); ++r) {
+    RowBox& box = rows_[r];
+    const double tilesH = rowTilesHeight(layout_, r);
+    bool notes = false, bars = false;
+    for (const auto& cell : layout_.cells[r]) {
+      box.content = std::max(box.content, naturalSize(cell, tilesH).height());
+      notes |= !cell.note.empty();
+      bars |= cell.bar.has_value();
+    }
+    box.top = r == 0 ? y : rows_[r - 1].bottom + m.rowGap;
+    box.noteY = box.top + box.content + 1;
+    box.barY = box.noteY + (notes ? noteH : 0) + (bars ? 1 : 0);
+    box.bottom = box.barY + (bars ? barH : 0);
+    for (int c = 0; c < layout_.columnCount(); ++c) {
+      const QSizeF s = naturalSize(layout_.cells[r][c], tilesH);
+      cellRects_[r][c] = QRectF(colX_[c] + (colW_[c] - s.width()) / 2, box.top + (box.content - s.height()) / 2,
+                                s.width(), s.height());
+    }
+  }
+  return rows_.empty() ? y : rows_.back().bottom;
+}
+
+QSize FigureRenderer::pixelSize(double dpi) const {
+  return QSize(int(std::ceil(size_.width() * dpi / 72.0 - 1e-9)), int(std::ceil(size_.height() * dpi / 72.0 - 1e-9)));
+}
+
+void FigureRenderer::paint(QPainter& p, double pixelsPerPoint) const {
+  p.setRenderHint(QPainter::Antialiasing, true);
+  p.setRenderHint(QPainter::TextAntialiasing, true);
+  p.setRenderHint(QPainter::SmoothPixmapTransform, true);
+  p.setRenderHint(QPainter::LosslessImageRendering, true);  // PDF: Flate instead of JPEG for tiles
+  p.fillRect(QRectF(QPointF(0, 0), size_), Qt::white);
+  paintHeader(p);
+  for (int r = 0; r < layout_.rowCount(); ++r)
+    for (int c = 0; c < layout_.columnCount(); ++c) paintCell(p, r, c, pixelsPerPoint);
+  paintBars(p);
+  const double lh = lineHeight(layout_.metrics.captionFont);
+  for (int i = 0; i < captionLines_.size(); ++i)
+    drawText(p, QRectF(captionRect_.left(), captionRect_.top() + i * lh, captionRect_.width(), lh),
+             Qt::AlignLeft | Qt::AlignVCenter, captionLines_[i], layout_.metrics.captionFont, false, kInk);
+}
+
+void FigureRenderer::paintHeader(QPainter& p) const {
+  const auto& m = layout_.metrics;
+  if (!layout_.title.empty())
+    drawText(p, QRectF(m.margin, m.margin, size_.width() - 2 * m.margin, lineHeight(m.titleFont)), Qt::AlignCenter,
+             QString::fromStdString(layout_.title), m.titleFont, true, kInk);
+  for (int c = 0; c < layout_.columnCount(); ++c) {
+    const double h = labelSize(layout_.columnLabels[c], m.headerFont, m.noteFont).height();
+    drawLabel(p, QRectF(colX_[c], headerTop_ + headerHeight_ - h, colW_[c], h), Qt::AlignHCenter,
+              layout_.columnLabels[c], m.headerFont, m.noteFont);
+  }
+  for (int r = 0; r < layout_.rowCount(); ++r) {
+    const double h = labelSize(layout_.rowLabels[r], m.headerFont, m.noteFont).height();
+    drawLabel(p, QRectF(m.margin, rows_[r].top + (rows_[r].content - h) / 2, labelWidth_ - 6, h), Qt::AlignLeft,
+              layout_.rowLabels[r], m.headerFont, m.noteFont);
+  }
+}
+
+void FigureRenderer::paintCell(QPainter& p, int row, int col, double pixelsPerPoint) const {
+  const auto& m = layout_.metrics;
+  const fa::FigureCell& cell = layout_.cells[row][col];
+  const QRectF box = cellRects_[row][col];
+  if (cell.kind == fa::CellKind::Tiles) paintTiles(p, cell.tiles, box, pixelsPerPoint);
+  if (cell.kind == fa::CellKind::Overlay) {  // photographic: JPEG is fine in PDF
+    p.setRenderHint(QPainter::LosslessImageRendering, false);
+    p.drawImage(box, toQImage(cell.overlay.rgb));
+    p.setRenderHint(QPainter::LosslessImageRendering, true);
+  }
+  const RowBox& r = rows_[row];
+  if (!cell.note.empty())
+    drawText(p, QRectF(colX_[col] - m.columnGap / 2, r.noteY, colW_[col] + m.columnGap, lineHeight(m.noteFont)),
+             Qt::AlignCenter, QString::fromStdString(cell.note), m.noteFont, false, kMuted);
+  if (cell.bar) {
+    const double w = std::max(box.width(), 40.0) * 0.8;
+    paintHorizontalBar(p, *cell.bar, QRectF(box.center().x() - w / 2, r.barY, w, m.barThickness), false);
+  }
+}
+
+void FigureRenderer::paintTiles(QPainter& p, const fa::FigureTiles& t, const QRectF& box, double ppp) const {
+  const auto& m = layout_.metrics;
+  const double labelPt = std::min(4.5, m.tileSize / 5);
+  for (size_t i = 0; i < t.channels.size(); ++i) {
+    const cv::Mat& ch = t.channels[i];
+    const int r = int(i) / t.cols, c = int(i) % t.cols;
+    const QRectF cellBox(box.left() + c * (m.tileSize + m.tileGap), box.top() + r * (m.tileSize + m.tileGap),
+                         m.tileSize, m.tileSize);
+    const QRectF tile = fitted(cellBox, double(ch.cols) / ch.rows);
+    const fa::ValueRange range = t.ranges.size() == 1 ? t.ranges[0] : t.ranges[i];
+    p.drawImage(tile, crispImage(fa::colorize(ch, range, t.colormap), m.tileSize * ppp));
+    if (i >= t.tileLabels.size()) continue;
+    const QString label = QString::fromStdString(t.tileLabels[i]);
+    const QRectF tag(tile.left(), tile.top(), textWidth(label, labelPt) + 1.6, lineHeight(labelPt));
+    p.fillRect(tag, QColor(0, 0, 0, 150));
+    drawText(p, tag, Qt::AlignCenter, label, labelPt, false, Qt::white);
+  }
+}
+
+void FigureRenderer::paintBars(QPainter& p) const {
+  const auto& m = layout_.metrics;
+  for (int c = 0; c < int(layout_.columnBars.size()); ++c) {
+    if (!layout_.columnBars[c]) continue;
+    const double w = colW_[c] * 0.85;
+    paintHorizontalBar(p, *layout_.columnBars[c],
+                       QRectF(colX_[c] + (colW_[c] - w) / 2, columnBarY_, w, m.barThickness), true);
+  }
+  for (int r = 0; r < int(layout_.rowBars.size()); ++r) {
+    if (!layout_.rowBars[r]) continue;
+    const double x = colX_.back() + colW_.back() + 6;
+    paintVerticalBar(p, *layout_.rowBars[r], QRectF(x, rows_[r].top, m.barThickness, rows_[r].content));
+  }
+  if (!layout_.sharedBar) return;
+  const double right = colX_.empty() ? size_.width() - m.margin : colX_.back() + colW_.back();
+  const QRectF rect(right - m.barLength, sharedBarY_, m.barLength, m.barThickness);
+  paintHorizontalBar(p, *layout_.sharedBar, rect, false);
+  const QString label = QString::fromStdString(layout_.sharedBar->label);
+  const double w = textWidth(label, m.noteFont) + 2;
+  drawText(p, QRectF(rect.left() - 4 - w, rect.center().y() - lineHeight(m.noteFont) / 2, w, lineHeight(m.noteFont)),
+           Qt::AlignRight | Qt::AlignVCenter, label, m.noteFont, false, kInk);
+}
+
+void FigureRenderer::paintHorizontalBar(QPainter& p, const fa::ColorBar& bar, const QRectF& rect,
+                                        bool labelBelow) const {
+  const auto& m = layout_.metrics;
+  p.drawImage(rect, toQImage(fa::colorBar(bar.colormap, 256, 1, false)));
+  p.setPen(QPen(kMuted, 0.3));
+  p.setBrush(Qt::NoBrush);
+  p.drawRect(rect);
+  const double th = lineHeight(m.tickFont);
+  for (const auto& t : ticksOf(bar, std::max(3, int(rect.width() / 25)))) {
+    const double x = rect.left() + tickFraction(bar, t.value) * rect.width();
+    p.setPen(QPen(kInk, 0.3));
+    p.drawLine(QPointF(x, rect.bottom()), QPointF(x, rect.bottom() + 1.5));
+    const QString label = QString::fromStdString(t.label);
+    const double w = textWidth(label, m.tickFont) + 2;
+    drawText(p, QRectF(x - w / 2, rect.bottom() + 1.5, w, th), Qt::AlignCenter, label, m.tickFont, false, kInk);
+  }
+  if (labelBelow && !bar.label.empty())
+    drawText(p, QRectF(rect.left() - 10, rect.bottom() + 1.5 + th, rect.width() + 20, lineHeight(m.noteFont)),
+             Qt::AlignCenter, QString::fromStdString(bar.label), m.noteFont, false, kMuted);
+}
+
+void FigureRenderer::paintVerticalBar(QPainter& p, const fa::ColorBar& bar, const QRectF& rect) const {
+  const auto& m = layout_.metrics;
+  p.drawImage(rect, toQImage(fa::colorBar(bar.colormap, 256, 1, true)));
+  p.setPen(QPen(kMuted, 0.3));
+  p.setBrush(Qt::NoBrush);
+  p.drawRect(rect);
+  const double th = lineHeight(m.tickFont);
+  for (const auto& t : ticksOf(bar, 5)) {
+    const double y = rect.bottom() - tickFraction(bar, t.value) * rect.height();
+    p.setPen(QPen(kInk, 0.3));
+    p.drawLine(QPointF(rect.right(), y), QPointF(rect.right() + 1.5, y));
+    drawText(p, QRectF(rect.right() + 2, y - th / 2, rowBarWidth_, th), Qt::AlignLeft | Qt::AlignVCenter,
+             QString::fromStdString(t.label), m.tickFont, false, kInk);
+  }
+}
+
+QImage FigureRenderer::toImage(double dpi) const {
+  if (!(dpi >= 10 && dpi <= 1200)) throw InputError("figure: DPI must be within 10..1200");
+  QImage img(pixelSize(dpi), QImage::Format_RGB32);
+  img.fill(Qt::white);
+  const int dpm = int(std::lround(dpi / 0.0254));
+  img.setDotsPerMeterX(dpm);
+  img.setDotsPerMeterY(dpm);
+  QPainter p(&img);
+  p.scale(dpi / 72.0, dpi / 72.0);
+  paint(p, dpi / 72.0);
+  return img;
+}
+
+QByteArray FigureRenderer::toPng(double dpi) const {
+  QByteArray bytes;
+  QBuffer buffer(&bytes);
+  buffer.open(QIODevice::WriteOnly);
+  if (!toImage(dpi).save(&buffer, "PNG")) throw InputError("figure: PNG encoding failed");
+  return bytes;
+}
+
+QByteArray FigureRenderer::toPdf() const {
+  QByteArray bytes;
+  QBuffer buffer(&bytes);
+  buffer.open(QIODevice::WriteOnly);
+  {
+    QPdfWriter pdf(&buffer);
+    pdf.setCreator(QStringLiteral("FeatureScope " FS_VERSION));
+    pdf.setTitle(QString::fromStdString(layout_.title));
+    pdf.setResolution(1200);
+    pdf.setPageSize(QPageSize(size_, QPageSize::Point, QString(), QPageSize::ExactMatch));
+    pdf.setPageMargins(QMarginsF(0, 0, 0, 0), QPageLayout::Point);
+    QPainter p(&pdf);
+    const double s = pdf.resolution() / 72.0;
+    p.scale(s, s);
+    paint(p, kVectorPixelsPerPoint);
+  }
+  return bytes;
+}
+
+QByteArray FigureRenderer::toSvg() const {
+  QByteArray bytes;
+  QBuffer buffer(&bytes);
+  buffer.open(QIODevice::WriteOnly);
+  {
+    QSvgGenerator svg;
+    svg.setOutputDevice(&buffer);
+    svg.setResolution(72);
+    svg.setSize(size_.toSize());
+    svg.setViewBox(QRectF(QPointF(0, 0), size_));
+    svg.setTitle(QString::fromStdString(layout_.title));
+    svg.setDescription(QString::fromStdString(layout_.caption));
+    QPainter p(&svg);
+    paint(p, kVectorPixelsPerPoint);
+  }
+  return bytes;
+}
+
+QByteArray FigureRenderer::encode(FigureFormat format, double dpi) const {
+  switch (format) {
+    case FigureFormat::Png: return toPng(dpi);
+    case FigureFormat::Pdf: return toPdf();
+    case FigureFormat::Svg: return toSvg();
+  }
+  return {};
+}
+
+void FigureRenderer::write(const std::string& path, double dpi) const {
+  const QByteArray bytes = encode(figureFormatForPath(path), dpi);
+  fs::model::writeFileAtomically(path, std::string_view(bytes.constData(), size_t(bytes.size())));
+}
+
+}  // namespace fs::ui

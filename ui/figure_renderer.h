@@ -1,0 +1,68 @@
+#pragma once
+// Draws an analysis::FigureLayout to PNG (any DPI), PDF and SVG. The geometry is computed once, in
+// points, from unhinted font metrics, so the three formats show the same figure: text stays text,
+// colour bars carry tick labels, images are embedded. Needs a QGuiApplication (fonts); the
+// renderer owns a copy of the layout and may be used from any one thread at a time.
+#include "analysis/figure_layout.h"
+
+#include <QByteArray>
+#include <QImage>
+#include <QRectF>
+#include <QSizeF>
+#include <QStringList>
+
+#include <string>
+#include <vector>
+
+class QPainter;
+
+namespace fs::ui {
+
+enum class FigureFormat { Png, Pdf, Svg };
+
+// From the file extension (.png, .pdf, .svg, any case); InputError otherwise.
+FigureFormat figureFormatForPath(const std::string& path);
+
+class FigureRenderer {
+ public:
+  // Validates the layout (InputError) and lays it out.
+  explicit FigureRenderer(fs::analysis::FigureLayout layout);
+
+  QSizeF sizePoints() const { return size_; }   // whole points
+  QSize pixelSize(double dpi) const;              // ceil(points * dpi / 72)
+  QImage toImage(double dpi) const;               // 10..1200 dpi (InputError); DPI stored in the image
+  QByteArray toPng(double dpi) const;
+  QByteArray toPdf() const;                       // one page of sizePoints()
+  QByteArray toSvg() const;                       // viewBox in points
+  QByteArray encode(FigureFormat format, double dpi) const;
+  // Encodes by extension and writes atomically (temporary file + rename); InputError on failure.
+  void write(const std::string& path, double dpi) const;
+
+ private:
+  struct RowBox {
+    double top = 0, content = 0, noteY = 0, barY = 0, bottom = 0;
+  };
+  void layOut();
+  void layOutColumns(double labelWidth);
+  double layOutRows(double y);
+  QSizeF naturalSize(const fs::analysis::FigureCell& cell, double rowTilesHeight) const;
+  void paint(QPainter& p, double pixelsPerPoint) const;
+  void paintHeader(QPainter& p) const;
+  void paintCell(QPainter& p, int row, int col, double pixelsPerPoint) const;
+  void paintTiles(QPainter& p, const fs::analysis::FigureTiles& tiles, const QRectF& box, double pixelsPerPoint) const;
+  void paintBars(QPainter& p) const;
+  void paintHorizontalBar(QPainter& p, const fs::analysis::ColorBar& bar, const QRectF& rect, bool labelBelow) const;
+  void paintVerticalBar(QPainter& p, const fs::analysis::ColorBar& bar, const QRectF& rect) const;
+
+  fs::analysis::FigureLayout layout_;
+  QSizeF size_;
+  double labelWidth_ = 0, headerTop_ = 0, headerHeight_ = 0, rowBarWidth_ = 0;
+  std::vector<double> colX_, colW_;
+  std::vector<RowBox> rows_;
+  std::vector<std::vector<QRectF>> cellRects_;  // content rectangles [row][col]
+  double columnBarY_ = -1, sharedBarY_ = -1;
+  QRectF captionRect_;
+  QStringList captionLines_;
+};
+
+}  // namespace fs::ui

@@ -1,0 +1,59 @@
+#pragma once
+// The main window: assembles the panels (input, model slots, display settings) around the view
+// tabs, shows errors in a banner and progress with Cancel in the status bar, persists geometry.
+// It owns the AnalysisSession (and through it the worker thread). GUI thread only.
+#include <QMainWindow>
+
+class QLabel;
+class QProgressBar;
+class QPushButton;
+class QTabWidget;
+
+namespace fs::ui {
+
+class AnalysisSession;
+class CompareView;
+class InputPanel;
+class ModelSlotsPanel;
+class DisplaySettingsPanel;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+
+ public:
+  explicit MainWindow(QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  // Opens the bundled demo: a sample image and convmlp_fmnist, resnet_fmnist, mixer_fmnist.
+  void openDemo();
+  bool showView(const QString& name);  // compare | features | saliency | stats
+
+  AnalysisSession* session() const { return session_; }
+  InputPanel* inputPanel() const { return input_; }
+  ModelSlotsPanel* slotsPanel() const { return slots_; }
+  CompareView* compareView() const { return compare_; }
+  QString errorText() const;
+
+ protected:
+  void dragEnterEvent(QDragEnterEvent* e) override;
+  void dropEvent(QDropEvent* e) override;
+  void closeEvent(QCloseEvent* e) override;
+
+ private:
+  void createActions();
+  void showError(const QString& message);
+  void showShortcuts();
+
+  AnalysisSession* session_;
+  InputPanel* input_;
+  ModelSlotsPanel* slots_;
+  DisplaySettingsPanel* display_;
+  CompareView* compare_;
+  QTabWidget* tabs_;
+  QLabel* banner_;
+  QProgressBar* progress_;
+  QPushButton* cancel_;
+  QLabel* status_;
+};
+
+}  // namespace fs::ui

@@ -1,0 +1,138 @@
+#include "ui/model_slots_panel.h"
+
+#include "ui/analysis_session.h"
+
+#include <QComboBox>
+#include <QFileDialog>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPushButton>
+#include <QToolButton>
+#include <QVBoxLayout>
+#include "ui/qcustomplot_include.h"
+
+namespace fs::ui {
+
+using fs::analysis::SessionService;
+
+ModelSlotsPanel::ModelSlotsPanel(AnalysisSession* session, QWidget* parent) : QWidget(parent), session_(session) {
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(4, 4, 4, 4);
+  for (int i = 0; i < 4; ++i) {
+    SlotUi& ui = slots_[size_t(i)];
+    ui.box = new QGroupBox(tr("Slot %1").arg(i + 1));
+    auto* v = new QVBoxLayout(ui.box);
+    v->setContentsMargins(4, 2, 4, 2);
+    v->setSpacing(2);
+    auto* row = new QHBoxLayout;
+    ui.variant = new QComboBox;
+    for (const std::string& id : SessionService::registeredIds()) {
+      ui.variant->addItem(QString::fromStdString(id));
+      ui.variant->setItemData(ui.variant->count() - 1, QString::fromStdString(SessionService::describeVariant(id)),
+                              Qt::ToolTipRole);
+    }
+    row->addWidget(ui.variant, 1);
+    auto* weights = new QToolButton;
+    weights->setText(tr("Weights…"));
+    weights->setToolTip(tr("Load a checkpoint (.safetensors / .pth) for the chosen variant"));
+    auto* config = new QToolButton;
+    config->setText(tr("JSON…"));
+    config->setToolTip(tr("Build a model from a JSON config"));
+    auto* remove = new QToolButton;
+    remove->setText(QStringLiteral("✕"));
+    remove->setToolTip(tr("Remove this model"));
+    row->addWidget(weights);
+    row->addWidget(config);
+    row->addWidget(remove);
+    v->addLayout(row);
+    ui.report = new QLabel;
+    ui.report->setWordWrap(true);
+    ui.report->setStyleSheet(QStringLiteral("color: palette(mid); font-size: 8pt"));
+    v->addWidget(ui.report);
+    ui.plot = new QCustomPlot;
+    ui.plot->setMinimumHeight(105);
+    ui.plot->setMaximumHeight(130);
+    v->addWidget(ui.plot);
+    layout->addWidget(ui.box);
+    ui.box->setVisible(false);
+
+    connect(ui.variant, &QComboBox::activated, this,
+            [this, i](int) { session_->loadSlot(i, slots_[size_t(i)].variant->currentText()); });
+    connect(weights, &QToolButton::clicked, this, [this, i] {
+      const QString f = QFileDialog::getOpenFileName(this, tr("Load checkpoint"), {},
+                                                     tr("Checkpoints (*.safetensors *.pth *.pt *.bin)"));
+      if (!f.isEmpty()) session_->loadSlot(i, slots_[size_t(i)].variant->currentText(), f);
+    });
+    connect(config, &QToolButton::clicked, this, [this, i] {
+      const QString f = QFileDialog::getOpenFileName(this, tr("Load JSON config"), {}, tr("JSON (*.json)"));
+      if (!f.isEmpty()) session_->loadSlot(i, f);
+    });
+    connect(remove, &QToolButton::clicked, this, [this, i] { session_->removeSlot(i); });
+  }
+  add_ = new QPushButton(tr("Add model"));
+  connect(add_, &QPushButton::clicked, this, [this] { session_->addSlot(QStringLiteral("resnet_fmnist")); });
+  layout->addWidget(add_);
+  layout->addStretch();
+  connect(session_, &AnalysisSession::slotChanged, this, &ModelSlotsPanel::refresh);
+}
+
+QString ModelSlotsPanel::reportText(int slot) const { return slots_[size_t(slot)].report->text(); }
+
+int ModelSlotsPanel::barCount(int slot) const {
+  auto* plot = slots_[size_t(slot)].plot;
+  if (plot->plottableCount() == 0) return 0;
+  auto* bars = qobject_cast<QCPBars*>(plot->plottable(0));
+  return bars ? bars->data()->size() : 0;
+}
+
+void ModelSlotsPanel::refresh(int i) {
+  const SlotState& s = session_->slot(i);
+  SlotUi& ui = slots_[size_t(i)];
+  ui.box->setVisible(s.loaded);
+  add_->setEnabled(session_->loadedSlots().size() < 4);
+  if (!s.loaded) return;
+  const QString id = QString::fromStdString(s.info.modelId);
+  const int idx = ui.variant->findText(id);
+  if (idx >= 0) ui.variant->setCurrentIndex(idx);
+  ui.box->setTitle(tr("Slot %1: %2").arg(i + 1).arg(id));
+  if (!s.info.taps.empty())
+    ui.report->setText(tr("%1, %2 M parameters, input %3×%4\n%5")
+                           .arg(QString::fromStdString(s.info.family))
+                           .arg(double(s.info.parameters) / 1e6, 0, 'f', 2)
+                           .arg(s.info.inputWidth).arg(s.info.inputHeight)
+                           .arg(QString::fromStdString(s.info.report)));
+  else
+    ui.report->setText(tr("loading…"));
+  QCustomPlot* plot = ui.plot;
+  plot->clearPlottables();
+  if (s.prediction) {
+    auto* bars = new QCPBars(plot->yAxis, plot->xAxis);
+    bars->setBrush(QColor(70, 130, 180));
+    bars->setPen(Qt::NoPen);
+    QVector<double> keys, values;
+    QVector<QString> labels;
+    const auto& top = s.prediction->top;
+    for (int k = 0; k < int(top.size()); ++k) {
+      keys << double(top.size() - k);
+      values << double(top[size_t(k)].prob);
+      labels << QStringLiteral("%1 %2%").arg(QString::fromStdString(top[size_t(k)].label).left(18))
+                    .arg(100.0 * top[size_t(k)].prob, 0, 'f', 1);
+    }
+    bars->setData(keys, values);
+    QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
+    ticker->addTicks(keys, labels);
+    plot->yAxis->setTicker(ticker);
+    plot->yAxis->setRange(0.4, top.size() + 0.6);
+    plot->xAxis->setRange(0, 1);
+    plot->xAxis->setLabel(tr("probability"));
+    QFont f = plot->font();
+    f.setPointSizeF(7.5);
+    plot->xAxis->setTickLabelFont(f);
+    plot->yAxis->setTickLabelFont(f);
+    plot->xAxis->setLabelFont(f);
+  }
+  plot->replot();
+}
+
+}  // namespace fs::ui
