@@ -7,10 +7,10 @@
 namespace fs::app {
 
 void ensureOpenMpWaitPolicy(char** argv) {
-  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
-  setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("GOMP_SPINCOUNT") != nullptr) return;
+  setenv("GOMP_SPINCOUNT", "2000", 1);
   execv("/proc/self/exe", argv);
-  // exec failed (no /proc): carry on with the default policy.
+  // exec failed (no /proc): carry on with libgomp's default.
 }
 
 }  // namespace fs::app

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # featurescope-cli bench beside Python torch 1.13 (python3-torch) in one run, interleaved rounds.
 # Python runs with 1 and 2 threads on the system BLAS (what the project installs: OpenBLAS OpenMP
-# build) and on OpenBLAS's pthread build when present; the summary takes Python's best per model.
+# build) and on OpenBLAS's pthread build when present, with the default and the PASSIVE OpenMP
+# wait policy; the summary takes Python's best per model.
 # usage: tests/bench/run_bench.sh [BUILD_DIR] [REPEAT] [ROUNDS]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,6 +16,7 @@ for ((r = 1; r <= rounds; r++)); do
   echo "fs $("$build/app/featurescope-cli" bench $models --repeat "$repeat" --json 2>/dev/null | tr -d ' \n')" >>"$log"
   for t in 1 2; do
     echo "py$t $(/usr/bin/python3 "$here/bench_torch.py" "$t" "$repeat")" >>"$log"
+    echo "pypassive$t $(OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 "$here/bench_torch.py" "$t" "$repeat")" >>"$log"
     [ -d "$pthread" ] && echo "pypthread$t $(LD_LIBRARY_PATH=$pthread /usr/bin/python3 "$here/bench_torch.py" "$t" "$repeat")" >>"$log"
   done
 done
@@ -29,7 +31,7 @@ def med(tag, model):
 print("%-10s %10s %14s %8s %16s %8s" % ("model", "fs ms", "python ms", "ratio", "py-pthread ms", "ratio"))
 for m in ["convmlp_s", "resnet50", "mixer_b16"]:
     fs = med("fs", m)
-    py = min(med("py1", m), med("py2", m))
+    py = min(med(t, m) for t in ("py1", "py2", "pypassive1", "pypassive2"))
     line = "%-10s %10.1f %14.1f %8.2f" % (m, fs, py, fs / py)
     if "pypthread1" in runs:
         pp = min(med("pypthread1", m), med("pypthread2", m))
