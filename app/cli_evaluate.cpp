@@ -8,6 +8,7 @@
 #include "analysis/preprocess.h"
 #include "analysis/saliency/saliency_method.h"
 #include "app/cli_commands.h"
+#include "app/cli_input.h"
 #include "model/errors.h"
 
 #include <ATen/ATen.h>
@@ -28,31 +29,6 @@ using fs::model::InputError;
 using fs::model::UsageError;
 
 const std::vector<std::string> kMetrics{"deletion", "insertion", "drop", "sanity"};
-
-// The decodable images of `dir` in sorted file-name order, at most `limit` (undecodable files
-// are skipped with a warning). InputError for a missing folder or one without images.
-std::vector<cv::Mat> loadImageFolder(const std::string& dir, int limit) {
-  static const std::set<std::string> kExtensions{".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"};
-  if (!std::filesystem::is_directory(dir)) throw InputError(dir + ": no such folder");
-  std::vector<std::string> paths;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) {
-    std::string ext = e.path().extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-    if (e.is_regular_file() && kExtensions.count(ext)) paths.push_back(e.path().string());
-  }
-  std::sort(paths.begin(), paths.end());
-  std::vector<cv::Mat> images;
-  for (const auto& p : paths) {
-    if (limit > 0 && int(images.size()) >= limit) break;
-    try {
-      images.push_back(fa::loadImageRgb(p));
-    } catch (const InputError& e) {
-      std::cerr << "featurescope-cli: skipping " << e.what() << "\n";
-    }
-  }
-  if (images.empty()) throw InputError(dir + ": no decodable images (png, jpg, jpeg, bmp, tif, tiff, webp)");
-  return images;
-}
 
 std::vector<std::string> splitList(const std::string& s) {
   std::vector<std::string> out;

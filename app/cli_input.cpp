@@ -1,9 +1,12 @@
 #include "app/cli_input.h"
 
+#include "analysis/batch_export.h"
 #include "analysis/image_io.h"
 #include "analysis/inference.h"
 #include "model/errors.h"
 #include "model/npy.h"
+
+#include <iostream>
 
 namespace fs::app {
 namespace {
@@ -47,6 +50,21 @@ CliInput loadCliInput(const fa::LoadedModel& m, const Args& a) {
   in.input = p.input;
   in.crop = p.crop;
   return in;
+}
+
+std::vector<cv::Mat> loadImageFolder(const std::string& dir, int limit) {
+  std::vector<cv::Mat> images;
+  for (const auto& p : fs::analysis::listImageFiles(dir)) {
+    if (limit > 0 && int(images.size()) >= limit) break;
+    try {
+      images.push_back(fs::analysis::loadImageRgb(p));
+    } catch (const fs::model::InputError& e) {
+      std::cerr << "featurescope-cli: skipping " << e.what() << "\n";
+    }
+  }
+  if (images.empty())
+    throw fs::model::InputError(dir + ": no decodable images (png, jpg, jpeg, bmp, tif, tiff, webp)");
+  return images;
 }
 
 }  // namespace fs::app

@@ -9,6 +9,9 @@
 #include <ATen/core/Tensor.h>
 #include <opencv2/core/mat.hpp>
 
+#include <string>
+#include <vector>
+
 namespace fs::app {
 
 struct CliInput {
@@ -21,5 +24,9 @@ struct CliInput {
 // NPY inputs are validated against the model (InputError).
 at::Tensor loadInput(const fs::analysis::LoadedModel& m, const Args& a);
 CliInput loadCliInput(const fs::analysis::LoadedModel& m, const Args& a);
+
+// The decodable images of `dir` (analysis::listImageFiles order), at most `limit` when > 0;
+// undecodable files are skipped with a warning. InputError for a missing or image-less folder.
+std::vector<cv::Mat> loadImageFolder(const std::string& dir, int limit);
 
 }  // namespace fs::app

@@ -6,6 +6,7 @@
 #include "analysis/model_loader.h"
 #include "analysis/preprocess.h"
 #include "app/cli_commands.h"
+#include "app/cli_input.h"
 #include "model/atomic_file.h"
 #include "model/errors.h"
 
@@ -24,31 +25,6 @@ namespace fs::app {
 namespace {
 namespace fa = fs::analysis;
 using fs::model::InputError;
-
-// The decodable images of `dir` in sorted file-name order, at most `limit` (undecodable files
-// are skipped with a warning). InputError for a missing folder or one without images.
-std::vector<cv::Mat> loadImageFolder(const std::string& dir, int limit) {
-  static const std::set<std::string> kExtensions{".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"};
-  if (!std::filesystem::is_directory(dir)) throw InputError(dir + ": no such folder");
-  std::vector<std::string> paths;
-  for (const auto& e : std::filesystem::directory_iterator(dir)) {
-    std::string ext = e.path().extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-    if (e.is_regular_file() && kExtensions.count(ext)) paths.push_back(e.path().string());
-  }
-  std::sort(paths.begin(), paths.end());
-  std::vector<cv::Mat> images;
-  for (const auto& p : paths) {
-    if (limit > 0 && int(images.size()) >= limit) break;
-    try {
-      images.push_back(fa::loadImageRgb(p));
-    } catch (const InputError& e) {
-      std::cerr << "featurescope-cli: skipping " << e.what() << "\n";
-    }
-  }
-  if (images.empty()) throw InputError(dir + ": no decodable images (png, jpg, jpeg, bmp, tif, tiff, webp)");
-  return images;
-}
 
 std::vector<at::Tensor> preprocessAll(const std::vector<cv::Mat>& images, const fa::LoadedModel& m) {
   std::vector<at::Tensor> out;

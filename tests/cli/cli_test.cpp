@@ -1,5 +1,6 @@
 // End-to-end tests of the featurescope-cli binary: outputs, exit codes (0 ok, 2 usage, 3 bad
 // input) and that bad input never kills the process with a signal.
+#include "cli_test_support.h"
 #include "model/checkpoint.h"
 #include "model/errors.h"
 #include "model/npy.h"
@@ -16,20 +17,12 @@
 #include <sstream>
 
 namespace {
+using fs::test::CliRun;
+using fs::test::slurp;
+CliRun cli(const std::string& args) { return fs::test::runCli(args); }
 namespace stdfs = std::filesystem;
 
-struct CliRun {
-  int code = -1;
-  bool signaled = false;
-  std::string out, err;
-};
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::string tmpDir() {
   const std::string d = std::string(FS_BINARY_DIR) + "/test-data/cli";
@@ -37,19 +30,6 @@ std::string tmpDir() {
   return d;
 }
 
-CliRun cli(const std::string& args) {
-  static int calls = 0;  // ctest runs tests in parallel processes: unique names per process and call
-  const std::string tag = std::to_string(getpid()) + "_" + std::to_string(calls++);
-  const std::string out = tmpDir() + "/stdout_" + tag + ".txt", err = tmpDir() + "/stderr_" + tag + ".txt";
-  const std::string cmd = std::string(FS_CLI_PATH) + " " + args + " >" + out + " 2>" + err;
-  const int status = std::system(cmd.c_str());
-  CliRun r;
-  r.signaled = WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) >= 128);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(out), r.err = slurp(err);
-  stdfs::remove(out), stdfs::remove(err);
-  return r;
-}
 
 std::string ref(const std::string& p) { return std::string(FS_SHARED_DIR) + "/reference/" + p; }
 

@@ -1,6 +1,7 @@
 // figure and export end to end on the tiny reference models: figure files in three formats, export
 // outputs and manifest (checkpoint SHA-256 checked against sha256sum), shards that cover every
 // image exactly once, restart, stale temporaries, and a corrupt image (listed, exit code 3).
+#include "cli_test_support.h"
 #include "model/npy.h"
 #include "tests/model/test_support.h"
 
@@ -17,20 +18,13 @@
 #include <sstream>
 
 namespace {
+using fs::test::CliRun;
+using fs::test::slurp;
+CliRun cli(const std::string& args) { return fs::test::runCli(args); }
 namespace stdfs = std::filesystem;
 using nlohmann::json;
 
-struct CliRun {
-  int code = -1;
-  std::string out, err;
-};
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::string workDir() {
   const std::string d = std::string(FS_BINARY_DIR) + "/test-data/figure_export_cli_" + std::to_string(getpid());
@@ -38,14 +32,6 @@ std::string workDir() {
   return d;
 }
 
-CliRun cli(const std::string& args) {
-  const std::string out = workDir() + "/stdout.txt", err = workDir() + "/stderr.txt";
-  const int status = std::system((std::string(FS_CLI_PATH) + " " + args + " >" + out + " 2>" + err).c_str());
-  CliRun r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(out), r.err = slurp(err);
-  return r;
-}
 
 std::string weights(const std::string& f) { return fs::test::refDir(f) + "/weights.safetensors"; }
 std::string modelArg(const std::string& f) {

@@ -1,5 +1,6 @@
 // The saliency subcommand end to end: outputs (NPY, PNG, JSON), exit codes (2 usage, 3 bad input)
 // and the error messages that list the valid choices.
+#include "cli_test_support.h"
 #include "model/npy.h"
 #include "tests/model/test_support.h"
 
@@ -14,19 +15,12 @@
 #include <sstream>
 
 namespace {
+using fs::test::CliRun;
+using fs::test::slurp;
+CliRun cli(const std::string& args) { return fs::test::runCli(args); }
 namespace stdfs = std::filesystem;
 
-struct CliRun {
-  int code = -1;
-  std::string out, err;
-};
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::string tmpDir() {
   const std::string d = std::string(FS_BINARY_DIR) + "/test-data/saliency_cli_" + std::to_string(getpid());
@@ -34,14 +28,6 @@ std::string tmpDir() {
   return d;
 }
 
-CliRun cli(const std::string& args) {
-  const std::string out = tmpDir() + "/stdout.txt", err = tmpDir() + "/stderr.txt";
-  const int status = std::system((std::string(FS_CLI_PATH) + " " + args + " >" + out + " 2>" + err).c_str());
-  CliRun r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(out), r.err = slurp(err);
-  return r;
-}
 
 std::string refPath(const std::string& p) { return fs::test::refDir("") + p; }
 

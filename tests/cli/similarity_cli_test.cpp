@@ -1,6 +1,7 @@
 // featurescope-cli similarity (linear CKA between the taps of two models) and evaluate (saliency
 // faithfulness metrics) over a folder of images generated here (24-bit BMP written by hand:
 // cli_tests does not link OpenCV).
+#include "cli_test_support.h"
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
@@ -14,19 +15,12 @@
 #include <sstream>
 
 namespace {
+using fs::test::CliRun;
+using fs::test::slurp;
+CliRun cli(const std::string& args) { return fs::test::runCli(args); }
 namespace stdfs = std::filesystem;
 
-struct CliRun {
-  int code = -1;
-  std::string out, err;
-};
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // A fresh folder per process (ctest runs tests in parallel).
 std::string workDir() {
@@ -35,16 +29,6 @@ std::string workDir() {
   return d;
 }
 
-CliRun cli(const std::string& args) {
-  static int calls = 0;
-  const std::string out = workDir() + "/stdout_" + std::to_string(calls) + ".txt";
-  const std::string err = workDir() + "/stderr_" + std::to_string(calls++) + ".txt";
-  const int status = std::system((std::string(FS_CLI_PATH) + " " + args + " >" + out + " 2>" + err).c_str());
-  CliRun r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(out), r.err = slurp(err);
-  return r;
-}
 
 void put32(std::string& s, uint32_t v) {
   for (int i = 0; i < 4; ++i) s.push_back(char((v >> (8 * i)) & 0xff));
