@@ -1,13 +1,13 @@
 // featurescope-cli: headless entry point. Parses the subcommand, configures threads once, and maps
 // errors to exit codes: 0 ok, 2 usage, 3 bad input, 1 internal error.
+#include "analysis/versions.h"
 #include "app/cli_commands.h"
 #include "app/process_setup.h"
 #include "model/errors.h"
 #include "model/threads.h"
 
+#include <QtGlobal>
 #include <c10/util/Exception.h>
-#include <opencv2/core/version.hpp>
-#include <torch/version.h>
 
 #include <cstring>
 #include <iostream>
@@ -28,8 +28,8 @@ int dispatch(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   if (!std::strcmp(argv[1], "--version")) {
-    std::cout << "featurescope-cli " << FS_VERSION << " (LibTorch " << TORCH_VERSION << ", OpenCV "
-              << CV_VERSION << ")\n";
+    std::cout << "featurescope-cli " << FS_VERSION << " (" << fs::analysis::libraryVersions() << ", Qt "
+              << qVersion() << ")\n";
     return 0;
   }
   for (const auto& c : fs::app::commands()) {

@@ -1,5 +1,6 @@
 // featurescope: the desktop app. Parses the few GUI options, refuses politely without a display,
 // and opens the main window on the bundled demo (or renders it to a file with --screenshot).
+#include "analysis/versions.h"
 #include "app/process_setup.h"
 #include "ui/analysis_session.h"
 #include "ui/main_window.h"
@@ -37,7 +38,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--version") {
-      std::printf("featurescope %s\n", FS_VERSION);
+      std::printf("featurescope %s (%s, Qt %s)\n", FS_VERSION, fs::analysis::libraryVersions().c_str(), qVersion());
       return 0;
     } else if (a == "-h" || a == "--help") {
       usage(stdout);

@@ -150,6 +150,8 @@ TEST(Cli, VersionNamesTheLibraries) {
   CliRun r = cli("--version");
   EXPECT_EQ(r.code, 0);
   EXPECT_NE(r.out.find("LibTorch 1.13"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("OpenCV 4."), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Qt 6."), std::string::npos) << r.out;
 }
 
 }  // namespace
