@@ -143,14 +143,8 @@ SlotInfo SessionService::loadSlot(int slot, const std::string& idOrConfig, const
   for (const auto& t : m.net->taps()) info.taps.push_back({t.name, t.channels, t.height, t.width, t.stride});
   info.stages = m.net->stages();
   info.labels = m.labels;
-  std::ostringstream report;
-  if (info.randomInit) {
-    report << "random init (seed " << seed << ")";
-    if (!m.weightsReport.empty()) report << ": " << m.weightsReport;
-  } else {
-    report << m.weightsReport;
-  }
-  info.report = report.str();
+  info.report = info.randomInit ? m.weightsReport + " - no trained weights, predictions are meaningless"
+                                : m.weightsReport;
   Impl::Slot s{std::move(m), info, {}, {}, {}, {}};
   impl_->slots[static_cast<size_t>(slot)] = std::move(s);
   return info;
