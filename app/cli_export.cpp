@@ -2,6 +2,7 @@
 // and shardable, with a manifest (see analysis/batch_export.h).
 #include "analysis/batch_export.h"
 #include "app/cli_commands.h"
+#include "app/cli_input.h"
 #include "model/errors.h"
 
 #include <iostream>
@@ -22,23 +23,6 @@ std::vector<std::string> methodList(const Args& a) {
   return out;
 }
 
-fa::SaliencyOptions saliencyOptions(const Args& a) {
-  fa::SaliencyOptions o;
-  o.target = a.intValue("--target", -1, -1, 1 << 24);
-  o.tap = a.value("--tap");
-  o.samples = a.intValue("--samples", o.samples, 1, 100000);
-  o.sigma = a.doubleValue("--sigma", o.sigma, 0.0, 100.0);
-  o.steps = a.intValue("--steps", o.steps, 1, 100000);
-  o.baseline = a.value("--baseline", o.baseline);
-  if (o.baseline != "zero" && o.baseline != "blur" && o.baseline != "mean")
-    throw UsageError("export: unknown --baseline '" + o.baseline + "' (valid: zero, blur, mean)");
-  o.window = a.intValue("--window", o.window, 1, 4096);
-  o.stride = a.intValue("--stride", o.stride, 1, 4096);
-  o.batchSize = a.intValue("--batch", o.batchSize, 1, 4096);
-  o.seed = static_cast<uint64_t>(a.intValue("--seed", 0, 0, 2147483647));
-  return o;
-}
-
 fa::ExportOptions exportOptions(const Args& a) {
   if (!a.has("--images") || !a.has("--out")) throw UsageError("export: --images DIR and --out DIR are required");
   fa::ExportOptions o;
@@ -48,7 +32,8 @@ fa::ExportOptions exportOptions(const Args& a) {
   o.taps = a.value("--taps", "stages");
   o.shard = fa::parseShard(a.value("--shard", "1/1"));
   o.limit = a.intValue("--limit", 0, 0, 1 << 30);
-  o.saliency = saliencyOptions(a);
+  o.saliency = saliencyOptionsFromArgs(a, "export");
+  o.saliency.target = a.intValue("--target", -1, -1, 1 << 24);
   o.log = [](const std::string& line) { std::cerr << line << std::endl; };
   return o;
 }

@@ -67,4 +67,20 @@ std::vector<cv::Mat> loadImageFolder(const std::string& dir, int limit) {
   return images;
 }
 
+fs::analysis::SaliencyOptions saliencyOptionsFromArgs(const Args& a, const std::string& command) {
+  fs::analysis::SaliencyOptions o;
+  o.samples = a.intValue("--samples", o.samples, 1, 100000);
+  o.sigma = a.doubleValue("--sigma", o.sigma, 0.0, 100.0);
+  o.steps = a.intValue("--steps", o.steps, 1, 10000);
+  o.baseline = a.value("--baseline", o.baseline);
+  if (o.baseline != "zero" && o.baseline != "blur" && o.baseline != "mean")
+    throw fs::model::UsageError(command + ": unknown --baseline '" + o.baseline + "' (valid: zero, blur, mean)");
+  o.window = a.intValue("--window", o.window, 1, 4096);
+  o.stride = a.intValue("--stride", o.stride, 1, 4096);
+  o.batchSize = a.intValue("--batch", o.batchSize, 1, 4096);
+  o.tap = a.value("--tap");
+  o.seed = static_cast<uint64_t>(a.intValue("--seed", 0, 0, 2147483647));
+  return o;
+}
+
 }  // namespace fs::app

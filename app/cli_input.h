@@ -4,6 +4,7 @@
 // to draw on with the crop geometry that maps model-input pixels onto it.
 #include "analysis/model_loader.h"
 #include "analysis/preprocess.h"
+#include "analysis/saliency/saliency_method.h"
 #include "app/cli_args.h"
 
 #include <ATen/core/Tensor.h>
@@ -24,6 +25,10 @@ struct CliInput {
 // NPY inputs are validated against the model (InputError).
 at::Tensor loadInput(const fs::analysis::LoadedModel& m, const Args& a);
 CliInput loadCliInput(const fs::analysis::LoadedModel& m, const Args& a);
+
+// The method options shared by `saliency` and `export` (--samples --sigma --steps --baseline
+// --window --stride --batch --tap --seed); the target is resolved by each command.
+fs::analysis::SaliencyOptions saliencyOptionsFromArgs(const Args& a, const std::string& command);
 
 // The decodable images of `dir` (analysis::listImageFiles order), at most `limit` when > 0;
 // undecodable files are skipped with a warning. InputError for a missing or image-less folder.

@@ -53,22 +53,6 @@ std::unique_ptr<fa::SaliencyMethod> methodFromArgs(const Args& a) {
   return method;
 }
 
-fa::SaliencyOptions optionsFromArgs(const Args& a) {
-  fa::SaliencyOptions o;
-  o.samples = a.intValue("--samples", o.samples, 1, 100000);
-  o.sigma = a.doubleValue("--sigma", o.sigma, 0.0, 100.0);
-  o.steps = a.intValue("--steps", o.steps, 1, 10000);
-  o.baseline = a.value("--baseline", o.baseline);
-  if (o.baseline != "zero" && o.baseline != "blur" && o.baseline != "mean")
-    throw UsageError("saliency: unknown --baseline '" + o.baseline + "' (valid: zero, blur, mean)");
-  o.window = a.intValue("--window", o.window, 1, 4096);
-  o.stride = a.intValue("--stride", o.stride, 1, 4096);
-  o.batchSize = a.intValue("--batch", o.batchSize, 1, 4096);
-  o.tap = a.value("--tap");
-  o.seed = static_cast<uint64_t>(a.intValue("--seed", 0, 0, 2147483647));
-  return o;
-}
-
 size_t editDistance(const std::string& a, const std::string& b) {
   std::vector<size_t> row(b.size() + 1);
   for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
@@ -217,7 +201,7 @@ void printSummary(const nlohmann::json& j) {
 
 int runSaliency(const Args& a) {
   auto method = methodFromArgs(a);
-  fa::SaliencyOptions options = optionsFromArgs(a);
+  fa::SaliencyOptions options = saliencyOptionsFromArgs(a, "saliency");
   const fa::DisplaySettings display = displayFromArgs(a, *method);
   const int repeat = a.intValue("--repeat", 1, 1, 1000);
   fa::LoadedModel m = fa::loadModel(a.positional[0], a.value("--weights"), options.seed);
