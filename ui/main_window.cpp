@@ -151,8 +151,11 @@ void MainWindow::openDemo() {
   for (const char* id : {"convmlp_fmnist", "resnet_fmnist", "mixer_fmnist"}) session_->addSlot(QLatin1String(id));
   if (!samples.isEmpty()) {
     QString pick = samples.front();
-    for (const QString& s : samples)
-      if (s.contains(QLatin1String("coffee"))) pick = s;
+    for (const QString& s : samples)  // the demo models are Fashion-MNIST models: show them one
+      if (QFileInfo(s).fileName().startsWith(QLatin1String("fmnist_"))) {
+        pick = s;
+        break;
+      }
     input_->openFile(pick);
   }
 }
