@@ -185,7 +185,8 @@ SlotPrediction SessionService::predict(int slot, int topK) {
   return out;
 }
 
-TapMaps SessionService::tapMaps(int slot, const std::string& tap, const std::string& rank) {
+// One tap's channels, ranked (k <= 0: all of them), as CV_32F maps.
+TapMaps SessionService::rankedTap(int slot, const std::string& tap, const std::string& rank, int k) {
   Impl::Slot& s = impl_->slot(slot);
   const at::Tensor& act = impl_->activation(s, tap);
   TapMaps out;
@@ -193,33 +194,24 @@ TapMaps SessionService::tapMaps(int slot, const std::string& tap, const std::str
   out.tap = tap;
   out.totalChannels = static_cast<int>(act.size(1));
   out.crop = toSessionCrop(impl_->input(s).crop);
-  out.stats = liteStats(act);
-  ChannelRank r = parseChannelRank(rank.empty() ? "first" : rank);
+  const ChannelRank r = parseChannelRank(rank.empty() ? "first" : rank);
   at::Tensor grad;
   if (rankNeedsGradient(r)) grad = impl_->gradient(s, tap, impl_->topClass(s)).gradient;
-  out.channels = rankChannels(act, r, 0, grad);
+  out.channels = rankChannels(act, r, k, grad);
   for (int c : out.channels) out.maps.push_back(channelMat(act, c));
   return out;
 }
 
+TapMaps SessionService::tapMaps(int slot, const std::string& tap, const std::string& rank) {
+  TapMaps out = rankedTap(slot, tap, rank, 0);
+  out.stats = liteStats(impl_->activation(impl_->slot(slot), tap));
+  return out;
+}
+
 StageMaps SessionService::stageMaps(int slot, int k, const std::string& rank) {
-  Impl::Slot& s = impl_->slot(slot);
   StageMaps out;
   out.slot = slot;
-  for (const std::string& tap : s.info.stages) {
-    const at::Tensor& act = impl_->activation(s, tap);
-    TapMaps t;
-    t.slot = slot;
-    t.tap = tap;
-    t.totalChannels = static_cast<int>(act.size(1));
-    t.crop = toSessionCrop(impl_->input(s).crop);
-    ChannelRank r = parseChannelRank(rank.empty() ? "first" : rank);
-    at::Tensor grad;
-    if (rankNeedsGradient(r)) grad = impl_->gradient(s, tap, impl_->topClass(s)).gradient;
-    t.channels = rankChannels(act, r, k, grad);
-    for (int c : t.channels) t.maps.push_back(channelMat(act, c));
-    out.stages.push_back(std::move(t));
-  }
+  for (const std::string& tap : impl_->slot(slot).info.stages) out.stages.push_back(rankedTap(slot, tap, rank, k));
   return out;
 }
 

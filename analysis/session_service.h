@@ -168,6 +168,7 @@ class SessionService {
                          const DisplaySettings& settings, const ValueRange* range = nullptr);
 
  private:
+  TapMaps rankedTap(int slot, const std::string& tap, const std::string& rank, int k);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -9,24 +9,12 @@ import sys
 
 import numpy as np
 import torch
-import torchvision
 
-
-def random_model():
-    torch.manual_seed(0)
-    model = torchvision.models.resnet18(weights=None).eval()
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.running_mean.uniform_(-0.2, 0.2)
-                m.running_var.uniform_(0.5, 1.5)
-                m.weight.uniform_(0.5, 1.5)
-                m.bias.uniform_(-0.2, 0.2)
-    return model
+from make_torchvision_resnet import randomised_resnet
 
 
 def main(out_dir, size):
-    model = random_model()
+    model = randomised_resnet("resnet18")
     layers = ["layer4", "layer3"]
     acts = {}
     for name in layers:

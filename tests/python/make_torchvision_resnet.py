@@ -9,7 +9,8 @@ import torch
 import torchvision
 
 
-def main(out_dir, arch, size):
+def randomised_resnet(arch):
+    """torchvision `arch` with seed-0 random weights and randomised BatchNorm statistics, eval mode."""
     torch.manual_seed(0)
     model = getattr(torchvision.models, arch)(weights=None).eval()
     with torch.no_grad():
@@ -19,6 +20,11 @@ def main(out_dir, arch, size):
                 m.running_var.uniform_(0.5, 1.5)
                 m.weight.uniform_(0.5, 1.5)
                 m.bias.uniform_(-0.2, 0.2)
+    return model
+
+
+def main(out_dir, arch, size):
+    model = randomised_resnet(arch)
     taps = {}
     names = ["maxpool", "layer1", "layer2", "layer3", "layer4", "layer1.0", "layer4.1"]
     for name in names:
