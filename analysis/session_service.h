@@ -116,6 +116,8 @@ struct SaliencyMapResult {
   double elapsedMs = 0.0;
   bool hasCurves = false;
   CurveData deletion, insertion;
+  // With curves: Grad-CAM++ confidence change when the map masks the input (zero baseline).
+  double confidenceOriginal = 0.0, confidenceMasked = 0.0, confidenceDrop = 0.0;
 };
 
 struct TapStatistics {
@@ -128,6 +130,38 @@ struct SlotStatistics {
   int slot = 0;
   std::vector<TapStatistics> taps;  // forward order
 };
+
+// Linear CKA between every tap of two slots over a set of images (analysis/cka.h).
+struct SessionCka {
+  int slotA = 0, slotB = 0;
+  std::string modelA, modelB;
+  std::vector<std::string> tapsA, tapsB;       // forward order
+  std::vector<std::vector<double>> cka;        // [tapsA][tapsB] in [0,1]
+  int images = 0;
+  bool cancelled = false;
+};
+
+// What a GUI export records next to its file (FILE.manifest.json): the view, the image, the
+// models with their weights' SHA-256, and the display settings as plain key/value pairs.
+struct ExportRecord {
+  std::string what;                                          // e.g. "figure", "view:compare", "npy"
+  std::vector<std::pair<std::string, std::string>> settings;
+};
+
+// A folder export through the batch engine (the CLI's `export`) with the loaded slots.
+struct SessionBatchExport {
+  std::string imagesDir, outDir;
+  std::vector<std::string> methods;  // empty: feature maps only
+  std::string taps = "stages";       // stages | all
+};
+
+struct SessionBatchResult {
+  int images = 0, done = 0, skipped = 0, failed = 0;
+  std::string manifestPath;
+};
+
+struct FeatureFigureOptions;
+struct FigureLayout;
 
 using SessionProgress = std::function<void(double fraction)>;
 
@@ -155,6 +189,16 @@ class SessionService {
   SaliencyMapResult saliency(int slot, const SaliencyParams& params, const SessionProgress& progress = {},
                              const std::atomic<bool>* cancel = nullptr);
   SlotStatistics statistics(int slot, int bins);
+  // CKA over the given image files (at least 2 readable ones; unreadable files are skipped).
+  SessionCka cka(int slotA, int slotB, const std::vector<std::string>& imagePaths,
+                 const SessionProgress& progress = {}, const std::atomic<bool>* cancel = nullptr);
+
+  // Exports (session_export.cpp).
+  // The paper figure of every loaded slot, in slot order, on the current image.
+  FigureLayout paperFigure(const FeatureFigureOptions& options);
+  // Writes exportPath + ".manifest.json" atomically.
+  void writeExportManifest(const std::string& exportPath, const ExportRecord& record);
+  SessionBatchResult batchExport(const SessionBatchExport& request, const SessionProgress& progress = {});
 
   // Pure helpers (any thread).
   static std::vector<std::string> registeredIds();
@@ -163,6 +207,8 @@ class SessionService {
   static bool methodUsesTap(const std::string& method);
   static cv::Mat loadImageFile(const std::string& path);                          // CV_8UC3 RGB
   static cv::Mat decodeImage(const std::vector<uint8_t>& bytes, const std::string& name);
+  // A CV_32F map as float32 NPY, written atomically.
+  static void writeMapNpy(const std::string& path, const cv::Mat& map);
   // A map covering the model input, coloured and blended over the original image.
   static cv::Mat overlay(const cv::Mat& original, const cv::Mat& map, const SessionCrop& crop,
                          const DisplaySettings& settings, const ValueRange* range = nullptr);

@@ -9,6 +9,7 @@
 #include <QApplication>
 #include <QDir>
 #include <QFileInfo>
+#include <QStandardPaths>
 #include <QTimer>
 
 #include <cstdio>
@@ -69,6 +70,8 @@ int main(int argc, char** argv) {
     qputenv("QT_QPA_PLATFORM", "offscreen");  // a screenshot needs no display
   }
 
+  // A screenshot shows the default layout, not the user's saved one.
+  if (!screenshot.empty()) QStandardPaths::setTestModeEnabled(true);
   QApplication app(argc, argv);
   QCoreApplication::setOrganizationName(QLatin1String(fs::ui::kOrganisationName));
   QCoreApplication::setOrganizationDomain(QLatin1String(fs::ui::kOrganisationDomain));
@@ -79,7 +82,7 @@ int main(int argc, char** argv) {
   fs::ui::MainWindow window;
   if (!screenshot.empty()) window.resize(1600, 940);
   window.show();
-  window.openDemo();
+  window.openDemo(/*restoreSlots=*/screenshot.empty());
   if (screenshot.empty()) return app.exec();
 
   const QString viewName = QString::fromStdString(view);

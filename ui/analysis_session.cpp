@@ -1,6 +1,7 @@
 #include "ui/analysis_session.h"
 
 #include "ui/image_conversion.h"
+#include "ui/settings_keys.h"
 
 #include <QFile>
 #include <QFileInfo>
@@ -27,14 +28,26 @@ AnalysisSession::AnalysisSession(QObject* parent) : QObject(parent), worker_(std
   connect(w, &Worker::failed, this, [this](quint64 id, const QString& message) {
     auto it = requestWhat_.find(id);
     const QString what = it == requestWhat_.end() ? tr("Analysis") : it->second;
+    auto load = loadRequests_.find(id);
+    if (load != loadRequests_.end()) {  // a slot reserved by addSlot that never loaded is freed again
+      SlotState& s = slots_[size_t(load->second)];
+      if (s.info.taps.empty()) {
+        s = SlotState{};
+        order_.removeAll(load->second);
+        Q_EMIT slotChanged(load->second);
+      }
+    }
     Q_EMIT errorOccurred(QStringLiteral("%1 failed: %2").arg(what, message));
   });
   connect(w, &Worker::progress, this, [this](quint64, double f, const QString& what) { Q_EMIT progress(f, what); });
-  connect(w, &Worker::slotLoaded, this, [this](quint64, const SlotInfo& info) {
+  connect(w, &Worker::slotLoaded, this, [this](quint64 id, const SlotInfo& info) {
+    slotWeights_[size_t(info.slot)] = loadWeights_[id];
     SlotState& s = slots_[size_t(info.slot)];
     s = SlotState{};
     s.loaded = true;
     s.info = info;
+    if (!order_.contains(info.slot)) order_.push_back(info.slot);
+    persistSlots();
     Q_EMIT slotChanged(info.slot);
     recompute(info.slot);
   });
@@ -60,6 +73,14 @@ AnalysisSession::AnalysisSession(QObject* parent) : QObject(parent), worker_(std
     tapMaps_ = m;
     Q_EMIT tapMapsChanged();
   });
+  connect(w, &Worker::ckaReady, this, [this](quint64, const SessionCka& c) {
+    cka_ = c;
+    Q_EMIT ckaChanged();
+  });
+  connect(w, &Worker::figureReady, this, [this](quint64, const FigureLayout& l) { Q_EMIT figureReady(l); });
+  connect(w, &Worker::manifestWritten, this, [this](quint64, const QString& p) { Q_EMIT manifestWritten(p); });
+  connect(w, &Worker::batchExportDone, this,
+          [this](quint64, const SessionBatchResult& r) { Q_EMIT batchExportFinished(r); });
 }
 
 AnalysisSession::~AnalysisSession() = default;
@@ -73,6 +94,8 @@ void AnalysisSession::track(quint64 id) {
 void AnalysisSession::onFinished(quint64 id) {
   pending_.remove(id);
   requestWhat_.erase(id);
+  loadRequests_.erase(id);
+  loadWeights_.erase(id);
   if (pending_.isEmpty()) {
     Q_EMIT busyChanged(false);
     Q_EMIT idle();
@@ -131,16 +154,18 @@ void AnalysisSession::loadSlot(int slot, const QString& idOrConfig, const QStrin
                          : tr("Loading %1 with %2 into slot %3 (the previous model stays loaded)")
                                .arg(idOrConfig, QFileInfo(weights).fileName())
                                .arg(slot + 1);
+  loadRequests_[id] = slot;
+  loadWeights_[id] = weights;
   track(id);
 }
 
-int AnalysisSession::addSlot(const QString& idOrConfig) {
+int AnalysisSession::addSlot(const QString& idOrConfig, const QString& weights) {
   for (int i = 0; i < kMaxSlots; ++i) {
     if (!slots_[size_t(i)].loaded) {
       slots_[size_t(i)].loaded = true;  // reserved until the load answers
       slots_[size_t(i)].info.modelId = idOrConfig.toStdString();
       slots_[size_t(i)].info.slot = i;
-      loadSlot(i, idOrConfig);
+      loadSlot(i, idOrConfig, weights);
       return i;
     }
   }
@@ -150,15 +175,43 @@ int AnalysisSession::addSlot(const QString& idOrConfig) {
 
 void AnalysisSession::removeSlot(int slot) {
   slots_[size_t(slot)] = SlotState{};
+  order_.removeAll(slot);
   track(worker_->clearSlot(slot));
+  persistSlots();
+  Q_EMIT slotChanged(slot);
+}
+
+void AnalysisSession::moveSlot(int slot, int delta) {
+  const int from = order_.indexOf(slot);
+  const int to = from + delta;
+  if (from < 0 || to < 0 || to >= order_.size()) return;
+  order_.move(from, to);
+  persistSlots();
+  Q_EMIT slotOrderChanged();
   Q_EMIT slotChanged(slot);
 }
 
 QList<int> AnalysisSession::loadedSlots() const {
   QList<int> out;
-  for (int i = 0; i < kMaxSlots; ++i)
+  for (int i : order_)
     if (slots_[size_t(i)].loaded && !slots_[size_t(i)].info.taps.empty()) out.push_back(i);
   return out;
+}
+
+QStringList AnalysisSession::slotSpecs() const {
+  QStringList out;
+  for (int i : loadedSlots()) {
+    // Bundled weights load by themselves; only a checkpoint the user chose is remembered.
+    QString spec = QString::fromStdString(slots_[size_t(i)].info.source);
+    if (!slotWeights_[size_t(i)].isEmpty()) spec += QLatin1Char('|') + slotWeights_[size_t(i)];
+    out << spec;
+  }
+  return out;
+}
+
+void AnalysisSession::persistSlots() const {
+  QSettings s;
+  keys::kModelSlots.write(s, slotSpecs());
 }
 
 void AnalysisSession::recompute(int slot) {
@@ -189,7 +242,10 @@ void AnalysisSession::requestSaliencyMatrix(int slot) {
   for (const QString& m : saliencyMethods_) {
     SaliencyParams p = saliencyParams_;
     p.method = m.toStdString();
-    p.target = saliencyTarget_ < int(slots_[size_t(slot)].info.labels.size()) ? saliencyTarget_ : -1;
+    p.target = -1;
+    const auto& labels = slots_[size_t(slot)].info.labels;
+    for (size_t c = 0; c < labels.size() && !saliencyTargetName_.isEmpty(); ++c)
+      if (QString::fromStdString(labels[c]) == saliencyTargetName_) p.target = int(c);
     p.curves = true;
     const quint64 id = worker_->saliency(slot, p, QStringLiteral("sal:%1:%2").arg(slot).arg(m));
     requestWhat_[id] = tr("%1 saliency of %2").arg(m, model);
@@ -212,9 +268,10 @@ void AnalysisSession::setCompareMethod(const QString& method) {
   for (int i : loadedSlots()) recompute(i);
 }
 
-void AnalysisSession::setSaliencyMethods(const QStringList& methods, int target, const SaliencyParams& params) {
+void AnalysisSession::setSaliencyMethods(const QStringList& methods, const QString& targetName,
+                                         const SaliencyParams& params) {
   saliencyMethods_ = methods;
-  saliencyTarget_ = target;
+  saliencyTargetName_ = targetName;
   saliencyParams_ = params;
   for (int i : loadedSlots()) {
     slots_[size_t(i)].saliency.clear();
@@ -256,5 +313,29 @@ void AnalysisSession::setDisplay(const DisplayOptions& d) {
 }
 
 void AnalysisSession::cancel() { worker_->cancel(); }
+
+void AnalysisSession::requestCka(int slotA, int slotB, const QStringList& imagePaths) {
+  const quint64 id = worker_->cka(slotA, slotB, imagePaths);
+  requestWhat_[id] = tr("CKA");
+  track(id);
+}
+
+void AnalysisSession::requestPaperFigure(const FeatureFigureOptions& options) {
+  const quint64 id = worker_->paperFigure(options);
+  requestWhat_[id] = tr("Building the figure");
+  track(id);
+}
+
+void AnalysisSession::writeManifest(const QString& exportPath, const ExportRecord& record) {
+  const quint64 id = worker_->exportManifest(exportPath, record);
+  requestWhat_[id] = tr("Writing the manifest of %1").arg(QFileInfo(exportPath).fileName());
+  track(id);
+}
+
+void AnalysisSession::batchExport(const SessionBatchExport& request) {
+  const quint64 id = worker_->batchExport(request);
+  requestWhat_[id] = tr("Folder export");
+  track(id);
+}
 
 }  // namespace fs::ui

@@ -54,10 +54,14 @@ class AnalysisSession : public QObject {
 
   // Model slots (0..3).
   void loadSlot(int slot, const QString& idOrConfig, const QString& weights = {});
-  int addSlot(const QString& idOrConfig);  // first free slot, or -1
+  int addSlot(const QString& idOrConfig, const QString& weights = {});  // first free slot, or -1
   void removeSlot(int slot);
+  // Moves a slot up (delta < 0) or down in the display order of every view.
+  void moveSlot(int slot, int delta);
   const SlotState& slot(int i) const { return slots_[size_t(i)]; }
-  QList<int> loadedSlots() const;
+  QList<int> loadedSlots() const;  // in display order
+  // "id" or "id|weights" per loaded slot, in display order (what QSettings keeps).
+  QStringList slotSpecs() const;
 
   // What the views show.
   void setCompareOptions(int k, const QString& rank);
@@ -65,13 +69,25 @@ class AnalysisSession : public QObject {
   QString compareRank() const { return compareRank_; }
   void setCompareMethod(const QString& method);
   QString compareMethod() const { return compareMethod_; }
-  void setSaliencyMethods(const QStringList& methods, int target, const fs::analysis::SaliencyParams& params);
+  // The saliency view's matrix: methods x models for one target class, given by name and mapped
+  // to each model's own label index (empty name, or a class a model lacks: that model's top-1).
+  void setSaliencyMethods(const QStringList& methods, const QString& targetName,
+                          const fs::analysis::SaliencyParams& params);
   QStringList saliencyMethods() const { return saliencyMethods_; }
-  int saliencyTarget() const { return saliencyTarget_; }
+  QString saliencyTargetName() const { return saliencyTargetName_; }
+  const fs::analysis::SaliencyParams& saliencyParams() const { return saliencyParams_; }
   void setSaliencyViewActive(bool on);
   void requestTapMaps(int slot, const QString& tap, const QString& rank);
   const std::optional<fs::analysis::TapMaps>& tapMaps() const { return tapMaps_; }
   void setStatisticsActive(bool on);
+  void requestCka(int slotA, int slotB, const QStringList& imagePaths);
+  const std::optional<fs::analysis::SessionCka>& cka() const { return cka_; }
+
+  // Exports: the paper figure of the loaded slots (figureReady), a manifest next to an exported
+  // file (manifestWritten), a folder through the batch engine (batchExportFinished).
+  void requestPaperFigure(const fs::analysis::FeatureFigureOptions& options);
+  void writeManifest(const QString& exportPath, const fs::analysis::ExportRecord& record);
+  void batchExport(const fs::analysis::SessionBatchExport& request);
 
   void setDisplay(const DisplayOptions& d);
   const DisplayOptions& display() const { return display_; }
@@ -84,6 +100,11 @@ class AnalysisSession : public QObject {
   void imageChanged();
   void slotChanged(int slot);  // loaded, removed, or any of its results changed
   void tapMapsChanged();
+  void ckaChanged();
+  void figureReady(const fs::analysis::FigureLayout& layout);
+  void manifestWritten(const QString& manifestPath);
+  void batchExportFinished(const fs::analysis::SessionBatchResult& result);
+  void slotOrderChanged();
   void displayChanged();
   void progress(double fraction, const QString& what);
   void busyChanged(bool busy);
@@ -92,6 +113,7 @@ class AnalysisSession : public QObject {
 
  private:
   void recompute(int slot);
+  void persistSlots() const;
   void requestSaliencyMatrix(int slot);
   void track(quint64 id);
   void onFinished(quint64 id);
@@ -102,15 +124,20 @@ class AnalysisSession : public QObject {
   QString imageName_;
   std::array<SlotState, fs::analysis::kMaxSlots> slots_;
   std::map<quint64, QString> requestWhat_;  // for error messages
+  std::map<quint64, int> loadRequests_;     // load request -> slot
+  std::map<quint64, QString> loadWeights_;  // load request -> the checkpoint the user chose
+  std::array<QString, fs::analysis::kMaxSlots> slotWeights_;
+  QList<int> order_;                        // display order of slot indices
   QSet<quint64> pending_;
   int compareK_ = 12;
   QString compareRank_ = QStringLiteral("first");
   QString compareMethod_ = QStringLiteral("gradcam");
   QStringList saliencyMethods_{QStringLiteral("gradcam"), QStringLiteral("gradient"), QStringLiteral("layercam")};
-  int saliencyTarget_ = -1;
+  QString saliencyTargetName_;
   fs::analysis::SaliencyParams saliencyParams_;
   bool saliencyActive_ = false, statisticsActive_ = false;
   std::optional<fs::analysis::TapMaps> tapMaps_;
+  std::optional<fs::analysis::SessionCka> cka_;
   int tapSlot_ = -1;
   QString tapName_, tapRank_;
   DisplayOptions display_;

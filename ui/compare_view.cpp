@@ -4,6 +4,7 @@
 #include "ui/analysis_session.h"
 #include "ui/image_conversion.h"
 #include "ui/map_grid.h"
+#include "ui/view_helpers.h"
 
 #include <QComboBox>
 #include <QGridLayout>
@@ -78,20 +79,12 @@ void CompareView::setLinkedCursor(const std::optional<QPointF>& original) {
 }
 
 void CompareView::rebuild() {
-  QLayoutItem* item;
-  while ((item = gridLayout_->takeAt(0)) != nullptr) {
-    delete item->widget();
-    delete item;
-  }
+  clearGrid(gridLayout_);
   rows_.clear();
   const QList<int> slots = session_->loadedSlots();
   int stages = 0;
   for (int i : slots) stages = std::max(stages, int(session_->slot(i).info.stages.size()));
-  auto header = [](const QString& text) {
-    auto* l = new QLabel(QStringLiteral("<b>%1</b>").arg(text));
-    l->setAlignment(Qt::AlignCenter);
-    return l;
-  };
+  auto header = columnHeader;
   gridLayout_->addWidget(header(tr("Input")), 0, 1);
   for (int s = 0; s < stages; ++s) gridLayout_->addWidget(header(tr("Stage %1").arg(s + 1)), 0, 2 + s);
   gridLayout_->addWidget(header(tr("Saliency: %1").arg(session_->compareMethod())), 0, 2 + stages);
@@ -102,11 +95,7 @@ void CompareView::rebuild() {
     if (st.prediction && !st.prediction->top.empty())
       top = QStringLiteral("<br>%1 (%2%)").arg(QString::fromStdString(st.prediction->top[0].label))
                 .arg(100.0 * st.prediction->top[0].prob, 0, 'f', 1);
-    auto* name = new QLabel(QStringLiteral("<b>%1</b><br><small>%2</small>%3")
-                                .arg(QString::fromStdString(st.info.modelId), QString::fromStdString(st.info.family), top));
-    name->setAlignment(Qt::AlignCenter);
-    name->setMinimumWidth(110);
-    gridLayout_->addWidget(name, r, 0);
+    gridLayout_->addWidget(modelRowLabel(st, top), r, 0);
     std::vector<MapGrid*> row;
     auto add = [&](int col) {
       auto* m = new MapGrid;

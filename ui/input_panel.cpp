@@ -220,4 +220,10 @@ void InputPanel::refresh() {
   inputsLayout_->addStretch();
 }
 
+QStringList InputPanel::folderImages() const {
+  QStringList out;
+  for (int i = 0; i < strip_->count(); ++i) out << strip_->item(i)->data(Qt::UserRole).toString();
+  return out;
+}
+
 }  // namespace fs::ui

@@ -32,6 +32,7 @@ class InputPanel : public QWidget {
   void chooseFile();
   void chooseFolder();
   void step(int delta);               // next/previous image of the folder
+  QStringList folderImages() const;   // the open folder's images (empty: no folder open)
 
  private:
   void refresh();

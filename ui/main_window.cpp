@@ -2,10 +2,15 @@
 
 #include "ui/analysis_session.h"
 #include "ui/compare_view.h"
+#include "ui/channel_detail.h"
 #include "ui/display_settings_panel.h"
+#include "ui/export_dialog.h"
+#include "ui/feature_map_view.h"
 #include "ui/input_panel.h"
 #include "ui/model_slots_panel.h"
+#include "ui/saliency_view.h"
 #include "ui/settings_keys.h"
+#include "ui/statistics_view.h"
 
 #include <QAction>
 #include <QCloseEvent>
@@ -14,7 +19,9 @@
 #include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
+#include <QFileDialog>
 #include <QFileInfo>
+#include <QMessageBox>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMimeData>
@@ -36,6 +43,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), session_(new Anal
   slots_ = new ModelSlotsPanel(session_);
   display_ = new DisplaySettingsPanel(session_);
   compare_ = new CompareView(session_);
+  features_ = new FeatureMapView(session_);
+  saliency_ = new SaliencyView(session_);
+  statistics_ = new StatisticsView(session_, [this] { return input_->folderImages(); });
 
   auto* central = new QWidget;
   auto* layout = new QVBoxLayout(central);
@@ -48,6 +58,15 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), session_(new Anal
   layout->addWidget(banner_);
   tabs_ = new QTabWidget;
   tabs_->addTab(compare_, tr("Compare"));
+  tabs_->addTab(features_, tr("Feature maps"));
+  tabs_->addTab(saliency_, tr("Saliency"));
+  tabs_->addTab(statistics_, tr("Statistics"));
+  connect(tabs_, &QTabWidget::currentChanged, this, [this](int) {
+    // Views that need more than the compare results compute only while shown.
+    features_->setActive(tabs_->currentWidget() == features_);
+    saliency_->setActive(tabs_->currentWidget() == saliency_);
+    statistics_->setActive(tabs_->currentWidget() == statistics_);
+  });
   layout->addWidget(tabs_, 1);
   setCentralWidget(central);
 
@@ -64,8 +83,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), session_(new Anal
     return d;
   };
   dock(tr("Image"), input_, Qt::LeftDockWidgetArea, "imageDock")->setMinimumWidth(250);
-  dock(tr("Models"), slots_, Qt::RightDockWidgetArea, "modelsDock")->setMinimumWidth(290);
-  dock(tr("Display"), display_, Qt::RightDockWidgetArea, "displayDock");
+  dock(tr("Display"), display_, Qt::LeftDockWidgetArea, "displayDock");
+  dock(tr("Models"), slots_, Qt::RightDockWidgetArea, "modelsDock")->setMinimumWidth(340);
 
   progress_ = new QProgressBar;
   progress_->setRange(0, 1000);
@@ -89,7 +108,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), session_(new Anal
   });
   connect(session_, &AnalysisSession::errorOccurred, this, &MainWindow::showError);
   connect(session_, &AnalysisSession::imageChanged, this, [this] { banner_->setVisible(false); });
-
+  connect(session_, &AnalysisSession::batchExportFinished, this, [this](const fs::analysis::SessionBatchResult& r) {
+    const QString text = tr("Folder export: %1 images, %2 done, %3 already present, %4 failed; manifest %5")
+                             .arg(r.images).arg(r.done).arg(r.skipped).arg(r.failed)
+                             .arg(QString::fromStdString(r.manifestPath));
+    if (r.failed > 0) showError(text);
+    else status_->setText(text);
+  });
   createActions();
   QSettings s;
   resize(1500, 900);
@@ -112,11 +137,24 @@ void MainWindow::createActions() {
   add(file, tr("&Paste image"), QKeySequence::Paste, [this] { input_->paste(); });
   add(file, tr("&Demo"), QKeySequence(tr("Ctrl+D")), [this] { openDemo(); });
   file->addSeparator();
+  add(file, tr("&Export figure…"), QKeySequence(tr("Ctrl+E")), [this] {
+    exportDialog()->show();
+    exportDialog()->raise();
+  });
+  add(file, tr("Save selected map as &NPY…"), QKeySequence(tr("Ctrl+Shift+S")), [this] {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Save map"), QStringLiteral("map.npy"), tr("NumPy (*.npy)"));
+    if (!path.isEmpty()) saveSelectedMap(path);
+  });
+  add(file, tr("Export &folder…"), QKeySequence(tr("Ctrl+Shift+E")), [this] { exportFolder(); });
+  file->addSeparator();
   add(file, tr("&Quit"), QKeySequence::Quit, [this] { close(); });
   QMenu* view = menuBar()->addMenu(tr("&View"));
   add(view, tr("Next image"), QKeySequence(Qt::ALT | Qt::Key_Right), [this] { input_->step(1); });
   add(view, tr("Previous image"), QKeySequence(Qt::ALT | Qt::Key_Left), [this] { input_->step(-1); });
   add(view, tr("Compare view"), QKeySequence(tr("Ctrl+1")), [this] { showView(QStringLiteral("compare")); });
+  add(view, tr("Feature-map view"), QKeySequence(tr("Ctrl+2")), [this] { showView(QStringLiteral("features")); });
+  add(view, tr("Saliency view"), QKeySequence(tr("Ctrl+3")), [this] { showView(QStringLiteral("saliency")); });
+  add(view, tr("Statistics view"), QKeySequence(tr("Ctrl+4")), [this] { showView(QStringLiteral("stats")); });
   add(view, tr("Add model slot"), QKeySequence(tr("Ctrl+M")), [this] { session_->addSlot(QStringLiteral("resnet_fmnist")); });
   add(view, tr("Cancel running analysis"), QKeySequence(Qt::Key_Escape), [this] { session_->cancel(); });
   QMenu* help = menuBar()->addMenu(tr("&Help"));
@@ -146,9 +184,19 @@ void MainWindow::showShortcuts() {
   dlg.exec();
 }
 
-void MainWindow::openDemo() {
+void MainWindow::openDemo(bool restoreSlots) {
   const QStringList samples = InputPanel::sampleImages();
-  for (const char* id : {"convmlp_fmnist", "resnet_fmnist", "mixer_fmnist"}) session_->addSlot(QLatin1String(id));
+  QSettings settings;
+  const QStringList saved = restoreSlots ? keys::kModelSlots.read(settings) : QStringList();
+  for (int i : session_->loadedSlots()) session_->removeSlot(i);
+  if (!saved.isEmpty()) {
+    for (const QString& spec : saved) {
+      const int bar = spec.indexOf(QLatin1Char('|'));
+      session_->addSlot(bar < 0 ? spec : spec.left(bar), bar < 0 ? QString() : spec.mid(bar + 1));
+    }
+  } else {
+    for (const char* id : {"convmlp_fmnist", "resnet_fmnist", "mixer_fmnist"}) session_->addSlot(QLatin1String(id));
+  }
   if (!samples.isEmpty()) {
     QString pick = samples.front();
     for (const QString& s : samples)  // the demo models are Fashion-MNIST models: show them one
@@ -161,13 +209,70 @@ void MainWindow::openDemo() {
 }
 
 bool MainWindow::showView(const QString& name) {
-  for (int i = 0; i < tabs_->count(); ++i)
-    if (tabs_->tabText(i).compare(name, Qt::CaseInsensitive) == 0 ||
-        (name == QLatin1String("features") && tabs_->tabText(i).startsWith(tr("Feature")))) {
-      tabs_->setCurrentIndex(i);
-      return true;
-    }
-  return false;
+  QWidget* w = name == QLatin1String("compare")    ? static_cast<QWidget*>(compare_)
+               : name == QLatin1String("features") ? static_cast<QWidget*>(features_)
+               : name == QLatin1String("saliency") ? static_cast<QWidget*>(saliency_)
+               : name == QLatin1String("stats")    ? static_cast<QWidget*>(statistics_)
+                                                   : nullptr;
+  if (!w) return false;
+  tabs_->setCurrentWidget(w);
+  return true;
+}
+
+QString MainWindow::currentViewName() const {
+  QWidget* w = tabs_->currentWidget();
+  return w == features_ ? QStringLiteral("features")
+         : w == saliency_ ? QStringLiteral("saliency")
+         : w == statistics_ ? QStringLiteral("stats")
+                            : QStringLiteral("compare");
+}
+
+ExportDialog* MainWindow::exportDialog() {
+  if (!export_)
+    export_ = new ExportDialog(session_, [this] { return tabs_->currentWidget(); }, [this] { return currentViewName(); },
+                               this);
+  return export_;
+}
+
+bool MainWindow::saveSelectedMap(const QString& path) {
+  const cv::Mat* map = nullptr;
+  std::string what;
+  if (tabs_->currentWidget() == features_ && !features_->detail()->map().empty()) {
+    map = &features_->detail()->map();
+    what = "npy:" + (session_->tapMaps() ? session_->tapMaps()->tap : std::string()) + " channel " +
+           std::to_string(features_->detail()->channel());
+  } else if (tabs_->currentWidget() == saliency_ && saliency_->selectedMap()) {
+    map = saliency_->selectedMap();
+    what = "npy:saliency";
+  }
+  if (!map) {
+    showError(tr("No map selected: click a channel in the feature-map view or a map in the saliency view first."));
+    return false;
+  }
+  try {
+    fs::analysis::SessionService::writeMapNpy(path.toStdString(), *map);
+  } catch (const std::exception& e) {
+    showError(tr("Could not save the map: %1").arg(QString::fromStdString(e.what())));
+    return false;
+  }
+  fs::analysis::ExportRecord record;
+  record.what = what;
+  session_->writeManifest(path, record);
+  status_->setText(tr("Wrote %1").arg(path));
+  return true;
+}
+
+void MainWindow::exportFolder() {
+  QSettings s;
+  const QString images = QFileDialog::getExistingDirectory(this, tr("Folder of images to export"), keys::kLastFolder.read(s));
+  if (images.isEmpty()) return;
+  const QString out = QFileDialog::getExistingDirectory(this, tr("Output folder"), images);
+  if (out.isEmpty()) return;
+  fs::analysis::SessionBatchExport request;
+  request.imagesDir = images.toStdString();
+  request.outDir = out.toStdString();
+  for (const QString& m : saliency_->checkedMethods()) request.methods.push_back(m.toStdString());
+  session_->batchExport(request);
 }
 
 QString MainWindow::errorText() const { return banner_->isVisible() ? banner_->text() : QString(); }

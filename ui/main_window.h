@@ -13,6 +13,10 @@ namespace fs::ui {
 
 class AnalysisSession;
 class CompareView;
+class ExportDialog;
+class FeatureMapView;
+class SaliencyView;
+class StatisticsView;
 class InputPanel;
 class ModelSlotsPanel;
 class DisplaySettingsPanel;
@@ -24,15 +28,24 @@ class MainWindow : public QMainWindow {
   explicit MainWindow(QWidget* parent = nullptr);
   ~MainWindow() override;
 
-  // Opens the bundled demo: a sample image and convmlp_fmnist, resnet_fmnist, mixer_fmnist.
-  void openDemo();
+  // Opens the bundled demo: a sample image and convmlp_fmnist, resnet_fmnist, mixer_fmnist
+  // (or, with restoreSlots, the model slots of the last session when there were any).
+  void openDemo(bool restoreSlots = false);
   bool showView(const QString& name);  // compare | features | saliency | stats
 
   AnalysisSession* session() const { return session_; }
   InputPanel* inputPanel() const { return input_; }
   ModelSlotsPanel* slotsPanel() const { return slots_; }
   CompareView* compareView() const { return compare_; }
+  FeatureMapView* featureView() const { return features_; }
+  SaliencyView* saliencyView() const { return saliency_; }
+  StatisticsView* statisticsView() const { return statistics_; }
   QString errorText() const;
+  QString currentViewName() const;  // compare | features | saliency | stats
+  // The export dialog (created on first use, kept for the session).
+  ExportDialog* exportDialog();
+  // The selected raw map of the current view as NPY (+ manifest); false and a message otherwise.
+  bool saveSelectedMap(const QString& path);
 
  protected:
   void dragEnterEvent(QDragEnterEvent* e) override;
@@ -43,12 +56,17 @@ class MainWindow : public QMainWindow {
   void createActions();
   void showError(const QString& message);
   void showShortcuts();
+  void exportFolder();
 
   AnalysisSession* session_;
   InputPanel* input_;
   ModelSlotsPanel* slots_;
   DisplaySettingsPanel* display_;
   CompareView* compare_;
+  FeatureMapView* features_;
+  SaliencyView* saliency_;
+  StatisticsView* statistics_;
+  ExportDialog* export_ = nullptr;
   QTabWidget* tabs_;
   QLabel* banner_;
   QProgressBar* progress_;

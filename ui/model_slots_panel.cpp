@@ -39,11 +39,19 @@ ModelSlotsPanel::ModelSlotsPanel(AnalysisSession* session, QWidget* parent) : QW
     auto* config = new QToolButton;
     config->setText(tr("JSON…"));
     config->setToolTip(tr("Build a model from a JSON config"));
+    auto* up = new QToolButton;
+    up->setText(QStringLiteral("▲"));
+    up->setToolTip(tr("Move this model up (earlier row in every view)"));
+    auto* down = new QToolButton;
+    down->setText(QStringLiteral("▼"));
+    down->setToolTip(tr("Move this model down"));
     auto* remove = new QToolButton;
     remove->setText(QStringLiteral("✕"));
     remove->setToolTip(tr("Remove this model"));
     row->addWidget(weights);
     row->addWidget(config);
+    row->addWidget(up);
+    row->addWidget(down);
     row->addWidget(remove);
     v->addLayout(row);
     ui.report = new QLabel;
@@ -69,12 +77,25 @@ ModelSlotsPanel::ModelSlotsPanel(AnalysisSession* session, QWidget* parent) : QW
       if (!f.isEmpty()) session_->loadSlot(i, f);
     });
     connect(remove, &QToolButton::clicked, this, [this, i] { session_->removeSlot(i); });
+    connect(up, &QToolButton::clicked, this, [this, i] { session_->moveSlot(i, -1); });
+    connect(down, &QToolButton::clicked, this, [this, i] { session_->moveSlot(i, +1); });
   }
   add_ = new QPushButton(tr("Add model"));
   connect(add_, &QPushButton::clicked, this, [this] { session_->addSlot(QStringLiteral("resnet_fmnist")); });
   layout->addWidget(add_);
   layout->addStretch();
   connect(session_, &AnalysisSession::slotChanged, this, &ModelSlotsPanel::refresh);
+  connect(session_, &AnalysisSession::slotOrderChanged, this, &ModelSlotsPanel::reorder);
+}
+
+// Slot boxes follow the session's display order.
+void ModelSlotsPanel::reorder() {
+  auto* v = static_cast<QVBoxLayout*>(layout());
+  int pos = 0;
+  for (int i : session_->loadedSlots()) {
+    v->removeWidget(slots_[size_t(i)].box);
+    v->insertWidget(pos++, slots_[size_t(i)].box);
+  }
 }
 
 QString ModelSlotsPanel::reportText(int slot) const { return slots_[size_t(slot)].report->text(); }
@@ -91,6 +112,7 @@ void ModelSlotsPanel::refresh(int i) {
   SlotUi& ui = slots_[size_t(i)];
   ui.box->setVisible(s.loaded);
   add_->setEnabled(session_->loadedSlots().size() < 4);
+  reorder();
   if (!s.loaded) return;
   const QString id = QString::fromStdString(s.info.modelId);
   const int idx = ui.variant->findText(id);

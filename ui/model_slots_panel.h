@@ -32,6 +32,7 @@ class ModelSlotsPanel : public QWidget {
     QCustomPlot* plot = nullptr;
   };
   void refresh(int slot);
+  void reorder();
   void showError(const QString& message);
 
   AnalysisSession* session_;

@@ -1,6 +1,7 @@
 #pragma once
 // Registers the torch-free analysis result types with Qt's meta-type system so they can travel
 // through queued signals from the worker thread to the GUI thread.
+#include "analysis/figure_layout.h"
 #include "analysis/session_service.h"
 
 #include <QMetaType>
@@ -12,6 +13,9 @@ Q_DECLARE_METATYPE(fs::analysis::StageMaps)
 Q_DECLARE_METATYPE(fs::analysis::SaliencyParams)
 Q_DECLARE_METATYPE(fs::analysis::SaliencyMapResult)
 Q_DECLARE_METATYPE(fs::analysis::SlotStatistics)
+Q_DECLARE_METATYPE(fs::analysis::SessionCka)
+Q_DECLARE_METATYPE(fs::analysis::FigureLayout)
+Q_DECLARE_METATYPE(fs::analysis::SessionBatchResult)
 Q_DECLARE_METATYPE(cv::Mat)
 
 namespace fs::ui {

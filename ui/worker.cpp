@@ -17,6 +17,9 @@ void registerSessionTypes() {
     qRegisterMetaType<SaliencyParams>();
     qRegisterMetaType<SaliencyMapResult>();
     qRegisterMetaType<SlotStatistics>();
+    qRegisterMetaType<SessionCka>();
+    qRegisterMetaType<FigureLayout>();
+    qRegisterMetaType<SessionBatchResult>();
     qRegisterMetaType<cv::Mat>();
     return true;
   }();
@@ -139,6 +142,41 @@ quint64 Worker::saliency(int slot, const SaliencyParams& params, const QString& 
 quint64 Worker::statistics(int slot, int bins) {
   return post(QStringLiteral("stats:%1").arg(slot), tr("Activation statistics"),
               [this, slot, bins](quint64 id, const auto&) { Q_EMIT statisticsReady(id, service_->statistics(slot, bins)); });
+}
+
+quint64 Worker::cka(int slotA, int slotB, const QStringList& imagePaths) {
+  std::vector<std::string> paths;
+  for (const QString& p : imagePaths) paths.push_back(p.toStdString());
+  const QString what = tr("CKA over %1 images").arg(imagePaths.size());
+  return post(QStringLiteral("cka"), what, [this, slotA, slotB, paths, what](quint64 id, const std::atomic<bool>& cancel) {
+    auto report = [this, id, what](double f) { Q_EMIT progress(id, f, what); };
+    SessionCka r = service_->cka(slotA, slotB, paths, report, &cancel);
+    if (r.cancelled)
+      Q_EMIT failed(id, tr("%1 cancelled").arg(what));
+    else
+      Q_EMIT ckaReady(id, r);
+  });
+}
+
+quint64 Worker::paperFigure(const FeatureFigureOptions& options) {
+  return post(QStringLiteral("figure"), tr("Building the figure"), [this, options](quint64 id, const auto&) {
+    Q_EMIT figureReady(id, service_->paperFigure(options));
+  });
+}
+
+quint64 Worker::exportManifest(const QString& exportPath, const ExportRecord& record) {
+  return post(QString(), tr("Writing the export manifest"), [this, p = exportPath.toStdString(), record](quint64 id, const auto&) {
+    service_->writeExportManifest(p, record);
+    Q_EMIT manifestWritten(id, QString::fromStdString(p + ".manifest.json"));
+  });
+}
+
+quint64 Worker::batchExport(const SessionBatchExport& request) {
+  const QString what = tr("Exporting %1").arg(QString::fromStdString(request.imagesDir));
+  return post(QStringLiteral("batch"), what, [this, request, what](quint64 id, const auto&) {
+    auto report = [this, id, what](double f) { Q_EMIT progress(id, f, what); };
+    Q_EMIT batchExportDone(id, service_->batchExport(request, report));
+  });
 }
 
 }  // namespace fs::ui

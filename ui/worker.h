@@ -8,6 +8,7 @@
 
 #include <QObject>
 #include <QString>
+#include <QStringList>
 #include <QThread>
 
 #include <atomic>
@@ -34,6 +35,10 @@ class Worker : public QObject {
   quint64 tapMaps(int slot, const QString& tap, const QString& rank);
   quint64 saliency(int slot, const fs::analysis::SaliencyParams& params, const QString& key);
   quint64 statistics(int slot, int bins = 40);
+  quint64 cka(int slotA, int slotB, const QStringList& imagePaths);
+  quint64 paperFigure(const fs::analysis::FeatureFigureOptions& options);
+  quint64 exportManifest(const QString& exportPath, const fs::analysis::ExportRecord& record);
+  quint64 batchExport(const fs::analysis::SessionBatchExport& request);
   // Any thread: cancels the running job and every job queued so far.
   void cancel();
 
@@ -45,6 +50,10 @@ class Worker : public QObject {
   void tapMapsReady(quint64 id, const fs::analysis::TapMaps& maps);
   void saliencyReady(quint64 id, const fs::analysis::SaliencyMapResult& result);
   void statisticsReady(quint64 id, const fs::analysis::SlotStatistics& stats);
+  void ckaReady(quint64 id, const fs::analysis::SessionCka& cka);
+  void figureReady(quint64 id, const fs::analysis::FigureLayout& layout);
+  void manifestWritten(quint64 id, const QString& manifestPath);
+  void batchExportDone(quint64 id, const fs::analysis::SessionBatchResult& result);
   void progress(quint64 id, double fraction, const QString& what);
   void failed(quint64 id, const QString& message);
   void finished(quint64 id);

@@ -1,0 +1,293 @@
+// Widget tests of the feature-map, saliency and statistics views and of exports (offscreen, demo
+// models): tile counts, clicking a channel opens its detail, sorting, the virtualised tile wall,
+// the saliency matrix with metrics and curves, method and target changes, CKA, PNG/PDF/SVG/NPY
+// exports with their manifests, slot reordering and a failed slot load.
+#include "ui/analysis_session.h"
+#include "ui/channel_detail.h"
+#include "ui/compare_view.h"
+#include "ui/export_dialog.h"
+#include "ui/feature_map_view.h"
+#include "ui/input_panel.h"
+#include "ui/main_window.h"
+#include "ui/map_grid.h"
+#include "ui/saliency_view.h"
+#include "ui/settings_keys.h"
+#include "ui/statistics_view.h"
+#include "ui/tile_wall.h"
+#include "ui/qcustomplot_include.h"
+
+#include <QElapsedTimer>
+#include <QFile>
+#include <QImage>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QScrollBar>
+#include <QSvgRenderer>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <random>
+
+using namespace fs::ui;
+
+namespace {
+
+constexpr int kWaitMs = 180000;
+
+QString sample(const char* name) { return QStringLiteral(FS_SOURCE_DIR "/resources/samples/") + QLatin1String(name); }
+
+bool waitIdle(AnalysisSession* s, int ms = kWaitMs) {
+  QTest::qWait(1);
+  return QTest::qWaitFor([s] { return !s->busy(); }, ms);
+}
+
+QByteArray readAll(const QString& path) {
+  QFile f(path);
+  return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
+class ViewsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    window_ = std::make_unique<MainWindow>();
+    window_->resize(1500, 900);
+    window_->show();
+    ASSERT_TRUE(QTest::qWaitForWindowExposed(window_.get()));
+    session_ = window_->session();
+    for (const char* id : {"convmlp_fmnist", "resnet_fmnist", "mixer_fmnist"}) session_->addSlot(QLatin1String(id));
+    ASSERT_TRUE(window_->inputPanel()->openFile(sample("fmnist_0000_ankle-boot.png")));
+    ASSERT_TRUE(waitIdle(session_));
+    ASSERT_EQ(session_->loadedSlots().size(), 3) << window_->errorText().toStdString();
+  }
+  std::unique_ptr<MainWindow> window_;
+  AnalysisSession* session_ = nullptr;
+};
+
+TEST_F(ViewsTest, FeatureViewShowsEveryChannelAndClickOpensDetail) {
+  ASSERT_TRUE(window_->showView(QStringLiteral("features")));
+  FeatureMapView* view = window_->featureView();
+  ASSERT_TRUE(waitIdle(session_));
+  ASSERT_TRUE(session_->tapMaps().has_value());
+  const auto& tm = *session_->tapMaps();
+  EXPECT_EQ(view->tiles()->tileCount(), tm.totalChannels);
+  EXPECT_EQ(int(tm.stats.size()), tm.totalChannels);
+
+  // Another tap of another model: every channel again.
+  view->selectModel(session_->loadedSlots()[1]);
+  ASSERT_TRUE(waitIdle(session_));
+  const auto& taps = session_->slot(session_->loadedSlots()[1]).info.taps;
+  view->selectTap(QString::fromStdString(taps.front().name));
+  ASSERT_TRUE(waitIdle(session_));
+  EXPECT_EQ(session_->tapMaps()->tap, taps.front().name);
+  EXPECT_EQ(view->tiles()->tileCount(), taps.front().channels);
+
+  // Clicking a tile opens that channel large, with its histogram.
+  TileWall* wall = view->tiles();
+  ASSERT_TRUE(QTest::qWaitFor([wall] { return wall->viewport()->width() > 100; }, 5000));
+  const QPoint centre = wall->tileCentre(5);
+  QTest::mouseClick(wall->viewport(), Qt::LeftButton, Qt::NoModifier, centre);
+  const int clicked = wall->channelAtDisplayPosition(5);
+  EXPECT_EQ(view->detail()->channel(), clicked);
+  EXPECT_EQ(view->detail()->mapView()->tileCount(), 1);
+  EXPECT_EQ(view->detail()->histogramBins(), 40);
+  EXPECT_TRUE(view->detail()->title().contains(QStringLiteral("channel %1").arg(clicked)));
+  EXPECT_FALSE(view->detail()->map().empty());
+
+  // Sorting by mean puts the channel with the highest mean first, without recomputing.
+  view->setSort(QStringLiteral("mean"));
+  EXPECT_FALSE(session_->busy());
+  const auto& stats = session_->tapMaps()->stats;
+  const auto best = std::max_element(stats.begin(), stats.end(), [](auto& a, auto& b) { return a.mean < b.mean; });
+  EXPECT_EQ(wall->channelAtDisplayPosition(0), best->channel);
+}
+
+TEST(TileWallTest, TwoThousandChannelsPaintOnlyWhatIsVisible) {
+  std::mt19937 rng(0);
+  std::normal_distribution<float> dist;
+  std::vector<cv::Mat> maps;
+  std::vector<int> channels;
+  for (int c = 0; c < 2048; ++c) {
+    cv::Mat m(14, 14, CV_32F);
+    for (int i = 0; i < 14 * 14; ++i) m.at<float>(i) = dist(rng);
+    maps.push_back(m);
+    channels.push_back(c);
+  }
+  TileWall wall;
+  wall.resize(900, 600);
+  wall.show();
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(&wall));
+  wall.setMaps(maps, channels);
+  wall.setDisplay(fs::analysis::Colormap::Viridis, fs::analysis::SignMode::Signed, {});
+  wall.setTileSide(48);
+  wall.viewport()->repaint();
+  EXPECT_GT(wall.lastPaintedTiles(), 0);
+  EXPECT_LT(wall.lastPaintedTiles(), 400);
+  EXPECT_EQ(wall.colouredTiles(), wall.lastPaintedTiles());
+  // Scroll through all of it: every repaint stays small and quick.
+  QScrollBar* bar = wall.verticalScrollBar();
+  ASSERT_GT(bar->maximum(), 0);
+  QElapsedTimer timer;
+  std::vector<double> ms;
+  for (int v = 0;; v += bar->pageStep() / 2) {
+    v = std::min(v, bar->maximum());
+    bar->setValue(v);
+    timer.start();
+    wall.viewport()->repaint();
+    ms.push_back(timer.nsecsElapsed() / 1e6);
+    EXPECT_LT(wall.lastPaintedTiles(), 400);
+    if (v == bar->maximum()) break;
+  }
+  std::sort(ms.begin(), ms.end());
+  std::printf("[ figure ] 2048-channel wall: %zu repaints while scrolling, median %.2f ms, max %.2f ms\n", ms.size(),
+              ms[ms.size() / 2], ms.back());
+  EXPECT_LT(ms[ms.size() / 2], 250.0);  // generous: the figure above is what matters
+  EXPECT_EQ(wall.colouredTiles(), 2048);  // each tile coloured once, then cached
+}
+
+TEST_F(ViewsTest, SaliencyMatrixWithMetricsAndCurves) {
+  ASSERT_TRUE(window_->showView(QStringLiteral("saliency")));
+  SaliencyView* view = window_->saliencyView();
+  view->setMethods({QStringLiteral("gradcam"), QStringLiteral("gradient")});
+  ASSERT_TRUE(waitIdle(session_));
+  ASSERT_EQ(view->cells().size(), 3u * 2u);
+  for (int r = 0; r < 3; ++r)
+    for (int c = 0; c < 2; ++c) {
+      EXPECT_EQ(view->cell(r, c)->tileCount(), 1);
+      EXPECT_TRUE(view->metricsText(r, c).contains(QStringLiteral("del"))) << view->metricsText(r, c).toStdString();
+      EXPECT_TRUE(view->metricsText(r, c).contains(QStringLiteral("drop")));
+    }
+  EXPECT_EQ(view->curveCount(), 6);
+
+  // Changing the methods recomputes the matrix.
+  const int slot = session_->loadedSlots()[0];
+  view->setMethods({QStringLiteral("gradient"), QStringLiteral("layercam")});
+  ASSERT_TRUE(waitIdle(session_));
+  EXPECT_EQ(session_->slot(slot).saliency.count(QStringLiteral("layercam")), 1u);
+  EXPECT_EQ(session_->slot(slot).saliency.count(QStringLiteral("gradcam")), 0u);
+  EXPECT_EQ(view->cells().size(), 3u * 2u);
+  EXPECT_EQ(view->curveCount(), 6);
+
+  // A target by name reaches every model (all three share the Fashion-MNIST labels).
+  view->setTarget(QStringLiteral("Sneaker"));
+  ASSERT_TRUE(waitIdle(session_));
+  for (int s : session_->loadedSlots())
+    for (const auto& [m, r] : session_->slot(s).saliency) EXPECT_EQ(r.targetLabel, "Sneaker") << m.toStdString();
+}
+
+TEST_F(ViewsTest, StatisticsViewPlotsEveryModelAndCka) {
+  ASSERT_TRUE(window_->showView(QStringLiteral("stats")));
+  StatisticsView* view = window_->statisticsView();
+  ASSERT_TRUE(waitIdle(session_));
+  EXPECT_EQ(view->sparsityPlot()->graphCount(), 3);
+  EXPECT_EQ(view->meanPlot()->graphCount(), 3);
+  EXPECT_EQ(view->histogramPlot()->graphCount(), 3);
+  // CKA of the first two models ran by itself over the bundled samples.
+  ASSERT_TRUE(session_->cka().has_value()) << window_->errorText().toStdString();
+  const auto& c = *session_->cka();
+  EXPECT_EQ(c.tapsA.size(), session_->slot(c.slotA).info.taps.size());
+  EXPECT_EQ(c.tapsB.size(), session_->slot(c.slotB).info.taps.size());
+  EXPECT_GE(c.images, 30);
+  EXPECT_EQ(view->ckaCells(), QSize(int(c.tapsB.size()), int(c.tapsA.size())));
+  for (const auto& row : c.cka)
+    for (double v : row) {
+      EXPECT_GE(v, -1e-6);
+      EXPECT_LE(v, 1.0 + 1e-6);
+    }
+}
+
+TEST_F(ViewsTest, ExportsWriteValidPngPdfSvgAndManifests) {
+  QTemporaryDir dir;
+  ExportDialog* dlg = window_->exportDialog();
+  dlg->setSource(ExportDialog::Source::PaperFigure);
+  dlg->setDpi(150);
+  ASSERT_TRUE(QTest::qWaitFor([dlg] { return dlg->previewReady(); }, kWaitMs));
+  EXPECT_FALSE(dlg->previewImage().isNull());
+  for (const char* ext : {"png", "pdf", "svg"}) {
+    const QString path = dir.filePath(QStringLiteral("figure.%1").arg(QLatin1String(ext)));
+    EXPECT_EQ(dlg->exportTo(path), QString());
+  }
+  const QImage png(dir.filePath(QStringLiteral("figure.png")));
+  ASSERT_FALSE(png.isNull());
+  EXPECT_GT(png.width(), 300);
+  EXPECT_NEAR(png.dotsPerMeterX() * 0.0254, 150.0, 1.0);
+  const QByteArray pdf = readAll(dir.filePath(QStringLiteral("figure.pdf")));
+  EXPECT_TRUE(pdf.startsWith("%PDF-"));
+  EXPECT_TRUE(pdf.trimmed().endsWith("%%EOF"));
+  QSvgRenderer svg(dir.filePath(QStringLiteral("figure.svg")));
+  EXPECT_TRUE(svg.isValid());
+
+  // The current view, as shown, in all three formats.
+  dlg->setSource(ExportDialog::Source::CurrentView);
+  for (const char* ext : {"png", "pdf", "svg"}) {
+    const QString path = dir.filePath(QStringLiteral("view.%1").arg(QLatin1String(ext)));
+    EXPECT_EQ(dlg->exportTo(path), QString());
+  }
+  EXPECT_FALSE(QImage(dir.filePath(QStringLiteral("view.png"))).isNull());
+  EXPECT_TRUE(readAll(dir.filePath(QStringLiteral("view.pdf"))).startsWith("%PDF-"));
+  EXPECT_TRUE(QSvgRenderer(dir.filePath(QStringLiteral("view.svg"))).isValid());
+
+  // An unknown format is refused and writes nothing.
+  EXPECT_FALSE(dlg->exportTo(dir.filePath(QStringLiteral("figure.bmpx"))).isEmpty());
+  EXPECT_FALSE(QFile::exists(dir.filePath(QStringLiteral("figure.bmpx"))));
+
+  // Every export has its manifest.
+  ASSERT_TRUE(waitIdle(session_));
+  for (const char* name : {"figure.png", "figure.pdf", "figure.svg", "view.png", "view.pdf", "view.svg"}) {
+    const QByteArray json = readAll(dir.filePath(QLatin1String(name) + QStringLiteral(".manifest.json")));
+    const QJsonObject m = QJsonDocument::fromJson(json).object();
+    ASSERT_FALSE(m.isEmpty()) << name;
+    EXPECT_EQ(m.value(QStringLiteral("models")).toArray().size(), 3) << name;
+    EXPECT_EQ(m.value(QStringLiteral("image")).toObject().value(QStringLiteral("name")).toString(),
+              QStringLiteral("fmnist_0000_ankle-boot.png"));
+    EXPECT_FALSE(m.value(QStringLiteral("models")).toArray().at(0).toObject().value(QStringLiteral("weights_sha256")).toString().isEmpty());
+  }
+}
+
+TEST_F(ViewsTest, SelectedChannelSavesAsNpy) {
+  QTemporaryDir dir;
+  const QString path = dir.filePath(QStringLiteral("channel.npy"));
+  EXPECT_FALSE(window_->saveSelectedMap(path));  // compare view: nothing selected
+  EXPECT_FALSE(QFile::exists(path));
+  ASSERT_TRUE(window_->showView(QStringLiteral("features")));
+  ASSERT_TRUE(waitIdle(session_));
+  ASSERT_TRUE(window_->saveSelectedMap(path)) << window_->errorText().toStdString();
+  const QByteArray npy = readAll(path);
+  ASSERT_TRUE(npy.startsWith("\x93NUMPY"));
+  const cv::Mat& m = window_->featureView()->detail()->map();
+  EXPECT_TRUE(npy.contains("'<f4'"));
+  EXPECT_TRUE(npy.contains(QStringLiteral("(%1, %2)").arg(m.rows).arg(m.cols).toLatin1()));
+  ASSERT_TRUE(waitIdle(session_));
+  EXPECT_TRUE(QFile::exists(path + QStringLiteral(".manifest.json")));
+}
+
+TEST_F(ViewsTest, SlotsReorderAndPersist) {
+  const QList<int> before = session_->loadedSlots();
+  session_->moveSlot(before[0], +1);
+  const QList<int> after = session_->loadedSlots();
+  ASSERT_EQ(after.size(), 3);
+  EXPECT_EQ(after[0], before[1]);
+  EXPECT_EQ(after[1], before[0]);
+  QSettings s;
+  const QStringList saved = keys::kModelSlots.read(s);
+  ASSERT_EQ(saved.size(), 3);
+  EXPECT_EQ(saved[0].toStdString(), session_->slot(after[0]).info.source);
+  // The compare view follows the order.
+  ASSERT_TRUE(waitIdle(session_));
+  EXPECT_EQ(window_->compareView()->stageMaps(0).size(), session_->slot(after[0]).info.stages.size());
+}
+
+TEST_F(ViewsTest, FailedAddSlotFreesTheSlot) {
+  const int slot = session_->addSlot(QStringLiteral("no_such_model"));
+  ASSERT_GE(slot, 0);
+  ASSERT_TRUE(waitIdle(session_));
+  EXPECT_FALSE(session_->slot(slot).loaded);
+  EXPECT_EQ(session_->loadedSlots().size(), 3);
+  EXPECT_TRUE(window_->errorText().contains(QStringLiteral("no_such_model"))) << window_->errorText().toStdString();
+}
+
+}  // namespace

@@ -1,0 +1,53 @@
+#pragma once
+// The feature-map view: every channel of one tap of one model as a tile (virtualised), sortable
+// by a channel statistic; clicking a channel opens it large in the channel detail. Display
+// changes recolour the cached maps; only a new model/tap asks the worker. GUI thread only.
+#include <QWidget>
+
+#include <vector>
+
+class QComboBox;
+class QLabel;
+class QSlider;
+
+namespace fs::ui {
+
+class AnalysisSession;
+class ChannelDetail;
+class TileWall;
+
+class FeatureMapView : public QWidget {
+  Q_OBJECT
+
+ public:
+  explicit FeatureMapView(AnalysisSession* session, QWidget* parent = nullptr);
+
+  // Called when the view becomes visible or hidden: it only asks for maps while shown.
+  void setActive(bool on);
+  void selectModel(int slot);
+  void selectTap(const QString& tap);
+  void setSort(const QString& key);  // channel | mean | max | std | sparsity
+  TileWall* tiles() const { return tiles_; }
+  ChannelDetail* detail() const { return detail_; }
+  QComboBox* tapBox() const { return tap_; }
+
+ private:
+  void refreshModels();
+  void refreshTaps();
+  void request();
+  void onMaps();
+  void restyle();
+  void applySort();
+
+  AnalysisSession* session_;
+  QComboBox* model_;
+  QComboBox* tap_;
+  QComboBox* sort_;
+  QSlider* size_;
+  QLabel* info_;
+  TileWall* tiles_;
+  ChannelDetail* detail_;
+  bool active_ = false;
+};
+
+}  // namespace fs::ui

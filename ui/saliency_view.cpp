@@ -1,0 +1,390 @@
+#include "ui/saliency_view.h"
+
+#include "analysis/colormap.h"
+#include "ui/analysis_session.h"
+#include "ui/image_conversion.h"
+#include "ui/map_grid.h"
+#include "ui/view_helpers.h"
+#include "ui/qcustomplot_include.h"
+
+#include <QComboBox>
+#include <QCompleter>
+#include <QDoubleSpinBox>
+#include <QFormLayout>
+#include <QGridLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QListWidget>
+#include <QScrollArea>
+#include <QSignalBlocker>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QTimer>
+#include <QVBoxLayout>
+
+#include <set>
+
+namespace fs::ui {
+
+using namespace fs::analysis;
+
+namespace {
+const QColor kModelColours[] = {QColor(31, 119, 180), QColor(214, 39, 40), QColor(44, 160, 44), QColor(148, 103, 189)};
+const Qt::PenStyle kMethodStyles[] = {Qt::SolidLine, Qt::DashLine, Qt::DotLine, Qt::DashDotLine, Qt::DashDotDotLine};
+
+QCustomPlot* curvePlot(const QString& title, const QString& y) {
+  auto* p = new QCustomPlot;
+  p->setMinimumHeight(160);
+  p->plotLayout()->insertRow(0);
+  p->plotLayout()->addElement(0, 0, new QCPTextElement(p, title, QFont(p->font().family(), 9, QFont::Bold)));
+  p->xAxis->setLabel(QObject::tr("fraction of pixels"));
+  p->yAxis->setLabel(y);
+  p->xAxis->setRange(0, 1);
+  p->yAxis->setRange(0, 1);
+  p->legend->setVisible(true);
+  QFont f = p->font();
+  f.setPointSizeF(7.5);
+  p->legend->setFont(f);
+  p->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+  return p;
+}
+}  // namespace
+
+SaliencyView::SaliencyView(AnalysisSession* session, QWidget* parent) : QWidget(parent), session_(session) {
+  auto* outer = new QHBoxLayout(this);
+  outer->setContentsMargins(2, 2, 2, 2);
+
+  // Side panel: methods, target, parameters, normalisation.
+  auto* side = new QWidget;
+  side->setMaximumWidth(260);
+  auto* sl = new QVBoxLayout(side);
+  sl->setContentsMargins(0, 0, 0, 0);
+  auto* mbox = new QGroupBox(tr("Methods"));
+  auto* ml = new QVBoxLayout(mbox);
+  methods_ = new QListWidget;
+  for (const std::string& m : SessionService::methodNames()) {
+    auto* item = new QListWidgetItem(QString::fromStdString(m), methods_);
+    item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
+    item->setCheckState(session_->saliencyMethods().contains(item->text()) ? Qt::Checked : Qt::Unchecked);
+  }
+  methods_->setMaximumHeight(150);
+  ml->addWidget(methods_);
+  sl->addWidget(mbox);
+  auto* pbox = new QGroupBox(tr("Target and parameters"));
+  auto* form = new QFormLayout(pbox);
+  target_ = new QComboBox;
+  target_->setEditable(true);
+  target_->setInsertPolicy(QComboBox::NoInsert);
+  target_->setToolTip(tr("Each model's top-1, a class from a model's top-5, or type any class name"));
+  form->addRow(tr("Target"), target_);
+  tap_ = new QComboBox;
+  tap_->setToolTip(tr("CAM methods: the tap they explain (default: the last stage)"));
+  form->addRow(tr("CAM tap"), tap_);
+  samples_ = new QSpinBox;
+  samples_->setRange(1, 256);
+  samples_->setValue(session_->saliencyParams().samples);
+  form->addRow(tr("SmoothGrad samples"), samples_);
+  sigma_ = new QDoubleSpinBox;
+  sigma_->setRange(0.0, 1.0);
+  sigma_->setSingleStep(0.05);
+  sigma_->setValue(session_->saliencyParams().sigma);
+  form->addRow(tr("SmoothGrad σ"), sigma_);
+  steps_ = new QSpinBox;
+  steps_->setRange(2, 512);
+  steps_->setValue(session_->saliencyParams().steps);
+  form->addRow(tr("IG steps"), steps_);
+  baseline_ = new QComboBox;
+  baseline_->addItems({QStringLiteral("zero"), QStringLiteral("blur"), QStringLiteral("mean")});
+  form->addRow(tr("IG baseline"), baseline_);
+  window_ = new QSpinBox;
+  window_->setRange(2, 256);
+  window_->setValue(session_->saliencyParams().window);
+  form->addRow(tr("Occlusion window"), window_);
+  stride_ = new QSpinBox;
+  stride_->setRange(1, 256);
+  stride_->setValue(session_->saliencyParams().stride);
+  form->addRow(tr("Occlusion stride"), stride_);
+  norm_ = new QComboBox;
+  norm_->addItem(tr("per map"), QStringLiteral("map"));
+  norm_->addItem(tr("shared by all maps"), QStringLiteral("shared"));
+  form->addRow(tr("Normalise"), norm_);
+  sl->addWidget(pbox);
+  auto* note = new QLabel(tr("Deletion AUC: lower is more faithful. Insertion AUC: higher is better. "
+                             "Drop: confidence lost when the map masks the input."));
+  note->setWordWrap(true);
+  note->setStyleSheet(QStringLiteral("color: gray; font-size: 8pt"));
+  sl->addWidget(note);
+  sl->addStretch();
+  outer->addWidget(side);
+
+  // Matrix above, curves below.
+  auto* split = new QSplitter(Qt::Vertical);
+  auto* scroll = new QScrollArea;
+  scroll->setWidgetResizable(true);
+  grid_ = new QWidget;
+  gridLayout_ = new QGridLayout(grid_);
+  gridLayout_->setSpacing(6);
+  scroll->setWidget(grid_);
+  split->addWidget(scroll);
+  auto* plots = new QWidget;
+  auto* pl = new QHBoxLayout(plots);
+  pl->setContentsMargins(0, 0, 0, 0);
+  plots->setMinimumHeight(180);
+  deletion_ = curvePlot(tr("Deletion (lower AUC = more faithful)"), tr("target probability"));
+  insertion_ = curvePlot(tr("Insertion (higher AUC = more faithful)"), tr("target probability"));
+  pl->addWidget(deletion_);
+  pl->addWidget(insertion_);
+  split->addWidget(plots);
+  split->setStretchFactor(0, 3);
+  split->setStretchFactor(1, 1);
+  split->setSizes({560, 240});
+  outer->addWidget(split, 1);
+
+  debounce_ = new QTimer(this);
+  debounce_->setSingleShot(true);
+  debounce_->setInterval(250);
+  connect(debounce_, &QTimer::timeout, this, &SaliencyView::apply);
+  auto later = [this] { debounce_->start(); };
+  connect(methods_, &QListWidget::itemChanged, this, later);
+  connect(target_, &QComboBox::activated, this, later);
+  connect(target_->lineEdit(), &QLineEdit::editingFinished, this, later);
+  connect(tap_, &QComboBox::activated, this, later);
+  connect(samples_, &QSpinBox::valueChanged, this, later);
+  connect(sigma_, &QDoubleSpinBox::valueChanged, this, later);
+  connect(steps_, &QSpinBox::valueChanged, this, later);
+  connect(baseline_, &QComboBox::activated, this, later);
+  connect(window_, &QSpinBox::valueChanged, this, later);
+  connect(stride_, &QSpinBox::valueChanged, this, later);
+  connect(norm_, &QComboBox::currentIndexChanged, this, &SaliencyView::restyle);
+  connect(session_, &AnalysisSession::slotChanged, this, [this] {
+    refreshTargets();
+    rebuild();
+  });
+  connect(session_, &AnalysisSession::slotOrderChanged, this, &SaliencyView::rebuild);
+  connect(session_, &AnalysisSession::imageChanged, this, &SaliencyView::rebuild);
+  connect(session_, &AnalysisSession::displayChanged, this, &SaliencyView::restyle);
+  refreshTargets();
+}
+
+void SaliencyView::setActive(bool on) {
+  active_ = on;
+  session_->setSaliencyViewActive(on);
+}
+
+QStringList SaliencyView::checkedMethods() const {
+  QStringList out;
+  for (int i = 0; i < methods_->count(); ++i)
+    if (methods_->item(i)->checkState() == Qt::Checked) out << methods_->item(i)->text();
+  return out;
+}
+
+void SaliencyView::setMethods(const QStringList& methods) {
+  {
+    QSignalBlocker block(methods_);
+    for (int i = 0; i < methods_->count(); ++i)
+      methods_->item(i)->setCheckState(methods.contains(methods_->item(i)->text()) ? Qt::Checked : Qt::Unchecked);
+  }
+  apply();
+}
+
+void SaliencyView::setTarget(const QString& className) {
+  target_->setCurrentText(className.isEmpty() ? target_->itemText(0) : className);
+  apply();
+}
+
+void SaliencyView::refreshTargets() {
+  const QString current = target_->currentText();
+  QSignalBlocker block(target_);
+  target_->clear();
+  target_->addItem(tr("each model's top-1"), QString());
+  std::set<QString> all;
+  QStringList top;
+  for (int i : session_->loadedSlots()) {
+    const SlotState& s = session_->slot(i);
+    for (const std::string& l : s.info.labels) all.insert(QString::fromStdString(l));
+    if (s.prediction)
+      for (const auto& c : s.prediction->top) {
+        const QString name = QString::fromStdString(c.label);
+        if (!top.contains(name)) top << name;
+      }
+  }
+  for (const QString& t : top) target_->addItem(t, t);  // the models' top-5 first
+  QStringList names(all.begin(), all.end());
+  auto* completer = new QCompleter(names, target_);
+  completer->setCaseSensitivity(Qt::CaseInsensitive);
+  completer->setFilterMode(Qt::MatchContains);
+  target_->setCompleter(completer);
+  target_->setCurrentText(current.isEmpty() ? target_->itemText(0) : current);
+}
+
+void SaliencyView::apply() {
+  SaliencyParams p = session_->saliencyParams();
+  p.samples = samples_->value();
+  p.sigma = sigma_->value();
+  p.steps = steps_->value();
+  p.baseline = baseline_->currentText().toStdString();
+  p.window = window_->value();
+  p.stride = stride_->value();
+  p.tap = tap_->currentData().toString().toStdString();
+  QString target = target_->currentText().trimmed();
+  if (target == target_->itemText(0)) target.clear();
+  session_->setSaliencyMethods(checkedMethods(), target, p);
+}
+
+MapGrid* SaliencyView::cell(int row, int col) const {
+  if (row < 0 || row >= int(cells_.size()) || col < 0 || col >= int(cells_[size_t(row)].size())) return nullptr;
+  return cells_[size_t(row)][size_t(col)];
+}
+
+std::vector<MapGrid*> SaliencyView::cells() const {
+  std::vector<MapGrid*> out;
+  for (const auto& r : cells_) out.insert(out.end(), r.begin(), r.end());
+  return out;
+}
+
+QString SaliencyView::metricsText(int row, int col) const {
+  if (row < 0 || row >= int(metrics_.size()) || col < 0 || col >= int(metrics_[size_t(row)].size())) return {};
+  return metrics_[size_t(row)][size_t(col)]->text();
+}
+
+const cv::Mat* SaliencyView::selectedMap() const {
+  if (selRow_ < 0 || selRow_ >= int(rowSlots_.size()) || selCol_ < 0 || selCol_ >= columns_.size()) return nullptr;
+  const SlotState& s = session_->slot(rowSlots_[size_t(selRow_)]);
+  auto it = s.saliency.find(columns_[selCol_]);
+  return it == s.saliency.end() || it->second.map.empty() ? nullptr : &it->second.map;
+}
+
+void SaliencyView::rebuild() {
+  clearGrid(gridLayout_);
+  cells_.clear();
+  metrics_.clear();
+  rowSlots_.clear();
+  columns_ = session_->saliencyMethods();
+  // CAM tap choices: the first model's taps (names differ between families; empty = last stage).
+  {
+    const QString keep = tap_->currentData().toString();
+    QSignalBlocker block(tap_);
+    tap_->clear();
+    tap_->addItem(tr("last stage (each model)"), QString());
+    const QList<int> loaded = session_->loadedSlots();
+    if (!loaded.isEmpty())
+      for (const auto& t : session_->slot(loaded.front()).info.taps)
+        tap_->addItem(QString::fromStdString(t.name), QString::fromStdString(t.name));
+    tap_->setCurrentIndex(std::max(0, tap_->findData(keep)));
+  }
+  for (int c = 0; c < columns_.size(); ++c) {
+    gridLayout_->addWidget(columnHeader(columns_[c]), 0, c + 1);
+  }
+  int r = 1;
+  for (int slot : session_->loadedSlots()) {
+    const SlotState& st = session_->slot(slot);
+    gridLayout_->addWidget(modelRowLabel(st), r, 0);
+    std::vector<MapGrid*> row;
+    std::vector<QLabel*> mrow;
+    for (int c = 0; c < columns_.size(); ++c) {
+      auto* box = new QWidget;
+      auto* v = new QVBoxLayout(box);
+      v->setContentsMargins(0, 0, 0, 0);
+      v->setSpacing(1);
+      auto* m = new MapGrid;
+      m->setTileSide(60);
+      m->setMinimumSize(150, 170);
+      const int rr = r - 1, cc = c;
+      connect(m, &MapGrid::hovered, this, [this](QPointF p) {
+        for (MapGrid* g : cells()) g->setLinkedCursor(p);
+      });
+      connect(m, &MapGrid::tileClicked, this, [this, rr, cc] {
+        selRow_ = rr, selCol_ = cc;
+      });
+      auto* label = new QLabel;
+      label->setAlignment(Qt::AlignCenter);
+      label->setStyleSheet(QStringLiteral("font-size: 8pt"));
+      v->addWidget(m, 1);
+      v->addWidget(label);
+      gridLayout_->addWidget(box, r, c + 1);
+      row.push_back(m);
+      mrow.push_back(label);
+    }
+    cells_.push_back(row);
+    metrics_.push_back(mrow);
+    rowSlots_.push_back(slot);
+    ++r;
+  }
+  for (int c = 1; c <= columns_.size(); ++c) gridLayout_->setColumnStretch(c, 1);
+  restyle();
+}
+
+void SaliencyView::restyle() {
+  const DisplayOptions& d = session_->display();
+  DisplaySettings ds;
+  ds.colormap = d.colormap == Colormap::Gray ? Colormap::Turbo : d.colormap;
+  ds.sign = SignMode::Relu;
+  ds.clipPercentile = d.clipPercentile;
+  ds.alpha = d.alpha;
+  const bool shared = norm_->currentData().toString() == QLatin1String("shared");
+  std::vector<cv::Mat> all;
+  if (shared)
+    for (int slot : rowSlots_)
+      for (const auto& [m, res] : session_->slot(slot).saliency)
+        if (!res.map.empty()) all.push_back(res.map);
+  const ValueRange sharedR = all.empty() ? ValueRange{} : sharedRange(all, ds.sign, ds.clipPercentile);
+  for (size_t r = 0; r < cells_.size(); ++r) {
+    const SlotState& st = session_->slot(rowSlots_[r]);
+    for (int c = 0; c < columns_.size(); ++c) {
+      MapGrid* g = cells_[r][size_t(c)];
+      QLabel* label = metrics_[r][size_t(c)];
+      auto it = st.saliency.find(columns_[c]);
+      if (it == st.saliency.end() || it->second.map.empty()) {
+        g->clear();
+        g->setCaption(active_ ? tr("computing…") : tr("(open this view to compute)"));
+        label->clear();
+        continue;
+      }
+      const SaliencyMapResult& res = it->second;
+      const ValueRange range = shared ? sharedR : displayRange(applySign(res.map, ds.sign), ds.sign, ds.clipPercentile);
+      const cv::Mat rgb = SessionService::overlay(session_->image(), res.map, res.crop, ds, &range);
+      g->setPicture(toQImage(rgb), res.map, res.crop);
+      g->setDisplay(ds.colormap, ds.sign, {range}, true);
+      g->setCaption(tr("→ %1%2").arg(QString::fromStdString(res.targetLabel),
+                                     res.tap.empty() ? QString() : QStringLiteral(" @ %1").arg(QString::fromStdString(res.tap))));
+      if (res.hasCurves)
+        label->setText(tr("del %1 · ins %2 · drop %3% · %4 ms")
+                           .arg(res.deletion.auc, 0, 'f', 3)
+                           .arg(res.insertion.auc, 0, 'f', 3)
+                           .arg(100.0 * res.confidenceDrop, 0, 'f', 1)
+                           .arg(res.elapsedMs, 0, 'f', 0));
+      else
+        label->setText(tr("%1 ms").arg(res.elapsedMs, 0, 'f', 0));
+    }
+  }
+  plotCurves();
+}
+
+int SaliencyView::curveCount() const { return deletion_->graphCount(); }
+
+void SaliencyView::plotCurves() {
+  deletion_->clearGraphs();
+  insertion_->clearGraphs();
+  for (size_t r = 0; r < rowSlots_.size(); ++r) {
+    const SlotState& st = session_->slot(rowSlots_[r]);
+    for (int c = 0; c < columns_.size(); ++c) {
+      auto it = st.saliency.find(columns_[c]);
+      if (it == st.saliency.end() || !it->second.hasCurves) continue;
+      const SaliencyMapResult& res = it->second;
+      const QPen pen(kModelColours[r % 4], 1.6, kMethodStyles[size_t(c) % 5]);
+      const QString name = QStringLiteral("%1 / %2").arg(QString::fromStdString(st.info.modelId), columns_[c]);
+      for (auto [plot, curve] : {std::pair{deletion_, &res.deletion}, std::pair{insertion_, &res.insertion}}) {
+        QCPGraph* g = plot->addGraph();
+        g->setPen(pen);
+        g->setName(QStringLiteral("%1 (%2)").arg(name).arg(curve->auc, 0, 'f', 3));
+        g->setData(QVector<double>(curve->fractions.begin(), curve->fractions.end()),
+                   QVector<double>(curve->probs.begin(), curve->probs.end()));
+      }
+    }
+  }
+  deletion_->replot();
+  insertion_->replot();
+}
+
+}  // namespace fs::ui

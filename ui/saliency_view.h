@@ -1,0 +1,77 @@
+#pragma once
+// The saliency view: a models x methods matrix of saliency overlays for one target class (each
+// model's top-1, a class from a model's top-k, or any class by name through a completer), method
+// parameters in a side panel, shared or per-map normalisation, and beside each map its
+// faithfulness metrics (deletion / insertion AUC, drop in confidence) with the deletion and
+// insertion curves plotted below. GUI thread only.
+#include <QWidget>
+
+#include <opencv2/core/mat.hpp>
+
+#include <vector>
+
+class QComboBox;
+class QCustomPlot;
+class QDoubleSpinBox;
+class QGridLayout;
+class QLabel;
+class QListWidget;
+class QSpinBox;
+class QTimer;
+
+namespace fs::ui {
+
+class AnalysisSession;
+class MapGrid;
+
+class SaliencyView : public QWidget {
+  Q_OBJECT
+
+ public:
+  explicit SaliencyView(AnalysisSession* session, QWidget* parent = nullptr);
+
+  void setActive(bool on);
+  // Checks exactly these methods (and applies at once).
+  void setMethods(const QStringList& methods);
+  QStringList checkedMethods() const;
+  // "" = each model's top-1; otherwise a class name (applies at once).
+  void setTarget(const QString& className);
+  std::vector<MapGrid*> cells() const;  // row-major: models x methods
+  MapGrid* cell(int row, int col) const;
+  QString metricsText(int row, int col) const;
+  int curveCount() const;  // graphs in the deletion plot
+  // The selected cell's raw map (for NPY export); empty when none.
+  const cv::Mat* selectedMap() const;
+
+ private:
+  void apply();
+  void rebuild();
+  void restyle();
+  void refreshTargets();
+  void plotCurves();
+
+  AnalysisSession* session_;
+  QListWidget* methods_;
+  QComboBox* target_;
+  QComboBox* tap_;
+  QSpinBox* samples_;
+  QDoubleSpinBox* sigma_;
+  QSpinBox* steps_;
+  QComboBox* baseline_;
+  QSpinBox* window_;
+  QSpinBox* stride_;
+  QComboBox* norm_;
+  QWidget* grid_;
+  QGridLayout* gridLayout_;
+  QCustomPlot* deletion_;
+  QCustomPlot* insertion_;
+  QTimer* debounce_;
+  std::vector<std::vector<MapGrid*>> cells_;
+  std::vector<std::vector<QLabel*>> metrics_;
+  std::vector<int> rowSlots_;
+  QStringList columns_;
+  int selRow_ = -1, selCol_ = -1;
+  bool active_ = false;
+};
+
+}  // namespace fs::ui

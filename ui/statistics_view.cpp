@@ -1,0 +1,240 @@
+#include "ui/statistics_view.h"
+
+#include "ui/analysis_session.h"
+#include "ui/input_panel.h"
+#include "ui/qcustomplot_include.h"
+
+#include <QComboBox>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPushButton>
+#include <QSignalBlocker>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <cmath>
+
+namespace fs::ui {
+
+using namespace fs::analysis;
+
+namespace {
+const QColor kColours[] = {QColor(31, 119, 180), QColor(214, 39, 40), QColor(44, 160, 44), QColor(148, 103, 189)};
+
+QCustomPlot* makePlot(const QString& title, const QString& x, const QString& y) {
+  auto* p = new QCustomPlot;
+  p->setMinimumSize(260, 200);
+  p->plotLayout()->insertRow(0);
+  p->plotLayout()->addElement(0, 0, new QCPTextElement(p, title, QFont(p->font().family(), 9, QFont::Bold)));
+  p->xAxis->setLabel(x);
+  p->yAxis->setLabel(y);
+  QFont f = p->font();
+  f.setPointSizeF(7.5);
+  p->legend->setFont(f);
+  return p;
+}
+}  // namespace
+
+StatisticsView::StatisticsView(AnalysisSession* session, std::function<QStringList()> imageSource, QWidget* parent)
+    : QWidget(parent), session_(session), images_(std::move(imageSource)) {
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(2, 2, 2, 2);
+  auto* bar = new QHBoxLayout;
+  bar->addWidget(new QLabel(tr("Histogram of")));
+  stage_ = new QComboBox;
+  bar->addWidget(stage_);
+  bar->addSpacing(20);
+  bar->addWidget(new QLabel(tr("CKA between")));
+  modelA_ = new QComboBox;
+  modelB_ = new QComboBox;
+  bar->addWidget(modelA_);
+  bar->addWidget(new QLabel(tr("and")));
+  bar->addWidget(modelB_);
+  ckaButton_ = new QPushButton(tr("Compute CKA"));
+  ckaButton_->setToolTip(tr("Linear CKA of every tap pair over the open folder's images (else the bundled samples)"));
+  bar->addWidget(ckaButton_);
+  ckaInfo_ = new QLabel;
+  ckaInfo_->setStyleSheet(QStringLiteral("color: gray"));
+  bar->addWidget(ckaInfo_, 1);
+  layout->addLayout(bar);
+
+  auto* grid = new QGridLayout;
+  histogram_ = makePlot(tr("Activation histogram"), tr("activation"), tr("fraction of values"));
+  sparsity_ = makePlot(tr("Sparsity (fraction ≤ 0) by depth"), tr("relative depth"), tr("sparsity"));
+  mean_ = makePlot(tr("Mean activation by depth"), tr("relative depth"), tr("mean"));
+  cka_ = makePlot(tr("Linear CKA"), tr("taps of model B"), tr("taps of model A"));
+  grid->addWidget(histogram_, 0, 0);
+  grid->addWidget(sparsity_, 0, 1);
+  grid->addWidget(mean_, 1, 0);
+  grid->addWidget(cka_, 1, 1);
+  layout->addLayout(grid, 1);
+
+  connect(stage_, &QComboBox::currentIndexChanged, this, &StatisticsView::replotStatistics);
+  connect(ckaButton_, &QPushButton::clicked, this,
+          [this] { computeCka(modelA_->currentData().toInt(), modelB_->currentData().toInt()); });
+  connect(session_, &AnalysisSession::slotChanged, this, [this] {
+    refreshModels();
+    replotStatistics();
+    maybeAutoCka();
+  });
+  connect(session_, &AnalysisSession::slotOrderChanged, this, &StatisticsView::replotStatistics);
+  connect(session_, &AnalysisSession::ckaChanged, this, &StatisticsView::replotCka);
+  refreshModels();
+}
+
+void StatisticsView::setActive(bool on) {
+  active_ = on;
+  session_->setStatisticsActive(on);
+  maybeAutoCka();
+}
+
+// The first time the view is shown with two models, CKA of the first two runs by itself.
+void StatisticsView::maybeAutoCka() {
+  if (!active_ || autoCkaDone_ || session_->cka() || modelB_->count() < 2 || session_->image().empty()) return;
+  autoCkaDone_ = true;
+  computeCka(modelA_->currentData().toInt(), modelB_->currentData().toInt());
+}
+
+void StatisticsView::computeCka(int slotA, int slotB) {
+  QStringList files = images_ ? images_() : QStringList();
+  if (files.size() < 2) files = InputPanel::sampleImages();
+  ckaInfo_->setText(tr("computing over %1 images…").arg(files.size()));
+  session_->requestCka(slotA, slotB, files);
+}
+
+QSize StatisticsView::ckaCells() const {
+  const auto& c = session_->cka();
+  if (!c || c->cka.empty()) return {};
+  return {int(c->tapsB.size()), int(c->tapsA.size())};
+}
+
+void StatisticsView::refreshModels() {
+  for (QComboBox* box : {modelA_, modelB_}) {
+    const QVariant keep = box->currentData();
+    QSignalBlocker block(box);
+    box->clear();
+    for (int i : session_->loadedSlots())
+      box->addItem(QString::fromStdString(session_->slot(i).info.modelId), i);
+    const int k = box->findData(keep);
+    box->setCurrentIndex(k >= 0 ? k : (box == modelB_ && box->count() > 1 ? 1 : 0));
+  }
+  if (modelA_->currentIndex() == modelB_->currentIndex() && modelB_->count() > 1)  // two different models
+    modelB_->setCurrentIndex(modelA_->currentIndex() == 0 ? 1 : 0);
+  int stages = 0;
+  for (int i : session_->loadedSlots()) stages = std::max(stages, int(session_->slot(i).info.stages.size()));
+  const int keep = stage_->currentIndex();
+  QSignalBlocker block(stage_);
+  stage_->clear();
+  for (int s = 0; s < stages; ++s) stage_->addItem(tr("Stage %1").arg(s + 1));
+  stage_->setCurrentIndex(keep >= 0 && keep < stages ? keep : std::max(0, stages - 1));
+}
+
+void StatisticsView::replotStatistics() {
+  for (QCustomPlot* p : {histogram_, sparsity_, mean_}) p->clearGraphs();
+  const int stage = stage_->currentIndex();
+  double hmax = 0, hlo = 0, hhi = 0, smax = 0, mlo = 0, mhi = 0;
+  bool any = false;
+  int row = 0;
+  for (int i : session_->loadedSlots()) {
+    const SlotState& s = session_->slot(i);
+    const QColor colour = kColours[row++ % 4];
+    if (!s.statistics) continue;
+    const QString name = QString::fromStdString(s.info.modelId);
+    const auto& taps = s.statistics->taps;
+    QVector<double> depth, sparsity, mean;
+    for (size_t t = 0; t < taps.size(); ++t) {
+      depth << (taps.size() > 1 ? double(t) / double(taps.size() - 1) : 0.0);
+      sparsity << taps[t].sparsity;
+      mean << taps[t].meanActivation;
+      smax = std::max(smax, taps[t].sparsity);
+      mlo = std::min(mlo, taps[t].meanActivation);
+      mhi = std::max(mhi, taps[t].meanActivation);
+    }
+    for (auto [plot, values] : {std::pair{sparsity_, &sparsity}, std::pair{mean_, &mean}}) {
+      QCPGraph* g = plot->addGraph();
+      g->setName(name);
+      g->setPen(QPen(colour, 1.8));
+      g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 4));
+      g->setData(depth, *values);
+    }
+    // Histogram of this model's tap for the chosen stage.
+    if (stage >= 0 && stage < int(s.info.stages.size())) {
+      const std::string& tap = s.info.stages[size_t(stage)];
+      for (const auto& t : taps)
+        if (t.tap == tap && t.counts.size() + 1 == t.edges.size()) {
+          double total = 0;
+          for (double c : t.counts) total += c;
+          QVector<double> x, y;
+          for (size_t b = 0; b < t.counts.size(); ++b) {
+            x << 0.5 * (t.edges[b] + t.edges[b + 1]);
+            y << (total > 0 ? t.counts[b] / total : 0.0);
+            hmax = std::max(hmax, y.back());
+          }
+          if (!any) hlo = t.edges.front(), hhi = t.edges.back();
+          hlo = std::min(hlo, t.edges.front());
+          hhi = std::max(hhi, t.edges.back());
+          any = true;
+          QCPGraph* g = histogram_->addGraph();
+          g->setName(QStringLiteral("%1: %2").arg(name, QString::fromStdString(tap)));
+          g->setPen(QPen(colour, 1.6));
+          g->setLineStyle(QCPGraph::lsStepCenter);
+          g->setData(x, y);
+        }
+    }
+  }
+  histogram_->xAxis->setRange(hlo, hhi > hlo ? hhi : hlo + 1);
+  histogram_->yAxis->setRange(0, hmax > 0 ? hmax * 1.1 : 1);
+  sparsity_->xAxis->setRange(-0.03, 1.03);
+  sparsity_->yAxis->setRange(0, std::max(0.05, smax * 1.1));
+  mean_->xAxis->setRange(-0.03, 1.03);
+  const double pad = std::max(1e-3, 0.1 * (mhi - mlo));
+  mean_->yAxis->setRange(mlo - pad, mhi + pad);
+  for (QCustomPlot* p : {histogram_, sparsity_, mean_}) {
+    p->legend->setVisible(p->graphCount() > 0);
+    p->replot();
+  }
+}
+
+void StatisticsView::replotCka() {
+  cka_->clearPlottables();
+  for (int i = cka_->plotLayout()->elementCount() - 1; i >= 0; --i)
+    if (auto* scale = qobject_cast<QCPColorScale*>(cka_->plotLayout()->elementAt(i))) cka_->plotLayout()->remove(scale);
+  cka_->plotLayout()->simplify();
+  const auto& c = session_->cka();
+  if (!c || c->cka.empty()) {
+    cka_->replot();
+    return;
+  }
+  const int na = int(c->tapsA.size()), nb = int(c->tapsB.size());
+  auto* map = new QCPColorMap(cka_->xAxis, cka_->yAxis);
+  map->data()->setSize(nb, na);
+  map->data()->setRange(QCPRange(0, nb - 1), QCPRange(0, na - 1));
+  for (int a = 0; a < na; ++a)
+    for (int b = 0; b < nb; ++b) map->data()->setCell(b, a, c->cka[size_t(a)][size_t(b)]);
+  auto* scale = new QCPColorScale(cka_);
+  cka_->plotLayout()->addElement(1, 1, scale);
+  scale->setType(QCPAxis::atRight);
+  scale->axis()->setLabel(tr("CKA"));
+  map->setColorScale(scale);
+  QCPColorGradient viridis;  // five stops of matplotlib's viridis
+  viridis.setColorStops({{0.0, QColor(68, 1, 84)},
+                         {0.25, QColor(59, 82, 139)},
+                         {0.5, QColor(33, 145, 140)},
+                         {0.75, QColor(94, 201, 98)},
+                         {1.0, QColor(253, 231, 37)}});
+  map->setGradient(viridis);
+  map->setDataRange(QCPRange(0, 1));
+  map->setInterpolate(false);
+  auto* margins = new QCPMarginGroup(cka_);
+  cka_->axisRect()->setMarginGroup(QCP::msBottom | QCP::msTop, margins);
+  scale->setMarginGroup(QCP::msBottom | QCP::msTop, margins);
+  cka_->xAxis->setLabel(tr("%1 taps (input → output)").arg(QString::fromStdString(c->modelB)));
+  cka_->yAxis->setLabel(tr("%1 taps").arg(QString::fromStdString(c->modelA)));
+  cka_->xAxis->setRange(-0.5, nb - 0.5);
+  cka_->yAxis->setRange(-0.5, na - 0.5);
+  ckaInfo_->setText(tr("%1 × %2 taps over %3 images").arg(na).arg(nb).arg(c->images));
+  cka_->replot();
+}
+
+}  // namespace fs::ui

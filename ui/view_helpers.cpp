@@ -1,0 +1,32 @@
+#include "ui/view_helpers.h"
+
+#include "ui/analysis_session.h"
+
+#include <QGridLayout>
+#include <QLabel>
+
+namespace fs::ui {
+
+void clearGrid(QGridLayout* grid) {
+  QLayoutItem* item;
+  while ((item = grid->takeAt(0)) != nullptr) {
+    delete item->widget();
+    delete item;
+  }
+}
+
+QLabel* columnHeader(const QString& text) {
+  auto* l = new QLabel(QStringLiteral("<b>%1</b>").arg(text));
+  l->setAlignment(Qt::AlignCenter);
+  return l;
+}
+
+QLabel* modelRowLabel(const SlotState& slot, const QString& extra) {
+  auto* name = new QLabel(QStringLiteral("<b>%1</b><br><small>%2</small>%3")
+                              .arg(QString::fromStdString(slot.info.modelId), QString::fromStdString(slot.info.family), extra));
+  name->setAlignment(Qt::AlignCenter);
+  name->setMinimumWidth(110);
+  return name;
+}
+
+}  // namespace fs::ui
