@@ -1,12 +1,15 @@
 // SessionService's exports and multi-image analyses: the paper figure of the loaded slots, export
-// manifests, NPY of one map, folder export through the batch engine, and CKA between two slots.
+// manifests, NPY of one map, folder export through the batch engine, CKA between two slots, and
+// the Fashion-MNIST test set (evaluation and single images).
 #include "analysis/batch_export.h"
 #include "analysis/cka.h"
+#include "analysis/fashion_mnist.h"
 #include "analysis/figure_layout.h"
 #include "analysis/image_io.h"
 #include "analysis/session_service.h"
 #include "analysis/session_service_impl.h"
 #include "analysis/sha256.h"
+#include "analysis/trainer.h"
 #include "analysis/versions.h"
 #include "model/atomic_file.h"
 #include "model/npy.h"
@@ -15,6 +18,8 @@
 
 #include <chrono>
 #include <ctime>
+#include <mutex>
+#include <opencv2/imgproc.hpp>
 
 namespace fs::analysis {
 
@@ -31,7 +36,49 @@ std::string utcNow() {
   return buf;
 }
 
+const ImageDataset& testSet() {
+  static std::mutex mutex;
+  static std::optional<ImageDataset> data;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (!data) data = loadFashionMnist(defaultFashionMnistDir(), /*train=*/false);
+  return *data;
+}
+
 }  // namespace
+
+TestSetReport SessionService::evaluateTestSet(int slot, int limit) {
+  Impl::Slot& s = impl_->slot(slot);
+  if (s.model.config.numClasses != 10 || s.info.labels.size() != 10)
+    throw fs::model::InputError(s.info.modelId + " is not a Fashion-MNIST model (it has " +
+                                std::to_string(s.model.config.numClasses) + " classes, not 10)");
+  const ImageDataset& data = testSet();
+  const EvalResult r = evaluateDataset(*s.model.net, s.model.config, data, limit);
+  TestSetReport out;
+  out.slot = slot;
+  out.modelId = s.info.modelId;
+  out.images = static_cast<int>(r.predictions.numel());
+  out.accuracy = r.accuracy;
+  out.classes = s.info.labels;
+  for (int64_t i : r.misclassified) {
+    out.indices.push_back(static_cast<int>(i));
+    out.truth.push_back(static_cast<int>(data.labels[i].item<int64_t>()));
+    out.predicted.push_back(static_cast<int>(r.predictions[i].item<int64_t>()));
+  }
+  return out;
+}
+
+cv::Mat SessionService::testSetImage(int index, int* label) {
+  const ImageDataset& data = testSet();
+  if (index < 0 || index >= data.images.size(0))
+    throw fs::model::InputError("Fashion-MNIST test index " + std::to_string(index) + " is out of range (0-" +
+                                std::to_string(data.images.size(0) - 1) + ")");
+  const at::Tensor img = data.images[index].contiguous();
+  const cv::Mat gray(28, 28, CV_8U, const_cast<uint8_t*>(img.data_ptr<uint8_t>()));
+  cv::Mat rgb;
+  cv::cvtColor(gray, rgb, cv::COLOR_GRAY2RGB);
+  if (label) *label = static_cast<int>(data.labels[index].item<int64_t>());
+  return rgb;
+}
 
 FigureLayout SessionService::paperFigure(const FeatureFigureOptions& options) {
   if (impl_->image.empty()) throw fs::model::InputError("no image: open an image first");

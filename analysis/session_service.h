@@ -160,6 +160,16 @@ struct SessionBatchResult {
   std::string manifestPath;
 };
 
+// Misclassified images of the Fashion-MNIST test set (Debian's dataset-fashion-mnist).
+struct TestSetReport {
+  int slot = 0;
+  std::string modelId;
+  int images = 0;                            // the first `images` test images were evaluated
+  double accuracy = 0.0;
+  std::vector<int> indices, truth, predicted;  // one entry per misclassified image
+  std::vector<std::string> classes;
+};
+
 struct FeatureFigureOptions;
 struct FigureLayout;
 
@@ -193,6 +203,9 @@ class SessionService {
   SessionCka cka(int slotA, int slotB, const std::vector<std::string>& imagePaths,
                  const SessionProgress& progress = {}, const std::atomic<bool>* cancel = nullptr);
 
+  // The first `limit` Fashion-MNIST test images through a 10-class slot (InputError otherwise).
+  TestSetReport evaluateTestSet(int slot, int limit);
+
   // Exports (session_export.cpp).
   // The paper figure of every loaded slot, in slot order, on the current image.
   FigureLayout paperFigure(const FeatureFigureOptions& options);
@@ -206,6 +219,8 @@ class SessionService {
   static std::vector<std::string> methodNames();
   static bool methodUsesTap(const std::string& method);
   static cv::Mat loadImageFile(const std::string& path);                          // CV_8UC3 RGB
+  // Fashion-MNIST test image `index` as CV_8UC3 RGB (28x28) and its label (cached after first use).
+  static cv::Mat testSetImage(int index, int* label = nullptr);
   static cv::Mat decodeImage(const std::vector<uint8_t>& bytes, const std::string& name);
   // A CV_32F map as float32 NPY, written atomically.
   static void writeMapNpy(const std::string& path, const cv::Mat& map);

@@ -79,6 +79,7 @@ AnalysisSession::AnalysisSession(QObject* parent) : QObject(parent), worker_(std
   });
   connect(w, &Worker::figureReady, this, [this](quint64, const FigureLayout& l) { Q_EMIT figureReady(l); });
   connect(w, &Worker::manifestWritten, this, [this](quint64, const QString& p) { Q_EMIT manifestWritten(p); });
+  connect(w, &Worker::testSetReady, this, [this](quint64, const TestSetReport& r) { Q_EMIT testSetReady(r); });
   connect(w, &Worker::batchExportDone, this,
           [this](quint64, const SessionBatchResult& r) { Q_EMIT batchExportFinished(r); });
 }
@@ -336,6 +337,25 @@ void AnalysisSession::batchExport(const SessionBatchExport& request) {
   const quint64 id = worker_->batchExport(request);
   requestWhat_[id] = tr("Folder export");
   track(id);
+}
+
+void AnalysisSession::requestTestSet(int slot, int limit) {
+  const quint64 id = worker_->evaluateTestSet(slot, limit);
+  requestWhat_[id] = tr("Test-set evaluation");
+  track(id);
+}
+
+bool AnalysisSession::openTestImage(int index) {
+  cv::Mat rgb;
+  int label = -1;
+  try {
+    rgb = SessionService::testSetImage(index, &label);
+  } catch (const std::exception& e) {
+    Q_EMIT errorOccurred(tr("Could not open the test image: %1").arg(QString::fromStdString(e.what())));
+    return false;
+  }
+  setImage(toQImage(rgb), QStringLiteral("fashion-mnist test #%1 (class %2)").arg(index).arg(label));
+  return true;
 }
 
 }  // namespace fs::ui

@@ -89,6 +89,10 @@ class AnalysisSession : public QObject {
   void writeManifest(const QString& exportPath, const fs::analysis::ExportRecord& record);
   void batchExport(const fs::analysis::SessionBatchExport& request);
 
+  // Fashion-MNIST test set: misclassified images of a slot (testSetReady), one image by index.
+  void requestTestSet(int slot, int limit);
+  bool openTestImage(int index);
+
   void setDisplay(const DisplayOptions& d);
   const DisplayOptions& display() const { return display_; }
 
@@ -105,6 +109,7 @@ class AnalysisSession : public QObject {
   void manifestWritten(const QString& manifestPath);
   void batchExportFinished(const fs::analysis::SessionBatchResult& result);
   void slotOrderChanged();
+  void testSetReady(const fs::analysis::TestSetReport& report);
   void displayChanged();
   void progress(double fraction, const QString& what);
   void busyChanged(bool busy);

@@ -11,6 +11,7 @@
 #include "ui/saliency_view.h"
 #include "ui/settings_keys.h"
 #include "ui/statistics_view.h"
+#include "ui/test_set_panel.h"
 
 #include <QAction>
 #include <QCloseEvent>
@@ -83,7 +84,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), session_(new Anal
     return d;
   };
   dock(tr("Image"), input_, Qt::LeftDockWidgetArea, "imageDock")->setMinimumWidth(250);
-  dock(tr("Display"), display_, Qt::LeftDockWidgetArea, "displayDock");
+  QDockWidget* displayDock = dock(tr("Display"), display_, Qt::LeftDockWidgetArea, "displayDock");
+  testSet_ = new TestSetPanel(session_);
+  tabifyDockWidget(displayDock, dock(tr("Test set"), testSet_, Qt::LeftDockWidgetArea, "testSetDock"));
+  displayDock->raise();
   dock(tr("Models"), slots_, Qt::RightDockWidgetArea, "modelsDock")->setMinimumWidth(340);
 
   progress_ = new QProgressBar;

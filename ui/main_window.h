@@ -17,6 +17,7 @@ class ExportDialog;
 class FeatureMapView;
 class SaliencyView;
 class StatisticsView;
+class TestSetPanel;
 class InputPanel;
 class ModelSlotsPanel;
 class DisplaySettingsPanel;
@@ -40,6 +41,7 @@ class MainWindow : public QMainWindow {
   FeatureMapView* featureView() const { return features_; }
   SaliencyView* saliencyView() const { return saliency_; }
   StatisticsView* statisticsView() const { return statistics_; }
+  TestSetPanel* testSetPanel() const { return testSet_; }
   QString errorText() const;
   QString currentViewName() const;  // compare | features | saliency | stats
   // The export dialog (created on first use, kept for the session).
@@ -66,6 +68,7 @@ class MainWindow : public QMainWindow {
   FeatureMapView* features_;
   SaliencyView* saliency_;
   StatisticsView* statistics_;
+  TestSetPanel* testSet_;
   ExportDialog* export_ = nullptr;
   QTabWidget* tabs_;
   QLabel* banner_;

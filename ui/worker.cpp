@@ -18,6 +18,7 @@ void registerSessionTypes() {
     qRegisterMetaType<SaliencyMapResult>();
     qRegisterMetaType<SlotStatistics>();
     qRegisterMetaType<SessionCka>();
+    qRegisterMetaType<TestSetReport>();
     qRegisterMetaType<FigureLayout>();
     qRegisterMetaType<SessionBatchResult>();
     qRegisterMetaType<cv::Mat>();
@@ -176,6 +177,12 @@ quint64 Worker::batchExport(const SessionBatchExport& request) {
   return post(QStringLiteral("batch"), what, [this, request, what](quint64 id, const auto&) {
     auto report = [this, id, what](double f) { Q_EMIT progress(id, f, what); };
     Q_EMIT batchExportDone(id, service_->batchExport(request, report));
+  });
+}
+
+quint64 Worker::evaluateTestSet(int slot, int limit) {
+  return post(QStringLiteral("testset"), tr("Evaluating %1 test images").arg(limit), [this, slot, limit](quint64 id, const auto&) {
+    Q_EMIT testSetReady(id, service_->evaluateTestSet(slot, limit));
   });
 }
 

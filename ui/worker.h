@@ -39,6 +39,7 @@ class Worker : public QObject {
   quint64 paperFigure(const fs::analysis::FeatureFigureOptions& options);
   quint64 exportManifest(const QString& exportPath, const fs::analysis::ExportRecord& record);
   quint64 batchExport(const fs::analysis::SessionBatchExport& request);
+  quint64 evaluateTestSet(int slot, int limit);
   // Any thread: cancels the running job and every job queued so far.
   void cancel();
 
@@ -54,6 +55,7 @@ class Worker : public QObject {
   void figureReady(quint64 id, const fs::analysis::FigureLayout& layout);
   void manifestWritten(quint64 id, const QString& manifestPath);
   void batchExportDone(quint64 id, const fs::analysis::SessionBatchResult& result);
+  void testSetReady(quint64 id, const fs::analysis::TestSetReport& report);
   void progress(quint64 id, double fraction, const QString& what);
   void failed(quint64 id, const QString& message);
   void finished(quint64 id);

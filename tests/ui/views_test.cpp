@@ -13,6 +13,7 @@
 #include "ui/saliency_view.h"
 #include "ui/settings_keys.h"
 #include "ui/statistics_view.h"
+#include "ui/test_set_panel.h"
 #include "ui/tile_wall.h"
 #include "ui/qcustomplot_include.h"
 
@@ -22,7 +23,9 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QListWidget>
 #include <QScrollBar>
+#include <QSignalSpy>
 #include <QSvgRenderer>
 #include <QTemporaryDir>
 #include <QTest>
@@ -288,6 +291,38 @@ TEST_F(ViewsTest, FailedAddSlotFreesTheSlot) {
   EXPECT_FALSE(session_->slot(slot).loaded);
   EXPECT_EQ(session_->loadedSlots().size(), 3);
   EXPECT_TRUE(window_->errorText().contains(QStringLiteral("no_such_model"))) << window_->errorText().toStdString();
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(ViewsTest, MisclassifiedTestImagesCanBeBrowsed) {
+  const int slot = session_->loadedSlots()[0];  // the demo ConvMLP
+  QSignalSpy ready(session_, &AnalysisSession::testSetReady);
+  window_->testSetPanel()->findMisclassified(slot, 500);
+  ASSERT_TRUE(waitIdle(session_));
+  ASSERT_EQ(ready.count(), 1) << window_->errorText().toStdString();
+  const auto report = ready.at(0).at(0).value<fs::analysis::TestSetReport>();
+  EXPECT_EQ(report.images, 500);
+  EXPECT_EQ(report.indices.size(), size_t(std::lround((1.0 - report.accuracy) * 500)));
+  ASSERT_FALSE(report.indices.empty());  // ~9% of 500 for the shipped model
+  for (size_t i = 0; i < report.indices.size(); ++i) EXPECT_NE(report.truth[i], report.predicted[i]);
+  QListWidget* list = window_->testSetPanel()->list();
+  ASSERT_EQ(list->count(), int(report.indices.size()));
+  list->setCurrentRow(0);  // opens that test image and analyses it
+  EXPECT_TRUE(session_->imageName().contains(QStringLiteral("#%1").arg(report.indices[0])));
+  ASSERT_TRUE(waitIdle(session_));
+  const auto& pred = session_->slot(slot).prediction;
+  ASSERT_TRUE(pred.has_value());
+  EXPECT_EQ(pred->top[0].index, report.predicted[0]);  // the app shows the same wrong answer
+  // A model that is not a Fashion-MNIST model is refused with a message.
+  session_->addSlot(QStringLiteral("resnet18"));
+  ASSERT_TRUE(waitIdle(session_));
+  const int imagenet = session_->loadedSlots().back();
+  window_->testSetPanel()->findMisclassified(imagenet, 100);
+  ASSERT_TRUE(waitIdle(session_));
+  EXPECT_TRUE(window_->errorText().contains(QStringLiteral("not a Fashion-MNIST model"))) << window_->errorText().toStdString();
 }
 
 }  // namespace
