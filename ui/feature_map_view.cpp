@@ -52,6 +52,7 @@ FeatureMapView::FeatureMapView(AnalysisSession* session, QWidget* parent) : QWid
   layout->addLayout(bar);
 
   auto* split = new QSplitter(Qt::Horizontal);
+  split->setObjectName(QStringLiteral("featureSplitter"));
   tiles_ = new TileWall;
   detail_ = new ChannelDetail(session_);
   split->addWidget(tiles_);

@@ -29,6 +29,7 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QSplitter>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableWidget>
@@ -124,6 +125,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), session_(new Anal
   resize(1500, 900);
   restoreGeometry(keys::kGeometry.read(s));
   restoreState(keys::kState.read(s));
+  for (QSplitter* split : findChildren<QSplitter*>())  // the views' splitters
+    if (!split->objectName().isEmpty())
+      split->restoreState(s.value(QStringLiteral("window/splitters/") + split->objectName()).toByteArray());
 }
 
 MainWindow::~MainWindow() = default;
@@ -299,6 +303,9 @@ void MainWindow::closeEvent(QCloseEvent* e) {
   QSettings s;
   keys::kGeometry.write(s, saveGeometry());
   keys::kState.write(s, saveState());
+  for (QSplitter* split : findChildren<QSplitter*>())
+    if (!split->objectName().isEmpty())
+      s.setValue(QStringLiteral("window/splitters/") + split->objectName(), split->saveState());
   QMainWindow::closeEvent(e);
 }
 

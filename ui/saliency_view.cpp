@@ -120,6 +120,7 @@ SaliencyView::SaliencyView(AnalysisSession* session, QWidget* parent) : QWidget(
 
   // Matrix above, curves below.
   auto* split = new QSplitter(Qt::Vertical);
+  split->setObjectName(QStringLiteral("saliencySplitter"));
   auto* scroll = new QScrollArea;
   scroll->setWidgetResizable(true);
   grid_ = new QWidget;

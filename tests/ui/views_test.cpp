@@ -355,3 +355,31 @@ TEST_F(ViewsTest, DisplayChangeRepaintsFourModelsWithoutRecomputing) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(ViewsTest, FolderExportRunsTheBatchEngine) {
+  QTemporaryDir images, out;
+  for (const char* name : {"fmnist_0000_ankle-boot.png", "fmnist_0002_trouser.png", "chelsea.png"})
+    ASSERT_TRUE(QFile::copy(sample(name), images.filePath(QLatin1String(name))));
+  QFile bad(images.filePath(QStringLiteral("broken.png")));
+  ASSERT_TRUE(bad.open(QIODevice::WriteOnly));
+  bad.write("not an image");
+  bad.close();
+  QSignalSpy done(session_, &AnalysisSession::batchExportFinished);
+  fs::analysis::SessionBatchExport request;
+  request.imagesDir = images.path().toStdString();
+  request.outDir = out.path().toStdString();
+  request.methods = {"gradcam"};
+  session_->batchExport(request);
+  ASSERT_TRUE(waitIdle(session_));
+  ASSERT_EQ(done.count(), 1) << window_->errorText().toStdString();
+  const auto r = done.at(0).at(0).value<fs::analysis::SessionBatchResult>();
+  EXPECT_EQ(r.images, 4);
+  EXPECT_EQ(r.done, 3);
+  EXPECT_EQ(r.failed, 1);
+  EXPECT_TRUE(QFile::exists(QString::fromStdString(r.manifestPath)));
+  EXPECT_TRUE(window_->errorText().contains(QStringLiteral("1 failed"))) << window_->errorText().toStdString();
+}
+
+}  // namespace
