@@ -43,6 +43,7 @@ void saveTrained(const std::string& out, fs::model::ClassifierImpl& net, const f
   for (const auto& p : net.named_parameters(true)) dict.tensors.emplace_back(p.key(), p.value().detach());
   for (const auto& b : net.named_buffers(true)) dict.tensors.emplace_back(b.key(), b.value().detach());
   dict.metadata = {{"config", fs::model::modelConfigToJson(c)}, {"epochs", std::to_string(o.epochs)},
+                   {"lr", std::to_string(o.lr)}, {"batch", std::to_string(o.batchSize)},
                    {"seed", std::to_string(o.seed)}, {"steps", std::to_string(r.steps)},
                    {"test_accuracy", std::to_string(r.test.accuracy)},
                    {"training_seconds", std::to_string(int(r.seconds))}, {"date", today()},
