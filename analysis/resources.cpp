@@ -18,6 +18,11 @@ stdfs::path executableDir() {
   return ec ? stdfs::path() : exe.parent_path();
 }
 
+bool hasLabels(const stdfs::path& dir) {
+  std::error_code ec;
+  return !dir.empty() && stdfs::is_directory(dir / "labels", ec);
+}
+
 std::vector<std::string> readLines(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw fs::model::InputError(path + ": cannot open label file");
@@ -33,9 +38,15 @@ std::vector<std::string> readLines(const std::string& path) {
 
 std::string resourceDir() {
   if (const char* env = std::getenv("FEATURESCOPE_RESOURCES"); env && *env) return env;
-  const stdfs::path installed = executableDir() / ".." / "share" / "featurescope";
-  if (stdfs::exists(installed / "labels")) return stdfs::weakly_canonical(installed).string();
-  return FS_RESOURCE_DIR;
+  // An installed binary always uses its own <prefix>/share/featurescope (packaging/Packaging.cmake),
+  // even when the source tree it was built from still exists. /proc/self/exe is already resolved.
+  const stdfs::path exeDir = executableDir();
+  const stdfs::path installed = exeDir.empty() ? stdfs::path() : exeDir.parent_path() / "share" / "featurescope";
+  if (hasLabels(installed)) return installed.string();
+  // Build tree: the source tree's resources/. If neither exists (an incomplete installation),
+  // name the installed location, so that errors point to where the files belong.
+  if (installed.empty() || hasLabels(FS_RESOURCE_DIR)) return FS_RESOURCE_DIR;
+  return installed.string();
 }
 
 std::vector<std::string> loadLabels(const fs::model::ModelConfig& config) {
