@@ -226,6 +226,9 @@ json readManifest(const std::string& path) {
   return j.is_object() ? j : json::object();
 }
 
+// One-line JSON text; bytes that are not UTF-8 (file names, error messages) become U+FFFD.
+std::string compact(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 // A finished entry is reusable if it covers every model of this run.
 bool entryCovers(const json& entry, const std::vector<ModelPlan>& plans) {
   if (!entry.is_object() || entry.value("status", "") != "done" || !entry.contains("models")) return false;
@@ -242,7 +245,9 @@ class BatchExporter {
     fsys::create_directories(o.outDir);
     sum_.manifestPath = (fsys::path(o.outDir) / manifestName(o.shard)).string();
     const json previous = readManifest(sum_.manifestPath);
-    if (previous.contains("images") && previous["images"].is_object()) images_ = previous["images"];
+    if (previous.contains("images") && previous["images"].is_object()) {
+      for (const auto& [name, entry] : previous["images"].items()) images_[name] = compact(entry);
+    }
     manifest_ = manifestHeader(plans_, o);
   }
 
@@ -276,10 +281,11 @@ class BatchExporter {
     json entry = {{"index", i}, {"folder", keys_[i]}, {"models", json::object()}};
     if (complete) {
       ++sum_.skipped;
-      if (entryCovers(images_.value(name, json()), plans_)) return "skipped (outputs exist)";
+      const auto found = images_.find(name);
+      if (found != images_.end() && entryCovers(json::parse(found->second), plans_)) return "skipped (outputs exist)";
       for (size_t m = 0; m < plans_.size(); ++m) entry["models"][plans_[m].key] = expected[m];
       entry.update({{"status", "done"}, {"recovered", true}});
-      images_[name] = entry;
+      images_[name] = compact(entry);
       return "skipped (outputs exist)";
     }
     try {
@@ -287,28 +293,42 @@ class BatchExporter {
       const cv::Mat rgb = loadImageRgb(files_[i]);
       for (auto& plan : plans_) entry["models"][plan.key] = exportModel(plan, rgb, keys_[i], o_);
       entry["status"] = "done";
-      images_[name] = entry;
+      images_[name] = compact(entry);
       ++sum_.done;
       return "done";
     } catch (const std::exception& e) {
-      images_[name] = {{"index", i}, {"status", "failed"}, {"error", e.what()}};
+      images_[name] = compact({{"index", i}, {"status", "failed"}, {"error", e.what()}});
       ++sum_.failed;
       return std::string("FAILED: ") + e.what();
     }
   }
 
+  // The header pretty-printed, then "images" spliced in from the compact entries.
   void save() {
-    manifest_["images"] = images_;
     manifest_["summary"] = {{"images", sum_.images}, {"done", sum_.done}, {"skipped", sum_.skipped},
                             {"failed", sum_.failed}};
     manifest_["updated"] = utcNow();
-    fs::model::writeFileAtomically(sum_.manifestPath, manifest_.dump(2) + "\n");
+    std::string text = manifest_.dump(2);  // "{\n  ...\n}"
+    size_t size = text.size() + 32;
+    for (const auto& [name, entry] : images_) size += name.size() + entry.size() + 16;
+    text.reserve(size);  // one block: a long export's growing manifest would otherwise leave a
+                         // trail of freed, ever larger buffers behind in the heap
+    text.resize(text.size() - 2);
+    text += ",\n  \"images\": {";
+    for (auto it = images_.begin(); it != images_.end(); ++it) {
+      text += (it == images_.begin() ? "\n    " : ",\n    ") + compact(it->first) + ": " + it->second;
+    }
+    text += images_.empty() ? "}\n}\n" : "\n  }\n}\n";
+    fs::model::writeFileAtomically(sum_.manifestPath, text);
   }
 
   const ExportOptions& o_;
   std::vector<ModelPlan> plans_;
   std::vector<std::string> files_, keys_;
-  json manifest_, images_ = json::object();
+  json manifest_;
+  // Image name -> its manifest entry as compact JSON text: a parsed tree costs ~10x the memory,
+  // which made a long export grow by ~25 KB per image.
+  std::map<std::string, std::string> images_;
   ExportSummary sum_;
 };
 

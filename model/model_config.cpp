@@ -108,6 +108,26 @@ void parseResNet(const Reader& r, ModelConfig& c) {
   if (c.layers.size() > 4) r.fail("'layers' has at most 4 entries");
 }
 
+// The MLP hidden widths the ratios imply (as the modules compute them) obey the same limit as
+// every other dimension, and may not round down to zero.
+void checkHiddenWidth(const Reader& r, const char* key, int64_t dim, double ratio) {
+  const auto hidden = static_cast<int64_t>(dim * ratio);
+  if (hidden < 1 || hidden > kMaxDim)
+    r.fail(std::string("'") + key + "' gives an MLP hidden width of " + std::to_string(hidden) + " (allowed 1 to " +
+           std::to_string(kMaxDim) + ")");
+}
+
+void checkHiddenWidths(const Reader& r, const ModelConfig& c) {
+  if (c.family == Family::ConvMLP || c.family == Family::PureMLP) {
+    for (size_t s = 0; s < c.dims.size(); ++s) checkHiddenWidth(r, "mlp_ratios", c.dims[s], c.mlpRatios[s]);
+  } else if (c.family == Family::Mixer) {
+    checkHiddenWidth(r, "mlp_ratio", c.embedDim, c.tokenMlpRatio);
+    checkHiddenWidth(r, "mlp_ratio", c.embedDim, c.channelMlpRatio);
+  } else if (c.family == Family::ResMLP) {
+    checkHiddenWidth(r, "mlp_ratio", c.embedDim, c.channelMlpRatio);
+  }
+}
+
 void parseInput(const Reader& r, ModelConfig& c) {
   if (r.j.contains("input_shape")) {
     auto s = r.intList("input_shape", 1, kMaxDim);
@@ -162,10 +182,11 @@ ModelConfig parseModelConfig(const std::string& text, const std::string& what) {
   Reader r{j, what};
   ModelConfig c;
   c.family = parseFamily(r);
-  c.numClasses = r.integer("num_classes", 1, 100000, 1000);
+  c.numClasses = r.integer("num_classes", 1, kMaxDim, 1000);
   if (c.family == Family::ConvMLP || c.family == Family::PureMLP) parseConvMlp(r, c);
   else if (c.family == Family::ResNet) parseResNet(r, c);
   else parseTokenModel(r, c);
+  checkHiddenWidths(r, c);
   parseInput(r, c);
   if ((c.family == Family::Mixer || c.family == Family::ResMLP) &&
       (c.input.height != c.imgSize || c.input.width != c.imgSize))

@@ -2,6 +2,7 @@
 
 #include "model/atomic_file.h"
 #include "model/errors.h"
+#include "model/tensor_dict.h"
 
 #include <ATen/ATen.h>
 
@@ -89,6 +90,7 @@ NpyHeader readHeader(std::ifstream& in, const std::string& path) {
   out.type = parseDescr(valueAfter(header, "descr", path), path);
   if (valueAfter(header, "fortran_order", path).rfind("False", 0) != 0) fail(path, "Fortran order");
   out.shape = parseShape(valueAfter(header, "shape", path), path);
+  if (!contiguousStridesFit(out.shape)) fail(path, "shape sizes multiply to 2^63 or more (zeros ignored)");
   out.dataStart = start + length;
   return out;
 }

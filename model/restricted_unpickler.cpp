@@ -1,6 +1,7 @@
 #include "model/restricted_unpickler.h"
 
 #include "model/errors.h"
+#include "model/tensor_dict.h"
 
 #include <ATen/ATen.h>
 
@@ -290,6 +291,8 @@ PickleValuePtr Unpickler::rebuildTensor(const std::vector<PickleValuePtr>& args)
   const std::vector<int64_t> sizes = intTuple(args[2], "size");
   const std::vector<int64_t> strides = intTuple(args[3], "stride");
   if (sizes.size() != strides.size()) fail("tensor size and stride have different lengths");
+  // normalizeNames makes every tensor contiguous: that layout must exist even for empty tensors.
+  if (!contiguousStridesFit(sizes)) fail("tensor size overflows");
   uint64_t numel = 1;
   uint64_t last = static_cast<uint64_t>(offset);
   for (size_t d = 0; d < sizes.size(); ++d) {

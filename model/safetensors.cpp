@@ -87,6 +87,9 @@ std::vector<int64_t> parseShape(const Json& shape, const std::string& path, cons
     }
     dims.push_back(static_cast<int64_t>(dim.get<uint64_t>()));
   }
+  if (!contiguousStridesFit(dims)) {
+    fail(path, "tensor '" + name + "': shape sizes multiply to 2^63 or more (zeros ignored)");
+  }
   return dims;
 }
 

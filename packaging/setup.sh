@@ -16,6 +16,7 @@ packages=(
   qt6-base-dev qt6-svg-dev libqcustomplot-dev libgl-dev libgtest-dev
   python3 python3-numpy python3-torch python3-torchvision dataset-fashion-mnist
   xvfb xauth
+  dpkg-dev file binutils desktop-file-utils appstream
 )
 
 sudo=""
@@ -52,8 +53,22 @@ case "$mode" in
     exec "$build/app/featurescope-cli" demo --out "$build/demo"
     ;;
   test)
-    cd "$build"
-    exec ctest --output-on-failure --timeout 1800 -j 2
+    (cd "$build" && ctest --output-on-failure --timeout 1800 -j 2)
+    # Then the suites again under AddressSanitizer + UndefinedBehaviorSanitizer (the "asan"
+    # preset, cmake/Sanitizers.cmake): any sanitizer report fails its test; the "sanitizer" tests
+    # check that deliberate bugs are caught. Own build folder: $FS_ASAN_BUILD_DIR or ./build-asan.
+    # FS_ASAN_SUITES=core keeps to the model and analysis suites (about 10 minutes less).
+    asan=${FS_ASAN_BUILD_DIR:-$root/build-asan}
+    targets=(sanitizer_canary model_tests analysis_tests featurescope-cli cli_tests ui_tests)
+    labels='^(sanitizer|model|analysis|cli|ui)$'
+    if [ "${FS_ASAN_SUITES:-all}" = core ]; then
+      targets=(sanitizer_canary model_tests analysis_tests)
+      labels='^(sanitizer|model|analysis)$'
+    fi
+    (cd "$root" && cmake --preset asan -B "$asan" >/dev/null)
+    cmake --build "$asan" -j "$(nproc)" --target "${targets[@]}"
+    cd "$asan"
+    exec ctest --output-on-failure --timeout 1800 -j 2 -L "$labels"
     ;;
   build) ;;
   *)

@@ -285,7 +285,10 @@ std::vector<std::pair<std::string, std::string>> hostilePickles() {
       {"view_negative_offset", oneTensor("0", 4, -1, {1}, {1})},
       {"view_rank_mismatch", oneTensor("0", 4, 0, {2, 2}, {1})},
       {"view_size_overflow", oneTensor("0", 4, 0, {big, big, big}, {0, 0, 0})},
+      // No elements, but contiguous strides beyond int64 (the fuzz_npy finding, in a pickle).
+      {"view_empty_stride_overflow", oneTensor("0", 4, 0, {0, big, big, big}, {1, 1, 1, 1})},
       {"storage_record_too_short", oneTensor("0", 1000, 0, {4}, {1})},
+      {"storage_declares_8GiB", oneTensor("0", big, 0, {4}, {1})},  // 16-byte record: refused before allocating
       {"storage_record_missing", oneTensor("9", 4, 0, {4}, {1})},
       {"storage_bad_key", oneTensor("../0", 4, 0, {4}, {1})},
       {"storage_negative_numel", oneTensor("0", -4, 0, {4}, {1})},
@@ -334,6 +337,27 @@ TEST(TorchZip, GarbageAfterZipMagicIsInputError) {
     writer.writeRecord("version", "3\n", 2);
   }
   expectInputError([&] { readCheckpoint(noData); }, noData, "data.pkl");
+}
+
+// Found by fuzz_torch_zip: a well-formed zip whose first record lies outside the folder of its
+// version record. LibTorch's PyTorchStreamReader throws from its constructor there (and leaks its
+// zip state, a LibTorch bug: see cmake/lsan.supp); it must reach the user as an InputError.
+TEST(TorchZip, ArchiveTheStreamReaderRejectsIsInputError) {
+  const std::string dir = tempDir();
+  const std::string valid = dir + "archive.pth";
+  writeTorchZip(valid, Pickle().op('}').done());
+  EXPECT_TRUE(readTorchZip(valid).tensors.empty());
+  std::string bytes = readBytes(valid);
+  const std::string from = "archive/data.pkl", to = "archivX/data.pkl";
+  int moved = 0;
+  for (size_t at = bytes.find(from); at != std::string::npos; at = bytes.find(from, at + 1), ++moved) {
+    bytes.replace(at, from.size(), to);
+  }
+  ASSERT_EQ(moved, 2);  // local header and central directory
+  const std::string path = dir + "first_record_elsewhere.pth";
+  writeBytes(path, bytes);
+  expectInputError([&] { readTorchZip(path); }, path, "corrupt PyTorch zip checkpoint");
+  expectInputError([&] { readCheckpoint(path); }, path, "corrupt PyTorch zip checkpoint");
 }
 
 TEST(TorchZip, FlippedBytesNeverCrash) {

@@ -120,6 +120,14 @@ TEST(Npy, CorruptFilesAreInputErrors) {
       {"no_shape", npyBytes(1, "{'descr': '<f4', 'fortran_order': False, }", four)},
       {"negative_shape", npyBytes(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (-1, 4), }", four)},
       {"shape_overflow", npyBytes(1, prefix + "(281474976710656, 281474976710656), }", four)},
+      {"declares_40GB", npyBytes(1, prefix + "(100000, 100000), }", four)},
+      // Found by fuzz_npy: no elements, but contiguous strides beyond int64; LibTorch failed on
+      // the tensor later (c10::Error in a conversion) instead of the reader refusing the file.
+      {"fuzz_zero_size_stride_overflow",
+       std::string("\x93NUMPY\x03\x00t\x00\x00\x00{'descr': '<i8', 'fortran_order': False, 'shape': "
+                   "(0,3 33333333, 1151133333333, 115114), ?(\x00\x00\xa0" "e': (1, 1, f\x00 Y\xff\x00\x00"
+                   "\x00\x00\xff\x00", 128)},
+      {"zero_size_stride_overflow", npyBytes(1, prefix + "(0, 1099511627776, 1099511627776), }", "")},
       {"shape_huge_dim", npyBytes(1, prefix + "(99999999999999999999999, 0), }", "")},
       {"shape_unclosed", npyBytes(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 2", "")},
   };

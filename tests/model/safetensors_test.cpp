@@ -168,6 +168,8 @@ std::vector<CorruptCase> corruptCases() {
        "overlap"},
       {"gap", safetensorsBytes("{" + entry("a", "[1]", "[0,4]") + "," + entry("b", "[1]", "[8,12]") + "}", 12), "gap"},
       {"offsets_out_of_range", oneTensor("[2]", "[1000000,1000008]"), ""},
+      // A consistent header declaring 16 GiB in a 66-byte file: refused from the sizes alone.
+      {"declares_16GiB", oneTensor("[65536,65536]", "[0,17179869184]"), "data section has 8"},
       {"offsets_past_end", oneTensor("[4]", "[0,16]"), ""},
       {"offsets_reversed", oneTensor("[0]", "[8,0]"), ""},
       {"offsets_negative", oneTensor("[2]", "[-8,0]"), ""},
@@ -178,6 +180,8 @@ std::vector<CorruptCase> corruptCases() {
       {"shape_size_mismatch", oneTensor("[3]", "[0,8]"), "bytes"},
       {"shape_overflow", oneTensor("[4294967296,4294967296,4294967296]", "[0,8]"), ""},
       {"shape_huge_zero", oneTensor("[0,18446744073709551615]", "[0,0]", "\"F32\"", 0), ""},
+      // No elements, but contiguous strides beyond int64 (the fuzz_npy finding, in safetensors).
+      {"shape_zero_stride_overflow", oneTensor("[0,1099511627776,1099511627776]", "[0,0]", "\"F32\"", 0), "2^63"},
       {"shape_negative", oneTensor("[-2]", "[0,8]"), ""},
       {"shape_float", oneTensor("[2.0]", "[0,8]"), ""},
       {"shape_not_array", oneTensor("2", "[0,8]"), ""},
