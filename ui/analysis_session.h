@@ -25,6 +25,22 @@ struct DisplayOptions {
   QString norm = QStringLiteral("tap");      // channel | tap | shared
   double clipPercentile = 99.5;
   double alpha = 0.55;
+
+  // Feature maps: signed data on the default colormap reads better on a diverging one.
+  fs::analysis::Colormap featureColormap() const {
+    return sign == fs::analysis::SignMode::Signed && colormap == fs::analysis::Colormap::Viridis
+               ? fs::analysis::Colormap::Diverging
+               : colormap;
+  }
+  // Saliency overlays: ReLU'd, never gray (it would hide the image underneath).
+  fs::analysis::DisplaySettings saliencySettings() const {
+    fs::analysis::DisplaySettings ds;
+    ds.colormap = colormap == fs::analysis::Colormap::Gray ? fs::analysis::Colormap::Turbo : colormap;
+    ds.sign = fs::analysis::SignMode::Relu;
+    ds.clipPercentile = clipPercentile;
+    ds.alpha = alpha;
+    return ds;
+  }
 };
 
 struct SlotState {

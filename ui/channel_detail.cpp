@@ -87,7 +87,7 @@ void ChannelDetail::redraw() {
   view_->setProperty("title", title);
   const DisplayOptions& d = session_->display();
   const ValueRange range = displayRange(applySign(map_, d.sign), d.sign, d.clipPercentile);
-  const Colormap cmap = d.sign == SignMode::Signed && d.colormap == Colormap::Viridis ? Colormap::Diverging : d.colormap;
+  const Colormap cmap = d.featureColormap();
   if (overlay_->isChecked() && !session_->image().empty()) {
     DisplaySettings ds;
     ds.colormap = cmap;
@@ -104,9 +104,8 @@ void ChannelDetail::redraw() {
 
   double mn = 0, mx = 0;
   cv::minMaxLoc(map_, &mn, &mx);
-  const cv::Scalar mean = cv::mean(map_);
-  cv::Scalar m, sd;
-  cv::meanStdDev(map_, m, sd);
+  cv::Scalar mean, sd;
+  cv::meanStdDev(map_, mean, sd);
   const double nonPos = double(cv::countNonZero(map_ <= 0)) / double(map_.total());
   stats_->setText(tr("mean %1   std %2   min %3   max %4   ≤0: %5%")
                       .arg(mean[0], 0, 'g', 4)

@@ -44,13 +44,7 @@ CompareView::CompareView(AnalysisSession* session, QWidget* parent) : QWidget(pa
   bar->addWidget(hint);
   layout->addLayout(bar);
 
-  auto* scroll = new QScrollArea;
-  scroll->setWidgetResizable(true);
-  grid_ = new QWidget;
-  gridLayout_ = new QGridLayout(grid_);
-  gridLayout_->setSpacing(6);
-  scroll->setWidget(grid_);
-  layout->addWidget(scroll, 1);
+  layout->addWidget(scrollingGrid(&gridLayout_), 1);
 
   connect(k_, &QSpinBox::valueChanged, this, [this](int k) { session_->setCompareOptions(k, rank_->currentText()); });
   connect(rank_, &QComboBox::currentTextChanged, this,
@@ -150,7 +144,7 @@ void CompareView::restyle() {
       else if (d.norm == QLatin1String("tap")) ranges = {sharedRange(t.maps, d.sign, d.clipPercentile)};
       else
         for (const cv::Mat& mm : t.maps) ranges.push_back(displayRange(applySign(mm, d.sign), d.sign, d.clipPercentile));
-      const Colormap cmap = d.sign == SignMode::Signed && d.colormap == Colormap::Viridis ? Colormap::Diverging : d.colormap;
+      const Colormap cmap = d.featureColormap();
       m->setDisplay(cmap, d.sign, ranges, d.norm != QLatin1String("channel"));
       const auto& info = st.info.taps;
       QString shape;
@@ -161,11 +155,7 @@ void CompareView::restyle() {
     MapGrid* sal = row.back();
     if (st.compareSaliency && !st.compareSaliency->map.empty()) {
       const auto& res = *st.compareSaliency;
-      DisplaySettings ds;
-      ds.colormap = d.colormap == Colormap::Gray ? Colormap::Turbo : d.colormap;
-      ds.sign = SignMode::Relu;
-      ds.clipPercentile = d.clipPercentile;
-      ds.alpha = d.alpha;
+      const DisplaySettings ds = d.saliencySettings();
       const ValueRange range = displayRange(applySign(res.map, ds.sign), ds.sign, ds.clipPercentile);
       const cv::Mat rgb = SessionService::overlay(session_->image(), res.map, res.crop, ds, &range);
       sal->setPicture(toQImage(rgb), res.map, res.crop);

@@ -35,7 +35,6 @@ class CompareView : public QWidget {
   QSpinBox* k_;
   QComboBox* rank_;
   QComboBox* method_;
-  QWidget* grid_;
   QGridLayout* gridLayout_;
   std::vector<std::vector<MapGrid*>> rows_;  // [row][col]: input, stages..., saliency
   std::optional<QPointF> cursor_;

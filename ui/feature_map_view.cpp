@@ -155,7 +155,7 @@ void FeatureMapView::restyle() {
     for (const cv::Mat& m : tm->maps) ranges.push_back(displayRange(applySign(m, d.sign), d.sign, d.clipPercentile));
   else
     ranges = {sharedRange(tm->maps, d.sign, d.clipPercentile)};
-  const Colormap cmap = d.sign == SignMode::Signed && d.colormap == Colormap::Viridis ? Colormap::Diverging : d.colormap;
+  const Colormap cmap = d.featureColormap();
   tiles_->setDisplay(cmap, d.sign, ranges);
 }
 

@@ -121,13 +121,7 @@ SaliencyView::SaliencyView(AnalysisSession* session, QWidget* parent) : QWidget(
   // Matrix above, curves below.
   auto* split = new QSplitter(Qt::Vertical);
   split->setObjectName(QStringLiteral("saliencySplitter"));
-  auto* scroll = new QScrollArea;
-  scroll->setWidgetResizable(true);
-  grid_ = new QWidget;
-  gridLayout_ = new QGridLayout(grid_);
-  gridLayout_->setSpacing(6);
-  scroll->setWidget(grid_);
-  split->addWidget(scroll);
+  split->addWidget(scrollingGrid(&gridLayout_));
   auto* plots = new QWidget;
   auto* pl = new QHBoxLayout(plots);
   pl->setContentsMargins(0, 0, 0, 0);
@@ -318,11 +312,7 @@ void SaliencyView::rebuild() {
 
 void SaliencyView::restyle() {
   const DisplayOptions& d = session_->display();
-  DisplaySettings ds;
-  ds.colormap = d.colormap == Colormap::Gray ? Colormap::Turbo : d.colormap;
-  ds.sign = SignMode::Relu;
-  ds.clipPercentile = d.clipPercentile;
-  ds.alpha = d.alpha;
+  const DisplaySettings ds = d.saliencySettings();
   const bool shared = norm_->currentData().toString() == QLatin1String("shared");
   std::vector<cv::Mat> all;
   if (shared)

@@ -61,7 +61,6 @@ class SaliencyView : public QWidget {
   QSpinBox* window_;
   QSpinBox* stride_;
   QComboBox* norm_;
-  QWidget* grid_;
   QGridLayout* gridLayout_;
   QCustomPlot* deletion_;
   QCustomPlot* insertion_;

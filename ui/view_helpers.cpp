@@ -4,8 +4,19 @@
 
 #include <QGridLayout>
 #include <QLabel>
+#include <QScrollArea>
 
 namespace fs::ui {
+
+QScrollArea* scrollingGrid(QGridLayout** grid) {
+  auto* scroll = new QScrollArea;
+  scroll->setWidgetResizable(true);
+  auto* content = new QWidget;
+  *grid = new QGridLayout(content);
+  (*grid)->setSpacing(6);
+  scroll->setWidget(content);
+  return scroll;
+}
 
 void clearGrid(QGridLayout* grid) {
   QLayoutItem* item;

@@ -5,11 +5,14 @@
 
 class QGridLayout;
 class QLabel;
+class QScrollArea;
 
 namespace fs::ui {
 
 struct SlotState;
 
+// A scroll area around an empty grid (stored in *grid) for the matrix views.
+QScrollArea* scrollingGrid(QGridLayout** grid);
 // Deletes every item and widget of the layout.
 void clearGrid(QGridLayout* grid);
 QLabel* columnHeader(const QString& text);
