@@ -14,7 +14,8 @@ const char* tapLayoutName(TapLayout l) {
 TapSink::TapSink(const std::vector<std::string>& wanted) : wanted_(wanted.begin(), wanted.end()) {}
 
 at::Tensor TapSink::nchw(const std::string& name, at::Tensor x) {
-  if (wants(name)) taps_[name] = x;
+  // oneDNN-layout tensors only flow through inference-only forwards: a dense copy, no graph.
+  if (wants(name)) taps_[name] = x.is_mkldnn() ? x.to_dense() : x;
   return x;
 }
 

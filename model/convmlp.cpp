@@ -82,6 +82,7 @@ ConvMlpImpl::ConvMlpImpl(const ModelConfig& c) : config_(c) {
     }
     stage->register_module("blocks", list);
     stageDownsample_.emplace_back(nullptr);
+    stageDownsamplePacked_.emplace_back();
     if (s + 1 < c.blocks.size()) {
       auto down = stage->register_module("downsample_mlp", std::make_shared<nn::Module>());
       stageDownsample_.back() = down->register_module("downsample", conv(c.dims[s], c.dims[s + 1], 3, 2, true));
@@ -123,14 +124,18 @@ std::vector<std::string> ConvMlpImpl::stages() const {
 
 at::Tensor ConvMlpImpl::convStages(at::Tensor x, TapSink& sink) {
   const bool train = is_training();
-  for (const auto& cb : tokenizerConvs_) x = at::relu(cb.forward(x, train));
+  // Without autograd the conv part runs in oneDNN's blocked layout on prepacked weights (see
+  // ResNetImpl::forward); it returns to dense after the downsampling conv.
+  if (!train && tokenizerConvs_.front().packed() && fastInferenceAllowed()) x = x.contiguous().to_mkldnn();
+  for (const auto& cb : tokenizerConvs_) x = reluOf(cb.forward(x, train));
   x = sink.nchw("tokenizer", at::max_pool2d(x, {3, 3}, {2, 2}, {1, 1}));
   for (size_t i = 0; i < convBlockConvs_.size(); ++i) {
     at::Tensor y = x;
-    for (const auto& cb : convBlockConvs_[i]) y = at::relu(cb.forward(y, train));
-    x = sink.nchw("conv_stages.conv_blocks." + std::to_string(i), x + y);
+    for (const auto& cb : convBlockConvs_[i]) y = reluOf(cb.forward(y, train));
+    x = sink.nchw("conv_stages.conv_blocks." + std::to_string(i), sumOf(y, x));
   }
-  return sink.nchw("conv_stages", conv2d(convDownsample_, x));
+  x = conv2d(convDownsample_, convDownsamplePacked_, x);
+  return sink.nchw("conv_stages", x.is_mkldnn() ? x.to_dense() : x);
 }
 
 ForwardResult ConvMlpImpl::forward(const at::Tensor& input, const std::vector<std::string>& tapNames) {
@@ -143,7 +148,7 @@ ForwardResult ConvMlpImpl::forward(const at::Tensor& input, const std::vector<st
       x = sink.nhwc(p + ".blocks." + std::to_string(b), blocks_[s][b]->forward(x));
     if (stageDownsample_[s]) {
       at::Tensor y = x.permute({0, 3, 1, 2}).contiguous(at::MemoryFormat::ChannelsLast);
-      x = conv2d(stageDownsample_[s], y).permute({0, 2, 3, 1});
+      x = conv2d(stageDownsample_[s], stageDownsamplePacked_[s], y).permute({0, 2, 3, 1});
     }
     x = sink.nhwc(p, x);
   }
@@ -155,12 +160,20 @@ void ConvMlpImpl::prepareForInference() {
   for (auto& cb : tokenizerConvs_) cb.fold();
   for (auto& blk : convBlockConvs_)
     for (auto& cb : blk) cb.fold();
+  packPlainConvs(true);
 }
 
 void ConvMlpImpl::invalidateInferenceCache() {
   for (auto& cb : tokenizerConvs_) cb.unfold();
   for (auto& blk : convBlockConvs_)
     for (auto& cb : blk) cb.unfold();
+  packPlainConvs(false);
+}
+
+void ConvMlpImpl::packPlainConvs(bool on) {
+  packConv(convDownsamplePacked_, convDownsample_, on);
+  for (size_t s = 0; s < stageDownsample_.size(); ++s)
+    if (stageDownsample_[s]) packConv(stageDownsamplePacked_[s], stageDownsample_[s], on);
 }
 
 }  // namespace fs::model

@@ -30,6 +30,33 @@ at::Tensor conv2d(const torch::nn::Conv2d& conv, const at::Tensor& x) {
   return rawConv(*conv, x, conv->weight, conv->bias);
 }
 
+at::Tensor conv2d(const torch::nn::Conv2d& conv, const PackedConv& packed, const at::Tensor& x) {
+  return packed.ready() && fastInferenceAllowed() ? packed.run(x) : conv2d(conv, x);
+}
+
+at::Tensor reluOf(const at::Tensor& x) {
+  if (x.is_mkldnn()) {
+    at::Tensor y = x;
+    return at::relu_(y);
+  }
+  return at::relu(x);
+}
+
+at::Tensor sumOf(const at::Tensor& x, const at::Tensor& y) {
+  if (x.is_mkldnn()) {
+    at::Tensor s = x;
+    return s.add_(y);
+  }
+  return x + y;
+}
+
+void packConv(PackedConv& packed, const torch::nn::Conv2d& conv, bool on) {
+  if (on)
+    packed.pack(*conv, conv->weight, conv->bias);
+  else
+    packed.reset();
+}
+
 at::Tensor linear(const torch::nn::Linear& fc, const at::Tensor& x) {
   at::Tensor y = at::linear(x, fc->weight, fc->bias);
   MacCounter::add(y.numel() * fc->weight.size(1));
@@ -66,6 +93,7 @@ AffineImpl::AffineImpl(int64_t dim) {
 at::Tensor AffineImpl::forward(const at::Tensor& x) { return at::addcmul(beta, alpha, x); }
 
 at::Tensor ConvBn::forward(const at::Tensor& x, bool training) const {
+  if (!training && packed_.ready() && fastInferenceAllowed()) return packed_.run(x);
   if (!training && weight_.defined()) return rawConv(*conv_, x, weight_, bias_);
   return bn_.ptr()->forward(conv2d(conv_, x));
 }
@@ -77,6 +105,7 @@ void ConvBn::fold() {
   weight_ = (conv_->weight * scale.view({-1, 1, 1, 1})).contiguous();
   at::Tensor convBias = conv_->bias.defined() ? conv_->bias : at::zeros_like(bn_->running_mean);
   bias_ = (bn_->bias + (convBias - bn_->running_mean) * scale).contiguous();
+  packed_.pack(*conv_, weight_, bias_);
 }
 
 }  // namespace fs::model

@@ -1,6 +1,8 @@
 #pragma once
 // Building blocks shared by the architectures: MLP, ResMLP's Affine, conv/linear wrappers that
 // count multiply-accumulates (C++ modules have no hooks), and BatchNorm folding for inference.
+#include "model/fast_inference.h"
+
 #include <ATen/core/Tensor.h>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/batchnorm.h>
@@ -27,6 +29,14 @@ class MacCounter {
 };
 
 at::Tensor conv2d(const torch::nn::Conv2d& conv, const at::Tensor& x);
+// The same through `packed` when it is ready and no gradient is wanted.
+at::Tensor conv2d(const torch::nn::Conv2d& conv, const PackedConv& packed, const at::Tensor& x);
+// ReLU and residual sum that work in place on oneDNN-layout tensors, which only exist as
+// temporaries of inference-only forwards; dense (autograd) tensors are never modified.
+at::Tensor reluOf(const at::Tensor& x);
+at::Tensor sumOf(const at::Tensor& x, const at::Tensor& y);  // x is the one that may be reused
+// Packs (on) or drops (off) a plain convolution's oneDNN copy of its weights.
+void packConv(PackedConv& packed, const torch::nn::Conv2d& conv, bool on);
 at::Tensor linear(const torch::nn::Linear& fc, const at::Tensor& x);
 // fc applied along dim 1 of [B,N,C] (token mixing) without transposing: W x + b.
 at::Tensor mixTokens(const torch::nn::Linear& fc, const at::Tensor& x);
@@ -57,13 +67,15 @@ class ConvBn {
   ConvBn() = default;
   ConvBn(torch::nn::Conv2d conv, torch::nn::BatchNorm2d bn) : conv_(conv), bn_(bn) {}
   at::Tensor forward(const at::Tensor& x, bool training) const;
-  void fold();      // computes folded weights from the current parameters
-  void unfold() { weight_ = at::Tensor(); bias_ = at::Tensor(); }
+  void fold();      // computes folded weights (and their oneDNN-packed copy) from the parameters
+  void unfold() { weight_ = at::Tensor(); bias_ = at::Tensor(); packed_.reset(); }
+  bool packed() const { return packed_.ready(); }
 
  private:
   torch::nn::Conv2d conv_{nullptr};
   torch::nn::BatchNorm2d bn_{nullptr};
   at::Tensor weight_, bias_;
+  PackedConv packed_;
 };
 
 }  // namespace fs::model

@@ -85,7 +85,7 @@ at::Tensor MlpMixerImpl::block(size_t i, const at::Tensor& x) {
 
 ForwardResult MlpMixerImpl::forward(const at::Tensor& input, const std::vector<std::string>& tapNames) {
   TapSink sink(tapNames);
-  at::Tensor x = conv2d(proj_, input).flatten(2).transpose(1, 2).contiguous();
+  at::Tensor x = conv2d(proj_, projPacked_, input).flatten(2).transpose(1, 2).contiguous();
   x = sink.tokens("stem", x, grid_, grid_);
   const size_t n = resBlocks_.empty() ? mixerBlocks_.size() : resBlocks_.size();
   for (size_t i = 0; i < n; ++i) x = sink.tokens("blocks." + std::to_string(i), block(i, x), grid_, grid_);

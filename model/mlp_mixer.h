@@ -36,12 +36,15 @@ class MlpMixerImpl : public ClassifierImpl {
   std::vector<TapInfo> taps() const override;
   std::vector<std::string> stages() const override;
   ForwardResult forward(const at::Tensor& x, const std::vector<std::string>& tapNames) override;
+  void prepareForInference() override { packConv(projPacked_, proj_, true); }
+  void invalidateInferenceCache() override { packConv(projPacked_, proj_, false); }
 
  private:
   at::Tensor block(size_t i, const at::Tensor& x);
   ModelConfig config_;
   int64_t grid_ = 0;
   torch::nn::Conv2d proj_{nullptr};
+  PackedConv projPacked_;
   std::vector<MixerBlock> mixerBlocks_;
   std::vector<ResMlpBlock> resBlocks_;
   torch::nn::LayerNorm layerNorm_{nullptr};

@@ -42,10 +42,10 @@ at::Tensor ResNetBlockImpl::forward(const at::Tensor& x, bool training) const {
   at::Tensor y = x;
   for (size_t i = 0; i < convs_.size(); ++i) {
     y = convs_[i].forward(y, training);
-    if (i + 1 < convs_.size()) y = at::relu(y);
+    if (i + 1 < convs_.size()) y = reluOf(y);
   }
   at::Tensor identity = hasDownsample_ ? downsample_.forward(x, training) : x;
-  return at::relu(y + identity);
+  return reluOf(sumOf(y, identity));
 }
 
 void ResNetBlockImpl::fold(bool on) {
@@ -97,7 +97,10 @@ std::vector<std::string> ResNetImpl::stages() const {
 ForwardResult ResNetImpl::forward(const at::Tensor& input, const std::vector<std::string>& tapNames) {
   TapSink sink(tapNames);
   const bool train = is_training();
-  at::Tensor x = at::relu(stem_.forward(input, train));
+  // Without autograd the trunk runs in oneDNN's blocked layout on prepacked weights: no weight or
+  // activation reorders between layers. Taps are converted to dense only when asked for.
+  const bool oneDnn = !train && stem_.packed() && fastInferenceAllowed();
+  at::Tensor x = reluOf(stem_.forward(oneDnn ? input.contiguous().to_mkldnn() : input, train));
   x = sink.nchw("maxpool", at::max_pool2d(x, {3, 3}, {2, 2}, {1, 1}));
   for (size_t l = 0; l < layers_.size(); ++l) {
     const std::string p = "layer" + std::to_string(l + 1);
@@ -105,6 +108,7 @@ ForwardResult ResNetImpl::forward(const at::Tensor& input, const std::vector<std
       x = sink.nchw(p + "." + std::to_string(b), layers_[l][b]->forward(x, train));
     x = sink.nchw(p, x);
   }
+  if (x.is_mkldnn()) x = x.to_dense();
   return {linear(fc_, x.mean({2, 3})), sink.take()};
 }
 

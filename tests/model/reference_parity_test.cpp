@@ -1,15 +1,18 @@
 // Parity of the C++ architectures with the reference Python implementations
-// (../shared/reference): logits, every tap, Grad-CAM at every tap and the input gradient.
+// (../shared/reference): logits, every tap, Grad-CAM at every tap and the input gradient; logits
+// and taps also through the inference-only path.
 #include "model/checkpoint.h"
 #include "model/errors.h"
 #include "model/npy.h"
 #include "model/registry.h"
 #include "test_support.h"
 
+#include <c10/core/InferenceMode.h>
 #include <nlohmann/json.hpp>
 #include <torch/csrc/autograd/autograd.h>
 
 #include <fstream>
+#include <optional>
 
 namespace fs::model {
 namespace {
@@ -41,11 +44,17 @@ TEST_P(ReferenceParity, LogitsAndEveryTap) {
   const auto& [name, weights, fold] = GetParam();
   Fixture f = loadFixture(name, weights, fold);
   EXPECT_EQ(f.net->parameterCount(), f.config["params"].get<int64_t>());
-  const ForwardResult r = f.net->forward(f.input, f.taps);
-  EXPECT_TRUE(closeToRef(r.logits, readNpy(refDir(name) + "/logits.npy")));
-  ASSERT_EQ(r.taps.size(), f.taps.size());
-  for (const auto& tap : f.taps) {
-    EXPECT_TRUE(closeToRef(r.taps.at(tap), readNpy(refDir(name) + "/taps/" + tap + ".npy"))) << tap;
+  // With autograd, and in InferenceMode (the prepacked oneDNN path when folded).
+  for (bool inference : {false, true}) {
+    std::optional<c10::InferenceMode> guard;
+    if (inference) guard.emplace();
+    const ForwardResult r = f.net->forward(f.input, f.taps);
+    EXPECT_TRUE(closeToRef(r.logits, readNpy(refDir(name) + "/logits.npy"))) << "inference=" << inference;
+    ASSERT_EQ(r.taps.size(), f.taps.size());
+    for (const auto& tap : f.taps) {
+      EXPECT_TRUE(closeToRef(r.taps.at(tap), readNpy(refDir(name) + "/taps/" + tap + ".npy")))
+          << tap << " inference=" << inference;
+    }
   }
 }
 

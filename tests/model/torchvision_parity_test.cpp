@@ -1,11 +1,15 @@
 // ResNet parity against Debian's python3-torchvision, generated at test time (random weights,
-// randomised BatchNorm statistics): logits and the maxpool / layer taps, folded and unfolded.
+// randomised BatchNorm statistics): logits and the maxpool / layer taps, folded and unfolded, and
+// through the inference-only oneDNN trunk.
 #include "model/checkpoint.h"
 #include "model/npy.h"
 #include "model/registry.h"
 #include "test_support.h"
 
+#include <c10/core/InferenceMode.h>
+
 #include <cstdlib>
+#include <optional>
 #include <filesystem>
 
 namespace fs::model {
@@ -25,20 +29,24 @@ TEST_P(TorchvisionParity, LogitsAndLayerTaps) {
   const std::string dir = generate(GetParam());
   const at::Tensor input = readNpy(dir + "/input.npy");
   const TensorDict dict = readCheckpoint(dir + "/weights.pth");
-  for (bool fold : {false, true}) {
+  // unfolded, folded, and folded in InferenceMode (the oneDNN trunk on prepacked weights)
+  for (int mode : {0, 1, 2}) {
+    const bool fold = mode > 0;
     Classifier net = buildModel(findVariant(GetParam())->config, 1);
     loadState(*net, dict, dir + "/weights.pth");
     if (fold) net->prepareForInference();
     const std::vector<std::string> taps{"maxpool", "layer1", "layer2", "layer3", "layer4", "layer1.0", "layer4.1"};
+    std::optional<c10::InferenceMode> guard;
+    if (mode == 2) guard.emplace();
     const ForwardResult r = net->forward(input, taps);
     const at::Tensor ref = readNpy(dir + "/logits.npy");
     // Deep random networks amplify float rounding: tolerance relative to the logit scale.
     const double scale = ref.abs().max().item<double>();
-    EXPECT_TRUE(fs::test::closeToRef(r.logits, ref, 1e-4 * scale, 1e-4)) << "fold=" << fold;
+    EXPECT_TRUE(fs::test::closeToRef(r.logits, ref, 1e-4 * scale, 1e-4)) << "mode=" << mode;
     for (const auto& tap : taps) {
       const at::Tensor t = readNpy(dir + "/taps/" + tap + ".npy");
       EXPECT_TRUE(fs::test::closeToRef(r.taps.at(tap), t, 1e-4 * t.abs().max().item<double>(), 1e-4))
-          << tap << " fold=" << fold;
+          << tap << " mode=" << mode;
     }
   }
 }
