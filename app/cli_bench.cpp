@@ -32,6 +32,12 @@ double medianMs(int repeat, const std::function<void()>& fn) {
   return t.size() % 2 ? t[t.size() / 2] : 0.5 * (t[t.size() / 2 - 1] + t[t.size() / 2]);
 }
 
+long peakRssMb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024;
+}
+
 std::vector<std::string> allTaps(const fs::analysis::LoadedModel& m) {
   std::vector<std::string> names;
   for (const auto& t : m.net->taps()) names.push_back(t.name);
@@ -43,8 +49,14 @@ int runBench(const Args& a) {
   const int repeat = a.intValue("--repeat", 10, 1, 10000);
   const fs::model::ThreadConfig tc = fs::model::currentThreads();
   const int threads = tc.intraOp;
-  std::vector<fs::analysis::LoadedModel> models;  // all loaded at once: the peak RSS figure
+  std::vector<fs::analysis::LoadedModel> models;  // all loaded at once: the peak RSS figures
   for (const auto& id : a.positional) models.push_back(fs::analysis::loadModel(id, "", 0));
+  // Peak RSS with every model loaded and one forward with all taps each (as the feature view does).
+  for (auto& m : models) {
+    c10::InferenceMode guard;
+    m.net->forward(at::randn({1, 3, m.config.input.height, m.config.input.width}), allTaps(m));
+  }
+  const long forwardPeakMb = peakRssMb();
   nlohmann::json out = nlohmann::json::object();
   for (auto& m : models) {
     const std::string& id = m.config.id;
@@ -69,11 +81,10 @@ int runBench(const Args& a) {
   }
   if (a.has("--json")) std::cout << out.dump(2) << "\n";
   std::cout.flush();
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  std::cerr << "bench: peak RSS " << usage.ru_maxrss / 1024 << " MB with " << models.size()
-            << " models loaded; LibTorch threads " << threads << ", BLAS threads " << tc.blas << " ["
-            << tc.blasName << "]\n";
+  std::cerr << "bench: peak RSS " << forwardPeakMb << " MB with " << models.size()
+            << " models loaded and a forward with all taps each, " << peakRssMb()
+            << " MB after the timed runs (forward+backward included); LibTorch threads " << threads
+            << ", BLAS threads " << tc.blas << " [" << tc.blasName << "]\n";
   return 0;
 }
 

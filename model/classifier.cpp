@@ -14,8 +14,7 @@ const char* tapLayoutName(TapLayout l) {
 TapSink::TapSink(const std::vector<std::string>& wanted) : wanted_(wanted.begin(), wanted.end()) {}
 
 at::Tensor TapSink::nchw(const std::string& name, at::Tensor x) {
-  // oneDNN-layout tensors only flow through inference-only forwards: a dense copy, no graph.
-  if (wants(name)) taps_[name] = x.is_mkldnn() ? x.to_dense() : x;
+  if (wants(name)) taps_[name] = x;
   return x;
 }
 

@@ -39,7 +39,7 @@ class TapSink {
  public:
   explicit TapSink(const std::vector<std::string>& wanted);
   bool wants(const std::string& name) const { return wanted_.count(name) > 0; }
-  at::Tensor nchw(const std::string& name, at::Tensor x);                    // x is NCHW or oneDNN
+  at::Tensor nchw(const std::string& name, at::Tensor x);                    // x is NCHW
   at::Tensor nhwc(const std::string& name, at::Tensor x);                    // x is NHWC
   at::Tensor tokens(const std::string& name, at::Tensor x, int64_t h, int64_t w);  // [B,N,C]
   std::map<std::string, at::Tensor> take() { return std::move(taps_); }

@@ -37,13 +37,20 @@ ConvMlpBlockImpl::ConvMlpBlockImpl(int64_t dim, int64_t hidden, bool withConnect
   channel_mlp2 = register_module("channel_mlp2", Mlp(dim, hidden, dim));
 }
 
-at::Tensor ConvMlpBlockImpl::forward(const at::Tensor& input) {
-  at::Tensor x = input + channel_mlp1->forward(norm1->forward(input));
+at::Tensor ConvMlpBlockImpl::forward(at::Tensor input) {
+  const at::Tensor n1 = norm1->forward(input);
+  at::Tensor x = channel_mlp1->forward(n1, std::move(input));  // input + mlp, summed in place
   if (connect) {
     at::Tensor y = connect_norm->forward(x).permute({0, 3, 1, 2});
-    x = conv2d(connect, y.contiguous(at::MemoryFormat::ChannelsLast)).permute({0, 2, 3, 1});
+    x = conv2d(connect, connectPacked_, y.contiguous(at::MemoryFormat::ChannelsLast)).permute({0, 2, 3, 1});
   }
-  return x + channel_mlp2->forward(norm2->forward(x));
+  at::Tensor y = norm2->forward(x);
+  return channel_mlp2->forward(y, std::move(x));
+}
+
+void ConvMlpBlockImpl::pack(bool on) {
+  channel_mlp1->pack(on, false), channel_mlp2->pack(on, false);
+  if (connect) packConv(connectPacked_, connect, on);
 }
 
 ConvMlpImpl::ConvMlpImpl(const ModelConfig& c) : config_(c) {
@@ -124,18 +131,17 @@ std::vector<std::string> ConvMlpImpl::stages() const {
 
 at::Tensor ConvMlpImpl::convStages(at::Tensor x, TapSink& sink) {
   const bool train = is_training();
-  // Without autograd the conv part runs in oneDNN's blocked layout on prepacked weights (see
-  // ResNetImpl::forward); it returns to dense after the downsampling conv.
-  if (!train && tokenizerConvs_.front().packed() && fastInferenceAllowed()) x = x.contiguous().to_mkldnn();
-  for (const auto& cb : tokenizerConvs_) x = reluOf(cb.forward(x, train));
+  // Without autograd the convolutions are prepacked oneDNN primitives and activations channels-last.
+  for (const auto& cb : tokenizerConvs_) x = cb.forward(x, train, PostOp::Relu);
   x = sink.nchw("tokenizer", at::max_pool2d(x, {3, 3}, {2, 2}, {1, 1}));
   for (size_t i = 0; i < convBlockConvs_.size(); ++i) {
+    const auto& convs = convBlockConvs_[i];
     at::Tensor y = x;
-    for (const auto& cb : convBlockConvs_[i]) y = reluOf(cb.forward(y, train));
-    x = sink.nchw("conv_stages.conv_blocks." + std::to_string(i), sumOf(y, x));
+    for (size_t c = 0; c + 1 < convs.size(); ++c) y = convs[c].forward(y, train, PostOp::Relu);
+    y = convs.back().forward(y, train, PostOp::ReluThenAdd, std::move(x));
+    x = sink.nchw("conv_stages.conv_blocks." + std::to_string(i), y);
   }
-  x = conv2d(convDownsample_, convDownsamplePacked_, x);
-  return sink.nchw("conv_stages", x.is_mkldnn() ? x.to_dense() : x);
+  return sink.nchw("conv_stages", conv2d(convDownsample_, convDownsamplePacked_, x));
 }
 
 ForwardResult ConvMlpImpl::forward(const at::Tensor& input, const std::vector<std::string>& tapNames) {
@@ -145,7 +151,7 @@ ForwardResult ConvMlpImpl::forward(const at::Tensor& input, const std::vector<st
   for (size_t s = 0; s < blocks_.size(); ++s) {
     const std::string p = "stages." + std::to_string(s);
     for (size_t b = 0; b < blocks_[s].size(); ++b)
-      x = sink.nhwc(p + ".blocks." + std::to_string(b), blocks_[s][b]->forward(x));
+      x = sink.nhwc(p + ".blocks." + std::to_string(b), blocks_[s][b]->forward(std::move(x)));
     if (stageDownsample_[s]) {
       at::Tensor y = x.permute({0, 3, 1, 2}).contiguous(at::MemoryFormat::ChannelsLast);
       x = conv2d(stageDownsample_[s], stageDownsamplePacked_[s], y).permute({0, 2, 3, 1});
@@ -174,6 +180,8 @@ void ConvMlpImpl::packPlainConvs(bool on) {
   packConv(convDownsamplePacked_, convDownsample_, on);
   for (size_t s = 0; s < stageDownsample_.size(); ++s)
     if (stageDownsample_[s]) packConv(stageDownsamplePacked_[s], stageDownsample_[s], on);
+  for (auto& stage : blocks_)
+    for (auto& b : stage) b->pack(on);
 }
 
 }  // namespace fs::model

@@ -34,22 +34,6 @@ at::Tensor conv2d(const torch::nn::Conv2d& conv, const PackedConv& packed, const
   return packed.ready() && fastInferenceAllowed() ? packed.run(x) : conv2d(conv, x);
 }
 
-at::Tensor reluOf(const at::Tensor& x) {
-  if (x.is_mkldnn()) {
-    at::Tensor y = x;
-    return at::relu_(y);
-  }
-  return at::relu(x);
-}
-
-at::Tensor sumOf(const at::Tensor& x, const at::Tensor& y) {
-  if (x.is_mkldnn()) {
-    at::Tensor s = x;
-    return s.add_(y);
-  }
-  return x + y;
-}
-
 void packConv(PackedConv& packed, const torch::nn::Conv2d& conv, bool on) {
   if (on)
     packed.pack(*conv, conv->weight, conv->bias);
@@ -68,8 +52,21 @@ MlpImpl::MlpImpl(int64_t in, int64_t hidden, int64_t out) {
   fc2 = register_module("fc2", torch::nn::Linear(hidden, out));
 }
 
-at::Tensor MlpImpl::forward(const at::Tensor& x) {
-  return linear(fc2, at::gelu(linear(fc1, x)));
+at::Tensor MlpImpl::forward(const at::Tensor& x, at::Tensor residual) {
+  const MatmulOp last = residual.defined() ? MatmulOp::Add : MatmulOp::None;
+  if (fc1Packed_.ready() && fastInferenceAllowed())
+    return fc2Packed_.run(fc1Packed_.run(x, MatmulOp::Gelu), last, std::move(residual));
+  return applyMatmulOp(linear(fc2, at::gelu(linear(fc1, x))), last, residual);
+}
+
+void MlpImpl::pack(bool on, bool tokens) {
+  fc1Packed_.reset(), fc2Packed_.reset(), fc1Tokens_.reset(), fc2Tokens_.reset();
+  if (!on) return;
+  if (tokens) {
+    fc1Tokens_.pack(fc1->weight, fc1->bias), fc2Tokens_.pack(fc2->weight, fc2->bias);
+  } else {
+    fc1Packed_.pack(fc1->weight, fc1->bias), fc2Packed_.pack(fc2->weight, fc2->bias);
+  }
 }
 
 // W x + b for x [B,N,C] mixing along N; batch 1 (the interactive case) is one GEMM. Batches use
@@ -81,8 +78,11 @@ at::Tensor mixTokens(const torch::nn::Linear& fc, const at::Tensor& x) {
   return y;
 }
 
-at::Tensor MlpImpl::forwardTokens(const at::Tensor& x) {
-  return mixTokens(fc2, at::gelu(mixTokens(fc1, x)));
+at::Tensor MlpImpl::forwardTokens(const at::Tensor& x, at::Tensor residual) {
+  const MatmulOp last = residual.defined() ? MatmulOp::Add : MatmulOp::None;
+  if (fc1Tokens_.ready() && fastInferenceAllowed())
+    return fc2Tokens_.run(fc1Tokens_.run(x, MatmulOp::Gelu), last, std::move(residual));
+  return applyMatmulOp(mixTokens(fc2, at::gelu(mixTokens(fc1, x))), last, residual);
 }
 
 AffineImpl::AffineImpl(int64_t dim) {
@@ -92,10 +92,10 @@ AffineImpl::AffineImpl(int64_t dim) {
 
 at::Tensor AffineImpl::forward(const at::Tensor& x) { return at::addcmul(beta, alpha, x); }
 
-at::Tensor ConvBn::forward(const at::Tensor& x, bool training) const {
-  if (!training && packed_.ready() && fastInferenceAllowed()) return packed_.run(x);
-  if (!training && weight_.defined()) return rawConv(*conv_, x, weight_, bias_);
-  return bn_.ptr()->forward(conv2d(conv_, x));
+at::Tensor ConvBn::forward(const at::Tensor& x, bool training, PostOp op, at::Tensor addend) const {
+  if (!training && packed_.ready() && fastInferenceAllowed()) return packed_.run(x, op, std::move(addend));
+  if (!training && weight_.defined()) return applyPostOp(rawConv(*conv_, x, weight_, bias_), op, addend);
+  return applyPostOp(bn_.ptr()->forward(conv2d(conv_, x)), op, addend);
 }
 
 void ConvBn::fold() {

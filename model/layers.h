@@ -31,10 +31,6 @@ class MacCounter {
 at::Tensor conv2d(const torch::nn::Conv2d& conv, const at::Tensor& x);
 // The same through `packed` when it is ready and no gradient is wanted.
 at::Tensor conv2d(const torch::nn::Conv2d& conv, const PackedConv& packed, const at::Tensor& x);
-// ReLU and residual sum that work in place on oneDNN-layout tensors, which only exist as
-// temporaries of inference-only forwards; dense (autograd) tensors are never modified.
-at::Tensor reluOf(const at::Tensor& x);
-at::Tensor sumOf(const at::Tensor& x, const at::Tensor& y);  // x is the one that may be reused
 // Packs (on) or drops (off) a plain convolution's oneDNN copy of its weights.
 void packConv(PackedConv& packed, const torch::nn::Conv2d& conv, bool on);
 at::Tensor linear(const torch::nn::Linear& fc, const at::Tensor& x);
@@ -45,10 +41,18 @@ at::Tensor mixTokens(const torch::nn::Linear& fc, const at::Tensor& x);
 class MlpImpl : public torch::nn::Module {
  public:
   MlpImpl(int64_t in, int64_t hidden, int64_t out);
-  at::Tensor forward(const at::Tensor& x);  // over the last dim
+  // residual + fc2(gelu(fc1(x))) over the last dim; no residual when it is undefined. Without
+  // autograd (once packed) GELU and the residual sum are fused into oneDNN matmuls.
+  at::Tensor forward(const at::Tensor& x, at::Tensor residual = {});
   // Mixing along dim 1 of [B,N,C] (the token MLP) without transposing: W2 gelu(W1 x + b1) + b2.
-  at::Tensor forwardTokens(const at::Tensor& x);
+  at::Tensor forwardTokens(const at::Tensor& x, at::Tensor residual = {});
+  // Prepares (on) or drops (off) the inference-only form: for forward() or for forwardTokens().
+  void pack(bool on, bool tokens);
   torch::nn::Linear fc1{nullptr}, fc2{nullptr};
+
+ private:
+  PackedLinear fc1Packed_, fc2Packed_;
+  PackedTokenMix fc1Tokens_, fc2Tokens_;
 };
 TORCH_MODULE(Mlp);
 
@@ -66,10 +70,11 @@ class ConvBn {
  public:
   ConvBn() = default;
   ConvBn(torch::nn::Conv2d conv, torch::nn::BatchNorm2d bn) : conv_(conv), bn_(bn) {}
-  at::Tensor forward(const at::Tensor& x, bool training) const;
-  void fold();      // computes folded weights (and their oneDNN-packed copy) from the parameters
+  // conv, BN, then `op` (fused into the convolution on the inference-only path; see PackedConv
+  // for when `addend` is reused in place).
+  at::Tensor forward(const at::Tensor& x, bool training, PostOp op = PostOp::None, at::Tensor addend = {}) const;
+  void fold();      // computes folded weights (and their oneDNN-packed form) from the parameters
   void unfold() { weight_ = at::Tensor(); bias_ = at::Tensor(); packed_.reset(); }
-  bool packed() const { return packed_.ready(); }
 
  private:
   torch::nn::Conv2d conv_{nullptr};

@@ -15,9 +15,15 @@ MixerBlockImpl::MixerBlockImpl(int64_t dim, int64_t tokens, int64_t tokenHidden,
 }
 
 // x = x + mlp_tokens(norm1(x)^T)^T ; x = x + mlp_channels(norm2(x))
-at::Tensor MixerBlockImpl::forward(const at::Tensor& input) {
-  at::Tensor x = input + mlp_tokens->forwardTokens(norm1->forward(input));
-  return x + mlp_channels->forward(norm2->forward(x));
+at::Tensor MixerBlockImpl::forward(at::Tensor input) {
+  const at::Tensor n1 = norm1->forward(input);
+  at::Tensor x = mlp_tokens->forwardTokens(n1, std::move(input));  // handed over: summed into in place
+  at::Tensor y = norm2->forward(x);
+  return mlp_channels->forward(y, std::move(x));
+}
+
+void MixerBlockImpl::pack(bool on) {
+  mlp_tokens->pack(on, true), mlp_channels->pack(on, false);
 }
 
 ResMlpBlockImpl::ResMlpBlockImpl(int64_t dim, int64_t tokens, int64_t channelHidden, double initValues) {
@@ -31,8 +37,18 @@ ResMlpBlockImpl::ResMlpBlockImpl(int64_t dim, int64_t tokens, int64_t channelHid
 
 // x = x + ls1 * linear_tokens(norm1(x)^T)^T ; x = x + ls2 * mlp_channels(norm2(x))
 at::Tensor ResMlpBlockImpl::forward(const at::Tensor& input) {
-  at::Tensor x = at::addcmul(input, ls1, mixTokens(linear_tokens, norm1->forward(input)));
+  const at::Tensor n1 = norm1->forward(input);
+  const bool packed = tokensPacked_.ready() && fastInferenceAllowed();
+  at::Tensor x = at::addcmul(input, ls1, packed ? tokensPacked_.run(n1) : mixTokens(linear_tokens, n1));
   return at::addcmul(x, ls2, mlp_channels->forward(norm2->forward(x)));
+}
+
+void ResMlpBlockImpl::pack(bool on) {
+  mlp_channels->pack(on, false);
+  if (on)
+    tokensPacked_.pack(linear_tokens->weight, linear_tokens->bias);
+  else
+    tokensPacked_.reset();
 }
 
 MlpMixerImpl::MlpMixerImpl(const ModelConfig& c) : config_(c) {
@@ -79,8 +95,14 @@ std::vector<std::string> MlpMixerImpl::stages() const {
   return out;
 }
 
-at::Tensor MlpMixerImpl::block(size_t i, const at::Tensor& x) {
-  return resBlocks_.empty() ? mixerBlocks_[i]->forward(x) : resBlocks_[i]->forward(x);
+at::Tensor MlpMixerImpl::block(size_t i, at::Tensor x) {
+  return resBlocks_.empty() ? mixerBlocks_[i]->forward(std::move(x)) : resBlocks_[i]->forward(x);
+}
+
+void MlpMixerImpl::pack(bool on) {
+  packConv(projPacked_, proj_, on);
+  for (auto& b : mixerBlocks_) b->pack(on);
+  for (auto& b : resBlocks_) b->pack(on);
 }
 
 ForwardResult MlpMixerImpl::forward(const at::Tensor& input, const std::vector<std::string>& tapNames) {
@@ -88,7 +110,7 @@ ForwardResult MlpMixerImpl::forward(const at::Tensor& input, const std::vector<s
   at::Tensor x = conv2d(proj_, projPacked_, input).flatten(2).transpose(1, 2).contiguous();
   x = sink.tokens("stem", x, grid_, grid_);
   const size_t n = resBlocks_.empty() ? mixerBlocks_.size() : resBlocks_.size();
-  for (size_t i = 0; i < n; ++i) x = sink.tokens("blocks." + std::to_string(i), block(i, x), grid_, grid_);
+  for (size_t i = 0; i < n; ++i) x = sink.tokens("blocks." + std::to_string(i), block(i, std::move(x)), grid_, grid_);
   x = affineNorm_ ? affineNorm_->forward(x) : layerNorm_->forward(x);
   return {linear(head_, x.mean(1)), sink.take()};
 }

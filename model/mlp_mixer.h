@@ -12,7 +12,8 @@ namespace fs::model {
 class MixerBlockImpl : public torch::nn::Module {
  public:
   MixerBlockImpl(int64_t dim, int64_t tokens, int64_t tokenHidden, int64_t channelHidden, double eps);
-  at::Tensor forward(const at::Tensor& x);
+  at::Tensor forward(at::Tensor x);  // x is handed over (the inference path may reuse it)
+  void pack(bool on);  // the inference-only form of its MLPs
   torch::nn::LayerNorm norm1{nullptr}, norm2{nullptr};
   Mlp mlp_tokens{nullptr}, mlp_channels{nullptr};
 };
@@ -22,10 +23,14 @@ class ResMlpBlockImpl : public torch::nn::Module {  // timm: ResBlock
  public:
   ResMlpBlockImpl(int64_t dim, int64_t tokens, int64_t channelHidden, double initValues);
   at::Tensor forward(const at::Tensor& x);
+  void pack(bool on);  // the inference-only form of its token mixing and MLP
   Affine norm1{nullptr}, norm2{nullptr};
   torch::nn::Linear linear_tokens{nullptr};
   Mlp mlp_channels{nullptr};
   at::Tensor ls1, ls2;
+
+ private:
+  PackedTokenMix tokensPacked_;
 };
 TORCH_MODULE(ResMlpBlock);
 
@@ -36,11 +41,12 @@ class MlpMixerImpl : public ClassifierImpl {
   std::vector<TapInfo> taps() const override;
   std::vector<std::string> stages() const override;
   ForwardResult forward(const at::Tensor& x, const std::vector<std::string>& tapNames) override;
-  void prepareForInference() override { packConv(projPacked_, proj_, true); }
-  void invalidateInferenceCache() override { packConv(projPacked_, proj_, false); }
+  void prepareForInference() override { pack(true); }
+  void invalidateInferenceCache() override { pack(false); }
 
  private:
-  at::Tensor block(size_t i, const at::Tensor& x);
+  void pack(bool on);
+  at::Tensor block(size_t i, at::Tensor x);
   ModelConfig config_;
   int64_t grid_ = 0;
   torch::nn::Conv2d proj_{nullptr};

@@ -38,14 +38,12 @@ ResNetBlockImpl::ResNetBlockImpl(int64_t in, int64_t planes, int64_t stride, boo
   }
 }
 
-at::Tensor ResNetBlockImpl::forward(const at::Tensor& x, bool training) const {
+at::Tensor ResNetBlockImpl::forward(at::Tensor x, bool training) const {
   at::Tensor y = x;
-  for (size_t i = 0; i < convs_.size(); ++i) {
-    y = convs_[i].forward(y, training);
-    if (i + 1 < convs_.size()) y = reluOf(y);
-  }
-  at::Tensor identity = hasDownsample_ ? downsample_.forward(x, training) : x;
-  return reluOf(sumOf(y, identity));
+  for (size_t i = 0; i + 1 < convs_.size(); ++i) y = convs_[i].forward(y, training, PostOp::Relu);
+  // The identity is handed over, so the inference path can sum into it in place.
+  at::Tensor identity = hasDownsample_ ? downsample_.forward(x, training) : std::move(x);
+  return convs_.back().forward(y, training, PostOp::AddThenRelu, std::move(identity));
 }
 
 void ResNetBlockImpl::fold(bool on) {
@@ -97,18 +95,15 @@ std::vector<std::string> ResNetImpl::stages() const {
 ForwardResult ResNetImpl::forward(const at::Tensor& input, const std::vector<std::string>& tapNames) {
   TapSink sink(tapNames);
   const bool train = is_training();
-  // Without autograd the trunk runs in oneDNN's blocked layout on prepacked weights: no weight or
-  // activation reorders between layers. Taps are converted to dense only when asked for.
-  const bool oneDnn = !train && stem_.packed() && fastInferenceAllowed();
-  at::Tensor x = reluOf(stem_.forward(oneDnn ? input.contiguous().to_mkldnn() : input, train));
+  // Without autograd the convolutions are prepacked oneDNN primitives and activations channels-last.
+  at::Tensor x = stem_.forward(input, train, PostOp::Relu);
   x = sink.nchw("maxpool", at::max_pool2d(x, {3, 3}, {2, 2}, {1, 1}));
   for (size_t l = 0; l < layers_.size(); ++l) {
     const std::string p = "layer" + std::to_string(l + 1);
     for (size_t b = 0; b < layers_[l].size(); ++b)
-      x = sink.nchw(p + "." + std::to_string(b), layers_[l][b]->forward(x, train));
+      x = sink.nchw(p + "." + std::to_string(b), layers_[l][b]->forward(std::move(x), train));
     x = sink.nchw(p, x);
   }
-  if (x.is_mkldnn()) x = x.to_dense();
   return {linear(fc_, x.mean({2, 3})), sink.take()};
 }
 

@@ -9,7 +9,7 @@ namespace fs::model {
 class ResNetBlockImpl : public torch::nn::Module {  // BasicBlock or Bottleneck
  public:
   ResNetBlockImpl(int64_t in, int64_t planes, int64_t stride, bool bottleneck);
-  at::Tensor forward(const at::Tensor& x, bool training) const;
+  at::Tensor forward(at::Tensor x, bool training) const;
   void fold(bool on);
   int64_t outChannels() const { return out_; }
 
