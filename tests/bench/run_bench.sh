@@ -37,6 +37,13 @@ for m in ["convmlp_s", "resnet50", "mixer_b16"]:
         pp = min(med("pypthread1", m), med("pypthread2", m))
         line += " %16.1f %8.2f" % (pp, fs / pp)
     print(line)
+# The machines are noisy: the ratio in each round (ours against Python's best configuration of that round).
+for m in ["convmlp_s", "resnet50", "mixer_b16"]:
+    per = []
+    for r in range(len(runs["fs"])):
+        py = min(runs[t][r][m]["forward_ms"] for t in ("py1", "py2", "pypassive1", "pypassive2"))
+        per.append("%.2f" % (runs["fs"][r][m]["forward_ms"] / py))
+    print("%-10s per-round ratios: %s" % (m, " ".join(per)))
 print("fs forward_backward ms:", {m: round(statistics.median(r[m]["forward_backward_ms"] for r in runs["fs"]), 1) for m in ["convmlp_s", "resnet50", "mixer_b16"]})
 PY
 rm -f "$log"
