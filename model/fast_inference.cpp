@@ -14,6 +14,7 @@
 #include <list>
 #include <stdexcept>
 #include <tuple>
+#include <utility>
 
 namespace fs::model {
 namespace {
@@ -88,14 +89,14 @@ dnnl::matmul::primitive_desc matmulDesc(const dnnl::memory::desc& src, const dnn
   return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, weights, bias, dst), attr, engine());
 }
 
-// A small most-recently-used cache of primitives keyed by the free dimension and the op.
+// A small most-recently-used cache of primitives; an Entry carries its own `key`.
 template <class Entry>
 struct PrimitiveCache {
   std::list<Entry> entries;
   template <class Build>
-  const Entry& get(int64_t size, MatmulOp op, const Build& build) {
+  const Entry& get(const decltype(Entry::key)& key, const Build& build) {
     for (auto it = entries.begin(); it != entries.end(); ++it) {
-      if (it->size != size || it->op != op) continue;
+      if (it->key != key) continue;
       if (it != entries.begin()) entries.splice(entries.begin(), entries, it);
       return entries.front();
     }
@@ -118,7 +119,7 @@ struct PackedConv::State {
     dnnl::memory::desc src, dst, bias;
     Dims dstDims;
   };
-  std::list<Entry> entries;  // most recently used first
+  PrimitiveCache<Entry> cache;
 
   Dims weightDims() const {
     const auto w = weight.sizes();
@@ -155,18 +156,6 @@ struct PackedConv::State {
     dnnl::reorder(src, e.weights).execute(threadStream(), src, e.weights);
     threadStream().wait();
     return e;
-  }
-
-  const Entry& entryFor(int64_t n, int64_t c, int64_t h, int64_t w, PostOp op) {
-    const auto key = std::make_tuple(n, c, h, w, int(op));
-    for (auto it = entries.begin(); it != entries.end(); ++it) {
-      if (it->key != key) continue;
-      if (it != entries.begin()) entries.splice(entries.begin(), entries, it);
-      return entries.front();
-    }
-    entries.push_front(build(n, c, h, w, op));
-    if (entries.size() > kShapesPerLayer) entries.pop_back();
-    return entries.front();
   }
 };
 
@@ -214,7 +203,8 @@ at::Tensor PackedConv::run(const at::Tensor& input, PostOp op, at::Tensor addend
   const at::Tensor x = input.contiguous(at::MemoryFormat::ChannelsLast);
   const State::Entry* e = nullptr;
   try {
-    e = &state_->entryFor(x.size(0), x.size(1), x.size(2), x.size(3), op);
+    const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
+    e = &state_->cache.get({n, c, h, w, int(op)}, [&] { return state_->build(n, c, h, w, op); });
   } catch (const dnnl::error& err) {
     throw std::runtime_error(std::string("oneDNN convolution: ") + err.what());
   }
@@ -242,8 +232,8 @@ at::Tensor applyMatmulOp(const at::Tensor& y, MatmulOp op, const at::Tensor& add
 }
 
 struct MatmulEntry {
-  int64_t size = 0;  // the free dimension: rows for a linear layer, columns for token mixing
-  MatmulOp op = MatmulOp::None;
+  std::pair<int64_t, MatmulOp> key;  // the free dimension (rows for a linear layer, columns for
+                                     // token mixing) and the op
   dnnl::matmul primitive;
   dnnl::memory::desc src, weights, bias, dst;
 };
@@ -256,9 +246,9 @@ struct PackedMatmul::State {
   template <class Build>
   const MatmulEntry& entry(int64_t size, MatmulOp op, const Build& build) {
     try {
-      return cache.get(size, op, [&] {
+      return cache.get({size, op}, [&] {
         MatmulEntry e = build();
-        e.size = size, e.op = op;
+        e.key = {size, op};
         return e;
       });
     } catch (const dnnl::error& err) {
