@@ -257,12 +257,31 @@ struct PackedMatmul::State {
   }
 };
 
+bool storedForMatmul(const at::Tensor& w) {
+  return w.dim() == 2 && w.stride(0) == 1 && w.stride(1) >= w.size(0) && w.size(0) > 1 && w.size(1) > 1;
+}
+
+void storeForMatmul(at::Tensor& weight) {
+  if (weight.dim() != 2 || weight.scalar_type() != at::kFloat || storedForMatmul(weight)) return;
+  const int64_t n = weight.size(0), k = weight.size(1);
+  if (n < 2 || k < 2) return;
+  // Rows of a multiple of 16 floats (64-byte aligned) plus 32, so no row starts a multiple of 4 KiB
+  // after the previous one (measured: padding of 16-96 floats all did; none was slower).
+  const int64_t ld = (n + 15) / 16 * 16 + 32;
+  torch::NoGradGuard noGrad;
+  at::Tensor buffer = at::empty({k, ld}, weight.options().requires_grad(false));
+  at::Tensor view = buffer.narrow(1, 0, n).t();
+  view.copy_(weight.detach());
+  weight.set_data(view);
+}
+
 void PackedMatmul::pack(const at::Tensor& weight, const at::Tensor& bias) {
   reset();
   if (weight.scalar_type() != at::kFloat || weight.dim() != 2) return;
   auto s = std::make_shared<State>();
   torch::NoGradGuard noGrad;
-  s->weight = weight.detach().contiguous();  // shares the parameter's storage: no copy
+  // The parameter's own storage, no copy (a layout other than these two is copied once).
+  s->weight = storedForMatmul(weight) ? weight.detach() : weight.detach().contiguous();
   s->bias = bias.defined() ? bias.detach().contiguous() : at::zeros({weight.size(0)}, weight.options());
   state_ = std::move(s);
 }
@@ -280,9 +299,10 @@ at::Tensor PackedLinear::run(const at::Tensor& input, MatmulOp op, at::Tensor ad
     entry.src = dnnl::memory::desc({m, k}, kF32, Tag::ab);
     entry.bias = dnnl::memory::desc({1, n}, kF32, Tag::ab);
     entry.dst = dnnl::memory::desc({m, n}, kF32, Tag::ab);
-    // The parameter itself, [N,K] row-major = (K,N) in "ba". A copy reordered for the primitive ran
-    // Mixer-B/16 4-5% faster but would add its 236 MB of weights again (the 1 GB budget).
-    entry.weights = dnnl::memory::desc({k, n}, kF32, Tag::ba);
+    // The parameter itself: (K,N) row-major with padded rows once storeForMatmul() has run, else
+    // [N,K] row-major = (K,N) in "ba", which the primitive copies into blocks on every call.
+    entry.weights = storedForMatmul(s.weight) ? dnnl::memory::desc({k, n}, kF32, Dims{s.weight.stride(1), 1})
+                                              : dnnl::memory::desc({k, n}, kF32, Tag::ba);
     entry.primitive = dnnl::matmul(matmulDesc(entry.src, entry.weights, entry.bias, entry.dst, op));
     return entry;
   });
@@ -310,7 +330,7 @@ at::Tensor PackedTokenMix::run(const at::Tensor& input, MatmulOp op, at::Tensor 
   State& s = *state_;
   const MatmulEntry* e = &s.entry(c, op, [&] {
     MatmulEntry entry;
-    entry.src = dnnl::memory::desc({o, t}, kF32, Tag::ab);
+    entry.src = dnnl::memory::desc({o, t}, kF32, Dims{s.weight.stride(0), s.weight.stride(1)});
     entry.weights = dnnl::memory::desc({t, c}, kF32, Tag::ab);
     entry.dst = dnnl::memory::desc({o, c}, kF32, Tag::ab);
     // brgemm has no per-row bias (oneDNN falls back to its reference kernel, 300x slower): the

@@ -65,6 +65,7 @@ void MlpImpl::pack(bool on, bool tokens) {
   if (tokens) {
     fc1Tokens_.pack(fc1->weight, fc1->bias), fc2Tokens_.pack(fc2->weight, fc2->bias);
   } else {
+    storeForMatmul(fc1->weight), storeForMatmul(fc2->weight);
     fc1Packed_.pack(fc1->weight, fc1->bias), fc2Packed_.pack(fc2->weight, fc2->bias);
   }
 }

@@ -1,7 +1,9 @@
 // The inference-only path (cached oneDNN convolution and matmul primitives with fused ReLU, GELU
 // and residual sums, some in place) against the autograd path of the same model: logits and every
 // tap at batch 2, inputs and handed-out taps untouched, weight changes picked up, MAC counts equal.
+#include "model/checkpoint.h"
 #include "model/fast_inference.h"
+#include "model/layers.h"
 #include "model/registry.h"
 #include "test_support.h"
 
@@ -116,9 +118,77 @@ TEST_P(FastInference, RepackingPicksUpNewWeights) {
   EXPECT_TRUE(fs::test::closeToRef(fast, slow, 1e-4 * slow.abs().max().item<double>(), 1e-4));
 }
 
+// Weights loaded into a prepared model (its linear weights re-stored for the matmuls) land where
+// they belong: the result equals a fresh model that loaded the same state.
+TEST_P(FastInference, LoadingIntoAPreparedModelKeepsEveryValue) {
+  Classifier net = prepared(GetParam());
+  const ModelConfig& config = findVariant(GetParam())->config;
+  Classifier source = buildModel(config, 11), fresh = buildModel(config, 5);
+  TensorDict dict;
+  for (const auto& item : source->named_parameters(true)) dict.tensors.emplace_back(item.key(), item.value().detach());
+  for (const auto& item : source->named_buffers(true)) dict.tensors.emplace_back(item.key(), item.value().detach());
+  loadState(*net, dict, "state");
+  loadState(*fresh, dict, "state");
+  net->invalidateInferenceCache();
+  net->prepareForInference();
+  fresh->eval();
+  const auto freshParams = fresh->named_parameters(true);
+  for (const auto& item : net->named_parameters(true))
+    EXPECT_TRUE(item.value().equal(freshParams[item.key()])) << item.key();
+  const auto& in = config.input;
+  const at::Tensor x = at::randn({1, 3, in.height, in.width});
+  c10::InferenceMode guard;
+  const at::Tensor a = net->forward(x, {}).logits, b = fresh->forward(x, {}).logits;
+  EXPECT_TRUE(fs::test::closeToRef(a, b, 1e-4 * b.abs().max().item<double>(), 1e-4));
+}
+
 INSTANTIATE_TEST_SUITE_P(Families, FastInference,
                          ::testing::Values("convmlp_fmnist", "puremlp_fmnist", "resnet_fmnist", "mixer_fmnist",
                                            "resmlp_fmnist", "resnet18"));
+
+// storeForMatmul re-stores a parameter in place: same tensor, same values, rows padded, and both
+// the autograd path and the fused matmul give the plain layout's results.
+TEST(StoreForMatmul, KeepsValuesGradientsAndTheParameterItself) {
+  torch::manual_seed(1);
+  torch::nn::Linear plain(48, 80), stored(48, 80);
+  {
+    torch::NoGradGuard noGrad;
+    stored->weight.copy_(plain->weight), stored->bias.copy_(plain->bias);
+  }
+  const void* impl = stored->weight.unsafeGetTensorImpl();
+  storeForMatmul(stored->weight);
+  ASSERT_TRUE(storedForMatmul(stored->weight));
+  EXPECT_FALSE(storedForMatmul(plain->weight));
+  EXPECT_EQ(stored->weight.unsafeGetTensorImpl(), impl);
+  EXPECT_EQ(stored->named_parameters()["weight"].unsafeGetTensorImpl(), impl);
+  EXPECT_EQ(stored->weight.sizes(), plain->weight.sizes());
+  EXPECT_EQ(stored->weight.stride(0), 1);
+  EXPECT_GT(stored->weight.stride(1), 80);
+  EXPECT_EQ(stored->weight.stride(1) % 16, 0);
+  EXPECT_TRUE(stored->weight.requires_grad());
+  EXPECT_TRUE(stored->weight.equal(plain->weight));
+  const void* data = stored->weight.data_ptr();
+  storeForMatmul(stored->weight);  // already stored: nothing happens
+  EXPECT_EQ(stored->weight.data_ptr(), data);
+
+  const at::Tensor x = at::randn({7, 48});
+  at::Tensor a = x.clone().requires_grad_(true), b = x.clone().requires_grad_(true);
+  at::Tensor ya = linear(plain, a), yb = linear(stored, b);
+  EXPECT_TRUE(fs::test::closeToRef(yb, ya, 1e-5, 1e-5));
+  ya.square().sum().backward(), yb.square().sum().backward();
+  EXPECT_TRUE(fs::test::closeToRef(b.grad(), a.grad(), 1e-5, 1e-5));
+  EXPECT_TRUE(fs::test::closeToRef(stored->weight.grad(), plain->weight.grad(), 1e-5, 1e-5));
+
+  PackedLinear packed;
+  packed.pack(stored->weight, stored->bias);
+  ASSERT_TRUE(packed.ready());
+  c10::InferenceMode guard;
+  const at::Tensor residual = at::randn({7, 80});
+  EXPECT_TRUE(fs::test::closeToRef(packed.run(x), linear(plain, x), 1e-5, 1e-5));
+  EXPECT_TRUE(fs::test::closeToRef(packed.run(x, MatmulOp::Gelu), at::gelu(linear(plain, x)), 1e-5, 1e-5));
+  EXPECT_TRUE(fs::test::closeToRef(packed.run(x, MatmulOp::Add, residual.clone()), linear(plain, x) + residual, 1e-5,
+                                   1e-5));
+}
 
 }  // namespace
 }  // namespace fs::model
