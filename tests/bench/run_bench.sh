@@ -12,6 +12,8 @@ rounds=${3:-3}
 models="convmlp_s resnet50 mixer_b16"
 pthread=/usr/lib/x86_64-linux-gnu/openblas-pthread
 log=$(mktemp)
+peak_bin=$(mktemp)
+trap 'rm -f "$log" "$peak_bin"' EXIT
 for ((r = 1; r <= rounds; r++)); do
   echo "fs $("$build/app/featurescope-cli" bench $models --repeat "$repeat" --json 2>/dev/null | tr -d ' \n')" >>"$log"
   for t in 1 2; do
@@ -20,12 +22,22 @@ for ((r = 1; r <= rounds; r++)); do
     [ -d "$pthread" ] && echo "pypthread$t $(LD_LIBRARY_PATH=$pthread /usr/bin/python3 "$here/bench_torch.py" "$t" "$repeat")" >>"$log"
   done
 done
+# The fp32 FMA peak measured now, and each model's multiply-accumulates: the bound per model.
+g++ -O2 -march=native -fopenmp "$here/fma_peak.cpp" -o "$peak_bin"
+threads=$("$build/app/featurescope-cli" bench convmlp_s --repeat 1 --json 2>/dev/null | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["convmlp_s"]["threads"])')
+echo "peak $("$peak_bin" "$threads")" >>"$log"
+for m in $models; do echo "macs $m $("$build/app/featurescope-cli" info "$m" --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["macs"])')" >>"$log"; done
 /usr/bin/python3 - "$log" <<'PY'
 import json, statistics, sys
-runs = {}
+runs, macs, peak = {}, {}, None
 for line in open(sys.argv[1]):
-    tag, js = line.split(" ", 1)
-    runs.setdefault(tag, []).append(json.loads(js))
+    tag, rest = line.split(" ", 1)
+    if tag == "peak":
+        peak = float(rest.split()[1])
+    elif tag == "macs":
+        macs[rest.split()[0]] = int(rest.split()[1])
+    else:
+        runs.setdefault(tag, []).append(json.loads(rest))
 def med(tag, model):
     return statistics.median(r[model]["forward_ms"] for r in runs[tag])
 print("%-10s %10s %14s %8s %16s %8s" % ("model", "fs ms", "python ms", "ratio", "py-pthread ms", "ratio"))
@@ -44,6 +56,10 @@ for m in ["convmlp_s", "resnet50", "mixer_b16"]:
         py = min(runs[t][r][m]["forward_ms"] for t in ("py1", "py2", "pypassive1", "pypassive2"))
         per.append("%.2f" % (runs["fs"][r][m]["forward_ms"] / py))
     print("%-10s per-round ratios: %s" % (m, " ".join(per)))
+print("fp32 FMA peak measured now: %.0f GFLOP/s; bound = 2 * MACs / peak" % peak)
+for m in ["convmlp_s", "resnet50", "mixer_b16"]:
+    fs = med("fs", m)
+    print("%-10s bound %6.1f ms   featurescope %6.1f GFLOP/s (%2.0f%% of peak)" % (
+        m, 2 * macs[m] / peak / 1e6, 2 * macs[m] / fs / 1e6, 100 * 2 * macs[m] / fs / 1e6 / peak))
 print("fs forward_backward ms:", {m: round(statistics.median(r[m]["forward_backward_ms"] for r in runs["fs"]), 1) for m in ["convmlp_s", "resnet50", "mixer_b16"]})
 PY
-rm -f "$log"
