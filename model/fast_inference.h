@@ -83,8 +83,9 @@ class PackedMatmul {
 };
 
 // A linear layer y = x W^T + b (W [N,K]) as a cached oneDNN matmul primitive per row count, with
-// GELU or the residual sum fused. On these 2-core machines oneDNN's brgemm kernels ran
-// Mixer-B/16's channel MLP 20-35% faster than OpenBLAS's sgemm.
+// GELU or the residual sum fused. On these 2-core machines oneDNN's kernels ran Mixer-B/16's
+// channel MLP 20-35% faster than OpenBLAS's sgemm (plain layout; faster still after
+// storeForMatmul).
 class PackedLinear : public PackedMatmul {
  public:
   // x: float [..., K]; result [..., N]. An exclusive addend [..., N] receives the result in place.
