@@ -24,7 +24,7 @@ for ((r = 1; r <= rounds; r++)); do
 done
 # The fp32 FMA peak measured now, and each model's multiply-accumulates: the bound per model.
 g++ -O2 -march=native -fopenmp "$here/fma_peak.cpp" -o "$peak_bin"
-threads=$("$build/app/featurescope-cli" bench convmlp_s --repeat 1 --json 2>/dev/null | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["convmlp_s"]["threads"])')
+threads=$(sed -n 's/^fs .*"threads":\([0-9]*\).*/\1/p' "$log" | head -n 1)  # what featurescope ran with
 echo "peak $("$peak_bin" "$threads")" >>"$log"
 for m in $models; do echo "macs $m $("$build/app/featurescope-cli" info "$m" --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["macs"])')" >>"$log"; done
 /usr/bin/python3 - "$log" <<'PY'
