@@ -41,6 +41,7 @@ CompareView::CompareView(AnalysisSession* session, QWidget* parent) : QWidget(pa
   bar->addStretch();
   auto* hint = new QLabel(tr("Hover a map: the red cross marks the same image point everywhere"));
   hint->setStyleSheet(QStringLiteral("color: gray"));
+  hint->setWordWrap(true);  // wraps rather than setting the window's minimum width
   bar->addWidget(hint);
   layout->addLayout(bar);
 

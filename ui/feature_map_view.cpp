@@ -25,11 +25,14 @@ FeatureMapView::FeatureMapView(AnalysisSession* session, QWidget* parent) : QWid
   layout->setContentsMargins(2, 2, 2, 2);
   auto* bar = new QHBoxLayout;
   bar->addWidget(new QLabel(tr("Model")));
+  // Combos and the info line do not grow the window's minimum width with long model or tap names.
   model_ = new QComboBox;
+  model_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
   model_->setMinimumWidth(150);
   bar->addWidget(model_);
   bar->addWidget(new QLabel(tr("Tap")));
   tap_ = new QComboBox;
+  tap_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
   tap_->setMinimumWidth(220);
   bar->addWidget(tap_);
   bar->addWidget(new QLabel(tr("Sort by")));
@@ -48,6 +51,7 @@ FeatureMapView::FeatureMapView(AnalysisSession* session, QWidget* parent) : QWid
   bar->addWidget(size_);
   info_ = new QLabel;
   info_->setStyleSheet(QStringLiteral("color: gray"));
+  info_->setWordWrap(true);
   bar->addWidget(info_, 1);
   layout->addLayout(bar);
 

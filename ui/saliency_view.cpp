@@ -126,8 +126,8 @@ SaliencyView::SaliencyView(AnalysisSession* session, QWidget* parent) : QWidget(
   auto* pl = new QHBoxLayout(plots);
   pl->setContentsMargins(0, 0, 0, 0);
   plots->setMinimumHeight(180);
-  deletion_ = curvePlot(tr("Deletion (lower AUC = more faithful)"), tr("target probability"));
-  insertion_ = curvePlot(tr("Insertion (higher AUC = more faithful)"), tr("target probability"));
+  deletion_ = curvePlot(tr("Deletion\n(lower AUC = more faithful)"), tr("target probability"));
+  insertion_ = curvePlot(tr("Insertion\n(higher AUC = more faithful)"), tr("target probability"));
   pl->addWidget(deletion_);
   pl->addWidget(insertion_);
   split->addWidget(plots);
