@@ -20,6 +20,7 @@
 #include <QSignalBlocker>
 #include <QSpinBox>
 #include <QSplitter>
+#include <QTextDocument>
 #include <QTimer>
 #include <QVBoxLayout>
 
@@ -32,6 +33,9 @@ using namespace fs::analysis;
 namespace {
 const QColor kModelColours[] = {QColor(31, 119, 180), QColor(214, 39, 40), QColor(44, 160, 44), QColor(148, 103, 189)};
 const Qt::PenStyle kMethodStyles[] = {Qt::SolidLine, Qt::DashLine, Qt::DotLine, Qt::DashDotLine, Qt::DashDotDotLine};
+// The same styles as text, for the key.
+const char* const kMethodGlyphs[] = {"\u2500\u2500\u2500", "\u2013 \u2013 \u2013", "\u00b7 \u00b7 \u00b7 \u00b7",
+                                     "\u2013\u00b7\u2013\u00b7", "\u2013\u00b7\u00b7\u2013\u00b7\u00b7"};
 
 QCustomPlot* curvePlot(const QString& title, const QString& y) {
   auto* p = new QCustomPlot;
@@ -42,11 +46,6 @@ QCustomPlot* curvePlot(const QString& title, const QString& y) {
   p->yAxis->setLabel(y);
   p->xAxis->setRange(0, 1);
   p->yAxis->setRange(0, 1);
-  p->legend->setVisible(true);
-  QFont f = p->font();
-  f.setPointSizeF(7.5);
-  p->legend->setFont(f);
-  p->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
   return p;
 }
 }  // namespace
@@ -122,14 +121,22 @@ SaliencyView::SaliencyView(AnalysisSession* session, QWidget* parent) : QWidget(
   auto* split = new QSplitter(Qt::Vertical);
   split->setObjectName(QStringLiteral("saliencySplitter"));
   split->addWidget(scrollingGrid(&gridLayout_));
+  // The curves with one key below them (an inset legend per plot covered most of the curves).
   auto* plots = new QWidget;
-  auto* pl = new QHBoxLayout(plots);
-  pl->setContentsMargins(0, 0, 0, 0);
+  auto* pv = new QVBoxLayout(plots);
+  pv->setContentsMargins(0, 0, 0, 0);
+  pv->setSpacing(2);
+  auto* pl = new QHBoxLayout;
   plots->setMinimumHeight(180);
   deletion_ = curvePlot(tr("Deletion\n(lower AUC = more faithful)"), tr("target probability"));
   insertion_ = curvePlot(tr("Insertion\n(higher AUC = more faithful)"), tr("target probability"));
   pl->addWidget(deletion_);
   pl->addWidget(insertion_);
+  pv->addLayout(pl, 1);
+  curveKey_ = new QLabel;
+  curveKey_->setWordWrap(true);
+  curveKey_->setTextFormat(Qt::RichText);
+  pv->addWidget(curveKey_);
   split->addWidget(plots);
   split->setStretchFactor(0, 3);
   split->setStretchFactor(1, 1);
@@ -354,9 +361,16 @@ void SaliencyView::restyle() {
 
 int SaliencyView::curveCount() const { return deletion_->graphCount(); }
 
+QString SaliencyView::curveKeyText() const {
+  QTextDocument doc;
+  doc.setHtml(curveKey_->text());
+  return doc.toPlainText();
+}
+
 void SaliencyView::plotCurves() {
   deletion_->clearGraphs();
   insertion_->clearGraphs();
+  QStringList models, methods;
   for (size_t r = 0; r < rowSlots_.size(); ++r) {
     const SlotState& st = session_->slot(rowSlots_[r]);
     for (int c = 0; c < columns_.size(); ++c) {
@@ -364,7 +378,14 @@ void SaliencyView::plotCurves() {
       if (it == st.saliency.end() || !it->second.hasCurves) continue;
       const SaliencyMapResult& res = it->second;
       const QPen pen(kModelColours[r % 4], 1.6, kMethodStyles[size_t(c) % 5]);
-      const QString name = QStringLiteral("%1 / %2").arg(QString::fromStdString(st.info.modelId), columns_[c]);
+      const QString model = QString::fromStdString(st.info.modelId);
+      const QString name = QStringLiteral("%1 / %2").arg(model, columns_[c]);
+      const QString modelEntry = QStringLiteral("<span style=\"color:%1\">\u25a0 %2</span>")
+                                     .arg(pen.color().name(), model.toHtmlEscaped());
+      const QString methodEntry =
+          QStringLiteral("%1 %2").arg(QString::fromUtf8(kMethodGlyphs[size_t(c) % 5]), columns_[c].toHtmlEscaped());
+      if (!models.contains(modelEntry)) models << modelEntry;
+      if (!methods.contains(methodEntry)) methods << methodEntry;
       for (auto [plot, curve] : {std::pair{deletion_, &res.deletion}, std::pair{insertion_, &res.insertion}}) {
         QCPGraph* g = plot->addGraph();
         g->setPen(pen);
@@ -374,6 +395,11 @@ void SaliencyView::plotCurves() {
       }
     }
   }
+  const QString gap = QStringLiteral("&nbsp;&nbsp; ");
+  curveKey_->setText(models.isEmpty() ? QString()
+                                      : tr("<b>Models</b> %1 &nbsp;&nbsp;&nbsp; <b>Methods</b> %2 &nbsp;&nbsp;&nbsp; "
+                                           "<span style=\"color:gray\">AUCs: under each map</span>")
+                                            .arg(models.join(gap), methods.join(gap)));
   deletion_->replot();
   insertion_->replot();
 }

@@ -40,6 +40,7 @@ class SaliencyView : public QWidget {
   MapGrid* cell(int row, int col) const;
   QString metricsText(int row, int col) const;
   int curveCount() const;  // graphs in the deletion plot
+  QString curveKeyText() const;  // the key under both curve plots (plain text)
   // The selected cell's raw map (for NPY export); empty when none.
   const cv::Mat* selectedMap() const;
 
@@ -64,6 +65,7 @@ class SaliencyView : public QWidget {
   QGridLayout* gridLayout_;
   QCustomPlot* deletion_;
   QCustomPlot* insertion_;
+  QLabel* curveKey_;  // one key for both plots: colour = model, line style = method
   QTimer* debounce_;
   std::vector<std::vector<MapGrid*>> cells_;
   std::vector<std::vector<QLabel*>> metrics_;

@@ -165,6 +165,11 @@ TEST_F(ViewsTest, SaliencyMatrixWithMetricsAndCurves) {
       EXPECT_TRUE(view->metricsText(r, c).contains(QStringLiteral("drop")));
     }
   EXPECT_EQ(view->curveCount(), 6);
+  // One key below both plots names every model (by colour) and method (by line style).
+  const QString key = view->curveKeyText();
+  for (int slot : session_->loadedSlots())
+    EXPECT_TRUE(key.contains(QString::fromStdString(session_->slot(slot).info.modelId))) << key.toStdString();
+  EXPECT_TRUE(key.contains(QStringLiteral("gradcam")) && key.contains(QStringLiteral("gradient"))) << key.toStdString();
 
   // Changing the methods recomputes the matrix.
   const int slot = session_->loadedSlots()[0];
