@@ -32,7 +32,12 @@ ModelSlotsPanel::ModelSlotsPanel(AnalysisSession* session, QWidget* parent) : QW
       ui.variant->setItemData(ui.variant->count() - 1, QString::fromStdString(SessionService::describeVariant(id)),
                               Qt::ToolTipRole);
     }
+    // Sized for ids like "convmlp_fmnist", not the longest one; with the file buttons on a second
+    // row, every button (remove included) fits the dock instead of hiding behind a scrollbar.
+    ui.variant->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    ui.variant->setMinimumContentsLength(12);
     row->addWidget(ui.variant, 1);
+    auto* files = new QHBoxLayout;
     auto* weights = new QToolButton;
     weights->setText(tr("Weights…"));
     weights->setToolTip(tr("Load a checkpoint (.safetensors / .pth) for the chosen variant"));
@@ -48,12 +53,14 @@ ModelSlotsPanel::ModelSlotsPanel(AnalysisSession* session, QWidget* parent) : QW
     auto* remove = new QToolButton;
     remove->setText(QStringLiteral("✕"));
     remove->setToolTip(tr("Remove this model"));
-    row->addWidget(weights);
-    row->addWidget(config);
     row->addWidget(up);
     row->addWidget(down);
     row->addWidget(remove);
+    files->addWidget(weights);
+    files->addWidget(config);
+    files->addStretch();
     v->addLayout(row);
+    v->addLayout(files);
     ui.report = new QLabel;
     ui.report->setWordWrap(true);
     ui.report->setStyleSheet(QStringLiteral("color: palette(mid); font-size: 8pt"));

@@ -9,11 +9,14 @@
 #include "ui/model_slots_panel.h"
 #include "ui/worker.h"
 
+#include <QDockWidget>
 #include <QDropEvent>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QMimeData>
 #include <QMouseEvent>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -132,6 +135,19 @@ TEST_F(MainWindowTest, FitsA1440PixelWideScreenInEveryView) {
     QApplication::processEvents();
     EXPECT_LE(window_->minimumSizeHint().width(), 1440) << view;
   }
+}
+
+// Every slot's controls, the remove button included, are visible in the models dock at its
+// minimum width: no horizontal scrolling (the file buttons once pushed it past the edge).
+TEST_F(MainWindowTest, ModelSlotsFitTheDockWithoutScrolling) {
+  loadThree();
+  auto* dock = window_->findChild<QDockWidget*>(QStringLiteral("modelsDock"));
+  ASSERT_NE(dock, nullptr);
+  auto* area = dock->findChild<QScrollArea*>();
+  ASSERT_NE(area, nullptr);
+  QApplication::processEvents();
+  EXPECT_LE(window_->slotsPanel()->minimumSizeHint().width(), dock->minimumWidth());
+  EXPECT_EQ(area->horizontalScrollBar()->maximum(), 0);
 }
 
 TEST_F(MainWindowTest, LinkedCursorMovesInEveryMap) {
