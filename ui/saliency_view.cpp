@@ -379,7 +379,6 @@ void SaliencyView::plotCurves() {
       const SaliencyMapResult& res = it->second;
       const QPen pen(kModelColours[r % 4], 1.6, kMethodStyles[size_t(c) % 5]);
       const QString model = QString::fromStdString(st.info.modelId);
-      const QString name = QStringLiteral("%1 / %2").arg(model, columns_[c]);
       const QString modelEntry = QStringLiteral("<span style=\"color:%1\">\u25a0 %2</span>")
                                      .arg(pen.color().name(), model.toHtmlEscaped());
       const QString methodEntry =
@@ -389,7 +388,6 @@ void SaliencyView::plotCurves() {
       for (auto [plot, curve] : {std::pair{deletion_, &res.deletion}, std::pair{insertion_, &res.insertion}}) {
         QCPGraph* g = plot->addGraph();
         g->setPen(pen);
-        g->setName(QStringLiteral("%1 (%2)").arg(name).arg(curve->auc, 0, 'f', 3));
         g->setData(QVector<double>(curve->fractions.begin(), curve->fractions.end()),
                    QVector<double>(curve->probs.begin(), curve->probs.end()));
       }
