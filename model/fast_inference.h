@@ -1,5 +1,6 @@
 #pragma once
-// Inference-only convolutions, used when no gradient is wanted (GradMode off, e.g. InferenceMode).
+// Inference-only convolutions and matrix products on oneDNN, used when no gradient is wanted
+// (GradMode off, e.g. InferenceMode).
 //
 // PackedConv runs a convolution as a oneDNN primitive that is created once per input shape and
 // cached, on weights reordered once into the layout that primitive wants, with its ReLU and
@@ -16,7 +17,7 @@
 
 namespace fs::model {
 
-// True when the caller wants no gradient, so PackedConv may be used.
+// True when the caller wants no gradient, so the packed kernels below may be used.
 bool fastInferenceAllowed();
 // On by default; off makes every model take its autograd path (tests and benchmarks compare).
 void setFastInferenceEnabled(bool on);
