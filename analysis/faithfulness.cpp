@@ -1,5 +1,6 @@
 #include "analysis/faithfulness.h"
 
+#include "analysis/batch_budget.h"
 #include "model/errors.h"
 
 #include <ATen/ATen.h>
@@ -52,15 +53,16 @@ at::Tensor targetProbs(LoadedModel& model, const at::Tensor& batch, int target) 
 Curve runCurve(LoadedModel& model, const at::Tensor& input, const at::Tensor& saliency, int target,
                const CurveOptions& o, bool insertion) {
   checkInput(input);
-  if (o.steps < 1 || o.batchSize < 1) throw InputError("faithfulness: steps and batch size must be >= 1");
+  if (o.steps < 1 || o.batchSize < 0) throw InputError("faithfulness: steps must be >= 1 and batch size >= 0");
   c10::InferenceMode guard;
   const int64_t h = input.size(2), w = input.size(3), n = h * w;
+  const int batch = static_cast<int>(chooseBatchSize(o.batchSize, false, model, h, w));
   const at::Tensor base = makeBaseline(input, o.baseline);
   const at::Tensor ranks = pixelRanks(mapToSize(saliency, h, w)).view({1, 1, h, w});
   const int64_t chunk = (n + o.steps - 1) / o.steps;
   Curve c;
-  for (int s0 = 0; s0 <= o.steps; s0 += o.batchSize) {
-    const int s1 = std::min(o.steps + 1, s0 + o.batchSize);
+  for (int s0 = 0; s0 <= o.steps; s0 += batch) {
+    const int s1 = std::min(o.steps + 1, s0 + batch);
     const at::Tensor counts = (at::arange(s0, s1, at::kLong) * chunk).clamp_max(n).view({-1, 1, 1, 1});
     const at::Tensor changed = ranks < counts;  // [B,1,H,W]
     const at::Tensor x = insertion ? at::where(changed, input, base) : at::where(changed, base, input);

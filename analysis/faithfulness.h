@@ -30,7 +30,7 @@ at::Tensor mapToSize(const at::Tensor& saliency, int64_t height, int64_t width);
 struct CurveOptions {
   int steps = 50;                     // equal chunks of H*W / steps pixels (last one may be short)
   Baseline baseline = Baseline::Blur;
-  int batchSize = 16;                 // bounded forward batch
+  int batchSize = 0;                  // forward batch; 0 = chosen from memory (batch_budget.h)
 };
 
 struct Curve {

@@ -77,7 +77,7 @@ fs::analysis::SaliencyOptions saliencyOptionsFromArgs(const Args& a, const std::
     throw fs::model::UsageError(command + ": unknown --baseline '" + o.baseline + "' (valid: zero, blur, mean)");
   o.window = a.intValue("--window", o.window, 1, 4096);
   o.stride = a.intValue("--stride", o.stride, 1, 4096);
-  o.batchSize = a.intValue("--batch", o.batchSize, 1, 4096);
+  o.batchSize = a.intValue("--batch", o.batchSize, 0, 4096);
   o.tap = a.value("--tap");
   o.seed = static_cast<uint64_t>(a.intValue("--seed", 0, 0, 2147483647));
   return o;

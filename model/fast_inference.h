@@ -73,7 +73,8 @@ bool storedForMatmul(const at::Tensor& weight);
 // no copy), with the oneDNN matmul primitives built for it so far.
 class PackedMatmul {
  public:
-  void pack(const at::Tensor& weight, const at::Tensor& bias);
+  void pack(const at::Tensor& weight, const at::Tensor& bias);  // on matmulBackend()
+  void pack(const at::Tensor& weight, const at::Tensor& bias, bool blas);
   void reset() { state_.reset(); }
   bool ready() const { return state_ != nullptr; }
 
@@ -84,9 +85,9 @@ class PackedMatmul {
 };
 
 // A linear layer y = x W^T + b (W [N,K]) as a cached oneDNN matmul primitive per row count, with
-// GELU or the residual sum fused. On these 2-core machines oneDNN's kernels ran Mixer-B/16's
-// channel MLP 20-35% faster than OpenBLAS's sgemm (plain layout; faster still after
-// storeForMatmul).
+// GELU or the residual sum fused, or as BLAS's sgemm into a buffer holding the bias (and residual)
+// with GELU after it, as kernel_policy.h decides. On AVX-512 oneDNN's brgemm ran Mixer-B/16's
+// channel MLP 20-35% faster than OpenBLAS's sgemm (plain layout; faster still after storeForMatmul).
 class PackedLinear : public PackedMatmul {
  public:
   // x: float [..., K]; result [..., N]. An exclusive addend [..., N] receives the result in place.

@@ -1,5 +1,6 @@
 #include "analysis/saliency/saliency_base.h"
 
+#include "analysis/batch_budget.h"
 #include "analysis/inference.h"
 #include "model/errors.h"
 
@@ -14,20 +15,6 @@ namespace fs::analysis {
 using fs::model::InputError;
 
 namespace {
-// Activations autograd keeps per sample for a backward pass, as a multiple of the tap-sized
-// streams (measured: ~14x on Mixer-B/16), and the budget for one gradient batch.
-constexpr double kSavedPerTapValue = 16.0;
-constexpr double kGradientBatchBytes = 1024.0 * 1024.0 * 1024.0;
-
-int64_t gradientBatchLimit(const LoadedModel& model, const at::Tensor& input) {
-  double values = 0.0;
-  for (const auto& t : model.net->taps()) values += double(t.channels) * t.height * t.width;
-  const auto& spec = model.config.input;
-  const double area = double(input.size(2)) * double(input.size(3)) / (double(spec.height) * spec.width);
-  const double bytes = values * area * sizeof(float) * kSavedPerTapValue;
-  return bytes > 0 ? std::max<int64_t>(1, static_cast<int64_t>(kGradientBatchBytes / bytes)) : 1 << 20;
-}
-
 void checkTarget(const LoadedModel& model, int target) {
   const int classes = model.config.numClasses;
   if (target < -1 || target >= classes)
@@ -58,7 +45,7 @@ SaliencyResult SaliencyBase::compute(LoadedModel& model, const at::Tensor& input
                                      const ProgressFn& progress, const std::atomic<bool>* cancel) {
   validateInput(model, input, "saliency input");
   checkTarget(model, options.target);
-  if (options.batchSize < 1) throw InputError("saliency: batch size must be at least 1");
+  if (options.batchSize < 0) throw InputError("saliency: batch size must be at least 1 (0 = chosen from memory)");
   c10::InferenceMode notInference(false);
   c10::AutoGradMode gradMode(true);
   SaliencyContext ctx{model, input.detach().clone(), options, usesTap() ? resolveTap(model, options.tap) : "",
@@ -109,8 +96,8 @@ void SaliencyBase::ensureTarget(SaliencyContext& ctx) {
 
 bool SaliencyBase::forEachBatch(SaliencyContext& ctx, int64_t total, bool gradients,
                                 const std::function<void(int64_t, int64_t)>& fn) {
-  int64_t step = std::max(1, ctx.options.batchSize);
-  if (gradients) step = std::min(step, gradientBatchLimit(ctx.model, ctx.input));
+  const int64_t step =
+      chooseBatchSize(ctx.options.batchSize, gradients, ctx.model, ctx.input.size(2), ctx.input.size(3));
   for (int64_t begin = 0; begin < total; begin += step) {
     if (ctx.cancelled()) return false;
     const int64_t end = std::min(total, begin + step);

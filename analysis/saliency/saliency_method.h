@@ -27,7 +27,7 @@ struct SaliencyOptions {
   std::string baseline = "zero";   // integrated_gradients: zero | blur | mean
   int window = 16;                 // occlusion window (input pixels)
   int stride = 8;                  // occlusion stride
-  int batchSize = 16;              // bounded internal batch for long methods
+  int batchSize = 0;               // samples per internal batch; 0 = chosen from memory (batch_budget.h)
   uint64_t seed = 0;               // smoothgrad noise generator
 };
 

@@ -1,6 +1,6 @@
 // The machine's fp32 FMA peak, measured: 12 independent chains of FMAs per thread (enough to hide
-// the latency), 512-bit where the compiler targets AVX-512 (build with -march=native), else 256-bit. The clock a core actually runs at under load is not the
-// nominal one, so bounds derived from a nominal figure can be wrong by a third.
+// the latency), 512-bit where the compiler targets AVX-512 (-mavx512f), else 256-bit (-mavx2 -mfma). The clock
+// a core actually runs at under load is not the nominal one, so bounds derived from a nominal figure can be wrong by a third.
 // usage: fma_peak [THREADS] -> "THREADS GFLOP/s" (best of 3)
 #include <immintrin.h>
 #include <omp.h>

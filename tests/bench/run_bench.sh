@@ -17,13 +17,17 @@ trap 'rm -f "$log" "$peak_bin"' EXIT
 for ((r = 1; r <= rounds; r++)); do
   echo "fs $("$build/app/featurescope-cli" bench $models --repeat "$repeat" --json 2>/dev/null | tr -d ' \n')" >>"$log"
   for t in 1 2; do
-    echo "py$t $(/usr/bin/python3 "$here/bench_torch.py" "$t" "$repeat")" >>"$log"
-    echo "pypassive$t $(OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 "$here/bench_torch.py" "$t" "$repeat")" >>"$log"
-    [ -d "$pthread" ] && echo "pypthread$t $(LD_LIBRARY_PATH=$pthread /usr/bin/python3 "$here/bench_torch.py" "$t" "$repeat")" >>"$log"
+    echo "py$t $(/usr/bin/python3 "$here/../../resources/bench/peer.py" "$t" "$repeat")" >>"$log"
+    echo "pypassive$t $(OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 "$here/../../resources/bench/peer.py" "$t" "$repeat")" >>"$log"
+    [ -d "$pthread" ] && echo "pypthread$t $(LD_LIBRARY_PATH=$pthread /usr/bin/python3 "$here/../../resources/bench/peer.py" "$t" "$repeat")" >>"$log"
   done
 done
 # The fp32 FMA peak measured now, and each model's multiply-accumulates: the bound per model.
-g++ -O2 -march=native -fopenmp "$here/fma_peak.cpp" -o "$peak_bin"
+# Vector width of the ISA under test (no -march=native: AVX-512 only when the CPU has it and
+# ONEDNN_MAX_CPU_ISA does not cap it at AVX2).
+isa_flags="-mavx2 -mfma"
+if grep -q avx512f /proc/cpuinfo && [ "${ONEDNN_MAX_CPU_ISA:-ALL}" != AVX2 ]; then isa_flags="-mavx512f -mavx2 -mfma"; fi
+g++ -O2 $isa_flags -fopenmp "$here/fma_peak.cpp" -o "$peak_bin"
 threads=$(sed -n 's/^fs .*"threads":\([0-9]*\).*/\1/p' "$log" | head -n 1)  # what featurescope ran with
 echo "peak $("$peak_bin" "$threads")" >>"$log"
 for m in $models; do echo "macs $m $("$build/app/featurescope-cli" info "$m" --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["macs"])')" >>"$log"; done

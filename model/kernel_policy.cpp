@@ -1,0 +1,143 @@
+#include "model/kernel_policy.h"
+
+#include "model/atomic_file.h"
+
+#include <ATen/Parallel.h>
+#include <nlohmann/json.hpp>
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <utility>
+
+namespace fs::model {
+namespace {
+struct Registry {
+  std::mutex mutex;
+  std::map<std::pair<std::string, std::string>, std::unique_ptr<std::int64_t>> counters;
+};
+
+Registry& registry() {
+  static Registry r;
+  return r;
+}
+
+std::string cpuModel() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  return "unknown cpu";
+}
+
+nlohmann::json readCalibration(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return nlohmann::json::object();
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  return j.is_object() ? j : nlohmann::json::object();  // unreadable: calibrate again, rewrite
+}
+
+MatmulBackend chooseMatmulBackend() {
+  if (const char* env = std::getenv("FEATURESCOPE_MATMUL")) {
+    const std::string v = env;
+    if (v == "onednn") return MatmulBackend::OneDnn;
+    if (v == "blas") return MatmulBackend::Blas;
+    if (!v.empty()) throw std::runtime_error("FEATURESCOPE_MATMUL must be 'onednn' or 'blas', not '" + v + "'");
+  }
+  const std::string path = calibrationFile(), key = calibrationKey();
+  nlohmann::json all = readCalibration(path);
+  const auto known = all.find(key);
+  if (known != all.end() && known->is_object() && known->value("backend", "") == "blas") return MatmulBackend::Blas;
+  if (known != all.end() && known->is_object() && known->value("backend", "") == "onednn") return MatmulBackend::OneDnn;
+  const MatmulTiming t = timeMatmulBackends();
+  const MatmulBackend b = t.blasMs < t.onednnMs ? MatmulBackend::Blas : MatmulBackend::OneDnn;
+  all[key] = {{"backend", backendName(b)}, {"onednn_ms", t.onednnMs}, {"blas_ms", t.blasMs}};
+  try {
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+    writeFileAtomically(path, all.dump(2) + "\n");
+  } catch (const std::exception& e) {
+    std::cerr << "featurescope: cannot cache the matmul calibration (" << e.what() << "); it will run again\n";
+  }
+  return b;
+}
+}  // namespace
+
+std::string onednnIsa() {
+  switch (dnnl::get_effective_cpu_isa()) {
+    case dnnl::cpu_isa::all: return "all";
+    case dnnl::cpu_isa::sse41: return "sse41";
+    case dnnl::cpu_isa::avx: return "avx";
+    case dnnl::cpu_isa::avx2: return "avx2";
+    case dnnl::cpu_isa::avx2_vnni: return "avx2_vnni";
+    case dnnl::cpu_isa::avx512_mic: return "avx512_mic";
+    case dnnl::cpu_isa::avx512_mic_4ops: return "avx512_mic_4ops";
+    case dnnl::cpu_isa::avx512_core: return "avx512_core";
+    case dnnl::cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl::cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl::cpu_isa::avx512_core_amx: return "avx512_core_amx";
+  }
+  return "unknown";
+}
+
+bool onednnHasAvx512() {
+  const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
+  const auto core = static_cast<unsigned>(dnnl::cpu_isa::avx512_core);
+  return (isa & core) == core;
+}
+
+MatmulBackend matmulBackend() {
+  static const MatmulBackend b = chooseMatmulBackend();
+  return b;
+}
+
+std::string calibrationFile() {
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  const char* home = std::getenv("HOME");
+  const std::string base = xdg && *xdg ? xdg : std::string(home && *home ? home : "/tmp") + "/.cache";
+  return base + "/featurescope/matmul-calibration.json";
+}
+
+std::string calibrationKey() {
+  const char* core = std::getenv("OPENBLAS_CORETYPE");
+  return cpuModel() + " | oneDNN " + onednnIsa() + " | OpenBLAS " + (core ? core : "auto") + " | " +
+         std::to_string(at::get_num_threads()) + " threads";
+}
+
+const char* backendName(MatmulBackend b) { return b == MatmulBackend::OneDnn ? "onednn" : "blas"; }
+
+bool isSlowImplementation(std::string_view impl) {
+  return impl.substr(0, 3) == "ref" || impl.find(":ref") != std::string_view::npos;
+}
+
+std::int64_t* kernelCounter(const std::string& kind, const std::string& impl) {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  auto& slot = r.counters[{kind, impl}];
+  if (!slot) slot = std::make_unique<std::int64_t>(0);
+  return slot.get();
+}
+
+std::vector<KernelUse> kernelUses() {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  std::vector<KernelUse> out;
+  for (const auto& [key, count] : r.counters) {
+    const std::int64_t n = __atomic_load_n(count.get(), __ATOMIC_RELAXED);
+    if (n > 0) out.push_back({key.first, key.second, n});
+  }
+  return out;
+}
+
+void resetKernelUses() {
+  Registry& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  for (auto& item : r.counters) __atomic_store_n(item.second.get(), 0, __ATOMIC_RELAXED);
+}
+
+}  // namespace fs::model

@@ -1,0 +1,44 @@
+#pragma once
+// Internal to fs_model: what the oneDNN convolutions (fast_inference.cpp) and matrix products
+// (fast_matmul.cpp) share. Not part of the library's interface.
+#include <ATen/core/Tensor.h>
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <cstddef>
+#include <list>
+
+namespace fs::model::onednn {
+
+using Dims = dnnl::memory::dims;
+using Tag = dnnl::memory::format_tag;
+constexpr auto kF32 = dnnl::memory::data_type::f32;
+constexpr std::size_t kShapesPerLayer = 4;  // primitives (and conv weight copies) kept per layer
+
+dnnl::engine& engine();
+dnnl::stream& threadStream();
+dnnl::memory wrap(const dnnl::memory::desc& d, const at::Tensor& t);
+dnnl::memory wrap(const dnnl::memory::desc& d, const float* p);
+// oneDNN's OpenMP regions take the calling thread's setting; LibTorch's count is the one we keep.
+void syncThreads();
+// The output buffer: an addend nobody else holds is reused, else a copy of it, else fresh memory.
+at::Tensor outputBuffer(at::Tensor addend, at::IntArrayRef sizes, const at::TensorOptions& options,
+                        at::MemoryFormat format);
+
+// A small most-recently-used cache of primitives; an Entry carries its own `key`.
+template <class Entry>
+struct PrimitiveCache {
+  std::list<Entry> entries;
+  template <class Build>
+  const Entry& get(const decltype(Entry::key)& key, const Build& build) {
+    for (auto it = entries.begin(); it != entries.end(); ++it) {
+      if (it->key != key) continue;
+      if (it != entries.begin()) entries.splice(entries.begin(), entries, it);
+      return entries.front();
+    }
+    entries.push_front(build());
+    if (entries.size() > kShapesPerLayer) entries.pop_back();
+    return entries.front();
+  }
+};
+
+}  // namespace fs::model::onednn
