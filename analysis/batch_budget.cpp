@@ -1,21 +1,36 @@
 #include "analysis/batch_budget.h"
 
+#include <ATen/ATen.h>
+#include <c10/core/GradMode.h>
+#include <c10/core/InferenceMode.h>
+
+#include <malloc.h>
+
 #include <algorithm>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <sstream>
 #include <string>
+#include <tuple>
 
 namespace fs::analysis {
 namespace {
 // Live values during an inference-only forward, as a multiple of the largest tap (input, output,
 // residual and an MLP's hidden layer, 4x wide in Mixer and ResMLP, can be alive together).
 constexpr double kLivePerLargestTap = 8.0;
-// Activations autograd keeps per sample for a backward pass, as a multiple of all tap-sized
-// streams together (measured: ~14x on Mixer-B/16).
+// When the heap cannot be measured (a sanitizer's allocator): activations autograd keeps per
+// sample, as a multiple of all tap-sized streams together (measured: ~14x on Mixer-B/16).
 constexpr double kSavedPerTapValue = 16.0;
+// The backward pass's own buffers (gradients of the activations, freed as it goes) on top of what
+// the forward saved: measured peak / saved on ResNet-50 and Mixer-B/16 stayed under 2.
+constexpr double kBackwardFactor = 2.0;
 constexpr double kBudgetBytes = 1024.0 * 1024.0 * 1024.0;
+// No activation above glibc's largest mmap threshold (app/process_setup.h): above it every
+// allocation is a fresh mapping whose pages fault in again.
+constexpr double kLargestTensorBytes = 32.0 * 1024 * 1024;
 constexpr int64_t kMaxInferenceBatch = 256;  // beyond this progress and cancel get coarse for no gain
-constexpr int64_t kGradientBatch = 16;       // backward passes: larger batches were not faster per sample
+constexpr int64_t kGradientBatch = 16;       // backward passes: at most this many by default
 
 double memAvailableBytes() {
   std::ifstream in("/proc/meminfo");
@@ -29,9 +44,46 @@ double memAvailableBytes() {
   return 0.0;
 }
 
+double heapBytes() {
+  const struct mallinfo2 info = mallinfo2();
+  return double(info.uordblks) + double(info.hblkhd);
+}
+
+// What the heap holds after a forward at batch 1 with the autograd graph alive: everything a
+// backward pass needs. Measured once per model and input size; 0 when it cannot be measured.
+double savedBytesPerSample(LoadedModel& model, int64_t height, int64_t width) {
+  static std::mutex mutex;
+  static std::map<std::tuple<const void*, std::string, int64_t, int64_t>, double> cache;
+  const auto key = std::make_tuple(static_cast<const void*>(model.net.get()), model.config.id, height, width);
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (auto it = cache.find(key); it != cache.end()) return it->second;
+  }
+  c10::InferenceMode notInference(false);
+  c10::AutoGradMode gradients(true);
+  const double before = heapBytes();
+  double after = before;
+  {
+    const at::Tensor x = at::zeros({1, 3, height, width}).requires_grad_(true);
+    const at::Tensor logits = model.net->forward(x, {}).logits;
+    after = heapBytes();
+  }
+  const double bytes = std::max(0.0, after - before);
+  std::lock_guard<std::mutex> lock(mutex);
+  cache[key] = bytes;
+  return bytes;
+}
+
 double areaScale(const LoadedModel& model, int64_t height, int64_t width) {
   const auto& spec = model.config.input;
   return double(height) * double(width) / (double(spec.height) * double(spec.width));
+}
+
+// Bytes of the largest tap of one sample at this input size.
+double largestTapBytes(const LoadedModel& model, int64_t height, int64_t width) {
+  double largest = 0.0;
+  for (const auto& t : model.net->taps()) largest = std::max(largest, double(t.channels) * t.height * t.width);
+  return largest * areaScale(model, height, width) * sizeof(float);
 }
 }  // namespace
 
@@ -41,14 +93,16 @@ double batchMemoryBudgetBytes() {
 }
 
 int64_t inferenceBatchSize(const LoadedModel& model, int64_t height, int64_t width) {
-  double largest = 0.0;
-  for (const auto& t : model.net->taps()) largest = std::max(largest, double(t.channels) * t.height * t.width);
-  const double bytes = largest * areaScale(model, height, width) * sizeof(float) * kLivePerLargestTap;
-  if (bytes <= 0) return kMaxInferenceBatch;
-  return std::clamp<int64_t>(static_cast<int64_t>(batchMemoryBudgetBytes() / bytes), 1, kMaxInferenceBatch);
+  const double largest = largestTapBytes(model, height, width);
+  if (largest <= 0) return kMaxInferenceBatch;
+  const double budget = std::min(batchMemoryBudgetBytes() / kLivePerLargestTap, kLargestTensorBytes);
+  return std::clamp<int64_t>(static_cast<int64_t>(budget / largest), 1, kMaxInferenceBatch);
 }
 
-int64_t gradientBatchSize(const LoadedModel& model, int64_t height, int64_t width) {
+int64_t gradientBatchSize(LoadedModel& model, int64_t height, int64_t width) {
+  const double measured = savedBytesPerSample(model, height, width);
+  if (measured > 0)
+    return std::max<int64_t>(1, static_cast<int64_t>(batchMemoryBudgetBytes() / (measured * kBackwardFactor)));
   double values = 0.0;
   for (const auto& t : model.net->taps()) values += double(t.channels) * t.height * t.width;
   const double bytes = values * areaScale(model, height, width) * sizeof(float) * kSavedPerTapValue;
@@ -56,10 +110,13 @@ int64_t gradientBatchSize(const LoadedModel& model, int64_t height, int64_t widt
   return std::max<int64_t>(1, static_cast<int64_t>(kBudgetBytes / bytes));
 }
 
-int64_t chooseBatchSize(int requested, bool gradients, const LoadedModel& model, int64_t height, int64_t width) {
+int64_t chooseBatchSize(int requested, bool gradients, LoadedModel& model, int64_t height, int64_t width) {
   if (gradients) {
     const int64_t limit = gradientBatchSize(model, height, width);
-    return std::min<int64_t>(requested > 0 ? requested : kGradientBatch, limit);
+    if (requested > 0) return std::min<int64_t>(requested, limit);
+    const double largest = largestTapBytes(model, height, width);
+    const int64_t unmapped = largest > 0 ? std::max<int64_t>(1, int64_t(kLargestTensorBytes / largest)) : kGradientBatch;
+    return std::min({kGradientBatch, limit, unmapped});
   }
   return requested > 0 ? requested : inferenceBatchSize(model, height, width);
 }

@@ -12,13 +12,18 @@ namespace fs::analysis {
 // The memory one batched pass may use: 1 GiB, or a quarter of MemAvailable when that is less.
 double batchMemoryBudgetBytes();
 
-// Samples per inference-only pass for inputs of height x width (>= 1, at most 256).
+// Samples per inference-only pass for inputs of height x width (>= 1, at most 256): the largest
+// activation stays under 32 MiB (glibc's largest mmap threshold, app/process_setup.h) and the
+// live activations (8x the largest) within the budget.
 int64_t inferenceBatchSize(const LoadedModel& model, int64_t height, int64_t width);
-// Samples per forward+backward pass (>= 1; Mixer-B/16 at 224: 8).
-int64_t gradientBatchSize(const LoadedModel& model, int64_t height, int64_t width);
+// Samples per forward+backward pass (>= 1): the budget over twice what the heap holds after one
+// forward at batch 1 with the graph alive (measured once per model and size, one forward);
+// from the taps' sizes where the heap cannot be measured.
+int64_t gradientBatchSize(LoadedModel& model, int64_t height, int64_t width);
 
 // Inference-only: `requested` when positive (an explicit --batch), else inferenceBatchSize().
-// Gradients: `requested` (default 16) within gradientBatchSize().
-int64_t chooseBatchSize(int requested, bool gradients, const LoadedModel& model, int64_t height, int64_t width);
+// Gradients: `requested` within gradientBatchSize(); by default at most 16 and the largest
+// activation under 32 MiB as well.
+int64_t chooseBatchSize(int requested, bool gradients, LoadedModel& model, int64_t height, int64_t width);
 
 }  // namespace fs::analysis

@@ -32,6 +32,8 @@ namespace fs::app {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+// The models resources/bench/peer.py defines.
+const std::string kPeerModels[] = {"convmlp_s", "resnet18", "resnet50", "mixer_b16"};
 
 double msSince(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
@@ -110,6 +112,11 @@ int runBench(const Args& a) {
   const int threads = tc.intraOp;
   std::vector<fs::analysis::LoadedModel> models;  // all loaded at once: the peak RSS figures
   for (const auto& id : a.positional) models.push_back(fs::analysis::loadModel(id, "", 0));
+  for (const auto& m : models)
+    if (a.has("--peer") &&
+        std::find(std::begin(kPeerModels), std::end(kPeerModels), m.config.id) == std::end(kPeerModels))
+      throw fs::model::UsageError("bench --peer: the Python peer defines convmlp_s, resnet18, resnet50 and "
+                                  "mixer_b16, not " + m.config.id);
   // Peak RSS with every model loaded and one forward with all taps each (as the feature view does).
   fs::model::resetKernelUses();
   for (auto& m : models) {

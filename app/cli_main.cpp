@@ -48,6 +48,7 @@ int dispatch(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   fs::app::ensureOpenMpWaitPolicy(argv);
+  fs::app::keepFreedMemoryForReuse();
   try {
     return dispatch(argc, argv);
   } catch (const fs::model::UsageError& e) {

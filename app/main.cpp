@@ -2,6 +2,7 @@
 // and opens the main window on the bundled demo (or renders it to a file with --screenshot).
 #include "analysis/versions.h"
 #include "app/process_setup.h"
+#include "model/threads.h"
 #include "ui/analysis_session.h"
 #include "ui/main_window.h"
 #include "ui/settings_keys.h"
@@ -35,6 +36,10 @@ bool displayAvailable() {
 
 int main(int argc, char** argv) {
   fs::app::ensureOpenMpWaitPolicy(argv);
+  fs::app::keepFreedMemoryForReuse();
+  // LibTorch starts with one intra-op thread per physical core it sees (one on these 2-vCPU
+  // machines); the worker thread picks up this setting (README "Threads").
+  fs::model::configureThreads(0);
   std::string screenshot, view = "compare";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];

@@ -1,5 +1,6 @@
 #include "app/process_setup.h"
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -11,6 +12,11 @@ void ensureOpenMpWaitPolicy(char** argv) {
   setenv("GOMP_SPINCOUNT", "2000", 1);
   execv("/proc/self/exe", argv);
   // exec failed (no /proc): carry on with libgomp's default.
+}
+
+void keepFreedMemoryForReuse() {
+  mallopt(M_MMAP_THRESHOLD, kLargestHeapBlock);
+  mallopt(M_TRIM_THRESHOLD, 512 * 1024 * 1024);
 }
 
 }  // namespace fs::app

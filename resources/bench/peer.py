@@ -3,7 +3,8 @@ definitions written here for torch alone: ConvMLP-S, ResNet-18/50 from torchvisi
 random weights, eval mode, batch 1 at 224, median of N forward passes; forward+backward (every
 weight frozen, d top logit / d input); and with --methods the saliency methods computed as
 FeatureScope computes them (same taps, steps, windows, batch sizes), one timed run each after a
-warm-up, written plainly in torch as a researcher would.
+warm-up, written plainly in torch as a researcher would (Grad-CAM as pytorch-grad-cam runs it:
+trainable weights and a full backward; the others with frozen weights and torch.autograd.grad).
 usage: peer.py THREADS REPEAT [--models a,b] [--methods m,n] [--batches JSON] -> JSON
   {"model": {"forward_ms", "forward_backward_ms", "threads", "methods": {"name": ms}}}
 --batches: {"model": {"method": batch size}} (what FeatureScope used); default 16."""
@@ -116,11 +117,23 @@ class Tap:
 
 
 def gradcam(model, tap, x, _b):
-    logits = model(x.detach().requires_grad_(True))  # the graph reaches the tap; the backward stops there
-    t = int(logits[0].argmax())
-    g, = torch.autograd.grad(logits[0, t], tap.value)
-    a, g = tap.to_nchw(tap.value), tap.to_nchw(g)
-    return (g.mean((2, 3), keepdim=True) * a).sum(1)[0].detach()
+    # pytorch-grad-cam's BaseCAM, as researchers run it: trainable weights, a hook keeps the
+    # activations' gradient, loss.backward() through the whole network.
+    for p in model.parameters():
+        p.requires_grad_(True)
+    try:
+        logits = model(x)
+        t = int(logits[0].argmax())
+        grads = {}
+        tap.value.register_hook(lambda g: grads.__setitem__("g", g))
+        model.zero_grad()
+        logits[0, t].backward()
+        a, g = tap.to_nchw(tap.value), tap.to_nchw(grads["g"])
+        return (g.mean((2, 3), keepdim=True) * a).sum(1)[0].detach()
+    finally:
+        for p in model.parameters():
+            p.requires_grad_(False)
+            p.grad = None
 
 
 def scorecam(model, tap, x, b):
