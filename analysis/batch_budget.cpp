@@ -74,16 +74,25 @@ double savedBytesPerSample(LoadedModel& model, int64_t height, int64_t width) {
   return bytes;
 }
 
-double areaScale(const LoadedModel& model, int64_t height, int64_t width) {
-  const auto& spec = model.config.input;
+double areaScale(const fs::model::ModelConfig& config, int64_t height, int64_t width) {
+  const auto& spec = config.input;
   return double(height) * double(width) / (double(spec.height) * double(spec.width));
 }
 
+double areaScale(const LoadedModel& model, int64_t height, int64_t width) {
+  return areaScale(model.config, height, width);
+}
+
 // Bytes of the largest tap of one sample at this input size.
-double largestTapBytes(const LoadedModel& model, int64_t height, int64_t width) {
+double largestTapBytes(const fs::model::ClassifierImpl& net, const fs::model::ModelConfig& config, int64_t height,
+                       int64_t width) {
   double largest = 0.0;
-  for (const auto& t : model.net->taps()) largest = std::max(largest, double(t.channels) * t.height * t.width);
-  return largest * areaScale(model, height, width) * sizeof(float);
+  for (const auto& t : net.taps()) largest = std::max(largest, double(t.channels) * t.height * t.width);
+  return largest * areaScale(config, height, width) * sizeof(float);
+}
+
+double largestTapBytes(const LoadedModel& model, int64_t height, int64_t width) {
+  return largestTapBytes(*model.net, model.config, height, width);
 }
 }  // namespace
 
@@ -93,7 +102,12 @@ double batchMemoryBudgetBytes() {
 }
 
 int64_t inferenceBatchSize(const LoadedModel& model, int64_t height, int64_t width) {
-  const double largest = largestTapBytes(model, height, width);
+  return inferenceBatchSize(*model.net, model.config, height, width);
+}
+
+int64_t inferenceBatchSize(const fs::model::ClassifierImpl& net, const fs::model::ModelConfig& config, int64_t height,
+                           int64_t width) {
+  const double largest = largestTapBytes(net, config, height, width);
   if (largest <= 0) return kMaxInferenceBatch;
   const double budget = std::min(batchMemoryBudgetBytes() / kLivePerLargestTap, kLargestTensorBytes);
   return std::clamp<int64_t>(static_cast<int64_t>(budget / largest), 1, kMaxInferenceBatch);

@@ -16,6 +16,8 @@ double batchMemoryBudgetBytes();
 // activation stays under 32 MiB (glibc's largest mmap threshold, app/process_setup.h) and the
 // live activations (8x the largest) within the budget.
 int64_t inferenceBatchSize(const LoadedModel& model, int64_t height, int64_t width);
+int64_t inferenceBatchSize(const fs::model::ClassifierImpl& net, const fs::model::ModelConfig& config, int64_t height,
+                           int64_t width);
 // Samples per forward+backward pass (>= 1): the budget over twice what the heap holds after one
 // forward at batch 1 with the graph alive (measured once per model and size, one forward);
 // from the taps' sizes where the heap cannot be measured.

@@ -1,5 +1,7 @@
 #include "analysis/cka.h"
 
+#include "analysis/batch_budget.h"
+
 #include "model/errors.h"
 
 #include <ATen/ATen.h>
@@ -12,8 +14,6 @@ namespace fs::analysis {
 using fs::model::InputError;
 
 namespace {
-
-constexpr size_t kForwardBatch = 8;
 
 // One model's side of the computation: its taps and their n x n Gram matrices.
 struct Side {
@@ -49,8 +49,13 @@ int64_t bytesPerImage(const Side& s) {
 // Per tap, float32 [end - begin, C*H*W]: each image's tap flattened to one row.
 std::vector<at::Tensor> blockFeatures(Side& s, size_t begin, size_t end) {
   std::vector<std::vector<at::Tensor>> parts(s.names.size());
-  for (size_t i = begin; i < end; i += kForwardBatch) {
-    const size_t j = std::min(end, i + kForwardBatch);
+  // From memory: the forward's own activations and every kept tap of the batch within the budget.
+  const at::Tensor& x = s.inputs->front();
+  const size_t step = static_cast<size_t>(std::max<int64_t>(
+      1, std::min<int64_t>(inferenceBatchSize(*s.model, x.size(2), x.size(3)),
+                           static_cast<int64_t>(batchMemoryBudgetBytes() / double(bytesPerImage(s))))));
+  for (size_t i = begin; i < end; i += step) {
+    const size_t j = std::min(end, i + step);
     const std::vector<at::Tensor> batch(s.inputs->begin() + i, s.inputs->begin() + j);
     const fs::model::ForwardResult r = s.model->net->forward(at::cat(batch), s.names);
     for (size_t t = 0; t < s.names.size(); ++t)

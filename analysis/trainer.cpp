@@ -1,5 +1,7 @@
 #include "analysis/trainer.h"
 
+#include "analysis/batch_budget.h"
+
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 #include <torch/optim/adamw.h>
@@ -44,8 +46,9 @@ EvalResult evaluateDataset(fs::model::ClassifierImpl& net, const fs::model::Mode
   EvalResult r;
   r.confusion = at::zeros({config.numClasses, config.numClasses}, at::kLong);
   std::vector<at::Tensor> preds;
-  for (int64_t i = 0; i < n; i += 250) {
-    const int64_t e = std::min<int64_t>(n, i + 250);
+  const int64_t batch = inferenceBatchSize(net, config, config.input.height, config.input.width);
+  for (int64_t i = 0; i < n; i += batch) {
+    const int64_t e = std::min<int64_t>(n, i + batch);
     at::Tensor x = fashionMnistBatch(data.images.slice(0, i, e), config.input);
     preds.push_back(net.forward(x, {}).logits.argmax(1));
   }

@@ -38,6 +38,16 @@ bool hasAddend(PostOp op) { return op == PostOp::AddThenRelu || op == PostOp::Re
 // of its post-ops (the rest is finished by ATen after the primitive), ending at None.
 PostOp smallerFusion(PostOp op) { return op == PostOp::ReluThenAdd ? PostOp::Relu : PostOp::None; }
 
+const char* postOpName(PostOp op) {
+  switch (op) {
+    case PostOp::None: return "none";
+    case PostOp::Relu: return "relu";
+    case PostOp::AddThenRelu: return "sum+relu";
+    case PostOp::ReluThenAdd: return "relu+sum";
+  }
+  return "?";
+}
+
 // Finishes on ATen what the primitive did not fuse: `fused` was applied to y already.
 void finishPostOp(at::Tensor& y, PostOp op, PostOp fused, const at::Tensor& addend) {
   if (op == fused) return;
@@ -105,7 +115,10 @@ struct PackedConv::State {
       const std::string impl = pd.impl_info_str();
       if (!isSlowImplementation(impl)) {
         e.fused = fused;
-        e.uses = kernelCounter("convolution", impl);
+        // A shed post-op shows in the record, e.g. "jit_1x1:avx2 (relu+sum: relu fused, rest on ATen)".
+        e.uses = kernelCounter("convolution", fused == op ? impl
+                                                          : impl + " (" + postOpName(op) + ": " + postOpName(fused) +
+                                                                " fused, rest on ATen)");
         e.primitive = dnnl::convolution_forward(pd);
         const dnnl::memory::desc plain(weightDims(), kF32, groups == 1 ? Tag::oihw : Tag::goihw);
         dnnl::memory src = wrap(plain, weight);

@@ -6,6 +6,10 @@
 #include <nlohmann/json.hpp>
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -51,19 +55,28 @@ MatmulBackend chooseMatmulBackend() {
     if (!v.empty()) throw std::runtime_error("FEATURESCOPE_MATMUL must be 'onednn' or 'blas', not '" + v + "'");
   }
   const std::string path = calibrationFile(), key = calibrationKey();
+  // One process calibrates at a time (ctest starts many at once): the others wait and read its
+  // result, so that every process on a machine makes the same choice.
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  const int lock = ::open((path + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock >= 0) ::flock(lock, LOCK_EX);
   nlohmann::json all = readCalibration(path);
   const auto known = all.find(key);
-  if (known != all.end() && known->is_object() && known->value("backend", "") == "blas") return MatmulBackend::Blas;
-  if (known != all.end() && known->is_object() && known->value("backend", "") == "onednn") return MatmulBackend::OneDnn;
-  const MatmulTiming t = timeMatmulBackends();
-  const MatmulBackend b = t.blasMs < t.onednnMs ? MatmulBackend::Blas : MatmulBackend::OneDnn;
-  all[key] = {{"backend", backendName(b)}, {"onednn_ms", t.onednnMs}, {"blas_ms", t.blasMs}};
-  try {
-    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-    writeFileAtomically(path, all.dump(2) + "\n");
-  } catch (const std::exception& e) {
-    std::cerr << "featurescope: cannot cache the matmul calibration (" << e.what() << "); it will run again\n";
+  MatmulBackend b = MatmulBackend::OneDnn;
+  if (known != all.end() && known->is_object() && known->value("backend", "") == "blas") {
+    b = MatmulBackend::Blas;
+  } else if (known == all.end() || !known->is_object() || known->value("backend", "") != "onednn") {
+    const MatmulTiming t = timeMatmulBackends();
+    b = t.blasMs < t.onednnMs ? MatmulBackend::Blas : MatmulBackend::OneDnn;
+    all[key] = {{"backend", backendName(b)}, {"onednn_ms", t.onednnMs}, {"blas_ms", t.blasMs}};
+    try {
+      writeFileAtomically(path, all.dump(2) + "\n");
+    } catch (const std::exception& e) {
+      std::cerr << "featurescope: cannot cache the matmul calibration (" << e.what() << "); it will run again\n";
+    }
   }
+  if (lock >= 0) ::close(lock);  // releases the lock
   return b;
 }
 }  // namespace

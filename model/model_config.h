@@ -1,5 +1,5 @@
 #pragma once
-// Architecture description: the fields of ../shared/reference/README.md ("Config fields") plus
+// Architecture description: the fields of tests/data/reference/README.md ("Config fields") plus
 // preprocessing and labels. Registered variants are ModelConfig values; JSON files build custom ones.
 #include "model/input_spec.h"
 

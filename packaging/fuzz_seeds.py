@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Seed corpora for the libFuzzer targets (tests/fuzz), derived from ../shared/reference.
+"""Seed corpora for the libFuzzer targets (tests/fuzz), derived from the reference fixtures (tests/data/reference).
 
 usage: /usr/bin/python3 packaging/fuzz_seeds.py REFERENCE_DIR OUT_DIR
 Writes OUT_DIR/{safetensors,torch_zip,npy,model_config}/. The reference files are 50-400 KB;
@@ -140,7 +140,7 @@ def npy_seeds(ref, out):
 
 
 def config_seeds(ref, out):
-    """Every reference config.json, plus one per family field set of ../shared/reference/README.md
+    """Every reference config.json, plus one per family field set of tests/data/reference/README.md
     that the references do not cover (resnet, input block)."""
     for model in sorted(os.listdir(ref)):
         path = os.path.join(ref, model, "config.json")

@@ -6,7 +6,7 @@
 #   SECONDS_PER_TARGET  default 60; TARGET: safetensors torch_zip npy model_config (default all)
 #   FS_FUZZ_BUILD_DIR   build and work folder (default ./build-fuzz); the corpus grown by earlier
 #                       runs is kept in it and reused
-#   FS_SHARED_DIR       shared data (default ../shared); seeds come from its reference/ folder
+#   seeds come from the reference fixtures in tests/data/reference
 # Findings of this run (crash-*, leak-*, oom-*, timeout-* inputs) are left in
 # $FS_FUZZ_BUILD_DIR/findings/<target>/; the script exits 1 if there are any. Turn each into a
 # regression test in tests/model (see tests/fuzz/README.md).
@@ -17,7 +17,7 @@ targets=("$@")
 ((${#targets[@]})) || targets=(safetensors torch_zip npy model_config)
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${FS_FUZZ_BUILD_DIR:-$root/build-fuzz}
-shared=${FS_SHARED_DIR:-$root/../shared}
+reference=$root/tests/data/reference
 
 declare -A max_len=([safetensors]=4096 [torch_zip]=8192 [npy]=4096 [model_config]=2048)
 
@@ -38,7 +38,7 @@ cmake --build "$build" -j "$(nproc)" --target "${targets[@]/#/fuzz_}"
 
 seeds="$build/seeds"
 rm -rf "$seeds"
-/usr/bin/python3 "$root/packaging/fuzz_seeds.py" "$shared/reference" "$seeds"
+/usr/bin/python3 "$root/packaging/fuzz_seeds.py" "$reference" "$seeds"
 
 # LibTorch's one-time allocations are not leaks of ours: same suppressions as the FS_SANITIZE build.
 export LSAN_OPTIONS="suppressions=$root/cmake/lsan.supp:print_suppressions=0"

@@ -10,7 +10,7 @@
 namespace {
 namespace fa = fs::analysis;
 
-std::string refPath(const std::string& p) { return std::string(FS_SHARED_DIR) + "/reference/" + p; }
+std::string refPath(const std::string& p) { return std::string(FS_REFERENCE_DIR) + "/" + p; }
 
 // ||Yc^T Xc||_F^2 / (||Xc^T Xc||_F ||Yc^T Yc||_F), written independently of the Gram form.
 double directCka(const at::Tensor& x, const at::Tensor& y) {

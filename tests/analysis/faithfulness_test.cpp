@@ -19,7 +19,7 @@ namespace {
 namespace fa = fs::analysis;
 namespace fm = fs::model;
 
-std::string refPath(const std::string& p) { return std::string(FS_SHARED_DIR) + "/reference/" + p; }
+std::string refPath(const std::string& p) { return std::string(FS_REFERENCE_DIR) + "/" + p; }
 
 // Two classes: logit0 = sum(w * x) - offset, logit1 = 0, so p0 = sigmoid(sum(w * x) - offset).
 class LinearToyImpl : public fm::ClassifierImpl {

@@ -13,7 +13,7 @@ namespace {
 namespace fa = fs::analysis;
 using fs::model::InputError;
 
-std::string refPath(const std::string& p) { return std::string(FS_SHARED_DIR) + "/reference/" + p; }
+std::string refPath(const std::string& p) { return std::string(FS_REFERENCE_DIR) + "/" + p; }
 
 // [1,4,2,2]: channel 0 mixed, 1 all negative (dead), 2 constant positive (dead), 3 large.
 at::Tensor sampleTap() {

@@ -1,4 +1,4 @@
-// Saliency parity: Grad-CAM at every tap and the input gradient against ../shared/reference, and
+// Saliency parity: Grad-CAM at every tap and the input gradient against the reference fixtures (tests/data/reference), and
 // Grad-CAM against pytorch-style Grad-CAM computed at test time on torchvision's resnet18.
 #include "analysis/saliency/saliency_method.h"
 #include "saliency_test_support.h"

@@ -31,7 +31,7 @@ std::string tmpDir() {
 }
 
 
-std::string ref(const std::string& p) { return std::string(FS_SHARED_DIR) + "/reference/" + p; }
+std::string ref(const std::string& p) { return std::string(FS_REFERENCE_DIR) + "/" + p; }
 
 TEST(Cli, ModelsListsEveryRegisteredId) {
   CliRun r = cli("models --json");

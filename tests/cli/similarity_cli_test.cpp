@@ -73,7 +73,7 @@ const Fixture& fixture() {
     x.resnet = workDir() + "/resnet_tiny.json";
     std::ofstream(x.resnet)
         << R"({"family":"resnet","block":"basic","layers":[1,1,1,1],"num_classes":10,"input":{"size":[64,64]}})";
-    x.mixer = std::string(FS_SHARED_DIR) + "/reference/mixer_tiny/config.json";
+    x.mixer = std::string(FS_REFERENCE_DIR) + "/mixer_tiny/config.json";
     return x;
   }();
   return f;

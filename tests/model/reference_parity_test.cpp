@@ -1,5 +1,5 @@
 // Parity of the C++ architectures with the reference Python implementations
-// (../shared/reference): logits, every tap, Grad-CAM at every tap and the input gradient; logits
+// (tests/data/reference): logits, every tap, Grad-CAM at every tap and the input gradient; logits
 // and taps also through the inference-only path.
 #include "model/checkpoint.h"
 #include "model/errors.h"

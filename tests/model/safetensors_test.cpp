@@ -17,7 +17,7 @@
 namespace fs::model {
 namespace {
 
-const std::string kReference = std::string(FS_SHARED_DIR) + "/reference/";
+const std::string kReference = std::string(FS_REFERENCE_DIR) + "/";
 
 std::string tempDir() {
   const std::string dir = ::testing::TempDir() + "fs_safetensors_test_" + std::to_string(::getpid()) + "/";

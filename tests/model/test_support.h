@@ -8,10 +8,10 @@
 namespace fs::test {
 
 inline std::string refDir(const std::string& fixture) {
-  return std::string(FS_SHARED_DIR) + "/reference/" + fixture;
+  return std::string(FS_REFERENCE_DIR) + "/" + fixture;
 }
 
-// max|ours - ref| <= 1e-4 + 1e-4*|ref| (../shared/reference/README.md)
+// max|ours - ref| <= 1e-4 + 1e-4*|ref| (tests/data/reference/README.md)
 inline ::testing::AssertionResult closeToRef(const at::Tensor& ours, const at::Tensor& ref, double atol = 1e-4,
                                              double rtol = 1e-4) {
   if (ours.sizes() != ref.sizes())
