@@ -114,12 +114,15 @@ int64_t inferenceBatchSize(const fs::model::ClassifierImpl& net, const fs::model
 }
 
 int64_t gradientBatchSize(LoadedModel& model, int64_t height, int64_t width) {
-  const double measured = savedBytesPerSample(model, height, width);
-  if (measured > 0)
-    return std::max<int64_t>(1, static_cast<int64_t>(batchMemoryBudgetBytes() / (measured * kBackwardFactor)));
   double values = 0.0;
   for (const auto& t : model.net->taps()) values += double(t.channels) * t.height * t.width;
-  const double bytes = values * areaScale(model, height, width) * sizeof(float) * kSavedPerTapValue;
+  const double tapBytes = values * areaScale(model, height, width) * sizeof(float);
+  // The graph keeps at least every tap-sized stream (the next layer's saved input); less than that
+  // means the heap was not measurable (a sanitizer's allocator serves the tensors).
+  const double measured = savedBytesPerSample(model, height, width);
+  if (measured >= tapBytes && measured > 0)
+    return std::max<int64_t>(1, static_cast<int64_t>(batchMemoryBudgetBytes() / (measured * kBackwardFactor)));
+  const double bytes = tapBytes * kSavedPerTapValue;
   if (bytes <= 0) return 1 << 20;
   return std::max<int64_t>(1, static_cast<int64_t>(kBudgetBytes / bytes));
 }

@@ -7,6 +7,7 @@
 #include "analysis/saliency_overlay.h"
 #include "analysis/sha256.h"
 #include "analysis/stage_alignment.h"
+#include "analysis/string_list.h"
 #include "model/atomic_file.h"
 #include "model/errors.h"
 #include "model/npy.h"
@@ -44,14 +45,6 @@ struct ModelPlan {
   std::string key;
   std::vector<std::string> taps;
 };
-
-std::vector<std::string> splitList(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  for (std::string item; std::getline(in, item, ',');)
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
 
 std::vector<std::string> tapsFor(const LoadedModel& m, const std::string& spec) {
   if (spec == "stages") return m.net->stages();

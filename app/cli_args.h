@@ -1,6 +1,8 @@
 #pragma once
 // A small command-line parser for featurescope-cli: positional arguments, options with values
 // (repeatable) and flags, checked against what each subcommand accepts (UsageError otherwise).
+#include "analysis/string_list.h"
+
 #include <map>
 #include <set>
 #include <string>
@@ -30,5 +32,7 @@ class Args {
 
 // Parses argv[first..argc). Adds the common options --threads, --seed, --help.
 Args parseArgs(int argc, char** argv, int first, const std::string& command, OptionSpec spec);
+
+using fs::analysis::splitList;  // comma-separated option values
 
 }  // namespace fs::app

@@ -6,6 +6,7 @@
 #include "analysis/model_loader.h"
 #include "analysis/resources.h"
 #include "analysis/saliency/saliency_method.h"
+#include "app/cli_args.h"
 #include "app/cli_commands.h"
 #include "model/errors.h"
 #include "model/kernel_policy.h"
@@ -26,7 +27,6 @@
 #include <iomanip>
 #include <iostream>
 #include <memory>
-#include <sstream>
 
 namespace fs::app {
 namespace {
@@ -61,14 +61,6 @@ std::vector<std::string> allTaps(const fs::analysis::LoadedModel& m) {
   std::vector<std::string> names;
   for (const auto& t : m.net->taps()) names.push_back(t.name);
   return names;
-}
-
-std::vector<std::string> splitList(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  for (std::string item; std::getline(in, item, ',');)
-    if (!item.empty()) out.push_back(item);
-  return out;
 }
 
 // The benchmark's settings per method (the issue's: IG 32 steps, occlusion 16/8, SmoothGrad 50).

@@ -20,7 +20,6 @@
 #include <iomanip>
 #include <iostream>
 #include <set>
-#include <sstream>
 
 namespace fs::app {
 namespace {
@@ -29,14 +28,6 @@ using fs::model::InputError;
 using fs::model::UsageError;
 
 const std::vector<std::string> kMetrics{"deletion", "insertion", "drop", "sanity"};
-
-std::vector<std::string> splitList(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  for (std::string item; std::getline(ss, item, ',');)
-    if (!item.empty()) out.push_back(item);
-  return out;
-}
 
 std::set<std::string> parseMetrics(const std::string& list) {
   std::set<std::string> out;

@@ -1,0 +1,15 @@
+#include "analysis/string_list.h"
+
+#include <sstream>
+
+namespace fs::analysis {
+
+std::vector<std::string> splitList(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  for (std::string item; std::getline(in, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+}  // namespace fs::analysis
