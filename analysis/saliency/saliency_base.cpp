@@ -62,7 +62,7 @@ SaliencyResult SaliencyBase::compute(LoadedModel& model, const at::Tensor& input
   return result;
 }
 
-TapGradient SaliencyBase::tapGradient(SaliencyContext& ctx) {
+SaliencyBase::TapGradient SaliencyBase::tapGradient(SaliencyContext& ctx) {
   const at::Tensor x = ctx.input.detach().requires_grad_(true);
   const fs::model::ForwardResult r = ctx.model.net->forward(x, {ctx.tap});
   const at::Tensor a = r.taps.at(ctx.tap);

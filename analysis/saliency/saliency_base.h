@@ -26,14 +26,15 @@ struct SaliencyContext {
   int resolveTarget(const at::Tensor& logits);
 };
 
-// Activations at the tap and d logit[target] / d activations, batch dimension removed: [C,h,w].
-struct TapGradient {
-  at::Tensor activations;
-  at::Tensor gradient;
-};
-
 class SaliencyBase : public SaliencyMethod {
  public:
+  // Activations at the tap and d logit[target] / d activations, batch dimension removed: [C,h,w].
+  // (Nested: feature_stats.h has an fs::analysis::TapGradient of its own, [1,C,H,W] with the target.)
+  struct TapGradient {
+    at::Tensor activations;
+    at::Tensor gradient;
+  };
+
   SaliencyResult compute(LoadedModel& model, const at::Tensor& input, const SaliencyOptions& options,
                          const ProgressFn& progress = {}, const std::atomic<bool>* cancel = nullptr) final;
 
