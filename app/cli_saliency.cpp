@@ -225,7 +225,7 @@ const CommandRegistrar kSaliency{
      "  methods: gradcam gradcampp xgradcam layercam hirescam eigencam scorecam (on --tap, default the last\n"
      "  stage), gradient gradxinput smoothgrad integrated_gradients occlusion (on the input).\n"
      "  method options: --samples N --sigma S (smoothgrad), --steps N --baseline zero|blur|mean\n"
-     "  (integrated_gradients), --window N --stride N (occlusion), --batch N (samples per internal\n"
+     "  (integrated_gradients), --window N --stride N (occlusion; stride <= window), --batch N (samples per internal\n"
      "  batch; default 0 = chosen from memory: activations under 32 MiB, gradient passes at most 16).\n"
      "  --npy writes the raw map (float32: CAM [h,w] at the tap, [1,3,H,W] input attributions,\n"
      "  occlusion [H,W]); --png an overlay on the original image with a colour bar.\n"

@@ -2,7 +2,8 @@
 // Sec. 4.2: a window x window square (all channels) slides with `stride` and is replaced by the
 // baseline 0; each window's score is the drop of the target logit, f(x) - f(x occluded), given to
 // every pixel it covers and averaged over the windows that cover a pixel (Captum's convention).
-// A last window is aligned with the right/bottom edge so every pixel is covered. Map [H,W].
+// A last window is aligned with the right/bottom edge so every pixel is covered; a stride larger
+// than the window is refused (it would leave pixels between windows without a score). Map [H,W].
 #include "analysis/saliency/method_factories.h"
 #include "analysis/saliency/saliency_base.h"
 #include "model/errors.h"
@@ -10,6 +11,7 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <string>
 #include <vector>
 
 namespace fs::analysis {
@@ -32,6 +34,9 @@ class Occlusion : public SaliencyBase {
   at::Tensor run(SaliencyContext& ctx) override {
     const SaliencyOptions& o = ctx.options;
     if (o.window < 1 || o.stride < 1) throw fs::model::InputError("occlusion: window and stride must be at least 1");
+    if (o.stride > o.window)
+      throw fs::model::InputError("occlusion: stride " + std::to_string(o.stride) + " is larger than the window " +
+                                  std::to_string(o.window) + ": pixels between windows would get no score");
     const at::Tensor& x = ctx.input;
     const int64_t height = x.size(2), width = x.size(3);
     const auto ys = windowStarts(height, o.window, o.stride), xs = windowStarts(width, o.window, o.stride);

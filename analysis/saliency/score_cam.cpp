@@ -1,9 +1,10 @@
 // Score-CAM. Wang et al. 2020, "Score-CAM: Score-Weighted Visual Explanations for Convolutional
 // Neural Networks", Sec. 3: each channel A_k is upsampled to the input size and min-max
-// normalised to a mask H_k in [0,1]; its weight is the softmax score of the target for the
-// masked input X * H_k (the channel-wise Increase of Confidence without the constant baseline
-// term, as pytorch-grad-cam does); map = sum_k w_k A_k at the tap resolution. Gradient-free;
-// one forward per channel, batched.
+// normalised to a mask H_k in [0,1]; its weight is the target's softmax probability over the
+// classes for the masked input X * H_k (the channel-wise Increase of Confidence without the
+// constant baseline term, as the authors' code computes it); map = sum_k w_k A_k at the tap
+// resolution. pytorch-grad-cam differs: it takes the target's raw logit per masked input and a
+// softmax over the channels. Gradient-free; one forward per channel, batched.
 #include "analysis/saliency/method_factories.h"
 #include "analysis/saliency/saliency_base.h"
 

@@ -2,6 +2,7 @@
 // fixed linear function of the input, logit_k = sum W_k * x + b_k, and the only tap is the input.
 #include "analysis/saliency/saliency_method.h"
 #include "model/classifier.h"
+#include "model/errors.h"
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
@@ -68,6 +69,20 @@ TEST(SaliencyToy, OcclusionIsTheWindowedLinearContribution) {
     ASSERT_EQ(r.map.sizes(), (at::IntArrayRef{kSize, kSize}));
     EXPECT_TRUE(at::allclose(r.map, expectedOcclusion(weight[2], x, window, stride), 1e-4, 1e-4))
         << "window " << window << " stride " << stride;
+  }
+}
+
+// Windows that do not touch would leave pixels between them without a score: refused.
+TEST(SaliencyToy, OcclusionRefusesAStrideLargerThanTheWindow) {
+  at::manual_seed(3);
+  LoadedModel m = toyModel(at::randn({4, 3, kSize, kSize}), at::randn({4}));
+  SaliencyOptions o;
+  o.window = 4, o.stride = 5;
+  try {
+    makeSaliencyMethod("occlusion")->compute(m, at::randn({1, 3, kSize, kSize}), o);
+    FAIL() << "stride 5 > window 4 was accepted";
+  } catch (const fs::model::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("stride 5"), std::string::npos) << e.what();
   }
 }
 
