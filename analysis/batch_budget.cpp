@@ -26,9 +26,6 @@ constexpr double kSavedPerTapValue = 16.0;
 // the forward saved: measured peak / saved on ResNet-50 and Mixer-B/16 stayed under 2.
 constexpr double kBackwardFactor = 2.0;
 constexpr double kBudgetBytes = 1024.0 * 1024.0 * 1024.0;
-// No activation above glibc's largest mmap threshold (app/process_setup.h): above it every
-// allocation is a fresh mapping whose pages fault in again.
-constexpr double kLargestTensorBytes = 32.0 * 1024 * 1024;
 constexpr int64_t kMaxInferenceBatch = 256;  // beyond this progress and cancel get coarse for no gain
 constexpr int64_t kGradientBatch = 16;       // backward passes: at most this many by default
 
@@ -109,7 +106,7 @@ int64_t inferenceBatchSize(const fs::model::ClassifierImpl& net, const fs::model
                            int64_t width) {
   const double largest = largestTapBytes(net, config, height, width);
   if (largest <= 0) return kMaxInferenceBatch;
-  const double budget = std::min(batchMemoryBudgetBytes() / kLivePerLargestTap, kLargestTensorBytes);
+  const double budget = std::min(batchMemoryBudgetBytes() / kLivePerLargestTap, double(kLargestTensorBytes));
   return std::clamp<int64_t>(static_cast<int64_t>(budget / largest), 1, kMaxInferenceBatch);
 }
 
@@ -132,7 +129,7 @@ int64_t chooseBatchSize(int requested, bool gradients, LoadedModel& model, int64
     const int64_t limit = gradientBatchSize(model, height, width);
     if (requested > 0) return std::min<int64_t>(requested, limit);
     const double largest = largestTapBytes(model, height, width);
-    const int64_t unmapped = largest > 0 ? std::max<int64_t>(1, int64_t(kLargestTensorBytes / largest)) : kGradientBatch;
+    const int64_t unmapped = largest > 0 ? std::max<int64_t>(1, int64_t(double(kLargestTensorBytes) / largest)) : kGradientBatch;
     return std::min({kGradientBatch, limit, unmapped});
   }
   return requested > 0 ? requested : inferenceBatchSize(model, height, width);

@@ -1,7 +1,6 @@
 #include "analysis/cka.h"
 
 #include "analysis/batch_budget.h"
-
 #include "model/errors.h"
 
 #include <ATen/ATen.h>
@@ -22,7 +21,10 @@ struct Side {
   std::vector<fs::model::TapInfo> taps;
   std::vector<std::string> names;
   std::vector<at::Tensor> grams;  // float64 [n,n], uncentred
+  size_t forwardBatch = 1;        // images per forward (makeSide)
 };
+
+int64_t bytesPerImage(const Side& s);
 
 Side makeSide(LoadedModel& m, const std::vector<at::Tensor>& inputs, const char* which) {
   Side s{&m, &inputs, m.net->taps(), {}, {}};
@@ -34,6 +36,11 @@ Side makeSide(LoadedModel& m, const std::vector<at::Tensor>& inputs, const char*
   for (const auto& x : inputs)
     if (x.dim() != 4 || x.size(0) != 1 || x.sizes() != inputs.front().sizes())
       throw InputError(std::string("CKA: the inputs of model ") + which + " must all be [1,3,H,W] of one size");
+  // From memory: the forward's own activations and every kept tap of the batch within the budget.
+  const at::Tensor& x = inputs.front();
+  s.forwardBatch = static_cast<size_t>(std::max<int64_t>(
+      1, std::min<int64_t>(inferenceBatchSize(m, x.size(2), x.size(3)),
+                           static_cast<int64_t>(batchMemoryBudgetBytes() / double(bytesPerImage(s))))));
   return s;
 }
 
@@ -49,13 +56,8 @@ int64_t bytesPerImage(const Side& s) {
 // Per tap, float32 [end - begin, C*H*W]: each image's tap flattened to one row.
 std::vector<at::Tensor> blockFeatures(Side& s, size_t begin, size_t end) {
   std::vector<std::vector<at::Tensor>> parts(s.names.size());
-  // From memory: the forward's own activations and every kept tap of the batch within the budget.
-  const at::Tensor& x = s.inputs->front();
-  const size_t step = static_cast<size_t>(std::max<int64_t>(
-      1, std::min<int64_t>(inferenceBatchSize(*s.model, x.size(2), x.size(3)),
-                           static_cast<int64_t>(batchMemoryBudgetBytes() / double(bytesPerImage(s))))));
-  for (size_t i = begin; i < end; i += step) {
-    const size_t j = std::min(end, i + step);
+  for (size_t i = begin; i < end; i += s.forwardBatch) {
+    const size_t j = std::min(end, i + s.forwardBatch);
     const std::vector<at::Tensor> batch(s.inputs->begin() + i, s.inputs->begin() + j);
     const fs::model::ForwardResult r = s.model->net->forward(at::cat(batch), s.names);
     for (size_t t = 0; t < s.names.size(); ++t)

@@ -1,5 +1,7 @@
 #include "app/process_setup.h"
 
+#include "analysis/batch_budget.h"
+
 #include <malloc.h>
 #include <unistd.h>
 
@@ -15,7 +17,7 @@ void ensureOpenMpWaitPolicy(char** argv) {
 }
 
 void keepFreedMemoryForReuse() {
-  mallopt(M_MMAP_THRESHOLD, kLargestHeapBlock);
+  mallopt(M_MMAP_THRESHOLD, static_cast<int>(fs::analysis::kLargestTensorBytes));
   mallopt(M_TRIM_THRESHOLD, 512 * 1024 * 1024);
 }
 

@@ -13,10 +13,9 @@ void ensureOpenMpWaitPolicy(char** argv);
 // glibc serves blocks above its mmap threshold (128 KiB at first, at most 32 MiB) with a fresh
 // mmap and returns them with munmap, so every such tensor's pages fault in again on first touch:
 // in a batched backward on ResNet-50 a quarter of the time went to page faults (perf). This raises
-// the threshold to its 32 MiB maximum and keeps up to 512 MiB of freed heap for reuse; the batch
-// sizes (analysis/batch_budget.h) keep activations under 32 MiB. Integrated gradients on resnet50
-// (32 steps): 4.9 s -> 3.9 s (README "Kernels per ISA").
-constexpr int kLargestHeapBlock = 32 * 1024 * 1024;
+// the threshold to its 32 MiB maximum (kLargestTensorBytes, which the batch sizes of
+// analysis/batch_budget.h keep activations under) and keeps up to 512 MiB of freed heap for
+// reuse. Integrated gradients on resnet50 (32 steps): 4.9 s -> 3.9 s (README "Kernels per ISA").
 void keepFreedMemoryForReuse();
 
 }  // namespace fs::app

@@ -63,10 +63,10 @@ MatmulBackend chooseMatmulBackend() {
   if (lock >= 0) ::flock(lock, LOCK_EX);
   nlohmann::json all = readCalibration(path);
   const auto known = all.find(key);
-  MatmulBackend b = MatmulBackend::OneDnn;
-  if (known != all.end() && known->is_object() && known->value("backend", "") == "blas") {
-    b = MatmulBackend::Blas;
-  } else if (known == all.end() || !known->is_object() || known->value("backend", "") != "onednn") {
+  const std::string cached =
+      known != all.end() && known->is_object() ? known->value("backend", std::string()) : std::string();
+  MatmulBackend b = cached == "blas" ? MatmulBackend::Blas : MatmulBackend::OneDnn;
+  if (cached != "blas" && cached != "onednn") {  // none for this machine yet, or unreadable
     const MatmulTiming t = timeMatmulBackends();
     b = t.blasMs < t.onednnMs ? MatmulBackend::Blas : MatmulBackend::OneDnn;
     all[key] = {{"backend", backendName(b)}, {"onednn_ms", t.onednnMs}, {"blas_ms", t.blasMs}};

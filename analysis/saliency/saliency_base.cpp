@@ -45,7 +45,7 @@ SaliencyResult SaliencyBase::compute(LoadedModel& model, const at::Tensor& input
                                      const ProgressFn& progress, const std::atomic<bool>* cancel) {
   validateInput(model, input, "saliency input");
   checkTarget(model, options.target);
-  if (options.batchSize < 0) throw InputError("saliency: batch size must be at least 1 (0 = chosen from memory)");
+  if (options.batchSize < 0) throw InputError("saliency: batch size must be >= 0 (0 = chosen from memory)");
   c10::InferenceMode notInference(false);
   c10::AutoGradMode gradMode(true);
   SaliencyContext ctx{model, input.detach().clone(), options, usesTap() ? resolveTap(model, options.tap) : "",
