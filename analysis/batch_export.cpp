@@ -327,13 +327,6 @@ class BatchExporter {
 
 }  // namespace
 
-ModelSpec parseModelSpec(const std::string& spec) {
-  const auto colon = spec.find(':');
-  if (spec.empty() || colon == 0) throw fs::model::UsageError("--model expects ID[:WEIGHTS], got '" + spec + "'");
-  if (colon == std::string::npos) return {spec, ""};
-  return {spec.substr(0, colon), spec.substr(colon + 1)};
-}
-
 ShardSpec parseShard(const std::string& text) {
   int k = 0, n = 0;
   char extra = 0;

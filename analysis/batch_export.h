@@ -4,6 +4,7 @@
 // under OUT/<image>/<model>/, plus a manifest. Restartable, shardable (--shard K/N), every file
 // written atomically. Runs on the calling thread, which owns the models.
 #include "analysis/model_loader.h"
+#include "analysis/model_spec.h"
 #include "analysis/saliency/saliency_method.h"
 
 #include <functional>
@@ -11,13 +12,6 @@
 #include <vector>
 
 namespace fs::analysis {
-
-// "ID[:WEIGHTS]": a registered id or JSON config path, optionally a checkpoint after the first ':'.
-struct ModelSpec {
-  std::string idOrConfig;
-  std::string weights;
-};
-ModelSpec parseModelSpec(const std::string& spec);
 
 // "K/N" with 1 <= K <= N: this shard takes the images i (0-based, sorted order) with i % N == K-1.
 struct ShardSpec {
