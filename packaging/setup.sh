@@ -16,7 +16,7 @@ packages=(
   qt6-base-dev qt6-svg-dev libqcustomplot-dev libgl-dev libgtest-dev
   python3 python3-numpy python3-torch python3-torchvision dataset-fashion-mnist
   xvfb xauth
-  dpkg-dev file binutils desktop-file-utils appstream
+  dpkg-dev file binutils desktop-file-utils appstream help2man lintian
 )
 
 sudo=""
