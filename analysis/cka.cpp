@@ -79,20 +79,23 @@ void accumulate(Side& s, const std::vector<at::Tensor>& fi, const std::vector<at
 }
 
 // Rows = taps: the centred Gram matrix flattened and scaled to unit Frobenius norm (0 if constant).
-at::Tensor unitCentredGrams(const Side& s) {
+at::Tensor unitCentredGrams(const Side& s, bool debiased) {
   std::vector<at::Tensor> rows;
   for (const auto& g : s.grams) {
-    const at::Tensor c = centredGram(g).reshape({-1});
+    const at::Tensor c = centredGram(g, debiased).reshape({-1});
     const double norm = c.norm().item<double>();
     rows.push_back(norm > 0 ? c / norm : at::zeros_like(c));
   }
   return at::stack(rows);
 }
 
-CkaMatrix assemble(const Side& a, const Side& b, int images) {
+CkaMatrix assemble(const Side& a, const Side& b, int images, CkaEstimator estimator) {
   CkaMatrix out;
-  out.tapsA = a.taps, out.tapsB = b.taps, out.images = images;
-  const at::Tensor m = unitCentredGrams(a).matmul(unitCentredGrams(b).t()).clamp(0.0, 1.0).contiguous();
+  out.tapsA = a.taps, out.tapsB = b.taps, out.images = images, out.estimator = estimator;
+  const bool debiased = estimator == CkaEstimator::Debiased;
+  // The clamp only removes rounding beyond the estimator's range.
+  const at::Tensor m =
+      unitCentredGrams(a, debiased).matmul(unitCentredGrams(b, debiased).t()).clamp(debiased ? -1.0 : 0.0, 1.0).contiguous();
   const double* p = m.data_ptr<double>();
   for (int64_t i = 0; i < m.size(0); ++i) out.cka.emplace_back(p + i * m.size(1), p + (i + 1) * m.size(1));
   return out;
@@ -100,28 +103,60 @@ CkaMatrix assemble(const Side& a, const Side& b, int images) {
 
 }  // namespace
 
-at::Tensor centredGram(const at::Tensor& gram) {
-  const at::Tensor k = gram.to(at::kDouble);
-  return k - k.mean(0, true) - k.mean(1, true) + k.mean();
+CkaEstimator resolveCkaEstimator(CkaEstimator e, int images) {
+  if (e == CkaEstimator::Auto) return images >= 4 && images < kCkaDebiasedBelow ? CkaEstimator::Debiased : CkaEstimator::Biased;
+  if (e == CkaEstimator::Debiased && images < 4)
+    throw InputError("debiased CKA needs at least 4 images, got " + std::to_string(images));
+  return e;
 }
 
-double ckaFromGrams(const at::Tensor& k, const at::Tensor& l) {
-  const at::Tensor kc = centredGram(k), lc = centredGram(l);
+const char* ckaEstimatorName(CkaEstimator e) {
+  switch (e) {
+    case CkaEstimator::Auto: return "auto";
+    case CkaEstimator::Biased: return "biased";
+    case CkaEstimator::Debiased: return "debiased";
+  }
+  return "auto";
+}
+
+CkaEstimator parseCkaEstimator(const std::string& name) {
+  for (CkaEstimator e : {CkaEstimator::Auto, CkaEstimator::Biased, CkaEstimator::Debiased})
+    if (name == ckaEstimatorName(e)) return e;
+  throw fs::model::UsageError("unknown CKA estimator '" + name + "' (valid: auto, biased, debiased)");
+}
+
+at::Tensor centredGram(const at::Tensor& gram, bool debiased) {
+  at::Tensor k = gram.to(at::kDouble);
+  if (!debiased) return k - k.mean(0, true) - k.mean(1, true) + k.mean();
+  const int64_t n = k.size(0);
+  if (n < 4) throw InputError("debiased CKA needs at least 4 images, got " + std::to_string(n));
+  k = k.clone();
+  k.fill_diagonal_(0.0);
+  at::Tensor means = k.sum(0) / double(n - 2);
+  means = means - means.sum() / (2.0 * double(n - 1));
+  k = k - means.unsqueeze(1) - means.unsqueeze(0);
+  k.fill_diagonal_(0.0);
+  return k;
+}
+
+double ckaFromGrams(const at::Tensor& k, const at::Tensor& l, bool debiased) {
+  const at::Tensor kc = centredGram(k, debiased), lc = centredGram(l, debiased);
   const double denom = std::sqrt((kc * kc).sum().item<double>() * (lc * lc).sum().item<double>());
   return denom > 0 ? (kc * lc).sum().item<double>() / denom : 0.0;
 }
 
-double linearCka(const at::Tensor& x, const at::Tensor& y) {
+double linearCka(const at::Tensor& x, const at::Tensor& y, bool debiased) {
   if (x.size(0) != y.size(0)) throw InputError("linearCka: x and y need the same number of rows");
   const at::Tensor xd = x.reshape({x.size(0), -1}).to(at::kDouble), yd = y.reshape({y.size(0), -1}).to(at::kDouble);
-  return ckaFromGrams(xd.matmul(xd.t()), yd.matmul(yd.t()));
+  return ckaFromGrams(xd.matmul(xd.t()), yd.matmul(yd.t()), debiased);
 }
 
 CkaMatrix computeCka(LoadedModel& a, LoadedModel& b, const std::vector<at::Tensor>& inputsA,
                      const std::vector<at::Tensor>& inputsB, const std::function<void(double)>& progress,
-                     const std::atomic<bool>* cancel, int64_t maxBlockBytes) {
+                     const std::atomic<bool>* cancel, int64_t maxBlockBytes, CkaEstimator estimator) {
   if (inputsA.size() != inputsB.size()) throw InputError("CKA: both models need the same images");
   if (inputsA.size() < 2) throw InputError("CKA needs at least 2 images, got " + std::to_string(inputsA.size()));
+  estimator = resolveCkaEstimator(estimator, static_cast<int>(inputsA.size()));
   c10::InferenceMode guard;
   Side sa = makeSide(a, inputsA, "A"), sb = makeSide(b, inputsB, "B");
   const size_t n = inputsA.size();
@@ -135,7 +170,7 @@ CkaMatrix computeCka(LoadedModel& a, LoadedModel& b, const std::vector<at::Tenso
     const size_t i0 = bi * block, i1 = std::min(n, i0 + block);
     const auto fa = blockFeatures(sa, i0, i1), fb = blockFeatures(sb, i0, i1);
     for (size_t bj = bi; bj < blocks; ++bj) {
-      if (cancel && cancel->load()) return CkaMatrix{sa.taps, sb.taps, {}, int(n), true};
+      if (cancel && cancel->load()) return CkaMatrix{sa.taps, sb.taps, {}, int(n), true, estimator};
       const size_t j0 = bj * block, j1 = std::min(n, j0 + block);
       if (bj == bi) {
         accumulate(sa, fa, fa, int64_t(i0), int64_t(i0)), accumulate(sb, fb, fb, int64_t(i0), int64_t(i0));
@@ -146,7 +181,7 @@ CkaMatrix computeCka(LoadedModel& a, LoadedModel& b, const std::vector<at::Tenso
       if (progress) progress(++done / total);
     }
   }
-  return assemble(sa, sb, int(n));
+  return assemble(sa, sb, int(n), estimator);
 }
 
 }  // namespace fs::analysis

@@ -177,6 +177,7 @@ SessionCka SessionService::cka(int slotA, int slotB, const std::vector<std::stri
   for (const auto& t : r.tapsB) out.tapsB.push_back(t.name);
   out.cka = r.cka;
   out.images = r.images;
+  out.estimator = ckaEstimatorName(r.estimator);
   out.cancelled = r.cancelled;
   return out;
 }

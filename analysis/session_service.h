@@ -136,8 +136,9 @@ struct SessionCka {
   int slotA = 0, slotB = 0;
   std::string modelA, modelB;
   std::vector<std::string> tapsA, tapsB;       // forward order
-  std::vector<std::vector<double>> cka;        // [tapsA][tapsB] in [0,1]
+  std::vector<std::vector<double>> cka;        // [tapsA][tapsB]; see CkaMatrix for the range
   int images = 0;
+  std::string estimator;                       // "biased" or "debiased" (analysis/cka.h, Auto resolved)
   bool cancelled = false;
 };
 

@@ -52,7 +52,10 @@ StatisticsView::StatisticsView(AnalysisSession* session, std::function<QStringLi
   bar->addWidget(new QLabel(tr("and")));
   bar->addWidget(modelB_);
   ckaButton_ = new QPushButton(tr("Compute CKA"));
-  ckaButton_->setToolTip(tr("Linear CKA of every tap pair over the open folder's images (else the bundled samples)"));
+  ckaButton_->setToolTip(tr("Linear CKA of every tap pair over the open folder's images (else the bundled samples).\n"
+                            "Below 1000 images the debiased HSIC estimator (Song et al. 2012) is used, as the\n"
+                            "biased one reads unrelated high-dimensional taps as similar; from 1000 on, the\n"
+                            "biased one of Kornblith et al. 2019. Debiased values slightly below 0 mean unrelated."));
   bar->addWidget(ckaButton_);
   ckaInfo_ = new QLabel;
   ckaInfo_->setStyleSheet(QStringLiteral("color: gray"));
@@ -233,7 +236,8 @@ void StatisticsView::replotCka() {
   cka_->yAxis->setLabel(tr("%1 taps").arg(QString::fromStdString(c->modelA)));
   cka_->xAxis->setRange(-0.5, nb - 0.5);
   cka_->yAxis->setRange(-0.5, na - 0.5);
-  ckaInfo_->setText(tr("%1 × %2 taps over %3 images").arg(na).arg(nb).arg(c->images));
+  ckaInfo_->setText(tr("%1 × %2 taps over n = %3 images, %4 estimator").arg(na).arg(nb).arg(c->images)
+                        .arg(QString::fromStdString(c->estimator)));
   cka_->replot();
 }
 

@@ -82,12 +82,14 @@ const Fixture& fixture() {
 TEST(SimilarityCli, JsonHasTheDocumentedShape) {
   const Fixture& f = fixture();
   const std::string png = workDir() + "/cka.png";
-  const CliRun r = cli("similarity " + f.resnet + " " + f.mixer + " --images " + f.images + " --json --png " + png);
+  const CliRun r = cli("similarity " + f.resnet + " " + f.mixer + " --images " + f.images + " --json --png " + png +
+                       " --estimator biased");
   ASSERT_EQ(r.code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["model_a"], f.resnet);
   EXPECT_EQ(j["model_b"], f.mixer);
   EXPECT_EQ(j["images"], 4);
+  EXPECT_EQ(j["estimator"], "biased");
   EXPECT_EQ(j["taps_b"], nlohmann::json({"stem", "blocks.0", "blocks.1"}));
   EXPECT_EQ(j["taps_a"][0], "maxpool");
   ASSERT_EQ(j["cka"].size(), j["taps_a"].size());
@@ -115,9 +117,27 @@ TEST(SimilarityCli, SameModelHasUnitDiagonal) {
     EXPECT_NEAR(j["cka"][i][i].get<double>(), 1.0, 1e-6);
     for (size_t k = 0; k < 3; ++k) EXPECT_NEAR(j["cka"][i][k].get<double>(), j["cka"][k][i].get<double>(), 1e-6);
   }
+  EXPECT_EQ(j["estimator"], "biased");  // auto: the debiased estimator needs 4 images
   const CliRun text = cli("similarity " + f.mixer + " " + f.mixer + " --images " + f.images + " --limit 2");
   ASSERT_EQ(text.code, 0) << text.err;
   EXPECT_NE(text.out.find("blocks.1"), std::string::npos);
+  EXPECT_NE(text.out.find("(biased estimator) over n = 2 images"), std::string::npos) << text.out;
+}
+
+TEST(SimilarityCli, AutoTakesTheDebiasedEstimatorForFewImages) {
+  const Fixture& f = fixture();
+  const CliRun r = cli("similarity " + f.resnet + " " + f.mixer + " --images " + f.images + " --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["images"], 4);
+  EXPECT_EQ(j["estimator"], "debiased");
+  for (const auto& row : j["cka"])
+    for (const auto& v : row) {
+      EXPECT_GE(v.get<double>(), -1.0);
+      EXPECT_LE(v.get<double>(), 1.0);
+    }
+  EXPECT_EQ(cli("similarity " + f.mixer + " " + f.mixer + " --images " + f.images + " --estimator unbiased").code, 2);
+  EXPECT_EQ(cli("similarity " + f.mixer + " " + f.mixer + " --images " + f.images + " --limit 3 --estimator debiased").code, 3);
 }
 
 TEST(SimilarityCli, BadFoldersAreInputErrors) {
