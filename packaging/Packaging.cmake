@@ -4,6 +4,7 @@
 #   <prefix>/share/featurescope/{labels,models,samples}    read-only resources
 #   <prefix>/share/applications/<app id>.desktop
 #   <prefix>/share/metainfo/<app id>.metainfo.xml
+#   <prefix>/share/mime/packages/<app id>.xml
 #   <prefix>/share/icons/hicolor/{scalable,NxN}/apps/<app id>.{svg,png}
 #
 # The executables find the resources at <exe dir>/../share/featurescope (analysis/resources.cpp),
@@ -28,6 +29,8 @@ install(DIRECTORY "${FS_RESOURCE_DIR}/"
 install(FILES "${CMAKE_SOURCE_DIR}/LICENSE" DESTINATION share/doc/featurescope RENAME copyright)
 install(FILES "${FS_PACKAGING_DIR}/${FS_APP_ID}.desktop" DESTINATION share/applications)
 install(FILES "${FS_PACKAGING_DIR}/${FS_APP_ID}.metainfo.xml" DESTINATION share/metainfo)
+# The workspace file type (application/x-featurescope-workspace, *.featurescope) for file managers.
+install(FILES "${FS_PACKAGING_DIR}/${FS_APP_ID}.mime.xml" DESTINATION share/mime/packages RENAME ${FS_APP_ID}.xml)
 install(FILES "${FS_PACKAGING_DIR}/icons/${FS_APP_ID}.svg" DESTINATION share/icons/hicolor/scalable/apps)
 # The PNG sizes are rendered once from the SVG and kept in packaging/icons/.
 foreach(size 16 24 32 48 64 128 256)
