@@ -42,6 +42,16 @@ at::Tensor rankScores(const at::Tensor& rows, ChannelRank rank, const at::Tensor
   return -at::arange(rows.size(0), at::kDouble);
 }
 
+// Hoyer sparseness of each row of a float64 [R,n] tensor.
+at::Tensor hoyerRows(const at::Tensor& rows) {
+  const int64_t n = rows.size(1);
+  if (n < 2) return at::zeros({rows.size(0)}, at::kDouble);
+  const at::Tensor l1 = rows.abs().sum(1), l2 = rows.pow(2).sum(1).sqrt();
+  const double rootN = std::sqrt(double(n));
+  const at::Tensor ratio = at::where(l2 > 0, l1 / l2, at::full_like(l1, rootN));  // all zero: 0
+  return ((rootN - ratio) / (rootN - 1.0)).clamp(0.0, 1.0);
+}
+
 ValueRange rangeOf(const at::Tensor& rows) {
   if (rows.numel() == 0) return {0.0, 0.0};
   return {rows.min().item<double>(), rows.max().item<double>()};
@@ -51,18 +61,32 @@ ValueRange unite(const ValueRange& a, const ValueRange& b) { return {std::min(a.
 
 }  // namespace
 
+double hoyerSparseness(const at::Tensor& values) {
+  return hoyerRows(values.reshape({1, -1}).to(at::kDouble))[0].item<double>();
+}
+
+double nearZeroFraction(const at::Tensor& values, double scale) {
+  if (values.numel() == 0) return 0.0;
+  return (values.abs().to(at::kDouble) <= kNearZeroRelative * scale).to(at::kDouble).mean().item<double>();
+}
+
 std::vector<ChannelStats> channelStats(const at::Tensor& tap) {
   const at::Tensor rows = channelRows(tap, "channelStats");
   const auto mean = toVector(rows.mean(1)), mx = toVector(rows.amax(1)), mn = toVector(rows.amin(1));
   const auto sd = toVector(rows.std(1, /*unbiased=*/false));
-  const auto nonPos = toVector((rows <= 0).to(at::kDouble).mean(1));
+  const at::Tensor absRows = rows.abs().to(at::kDouble);
+  const double scale = rows.numel() ? absRows.max().item<double>() : 0.0;
+  const double eps = kNearZeroRelative * scale;
+  const auto hoyer = toVector(hoyerRows(rows.to(at::kDouble)));
+  const auto nearZero = toVector((absRows <= eps).to(at::kDouble).mean(1));
+  const auto absMax = toVector(absRows.amax(1));
   std::vector<ChannelStats> out(mean.size());
   for (size_t c = 0; c < out.size(); ++c) {
     auto& s = out[c];
     s.channel = static_cast<int>(c);
     s.mean = float(mean[c]), s.max = float(mx[c]), s.min = float(mn[c]), s.std = float(sd[c]);
-    s.nonPositiveFraction = float(nonPos[c]);
-    s.dead = mx[c] <= 0.0 || mx[c] == mn[c];
+    s.hoyer = float(hoyer[c]), s.nearZero = float(nearZero[c]);
+    s.dead = absMax[c] <= eps || (rows.size(1) > 1 && mx[c] - mn[c] <= eps);
   }
   return out;
 }

@@ -13,11 +13,24 @@ namespace fs::analysis {
 
 struct LoadedModel;
 
+// Sparsity that means something on signed residual streams (MLP-Mixer, ResMLP, ConvMLP taps are
+// not rectified: "value <= 0" reads about 0.5 on all of them). Both measures are scale-aware:
+//  - Hoyer sparseness (Hoyer 2004, "Non-negative Matrix Factorization with Sparseness
+//    Constraints", JMLR 5, eq. 1): (sqrt(n) - L1/L2) / (sqrt(n) - 1) of the values, in [0,1]:
+//    0 when every |value| is equal, 1 when a single value is non-zero. Invariant to scale and sign.
+//  - near-zero fraction: the share of values with |a| <= kNearZeroRelative * max|a| over the tap.
+// A channel is dead when, at the tap's scale, it is silent (max|a_c| <= kNearZeroRelative *
+// max|a|) or carries no spatial information (max a_c - min a_c <= kNearZeroRelative * max|a|).
+constexpr double kNearZeroRelative = 0.01;
+double hoyerSparseness(const at::Tensor& values);  // 0 for fewer than 2 values or all zero
+double nearZeroFraction(const at::Tensor& values, double scale);  // |a| <= kNearZeroRelative * scale
+
 struct ChannelStats {
   int channel = 0;
   float mean = 0, max = 0, min = 0, std = 0;
-  float nonPositiveFraction = 0;   // fraction of values <= 0
-  bool dead = false;               // max <= 0 (never active) or constant
+  float hoyer = 0;      // Hoyer sparseness of the channel's H*W values
+  float nearZero = 0;   // fraction of the channel's values near zero at the tap's scale
+  bool dead = false;    // silent or spatially constant at the tap's scale
 };
 
 // tap: [1,C,H,W] or [C,H,W]. std is the population standard deviation over H*W.

@@ -48,7 +48,7 @@ cv::Mat channelMat(const at::Tensor& tap, int c) {
 std::vector<ChannelStatsLite> liteStats(const at::Tensor& tap) {
   std::vector<ChannelStatsLite> out;
   for (const ChannelStats& s : channelStats(tap)) {
-    out.push_back({s.channel, s.mean, s.max, s.min, s.std, s.nonPositiveFraction, s.dead});
+    out.push_back({s.channel, s.mean, s.max, s.min, s.std, s.hoyer, s.nearZero, s.dead});
   }
   return out;
 }
@@ -156,7 +156,7 @@ SaliencyMapResult SessionService::saliency(int slot, const SaliencyParams& param
   o.target = params.target >= 0 ? params.target : impl_->topClass(s);
   if (o.target >= static_cast<int>(s.info.labels.size()))
     throw fs::model::InputError("class " + std::to_string(o.target) + " does not exist for " + s.info.modelId);
-  o.tap = params.tap.empty() && method->usesTap() && !s.info.stages.empty() ? s.info.stages.back() : params.tap;
+  o.tap = params.tap;  // empty: the model's CAM tap (resolveTap)
   o.samples = params.samples, o.sigma = params.sigma, o.steps = params.steps, o.baseline = params.baseline;
   o.window = params.window, o.stride = params.stride;
   const auto t0 = std::chrono::steady_clock::now();
@@ -203,7 +203,8 @@ SlotStatistics SessionService::statistics(int slot, int bins) {
     TapStatistics ts;
     ts.tap = t.name;
     ts.meanActivation = act.mean().item<double>();
-    ts.sparsity = (act <= 0).to(at::kFloat).mean().item<double>();
+    ts.hoyer = hoyerSparseness(act);
+    ts.nearZero = nearZeroFraction(act, act.abs().max().item<double>());
     Histogram h = histogram(act, bins, 0.0, 0.0);
     ts.edges = h.edges;
     ts.counts = h.counts;

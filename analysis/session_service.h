@@ -67,7 +67,8 @@ struct SlotPrediction {
 
 struct ChannelStatsLite {
   int channel = 0;
-  float mean = 0, max = 0, min = 0, std = 0, nonPositive = 0;
+  float mean = 0, max = 0, min = 0, std = 0;
+  float hoyer = 0, nearZero = 0;  // sparsity measures, see ChannelStats (analysis/feature_stats.h)
   bool dead = false;
 };
 
@@ -90,7 +91,7 @@ struct StageMaps {
 struct SaliencyParams {
   std::string method = "gradcam";
   int target = -1;          // -1: top-1
-  std::string tap;          // CAM methods; empty = last stage
+  std::string tap;          // CAM methods; empty = the model's last block (camTap)
   int samples = 8;
   double sigma = 0.15;
   int steps = 32;
@@ -122,7 +123,9 @@ struct SaliencyMapResult {
 
 struct TapStatistics {
   std::string tap;
-  double meanActivation = 0.0, sparsity = 0.0;  // sparsity = fraction of values <= 0
+  double meanActivation = 0.0;
+  double hoyer = 0.0;     // Hoyer sparseness of all the tap's values (analysis/feature_stats.h)
+  double nearZero = 0.0;  // fraction with |a| <= 1% of the tap's max |a|
   std::vector<double> edges, counts;            // histogram
 };
 

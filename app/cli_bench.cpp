@@ -208,7 +208,7 @@ const CommandRegistrar kBench{
      "  Median forward and forward+backward times at batch 1 (after one warm-up), the oneDNN ISA and\n"
      "  the kernels the forward ran. --methods times one run of each saliency method per model\n"
      "  (integrated_gradients 32 steps, smoothgrad 50 samples, occlusion window 16 stride 8; tap\n"
-     "  methods at the last stage; batch sizes chosen from memory as everywhere). --peer runs the\n"
+     "  methods at the last block; batch sizes chosen from memory as everywhere). --peer runs the\n"
      "  Python torch peer (resources/bench/peer.py; convmlp_s, resnet18, resnet50, mixer_b16) with the\n"
      "  same definitions, thread count and batch sizes, and prints both times and their ratio.\n"
      "  Environment: ONEDNN_MAX_CPU_ISA=AVX2 emulates an AVX2 CPU; FEATURESCOPE_MATMUL=onednn|blas\n"

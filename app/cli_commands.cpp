@@ -27,7 +27,7 @@ json infoJson(const fm::ModelConfig& c, fm::ClassifierImpl& net) {
           {"macs", fm::countMacs(net, c)}, {"num_classes", c.numClasses},
           {"input", {{"size", {in.height, in.width}}, {"mean", in.mean}, {"std", in.std},
                      {"interpolation", fm::interpolationName(in.interpolation)}, {"crop_pct", in.cropPct}}},
-          {"stages", net.stages()}, {"taps", taps}};
+          {"stages", net.stages()}, {"cam_tap", net.camTap()}, {"taps", taps}};
 }
 }  // namespace
 
@@ -61,7 +61,7 @@ int runInfo(const Args& a) {
             << "  parameters: " << info["params"] << "\n  GMACs: " << std::fixed << std::setprecision(3)
             << info["macs"].get<int64_t>() / 1e9 << "\n  classes: " << c.numClasses << "\n  input: "
             << c.input.height << "x" << c.input.width << " " << fm::interpolationName(c.input.interpolation)
-            << ", crop " << c.input.cropPct << "\n  taps:\n";
+            << ", crop " << c.input.cropPct << "\n  CAM tap (default of --tap): " << net->camTap() << "\n  taps:\n";
   for (const auto& t : net->taps())
     std::cout << "    " << std::left << std::setw(28) << t.name << t.channels << "x" << t.height << "x" << t.width
               << "  stride " << t.stride << "  " << fm::tapLayoutName(t.layout) << "\n";

@@ -56,6 +56,11 @@ class ClassifierImpl : public torch::nn::Module {
   virtual std::vector<TapInfo> taps() const = 0;
   // Four taps (or fewer for shallow models) that play the role of "Stage 1-4".
   virtual std::vector<std::string> stages() const = 0;
+  // The default tap of the CAM methods: the output of the last block or stage, as in Grad-CAM
+  // (Selvaraju et al. 2017, "the last convolutional layer") and pytorch-grad-cam's recommended
+  // layers (ResNet layer4[-1], the last block of a token model). Families whose stage taps end
+  // before the last block (MLP-Mixer, ResMLP: depth quarters start at blocks.0) override it.
+  virtual std::string camTap() const { return stages().back(); }
   // x: float32 [B,3,H,W]. Unknown tap names are ignored (callers validate against taps()).
   virtual ForwardResult forward(const at::Tensor& x, const std::vector<std::string>& tapNames) = 0;
   // Inference-only rewrites (BatchNorm folding); call again after the weights change.

@@ -95,6 +95,8 @@ std::vector<std::string> MlpMixerImpl::stages() const {
   return out;
 }
 
+std::string MlpMixerImpl::camTap() const { return "blocks." + std::to_string(config_.numBlocks - 1); }
+
 at::Tensor MlpMixerImpl::block(size_t i, at::Tensor x) {
   return resBlocks_.empty() ? mixerBlocks_[i]->forward(std::move(x)) : resBlocks_[i]->forward(x);
 }

@@ -40,6 +40,7 @@ class MlpMixerImpl : public ClassifierImpl {
   explicit MlpMixerImpl(const ModelConfig& config);
   std::vector<TapInfo> taps() const override;
   std::vector<std::string> stages() const override;
+  std::string camTap() const override;  // blocks.<numBlocks-1>
   ForwardResult forward(const at::Tensor& x, const std::vector<std::string>& tapNames) override;
   void prepareForInference() override { pack(true); }
   void invalidateInferenceCache() override { pack(false); }

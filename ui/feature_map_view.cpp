@@ -28,12 +28,12 @@ FeatureMapView::FeatureMapView(AnalysisSession* session, QWidget* parent) : QWid
   // Combos and the info line do not grow the window's minimum width with long model or tap names.
   model_ = new QComboBox;
   model_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-  model_->setMinimumWidth(150);
+  model_->setMinimumWidth(130);
   bar->addWidget(model_);
   bar->addWidget(new QLabel(tr("Tap")));
   tap_ = new QComboBox;
   tap_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-  tap_->setMinimumWidth(220);
+  tap_->setMinimumWidth(160);
   bar->addWidget(tap_);
   bar->addWidget(new QLabel(tr("Sort by")));
   sort_ = new QComboBox;
@@ -41,7 +41,9 @@ FeatureMapView::FeatureMapView(AnalysisSession* session, QWidget* parent) : QWid
   sort_->addItem(tr("mean (high first)"), QStringLiteral("mean"));
   sort_->addItem(tr("max (high first)"), QStringLiteral("max"));
   sort_->addItem(tr("std (high first)"), QStringLiteral("std"));
-  sort_->addItem(tr("sparsity (dense first)"), QStringLiteral("sparsity"));
+  sort_->addItem(tr("Hoyer sparseness (dense first)"), QStringLiteral("sparsity"));
+  sort_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+  sort_->setMinimumContentsLength(12);
   bar->addWidget(sort_);
   bar->addWidget(new QLabel(tr("Tile size")));
   size_ = new QSlider(Qt::Horizontal);
@@ -176,7 +178,7 @@ void FeatureMapView::applySort() {
     if (key == QLatin1String("mean")) return -s.mean;
     if (key == QLatin1String("max")) return -s.max;
     if (key == QLatin1String("std")) return -s.std;
-    if (key == QLatin1String("sparsity")) return s.nonPositive;
+    if (key == QLatin1String("sparsity")) return s.hoyer;
     return ch;
   };
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return stat(a) < stat(b); });

@@ -59,12 +59,17 @@ StatisticsView::StatisticsView(AnalysisSession* session, std::function<QStringLi
   bar->addWidget(ckaButton_);
   ckaInfo_ = new QLabel;
   ckaInfo_->setStyleSheet(QStringLiteral("color: gray"));
+  ckaInfo_->setWordWrap(true);  // wraps rather than widening the window (1366x768 screens)
   bar->addWidget(ckaInfo_, 1);
   layout->addLayout(bar);
 
   auto* grid = new QGridLayout;
   histogram_ = makePlot(tr("Activation histogram"), tr("activation"), tr("fraction of values"));
-  sparsity_ = makePlot(tr("Sparsity (fraction ≤ 0) by depth"), tr("relative depth"), tr("sparsity"));
+  sparsity_ = makePlot(tr("Hoyer sparseness by depth"), tr("relative depth"), tr("Hoyer sparseness"));
+  sparsity_->setToolTip(tr("Hoyer sparseness (Hoyer 2004) of each tap's values: 0 when every |value| is equal,\n"
+                           "1 when one value carries everything. Scale- and sign-invariant, so it also means\n"
+                           "something on the signed residual streams of MLP-Mixer, ResMLP and ConvMLP, where\n"
+                           "the fraction of values <= 0 is about 0.5 everywhere."));
   mean_ = makePlot(tr("Mean activation by depth"), tr("relative depth"), tr("mean"));
   cka_ = makePlot(tr("Linear CKA"), tr("taps of model B"), tr("taps of model A"));
   grid->addWidget(histogram_, 0, 0);
@@ -148,9 +153,9 @@ void StatisticsView::replotStatistics() {
     QVector<double> depth, sparsity, mean;
     for (size_t t = 0; t < taps.size(); ++t) {
       depth << (taps.size() > 1 ? double(t) / double(taps.size() - 1) : 0.0);
-      sparsity << taps[t].sparsity;
+      sparsity << taps[t].hoyer;
       mean << taps[t].meanActivation;
-      smax = std::max(smax, taps[t].sparsity);
+      smax = std::max(smax, taps[t].hoyer);
       mlo = std::min(mlo, taps[t].meanActivation);
       mhi = std::max(mhi, taps[t].meanActivation);
     }

@@ -24,7 +24,7 @@ void checkTarget(const LoadedModel& model, int target) {
 }  // namespace
 
 std::string resolveTap(const LoadedModel& model, const std::string& requested) {
-  if (requested.empty()) return model.net->stages().back();
+  if (requested.empty()) return model.net->camTap();
   const auto names = tapNames(model);
   if (std::find(names.begin(), names.end(), requested) != names.end()) return requested;
   std::string list;

@@ -60,7 +60,8 @@ class SaliencyBase : public SaliencyMethod {
                            const std::function<void(int64_t, int64_t)>& fn);
 };
 
-// The tap a CAM method uses: `requested`, or the model's last stage when empty. InputError with
+// The tap a CAM method uses: `requested`, or the model's CAM tap (ClassifierImpl::camTap, the
+// output of the last block or stage) when empty. InputError with
 // the valid taps when unknown.
 std::string resolveTap(const LoadedModel& model, const std::string& requested);
 

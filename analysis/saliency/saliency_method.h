@@ -20,7 +20,7 @@ namespace fs::analysis {
 
 struct SaliencyOptions {
   int target = -1;                 // class index; -1 = top-1 prediction
-  std::string tap;                 // CAM methods; empty = the model's last stage
+  std::string tap;                 // CAM methods; empty = the model's last block (camTap)
   int samples = 50;                // smoothgrad
   double sigma = 0.15;             // smoothgrad noise, as a fraction of the input range
   int steps = 50;                  // integrated_gradients
@@ -57,6 +57,11 @@ class SaliencyMethod {
 // smoothgrad, integrated_gradients, occlusion. Unknown name -> InputError listing the valid ones.
 std::unique_ptr<SaliencyMethod> makeSaliencyMethod(const std::string& name);
 std::vector<std::string> saliencyMethodNames();
+
+// The integrated-gradients baseline x' of `kind` for a normalised input x [1,3,H,W]: zero (zeros
+// of the normalised input, i.e. the dataset's mean colour), blur (Gaussian, sigma 10 px) or mean
+// (x's own per-channel mean). InputError for other kinds.
+at::Tensor integratedGradientsBaseline(const at::Tensor& x, const std::string& kind);
 
 // An input attribution [1,3,H,W] reduced to one [H,W] map (sum over channels, sign kept);
 // an [H,W] map (CAM, occlusion) is returned as it is.

@@ -15,7 +15,7 @@ using fs::model::InputError;
 
 std::string refPath(const std::string& p) { return std::string(FS_REFERENCE_DIR) + "/" + p; }
 
-// [1,4,2,2]: channel 0 mixed, 1 all negative (dead), 2 constant positive (dead), 3 large.
+// [1,4,2,2]: channel 0 mixed, 1 all negative, 2 constant positive (dead), 3 large.
 at::Tensor sampleTap() {
   return at::tensor({-1.f, 0.f, 1.f, 4.f, -2.f, -3.f, -1.f, -5.f, 2.f, 2.f, 2.f, 2.f, 0.f, 10.f, 0.f, 6.f})
       .view({1, 4, 2, 2});
@@ -28,16 +28,46 @@ TEST(ChannelStats, MeanMaxMinStdAndDeadChannels) {
   EXPECT_FLOAT_EQ(s[0].max, 4.f);
   EXPECT_FLOAT_EQ(s[0].min, -1.f);
   EXPECT_NEAR(s[0].std, std::sqrt((4 + 1 + 0 + 9) / 4.0), 1e-6);  // population std
-  EXPECT_FLOAT_EQ(s[0].nonPositiveFraction, 0.5f);
   EXPECT_FALSE(s[0].dead);
-  EXPECT_TRUE(s[1].dead);
-  EXPECT_FLOAT_EQ(s[1].nonPositiveFraction, 1.f);
-  EXPECT_TRUE(s[2].dead);
+  // All negative is not dead: on a signed residual stream negative values carry information.
+  EXPECT_FALSE(s[1].dead);
+  EXPECT_TRUE(s[2].dead);  // spatially constant
   EXPECT_FLOAT_EQ(s[2].std, 0.f);
   EXPECT_FALSE(s[3].dead);
   EXPECT_EQ(s[3].channel, 3);
   EXPECT_EQ(fa::channelStats(sampleTap()[0]).size(), 4u);
   EXPECT_THROW(fa::channelStats(at::zeros({2, 2})), InputError);
+}
+
+// Hoyer (2004) eq. 1 written out: (sqrt(n) - sum|x| / sqrt(sum x^2)) / (sqrt(n) - 1).
+double hoyerByHand(std::vector<double> x) {
+  double l1 = 0, l2 = 0;
+  for (double v : x) l1 += std::abs(v), l2 += v * v;
+  const double rootN = std::sqrt(double(x.size()));
+  return (rootN - l1 / std::sqrt(l2)) / (rootN - 1);
+}
+
+TEST(ChannelStats, HoyerSparsenessAndNearZeroAreScaleAware) {
+  const auto s = fa::channelStats(sampleTap());
+  EXPECT_NEAR(s[0].hoyer, hoyerByHand({-1, 0, 1, 4}), 1e-6);
+  EXPECT_NEAR(s[1].hoyer, hoyerByHand({-2, -3, -1, -5}), 1e-6);
+  EXPECT_NEAR(s[2].hoyer, 0.0, 1e-6);  // every |value| equal
+  EXPECT_NEAR(s[3].hoyer, hoyerByHand({0, 10, 0, 6}), 1e-6);
+  // Near zero at the tap's scale (max |a| = 10): |a| <= 0.1.
+  EXPECT_FLOAT_EQ(s[0].nearZero, 0.25f);
+  EXPECT_FLOAT_EQ(s[1].nearZero, 0.f);
+  EXPECT_FLOAT_EQ(s[3].nearZero, 0.5f);
+  // A channel silent at the tap's scale is dead; the same channel alone is not (its own scale).
+  const at::Tensor quiet = at::tensor({0.01f, -0.02f, 0.f, 0.03f, 0.f, 50.f, -20.f, 5.f}).view({1, 2, 2, 2});
+  EXPECT_TRUE(fa::channelStats(quiet)[0].dead);
+  EXPECT_FALSE(fa::channelStats(quiet[0][0].unsqueeze(0))[0].dead);
+  // The whole-tensor measures: one non-zero value is 1, equal magnitudes 0, invariant to scale and sign.
+  EXPECT_NEAR(fa::hoyerSparseness(at::tensor({0.f, 0.f, 5.f, 0.f})), 1.0, 1e-12);
+  EXPECT_NEAR(fa::hoyerSparseness(at::tensor({3.f, -3.f, 3.f, -3.f})), 0.0, 1e-12);
+  const at::Tensor x = at::randn({64});
+  EXPECT_NEAR(fa::hoyerSparseness(-7.5 * x), fa::hoyerSparseness(x), 1e-6);  // float32 products
+  EXPECT_EQ(fa::hoyerSparseness(at::zeros({8})), 0.0);
+  EXPECT_DOUBLE_EQ(fa::nearZeroFraction(at::tensor({0.f, 0.5f, 1.f, 100.f}), 100.0), 0.75);  // |a| <= 1
 }
 
 TEST(ChannelRank, OrdersByEachCriterion) {

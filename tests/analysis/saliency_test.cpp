@@ -53,20 +53,24 @@ std::string generateTorchvisionGradCam() {
   return dir;
 }
 
-TEST(SaliencyTorchvision, GradCamMatchesPythonOnResnet18) {
+// Grad-CAM, Grad-CAM++, XGrad-CAM and LayerCAM against their formulas computed in numpy from
+// torchvision's resnet18 activations and gradients (tests/python/gradcam_torchvision.py).
+TEST(SaliencyTorchvision, CamFormulasMatchPythonOnResnet18) {
   const std::string dir = generateTorchvisionGradCam();
   LoadedModel m = loadModel("resnet18", dir + "/weights.pth", 0);
   const at::Tensor x = fs::model::readNpy(dir + "/input.npy");
   const int expectedTarget = static_cast<int>(fs::model::readNpy(dir + "/logits.npy")[0].argmax().item<int64_t>());
-  for (const std::string tap : {"layer4", "layer3"}) {
-    SaliencyOptions o;
-    o.tap = tap;
-    const SaliencyResult r = makeSaliencyMethod("gradcam")->compute(m, x, o);
-    EXPECT_EQ(r.target, expectedTarget);
-    const at::Tensor ref = fs::model::readNpy(dir + "/gradcam_" + tap + ".npy");
-    // A deep random network amplifies float rounding: tolerance relative to the map's scale.
-    EXPECT_TRUE(closeToRef(r.map, ref, 1e-4 * ref.abs().max().item<double>(), 1e-3)) << tap;
-  }
+  for (const std::string method : {"gradcam", "gradcampp", "xgradcam", "layercam"})
+    for (const std::string tap : {"layer4", "layer3"}) {
+      SaliencyOptions o;
+      o.tap = tap;
+      const SaliencyResult r = makeSaliencyMethod(method)->compute(m, x, o);
+      EXPECT_EQ(r.target, expectedTarget);
+      const at::Tensor ref = fs::model::readNpy(dir + "/" + method + "_" + tap + ".npy");
+      // A deep random network amplifies float rounding: tolerance relative to the map's scale.
+      EXPECT_TRUE(closeToRef(r.map, ref, 1e-4 * ref.abs().max().item<double>(), 1e-3)) << method << " " << tap;
+      EXPECT_GT(ref.abs().max().item<double>(), 0.0) << method << " " << tap;
+    }
   std::filesystem::remove_all(dir);
 }
 

@@ -33,6 +33,8 @@ TEST_P(RegisteredVariant, ParamsMacsAndTaps) {
     EXPECT_EQ(t.height, (v.config.input.height + t.stride - 1) / t.stride) << t.name;  // ceil: padded convs
   }
   for (const auto& s : net->stages()) EXPECT_TRUE(r.taps.count(s)) << s;
+  // The CAM methods' default tap is the output of the last block or stage: the last tap.
+  EXPECT_EQ(net->camTap(), net->taps().back().name);
 }
 
 std::vector<std::string> allIds() {
