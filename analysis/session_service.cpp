@@ -171,6 +171,7 @@ SaliencyMapResult SessionService::saliency(int slot, const SaliencyParams& param
   out.tap = r.tap;
   out.target = r.target;
   out.targetLabel = s.info.labels.at(static_cast<size_t>(r.target));
+  out.caveat = r.caveat;
   out.crop = toSessionCrop(p.crop);
   if (!r.map.defined() || (cancel && cancel->load())) {
     out.cancelled = true;

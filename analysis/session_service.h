@@ -111,6 +111,7 @@ struct SaliencyMapResult {
   std::string method, tap;
   int target = 0;
   std::string targetLabel;
+  std::string caveat;        // SaliencyResult::caveat: shown next to the map
   bool cancelled = false;
   cv::Mat map;               // CV_32F [h,w] covering the model input, raw signed values
   SessionCrop crop;

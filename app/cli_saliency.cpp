@@ -176,7 +176,8 @@ nlohmann::json summary(const Args& a, const fa::LoadedModel& m, const Timed& t, 
                    {"max", r.map.max().item<double>()},
                    {"elapsed_ms", t.elapsedMs},
                    {"npy", a.has("--npy") ? nlohmann::json(a.value("--npy")) : nlohmann::json()},
-                   {"png", a.has("--png") ? nlohmann::json(a.value("--png")) : nlohmann::json()}};
+                   {"png", a.has("--png") ? nlohmann::json(a.value("--png")) : nlohmann::json()},
+                   {"caveat", r.caveat.empty() ? nlohmann::json() : nlohmann::json(r.caveat)}};
   if (shown)
     j["display"] = {{"colormap", fa::colormapName(d.colormap)}, {"sign", signName(d.sign)},
                     {"clip", d.clipPercentile}, {"alpha", d.alpha}, {"range", {shown->lo, shown->hi}}};
@@ -190,6 +191,7 @@ void printSummary(const nlohmann::json& j) {
             << "map     " << j["shape"].dump() << " float32\n"
             << "range   [" << j["min"].get<double>() << ", " << j["max"].get<double>() << "]\n"
             << "time    " << std::lround(j["elapsed_ms"].get<double>() * 10) / 10.0 << " ms\n";
+  if (!j["caveat"].is_null()) std::cout << "caveat  " << j["caveat"].get<std::string>() << "\n";
   if (!j["npy"].is_null()) std::cout << "npy     " << j["npy"].get<std::string>() << "\n";
   if (j.contains("display")) {
     const auto& d = j["display"];

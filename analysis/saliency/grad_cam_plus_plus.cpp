@@ -13,6 +13,7 @@ namespace {
 class GradCamPlusPlus : public GradientCam {
  public:
   std::string name() const override { return "gradcampp"; }
+  const char* nonNegativeAssumption() const override { return "Grad-CAM++ (Chattopadhay et al. 2018)"; }
 
  protected:
   at::Tensor cam(const at::Tensor& a, const at::Tensor& g) const override {

@@ -13,10 +13,18 @@ class GradientCam : public SaliencyBase {
  protected:
   at::Tensor run(SaliencyContext& ctx) final {
     const TapGradient tg = tapGradient(ctx);
+    if (const char* who = nonNegativeAssumption()) ctx.caveat = negativeActivationCaveat(who, ctx.tap, tg.activations);
     return cam(tg.activations, tg.gradient);
   }
   // A, G: [C,h,w] -> raw map [h,w] (signed, no ReLU).
   virtual at::Tensor cam(const at::Tensor& a, const at::Tensor& g) const = 0;
+  // Methods whose derivation assumes A >= 0 (post-ReLU maps) name it here ("Grad-CAM++ (Chattopadhay
+  // et al. 2018)"); on a tap with negative values their weights lose the meaning the paper gives them.
+  virtual const char* nonNegativeAssumption() const { return nullptr; }
+
+ private:
+  // Empty when A >= 0; else what share of A is negative and what that means.
+  static std::string negativeActivationCaveat(const char* who, const std::string& tap, const at::Tensor& a);
 };
 
 }  // namespace fs::analysis

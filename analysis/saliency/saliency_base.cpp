@@ -56,6 +56,7 @@ SaliencyResult SaliencyBase::compute(LoadedModel& model, const at::Tensor& input
   result.inputAttribution = !usesTap();
   const at::Tensor map = ctx.cancelled() ? at::Tensor() : run(ctx);
   result.target = ctx.target;
+  result.caveat = ctx.caveat;
   if (!map.defined()) return result;
   result.map = map.detach().to(at::kFloat).contiguous();
   ctx.report(1.0);

@@ -19,6 +19,7 @@ struct SaliencyContext {
   int target = -1;   // -1 until resolveTarget() has seen logits of the clean input
   const ProgressFn& progress;
   const std::atomic<bool>* cancel = nullptr;
+  std::string caveat;  // set by a method whose assumptions the input breaks (SaliencyResult::caveat)
 
   bool cancelled() const { return cancel && cancel->load(); }
   void report(double fraction) const;

@@ -38,6 +38,8 @@ struct SaliencyResult {
   bool inputAttribution = false;
   at::Tensor map;                  // float32, [H,W] (CAM, occlusion) or [1,3,H,W] (input attribution);
                                    // undefined when cancelled
+  std::string caveat;              // non-empty: the method's assumptions do not hold here (shown
+                                   // next to the map and printed by the CLI), e.g. negative activations
 };
 
 using ProgressFn = std::function<void(double fraction)>;

@@ -12,6 +12,7 @@ namespace {
 class XGradCam : public GradientCam {
  public:
   std::string name() const override { return "xgradcam"; }
+  const char* nonNegativeAssumption() const override { return "XGrad-CAM (Fu et al. 2020)"; }
 
  protected:
   at::Tensor cam(const at::Tensor& a, const at::Tensor& g) const override {

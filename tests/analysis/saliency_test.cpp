@@ -70,6 +70,7 @@ TEST(SaliencyTorchvision, CamFormulasMatchPythonOnResnet18) {
       // A deep random network amplifies float rounding: tolerance relative to the map's scale.
       EXPECT_TRUE(closeToRef(r.map, ref, 1e-4 * ref.abs().max().item<double>(), 1e-3)) << method << " " << tap;
       EXPECT_GT(ref.abs().max().item<double>(), 0.0) << method << " " << tap;
+      EXPECT_EQ(r.caveat, "") << method << " " << tap;  // ResNet stage outputs are post-ReLU
     }
   std::filesystem::remove_all(dir);
 }

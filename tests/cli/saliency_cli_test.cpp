@@ -77,6 +77,23 @@ TEST(SaliencyCli, OverlayOnTheOriginalImageWithTextSummary) {
   EXPECT_EQ(pngSize(png), std::make_pair(451, 300 + 32));
 }
 
+// Grad-CAM++ and XGrad-CAM assume post-ReLU activations: on Mixer's signed residual stream the
+// CLI says so (text and JSON); on ConvMLP's last stage, also signed, too; Grad-CAM never does.
+TEST(SaliencyCli, NegativeActivationCaveatForGradCamPlusPlusAndXGradCam) {
+  for (const std::string method : {"gradcampp", "xgradcam"}) {
+    const CliRun text = cli("saliency " + fixtureArgs("mixer_tiny") + " --method " + method);
+    ASSERT_EQ(text.code, 0) << text.err;
+    EXPECT_NE(text.out.find("caveat  "), std::string::npos) << text.out;
+    EXPECT_NE(text.out.find("assumes non-negative activations"), std::string::npos) << text.out;
+    const CliRun json = cli("saliency " + fixtureArgs("mixer_tiny") + " --method " + method + " --json");
+    ASSERT_EQ(json.code, 0) << json.err;
+    EXPECT_TRUE(nlohmann::json::parse(json.out)["caveat"].is_string()) << json.out;
+  }
+  const CliRun plain = cli("saliency " + fixtureArgs("mixer_tiny") + " --method gradcam --json");
+  ASSERT_EQ(plain.code, 0) << plain.err;
+  EXPECT_TRUE(nlohmann::json::parse(plain.out)["caveat"].is_null());
+}
+
 TEST(SaliencyCli, InputAttributionShapesAndProgress) {
   const std::string grad = tmpDir() + "/grad.npy", occ = tmpDir() + "/occ.npy";
   CliRun r = cli("saliency " + fixtureArgs("resmlp_tiny") + " --method gradient --npy " + grad);
