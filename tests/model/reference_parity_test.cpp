@@ -1,8 +1,10 @@
 // Parity of the C++ architectures with the reference Python implementations
 // (tests/data/reference): logits, every tap, Grad-CAM at every tap and the input gradient; logits
-// and taps also through the inference-only path.
+// and taps also through the inference-only path (prepared: folded BatchNorm, packed matmuls) for
+// every family, all taps at once and one tap at a time.
 #include "model/checkpoint.h"
 #include "model/errors.h"
+#include "model/kernel_policy.h"
 #include "model/npy.h"
 #include "model/registry.h"
 #include "test_support.h"
@@ -48,12 +50,23 @@ TEST_P(ReferenceParity, LogitsAndEveryTap) {
   for (bool inference : {false, true}) {
     std::optional<c10::InferenceMode> guard;
     if (inference) guard.emplace();
+    resetKernelUses();
     const ForwardResult r = f.net->forward(f.input, f.taps);
+    // A prepared model in InferenceMode runs its convolutions / matmuls on the fast path.
+    EXPECT_EQ(!kernelUses().empty(), inference && fold) << "inference=" << inference;
     EXPECT_TRUE(closeToRef(r.logits, readNpy(refDir(name) + "/logits.npy"))) << "inference=" << inference;
     ASSERT_EQ(r.taps.size(), f.taps.size());
     for (const auto& tap : f.taps) {
       EXPECT_TRUE(closeToRef(r.taps.at(tap), readNpy(refDir(name) + "/taps/" + tap + ".npy")))
           << tap << " inference=" << inference;
+    }
+    // One tap at a time, batch 1 (what the feature view and the CAM methods ask for): the same values.
+    for (const auto& tap : f.taps) {
+      const ForwardResult one = f.net->forward(f.input, {tap});
+      ASSERT_EQ(one.taps.size(), 1u) << tap;
+      EXPECT_TRUE(closeToRef(one.taps.at(tap), readNpy(refDir(name) + "/taps/" + tap + ".npy")))
+          << tap << " alone, inference=" << inference;
+      EXPECT_TRUE(closeToRef(one.logits, readNpy(refDir(name) + "/logits.npy"))) << tap << " alone";
     }
   }
 }
@@ -85,8 +98,10 @@ INSTANTIATE_TEST_SUITE_P(
                       std::make_tuple("convmlp_tiny", "wrapped_state_dict_module_prefix.pth", true),
                       std::make_tuple("mixer_tiny", "weights.safetensors", false),
                       std::make_tuple("mixer_tiny", "weights.pth", false),
+                      std::make_tuple("mixer_tiny", "weights.safetensors", true),
                       std::make_tuple("resmlp_tiny", "weights.safetensors", false),
                       std::make_tuple("resmlp_tiny", "weights.pth", false),
+                      std::make_tuple("resmlp_tiny", "weights.safetensors", true),
                       std::make_tuple("resmlp_tiny", "weights_fb_naming.pth", false)),
     [](const auto& info) {
       std::string s = std::get<0>(info.param) + "_" + std::get<1>(info.param) + (std::get<2>(info.param) ? "_folded" : "");
