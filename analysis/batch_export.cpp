@@ -6,7 +6,6 @@
 #include "analysis/preprocess.h"
 #include "analysis/saliency_overlay.h"
 #include "analysis/sha256.h"
-#include "analysis/stage_alignment.h"
 #include "analysis/string_list.h"
 #include "model/atomic_file.h"
 #include "model/errors.h"

@@ -1,7 +1,7 @@
 #include "analysis/feature_stats.h"
 
 #include "analysis/model_loader.h"
-#include "analysis/stage_alignment.h"
+#include "analysis/inference.h"
 #include "model/errors.h"
 
 #include <ATen/ATen.h>
@@ -36,7 +36,6 @@ at::Tensor rankScores(const at::Tensor& rows, ChannelRank rank, const at::Tensor
     case ChannelRank::Mean: return rows.mean(1);
     case ChannelRank::Max: return rows.amax(1);
     case ChannelRank::Contribution: return (rows * channelRows(grad, "gradient")).sum(1);
-    case ChannelRank::CamWeight: return channelRows(grad, "gradient").mean(1);
     case ChannelRank::First: break;
   }
   return -at::arange(rows.size(0), at::kDouble);
@@ -92,10 +91,9 @@ std::vector<ChannelStats> channelStats(const at::Tensor& tap) {
 }
 
 ChannelRank parseChannelRank(const std::string& name) {
-  for (ChannelRank r : {ChannelRank::First, ChannelRank::Mean, ChannelRank::Max, ChannelRank::Contribution,
-                        ChannelRank::CamWeight})
+  for (ChannelRank r : {ChannelRank::First, ChannelRank::Mean, ChannelRank::Max, ChannelRank::Contribution})
     if (name == channelRankName(r)) return r;
-  throw InputError("unknown channel ranking '" + name + "' (valid: first, mean, max, contribution, camweight)");
+  throw InputError("unknown channel ranking '" + name + "' (valid: first, mean, max, contribution)");
 }
 
 const char* channelRankName(ChannelRank rank) {
@@ -104,12 +102,11 @@ const char* channelRankName(ChannelRank rank) {
     case ChannelRank::Mean: return "mean";
     case ChannelRank::Max: return "max";
     case ChannelRank::Contribution: return "contribution";
-    case ChannelRank::CamWeight: return "camweight";
   }
   return "first";
 }
 
-bool rankNeedsGradient(ChannelRank rank) { return rank == ChannelRank::Contribution || rank == ChannelRank::CamWeight; }
+bool rankNeedsGradient(ChannelRank rank) { return rank == ChannelRank::Contribution; }
 
 std::vector<int> rankChannels(const at::Tensor& tap, ChannelRank rank, int k, const at::Tensor& grad) {
   const at::Tensor rows = channelRows(tap, "rankChannels");
@@ -179,24 +176,6 @@ std::vector<std::vector<ValueRange>> normalisationRanges(const std::vector<at::T
   for (size_t i = 0; i < ranges.size(); ++i)
     for (auto& v : ranges[i]) v = mode == NormMode::Tap ? perTap[i] : all;
   return ranges;
-}
-
-std::vector<at::Tensor> normaliseChannels(const std::vector<at::Tensor>& taps,
-                                          const std::vector<std::vector<int>>& channels, NormMode mode) {
-  const auto ranges = normalisationRanges(taps, channels, mode);
-  std::vector<at::Tensor> out;
-  for (size_t i = 0; i < taps.size(); ++i) {
-    const at::Tensor t = (taps[i].dim() == 4 ? taps[i][0] : taps[i]).detach().to(at::kFloat);
-    std::vector<at::Tensor> planes;
-    for (size_t j = 0; j < channels[i].size(); ++j) {
-      const ValueRange r = ranges[i][j];
-      const double span = r.hi - r.lo;
-      at::Tensor p = t[channels[i][j]];
-      planes.push_back(span > 0 ? ((p - r.lo) / span).clamp(0.0, 1.0) : at::zeros_like(p));
-    }
-    out.push_back(planes.empty() ? at::empty({0, t.size(1), t.size(2)}) : at::stack(planes));
-  }
-  return out;
 }
 
 Histogram histogram(const at::Tensor& values, int bins, double lo, double hi) {

@@ -36,14 +36,13 @@ struct ChannelStats {
 // tap: [1,C,H,W] or [C,H,W]. std is the population standard deviation over H*W.
 std::vector<ChannelStats> channelStats(const at::Tensor& tap);
 
-enum class ChannelRank { First, Mean, Max, Contribution, CamWeight };
-ChannelRank parseChannelRank(const std::string& name);  // first|mean|max|contribution|camweight
+enum class ChannelRank { First, Mean, Max, Contribution };
+ChannelRank parseChannelRank(const std::string& name);  // first|mean|max|contribution
 const char* channelRankName(ChannelRank rank);
 bool rankNeedsGradient(ChannelRank rank);
 
 // Channel indices ordered by the criterion (descending), truncated to k. Contribution =
-// sum_hw(grad * activation) for the target; CamWeight = mean_hw(grad). Both need `grad`
-// (same shape as tap); First ignores it. k <= 0 or k > C: all channels. Ties keep channel order.
+// sum_hw(grad * activation) for the target; it needs `grad` (same shape as tap), the others ignore it. k <= 0 or k > C: all channels. Ties keep channel order.
 std::vector<int> rankChannels(const at::Tensor& tap, ChannelRank rank, int k, const at::Tensor& grad = {});
 
 // A tap and d logit[target] / d tap for one input [1,3,H,W] (one forward, one backward).
@@ -66,11 +65,6 @@ const char* normModeName(NormMode mode);
 std::vector<std::vector<ValueRange>> normalisationRanges(const std::vector<at::Tensor>& taps,
                                                          const std::vector<std::vector<int>>& channels,
                                                          NormMode mode);
-
-// The shown channels of each tap mapped to [0,1] (clamped) with the ranges above: one float32
-// [k,H,W] tensor per tap. A degenerate range (lo == hi) maps to 0.
-std::vector<at::Tensor> normaliseChannels(const std::vector<at::Tensor>& taps,
-                                          const std::vector<std::vector<int>>& channels, NormMode mode);
 
 struct Histogram {
   std::vector<double> edges;    // bins + 1

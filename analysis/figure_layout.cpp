@@ -6,7 +6,6 @@
 #include "analysis/preprocess.h"
 #include "analysis/saliency/saliency_method.h"
 #include "analysis/saliency_overlay.h"
-#include "analysis/stage_alignment.h"
 #include "model/errors.h"
 #include "model/registry.h"
 
@@ -306,7 +305,6 @@ FigureLayout buildFeatureFigure(const std::vector<LoadedModel*>& models, const c
   const NormMode norm = parseNormMode(o.norm);
   parseColormap(o.colormap);
   if (!o.saliency.empty()) makeSaliencyMethod(o.saliency);  // InputError listing the methods
-  if (rank == ChannelRank::CamWeight) throw InputError("figure: rank must be first, mean, max or contribution");
   const int k = std::max(1, o.channels);
   const int gridCols = o.gridColumns > 0 ? o.gridColumns : int(std::ceil(std::sqrt(double(k))));
   std::vector<ModelStages> stages;

@@ -52,13 +52,18 @@ std::vector<std::string> tapNames(const LoadedModel& m) {
   return names;
 }
 
-at::Tensor extractTap(LoadedModel& m, const at::Tensor& input, const std::string& tap) {
-  const auto names = tapNames(m);
-  if (std::find(names.begin(), names.end(), tap) == names.end()) {
-    std::string list;
-    for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-    throw InputError("unknown tap '" + tap + "' for " + m.config.id + " (valid: " + list + ")");
+fs::model::TapInfo findTap(const LoadedModel& model, const std::string& name) {
+  const auto taps = model.net->taps();
+  std::string valid;
+  for (const auto& t : taps) {
+    if (t.name == name) return t;
+    valid += (valid.empty() ? "" : ", ") + t.name;
   }
+  throw InputError("unknown tap '" + name + "' for " + model.config.id + " (valid: " + valid + ")");
+}
+
+at::Tensor extractTap(LoadedModel& m, const at::Tensor& input, const std::string& tap) {
+  findTap(m, tap);  // InputError listing the valid taps
   c10::InferenceMode guard;
   return m.net->forward(input, {tap}).taps.at(tap).contiguous();
 }

@@ -34,4 +34,7 @@ at::Tensor extractTap(LoadedModel& m, const at::Tensor& input, const std::string
 
 std::vector<std::string> tapNames(const LoadedModel& m);
 
+// The TapInfo of a named tap; the one unknown-tap check (InputError listing the valid taps).
+fs::model::TapInfo findTap(const LoadedModel& model, const std::string& name);
+
 }  // namespace fs::analysis

@@ -86,10 +86,6 @@ void SessionService::clearSlot(int slot) {
   if (slot >= 0 && slot < kMaxSlots) impl_->slots[static_cast<size_t>(slot)].reset();
 }
 
-bool SessionService::hasSlot(int slot) const {
-  return slot >= 0 && slot < kMaxSlots && impl_->slots[static_cast<size_t>(slot)].has_value();
-}
-
 void SessionService::setImage(const cv::Mat& rgb, const std::string& name) {
   if (rgb.empty() || rgb.type() != CV_8UC3) throw fs::model::InputError(name + ": not an 8-bit RGB image");
   impl_->image = rgb.clone();
@@ -97,8 +93,6 @@ void SessionService::setImage(const cv::Mat& rgb, const std::string& name) {
   for (auto& s : impl_->slots)
     if (s) impl_->clearCaches(*s);
 }
-
-bool SessionService::hasImage() const { return !impl_->image.empty(); }
 
 SlotPrediction SessionService::predict(int slot, int topK) {
   Impl::Slot& s = impl_->slot(slot);
@@ -227,7 +221,6 @@ std::string SessionService::describeVariant(const std::string& id) {
 
 std::vector<std::string> SessionService::methodNames() { return saliencyMethodNames(); }
 
-bool SessionService::methodUsesTap(const std::string& method) { return makeSaliencyMethod(method)->usesTap(); }
 
 cv::Mat SessionService::loadImageFile(const std::string& path) { return loadImageRgb(path); }
 

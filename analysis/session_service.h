@@ -190,11 +190,9 @@ class SessionService {
   // Loads into `slot` (0..kMaxSlots-1). On failure throws and leaves the slot's model as it was.
   SlotInfo loadSlot(int slot, const std::string& idOrConfig, const std::string& weightsPath, uint64_t seed = 0);
   void clearSlot(int slot);
-  bool hasSlot(int slot) const;
 
   // Sets the current image (CV_8UC3 RGB); drops per-image caches.
   void setImage(const cv::Mat& rgb, const std::string& name);
-  bool hasImage() const;
 
   SlotPrediction predict(int slot, int topK);
   // k maps per stage tap: first-k (rank "first") or ranked by "mean" / "max".
@@ -222,7 +220,6 @@ class SessionService {
   static std::vector<std::string> registeredIds();
   static std::string describeVariant(const std::string& id);
   static std::vector<std::string> methodNames();
-  static bool methodUsesTap(const std::string& method);
   static cv::Mat loadImageFile(const std::string& path);                          // CV_8UC3 RGB
   // Fashion-MNIST test image `index` as CV_8UC3 RGB (28x28) and its label (cached after first use).
   static cv::Mat testSetImage(int index, int* label = nullptr);

@@ -25,11 +25,7 @@ void checkTarget(const LoadedModel& model, int target) {
 
 std::string resolveTap(const LoadedModel& model, const std::string& requested) {
   if (requested.empty()) return model.net->camTap();
-  const auto names = tapNames(model);
-  if (std::find(names.begin(), names.end(), requested) != names.end()) return requested;
-  std::string list;
-  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-  throw InputError("unknown tap '" + requested + "' for " + model.config.id + " (valid: " + list + ")");
+  return findTap(model, requested).name;  // InputError listing the valid taps
 }
 
 void SaliencyContext::report(double fraction) const {

@@ -1,8 +1,8 @@
 // Channel statistics, ranking, normalisation modes, histograms, tap gradients (against the
-// reference Grad-CAM) and stage alignment across families.
+// reference Grad-CAM) and the tap lookup.
 #include "analysis/feature_stats.h"
 #include "analysis/model_loader.h"
-#include "analysis/stage_alignment.h"
+#include "analysis/inference.h"
 #include "model/errors.h"
 #include "model/npy.h"
 
@@ -76,12 +76,12 @@ TEST(ChannelRank, OrdersByEachCriterion) {
   EXPECT_EQ(fa::rankChannels(tap, fa::ChannelRank::Mean, 0), (std::vector<int>{3, 2, 0, 1}));
   EXPECT_EQ(fa::rankChannels(tap, fa::ChannelRank::Max, 3), (std::vector<int>{3, 0, 2}));
   at::Tensor grad = at::zeros_like(tap);
-  grad[0][1].fill_(-1.f);  // contribution of channel 1 = +11, camweight -1
-  grad[0][0].fill_(0.5f);  // contribution 2, camweight 0.5
+  grad[0][1].fill_(-1.f);  // contribution of channel 1 = +11
+  grad[0][0].fill_(0.5f);  // contribution 2
   EXPECT_EQ(fa::rankChannels(tap, fa::ChannelRank::Contribution, 1, grad), (std::vector<int>{1}));
-  EXPECT_EQ(fa::rankChannels(tap, fa::ChannelRank::CamWeight, 4, grad), (std::vector<int>{0, 2, 3, 1}));
   EXPECT_THROW(fa::rankChannels(tap, fa::ChannelRank::Contribution, 1), InputError);
-  EXPECT_EQ(fa::parseChannelRank("camweight"), fa::ChannelRank::CamWeight);
+  EXPECT_EQ(fa::parseChannelRank("contribution"), fa::ChannelRank::Contribution);
+  EXPECT_THROW(fa::parseChannelRank("camweight"), InputError);
   EXPECT_THROW(fa::parseChannelRank("median"), InputError);
 }
 
@@ -102,12 +102,6 @@ TEST(Normalisation, ChannelTapAndSharedRanges) {
       EXPECT_DOUBLE_EQ(v.lo, -2);
       EXPECT_DOUBLE_EQ(v.hi, 10);
     }
-  const auto tiles = fa::normaliseChannels({a, b}, ch, fa::NormMode::Channel);
-  ASSERT_EQ(tiles[0].sizes(), (at::IntArrayRef{2, 2, 2}));
-  EXPECT_FLOAT_EQ(tiles[0].min().item<float>(), 0.f);
-  EXPECT_FLOAT_EQ(tiles[0].max().item<float>(), 1.f);
-  const auto constant = fa::normaliseChannels({a}, {{2}}, fa::NormMode::Channel);
-  EXPECT_FLOAT_EQ(constant[0].abs().sum().item<float>(), 0.f);
   EXPECT_EQ(fa::parseNormMode("shared"), fa::NormMode::Shared);
   EXPECT_THROW(fa::parseNormMode("global"), InputError);
 }
@@ -139,20 +133,17 @@ TEST(TapGradient, GradCamFromItMatchesTheReference) {
   EXPECT_THROW(fa::tapGradient(m, x, "stages.0", 10), InputError);
 }
 
-TEST(StageAlignment, PadsShallowModelsAndKeepsTapInfo) {
+TEST(FindTap, KnownTapsAndTheValidListForUnknownOnes) {
   const fa::LoadedModel conv = fa::loadModel(refPath("convmlp_tiny/config.json"), "", 0);
-  const fa::LoadedModel mixer = fa::loadModel(refPath("mixer_tiny/config.json"), "", 0);
-  const fa::StageTable t = fa::alignStages(std::vector<fa::LoadedModel>{conv, mixer});
-  ASSERT_EQ(t.rows.size(), 4u);
-  EXPECT_EQ(t.rows[0].label, "Stage 1");
-  EXPECT_EQ(t.rows[0].taps[0]->name, "conv_stages");
-  EXPECT_EQ(t.rows[3].taps[0]->name, "stages.2");
-  EXPECT_EQ(t.rows[0].taps[0]->channels, 16);
-  EXPECT_EQ(t.rows[1].taps[1]->name, "blocks.1");
-  EXPECT_FALSE(t.rows[2].taps[1].has_value());
-  EXPECT_EQ(t.stageCount(0), 4u);
-  EXPECT_EQ(t.stageCount(1), 2u);
-  EXPECT_THROW(fa::findTap(conv, "layer1"), InputError);
+  EXPECT_EQ(fa::findTap(conv, "stages.2").name, "stages.2");
+  EXPECT_EQ(fa::findTap(conv, "conv_stages").channels, 16);
+  try {
+    fa::findTap(conv, "layer1");
+    FAIL() << "no error for an unknown tap";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("unknown tap 'layer1'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("stages.2"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
