@@ -1,9 +1,13 @@
-// featurescope: the desktop app. Parses the few GUI options, refuses politely without a display,
-// and opens the main window on the bundled demo (or renders it to a file with --screenshot).
+// featurescope: the desktop app. Parses and checks the command line (ui/launch_options.h: images,
+// a folder or a workspace, --model ID[:WEIGHTS]...) before anything starts, refuses politely
+// without a display, and opens the main window on them or on the bundled demo (or renders it to a
+// file with --screenshot).
 #include "analysis/versions.h"
 #include "app/process_setup.h"
 #include "model/threads.h"
+#include "model/errors.h"
 #include "ui/analysis_session.h"
+#include "ui/launch_options.h"
 #include "ui/main_window.h"
 #include "ui/settings_keys.h"
 
@@ -15,18 +19,10 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <string>
+#include <vector>
 
 namespace {
-
-void usage(FILE* out) {
-  std::fprintf(out,
-               "usage: featurescope [--screenshot FILE [--view compare|features|saliency|stats]] [--version]\n"
-               "  Opens the FeatureScope window on the bundled demo (three models side by side).\n"
-               "  --screenshot FILE  render the window offscreen once the analysis completes, save it, exit\n"
-               "  --view NAME        the view to show in the screenshot (default compare)\n");
-}
 
 bool displayAvailable() {
   return std::getenv("DISPLAY") || std::getenv("WAYLAND_DISPLAY") || std::getenv("QT_QPA_PLATFORM");
@@ -35,34 +31,30 @@ bool displayAvailable() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  fs::app::ensureOpenMpWaitPolicy(argv);
-  fs::app::keepFreedMemoryForReuse();
-  // LibTorch starts with one intra-op thread per physical core it sees (one on these 2-vCPU
-  // machines); the worker thread picks up this setting (README "Threads").
-  fs::model::configureThreads(0);
-  std::string screenshot, view = "compare";
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--version") {
+  fs::app::ensureOpenMpWaitPolicy(argv);  // may re-execute the program: first, before any checks
+  // Options, files and models are checked before anything starts: --help and --version need no
+  // display, and a bad file or model id ends here with exit code 2 (usage) or 3 (bad input).
+  fs::ui::LaunchOptions options;
+  fs::ui::LaunchPlan plan;
+  try {
+    options = fs::ui::parseLaunchOptions(std::vector<std::string>(argv + 1, argv + argc));
+    if (options.help) {
+      std::fputs(fs::ui::launchUsage().c_str(), stdout);
+      return 0;
+    }
+    if (options.version) {
       std::printf("featurescope %s (%s, Qt %s)\n", FS_VERSION, fs::analysis::libraryVersions().c_str(), qVersion());
       return 0;
-    } else if (a == "-h" || a == "--help") {
-      usage(stdout);
-      return 0;
-    } else if (a == "--screenshot" && i + 1 < argc) {
-      screenshot = argv[++i];
-    } else if (a == "--view" && i + 1 < argc) {
-      view = argv[++i];
-    } else {
-      std::fprintf(stderr, "featurescope: unknown or incomplete option '%s'\n", a.c_str());
-      usage(stderr);
-      return 2;
     }
-  }
-  if (view != "compare" && view != "features" && view != "saliency" && view != "stats") {
-    std::fprintf(stderr, "featurescope: unknown view '%s' (compare, features, saliency, stats)\n", view.c_str());
+    plan = fs::ui::planLaunch(options);
+  } catch (const fs::model::UsageError& e) {
+    std::fprintf(stderr, "featurescope: %s\n", e.what());
     return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "featurescope: %s\n", e.what());
+    return 3;
   }
+  const std::string screenshot = options.screenshot.toStdString();
   if (!displayAvailable()) {
     if (screenshot.empty()) {
       std::fprintf(stderr,
@@ -74,6 +66,10 @@ int main(int argc, char** argv) {
     }
     qputenv("QT_QPA_PLATFORM", "offscreen");  // a screenshot needs no display
   }
+  fs::app::keepFreedMemoryForReuse();
+  // LibTorch starts with one intra-op thread per physical core it sees (one on these 2-vCPU
+  // machines); the worker thread picks up this setting (README "Threads").
+  fs::model::configureThreads(0);
 
   // A screenshot shows the default layout, not the user's saved one.
   if (!screenshot.empty()) QStandardPaths::setTestModeEnabled(true);
@@ -87,14 +83,17 @@ int main(int argc, char** argv) {
   fs::ui::MainWindow window;
   if (!screenshot.empty()) window.resize(1600, 940);
   window.show();
-  window.openDemo(/*restoreSlots=*/screenshot.empty());
-  if (screenshot.empty()) return app.exec();
-
-  const QString viewName = QString::fromStdString(view);
-  if (!window.showView(viewName)) {
-    std::fprintf(stderr, "featurescope: the %s view is not available in this build\n", view.c_str());
+  window.openLaunch(plan, /*restoreSlots=*/screenshot.empty());
+  // --view chooses the view (a workspace brings its own; the screenshot's default is compare).
+  const QString viewName = !options.view.isEmpty() ? options.view
+                           : screenshot.empty() || !plan.workspace.isEmpty() ? QString()
+                                                                             : QStringLiteral("compare");
+  if (!viewName.isEmpty() && !window.showView(viewName)) {
+    std::fprintf(stderr, "featurescope: the %s view is not available in this build\n", qPrintable(viewName));
     return 2;
   }
+  if (screenshot.empty()) return app.exec();
+
   const QString out = QString::fromStdString(screenshot);
   int status = 1;
   auto* session = window.session();

@@ -113,6 +113,7 @@ bool AnalysisSession::openImageFile(const QString& path) {
   }
   imageQ_ = toQImage(image_);
   imageName_ = QFileInfo(path).fileName();
+  imagePath_ = QFileInfo(path).absoluteFilePath();
   const quint64 id = worker_->setImage(image_, imageName_);
   requestWhat_[id] = tr("Opening %1").arg(imageName_);
   track(id);
@@ -141,6 +142,7 @@ void AnalysisSession::setImage(const QImage& image, const QString& name) {
   image_ = fromQImage(image);
   imageQ_ = toQImage(image_);
   imageName_ = name;
+  imagePath_.clear();
   const quint64 id = worker_->setImage(image_, name);
   requestWhat_[id] = tr("Opening %1").arg(name);
   track(id);

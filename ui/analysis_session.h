@@ -67,6 +67,7 @@ class AnalysisSession : public QObject {
   const cv::Mat& image() const { return image_; }
   QImage imageQ() const { return imageQ_; }
   QString imageName() const { return imageName_; }
+  QString imagePath() const { return imagePath_; }  // the file shown; empty for pasted/test-set images
 
   // Model slots (0..3).
   void loadSlot(int slot, const QString& idOrConfig, const QString& weights = {});
@@ -143,6 +144,7 @@ class AnalysisSession : public QObject {
   cv::Mat image_;
   QImage imageQ_;
   QString imageName_;
+  QString imagePath_;
   std::array<SlotState, fs::analysis::kMaxSlots> slots_;
   std::map<quint64, QString> requestWhat_;  // for error messages
   std::map<quint64, int> loadRequests_;     // load request -> slot

@@ -11,6 +11,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QScrollArea>
+#include <QSignalBlocker>
 #include <QSpinBox>
 #include <QVBoxLayout>
 
@@ -54,6 +55,17 @@ CompareView::CompareView(AnalysisSession* session, QWidget* parent) : QWidget(pa
   connect(session_, &AnalysisSession::slotChanged, this, &CompareView::rebuild);
   connect(session_, &AnalysisSession::imageChanged, this, &CompareView::rebuild);
   connect(session_, &AnalysisSession::displayChanged, this, &CompareView::restyle);
+}
+
+void CompareView::setOptions(int k, const QString& rank, const QString& method) {
+  {
+    const QSignalBlocker b1(k_), b2(rank_), b3(method_);
+    k_->setValue(k);
+    rank_->setCurrentText(rank);
+    method_->setCurrentText(method);
+  }
+  session_->setCompareOptions(k_->value(), rank_->currentText());
+  session_->setCompareMethod(method_->currentText());
 }
 
 std::vector<MapGrid*> CompareView::maps() const {

@@ -26,6 +26,8 @@ class CompareView : public QWidget {
   std::vector<MapGrid*> maps() const;           // every map, row-major
   std::vector<MapGrid*> stageMaps(int row) const;  // the stage cells of one row
   void setLinkedCursor(const std::optional<QPointF>& original);
+  // Sets the controls (a workspace being opened) and the session's options once.
+  void setOptions(int k, const QString& rank, const QString& method);
 
  private:
   void rebuild();

@@ -6,7 +6,10 @@
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
+#include <QSignalBlocker>
 #include <QSlider>
+
+#include <cmath>
 
 namespace fs::ui {
 
@@ -47,6 +50,19 @@ DisplaySettingsPanel::DisplaySettingsPanel(AnalysisSession* session, QWidget* pa
   connect(norm_, &QComboBox::currentTextChanged, this, &DisplaySettingsPanel::apply);
   connect(clip_, &QDoubleSpinBox::valueChanged, this, &DisplaySettingsPanel::apply);
   connect(alpha_, &QSlider::valueChanged, this, &DisplaySettingsPanel::apply);
+}
+
+void DisplaySettingsPanel::setSettings(const QString& colormap, int sign, const QString& norm, double clipPercentile,
+                                       double alpha) {
+  {
+    const QSignalBlocker b1(colormap_), b2(sign_), b3(norm_), b4(clip_), b5(alpha_);
+    colormap_->setCurrentText(colormap);
+    sign_->setCurrentIndex(std::clamp(sign, 0, 2));
+    norm_->setCurrentText(norm);
+    clip_->setValue(clipPercentile);
+    alpha_->setValue(int(std::lround(alpha * 100)));
+  }
+  apply();
 }
 
 void DisplaySettingsPanel::apply() {

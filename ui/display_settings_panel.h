@@ -17,6 +17,8 @@ class DisplaySettingsPanel : public QWidget {
  public:
   explicit DisplaySettingsPanel(AnalysisSession* session, QWidget* parent = nullptr);
   QComboBox* colormapBox() const { return colormap_; }
+  // Sets every control (a workspace being opened) and applies once. sign: index of SignMode.
+  void setSettings(const QString& colormap, int sign, const QString& norm, double clipPercentile, double alpha);
 
  private:
   void apply();

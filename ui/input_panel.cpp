@@ -12,6 +12,7 @@
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QGridLayout>
 #include <QHBoxLayout>
 #include <QImageReader>
 #include <QLabel>
@@ -19,21 +20,23 @@
 #include <QMenu>
 #include <QMimeData>
 #include <QPainter>
+#include <QSignalBlocker>
 #include <QToolButton>
 #include <QUrl>
 #include <QVBoxLayout>
 
 namespace fs::ui {
 
-namespace {
-const QStringList kImageFilters{"*.png", "*.jpg", "*.jpeg", "*.bmp", "*.tif", "*.tiff", "*.webp"};
+const QStringList& InputPanel::imageFilters() {
+  static const QStringList filters{"*.png", "*.jpg", "*.jpeg", "*.bmp", "*.tif", "*.tiff", "*.webp"};
+  return filters;
 }
 
 QStringList InputPanel::sampleImages() {
   // $FEATURESCOPE_RESOURCES, the installed share/featurescope, or the source tree's resources/.
   QDir dir(QString::fromStdString(fs::analysis::resourceDir()) + QStringLiteral("/samples"));
   QStringList out;
-  for (const QString& f : dir.entryList(kImageFilters, QDir::Files, QDir::Name)) out << dir.filePath(f);
+  for (const QString& f : dir.entryList(imageFilters(), QDir::Files, QDir::Name)) out << dir.filePath(f);
   return out;
 }
 
@@ -54,14 +57,20 @@ InputPanel::InputPanel(AnalysisSession* session, QWidget* parent) : QWidget(pare
   recentMenu_ = new QMenu(recent);
   recent->setMenu(recentMenu_);
   recent->setPopupMode(QToolButton::InstantPopup);
-  for (auto* b : {open, folder, paste, recent}) buttons->addWidget(b);
+  for (auto* b : {open, folder, paste}) buttons->addWidget(b);
   buttons->addStretch();
   layout->addLayout(buttons);
 
+  // Recent beside the samples: every button fits the dock's default width (1366x768 screens).
+  auto* pick = new QHBoxLayout;
   samples_ = new QComboBox;
   samples_->addItem(tr("Built-in samples…"));
   for (const QString& s : sampleImages()) samples_->addItem(QFileInfo(s).fileName(), s);
-  layout->addWidget(samples_);
+  samples_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+  samples_->setMinimumContentsLength(10);
+  pick->addWidget(samples_, 1);
+  pick->addWidget(recent);
+  layout->addLayout(pick);
 
   name_ = new QLabel(tr("Drop an image here"));
   name_->setWordWrap(true);
@@ -75,8 +84,9 @@ InputPanel::InputPanel(AnalysisSession* session, QWidget* parent) : QWidget(pare
   auto* inputsTitle = new QLabel(tr("<b>Model input</b> (de-normalised)"));
   layout->addWidget(inputsTitle);
   inputs_ = new QWidget;
-  inputsLayout_ = new QHBoxLayout(inputs_);
+  inputsLayout_ = new QGridLayout(inputs_);
   inputsLayout_->setContentsMargins(0, 0, 0, 0);
+  inputsLayout_->setAlignment(Qt::AlignLeft | Qt::AlignTop);
   layout->addWidget(inputs_, 1);
 
   strip_ = new QListWidget;
@@ -114,7 +124,7 @@ InputPanel::InputPanel(AnalysisSession* session, QWidget* parent) : QWidget(pare
 void InputPanel::chooseFile() {
   QSettings s;
   const QString f = QFileDialog::getOpenFileName(this, tr("Open image"), keys::kLastFolder.read(s),
-                                                 tr("Images (%1)").arg(kImageFilters.join(' ')));
+                                                 tr("Images (%1)").arg(imageFilters().join(' ')));
   if (!f.isEmpty()) openFile(f);
 }
 
@@ -132,22 +142,43 @@ bool InputPanel::openFile(const QString& path) {
   return true;
 }
 
-void InputPanel::openFolder(const QString& folder) {
+void InputPanel::openFolder(const QString& folder, const QString& select) {
   QDir dir(folder);
-  const QStringList files = dir.entryList(kImageFilters, QDir::Files, QDir::Name);
-  strip_->clear();
-  for (const QString& f : files) {
-    auto* item = new QListWidgetItem(f.left(12));
-    QImageReader reader(dir.filePath(f));
-    reader.setScaledSize(QSize(48, 48));
-    item->setIcon(QPixmap::fromImage(reader.read()));
-    item->setData(Qt::UserRole, dir.filePath(f));
-    strip_->addItem(item);
-  }
-  strip_->setVisible(!files.isEmpty());
-  if (!files.isEmpty()) strip_->setCurrentRow(0);
+  QStringList paths;
+  for (const QString& f : dir.entryList(imageFilters(), QDir::Files, QDir::Name)) paths << dir.filePath(f);
+  fillStrip(paths, select);
+  folder_ = paths.isEmpty() ? QString() : dir.absolutePath();
   QSettings s;
   keys::kLastFolder.write(s, folder);
+}
+
+void InputPanel::openFiles(const QStringList& paths) {
+  if (paths.size() == 1) {
+    openFile(paths.front());
+    return;
+  }
+  fillStrip(paths, {});
+  folder_.clear();
+}
+
+void InputPanel::fillStrip(const QStringList& paths, const QString& select) {
+  QSignalBlocker block(strip_);  // opens one image below, not every row on the way
+  strip_->clear();
+  int row = 0;
+  for (const QString& path : paths) {
+    auto* item = new QListWidgetItem(QFileInfo(path).fileName().left(12));
+    QImageReader reader(path);
+    reader.setScaledSize(QSize(48, 48));
+    item->setIcon(QPixmap::fromImage(reader.read()));
+    item->setData(Qt::UserRole, path);
+    item->setToolTip(path);
+    if (!select.isEmpty() && QFileInfo(path) == QFileInfo(select)) row = strip_->count();
+    strip_->addItem(item);
+  }
+  strip_->setVisible(!paths.isEmpty());
+  if (paths.isEmpty()) return;
+  strip_->setCurrentRow(row);
+  session_->openImageFile(paths[row]);
 }
 
 void InputPanel::step(int delta) {
@@ -158,6 +189,7 @@ void InputPanel::step(int delta) {
 bool InputPanel::handleMimeData(const QMimeData* mime) {
   if (!mime) return false;
   if (mime->hasUrls()) {
+    QStringList files;
     for (const QUrl& url : mime->urls()) {
       if (!url.isLocalFile()) continue;
       const QFileInfo info(url.toLocalFile());
@@ -165,7 +197,12 @@ bool InputPanel::handleMimeData(const QMimeData* mime) {
         openFolder(info.filePath());
         return true;
       }
-      return openFile(info.filePath());
+      files << info.filePath();
+    }
+    if (files.size() == 1) return openFile(files.front());
+    if (!files.isEmpty()) {  // several images: the strip, like a folder's
+      openFiles(files);
+      return true;
     }
   }
   if (mime->hasImage()) {
@@ -207,17 +244,19 @@ void InputPanel::refresh() {
     delete item->widget();
     delete item;
   }
+  // Three per row at most: four models' inputs in one row were wider than the dock.
+  int n = 0;
   for (int i : loaded) {
     const auto& s = session_->slot(i);
     if (!s.prediction) continue;
     auto* label = new QLabel;
     label->setAlignment(Qt::AlignCenter);
-    label->setPixmap(QPixmap::fromImage(toQImage(s.prediction->modelInput)).scaled(72, 72, Qt::KeepAspectRatio));
+    label->setPixmap(QPixmap::fromImage(toQImage(s.prediction->modelInput)).scaled(68, 68, Qt::KeepAspectRatio));
     label->setToolTip(QStringLiteral("%1: %2×%3").arg(QString::fromStdString(s.info.modelId))
                           .arg(s.info.inputWidth).arg(s.info.inputHeight));
-    inputsLayout_->addWidget(label);
+    inputsLayout_->addWidget(label, n / 3, n % 3);
+    ++n;
   }
-  inputsLayout_->addStretch();
 }
 
 QStringList InputPanel::folderImages() const {

@@ -10,7 +10,7 @@ class QLabel;
 class QListWidget;
 class QMenu;
 class QMimeData;
-class QHBoxLayout;
+class QGridLayout;
 
 namespace fs::ui {
 
@@ -24,11 +24,16 @@ class InputPanel : public QWidget {
   explicit InputPanel(AnalysisSession* session, QWidget* parent = nullptr);
 
   bool openFile(const QString& path);
-  void openFolder(const QString& folder);
+  // The folder's images fill the strip; `select` (one of them) or else the first opens.
+  void openFolder(const QString& folder, const QString& select = {});
+  // Several images: they fill the strip like a folder's, the first opens.
+  void openFiles(const QStringList& paths);
+  QString folder() const { return folder_; }  // the folder in the strip (empty: none)
   bool handleMimeData(const QMimeData* mime);  // drop or paste
   void paste();
   QStringList recentFiles() const { return recent_; }
   static QStringList sampleImages();  // resources/samples/*
+  static const QStringList& imageFilters();  // "*.png", "*.jpg", ...: the formats the image loader reads
   void chooseFile();
   void chooseFolder();
   void step(int delta);               // next/previous image of the folder
@@ -37,6 +42,7 @@ class InputPanel : public QWidget {
  private:
   void refresh();
   void addRecent(const QString& path);
+  void fillStrip(const QStringList& paths, const QString& select);
 
   AnalysisSession* session_;
   QComboBox* samples_;
@@ -44,9 +50,10 @@ class InputPanel : public QWidget {
   MapGrid* original_;
   QLabel* name_;
   QWidget* inputs_;
-  QHBoxLayout* inputsLayout_;
+  QGridLayout* inputsLayout_;
   QMenu* recentMenu_;
   QStringList recent_;
+  QString folder_;
 };
 
 }  // namespace fs::ui

@@ -28,6 +28,7 @@
 #include <QMimeData>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScreen>
 #include <QScrollArea>
 #include <QSplitter>
 #include <QStatusBar>
@@ -35,6 +36,8 @@
 #include <QTableWidget>
 #include <QHeaderView>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 namespace fs::ui {
 
@@ -84,11 +87,15 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), session_(new Anal
     addDockWidget(area, d);
     return d;
   };
-  dock(tr("Image"), input_, Qt::LeftDockWidgetArea, "imageDock")->setMinimumWidth(250);
+  QDockWidget* imageDock = dock(tr("Image"), input_, Qt::LeftDockWidgetArea, "imageDock");
+  imageDock->setMinimumWidth(250);
   QDockWidget* displayDock = dock(tr("Display"), display_, Qt::LeftDockWidgetArea, "displayDock");
   testSet_ = new TestSetPanel(session_);
   tabifyDockWidget(displayDock, dock(tr("Test set"), testSet_, Qt::LeftDockWidgetArea, "testSetDock"));
   displayDock->raise();
+  // The image dock takes most of the column, so that on a 768-pixel-high screen it shows the
+  // model inputs without scrolling (the display form needs little; a saved layout overrides this).
+  resizeDocks({imageDock, displayDock}, {5, 2}, Qt::Vertical);
   dock(tr("Models"), slots_, Qt::RightDockWidgetArea, "modelsDock")->setMinimumWidth(340);
 
   progress_ = new QProgressBar;
@@ -122,7 +129,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), session_(new Anal
   });
   createActions();
   QSettings s;
-  resize(1500, 900);
+  // The default size, within the screen (1366x768 laptops included; the minimum fits them too).
+  const QRect screenArea = screen() ? screen()->availableGeometry() : QRect(0, 0, 1500, 900);
+  resize(std::min(1500, screenArea.width()), std::min(900, screenArea.height()));
   restoreGeometry(keys::kGeometry.read(s));
   restoreState(keys::kState.read(s));
   for (QSplitter* split : findChildren<QSplitter*>())  // the views' splitters
@@ -144,6 +153,23 @@ void MainWindow::createActions() {
   add(file, tr("Open &folder…"), QKeySequence(tr("Ctrl+Shift+O")), [this] { input_->chooseFolder(); });
   add(file, tr("&Paste image"), QKeySequence::Paste, [this] { input_->paste(); });
   add(file, tr("&Demo"), QKeySequence(tr("Ctrl+D")), [this] { openDemo(); });
+  file->addSeparator();
+  const QString filter = tr("FeatureScope workspace (*.%1)").arg(QLatin1String(kWorkspaceSuffix));
+  add(file, tr("Open &workspace…"), QKeySequence(tr("Ctrl+Alt+O")), [this, filter] {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open workspace"), {}, filter);
+    if (!path.isEmpty()) openWorkspace(path);
+  });
+  auto saveAs = [this, filter] {
+    QString path = QFileDialog::getSaveFileName(this, tr("Save workspace"), workspacePath_, filter);
+    if (path.isEmpty()) return;
+    if (QFileInfo(path).suffix() != QLatin1String(kWorkspaceSuffix)) path += QLatin1Char('.') + QLatin1String(kWorkspaceSuffix);
+    saveWorkspace(path);
+  };
+  add(file, tr("&Save workspace"), QKeySequence::Save, [this, saveAs] {
+    if (workspacePath_.isEmpty()) saveAs();
+    else saveWorkspace(workspacePath_);
+  });
+  add(file, tr("Save workspace &as…"), QKeySequence(tr("Ctrl+Alt+S")), saveAs);
   file->addSeparator();
   add(file, tr("&Export figure…"), QKeySequence(tr("Ctrl+E")), [this] {
     exportDialog()->show();
@@ -193,7 +219,11 @@ void MainWindow::showShortcuts() {
 }
 
 void MainWindow::openDemo(bool restoreSlots) {
-  const QStringList samples = InputPanel::sampleImages();
+  loadDefaultSlots(restoreSlots);
+  openDemoImage();
+}
+
+void MainWindow::loadDefaultSlots(bool restoreSlots) {
   QSettings settings;
   const QStringList saved = restoreSlots ? keys::kModelSlots.read(settings) : QStringList();
   for (int i : session_->loadedSlots()) session_->removeSlot(i);
@@ -205,15 +235,18 @@ void MainWindow::openDemo(bool restoreSlots) {
   } else {
     for (const char* id : {"convmlp_fmnist", "resnet_fmnist", "mixer_fmnist"}) session_->addSlot(QLatin1String(id));
   }
-  if (!samples.isEmpty()) {
-    QString pick = samples.front();
-    for (const QString& s : samples)  // the demo models are Fashion-MNIST models: show them one
-      if (QFileInfo(s).fileName().startsWith(QLatin1String("fmnist_"))) {
-        pick = s;
-        break;
-      }
-    input_->openFile(pick);
-  }
+}
+
+void MainWindow::openDemoImage() {
+  const QStringList samples = InputPanel::sampleImages();
+  if (samples.isEmpty()) return;
+  QString pick = samples.front();
+  for (const QString& s : samples)  // the demo models are Fashion-MNIST models: show them one
+    if (QFileInfo(s).fileName().startsWith(QLatin1String("fmnist_"))) {
+      pick = s;
+      break;
+    }
+  input_->openFile(pick);
 }
 
 bool MainWindow::showView(const QString& name) {
@@ -296,7 +329,16 @@ void MainWindow::dragEnterEvent(QDragEnterEvent* e) {
 }
 
 void MainWindow::dropEvent(QDropEvent* e) {
-  if (input_->handleMimeData(e->mimeData())) e->acceptProposedAction();
+  const QMimeData* mime = e->mimeData();
+  const QString first = mime->hasUrls() && mime->urls().front().isLocalFile() ? mime->urls().front().toLocalFile() : QString();
+  if (QFileInfo(first).suffix() == QLatin1String(kWorkspaceSuffix)) {
+    openWorkspace(first);
+    e->acceptProposedAction();
+  } else if (ModelSlotsPanel::isCheckpoint(first)) {
+    showError(tr("%1 is a checkpoint: drop it on a model slot (right) to load it there.").arg(first));
+  } else if (input_->handleMimeData(mime)) {
+    e->acceptProposedAction();
+  }
 }
 
 void MainWindow::closeEvent(QCloseEvent* e) {

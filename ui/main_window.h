@@ -2,6 +2,9 @@
 // The main window: assembles the panels (input, model slots, display settings) around the view
 // tabs, shows errors in a banner and progress with Cancel in the status bar, persists geometry.
 // It owns the AnalysisSession (and through it the worker thread). GUI thread only.
+#include "ui/launch_options.h"
+#include "ui/workspace.h"
+
 #include <QMainWindow>
 
 class QLabel;
@@ -33,6 +36,18 @@ class MainWindow : public QMainWindow {
   // (or, with restoreSlots, the model slots of the last session when there were any).
   void openDemo(bool restoreSlots = false);
   bool showView(const QString& name);  // compare | features | saliency | stats
+  // Opens what the command line named (main_window_workspace.cpp): a workspace, a folder or
+  // images, with plan.models in the slots (none: as openDemo(restoreSlots) would).
+  void openLaunch(const LaunchPlan& plan, bool restoreSlots = false);
+
+  // Workspaces (.featurescope, see workspace.h). Errors and checkpoints that are missing or
+  // changed are reported in the banner and a message box; a malformed file changes nothing.
+  Workspace captureWorkspace() const;  // WorkspaceError if a checkpoint cannot be hashed
+  bool saveWorkspace(const QString& path);
+  bool openWorkspace(const QString& path);
+  // Applies a read workspace; returns the problems reported (slots skipped, files missing).
+  QStringList applyWorkspace(const Workspace& ws);
+  QString workspacePath() const { return workspacePath_; }
 
   AnalysisSession* session() const { return session_; }
   InputPanel* inputPanel() const { return input_; }
@@ -59,6 +74,10 @@ class MainWindow : public QMainWindow {
   void showError(const QString& message);
   void showShortcuts();
   void exportFolder();
+  void loadDefaultSlots(bool restoreSlots);
+  void openDemoImage();
+  void reportProblems(const QString& title, const QStringList& problems);
+  void setWorkspacePath(const QString& path);
 
   AnalysisSession* session_;
   InputPanel* input_;
@@ -75,6 +94,7 @@ class MainWindow : public QMainWindow {
   QProgressBar* progress_;
   QPushButton* cancel_;
   QLabel* status_;
+  QString workspacePath_;
 };
 
 }  // namespace fs::ui

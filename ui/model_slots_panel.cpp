@@ -3,12 +3,16 @@
 #include "ui/analysis_session.h"
 
 #include <QComboBox>
+#include <QDropEvent>
+#include <QFileInfo>
+#include <QMimeData>
 #include <QFileDialog>
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
 #include <QToolButton>
+#include <QUrl>
 #include <QVBoxLayout>
 #include "ui/qcustomplot_include.h"
 
@@ -74,10 +78,12 @@ ModelSlotsPanel::ModelSlotsPanel(AnalysisSession* session, QWidget* parent) : QW
 
     connect(ui.variant, &QComboBox::activated, this,
             [this, i](int) { session_->loadSlot(i, slots_[size_t(i)].variant->currentText()); });
+    ui.box->setAcceptDrops(true);
+    ui.box->installEventFilter(this);
     connect(weights, &QToolButton::clicked, this, [this, i] {
       const QString f = QFileDialog::getOpenFileName(this, tr("Load checkpoint"), {},
                                                      tr("Checkpoints (*.safetensors *.pth *.pt *.bin)"));
-      if (!f.isEmpty()) session_->loadSlot(i, slots_[size_t(i)].variant->currentText(), f);
+      if (!f.isEmpty()) loadWeights(i, f);
     });
     connect(config, &QToolButton::clicked, this, [this, i] {
       const QString f = QFileDialog::getOpenFileName(this, tr("Load JSON config"), {}, tr("JSON (*.json)"));
@@ -103,6 +109,41 @@ void ModelSlotsPanel::reorder() {
     v->removeWidget(slots_[size_t(i)].box);
     v->insertWidget(pos++, slots_[size_t(i)].box);
   }
+}
+
+QWidget* ModelSlotsPanel::slotBox(int slot) const { return slots_[size_t(slot)].box; }
+
+void ModelSlotsPanel::loadWeights(int slot, const QString& checkpoint) {
+  session_->loadSlot(slot, slots_[size_t(slot)].variant->currentText(), checkpoint);
+}
+
+bool ModelSlotsPanel::isCheckpoint(const QString& path) {
+  static const QStringList suffixes{QStringLiteral("safetensors"), QStringLiteral("pth"), QStringLiteral("pt"),
+                                    QStringLiteral("bin")};
+  return suffixes.contains(QFileInfo(path).suffix().toLower());
+}
+
+namespace {
+// The one local checkpoint file a drag carries (empty: none, or something else).
+QString droppedCheckpoint(const QMimeData* mime) {
+  if (!mime || !mime->hasUrls() || mime->urls().size() != 1 || !mime->urls().front().isLocalFile()) return {};
+  const QString path = mime->urls().front().toLocalFile();
+  return ModelSlotsPanel::isCheckpoint(path) ? path : QString();
+}
+}  // namespace
+
+bool ModelSlotsPanel::eventFilter(QObject* watched, QEvent* event) {
+  int slot = -1;
+  for (int i = 0; i < int(slots_.size()); ++i)
+    if (watched == slots_[size_t(i)].box) slot = i;
+  if (slot < 0 || (event->type() != QEvent::DragEnter && event->type() != QEvent::Drop))
+    return QWidget::eventFilter(watched, event);
+  auto* drop = static_cast<QDropEvent*>(event);  // QDragEnterEvent derives from it
+  const QString checkpoint = droppedCheckpoint(drop->mimeData());
+  if (checkpoint.isEmpty()) return false;  // images and folders go on to the window
+  drop->acceptProposedAction();
+  if (event->type() == QEvent::Drop) loadWeights(slot, checkpoint);
+  return true;
 }
 
 QString ModelSlotsPanel::reportText(int slot) const { return slots_[size_t(slot)].report->text(); }

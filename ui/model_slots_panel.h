@@ -1,7 +1,7 @@
 #pragma once
 // Model slots (1 to 4): each picks a registered variant, a checkpoint or a JSON config, reports
 // what was loaded (or the error, keeping the previous model) and plots its top-5 predictions
-// with QCustomPlot. GUI thread only.
+// with QCustomPlot. A checkpoint file dropped on a slot loads into it. GUI thread only.
 #include <QWidget>
 
 #include <array>
@@ -23,6 +23,13 @@ class ModelSlotsPanel : public QWidget {
   explicit ModelSlotsPanel(AnalysisSession* session, QWidget* parent = nullptr);
   QString reportText(int slot) const;
   int barCount(int slot) const;  // bars in the slot's prediction chart
+  QWidget* slotBox(int slot) const;  // the slot's frame; a checkpoint dropped on it loads there
+  // A dropped or chosen checkpoint for the slot's current variant (the Weights… path).
+  void loadWeights(int slot, const QString& checkpoint);
+  static bool isCheckpoint(const QString& path);  // .safetensors / .pth / .pt / .bin
+
+ protected:
+  bool eventFilter(QObject* watched, QEvent* event) override;
 
  private:
   struct SlotUi {

@@ -195,6 +195,29 @@ void SaliencyView::setTarget(const QString& className) {
   apply();
 }
 
+void SaliencyView::setParameters(const QStringList& methods, const QString& targetName, const SaliencyParams& params) {
+  {
+    const QSignalBlocker b1(methods_), b2(target_), b3(tap_), b4(samples_), b5(sigma_), b6(steps_), b7(baseline_),
+        b8(window_), b9(stride_);
+    for (int i = 0; i < methods_->count(); ++i)
+      methods_->item(i)->setCheckState(methods.contains(methods_->item(i)->text()) ? Qt::Checked : Qt::Unchecked);
+    target_->setCurrentText(targetName.isEmpty() ? target_->itemText(0) : targetName);
+    pendingTap_ = QString::fromStdString(params.tap);
+    if (const int tap = tap_->findData(pendingTap_); tap >= 0) {
+      tap_->setCurrentIndex(tap);
+      pendingTap_.clear();
+    }
+    samples_->setValue(params.samples);
+    sigma_->setValue(params.sigma);
+    steps_->setValue(params.steps);
+    baseline_->setCurrentText(QString::fromStdString(params.baseline));
+    window_->setValue(params.window);
+    stride_->setValue(params.stride);
+  }
+  debounce_->stop();
+  session_->setSaliencyMethods(methods, targetName, params);
+}
+
 void SaliencyView::refreshTargets() {
   const QString current = target_->currentText();
   QSignalBlocker block(target_);
@@ -228,7 +251,7 @@ void SaliencyView::apply() {
   p.baseline = baseline_->currentText().toStdString();
   p.window = window_->value();
   p.stride = stride_->value();
-  p.tap = tap_->currentData().toString().toStdString();
+  p.tap = (pendingTap_.isEmpty() ? tap_->currentData().toString() : pendingTap_).toStdString();
   QString target = target_->currentText().trimmed();
   if (target == target_->itemText(0)) target.clear();
   session_->setSaliencyMethods(checkedMethods(), target, p);
@@ -265,7 +288,7 @@ void SaliencyView::rebuild() {
   columns_ = session_->saliencyMethods();
   // CAM tap choices: the first model's taps (names differ between families; empty = last stage).
   {
-    const QString keep = tap_->currentData().toString();
+    const QString keep = pendingTap_.isEmpty() ? tap_->currentData().toString() : pendingTap_;
     QSignalBlocker block(tap_);
     tap_->clear();
     tap_->addItem(tr("last stage (each model)"), QString());
@@ -274,6 +297,7 @@ void SaliencyView::rebuild() {
       for (const auto& t : session_->slot(loaded.front()).info.taps)
         tap_->addItem(QString::fromStdString(t.name), QString::fromStdString(t.name));
     tap_->setCurrentIndex(std::max(0, tap_->findData(keep)));
+    if (tap_->findData(keep) >= 0) pendingTap_.clear();
   }
   for (int c = 0; c < columns_.size(); ++c) {
     gridLayout_->addWidget(columnHeader(columns_[c]), 0, c + 1);

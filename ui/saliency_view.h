@@ -4,6 +4,8 @@
 // parameters in a side panel, shared or per-map normalisation, and beside each map its
 // faithfulness metrics (deletion / insertion AUC, drop in confidence) with the deletion and
 // insertion curves plotted below. GUI thread only.
+#include "analysis/session_service.h"
+
 #include <QWidget>
 
 #include <opencv2/core/mat.hpp>
@@ -36,6 +38,9 @@ class SaliencyView : public QWidget {
   QStringList checkedMethods() const;
   // "" = each model's top-1; otherwise a class name (applies at once).
   void setTarget(const QString& className);
+  // Methods, target and parameters at once (a workspace being opened); params.tap may name a tap
+  // of models that are still loading: it is selected when they arrive.
+  void setParameters(const QStringList& methods, const QString& targetName, const fs::analysis::SaliencyParams& params);
   std::vector<MapGrid*> cells() const;  // row-major: models x methods
   MapGrid* cell(int row, int col) const;
   QString metricsText(int row, int col) const;
@@ -73,6 +78,7 @@ class SaliencyView : public QWidget {
   QStringList columns_;
   int selRow_ = -1, selCol_ = -1;
   bool active_ = false;
+  QString pendingTap_;  // set by setParameters until the tap list holds it
 };
 
 }  // namespace fs::ui
