@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -48,6 +49,30 @@ std::string resourceDir() {
   if (installed.empty() || hasLabels(FS_RESOURCE_DIR)) return FS_RESOURCE_DIR;
   return installed.string();
 }
+
+const std::vector<std::string>& demoModelIds() {
+  static const std::vector<std::string> ids{"convmlp_fmnist", "resnet_fmnist", "mixer_fmnist"};
+  return ids;
+}
+
+std::string demoSampleImage() {
+  std::vector<std::string> found;
+  const stdfs::path dir = stdfs::path(resourceDir()) / "samples";
+  std::error_code ec;
+  for (const auto& e : stdfs::directory_iterator(dir, ec))
+    if (e.is_regular_file() && e.path().filename().string().rfind("fmnist_", 0) == 0 && e.path().extension() == ".png")
+      found.push_back(e.path().string());
+  if (found.empty())
+    throw fs::model::InputError(dir.string() + ": no Fashion-MNIST sample (fmnist_*.png) for the demo");
+  return *std::min_element(found.begin(), found.end());
+}
+
+const std::vector<std::string>& untrainedDemoModelIds() {
+  static const std::vector<std::string> ids{"convmlp_s", "resnet50", "mixer_b16"};
+  return ids;
+}
+
+std::string demoPhoto() { return resourceDir() + "/samples/chelsea.png"; }
 
 std::vector<std::string> loadLabels(const fs::model::ModelConfig& config) {
   std::vector<std::string> labels;

@@ -77,24 +77,35 @@ int runFeatures(const Args& a) {
   return 0;
 }
 
+// One model on one image: top-3 and its stage feature maps as PNG grids in outDir.
+void demoModel(const std::string& id, const cv::Mat& rgb, const std::string& outDir, uint64_t seed) {
+  fa::LoadedModel m = fa::loadModel(id, "", seed);
+  const at::Tensor x = fa::preprocess(rgb, m.config.input).input;
+  const fa::Prediction p = fa::predict(m, x, 3);
+  std::cout << "\n" << id << "  (" << std::fixed << std::setprecision(0) << p.elapsedMs << " ms)\n";
+  printPrediction(p);
+  for (const auto& stage : m.net->stages()) {
+    const std::string path = outDir + "/" + id + "_" + stage + ".png";
+    writePng(path, fa::tileChannels(fa::extractTap(m, x, stage), 12, 4, 4));
+    std::cout << "  wrote " << path << "\n";
+  }
+}
+
+// The desktop app's demo (analysis/resources.h), in the terminal.
 int runDemo(const Args& a) {
   const std::string outDir = a.value("--out", "featurescope-demo");
   std::filesystem::create_directories(outDir);
-  const std::string image = fa::resourceDir() + "/samples/chelsea.png";
-  const cv::Mat rgb = fa::loadImageRgb(image);
-  std::cout << "FeatureScope demo on " << image << " (random weights: trained demo checkpoints come later)\n";
-  for (const std::string id : {"convmlp_s", "resnet50", "mixer_b16"}) {
-    fa::LoadedModel m = fa::loadModel(id, "", seedOf(a));
-    const at::Tensor x = fa::preprocess(rgb, m.config.input).input;
-    const fa::Prediction p = fa::predict(m, x, 3);
-    std::cout << "\n" << id << "  (" << std::fixed << std::setprecision(0) << p.elapsedMs << " ms)\n";
-    printPrediction(p);
-    for (const auto& stage : m.net->stages()) {
-      const std::string path = outDir + "/" + id + "_" + stage + ".png";
-      writePng(path, fa::tileChannels(fa::extractTap(m, x, stage), 12, 4, 4));
-      std::cout << "  wrote " << path << "\n";
-    }
-  }
+  const std::string sample = fa::demoSampleImage();
+  std::cout << "FeatureScope demo: models trained on Fashion-MNIST (bundled weights) on " << sample << "\n";
+  const cv::Mat sampleRgb = fa::loadImageRgb(sample);
+  for (const auto& id : fa::demoModelIds()) demoModel(id, sampleRgb, outDir, seedOf(a));
+  const std::string photo = fa::demoPhoto();
+  std::cout << "\nFull-size architectures on " << photo << "\n"
+            << "UNTRAINED: these models ship no trained weights (random initialisation, seed " << seedOf(a)
+            << "); their predictions are meaningless, the feature maps show only the architectures' shapes.\n"
+            << "Load trained weights with --weights or in the app.\n";
+  const cv::Mat photoRgb = fa::loadImageRgb(photo);
+  for (const auto& id : fa::untrainedDemoModelIds()) demoModel(id, photoRgb, outDir, seedOf(a));
   return 0;
 }
 
@@ -112,7 +123,11 @@ const CommandRegistrar kFeatures{
      {{"--weights", "--image", "--input-npy", "--tap", "--npy", "--png", "--channels", "--max-pixels"}, {}, 1, 1},
      runFeatures}};
 const CommandRegistrar kDemo{
-    {"demo", "demo [--out DIR]\n  Runs ConvMLP, ResNet and MLP-Mixer on a bundled sample and writes stage feature maps.",
+    {"demo",
+     "demo [--out DIR]\n  The desktop app's demo in the terminal: the bundled ConvMLP, ResNet and MLP-Mixer trained on\n"
+     "  Fashion-MNIST on a bundled sample, then a photo through the full-size ConvMLP-S, ResNet-50 and\n"
+     "  MLP-Mixer-B/16, which are untrained (random weights; labelled so). Top-3 classes and the stage\n"
+     "  feature maps of each model as PNG grids in DIR (default featurescope-demo).",
      {{"--out"}, {}, 0, 0}, runDemo}};
 }  // namespace
 

@@ -112,6 +112,27 @@ TEST(Cli, HelpOnEverySubcommand) {
   }
 }
 
+// The app's demo in the terminal: trained Fashion-MNIST models on the bundled sample (confident,
+// correct), then the full-size models on a photo, labelled as untrained.
+TEST(Cli, DemoIsTheAppsDemoAndLabelsUntrainedModels) {
+  const std::string out = tmpDir() + "/demo";
+  CliRun r = cli("demo --out " + out);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("fmnist_0000_ankle-boot.png"), std::string::npos) << r.out;
+  for (const char* id : {"convmlp_fmnist", "resnet_fmnist", "mixer_fmnist", "convmlp_s", "resnet50", "mixer_b16"})
+    EXPECT_NE(r.out.find(std::string("\n") + id + "  ("), std::string::npos) << id << "\n" << r.out;
+  // Each trained model's first line of predictions is the right class.
+  const size_t trained = r.out.find("convmlp_fmnist  ("), untrained = r.out.find("UNTRAINED");
+  ASSERT_NE(untrained, std::string::npos) << r.out;
+  EXPECT_LT(trained, untrained);
+  EXPECT_EQ(r.out.find("come later"), std::string::npos);
+  size_t boots = 0;
+  for (size_t p = r.out.find("Ankle boot"); p != std::string::npos && p < untrained; p = r.out.find("Ankle boot", p + 1)) ++boots;
+  EXPECT_GE(boots, 3u) << r.out;
+  EXPECT_TRUE(std::filesystem::exists(out + "/convmlp_fmnist_stages.2.png"));
+  EXPECT_TRUE(std::filesystem::exists(out + "/mixer_b16_blocks.9.png"));
+}
+
 TEST(Cli, BadInputExitsWith3AndNamesTheFile) {
   const std::string d = tmpDir();
   std::ofstream(d + "/corrupt.png", std::ios::binary) << "\x89PNG\r\n\x1a\n garbage";
