@@ -2,6 +2,7 @@
 #
 #   <prefix>/bin/featurescope, featurescope-cli           (app/CMakeLists.txt)
 #   <prefix>/share/featurescope/{labels,models,samples}    read-only resources
+#   <prefix>/share/doc/featurescope/{copyright,changelog.gz}, <prefix>/share/man/man1/*.1.gz
 #   <prefix>/share/applications/<app id>.desktop
 #   <prefix>/share/metainfo/<app id>.metainfo.xml
 #   <prefix>/share/mime/packages/<app id>.xml
@@ -26,7 +27,41 @@ install(DIRECTORY "${FS_RESOURCE_DIR}/"
         PATTERN "*.tmp-*" EXCLUDE
         PATTERN ".*" EXCLUDE)
 
-install(FILES "${CMAKE_SOURCE_DIR}/LICENSE" DESTINATION share/doc/featurescope RENAME copyright)
+# Debian's documentation files: the machine-readable copyright file (every shipped part and its
+# licence; packaging/debian/copyright), the changelog (gzip -9n, as Debian wants it: no name or
+# time stamp in the header, so the package is reproducible) and the man pages (help2man, from the
+# programs' own --help; packaging/make_manpages.sh).
+install(FILES "${FS_PACKAGING_DIR}/debian/copyright" DESTINATION share/doc/featurescope)
+set(FS_DOC_BUILD_DIR "${CMAKE_BINARY_DIR}/packaging")
+add_custom_command(
+  OUTPUT "${FS_DOC_BUILD_DIR}/changelog.gz"
+  COMMAND ${CMAKE_COMMAND} -E make_directory "${FS_DOC_BUILD_DIR}"
+  COMMAND sh -c "gzip -9n < '${FS_PACKAGING_DIR}/debian/changelog' > '${FS_DOC_BUILD_DIR}/changelog.gz'"
+  DEPENDS "${FS_PACKAGING_DIR}/debian/changelog"
+  COMMENT "Compressing the changelog" VERBATIM)
+add_custom_command(
+  OUTPUT "${FS_DOC_BUILD_DIR}/man/featurescope.1.gz" "${FS_DOC_BUILD_DIR}/man/featurescope-cli.1.gz"
+  COMMAND bash "${FS_PACKAGING_DIR}/make_manpages.sh" "$<TARGET_FILE_DIR:featurescope-cli>"
+          "${FS_DOC_BUILD_DIR}/man" "${PROJECT_VERSION}"
+  DEPENDS featurescope featurescope-cli "${FS_PACKAGING_DIR}/make_manpages.sh"
+  COMMENT "Generating the man pages with help2man" VERBATIM)
+# help2man comes with packaging/setup.sh. Without it the programs still build; the package refuses.
+find_program(FS_HELP2MAN help2man)
+if(FS_HELP2MAN)
+  set(FS_DOCS_IN_ALL ALL)
+else()
+  message(WARNING "help2man not found: the man pages are not built and 'cpack' will refuse "
+                  "(apt-get install help2man; packaging/setup.sh installs it)")
+endif()
+add_custom_target(package_docs ${FS_DOCS_IN_ALL} DEPENDS "${FS_DOC_BUILD_DIR}/changelog.gz"
+                  "${FS_DOC_BUILD_DIR}/man/featurescope.1.gz" "${FS_DOC_BUILD_DIR}/man/featurescope-cli.1.gz")
+install(CODE "if(NOT EXISTS \"${FS_DOC_BUILD_DIR}/man/featurescope.1.gz\")
+  message(FATAL_ERROR \"featurescope: the man pages were not built (help2man missing?); \"
+                      \"install help2man and rebuild\")
+endif()")
+install(FILES "${FS_DOC_BUILD_DIR}/changelog.gz" DESTINATION share/doc/featurescope)
+install(FILES "${FS_DOC_BUILD_DIR}/man/featurescope.1.gz" "${FS_DOC_BUILD_DIR}/man/featurescope-cli.1.gz"
+        DESTINATION share/man/man1)
 install(FILES "${FS_PACKAGING_DIR}/${FS_APP_ID}.desktop" DESTINATION share/applications)
 install(FILES "${FS_PACKAGING_DIR}/${FS_APP_ID}.metainfo.xml" DESTINATION share/metainfo)
 # The workspace file type (application/x-featurescope-workspace, *.featurescope) for file managers.

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds the Debian package with cpack, unpacks it into a scratch root (dpkg -x) and runs the
-# installed programs from there: the CLI demo prediction, --version of both executables, and the
-# desktop-file / AppStream validators on the installed files. Also shows that the installed
-# binary reads its resources from <root>/usr/share/featurescope, not from the source tree.
+# installed programs from there: the CLI demo prediction, --version of both executables, the
+# desktop-file / AppStream validators on the installed files, the Debian documentation files (DEP-5
+# copyright, changelog, man pages) and lintian, which must report no error and no warning. Also
+# shows that the installed binary reads its resources from <root>/usr/share/featurescope, not from
+# the source tree.
 #
 #   packaging/test_package.sh BUILD_DIR VERSION [CPACK]      (ctest: package_deb)
 #
@@ -23,7 +25,7 @@ step() { echo "== $*"; }
 
 # --- tools -------------------------------------------------------------------------------------
 declare -A provider=([dpkg-deb]=dpkg [dpkg]=dpkg [dpkg-shlibdeps]=dpkg-dev [file]=file
-  [desktop-file-validate]=desktop-file-utils [appstreamcli]=appstream [readelf]=binutils)
+  [desktop-file-validate]=desktop-file-utils [appstreamcli]=appstream [readelf]=binutils [lintian]=lintian)
 for tool in "${!provider[@]}"; do
   command -v "$tool" >/dev/null ||
     fail "'$tool' is missing (apt-get install ${provider[$tool]}; packaging/setup.sh installs it)"
@@ -72,7 +74,9 @@ step "dpkg-deb -c"
 contents=$(dpkg-deb -c "$deb" | awk '{print $NF}' | sed 's|^\./|/|')
 expect=(/usr/bin/featurescope /usr/bin/featurescope-cli
   "/usr/share/applications/$appid.desktop" "/usr/share/metainfo/$appid.metainfo.xml"
-  "/usr/share/icons/hicolor/scalable/apps/$appid.svg")
+  "/usr/share/icons/hicolor/scalable/apps/$appid.svg"
+  /usr/share/doc/featurescope/copyright /usr/share/doc/featurescope/changelog.gz
+  /usr/share/man/man1/featurescope.1.gz /usr/share/man/man1/featurescope-cli.1.gz)
 for size in 16 24 32 48 64 128 256; do expect+=("/usr/share/icons/hicolor/${size}x${size}/apps/$appid.png"); done
 # Every resource file of the source tree ships (demo models are added over time).
 while IFS= read -r f; do
@@ -152,7 +156,7 @@ step "desktop-file-validate"
 desktop=$root/usr/share/applications/$appid.desktop
 desktop-file-validate "$desktop" || fail "desktop-file-validate rejected $desktop"
 grep -qx "Icon=$appid" "$desktop" || fail "$desktop: Icon is not $appid"
-grep -qx "Exec=featurescope" "$desktop" || fail "$desktop: Exec is not featurescope"
+grep -qx "Exec=featurescope %F" "$desktop" || fail "$desktop: Exec is not 'featurescope %F'"
 
 step "appstreamcli validate --no-net"
 metainfo=$root/usr/share/metainfo/$appid.metainfo.xml
@@ -167,5 +171,30 @@ for f in "$root"/usr/share/icons/hicolor/*x*/apps/"$appid".png; do
   size=$(basename "$(dirname "$(dirname "$f")")")
   file -b "$f" | grep -q "^PNG image data, ${size/x/ x }," || fail "$f is not a ${size} PNG: $(file -b "$f")"
 done
+
+# --- Debian documentation and lintian ----------------------------------------------------------
+step "copyright, changelog, man pages"
+doc=$root/usr/share/doc/featurescope
+cmp -s "$doc/copyright" "$src/packaging/debian/copyright" ||
+  fail "$doc/copyright differs from packaging/debian/copyright"
+zcat "$doc/changelog.gz" | head -1 | grep -q "^featurescope ($version) " ||
+  fail "the changelog's latest entry is not $version: $(zcat "$doc/changelog.gz" | head -1)"
+for prog in featurescope featurescope-cli; do
+  page=$root/usr/share/man/man1/$prog.1.gz
+  for section in NAME SYNOPSIS DESCRIPTION; do
+    zcat "$page" | grep -q "^\.SH $section" || fail "$page has no $section section"
+  done
+done
+# Every command of featurescope-cli --help has its own subsection in the CLI's page.
+for cmd in $("$cli" --help | awk '/^commands:/ {on=1; next} on && /^  [a-z]/ {print $1} on && /^$/ {exit}'); do
+  zcat "$root/usr/share/man/man1/featurescope-cli.1.gz" | grep -qx "\.SS $cmd" ||
+    fail "featurescope-cli.1 lacks the command $cmd"
+done
+echo "copyright identical to the source tree's, changelog at $version, man pages complete"
+
+step "lintian"
+# Errors and warnings fail; informational tags are listed (README, "Install as a Debian package").
+lintian --fail-on error,warning --display-info --tag-display-limit 0 "$deb" ||
+  fail "lintian reported errors or warnings on $(basename "$deb")"
 
 echo "package_deb: OK ($(basename "$deb"))"
