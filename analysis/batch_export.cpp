@@ -2,8 +2,10 @@
 
 #include "analysis/figure_layout.h"
 #include "analysis/image_io.h"
+#include "analysis/json_text.h"
 #include "analysis/inference.h"
 #include "analysis/preprocess.h"
+#include "analysis/run_record.h"
 #include "analysis/saliency_overlay.h"
 #include "analysis/sha256.h"
 #include "analysis/string_list.h"
@@ -21,7 +23,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -184,14 +185,7 @@ json methodJson(const std::string& name, const SaliencyOptions& s) {
   return {{"name", name}, {"parameters", p}};
 }
 
-std::string utcNow() {
-  const std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
-json manifestHeader(const std::vector<ModelPlan>& plans, const ExportOptions& o) {
+json manifestHeader(const std::vector<ModelPlan>& plans, const ExportOptions& o, size_t total) {
   json models = json::array(), methods = json::array();
   for (const auto& plan : plans) {
     const LoadedModel& m = *plan.model;
@@ -205,7 +199,7 @@ json manifestHeader(const std::vector<ModelPlan>& plans, const ExportOptions& o)
   for (const auto& name : o.methods) methods.push_back(methodJson(name, o.saliency));
   return {{"tool", "featurescope-cli export"}, {"version", FS_VERSION}, {"images_dir", o.imagesDir},
           {"shard", {{"index", o.shard.index}, {"count", o.shard.count}, {"rule", "i % count == index - 1"}}},
-          {"limit", o.limit}, {"taps", o.taps}, {"models", models}, {"methods", methods},
+          {"limit", o.limit}, {"images_total", total}, {"taps", o.taps}, {"models", models}, {"methods", methods},
           {"feature_format", "float32 NPY, NCHW [1,C,H,W]"},
           {"saliency_format", "raw signed float32 NPY ([H,W] CAM/occlusion, [1,3,H,W] input attribution); "
                               "PNG overlay on the original image with colour bar"}};
@@ -218,8 +212,6 @@ json readManifest(const std::string& path) {
   return j.is_object() ? j : json::object();
 }
 
-// One-line JSON text; bytes that are not UTF-8 (file names, error messages) become U+FFFD.
-std::string compact(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 // A finished entry is reusable if it covers every model of this run.
 bool entryCovers(const json& entry, const std::vector<ModelPlan>& plans) {
@@ -238,19 +230,19 @@ class BatchExporter {
     sum_.manifestPath = (fsys::path(o.outDir) / manifestName(o.shard)).string();
     const json previous = readManifest(sum_.manifestPath);
     if (previous.contains("images") && previous["images"].is_object()) {
-      for (const auto& [name, entry] : previous["images"].items()) images_[name] = compact(entry);
+      for (const auto& [name, entry] : previous["images"].items()) images_[compactJson(name)] = compactJson(entry);
     }
-    manifest_ = manifestHeader(plans_, o);
+    manifest_ = manifestHeader(plans_, o, files_.size());
   }
 
   ExportSummary run() {
-    const int inShard = int((files_.size() + o_.shard.count - o_.shard.index) / o_.shard.count);
+    const int shardSize = int((files_.size() + o_.shard.count - o_.shard.index) / o_.shard.count);
     auto lastSave = Clock::now();
     for (size_t i = 0; i < files_.size(); ++i) {
-      if (int(i % o_.shard.count) != o_.shard.index - 1) continue;
+      if (!inShard(i, o_.shard)) continue;
       const auto t0 = Clock::now();
       const std::string name = fsys::path(files_[i]).filename().string();
-      const std::string prefix = "export [" + std::to_string(++sum_.images) + "/" + std::to_string(inShard) + "] ";
+      const std::string prefix = "export [" + std::to_string(++sum_.images) + "/" + std::to_string(shardSize) + "] ";
       const std::string status = process(i, name);
       char timing[32];
       std::snprintf(timing, sizeof timing, " (%.1f s)", std::chrono::duration<double>(Clock::now() - t0).count());
@@ -264,32 +256,28 @@ class BatchExporter {
  private:
   // Returns the progress status; records the image in the manifest.
   std::string process(size_t i, const std::string& name) {
-    std::vector<json> expected;
     bool complete = true;
-    for (const auto& plan : plans_) {
-      expected.push_back(expectedOutputs(keys_[i], plan, o_.methods));
-      for (const auto& f : outputFiles(expected.back())) complete &= fsys::exists(fsys::path(o_.outDir) / f);
-    }
-    json entry = {{"index", i}, {"folder", keys_[i]}, {"models", json::object()}};
-    if (complete) {
+    for (const auto& plan : plans_)
+      for (const auto& f : outputFiles(expectedOutputs(keys_[i], plan, o_.methods)))
+        complete &= fsys::exists(fsys::path(o_.outDir) / f);
+    const std::string key = compactJson(name);
+    const auto found = images_.find(key);
+    if (complete && found != images_.end() && entryCovers(json::parse(found->second), plans_)) {
       ++sum_.skipped;
-      const auto found = images_.find(name);
-      if (found != images_.end() && entryCovers(json::parse(found->second), plans_)) return "skipped (outputs exist)";
-      for (size_t m = 0; m < plans_.size(); ++m) entry["models"][plans_[m].key] = expected[m];
-      entry.update({{"status", "done"}, {"recovered", true}});
-      images_[name] = compact(entry);
       return "skipped (outputs exist)";
     }
+    // Not recorded as done: redone from scratch (the writes are deterministic and atomic).
+    json entry = {{"index", i}, {"folder", keys_[i]}, {"models", json::object()}};
     try {
       removeStaleTemporaries(fsys::path(o_.outDir) / keys_[i]);
       const cv::Mat rgb = loadImageRgb(files_[i]);
       for (auto& plan : plans_) entry["models"][plan.key] = exportModel(plan, rgb, keys_[i], o_);
       entry["status"] = "done";
-      images_[name] = compact(entry);
+      images_[key] = compactJson(entry);
       ++sum_.done;
       return "done";
     } catch (const std::exception& e) {
-      images_[name] = compact({{"index", i}, {"status", "failed"}, {"error", e.what()}});
+      images_[key] = compactJson({{"index", i}, {"status", "failed"}, {"error", e.what()}});
       ++sum_.failed;
       return std::string("FAILED: ") + e.what();
     }
@@ -300,39 +288,20 @@ class BatchExporter {
     manifest_["summary"] = {{"images", sum_.images}, {"done", sum_.done}, {"skipped", sum_.skipped},
                             {"failed", sum_.failed}};
     manifest_["updated"] = utcNow();
-    std::string text = manifest_.dump(2);  // "{\n  ...\n}"
-    size_t size = text.size() + 32;
-    for (const auto& [name, entry] : images_) size += name.size() + entry.size() + 16;
-    text.reserve(size);  // one block: a long export's growing manifest would otherwise leave a
-                         // trail of freed, ever larger buffers behind in the heap
-    text.resize(text.size() - 2);
-    text += ",\n  \"images\": {";
-    for (auto it = images_.begin(); it != images_.end(); ++it) {
-      text += (it == images_.begin() ? "\n    " : ",\n    ") + compact(it->first) + ": " + it->second;
-    }
-    text += images_.empty() ? "}\n}\n" : "\n  }\n}\n";
-    fs::model::writeFileAtomically(sum_.manifestPath, text);
+    fs::model::writeFileAtomically(sum_.manifestPath, recordText(manifest_.dump(2), images_));
   }
 
   const ExportOptions& o_;
   std::vector<ModelPlan> plans_;
   std::vector<std::string> files_, keys_;
   json manifest_;
-  // Image name -> its manifest entry as compact JSON text: a parsed tree costs ~10x the memory,
+  // Image name (quoted) -> its manifest entry as compact JSON text: a parsed tree costs ~10x the memory,
   // which made a long export grow by ~25 KB per image.
   std::map<std::string, std::string> images_;
   ExportSummary sum_;
 };
 
 }  // namespace
-
-ShardSpec parseShard(const std::string& text) {
-  int k = 0, n = 0;
-  char extra = 0;
-  if (std::sscanf(text.c_str(), "%d/%d%c", &k, &n, &extra) != 2 || n < 1 || k < 1 || k > n)
-    throw fs::model::UsageError("--shard expects K/N with 1 <= K <= N, got '" + text + "'");
-  return {k, n};
-}
 
 std::vector<std::string> listImageFiles(const std::string& dir) {
   static const std::set<std::string> kExt{".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"};

@@ -5,6 +5,7 @@
 // written atomically. Runs on the calling thread, which owns the models.
 #include "analysis/model_loader.h"
 #include "analysis/model_spec.h"
+#include "analysis/run_record.h"
 #include "analysis/saliency/saliency_method.h"
 
 #include <functional>
@@ -12,13 +13,6 @@
 #include <vector>
 
 namespace fs::analysis {
-
-// "K/N" with 1 <= K <= N: this shard takes the images i (0-based, sorted order) with i % N == K-1.
-struct ShardSpec {
-  int index = 1;
-  int count = 1;
-};
-ShardSpec parseShard(const std::string& text);  // fs::model::UsageError when malformed
 
 struct ExportOptions {
   std::string imagesDir;
@@ -48,6 +42,10 @@ std::string manifestName(const ShardSpec& shard);
 
 // Validates taps and methods for every model first (InputError), then processes the shard. Bad
 // images are reported through `log`, listed in the manifest with the reason, and skipped.
+// Resumable after a kill: an image whose manifest entry is done and whose outputs all exist is
+// skipped; any other image (outputs partly written, or written after the manifest's last save,
+// which happens every 5 s) is exported again, so the manifest is the same as an uninterrupted run's
+// up to "summary" and "updated".
 ExportSummary runBatchExport(std::vector<LoadedModel>& models, const ExportOptions& options);
 
 }  // namespace fs::analysis

@@ -6,6 +6,7 @@
 #include "analysis/fashion_mnist.h"
 #include "analysis/figure_layout.h"
 #include "analysis/image_io.h"
+#include "analysis/run_record.h"
 #include "analysis/session_service.h"
 #include "analysis/session_service_impl.h"
 #include "analysis/sha256.h"
@@ -26,15 +27,6 @@ namespace fs::analysis {
 using nlohmann::json;
 
 namespace {
-
-std::string utcNow() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 const ImageDataset& testSet() {
   static std::mutex mutex;

@@ -17,6 +17,8 @@ packages=(
   python3 python3-numpy python3-torch python3-torchvision dataset-fashion-mnist
   xvfb xauth
   dpkg-dev file binutils desktop-file-utils appstream help2man lintian
+  # the slurm_cluster test starts its own munged, slurmctld and slurmd (own key, socket, ports)
+  slurm-wlm munge
 )
 
 sudo=""

@@ -1,6 +1,7 @@
 #pragma once
 // Running the featurescope-cli binary from tests: exit code, stdout, stderr, and whether a signal
-// killed it. Output files are unique per process and call (ctest runs tests in parallel).
+// killed it; small BMP images written by hand (cli_tests does not link OpenCV). Output files are
+// unique per process and call (ctest runs tests in parallel).
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,6 +31,25 @@ inline std::string cliTmpDir(const std::string& name) {
   const std::string d = std::string(FS_BINARY_DIR) + "/test-data/" + name;
   std::filesystem::create_directories(d);
   return d;
+}
+
+// An uncompressed 24-bit BMP (bottom-up BGR rows padded to 4 bytes) with a pattern set by `seed`.
+inline void writeBmp(const std::string& path, int w, int h, int seed) {
+  const int stride = (3 * w + 3) / 4 * 4, size = 54 + stride * h;
+  std::string b(size_t(size), '\0');
+  auto put = [&](int at, uint32_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) b[size_t(at + i)] = char((v >> (8 * i)) & 0xff);
+  };
+  b[0] = 'B', b[1] = 'M';
+  put(2, uint32_t(size), 4), put(10, 54, 4), put(14, 40, 4), put(18, uint32_t(w), 4), put(22, uint32_t(h), 4);
+  put(26, 1, 2), put(28, 24, 2), put(34, uint32_t(stride * h), 4);
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x) {
+      const int at = 54 + y * stride + 3 * x;
+      b[size_t(at)] = char((x * 3 + seed * 40) & 0xff), b[size_t(at + 1)] = char((y * 5) & 0xff);
+      b[size_t(at + 2)] = char(((x + y) * seed) & 0xff);
+    }
+  std::ofstream(path, std::ios::binary) << b;
 }
 
 inline CliRun runCli(const std::string& args) {

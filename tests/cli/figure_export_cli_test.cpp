@@ -38,24 +38,7 @@ std::string modelArg(const std::string& f) {
   return "--model " + fs::test::refDir(f) + "/config.json:" + weights(f);
 }
 
-// An uncompressed 24-bit BMP (bottom-up BGR rows padded to 4 bytes) with a pattern set by `seed`.
-void writeBmp(const std::string& path, int w, int h, int seed) {
-  const int stride = (3 * w + 3) / 4 * 4, size = 54 + stride * h;
-  std::string b(size_t(size), '\0');
-  auto put = [&](int at, uint32_t v, int bytes) {
-    for (int i = 0; i < bytes; ++i) b[size_t(at + i)] = char((v >> (8 * i)) & 0xff);
-  };
-  b[0] = 'B', b[1] = 'M';
-  put(2, uint32_t(size), 4), put(10, 54, 4), put(14, 40, 4), put(18, uint32_t(w), 4), put(22, uint32_t(h), 4);
-  put(26, 1, 2), put(28, 24, 2), put(34, uint32_t(stride * h), 4);
-  for (int y = 0; y < h; ++y)
-    for (int x = 0; x < w; ++x) {
-      const int at = 54 + y * stride + 3 * x;
-      b[size_t(at)] = char((x * 3 + seed * 40) & 0xff), b[size_t(at + 1)] = char((y * 5) & 0xff);
-      b[size_t(at + 2)] = char(((x + y) * seed) & 0xff);
-    }
-  std::ofstream(path, std::ios::binary) << b;
-}
+using fs::test::writeBmp;
 
 std::string imageFolder(const std::string& name, bool withCorrupt) {
   const std::string dir = workDir() + "/" + name;

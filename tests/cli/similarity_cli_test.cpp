@@ -151,11 +151,14 @@ TEST(SimilarityCli, BadFoldersAreInputErrors) {
 
 TEST(EvaluateCli, ReportsEveryRequestedMetricPerMethod) {
   const Fixture& f = fixture();
-  const CliRun r = cli("evaluate " + f.mixer + " --images " + f.images + " --limit 2 --steps 4 --baseline zero"
+  // --limit counts image files in name order (broken.png first), so that shards agree on the set.
+  const CliRun r = cli("evaluate " + f.mixer + " --images " + f.images + " --limit 3 --steps 4 --baseline zero"
                        " --methods gradcam,gradient --metrics deletion,insertion,drop,sanity --json");
-  ASSERT_EQ(r.code, 0) << r.err;
+  ASSERT_EQ(r.code, 3) << r.err;  // broken.png is recorded as failed; the means cover the other two
+  EXPECT_NE(r.err.find("broken.png: FAILED"), std::string::npos) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["images"], 2);
+  EXPECT_EQ(j["failed"], 1);
   EXPECT_EQ(j["baseline"], "zero");
   ASSERT_EQ(j["methods"].size(), 2u);
   EXPECT_EQ(j["methods"][0]["method"], "gradcam");
@@ -169,8 +172,8 @@ TEST(EvaluateCli, ReportsEveryRequestedMetricPerMethod) {
     EXPECT_EQ(m["sanity"][0]["layer"], "head");
     EXPECT_LE(std::abs(m["sanity"][4]["spearman"].get<double>()), 1.0);
   }
-  const CliRun defaults = cli("evaluate " + f.mixer + " --images " + f.images + " --limit 1 --steps 2");
-  ASSERT_EQ(defaults.code, 0) << defaults.err;
+  const CliRun defaults = cli("evaluate " + f.mixer + " --images " + f.images + " --limit 2 --steps 2");
+  ASSERT_EQ(defaults.code, 3) << defaults.err;
   EXPECT_NE(defaults.out.find("deletion AUC"), std::string::npos);
   EXPECT_EQ(cli("evaluate " + f.mixer + " --images " + f.images + " --metrics speed").code, 2);
   EXPECT_EQ(cli("evaluate " + f.mixer + " --images " + f.images + " --methods nope").code, 3);

@@ -1,0 +1,52 @@
+// Record files of shardable runs: shard parsing, shard file names and the record text.
+#include "analysis/run_record.h"
+
+#include "model/errors.h"
+
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+
+namespace fs::analysis {
+
+ShardSpec parseShard(const std::string& text) {
+  int k = 0, n = 0;
+  char extra = 0;
+  if (std::sscanf(text.c_str(), "%d/%d%c", &k, &n, &extra) != 2 || n < 1 || k < 1 || k > n)
+    throw fs::model::UsageError("--shard expects K/N with 1 <= K <= N, got '" + text + "'");
+  return {k, n};
+}
+
+std::string shardFileName(const std::string& path, const ShardSpec& shard) {
+  if (shard.count <= 1) return path;
+  const std::filesystem::path p(path);
+  const std::string name =
+      p.stem().string() + "-shard-" + std::to_string(shard.index) + "-of-" + std::to_string(shard.count);
+  return (p.parent_path() / (name + p.extension().string())).string();
+}
+
+std::string recordText(const std::string& header, const std::map<std::string, std::string>& entries) {
+  size_t size = header.size() + 32;
+  for (const auto& [name, entry] : entries) size += name.size() + entry.size() + 16;
+  std::string text;
+  text.reserve(size);  // one block: a long run's growing record would otherwise leave a trail of
+                       // freed, ever larger buffers behind in the heap
+  text = header;       // "{\n  ...\n}"
+  text.resize(text.size() - 2);
+  text += ",\n  \"images\": {";
+  for (auto it = entries.begin(); it != entries.end(); ++it)
+    text += (it == entries.begin() ? "\n    " : ",\n    ") + it->first + ": " + it->second;
+  text += entries.empty() ? "}\n}\n" : "\n  }\n}\n";
+  return text;
+}
+
+std::string utcNow() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);  // thread-safe: the GUI's worker and export threads call this too
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace fs::analysis

@@ -1,0 +1,235 @@
+// Scorecard runs: per-image faithfulness records, resume from the record file, and the means.
+#include "analysis/scorecard.h"
+
+#include "analysis/batch_export.h"
+#include "analysis/image_io.h"
+#include "analysis/json_text.h"
+#include "analysis/inference.h"
+#include "analysis/preprocess.h"
+#include "analysis/saliency/saliency_method.h"
+#include "analysis/sha256.h"
+#include "model/atomic_file.h"
+#include "model/errors.h"
+
+#include <ATen/ATen.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+
+namespace fs::analysis {
+namespace fsys = std::filesystem;
+using fs::model::InputError;
+using nlohmann::json;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+bool has(const std::vector<std::string>& list, const std::string& x) {
+  return std::find(list.begin(), list.end(), x) != list.end();
+}
+
+// One method's metrics on one image, target = the top-1 prediction.
+json scoreMethod(LoadedModel& m, const at::Tensor& x, int target, SaliencyMethod& method, const ScorecardOptions& o) {
+  SaliencyOptions opts;
+  opts.target = target;
+  const at::Tensor map = method.compute(m, x, opts).map;
+  json r = json::object();
+  if (has(o.metrics, "deletion")) r["deletion_auc"] = deletionCurve(m, x, map, target, o.curve).auc;
+  if (has(o.metrics, "insertion")) r["insertion_auc"] = insertionCurve(m, x, map, target, o.curve).auc;
+  if (has(o.metrics, "drop")) {
+    const ConfidenceChange c = confidenceChange(m, x, map, target);
+    r["drop"] = c.drop;
+    r["increase"] = c.increase;
+  }
+  if (!has(o.metrics, "sanity")) return r;
+  const auto mapOf = [&](LoadedModel& mm) { return method.compute(mm, x, opts).map; };
+  json steps = json::array();
+  for (const auto& s : parameterRandomisation(m, mapOf, o.seed).steps)
+    steps.push_back({{"layer", s.layer}, {"spearman", s.spearman}});
+  r["sanity"] = steps;
+  return r;
+}
+
+json aggregateJson(const json& header, std::vector<const json*> entries) {
+  entries.erase(std::remove_if(entries.begin(), entries.end(),
+                               [](const json* e) { return e->value("status", "") != "done"; }),
+                entries.end());
+  std::sort(entries.begin(), entries.end(),
+            [](const json* a, const json* b) { return (*a)["index"].get<int64_t>() < (*b)["index"].get<int64_t>(); });
+  const double n = double(entries.size());
+  json methods = json::array();
+  for (const auto& name : header["methods"]) {
+    json j{{"method", name}};
+    for (const auto& [key, out] : {std::pair<const char*, const char*>{"deletion_auc", "deletion_auc"},
+                                   {"insertion_auc", "insertion_auc"}, {"drop", "average_drop"},
+                                   {"increase", "increase_in_confidence"}}) {
+      if (entries.empty() || !(*entries[0])["methods"][name.get<std::string>()].contains(key)) continue;
+      double sum = 0;
+      for (const json* e : entries) {
+        const json& v = (*e)["methods"][name.get<std::string>()][key];
+        sum += v.is_boolean() ? (v.get<bool>() ? 1.0 : 0.0) : v.get<double>();
+      }
+      j[out] = sum / n;
+    }
+    if (!entries.empty() && (*entries[0])["methods"][name.get<std::string>()].contains("sanity")) {
+      json steps = (*entries[0])["methods"][name.get<std::string>()]["sanity"];
+      for (size_t i = 0; i < steps.size(); ++i) {
+        double sum = 0;
+        for (const json* e : entries) sum += (*e)["methods"][name.get<std::string>()]["sanity"][i]["spearman"].get<double>();
+        steps[i]["spearman"] = sum / n;
+      }
+      j["sanity"] = steps;
+    }
+    methods.push_back(j);
+  }
+  return {{"images", entries.size()}, {"methods", methods}};
+}
+
+json scorecardHeader(const LoadedModel& m, const ScorecardOptions& o, size_t total) {
+  json metrics = json::array();
+  for (const char* k : {"deletion", "insertion", "drop", "sanity"})
+    if (has(o.metrics, k)) metrics.push_back(k);
+  return {{"tool", "featurescope-cli evaluate"}, {"version", FS_VERSION},
+          {"model", {{"id", m.config.id}, {"family", fs::model::familyName(m.config.family)},
+                     {"weights", m.weightsPath.empty() ? json(nullptr) : json(m.weightsPath)},
+                     {"weights_sha256", m.weightsPath.empty() ? json(nullptr) : json(sha256File(m.weightsPath))},
+                     {"seed", m.seed}, {"config", json::parse(fs::model::modelConfigToJson(m.config))}}},
+          {"images_dir", o.imagesDir}, {"limit", o.limit}, {"images_total", total},
+          {"shard", {{"index", o.shard.index}, {"count", o.shard.count}, {"rule", "i % count == index - 1"}}},
+          {"methods", o.methods}, {"metrics", metrics}, {"steps", o.curve.steps},
+          {"baseline", baselineName(o.curve.baseline)}, {"target", "top1"}, {"sanity_seed", o.seed},
+          {"fields", "per image: deletion_auc, insertion_auc (RISE), drop (fraction) and increase (Grad-CAM++), "
+                     "sanity: Spearman after cascading randomisation; aggregate: means over the done images "
+                     "in image order"}};
+}
+
+// The members that describe a run's options (everything but progress, results and timing).
+json optionsOf(json header) {
+  for (const char* k : {"aggregate", "summary", "updated", "images"}) header.erase(k);
+  return header;
+}
+
+// One scorecard run over a shard; owns the records. Single-threaded.
+class ScorecardRun {
+ public:
+  ScorecardRun(LoadedModel& m, const ScorecardOptions& o) : m_(m), o_(o) {
+    for (const auto& name : o.methods) methods_.push_back(makeSaliencyMethod(name));
+    files_ = listImageFiles(o.imagesDir);
+    if (o.limit > 0 && int(files_.size()) > o.limit) files_.resize(size_t(o.limit));
+    if (files_.empty()) throw InputError(o.imagesDir + ": no images (png, jpg, jpeg, bmp, tif, tiff, webp)");
+    header_ = scorecardHeader(m, o, files_.size());
+    if (!o.outPath.empty()) {
+      sum_.path = shardFileName(o.outPath, o.shard);
+      const fsys::path dir = fsys::path(sum_.path).parent_path();
+      std::error_code ec;
+      if (!dir.empty() && !fsys::create_directories(dir, ec) && ec)
+        throw InputError(dir.string() + ": cannot create folder (" + ec.message() + ")");
+      resume();
+    }
+  }
+
+  ScorecardSummary run() {
+    const int shardSize = int((files_.size() + o_.shard.count - o_.shard.index) / o_.shard.count);
+    auto lastSave = Clock::now();
+    for (size_t i = 0; i < files_.size(); ++i) {
+      if (!inShard(i, o_.shard)) continue;
+      const auto t0 = Clock::now();
+      const std::string name = fsys::path(files_[i]).filename().string();
+      const std::string status = process(i, name);
+      char timing[32];
+      std::snprintf(timing, sizeof timing, " (%.1f s)", std::chrono::duration<double>(Clock::now() - t0).count());
+      if (o_.log)
+        o_.log("evaluate [" + std::to_string(++sum_.images) + "/" + std::to_string(shardSize) + "] " + name + ": " +
+               status + (status.rfind("skipped", 0) == 0 ? "" : timing));
+      if (!sum_.path.empty() && Clock::now() - lastSave > std::chrono::seconds(5)) save(), lastSave = Clock::now();
+    }
+    if (sum_.done + sum_.skipped == 0) throw InputError(o_.imagesDir + ": no decodable images in this shard");
+    if (!sum_.path.empty()) save();
+    sum_.aggregate = compactJson(aggregate());
+    return sum_;
+  }
+
+ private:
+  void resume() {
+    std::ifstream in(sum_.path);
+    if (!in) return;
+    const json previous = json::parse(in, nullptr, false);
+    if (!previous.is_object() || !previous.contains("images") || !previous["images"].is_object())
+      throw InputError(sum_.path + ": exists and is not a scorecard; remove it or choose another --out");
+    const json was = optionsOf(previous), now = optionsOf(header_);
+    for (const auto& [key, value] : now.items())
+      if (!was.contains(key) || was[key] != value)
+        throw InputError(sum_.path + ": holds the scorecard of a run with another '" + key +
+                         "'; remove it or choose another --out");
+    for (const auto& [name, entry] : previous["images"].items())
+      if (entry.value("status", "") == "done") records_[compactJson(name)] = compactJson(entry);
+  }
+
+  std::string process(size_t i, const std::string& name) {
+    const std::string key = compactJson(name);
+    if (records_.count(key)) return ++sum_.skipped, "skipped (recorded)";
+    try {
+      const at::Tensor x = preprocess(loadImageRgb(files_[i]), m_.config.input).input;
+      const int target = predict(m_, x, 1).top.front().index;
+      json entry = {{"index", i}, {"status", "done"}, {"target", target}, {"methods", json::object()}};
+      for (size_t k = 0; k < methods_.size(); ++k)
+        entry["methods"][o_.methods[k]] = scoreMethod(m_, x, target, *methods_[k], o_);
+      records_[key] = compactJson(entry);
+      ++sum_.done;
+      return "done";
+    } catch (const InputError& e) {
+      records_[key] = compactJson({{"index", i}, {"status", "failed"}, {"error", e.what()}});
+      ++sum_.failed;
+      return std::string("FAILED: ") + e.what();
+    }
+  }
+
+  json aggregate() const {
+    std::vector<json> parsed;
+    for (const auto& [name, entry] : records_) parsed.push_back(json::parse(entry));
+    std::vector<const json*> entries;
+    for (const auto& e : parsed) entries.push_back(&e);
+    return aggregateJson(header_, entries);
+  }
+
+  void save() {
+    header_["aggregate"] = aggregate();
+    header_["summary"] = {{"images", sum_.images}, {"done", sum_.done}, {"skipped", sum_.skipped},
+                          {"failed", sum_.failed}};
+    header_["updated"] = utcNow();
+    fs::model::writeFileAtomically(sum_.path, recordText(header_.dump(2), records_));
+  }
+
+  LoadedModel& m_;
+  const ScorecardOptions& o_;
+  std::vector<std::unique_ptr<SaliencyMethod>> methods_;
+  std::vector<std::string> files_;
+  json header_;
+  std::map<std::string, std::string> records_;  // image name (quoted) -> its record, compact JSON
+  ScorecardSummary sum_;
+};
+
+}  // namespace
+
+ScorecardSummary runScorecard(LoadedModel& model, const ScorecardOptions& options) {
+  ScorecardRun run(model, options);
+  return run.run();
+}
+
+std::string scorecardAggregate(const std::string& header, const std::vector<std::string>& entries) {
+  const json h = json::parse(header);
+  std::vector<json> parsed;
+  for (const auto& e : entries) parsed.push_back(json::parse(e));
+  std::vector<const json*> pointers;
+  for (const auto& e : parsed) pointers.push_back(&e);
+  return compactJson(aggregateJson(h, pointers));
+}
+
+}  // namespace fs::analysis

@@ -1,0 +1,50 @@
+#pragma once
+// Scorecard (featurescope-cli evaluate --images): faithfulness and sanity metrics of saliency
+// methods for every image of a folder, one record per image, and their means. Shardable (--shard
+// K/N takes the images i with i % N == K-1), resumable (the record file is written atomically every
+// 5 s and at the end; images recorded as done are skipped, any other is scored again), and the
+// means are computed from the records in image order, so merged shards give the same bits as one
+// run. Runs on the calling thread, which owns the model.
+#include "analysis/faithfulness.h"
+#include "analysis/model_loader.h"
+#include "analysis/run_record.h"
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace fs::analysis {
+
+struct ScorecardOptions {
+  std::string imagesDir;
+  std::vector<std::string> methods;  // saliency method names, in report order
+  std::vector<std::string> metrics;  // deletion, insertion, drop, sanity (any subset)
+  CurveOptions curve;
+  uint64_t seed = 0;                 // the randomisation of the sanity metric
+  ShardSpec shard;
+  int limit = 0;                     // first N image files of the sorted folder (before sharding); 0 = all
+  std::string outPath;               // the record file (shardFileName of it with N > 1); empty: none
+  std::function<void(const std::string&)> log;  // one progress line per image
+};
+
+struct ScorecardSummary {
+  int images = 0;     // images in this shard
+  int done = 0;
+  int skipped = 0;    // recorded as done by an earlier run
+  int failed = 0;
+  std::string path;   // the record file written, or ""
+  std::string aggregate;  // JSON text: {"images": done images, "methods": [{"method", "deletion_auc", ...}]}
+};
+
+// Validates the methods (InputError) and scores the shard's images. Unreadable images are recorded
+// as failed with the reason. InputError if the folder has no images, no image of the shard could be
+// read, or outPath holds the record of a run with other options.
+ScorecardSummary runScorecard(LoadedModel& model, const ScorecardOptions& options);
+
+// The means over a scorecard's done records: `header` is the record file's JSON text (its "methods"
+// and "metrics" are read) and `entries` the JSON texts of its records, in any order; sums run in
+// image-index order. Returns the "aggregate" JSON text. Used by runScorecard and by merge.
+std::string scorecardAggregate(const std::string& header, const std::vector<std::string>& entries);
+
+}  // namespace fs::analysis
