@@ -24,7 +24,6 @@
 #include <optional>
 
 namespace fs::analysis {
-using fs::model::Family;
 using fs::model::InputError;
 
 namespace {
@@ -38,17 +37,6 @@ std::string formatTick(double v) {
 std::string upper(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
   return s;
-}
-
-const char* familyTitle(Family f) {
-  switch (f) {
-    case Family::ConvMLP: return "ConvMLP";
-    case Family::PureMLP: return "Pure-MLP";
-    case Family::Mixer: return "MLP-Mixer";
-    case Family::ResMLP: return "ResMLP";
-    case Family::ResNet: return "ResNet";
-  }
-  return "model";
 }
 
 std::string methodTitle(const std::string& name) {
@@ -213,7 +201,7 @@ std::string rowLabel(const LoadedModel& m) {
   const std::string weights =
       m.weightsPath.empty() ? "random init" : std::filesystem::path(m.weightsPath).filename().string();
   const bool registered = fs::model::findVariant(m.config.id) != nullptr;
-  const std::string name = registered ? modelDisplayName(m) : familyTitle(m.config.family);
+  const std::string name = registered ? modelDisplayName(m) : fs::model::familyTraits(m.config.family).title;
   return name + "\n" + modelShortId(m.config.id) + " \u00b7 " + weights;
 }
 
@@ -287,13 +275,10 @@ std::string modelShortId(const std::string& id) {
 
 std::string modelDisplayName(const LoadedModel& m) {
   const std::string id = m.config.id;
-  const char* family = familyTitle(m.config.family);
-  if (!fs::model::findVariant(id)) return std::string(family) + " (" + modelShortId(id) + ")";
-  std::string suffix = id.substr(id.find('_') == std::string::npos ? id.size() : id.find('_') + 1);
-  if (m.config.family == Family::ResNet) return "ResNet-" + id.substr(6);
-  if (m.config.family == Family::Mixer && suffix.size() > 1 && std::isdigit(static_cast<unsigned char>(suffix[1])))
-    suffix = suffix.substr(0, 1) + "/" + suffix.substr(1);
-  return std::string(family) + "-" + upper(suffix);
+  const fs::model::FamilyTraits& family = fs::model::familyTraits(m.config.family);
+  if (!fs::model::findVariant(id)) return family.title + " (" + modelShortId(id) + ")";
+  if (family.variantTitle) return family.variantTitle(id);
+  return family.title + "-" + upper(id.substr(id.find('_') == std::string::npos ? id.size() : id.find('_') + 1));
 }
 
 FigureLayout buildFeatureFigure(const std::vector<LoadedModel*>& models, const cv::Mat& image,

@@ -1,6 +1,7 @@
 #include "analysis/inference.h"
 
 #include "model/errors.h"
+#include "model/family.h"
 
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
@@ -15,8 +16,7 @@ void validateInput(const LoadedModel& m, const at::Tensor& input, const std::str
     throw InputError(what + ": input must have shape [1,3,H,W], got " + c10::str(input.sizes()));
   if (input.scalar_type() != at::kFloat) throw InputError(what + ": input must be float32");
   const auto& spec = m.config.input;
-  const bool tokenModel = m.config.family == fs::model::Family::Mixer || m.config.family == fs::model::Family::ResMLP;
-  if (tokenModel && (input.size(2) != spec.height || input.size(3) != spec.width))
+  if (fs::model::familyTraits(m.config.family).fixedInputSize && (input.size(2) != spec.height || input.size(3) != spec.width))
     throw InputError(what + ": " + m.config.id + " needs a " + std::to_string(spec.height) + "x" +
                      std::to_string(spec.width) + " input, got " + std::to_string(input.size(2)) + "x" +
                      std::to_string(input.size(3)));

@@ -65,7 +65,7 @@ SlotInfo SessionService::loadSlot(int slot, const std::string& idOrConfig, const
   SlotInfo info;
   info.slot = slot;
   info.modelId = m.config.id;
-  info.family = fs::model::familyName(m.config.family);
+  info.family = m.config.family;
   info.source = idOrConfig;
   info.weightsPath = m.weightsPath;
   info.randomInit = m.weightsPath.empty();

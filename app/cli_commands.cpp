@@ -23,7 +23,7 @@ json infoJson(const fm::ModelConfig& c, fm::ClassifierImpl& net) {
   const auto& in = c.input;
   json taps = json::array();
   for (const auto& t : net.taps()) taps.push_back(tapJson(t));
-  return {{"id", c.id}, {"family", fm::familyName(c.family)}, {"params", net.parameterCount()},
+  return {{"id", c.id}, {"family", c.family}, {"params", net.parameterCount()},
           {"macs", fm::countMacs(net, c)}, {"num_classes", c.numClasses},
           {"input", {{"size", {in.height, in.width}}, {"mean", in.mean}, {"std", in.std},
                      {"interpolation", fm::interpolationName(in.interpolation)}, {"crop_pct", in.cropPct}}},
@@ -34,7 +34,7 @@ json infoJson(const fm::ModelConfig& c, fm::ClassifierImpl& net) {
 int runModels(const Args& a) {
   json out = json::array();
   for (const auto& v : fm::registeredVariants()) {
-    out.push_back({{"id", v.config.id}, {"family", fm::familyName(v.config.family)},
+    out.push_back({{"id", v.config.id}, {"family", v.config.family},
                    {"params", fm::estimateParameters(v.config)}, {"description", v.description}});
   }
   if (a.has("--json")) {

@@ -1,5 +1,7 @@
 #include "model/convmlp.h"
 
+#include "model/family.h"
+
 #include <ATen/ATen.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/pooling.h>
@@ -54,7 +56,7 @@ void ConvMlpBlockImpl::pack(bool on) {
 }
 
 ConvMlpImpl::ConvMlpImpl(const ModelConfig& c) : config_(c) {
-  const bool pure = c.family == Family::PureMLP;
+  const bool pure = c.family == "puremlp";
   auto tokenizer = register_module("tokenizer", std::make_shared<nn::Module>());
   nn::Sequential block;
   tokenizerConvs_.push_back(appendConvBnRelu(block, 3, c.channels / 2, 3, 2));
@@ -182,6 +184,96 @@ void ConvMlpImpl::packPlainConvs(bool on) {
     if (stageDownsample_[s]) packConv(stageDownsamplePacked_[s], stageDownsample_[s], on);
   for (auto& stage : blocks_)
     for (auto& b : stage) b->pack(on);
+}
+
+// ---- Family traits (model/family.h): ConvMLP and its Pure-MLP ablation ----------------------------
+namespace {
+
+void readConvMlp(const ConfigReader& r, ModelConfig& c) {
+  c.blocks = r.intList("blocks", 0, kMaxDepth);
+  c.dims = r.intList("dims", 2, kMaxDim);
+  c.mlpRatios = r.numList("mlp_ratios", 0.01, 64);
+  if (c.blocks.size() != c.dims.size() || c.blocks.size() != c.mlpRatios.size())
+    r.fail("'blocks', 'dims' and 'mlp_ratios' must have the same length");
+  c.channels = r.required("channels", 2, kMaxDim);
+  if (c.channels % 2) r.fail("'channels' must be even");
+  c.nConvBlocks = r.integer("n_conv_blocks", 0, kMaxDepth, 2);
+  for (size_t s = 0; s < c.dims.size(); ++s) r.hiddenWidth("mlp_ratios", c.dims[s], c.mlpRatios[s]);
+}
+
+void writeConvMlp(const ModelConfig& c, nlohmann::json& j) {
+  j.update({{"blocks", c.blocks}, {"dims", c.dims}, {"mlp_ratios", c.mlpRatios}, {"channels", c.channels},
+            {"n_conv_blocks", c.nConvBlocks}});
+}
+
+int64_t convMlpParameters(const ModelConfig& c) {
+  using namespace param_count;
+  const I ch = c.channels, h = ch / 2, d0 = c.dims[0];
+  I n = 3 * h * 9 + bn(h) + h * h * 9 + bn(h) + h * ch * 9 + bn(ch);
+  const I convBlock = add(add(mul(ch, d0) + bn(d0), mul(mul(d0, d0), 9) + bn(d0)), mul(d0, ch) + bn(ch));
+  n = add(n, mul(c.nConvBlocks, convBlock));
+  n = add(n, mul(mul(ch, d0), 9) + d0);
+  for (size_t s = 0; s < c.blocks.size(); ++s) {
+    const I d = c.dims[s], hid = static_cast<I>(d * c.mlpRatios[s]);
+    I block = add(4 * d, mul(2, mlp(d, hid)));
+    if (c.family == "convmlp") block = add(block, 9 * d + 2 * d);  // the depthwise conv + its BN
+    n = add(n, mul(c.blocks[s], block));
+    if (s + 1 < c.blocks.size()) n = add(n, add(mul(mul(d, c.dims[s + 1]), 9), c.dims[s + 1]));
+  }
+  return add(n, add(2 * c.dims.back(), linear(c.dims.back(), c.numClasses)));
+}
+
+Variant convMlpVariant(const char* id, const char* family, std::vector<int> blocks, std::vector<int> dims,
+                       double ratio, int channels, int nConv, int64_t params, double gmacs) {
+  ModelConfig c;
+  c.id = id, c.family = family, c.blocks = blocks, c.dims = dims, c.channels = channels, c.nConvBlocks = nConv;
+  c.mlpRatios.assign(blocks.size(), ratio);
+  c.input = imagenetInput(Interpolation::Bicubic);
+  const char* what = c.family == "convmlp" ? "ConvMLP" : "Pure-MLP ablation of ConvMLP";
+  return {c, std::string(what) + " " + (id + std::string(id).find('_') + 1), params, gmacs};
+}
+
+// The nano member trained on Fashion-MNIST for the bundled demo.
+ModelConfig nanoConvMlp(const char* family) {
+  ModelConfig c;
+  c.family = family, c.blocks = {1, 1, 1}, c.dims = {32, 64, 128};
+  c.mlpRatios = {2, 2, 2}, c.channels = 16, c.nConvBlocks = 1;
+  return c;
+}
+
+FamilyTraits convMlpTraits(const char* name, const char* title) {
+  FamilyTraits t;
+  t.name = name, t.title = title;
+  t.readConfig = readConvMlp;
+  t.writeConfig = writeConvMlp;
+  t.estimateParameters = convMlpParameters;
+  t.build = [](const ModelConfig& c) -> Classifier { return std::make_shared<ConvMlpImpl>(c); };
+  return t;
+}
+
+}  // namespace
+
+FamilyTraits convMlpFamily() {
+  FamilyTraits t = convMlpTraits("convmlp", "ConvMLP");
+  t.variants = {
+      convMlpVariant("convmlp_s", "convmlp", {2, 4, 2}, {128, 256, 512}, 2, 64, 2, 9022920, 2.385),
+      convMlpVariant("convmlp_m", "convmlp", {3, 6, 3}, {128, 256, 512}, 3, 64, 3, 17410504, 3.929),
+      convMlpVariant("convmlp_l", "convmlp", {4, 8, 3}, {192, 384, 768}, 3, 96, 3, 42728440, 9.870),
+      fashionMnistVariant("convmlp_fmnist", nanoConvMlp("convmlp"), "Nano ConvMLP"),
+  };
+  return t;
+}
+
+FamilyTraits pureMlpFamily() {
+  FamilyTraits t = convMlpTraits("puremlp", "Pure-MLP");
+  t.aliases = {"pure_mlp"};
+  t.variants = {
+      convMlpVariant("puremlp_s", "puremlp", {2, 4, 2}, {128, 256, 512}, 2, 64, 2, 0, 0),
+      convMlpVariant("puremlp_m", "puremlp", {3, 6, 3}, {128, 256, 512}, 3, 64, 3, 0, 0),
+      convMlpVariant("puremlp_l", "puremlp", {4, 8, 3}, {192, 384, 768}, 3, 96, 3, 0, 0),
+      fashionMnistVariant("puremlp_fmnist", nanoConvMlp("puremlp"), "Nano Pure-MLP"),
+  };
+  return t;
 }
 
 }  // namespace fs::model

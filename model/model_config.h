@@ -1,6 +1,8 @@
 #pragma once
 // Architecture description: the fields of tests/data/reference/README.md ("Config fields") plus
 // preprocessing and labels. Registered variants are ModelConfig values; JSON files build custom ones.
+// Which fields a family reads, and everything else family-specific, is decided by the family's
+// traits (model/family.h).
 #include "model/input_spec.h"
 
 #include <string>
@@ -8,12 +10,9 @@
 
 namespace fs::model {
 
-enum class Family { ConvMLP, PureMLP, Mixer, ResMLP, ResNet };
-const char* familyName(Family f);
-
 struct ModelConfig {
   std::string id;
-  Family family = Family::ConvMLP;
+  std::string family = "convmlp";  // a registered family's name (FamilyTraits::name)
   int numClasses = 1000;
   // ConvMLP / Pure-MLP
   std::vector<int> blocks, dims;
@@ -47,7 +46,11 @@ ModelConfig loadModelConfigFile(const std::string& path);
 // The config as JSON text (the fields parseModelConfig reads), e.g. for checkpoint metadata.
 std::string modelConfigToJson(const ModelConfig& c);
 
-// Parameter count computed from the config alone (used for the size limit and in tests).
+// Parameter count computed from the config alone (used for the size limit and in tests): the
+// family's FamilyTraits::estimateParameters (model/family.cpp).
 int64_t estimateParameters(const ModelConfig& c);
+
+// The family name as configs and outputs spell it (kept for the callers that print it).
+inline const std::string& familyName(const std::string& family) { return family; }
 
 }  // namespace fs::model

@@ -2,6 +2,7 @@
 // The variant registry: ids -> ModelConfig (architecture + preprocessing + labels), and model
 // construction from an id, a JSON config path, or a config value. Variants are data.
 #include "model/classifier.h"
+#include "model/family.h"
 #include "model/model_config.h"
 
 #include <cstdint>
@@ -10,13 +11,8 @@
 
 namespace fs::model {
 
-struct Variant {
-  ModelConfig config;
-  std::string description;
-  int64_t expectedParams = 0;  // MODELS.md, for the contract tests
-  double expectedGMacs = 0.0;
-};
-
+// Every family's variants (FamilyTraits::variants): the published sizes first, then the small
+// bundled demo models.
 const std::vector<Variant>& registeredVariants();
 const Variant* findVariant(const std::string& id);
 

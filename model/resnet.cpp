@@ -1,5 +1,7 @@
 #include "model/resnet.h"
 
+#include "model/family.h"
+
 #include <ATen/ATen.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/container/sequential.h>
@@ -117,6 +119,69 @@ void ResNetImpl::invalidateInferenceCache() {
   stem_.unfold();
   for (auto& layer : layers_)
     for (auto& b : layer) b->fold(false);
+}
+
+// ---- Family traits (model/family.h): ResNet ----------------------------------------------------------
+namespace {
+
+void readResNet(const ConfigReader& r, ModelConfig& c) {
+  const nlohmann::json& b = r.has("block") ? r.j.at("block") : nlohmann::json("bottleneck");
+  if (b != "basic" && b != "bottleneck") r.fail("'block' must be \"basic\" or \"bottleneck\"");
+  c.bottleneck = b == "bottleneck";
+  c.layers = r.intList("layers", 0, kMaxDepth);
+  c.width = r.integer("width", 1, 4096, 64);
+  if (c.layers.size() > 4) r.fail("'layers' has at most 4 entries");
+}
+
+void writeResNet(const ModelConfig& c, nlohmann::json& j) {
+  j.update({{"block", c.bottleneck ? "bottleneck" : "basic"}, {"layers", c.layers}, {"width", c.width}});
+}
+
+int64_t resNetParameters(const ModelConfig& c) {
+  using namespace param_count;
+  const I w = c.width;
+  I n = w * 3 * 49 + bn(w), in = w;
+  for (size_t l = 0; l < c.layers.size(); ++l) {
+    const I p = w << l, out = c.bottleneck ? 4 * p : p;
+    for (int b = 0; b < c.layers[l]; ++b) {
+      I block = c.bottleneck ? in * p + bn(p) + p * p * 9 + bn(p) + p * out + bn(out)
+                             : in * p * 9 + bn(p) + p * p * 9 + bn(p);
+      if ((b == 0 && l > 0) || in != out) block += in * out + bn(out);
+      n = add(n, block);
+      in = out;
+    }
+  }
+  return add(n, linear(in, c.numClasses));
+}
+
+Variant resNetVariant(const char* id, bool bottleneck, std::vector<int> layers, int64_t params, double gmacs) {
+  ModelConfig c;
+  c.id = id, c.family = "resnet", c.bottleneck = bottleneck, c.layers = layers;
+  c.input = imagenetInput(Interpolation::Bilinear);
+  return {c, "ResNet-" + std::string(id + 6), params, gmacs};
+}
+
+}  // namespace
+
+FamilyTraits resNetFamily() {
+  FamilyTraits t;
+  t.name = "resnet", t.title = "ResNet";
+  t.readConfig = readResNet;
+  t.writeConfig = writeResNet;
+  t.estimateParameters = resNetParameters;
+  t.build = [](const ModelConfig& c) -> Classifier { return std::make_shared<ResNetImpl>(c); };
+  t.variantTitle = [](const std::string& id) { return "ResNet-" + id.substr(6); };  // resnet50 -> ResNet-50
+  ModelConfig nano;  // trained on Fashion-MNIST for the bundled demo
+  nano.family = "resnet", nano.bottleneck = false, nano.layers = {1, 1, 1, 1}, nano.width = 16;
+  t.variants = {
+      resNetVariant("resnet18", false, {2, 2, 2, 2}, 11689512, 1.81),
+      resNetVariant("resnet34", false, {3, 4, 6, 3}, 21797672, 3.66),
+      resNetVariant("resnet50", true, {3, 4, 6, 3}, 25557032, 4.09),
+      resNetVariant("resnet101", true, {3, 4, 23, 3}, 44549160, 7.80),
+      resNetVariant("resnet152", true, {3, 8, 36, 3}, 60192808, 11.51),
+      fashionMnistVariant("resnet_fmnist", nano, "Nano ResNet"),
+  };
+  return t;
 }
 
 }  // namespace fs::model
