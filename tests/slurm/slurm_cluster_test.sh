@@ -5,7 +5,8 @@
 # packaging/slurm/export.sbatch runs as a 4-task array over 200 generated images; one task is
 # killed (SIGKILL) after it has finished some images and requeued with `scontrol requeue`; then
 # `featurescope-cli merge` must give exactly what one process writes: every output file byte for
-# byte, the manifest byte for byte except its "updated" time.
+# byte, the manifest byte for byte except its "updated" time. Then evaluate.sbatch as a 2-task
+# array: the merged scorecard must equal one process's except "updated".
 #   usage: slurm_cluster_test.sh FEATURESCOPE_CLI SOURCE_DIR
 set -euo pipefail
 cli=$(readlink -f "$1")
@@ -177,5 +178,21 @@ grep -v '^  "updated": ' "$work/sharded/manifest.json" >"$work/merged.manifest"
 cmp "$work/single.manifest" "$work/merged.manifest" || fail "merged manifest differs: $(diff "$work/single.manifest" "$work/merged.manifest" | head -20)"
 [ "$(grep -c '"status":"done"' "$work/sharded/manifest.json")" -eq "$images" ] || fail "not every image is done"
 say "merged == single run: $files output files and the manifest identical (up to \"updated\")"
+
+# evaluate.sbatch: a 2-task scorecard array over the first 20 images, merged == one process.
+eval_args=(resnet_fmnist --images "$work/images" --limit 20 --methods gradcam,gradient --steps 10 --threads 1)
+job=$(sbatch --parsable --array=1-2 --chdir="$work" --output="$work/log/evaluate-%A_%a.out" \
+  "$src/packaging/slurm/evaluate.sbatch" "${eval_args[@]}" --out "$work/scorecard/card.json")
+job=${job%%;*}
+for _ in $(seq 600); do [ -z "$(squeue -h -j "$job")" ] && break; sleep 0.2; done
+for t in 1 2; do
+  [[ "$(scontrol -o show job "${job}_$t")" == *JobState=COMPLETED* ]] || fail "evaluate task ${job}_$t did not complete"
+done
+"$cli" merge "$work/scorecard" || fail "merging the scorecard shards failed"
+"$cli" evaluate "${eval_args[@]}" --out "$work/single-card.json" >"$work/log/single-card.out" 2>&1 ||
+  fail "single-process evaluate failed"
+cmp <(grep -v '^  "updated": ' "$work/single-card.json") <(grep -v '^  "updated": ' "$work/scorecard/card.json") ||
+  fail "merged scorecard differs from the single run's"
+say "evaluate: 2 shards merged == single-process scorecard (records and means bit for bit)"
 say "timings: $images images, array of $tasks tasks (one killed and requeued) ${sharded_s} s;" \
   "one process ${single_s} s ($("$python" -c "print(f'{$images / $single_s:.2f}')") images/s)"
