@@ -80,6 +80,11 @@ int main(int argc, char** argv) {
   QCoreApplication::setApplicationVersion(QStringLiteral(FS_VERSION));
   QGuiApplication::setDesktopFileName(QLatin1String(fs::ui::kAppId));
 
+  if (!screenshot.empty()) {  // the test-mode settings may hold a layout from an earlier run
+    QSettings settings;
+    settings.remove(QLatin1String(fs::ui::keys::kGeometry.name));
+    settings.remove(QLatin1String(fs::ui::keys::kState.name));
+  }
   fs::ui::MainWindow window;
   if (!screenshot.empty()) window.resize(1600, 940);
   window.show();

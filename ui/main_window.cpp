@@ -34,6 +34,7 @@
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QTableWidget>
+#include <QTimer>
 #include <QHeaderView>
 #include <QVBoxLayout>
 
@@ -87,15 +88,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), session_(new Anal
     addDockWidget(area, d);
     return d;
   };
-  QDockWidget* imageDock = dock(tr("Image"), input_, Qt::LeftDockWidgetArea, "imageDock");
-  imageDock->setMinimumWidth(250);
+  dock(tr("Image"), input_, Qt::LeftDockWidgetArea, "imageDock")->setMinimumWidth(250);
   QDockWidget* displayDock = dock(tr("Display"), display_, Qt::LeftDockWidgetArea, "displayDock");
   testSet_ = new TestSetPanel(session_);
   tabifyDockWidget(displayDock, dock(tr("Test set"), testSet_, Qt::LeftDockWidgetArea, "testSetDock"));
   displayDock->raise();
-  // The image dock takes most of the column, so that on a 768-pixel-high screen it shows the
-  // model inputs without scrolling (the display form needs little; a saved layout overrides this).
-  resizeDocks({imageDock, displayDock}, {5, 2}, Qt::Vertical);
   dock(tr("Models"), slots_, Qt::RightDockWidgetArea, "modelsDock")->setMinimumWidth(340);
 
   progress_ = new QProgressBar;
@@ -133,7 +130,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), session_(new Anal
   const QRect screenArea = screen() ? screen()->availableGeometry() : QRect(0, 0, 1500, 900);
   resize(std::min(1500, screenArea.width()), std::min(900, screenArea.height()));
   restoreGeometry(keys::kGeometry.read(s));
-  restoreState(keys::kState.read(s));
+  defaultDockSplit_ = !restoreState(keys::kState.read(s));
   for (QSplitter* split : findChildren<QSplitter*>())  // the views' splitters
     if (!split->objectName().isEmpty())
       split->restoreState(s.value(QStringLiteral("window/splitters/") + split->objectName()).toByteArray());
@@ -339,6 +336,20 @@ void MainWindow::dropEvent(QDropEvent* e) {
   } else if (input_->handleMimeData(mime)) {
     e->acceptProposedAction();
   }
+}
+
+void MainWindow::showEvent(QShowEvent* e) {
+  QMainWindow::showEvent(e);
+  if (!defaultDockSplit_) return;
+  defaultDockSplit_ = false;
+  // Without a saved layout the image dock takes most of the left column, so that on a 768-pixel
+  // screen it shows the model inputs without scrolling (the display form needs little). Done at
+  // the first show, when the window has its size.
+  QTimer::singleShot(0, this, [this] {  // once the first layout has run
+    auto* image = findChild<QDockWidget*>(QStringLiteral("imageDock"));
+    auto* display = findChild<QDockWidget*>(QStringLiteral("displayDock"));
+    resizeDocks({image, display}, {height() * 5 / 7, height() * 2 / 7}, Qt::Vertical);
+  });
 }
 
 void MainWindow::closeEvent(QCloseEvent* e) {

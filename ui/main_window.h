@@ -67,6 +67,7 @@ class MainWindow : public QMainWindow {
  protected:
   void dragEnterEvent(QDragEnterEvent* e) override;
   void dropEvent(QDropEvent* e) override;
+  void showEvent(QShowEvent* e) override;
   void closeEvent(QCloseEvent* e) override;
 
  private:
@@ -95,6 +96,7 @@ class MainWindow : public QMainWindow {
   QPushButton* cancel_;
   QLabel* status_;
   QString workspacePath_;
+  bool defaultDockSplit_ = false;  // no saved layout: split the left column at the first show
 };
 
 }  // namespace fs::ui
