@@ -23,6 +23,7 @@ for tool in munged slurmctld slurmd sbatch squeue sinfo scontrol scancel; do
     fail "$tool not found: install Debian's munge and slurm-wlm packages (bash packaging/setup.sh test does)"
 done
 [ -x "$cli" ] || fail "$cli: featurescope-cli not built"
+[ "$(id -u)" -eq 0 ] || fail "needs root: the test cluster runs slurmctld and slurmd as SlurmUser=root"
 
 work=$(mktemp -d /tmp/featurescope-slurm.XXXXXX)
 chmod 700 "$work"
