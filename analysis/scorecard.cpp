@@ -150,8 +150,8 @@ class ScorecardRun {
                status + (status.rfind("skipped", 0) == 0 ? "" : timing));
       if (!sum_.path.empty() && Clock::now() - lastSave > std::chrono::seconds(5)) save(), lastSave = Clock::now();
     }
+    if (!sum_.path.empty()) save();  // failed images too: a shard of only failed images still merges
     if (sum_.done + sum_.skipped == 0) throw InputError(o_.imagesDir + ": no decodable images in this shard");
-    if (!sum_.path.empty()) save();
     sum_.aggregate = compactJson(aggregate());
     return sum_;
   }

@@ -38,8 +38,8 @@ struct ScorecardSummary {
 };
 
 // Validates the methods (InputError) and scores the shard's images. Unreadable images are recorded
-// as failed with the reason. InputError if the folder has no images, no image of the shard could be
-// read, or outPath holds the record of a run with other options.
+// as failed with the reason. InputError if the folder has no images, outPath holds the record of a
+// run with other options, or no image of the shard could be read (the record is written first).
 ScorecardSummary runScorecard(LoadedModel& model, const ScorecardOptions& options);
 
 // The means over a scorecard's done records: `header` is the record file's JSON text (its "methods"
