@@ -20,9 +20,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -36,8 +34,6 @@ using fs::model::InputError;
 using nlohmann::json;
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 // What this run exports for one model: its key (folder name), taps and methods.
 struct ModelPlan {
@@ -135,11 +131,10 @@ json writeSaliency(LoadedModel& m, const Preprocessed& p, const cv::Mat& origina
   auto sal = makeSaliencyMethod(method);
   const SaliencyResult r = sal->compute(m, p.input, o.saliency);
   fs::model::writeNpy((root / paths["npy"].get<std::string>()).string(), r.map);
+  const MapConvention c = sal->convention();  // the same display as the GUI, saliency and figure
   DisplaySettings d;
-  d.colormap = Colormap::Turbo;
-  d.sign = sal->usesTap() ? SignMode::Relu : SignMode::Absolute;
-  d.clipPercentile = sal->usesTap() ? 100.0 : 99.0;
-  const SaliencyOverlay ov = overlaySaliency(original, saliencyMapToMat(r.map), p.crop, d);
+  d.colormap = c.colormap, d.sign = c.sign, d.clipPercentile = c.clipPercentile;
+  const SaliencyOverlay ov = overlaySaliency(original, saliencyMapToMat(r.map2d), p.crop, d);
   writePng((root / paths["png"].get<std::string>()).string(), withColorBar(ov.rgb, d.colormap, ov.range));
   std::vector<int64_t> shape(r.map.sizes().begin(), r.map.sizes().end());
   return {{"npy", paths["npy"]}, {"png", paths["png"]}, {"tap", r.tap}, {"target", r.target}, {"shape", shape},
@@ -175,14 +170,18 @@ json preprocessingJson(const fs::model::InputSpec& in) {
 }
 
 json methodJson(const std::string& name, const SaliencyOptions& s) {
+  const auto method = makeSaliencyMethod(name);
   json p = {{"target", s.target < 0 ? json("top1") : json(s.target)}};
-  if (makeSaliencyMethod(name)->usesTap()) p["tap"] = s.tap.empty() ? "last stage" : s.tap;
-  if (name == "smoothgrad") p.update({{"samples", s.samples}, {"sigma", s.sigma}, {"seed", s.seed}});
-  if (name == "integrated_gradients") p.update({{"steps", s.steps}, {"baseline", s.baseline}});
-  if (name == "occlusion") p.update({{"window", s.window}, {"stride", s.stride}});
-  if (name == "smoothgrad" || name == "integrated_gradients" || name == "occlusion" || name == "scorecam")
-    p["batch_size"] = s.batchSize;
-  return {{"name", name}, {"parameters", p}};
+  if (method->usesTap()) p["tap"] = s.tap.empty() ? "last block" : s.tap;
+  const std::map<std::string, json> values{{"samples", s.samples}, {"sigma", s.sigma}, {"seed", s.seed},
+                                           {"steps", s.steps},     {"baseline", s.baseline}, {"window", s.window},
+                                           {"stride", s.stride}};
+  for (const auto& key : method->parameters()) p[key] = values.at(key);
+  p["batch_size"] = s.batchSize;
+  const MapConvention c = method->convention();
+  const json display = {{"reduction", channelReductionName(c.reduction)}, {"sign", signModeName(c.sign)},
+                        {"clip_percentile", c.clipPercentile}, {"colormap", colormapName(c.colormap)}};
+  return {{"name", name}, {"parameters", p}, {"display", display}};
 }
 
 json manifestHeader(const std::vector<ModelPlan>& plans, const ExportOptions& o, size_t total) {
@@ -236,24 +235,13 @@ class BatchExporter {
   }
 
   ExportSummary run() {
-    const int shardSize = int((files_.size() + o_.shard.count - o_.shard.index) / o_.shard.count);
-    auto lastSave = Clock::now();
-    for (size_t i = 0; i < files_.size(); ++i) {
-      if (!inShard(i, o_.shard)) continue;
-      const auto t0 = Clock::now();
-      const std::string name = fsys::path(files_[i]).filename().string();
-      const std::string prefix = "export [" + std::to_string(++sum_.images) + "/" + std::to_string(shardSize) + "] ";
-      const std::string status = process(i, name);
-      char timing[32];
-      std::snprintf(timing, sizeof timing, " (%.1f s)", std::chrono::duration<double>(Clock::now() - t0).count());
-      if (o_.log) o_.log(prefix + name + ": " + status + (status.rfind("skipped", 0) == 0 ? "" : timing));
-      if (Clock::now() - lastSave > std::chrono::seconds(5)) save(), lastSave = Clock::now();
-    }
+    sum_.images = forEachInShard(
+        files_, o_.shard, "export", [this](size_t i, const std::string& name) { return process(i, name); }, o_.log,
+        [this] { save(); });
     save();
     return sum_;
   }
 
- private:
   // Returns the progress status; records the image in the manifest.
   std::string process(size_t i, const std::string& name) {
     bool complete = true;

@@ -3,6 +3,7 @@
 
 #include "model/errors.h"
 
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -15,6 +16,28 @@ ShardSpec parseShard(const std::string& text) {
   if (std::sscanf(text.c_str(), "%d/%d%c", &k, &n, &extra) != 2 || n < 1 || k < 1 || k > n)
     throw fs::model::UsageError("--shard expects K/N with 1 <= K <= N, got '" + text + "'");
   return {k, n};
+}
+
+int forEachInShard(const std::vector<std::string>& files, const ShardSpec& shard, const std::string& tool,
+                   const std::function<std::string(size_t, const std::string&)>& process,
+                   const std::function<void(const std::string&)>& log, const std::function<void()>& save) {
+  using Clock = std::chrono::steady_clock;
+  const int size = int((files.size() + size_t(shard.count - shard.index)) / size_t(shard.count));
+  auto lastSave = Clock::now();
+  int k = 0;
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (!inShard(i, shard)) continue;
+    const auto t0 = Clock::now();
+    const std::string name = std::filesystem::path(files[i]).filename().string();
+    const std::string status = process(i, name);
+    char timing[32];
+    std::snprintf(timing, sizeof timing, " (%.1f s)", std::chrono::duration<double>(Clock::now() - t0).count());
+    if (log)
+      log(tool + " [" + std::to_string(++k) + "/" + std::to_string(size) + "] " + name + ": " + status +
+          (status.rfind("skipped", 0) == 0 ? "" : timing));
+    if (Clock::now() - lastSave > std::chrono::seconds(5)) save(), lastSave = Clock::now();
+  }
+  return size;
 }
 
 std::string shardFileName(const std::string& path, const ShardSpec& shard) {

@@ -3,8 +3,11 @@
 // shard takes, the file name of a shard's record, and the record text itself (the run's header
 // pretty-printed, then one compact line per image), so that a single run and `featurescope-cli
 // merge` write the same bytes. Plain functions; no state.
+#include <cstddef>
+#include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 namespace fs::analysis {
 
@@ -15,6 +18,13 @@ struct ShardSpec {
 };
 ShardSpec parseShard(const std::string& text);  // fs::model::UsageError when malformed
 inline bool inShard(size_t image, const ShardSpec& s) { return int(image % size_t(s.count)) == s.index - 1; }
+
+// The loop of a shardable run: process(i, file name) for every image i of `files` in `shard`, in
+// order; one `log` line per image ("TOOL [k/n] NAME: STATUS (1.2 s)", no time after a status that
+// starts with "skipped"); `save` every 5 s (not after the last image). Returns the shard's size.
+int forEachInShard(const std::vector<std::string>& files, const ShardSpec& shard, const std::string& tool,
+                   const std::function<std::string(size_t, const std::string&)>& process,
+                   const std::function<void(const std::string&)>& log, const std::function<void()>& save);
 
 // "dir/name.json" -> "dir/name-shard-K-of-N.json" when N > 1, else unchanged.
 std::string shardFileName(const std::string& path, const ShardSpec& shard);

@@ -15,8 +15,6 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -28,8 +26,6 @@ using fs::model::InputError;
 using nlohmann::json;
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 bool has(const std::vector<std::string>& list, const std::string& x) {
   return std::find(list.begin(), list.end(), x) != list.end();
@@ -136,20 +132,11 @@ class ScorecardRun {
   }
 
   ScorecardSummary run() {
-    const int shardSize = int((files_.size() + o_.shard.count - o_.shard.index) / o_.shard.count);
-    auto lastSave = Clock::now();
-    for (size_t i = 0; i < files_.size(); ++i) {
-      if (!inShard(i, o_.shard)) continue;
-      const auto t0 = Clock::now();
-      const std::string name = fsys::path(files_[i]).filename().string();
-      const std::string status = process(i, name);
-      char timing[32];
-      std::snprintf(timing, sizeof timing, " (%.1f s)", std::chrono::duration<double>(Clock::now() - t0).count());
-      if (o_.log)
-        o_.log("evaluate [" + std::to_string(++sum_.images) + "/" + std::to_string(shardSize) + "] " + name + ": " +
-               status + (status.rfind("skipped", 0) == 0 ? "" : timing));
-      if (!sum_.path.empty() && Clock::now() - lastSave > std::chrono::seconds(5)) save(), lastSave = Clock::now();
-    }
+    sum_.images = forEachInShard(
+        files_, o_.shard, "evaluate", [this](size_t i, const std::string& name) { return process(i, name); },
+        o_.log, [this] {
+          if (!sum_.path.empty()) save();
+        });
     if (!sum_.path.empty()) save();  // failed images too: a shard of only failed images still merges
     if (sum_.done + sum_.skipped == 0) throw InputError(o_.imagesDir + ": no decodable images in this shard");
     sum_.aggregate = compactJson(aggregate());
