@@ -129,6 +129,10 @@ cv::Mat applySign(const cv::Mat& raw, SignMode mode) {
   return raw.clone();
 }
 
+const char* signModeName(SignMode s) {
+  return s == SignMode::Signed ? "signed" : s == SignMode::Absolute ? "abs" : "relu";
+}
+
 ValueRange displayRange(const cv::Mat& values, SignMode mode, double clipPercentile) {
   return sharedRange({values}, mode, clipPercentile);
 }

@@ -12,6 +12,7 @@ enum class Colormap { Viridis, Inferno, Magma, Turbo, Jet, Gray, Diverging };
 enum class SignMode { Signed, Absolute, Relu };
 
 Colormap parseColormap(const std::string& name);            // InputError listing valid names
+const char* signModeName(SignMode s);                       // "signed", "abs", "relu" (the CLI's --sign)
 const char* colormapName(Colormap c);
 std::vector<std::string> colormapNames();
 

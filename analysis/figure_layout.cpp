@@ -39,15 +39,7 @@ std::string upper(std::string s) {
   return s;
 }
 
-std::string methodTitle(const std::string& name) {
-  static const std::map<std::string, std::string> kTitles{
-      {"gradcam", "Grad-CAM"},       {"gradcampp", "Grad-CAM++"},      {"xgradcam", "XGrad-CAM"},
-      {"layercam", "Layer-CAM"},     {"hirescam", "HiRes-CAM"},        {"eigencam", "Eigen-CAM"},
-      {"scorecam", "Score-CAM"},     {"gradient", "Input gradient"},   {"gradxinput", "Gradient \u00d7 input"},
-      {"smoothgrad", "SmoothGrad"},  {"integrated_gradients", "Integrated gradients"}, {"occlusion", "Occlusion"}};
-  const auto it = kTitles.find(name);
-  return it == kTitles.end() ? name : it->second;
-}
+std::string methodTitle(const std::string& name) { return makeSaliencyMethod(name)->title(); }
 
 // What one model contributes to the figure: per stage tap, the shown channels as [k,H,W].
 struct ModelStages {
@@ -156,17 +148,17 @@ SaliencyCell computeSaliency(LoadedModel& m, const Preprocessed& p, const std::s
   const std::string label = r.target < int(m.labels.size()) ? m.labels[r.target] : index;
   const std::string target = label == index ? index : label + " (" + std::to_string(r.target) + ")";
   const std::string note = (r.tap.empty() ? "" : r.tap + "  ") + target;
-  return {saliencyMapToMat(r.map), note, p.crop};
+  return {saliencyMapToMat(r.map2d), note, p.crop};
 }
 
 void fillSaliencyColumn(FigureLayout& fig, const std::vector<SaliencyCell>& cells, const cv::Mat& image,
                         NormMode norm, const FeatureFigureOptions& o) {
   const size_t col = fig.columnLabels.size() - 1;
-  const bool cam = makeSaliencyMethod(o.saliency)->usesTap();
+  const MapConvention c = makeSaliencyMethod(o.saliency)->convention();
   DisplaySettings d;
-  d.colormap = parseColormap(o.saliencyColormap);
-  d.sign = cam ? SignMode::Relu : SignMode::Absolute;
-  d.clipPercentile = cam ? 100.0 : 99.0;
+  d.colormap = o.saliencyColormap.empty() ? c.colormap : parseColormap(o.saliencyColormap);
+  d.sign = c.sign;
+  d.clipPercentile = c.clipPercentile;
   d.alpha = 0.5;
   std::vector<cv::Mat> maps;
   for (const auto& c : cells) maps.push_back(c.map);

@@ -114,7 +114,7 @@ struct FeatureFigureOptions {
   std::string norm = "channel";        // channel | tap | shared (one range per column over all models)
   std::string colormap = "gray";
   std::string saliency;                // empty: no saliency column; else a method name
-  std::string saliencyColormap = "turbo";
+  std::string saliencyColormap;        // empty: the method's (MapConvention)
   std::string title;
   std::string imageName;               // for the caption
 };

@@ -166,22 +166,25 @@ SaliencyMapResult SessionService::saliency(int slot, const SaliencyParams& param
   out.target = r.target;
   out.targetLabel = s.info.labels.at(static_cast<size_t>(r.target));
   out.caveat = r.caveat;
+  const MapConvention convention = method->convention();
+  out.display.sign = convention.sign, out.display.clipPercentile = convention.clipPercentile;
+  out.display.colormap = convention.colormap;
   out.crop = toSessionCrop(p.crop);
   if (!r.map.defined() || (cancel && cancel->load())) {
     out.cancelled = true;
     return out;
   }
-  out.map = saliencyMapToMat(r.map).clone();
-  if (params.curves) {
+  out.map = saliencyMapToMat(r.map2d).clone();
+  if (params.curves) {  // the metrics rank pixels by the map that is displayed
     CurveOptions co;
     co.steps = params.curveSteps;
-    Curve del = deletionCurve(s.model, p.input, r.map, r.target, co);
+    Curve del = deletionCurve(s.model, p.input, r.map2d, r.target, co);
     if (progress) progress(1.0 - curveShare / 2);
-    Curve ins = insertionCurve(s.model, p.input, r.map, r.target, co);
+    Curve ins = insertionCurve(s.model, p.input, r.map2d, r.target, co);
     out.deletion = {del.fractions, del.probs, del.auc};
     out.insertion = {ins.fractions, ins.probs, ins.auc};
     out.hasCurves = true;
-    const ConfidenceChange cc = confidenceChange(s.model, p.input, r.map, r.target, Baseline::Zero);
+    const ConfidenceChange cc = confidenceChange(s.model, p.input, r.map2d, r.target, Baseline::Zero);
     out.confidenceOriginal = cc.original, out.confidenceMasked = cc.masked, out.confidenceDrop = cc.drop;
   }
   out.elapsedMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

@@ -5,6 +5,8 @@
 // Thread: one thread (the GUI worker) owns a SessionService and calls every member function;
 // the static helpers are pure and may be called from any thread. Errors: fs::model::InputError
 // (or std::exception) thrown to the caller, which turns them into values.
+#include "analysis/colormap.h"
+
 #include <opencv2/core/mat.hpp>
 
 #include <atomic>
@@ -16,7 +18,6 @@
 
 namespace fs::analysis {
 
-struct DisplaySettings;
 struct ValueRange;
 
 constexpr int kMaxSlots = 4;
@@ -112,6 +113,7 @@ struct SaliencyMapResult {
   int target = 0;
   std::string targetLabel;
   std::string caveat;        // SaliencyResult::caveat: shown next to the map
+  DisplaySettings display;   // the method's MapConvention (sign, clip, colormap); front ends add alpha
   bool cancelled = false;
   cv::Mat map;               // CV_32F [h,w] covering the model input, raw signed values
   SessionCrop crop;

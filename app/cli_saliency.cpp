@@ -95,27 +95,27 @@ int targetFromArgs(const fa::LoadedModel& m, const Args& a) {
                    std::to_string(m.config.numClasses - 1) + ")");
 }
 
+// The method's convention (MapConvention), unless an option overrides a part of it.
 fa::DisplaySettings displayFromArgs(const Args& a, const fa::SaliencyMethod& method) {
+  const fa::MapConvention c = method.convention();
   fa::DisplaySettings d;
-  const std::string name = method.name();
-  const bool magnitude = name == "gradient" || name == "smoothgrad";
-  const std::string sign = a.value("--sign", method.usesTap() ? "relu" : magnitude ? "abs" : "signed");
-  if (sign == "signed") d.sign = fa::SignMode::Signed;
-  else if (sign == "abs") d.sign = fa::SignMode::Absolute;
-  else if (sign == "relu") d.sign = fa::SignMode::Relu;
-  else throw UsageError("saliency: unknown --sign '" + sign + "' (valid: signed, abs, relu)");
+  d.sign = c.sign, d.colormap = c.colormap, d.clipPercentile = c.clipPercentile;
+  if (a.has("--sign")) {
+    const std::string sign = a.value("--sign");
+    if (sign == "signed") d.sign = fa::SignMode::Signed;
+    else if (sign == "abs") d.sign = fa::SignMode::Absolute;
+    else if (sign == "relu") d.sign = fa::SignMode::Relu;
+    else throw UsageError("saliency: unknown --sign '" + sign + "' (valid: signed, abs, relu)");
+    if (!a.has("--colormap")) d.colormap = d.sign == fa::SignMode::Signed ? fa::Colormap::Diverging : fa::Colormap::Turbo;
+  }
   try {
-    d.colormap = fa::parseColormap(a.value("--colormap", d.sign == fa::SignMode::Signed ? "diverging" : "viridis"));
+    if (a.has("--colormap")) d.colormap = fa::parseColormap(a.value("--colormap"));
   } catch (const InputError& e) {
     throw UsageError(std::string("saliency: ") + e.what());
   }
   d.alpha = a.doubleValue("--alpha", 0.5, 0.0, 1.0);
-  d.clipPercentile = a.doubleValue("--clip", method.usesTap() ? 100.0 : 99.0, 1.0, 100.0);
+  d.clipPercentile = a.doubleValue("--clip", c.clipPercentile, 1.0, 100.0);
   return d;
-}
-
-const char* signName(fa::SignMode s) {
-  return s == fa::SignMode::Signed ? "signed" : s == fa::SignMode::Absolute ? "abs" : "relu";
 }
 
 // A "\rmethod: NN%" line on stderr while a long method runs.
@@ -179,7 +179,7 @@ nlohmann::json summary(const Args& a, const fa::LoadedModel& m, const Timed& t, 
                    {"png", a.has("--png") ? nlohmann::json(a.value("--png")) : nlohmann::json()},
                    {"caveat", r.caveat.empty() ? nlohmann::json() : nlohmann::json(r.caveat)}};
   if (shown)
-    j["display"] = {{"colormap", fa::colormapName(d.colormap)}, {"sign", signName(d.sign)},
+    j["display"] = {{"colormap", fa::colormapName(d.colormap)}, {"sign", fa::signModeName(d.sign)},
                     {"clip", d.clipPercentile}, {"alpha", d.alpha}, {"range", {shown->lo, shown->hi}}};
   return j;
 }
@@ -212,7 +212,7 @@ int runSaliency(const Args& a) {
   const Timed t = computeTimed(*method, m, in.input, options, repeat);
   if (a.has("--npy")) fs::model::writeNpy(a.value("--npy"), t.result.map);
   fa::ValueRange shown;
-  if (a.has("--png")) shown = writeOverlayPng(a.value("--png"), in, t.result.map, display);
+  if (a.has("--png")) shown = writeOverlayPng(a.value("--png"), in, t.result.map2d, display);
   const nlohmann::json j = summary(a, m, t, display, a.has("--png") ? &shown : nullptr);
   if (a.has("--json")) std::cout << j.dump(2) << "\n";
   else printSummary(j);

@@ -32,12 +32,11 @@ struct DisplayOptions {
                ? fs::analysis::Colormap::Diverging
                : colormap;
   }
-  // Saliency overlays: ReLU'd, never gray (it would hide the image underneath).
-  fs::analysis::DisplaySettings saliencySettings() const {
-    fs::analysis::DisplaySettings ds;
-    ds.colormap = colormap == fs::analysis::Colormap::Gray ? fs::analysis::Colormap::Turbo : colormap;
-    ds.sign = fs::analysis::SignMode::Relu;
-    ds.clipPercentile = clipPercentile;
+  // Saliency overlays follow the method's convention (SaliencyMapResult::display: sign, clip and
+  // colormap, the same as featurescope-cli saliency, the figure and the export); the panel sets
+  // only their opacity.
+  fs::analysis::DisplaySettings saliencySettings(const fs::analysis::DisplaySettings& method) const {
+    fs::analysis::DisplaySettings ds = method;
     ds.alpha = alpha;
     return ds;
   }

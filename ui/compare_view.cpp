@@ -168,7 +168,7 @@ void CompareView::restyle() {
     MapGrid* sal = row.back();
     if (st.compareSaliency && !st.compareSaliency->map.empty()) {
       const auto& res = *st.compareSaliency;
-      const DisplaySettings ds = d.saliencySettings();
+      const DisplaySettings ds = d.saliencySettings(res.display);
       const ValueRange range = displayRange(applySign(res.map, ds.sign), ds.sign, ds.clipPercentile);
       const cv::Mat rgb = SessionService::overlay(session_->image(), res.map, res.crop, ds, &range);
       sal->setPicture(toQImage(rgb), res.map, res.crop);

@@ -32,6 +32,11 @@ DisplaySettingsPanel::DisplaySettingsPanel(AnalysisSession* session, QWidget* pa
   clip_->setSuffix(QStringLiteral(" %"));
   alpha_ = new QSlider(Qt::Horizontal);
   alpha_->setRange(0, 100);
+  const QString featureOnly = tr("Feature maps. Saliency overlays follow each method's convention (sign, clip,\n"
+                                 "colormap), as featurescope-cli saliency, the figure and the export do.");
+  for (QWidget* w : {static_cast<QWidget*>(colormap_), static_cast<QWidget*>(sign_), static_cast<QWidget*>(clip_)})
+    w->setToolTip(featureOnly);
+  alpha_->setToolTip(tr("Opacity of the saliency overlays"));
   form->addRow(tr("Colormap"), colormap_);
   form->addRow(tr("Sign"), sign_);
   form->addRow(tr("Normalise"), norm_);

@@ -1,5 +1,6 @@
 #include "ui/main_window.h"
 
+#include "analysis/resources.h"
 #include "ui/analysis_session.h"
 #include "ui/compare_view.h"
 #include "ui/channel_detail.h"
@@ -230,20 +231,16 @@ void MainWindow::loadDefaultSlots(bool restoreSlots) {
       session_->addSlot(bar < 0 ? spec : spec.left(bar), bar < 0 ? QString() : spec.mid(bar + 1));
     }
   } else {
-    for (const char* id : {"convmlp_fmnist", "resnet_fmnist", "mixer_fmnist"}) session_->addSlot(QLatin1String(id));
+    for (const std::string& id : fs::analysis::demoModelIds()) session_->addSlot(QString::fromStdString(id));
   }
 }
 
 void MainWindow::openDemoImage() {
-  const QStringList samples = InputPanel::sampleImages();
-  if (samples.isEmpty()) return;
-  QString pick = samples.front();
-  for (const QString& s : samples)  // the demo models are Fashion-MNIST models: show them one
-    if (QFileInfo(s).fileName().startsWith(QLatin1String("fmnist_"))) {
-      pick = s;
-      break;
-    }
-  input_->openFile(pick);
+  try {  // the demo (analysis/resources.h): the Fashion-MNIST models on a Fashion-MNIST sample
+    input_->openFile(QString::fromStdString(fs::analysis::demoSampleImage()));
+  } catch (const std::exception& e) {
+    showError(QString::fromUtf8(e.what()));
+  }
 }
 
 bool MainWindow::showView(const QString& name) {

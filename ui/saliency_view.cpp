@@ -24,6 +24,7 @@
 #include <QTimer>
 #include <QVBoxLayout>
 
+#include <map>
 #include <set>
 
 namespace fs::ui {
@@ -78,7 +79,8 @@ SaliencyView::SaliencyView(AnalysisSession* session, QWidget* parent) : QWidget(
   target_->setToolTip(tr("Each model's top-1, a class from a model's top-5, or type any class name"));
   form->addRow(tr("Target"), target_);
   tap_ = new QComboBox;
-  tap_->setToolTip(tr("CAM methods: the tap they explain (default: the last stage)"));
+  tap_->setToolTip(tr("CAM methods: the tap they explain (default: each model's last block or stage output,\n"
+                      "e.g. layer4, stages.2, blocks.11, as Grad-CAM uses the last convolutional layer)"));
   form->addRow(tr("CAM tap"), tap_);
   samples_ = new QSpinBox;
   samples_->setRange(1, 256);
@@ -286,12 +288,13 @@ void SaliencyView::rebuild() {
   metrics_.clear();
   rowSlots_.clear();
   columns_ = session_->saliencyMethods();
-  // CAM tap choices: the first model's taps (names differ between families; empty = last stage).
+  // CAM tap choices: the first model's taps (names differ between families; empty = each model's
+  // last block or stage output, ClassifierImpl::camTap).
   {
     const QString keep = pendingTap_.isEmpty() ? tap_->currentData().toString() : pendingTap_;
     QSignalBlocker block(tap_);
     tap_->clear();
-    tap_->addItem(tr("last stage (each model)"), QString());
+    tap_->addItem(tr("last block (each model)"), QString());
     const QList<int> loaded = session_->loadedSlots();
     if (!loaded.isEmpty())
       for (const auto& t : session_->slot(loaded.front()).info.taps)
@@ -343,14 +346,20 @@ void SaliencyView::rebuild() {
 
 void SaliencyView::restyle() {
   const DisplayOptions& d = session_->display();
-  const DisplaySettings ds = d.saliencySettings();
   const bool shared = norm_->currentData().toString() == QLatin1String("shared");
-  std::vector<cv::Mat> all;
+  // Shared: one range per method column over all models (methods differ in sign and scale).
+  std::map<QString, ValueRange> sharedR;
   if (shared)
-    for (int slot : rowSlots_)
-      for (const auto& [m, res] : session_->slot(slot).saliency)
-        if (!res.map.empty()) all.push_back(res.map);
-  const ValueRange sharedR = all.empty() ? ValueRange{} : sharedRange(all, ds.sign, ds.clipPercentile);
+    for (int c = 0; c < columns_.size(); ++c) {
+      std::vector<cv::Mat> all;
+      DisplaySettings convention;
+      for (int slot : rowSlots_) {
+        const auto& sal = session_->slot(slot).saliency;
+        auto it = sal.find(columns_[c]);
+        if (it != sal.end() && !it->second.map.empty()) all.push_back(it->second.map), convention = it->second.display;
+      }
+      if (!all.empty()) sharedR[columns_[c]] = sharedRange(all, convention.sign, convention.clipPercentile);
+    }
   for (size_t r = 0; r < cells_.size(); ++r) {
     const SlotState& st = session_->slot(rowSlots_[r]);
     for (int c = 0; c < columns_.size(); ++c) {
@@ -364,7 +373,9 @@ void SaliencyView::restyle() {
         continue;
       }
       const SaliencyMapResult& res = it->second;
-      const ValueRange range = shared ? sharedR : displayRange(applySign(res.map, ds.sign), ds.sign, ds.clipPercentile);
+      const DisplaySettings ds = d.saliencySettings(res.display);
+      const ValueRange range =
+          shared ? sharedR[columns_[c]] : displayRange(applySign(res.map, ds.sign), ds.sign, ds.clipPercentile);
       const cv::Mat rgb = SessionService::overlay(session_->image(), res.map, res.crop, ds, &range);
       g->setPicture(toQImage(rgb), res.map, res.crop);
       g->setDisplay(ds.colormap, ds.sign, {range}, true);
@@ -378,6 +389,13 @@ void SaliencyView::restyle() {
                            .arg(res.elapsedMs, 0, 'f', 0));
       else
         label->setText(tr("%1 ms").arg(res.elapsedMs, 0, 'f', 0));
+      // A method whose assumptions the tap breaks says so next to its map (SaliencyResult::caveat).
+      if (!res.caveat.empty()) {
+        label->setText(label->text() + tr(" · ⚠ assumption broken"));
+        label->setToolTip(QString::fromStdString(res.caveat));
+      } else {
+        label->setToolTip(QString());
+      }
     }
   }
   plotCurves();

@@ -14,6 +14,7 @@ namespace {
 class EigenCam : public SaliencyBase {
  public:
   std::string name() const override { return "eigencam"; }
+  std::string title() const override { return "Eigen-CAM"; }
   bool usesTap() const override { return true; }
   bool gradientFree() const override { return true; }
 

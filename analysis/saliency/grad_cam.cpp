@@ -12,6 +12,7 @@ namespace {
 class GradCam : public GradientCam {
  public:
   std::string name() const override { return "gradcam"; }
+  std::string title() const override { return "Grad-CAM"; }
 
  protected:
   at::Tensor cam(const at::Tensor& a, const at::Tensor& g) const override {

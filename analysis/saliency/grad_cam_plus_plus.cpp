@@ -13,6 +13,7 @@ namespace {
 class GradCamPlusPlus : public GradientCam {
  public:
   std::string name() const override { return "gradcampp"; }
+  std::string title() const override { return "Grad-CAM++"; }
   const char* nonNegativeAssumption() const override { return "Grad-CAM++ (Chattopadhay et al. 2018)"; }
 
  protected:

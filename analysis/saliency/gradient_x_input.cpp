@@ -12,6 +12,7 @@ namespace {
 class GradientXInput : public SaliencyBase {
  public:
   std::string name() const override { return "gradxinput"; }
+  std::string title() const override { return "Gradient \u00d7 input"; }
   bool usesTap() const override { return false; }
   bool gradientFree() const override { return false; }
 

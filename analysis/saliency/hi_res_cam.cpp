@@ -12,6 +12,7 @@ namespace {
 class HiResCam : public GradientCam {
  public:
   std::string name() const override { return "hirescam"; }
+  std::string title() const override { return "HiRes-CAM"; }
 
  protected:
   at::Tensor cam(const at::Tensor& a, const at::Tensor& g) const override { return (g * a).sum(0); }

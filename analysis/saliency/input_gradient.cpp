@@ -10,6 +10,13 @@ namespace {
 class InputGradient : public SaliencyBase {
  public:
   std::string name() const override { return "gradient"; }
+  std::string title() const override { return "Input gradient"; }
+  // A magnitude map: max over colour channels of |g| (Simonyan et al. 2014, sec. 3.1).
+  MapConvention convention() const override {
+    MapConvention c;
+    c.reduction = ChannelReduction::MaxAbs, c.sign = SignMode::Absolute, c.clipPercentile = 99.0;
+    return c;
+  }
   bool usesTap() const override { return false; }
   bool gradientFree() const override { return false; }
 

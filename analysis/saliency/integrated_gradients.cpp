@@ -72,6 +72,8 @@ namespace {
 class IntegratedGradients : public SaliencyBase {
  public:
   std::string name() const override { return "integrated_gradients"; }
+  std::string title() const override { return "Integrated gradients"; }
+  std::vector<std::string> parameters() const override { return {"steps", "baseline"}; }
   bool usesTap() const override { return false; }
   bool gradientFree() const override { return false; }
 

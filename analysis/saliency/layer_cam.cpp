@@ -11,6 +11,7 @@ namespace {
 class LayerCam : public GradientCam {
  public:
   std::string name() const override { return "layercam"; }
+  std::string title() const override { return "Layer-CAM"; }
 
  protected:
   at::Tensor cam(const at::Tensor& a, const at::Tensor& g) const override { return (at::relu(g) * a).sum(0); }

@@ -27,6 +27,8 @@ std::vector<int64_t> windowStarts(int64_t size, int64_t window, int64_t stride) 
 class Occlusion : public SaliencyBase {
  public:
   std::string name() const override { return "occlusion"; }
+  std::string title() const override { return "Occlusion"; }
+  std::vector<std::string> parameters() const override { return {"window", "stride"}; }
   bool usesTap() const override { return false; }
   bool gradientFree() const override { return true; }
 

@@ -55,6 +55,7 @@ SaliencyResult SaliencyBase::compute(LoadedModel& model, const at::Tensor& input
   result.caveat = ctx.caveat;
   if (!map.defined()) return result;
   result.map = map.detach().to(at::kFloat).contiguous();
+  result.map2d = attributionToMap(result.map, convention().reduction).contiguous();
   ctx.report(1.0);
   return result;
 }

@@ -46,9 +46,24 @@ std::unique_ptr<SaliencyMethod> makeSaliencyMethod(const std::string& name) {
   throw fs::model::InputError("unknown saliency method '" + name + "' (valid: " + list + ")");
 }
 
-at::Tensor attributionToMap(const at::Tensor& attribution) {
+const char* channelReductionName(ChannelReduction r) {
+  return r == ChannelReduction::MaxAbs ? "max-abs" : "signed-sum";
+}
+
+MapConvention SaliencyMethod::convention() const {
+  MapConvention c;
+  if (usesTap()) return c;  // ReLU, no clip, turbo
+  c.reduction = ChannelReduction::SignedSum;
+  c.sign = SignMode::Signed;
+  c.clipPercentile = 99.0;
+  c.colormap = Colormap::Diverging;
+  return c;
+}
+
+at::Tensor attributionToMap(const at::Tensor& attribution, ChannelReduction reduction) {
   if (attribution.dim() == 2) return attribution;
-  if (attribution.dim() == 4 && attribution.size(0) == 1) return attribution[0].sum(0);
+  if (attribution.dim() == 4 && attribution.size(0) == 1)
+    return reduction == ChannelReduction::MaxAbs ? std::get<0>(attribution[0].abs().max(0)) : attribution[0].sum(0);
   throw fs::model::InputError("saliency map must be [H,W] or [1,C,H,W], got " + c10::str(attribution.sizes()));
 }
 

@@ -4,6 +4,7 @@
 // input attributions [1,3,H,W] (occlusion: [H,W], it occludes all channels of a pixel at once).
 // Display steps (sign, clipping, normalisation, colormap) come later.
 // Runs on the calling thread (the worker that owns the model); grad guards are created inside.
+#include "analysis/colormap.h"
 #include "analysis/model_loader.h"
 
 #include <ATen/core/Tensor.h>
@@ -31,6 +32,26 @@ struct SaliencyOptions {
   uint64_t seed = 0;               // smoothgrad noise generator
 };
 
+// How a method's result becomes the 2-D map that is displayed and ranked by the metrics: the
+// literature's convention for that kind of attribution, decided once, here, for every front end.
+//  - channel reduction of an input attribution [1,3,H,W]: the maximum over colour channels of |g|
+//    for gradient and SmoothGrad (Simonyan et al. 2014, sec. 3.1; Smilkov et al. 2017), the signed
+//    sum over channels for additive attributions (integrated gradients: completeness, Sundararajan
+//    et al. 2017; gradient x input);
+//  - sign: CAMs are shown after ReLU (Selvaraju et al. 2017, eq. 2), magnitudes as they are,
+//    signed attributions (IG, gradient x input, occlusion's change in probability) signed;
+//  - clip: the top 1% of an input attribution's values (Smilkov et al. 2017 cap outliers at the
+//    99th percentile), none for CAMs;
+//  - colormap: turbo for non-negative maps, the diverging map for signed ones.
+enum class ChannelReduction { SignedSum, MaxAbs };
+struct MapConvention {
+  ChannelReduction reduction = ChannelReduction::SignedSum;
+  SignMode sign = SignMode::Relu;
+  double clipPercentile = 100.0;
+  Colormap colormap = Colormap::Turbo;
+};
+const char* channelReductionName(ChannelReduction r);  // "signed-sum", "max-abs"
+
 struct SaliencyResult {
   std::string method;
   std::string tap;                 // empty for input attributions
@@ -40,6 +61,8 @@ struct SaliencyResult {
                                    // undefined when cancelled
   std::string caveat;              // non-empty: the method's assumptions do not hold here (shown
                                    // next to the map and printed by the CLI), e.g. negative activations
+  at::Tensor map2d;                // float32 [H,W]: `map` reduced by the method's convention; what
+                                   // every front end displays and the metrics rank (undefined when cancelled)
 };
 
 using ProgressFn = std::function<void(double fraction)>;
@@ -48,8 +71,15 @@ class SaliencyMethod {
  public:
   virtual ~SaliencyMethod() = default;
   virtual std::string name() const = 0;
+  virtual std::string title() const = 0;  // for figures and the GUI, e.g. "Grad-CAM++"
   virtual bool usesTap() const = 0;       // CAM family: works on a tap
   virtual bool gradientFree() const = 0;
+  // The SaliencyOptions fields the method reads besides target, tap and batchSize, by their CLI
+  // names ("samples", "sigma", "seed", "steps", "baseline", "window", "stride"), for manifests and forms.
+  virtual std::vector<std::string> parameters() const { return {}; }
+  // The map convention (see MapConvention): CAMs ReLU / no clip / turbo; input attributions the
+  // signed sum, signed, 99% clip, diverging, unless the method says otherwise.
+  virtual MapConvention convention() const;
   // Throws InputError for an unknown tap/class; returns early (empty map) if *cancel becomes true.
   virtual SaliencyResult compute(LoadedModel& model, const at::Tensor& input, const SaliencyOptions& options,
                                  const ProgressFn& progress = {}, const std::atomic<bool>* cancel = nullptr) = 0;
@@ -65,11 +95,12 @@ std::vector<std::string> saliencyMethodNames();
 // (x's own per-channel mean). InputError for other kinds.
 at::Tensor integratedGradientsBaseline(const at::Tensor& x, const std::string& kind);
 
-// An input attribution [1,3,H,W] reduced to one [H,W] map (sum over channels, sign kept);
-// an [H,W] map (CAM, occlusion) is returned as it is.
-at::Tensor attributionToMap(const at::Tensor& attribution);
+// An input attribution [1,3,H,W] reduced to one [H,W] map by `reduction`; an [H,W] map (CAM,
+// occlusion) is returned as it is.
+at::Tensor attributionToMap(const at::Tensor& attribution, ChannelReduction reduction = ChannelReduction::SignedSum);
 
-// Any result map ([H,W] or [1,3,H,W]) as one [H,W] CV_32F image for the display steps.
+// A [H,W] map (SaliencyResult::map2d) as a CV_32F image for the display steps; an input
+// attribution is reduced by the signed sum first.
 cv::Mat saliencyMapToMat(const at::Tensor& map);
 
 }  // namespace fs::analysis

@@ -24,6 +24,7 @@ at::Tensor channelMasks(const at::Tensor& channels, int64_t height, int64_t widt
 class ScoreCam : public SaliencyBase {
  public:
   std::string name() const override { return "scorecam"; }
+  std::string title() const override { return "Score-CAM"; }
   bool usesTap() const override { return true; }
   bool gradientFree() const override { return true; }
 

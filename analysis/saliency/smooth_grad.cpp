@@ -15,6 +15,14 @@ namespace {
 class SmoothGrad : public SaliencyBase {
  public:
   std::string name() const override { return "smoothgrad"; }
+  std::string title() const override { return "SmoothGrad"; }
+  std::vector<std::string> parameters() const override { return {"samples", "sigma", "seed"}; }
+  // A magnitude map: max over colour channels of |g| (Simonyan et al. 2014, sec. 3.1).
+  MapConvention convention() const override {
+    MapConvention c;
+    c.reduction = ChannelReduction::MaxAbs, c.sign = SignMode::Absolute, c.clipPercentile = 99.0;
+    return c;
+  }
   bool usesTap() const override { return false; }
   bool gradientFree() const override { return false; }
 

@@ -12,6 +12,7 @@ namespace {
 class XGradCam : public GradientCam {
  public:
   std::string name() const override { return "xgradcam"; }
+  std::string title() const override { return "XGrad-CAM"; }
   const char* nonNegativeAssumption() const override { return "XGrad-CAM (Fu et al. 2020)"; }
 
  protected:

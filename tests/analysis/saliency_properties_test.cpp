@@ -7,6 +7,8 @@
 
 #include <c10/core/InferenceMode.h>
 
+#include <set>
+
 namespace fs::analysis {
 namespace {
 
@@ -174,6 +176,41 @@ TEST(SaliencyProperties, BadTargetTapAndMethodAreInputErrors) {
     EXPECT_NE(std::string(e.what()).find("integrated_gradients"), std::string::npos) << e.what();
   }
   EXPECT_EQ(saliencyMethodNames().size(), 12u);
+}
+
+// One convention per method (MapConvention), the literature's: the displayed and ranked 2-D map
+// of gradient and SmoothGrad is max_c |g| (Simonyan et al. 2014), of IG and gradient x input the
+// signed channel sum; CAMs ReLU, input attributions clipped at 99%; every method has a title and
+// names only known parameters.
+TEST(SaliencyProperties, EachMethodCarriesItsConvention) {
+  LoadedModel m = fs::test::fixtureModel("mixer_tiny");
+  const at::Tensor x = fs::test::fixtureInput("mixer_tiny");
+  SaliencyOptions o;
+  o.samples = 2, o.steps = 4, o.window = 32, o.stride = 32;
+  std::set<std::string> titles;
+  const std::set<std::string> known{"samples", "sigma", "seed", "steps", "baseline", "window", "stride"};
+  for (const auto& name : saliencyMethodNames()) {
+    auto method = makeSaliencyMethod(name);
+    EXPECT_FALSE(method->title().empty()) << name;
+    EXPECT_TRUE(titles.insert(method->title()).second) << name << ": title used twice";
+    for (const auto& p : method->parameters()) EXPECT_TRUE(known.count(p)) << name << " " << p;
+    const MapConvention c = method->convention();
+    const SaliencyResult r = method->compute(m, x, o);
+    ASSERT_EQ(r.map2d.dim(), 2) << name;
+    if (name == "gradient" || name == "smoothgrad") {
+      EXPECT_EQ(c.reduction, ChannelReduction::MaxAbs) << name;
+      EXPECT_EQ(c.sign, SignMode::Absolute) << name;
+      EXPECT_TRUE(at::equal(r.map2d, std::get<0>(r.map[0].abs().max(0)))) << name;
+    } else if (name == "integrated_gradients" || name == "gradxinput") {
+      EXPECT_EQ(c.reduction, ChannelReduction::SignedSum) << name;
+      EXPECT_EQ(c.sign, SignMode::Signed) << name;
+      EXPECT_TRUE(at::allclose(r.map2d, r.map[0].sum(0))) << name;
+    } else {
+      EXPECT_TRUE(at::equal(r.map2d, r.map)) << name;  // already [H,W]
+    }
+    EXPECT_EQ(c.clipPercentile, method->usesTap() ? 100.0 : 99.0) << name;
+    if (method->usesTap()) EXPECT_EQ(c.sign, SignMode::Relu) << name;
+  }
 }
 
 TEST(SaliencyProperties, DefaultTapIsTheLastBlockAndTargetTheTopClass) {
