@@ -167,6 +167,16 @@ grep -qF "<id>$appid</id>" "$metainfo" || fail "$metainfo: id is not $appid"
 grep -qF "<launchable type=\"desktop-id\">$appid.desktop</launchable>" "$metainfo" ||
   fail "$metainfo: launchable is not $appid.desktop"
 grep -qF "<release version=\"$version\"" "$metainfo" || fail "$metainfo: no release entry for $version"
+# Every screenshot the metainfo names is in packaging/screenshots (make_screenshots.sh) at its size.
+shots=$(grep -oE '<image type="source" width="[0-9]+" height="[0-9]+">[^<]+' "$metainfo" || true)
+[ -n "$shots" ] || fail "$metainfo lists no screenshots"
+while IFS= read -r line; do
+  w=$(sed -E 's/.*width="([0-9]+)".*/\1/' <<<"$line")
+  h=$(sed -E 's/.*height="([0-9]+)".*/\1/' <<<"$line")
+  png=$src/packaging/screenshots/$(basename "${line##*>}")
+  [ -f "$png" ] || fail "$metainfo names $(basename "$png"), which is not in packaging/screenshots"
+  file -b "$png" | grep -q "^PNG image data, $w x $h," || fail "$png is not ${w}x${h}: $(file -b "$png")"
+done <<<"$shots"
 for f in "$root"/usr/share/icons/hicolor/*x*/apps/"$appid".png; do
   size=$(basename "$(dirname "$(dirname "$f")")")
   file -b "$f" | grep -q "^PNG image data, ${size/x/ x }," || fail "$f is not a ${size} PNG: $(file -b "$f")"
