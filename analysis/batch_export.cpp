@@ -188,7 +188,7 @@ json manifestHeader(const std::vector<ModelPlan>& plans, const ExportOptions& o,
   json models = json::array(), methods = json::array();
   for (const auto& plan : plans) {
     const LoadedModel& m = *plan.model;
-    models.push_back({{"key", plan.key}, {"id", m.config.id}, {"family", fs::model::familyName(m.config.family)},
+    models.push_back({{"key", plan.key}, {"id", m.config.id}, {"family", m.config.family},
                       {"weights", m.weightsPath.empty() ? json(nullptr) : json(m.weightsPath)},
                       {"weights_sha256", m.weightsPath.empty() ? json(nullptr) : json(sha256File(m.weightsPath))},
                       {"seed", m.seed}, {"weights_report", m.weightsReport},

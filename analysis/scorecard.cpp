@@ -93,7 +93,7 @@ json scorecardHeader(const LoadedModel& m, const ScorecardOptions& o, size_t tot
   for (const char* k : {"deletion", "insertion", "drop", "sanity"})
     if (has(o.metrics, k)) metrics.push_back(k);
   return {{"tool", "featurescope-cli evaluate"}, {"version", FS_VERSION},
-          {"model", {{"id", m.config.id}, {"family", fs::model::familyName(m.config.family)},
+          {"model", {{"id", m.config.id}, {"family", m.config.family},
                      {"weights", m.weightsPath.empty() ? json(nullptr) : json(m.weightsPath)},
                      {"weights_sha256", m.weightsPath.empty() ? json(nullptr) : json(sha256File(m.weightsPath))},
                      {"seed", m.seed}, {"config", json::parse(fs::model::modelConfigToJson(m.config))}}},

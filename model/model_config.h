@@ -50,7 +50,4 @@ std::string modelConfigToJson(const ModelConfig& c);
 // family's FamilyTraits::estimateParameters (model/family.cpp).
 int64_t estimateParameters(const ModelConfig& c);
 
-// The family name as configs and outputs spell it (kept for the callers that print it).
-inline const std::string& familyName(const std::string& family) { return family; }
-
 }  // namespace fs::model
