@@ -1,10 +1,18 @@
 #include "analysis/trainer.h"
 
 #include "analysis/batch_budget.h"
+#include "model/errors.h"
+#include "model/safetensors.h"
+#include "model/tensor_dict.h"
 
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/optim/adamw.h>
+
+#include <filesystem>
+#include <map>
+#include <mutex>
 
 #include <chrono>
 #include <cmath>
@@ -61,6 +69,85 @@ EvalResult evaluateDataset(fs::model::ClassifierImpl& net, const fs::model::Mode
   return r;
 }
 
+namespace {
+
+// What must match for a checkpoint to continue this run.
+std::string runIdentity(const fs::model::ModelConfig& config, const TrainOptions& o) {
+  return fs::model::modelConfigToJson(config) + "|epochs=" + std::to_string(o.epochs) + "|batch=" +
+         std::to_string(o.batchSize) + "|lr=" + std::to_string(o.lr) + "|wd=" + std::to_string(o.weightDecay) +
+         "|ls=" + std::to_string(o.labelSmoothing) + "|warmup=" + std::to_string(o.warmupSteps) + "|seed=" +
+         std::to_string(o.seed) + "|max_steps=" + std::to_string(o.maxSteps) + "|train_limit=" +
+         std::to_string(o.trainLimit) + "|augment=" + std::to_string(o.augment);
+}
+
+std::string stateKey(const at::Tensor& p) { return c10::guts::to_string(p.unsafeGetTensorImpl()); }
+
+void writeCheckpoint(const std::string& path, fs::model::ClassifierImpl& net, torch::optim::AdamW& opt,
+                     const std::string& identity, int64_t step) {
+  fs::model::TensorDict dict;
+  for (const auto& p : net.named_parameters(true)) dict.tensors.emplace_back("model." + p.key(), p.value().detach());
+  for (const auto& b : net.named_buffers(true)) dict.tensors.emplace_back("model." + b.key(), b.value().detach());
+  int64_t index = 0;
+  for (const auto& p : net.parameters()) {
+    const auto it = opt.state().find(stateKey(p));
+    if (it != opt.state().end()) {
+      const auto& s = static_cast<const torch::optim::AdamWParamState&>(*it->second);
+      dict.tensors.emplace_back("adamw." + std::to_string(index) + ".exp_avg", s.exp_avg());
+      dict.tensors.emplace_back("adamw." + std::to_string(index) + ".exp_avg_sq", s.exp_avg_sq());
+    }
+    ++index;
+  }
+  at::Tensor rng;
+  {
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    rng = gen.get_state();
+  }
+  dict.tensors.emplace_back("rng", rng.to(at::kLong));
+  dict.metadata = {{"run", identity}, {"step", std::to_string(step)}};
+  fs::model::writeSafetensors(path, dict);  // atomic: a kill leaves the previous checkpoint
+}
+
+// Restores weights, AdamW moments and the generator; returns the step to continue from.
+int64_t readCheckpoint(const std::string& path, fs::model::ClassifierImpl& net, torch::optim::AdamW& opt,
+                       const std::string& identity) {
+  const fs::model::TensorDict dict = fs::model::readSafetensors(path);
+  const auto meta = [&](const std::string& key) {
+    for (const auto& [k, v] : dict.metadata)
+      if (k == key) return v;
+    throw fs::model::InputError(path + ": not a training checkpoint (no '" + key + "')");
+  };
+  if (meta("run") != identity)
+    throw fs::model::InputError(path + ": a checkpoint of another training run (other model or options); remove it "
+                                "to start afresh");
+  std::map<std::string, at::Tensor> t;
+  for (const auto& [name, tensor] : dict.tensors) t[name] = tensor;
+  const auto get = [&](const std::string& name) {
+    const auto it = t.find(name);
+    if (it == t.end()) throw fs::model::InputError(path + ": checkpoint lacks '" + name + "'");
+    return it->second;
+  };
+  const int64_t step = std::stoll(meta("step"));
+  torch::NoGradGuard noGrad;
+  for (auto& p : net.named_parameters(true)) p.value().copy_(get("model." + p.key()));
+  for (auto& b : net.named_buffers(true)) b.value().copy_(get("model." + b.key()));
+  int64_t index = 0;
+  for (const auto& p : net.parameters()) {
+    auto s = std::make_unique<torch::optim::AdamWParamState>();
+    s->step(step);
+    s->exp_avg(get("adamw." + std::to_string(index) + ".exp_avg").clone());
+    s->exp_avg_sq(get("adamw." + std::to_string(index) + ".exp_avg_sq").clone());
+    opt.state()[stateKey(p)] = std::move(s);
+    ++index;
+  }
+  auto gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(get("rng").to(at::kByte));
+  return step;
+}
+
+}  // namespace
+
 TrainResult trainClassifier(fs::model::ClassifierImpl& net, const fs::model::ModelConfig& config,
                             const ImageDataset& train, const ImageDataset& test, const TrainOptions& o,
                             const std::function<void(const TrainProgress&)>& progress,
@@ -80,7 +167,11 @@ TrainResult trainClassifier(fs::model::ClassifierImpl& net, const fs::model::Mod
   p.totalSteps = total;
   double lossSum = 0, correct = 0, seen = 0;
   at::Tensor order;
-  for (int64_t step = 0; step < total && !(stop && *stop); ++step) {
+  const std::string identity = runIdentity(config, o);
+  int64_t first = 0;
+  if (!o.checkpointPath.empty() && std::filesystem::exists(o.checkpointPath))
+    first = r.resumedAtStep = readCheckpoint(o.checkpointPath, net, opt, identity);
+  for (int64_t step = first; step < total && !(stop && *stop); ++step) {
     if (step % perEpoch == 0) p.epoch = int(step / perEpoch) + 1;
     if (step % perEpoch == 0) order = at::randperm(n, at::kLong);
     const at::Tensor idx = order.slice(0, (step % perEpoch) * o.batchSize, (step % perEpoch + 1) * o.batchSize);
@@ -103,6 +194,8 @@ TrainResult trainClassifier(fs::model::ClassifierImpl& net, const fs::model::Mod
       lossSum = correct = seen = 0;
     }
     r.steps = step + 1;
+    if (!o.checkpointPath.empty() && (step + 1) % perEpoch == 0 && step + 1 < total && !(stop && *stop))
+      writeCheckpoint(o.checkpointPath, net, opt, identity, step + 1);
   }
   r.stopped = stop && *stop;
   net.eval();

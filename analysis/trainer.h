@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 namespace fs::analysis {
@@ -24,6 +25,11 @@ struct TrainOptions {
   int64_t maxSteps = -1;     // stop early after this many steps (tests, smoke runs)
   int64_t trainLimit = -1;   // use only the first N training images
   bool augment = true;
+  // Resumable training: at the end of every epoch but the last, the weights, the AdamW moments, the
+  // step and the random generator's state are written atomically to this safetensors file; a run
+  // that finds it (same model and options) continues from there and reproduces the uninterrupted
+  // run's weights exactly (same build, CPU and thread count). Empty: no checkpoints.
+  std::string checkpointPath;
 };
 
 struct TrainProgress {
@@ -45,6 +51,7 @@ struct TrainResult {
   int64_t steps = 0;
   double firstLoss = 0, lastLoss = 0;    // averages over the first / last report interval
   bool stopped = false;                  // *stop was set: the caller must not save
+  int64_t resumedAtStep = 0;             // > 0: continued from options.checkpointPath
 };
 
 TrainResult trainClassifier(fs::model::ClassifierImpl& net, const fs::model::ModelConfig& config,

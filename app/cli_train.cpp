@@ -13,6 +13,7 @@
 
 #include <csignal>
 #include <ctime>
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 
@@ -61,6 +62,7 @@ int runTrain(const Args& a) {
   o.seed = static_cast<uint64_t>(a.intValue("--seed", 0, 0, 2147483647));
   o.maxSteps = a.intValue("--max-steps", -1, -1, 1 << 30);
   o.trainLimit = a.intValue("--train-limit", -1, -1, 1 << 30);
+  o.checkpointPath = a.value("--out") + ".resume";
   const std::string dir = dataDir(a);
   const fs::model::ModelConfig c = fs::model::resolveModelConfig(a.positional[0]);
   if (c.numClasses != 10) throw fs::model::InputError(c.id + ": Fashion-MNIST needs a 10-class model");
@@ -74,11 +76,17 @@ int runTrain(const Args& a) {
               << std::scientific << std::setprecision(2) << p.lr << std::defaultfloat << std::flush;
   }, &gStop);
   std::cerr << "\n";
+  if (r.resumedAtStep > 0) std::cerr << "train: continued from " << o.checkpointPath << " at step " << r.resumedAtStep << "\n";
   if (r.stopped) {
-    std::cerr << "train: interrupted after " << r.steps << " steps; nothing written\n";
+    std::cerr << "train: interrupted after " << r.steps << " steps; " << a.value("--out") << " not written"
+              << (std::filesystem::exists(o.checkpointPath)
+                      ? "; the same command continues from the last epoch's checkpoint " + o.checkpointPath
+                      : std::string())
+              << "\n";
     return 130;
   }
   saveTrained(a.value("--out"), *net, c, o, r);
+  std::filesystem::remove(o.checkpointPath);
   std::cout << c.id << ": test accuracy " << std::fixed << std::setprecision(4) << r.test.accuracy << " after "
             << r.steps << " steps in " << std::setprecision(0) << r.seconds << " s; wrote " << a.value("--out") << "\n";
   return 0;
@@ -88,7 +96,9 @@ const CommandRegistrar kTrain{
     {"train",
      "train MODEL --dataset fashion-mnist --epochs N --out F.safetensors [--batch N] [--lr X] [--seed N]"
      " [--max-steps N] [--train-limit N] [--data-dir D]\n  Trains a 10-class model on Fashion-MNIST (AdamW, cosine"
-     " schedule); Ctrl-C stops without writing.",
+     " schedule); Ctrl-C stops without writing F.\n  Resumable: after every epoch the state goes to F.resume"
+     " (atomically); after a kill the same command\n  continues from there to the same weights; F.resume is removed"
+     " when F is written.",
      {{"--dataset", "--epochs", "--out", "--batch", "--lr", "--max-steps", "--train-limit", "--data-dir"}, {}, 1, 1},
      runTrain}};
 }  // namespace
