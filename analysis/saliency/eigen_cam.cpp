@@ -3,7 +3,6 @@
 // first right singular vector V_1: map = (A - mean) V_1. Gradient-free and class-agnostic. An
 // SVD's sign is arbitrary: it is chosen so that the map correlates positively with the channel
 // mean of the activations (pytorch-grad-cam's get_2d_projection, with a deterministic sign).
-#include "analysis/saliency/method_factories.h"
 #include "analysis/saliency/saliency_base.h"
 
 #include <ATen/ATen.h>

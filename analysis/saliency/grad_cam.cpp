@@ -2,7 +2,6 @@
 // Gradient-based Localization", Eq. 1: alpha_c = 1/Z sum_hw dy/dA_c(h,w) (global-average-pooled
 // gradients); Eq. 2: L = sum_c alpha_c A_c. The ReLU of Eq. 2 is a display step here.
 #include "analysis/saliency/gradient_cam.h"
-#include "analysis/saliency/method_factories.h"
 
 #include <ATen/ATen.h>
 

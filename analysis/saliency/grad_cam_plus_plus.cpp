@@ -3,7 +3,6 @@
 // derivatives are powers of the first, alpha = G^2 / (2 G^2 + sum_ab A_ab * G^3) (0 where G = 0);
 // w_c = sum_hw alpha * relu(G); map = sum_c w_c A_c (the form pytorch-grad-cam implements).
 #include "analysis/saliency/gradient_cam.h"
-#include "analysis/saliency/method_factories.h"
 
 #include <ATen/ATen.h>
 

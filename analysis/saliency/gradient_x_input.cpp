@@ -1,7 +1,6 @@
 // Gradient x input. Shrikumar et al. 2016, "Not Just a Black Box: Learning Important Features
 // Through Propagating Activation Differences" (the gradient * input baseline of Sec. 2; Ancona et
 // al. 2018 show it equals epsilon-LRP for ReLU networks): attribution = x * dS_c/dx, [1,3,H,W].
-#include "analysis/saliency/method_factories.h"
 #include "analysis/saliency/saliency_base.h"
 
 #include <ATen/ATen.h>

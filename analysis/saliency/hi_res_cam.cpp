@@ -2,7 +2,6 @@
 // convolutional neural networks", Sec. 3 (HiResCAM definition): the element-wise product of
 // gradients and activations summed over channels, map = sum_c G_c * A_c (no gradient averaging).
 #include "analysis/saliency/gradient_cam.h"
-#include "analysis/saliency/method_factories.h"
 
 #include <ATen/ATen.h>
 

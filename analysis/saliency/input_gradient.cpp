@@ -1,7 +1,6 @@
 // Vanilla gradient ("gradient"). Simonyan, Vedaldi & Zisserman 2014, "Deep Inside Convolutional
 // Networks: Visualising Image Classification Models and Saliency Maps", Sec. 3.1: the image-specific
 // saliency w = dS_c / dI at the input I, here the raw signed [1,3,H,W] derivative of the logit.
-#include "analysis/saliency/method_factories.h"
 #include "analysis/saliency/saliency_base.h"
 
 namespace fs::analysis {

@@ -8,7 +8,6 @@
 // 1.5% / 7% at 128 steps, 0.3% at 2048 (tests/analysis/saliency_properties_test.cpp). Baselines x':
 // zero (zeros of the normalised input = the dataset's mean colour), a Gaussian blur of x (sigma 10
 // px) or the per-channel mean of x. Steps run in bounded batches.
-#include "analysis/saliency/method_factories.h"
 #include "analysis/saliency/saliency_base.h"
 #include "model/errors.h"
 

@@ -1,7 +1,6 @@
 // LayerCAM. Jiang et al. 2021, "LayerCAM: Exploring Hierarchical Class Activation Maps for
 // Localization", Sec. III: a per-location weight w = relu(G(h,w)), map = sum_c w_c(h,w) A_c(h,w).
 #include "analysis/saliency/gradient_cam.h"
-#include "analysis/saliency/method_factories.h"
 
 #include <ATen/ATen.h>
 

@@ -4,7 +4,6 @@
 // every pixel it covers and averaged over the windows that cover a pixel (Captum's convention).
 // A last window is aligned with the right/bottom edge so every pixel is covered; a stride larger
 // than the window is refused (it would leave pixels between windows without a score). Map [H,W].
-#include "analysis/saliency/method_factories.h"
 #include "analysis/saliency/saliency_base.h"
 #include "model/errors.h"
 

@@ -1,6 +1,5 @@
 #include "analysis/saliency/saliency_method.h"
 
-#include "analysis/saliency/method_factories.h"
 #include "model/errors.h"
 
 #include <ATen/ATen.h>
@@ -8,41 +7,64 @@
 #include <utility>
 
 namespace fs::analysis {
+
+// Defined in each method's own .cpp.
+std::unique_ptr<SaliencyMethod> makeGradCam();
+std::unique_ptr<SaliencyMethod> makeGradCamPlusPlus();
+std::unique_ptr<SaliencyMethod> makeXGradCam();
+std::unique_ptr<SaliencyMethod> makeLayerCam();
+std::unique_ptr<SaliencyMethod> makeHiResCam();
+std::unique_ptr<SaliencyMethod> makeEigenCam();
+std::unique_ptr<SaliencyMethod> makeScoreCam();
+std::unique_ptr<SaliencyMethod> makeInputGradient();
+std::unique_ptr<SaliencyMethod> makeGradientXInput();
+std::unique_ptr<SaliencyMethod> makeSmoothGrad();
+std::unique_ptr<SaliencyMethod> makeIntegratedGradients();
+std::unique_ptr<SaliencyMethod> makeOcclusion();
+
 namespace {
 
 using Factory = std::unique_ptr<SaliencyMethod> (*)();
 
-const std::vector<std::pair<std::string, Factory>>& factories() {
-  static const std::vector<std::pair<std::string, Factory>> kAll{
-      {"gradcam", makeGradCam},
-      {"gradcampp", makeGradCamPlusPlus},
-      {"xgradcam", makeXGradCam},
-      {"layercam", makeLayerCam},
-      {"hirescam", makeHiResCam},
-      {"eigencam", makeEigenCam},
-      {"scorecam", makeScoreCam},
-      {"gradient", makeInputGradient},
-      {"gradxinput", makeGradientXInput},
-      {"smoothgrad", makeSmoothGrad},
-      {"integrated_gradients", makeIntegratedGradients},
-      {"occlusion", makeOcclusion},
+// The registration list: one line per method, in menu order. Each factory is defined in the
+// method's own .cpp (file name = class name), declared here; the name is the method's own.
+const std::vector<Factory>& factories() {
+  static const std::vector<Factory> kAll{
+      makeGradCam,
+      makeGradCamPlusPlus,
+      makeXGradCam,
+      makeLayerCam,
+      makeHiResCam,
+      makeEigenCam,
+      makeScoreCam,
+      makeInputGradient,
+      makeGradientXInput,
+      makeSmoothGrad,
+      makeIntegratedGradients,
+      makeOcclusion,
   };
   return kAll;
 }
 
-}  // namespace
-
-std::vector<std::string> saliencyMethodNames() {
-  std::vector<std::string> names;
-  for (const auto& [name, make] : factories()) names.push_back(name);
-  return names;
+const std::vector<std::string>& names() {
+  static const std::vector<std::string> kNames = [] {
+    std::vector<std::string> out;
+    for (Factory make : factories()) out.push_back(make()->name());
+    return out;
+  }();
+  return kNames;
 }
 
+}  // namespace
+
+std::vector<std::string> saliencyMethodNames() { return names(); }
+
 std::unique_ptr<SaliencyMethod> makeSaliencyMethod(const std::string& name) {
-  for (const auto& [known, make] : factories())
-    if (known == name) return make();
+  const auto& known = names();
+  for (size_t i = 0; i < known.size(); ++i)
+    if (known[i] == name) return factories()[i]();
   std::string list;
-  for (const auto& n : saliencyMethodNames()) list += (list.empty() ? "" : ", ") + n;
+  for (const auto& n : known) list += (list.empty() ? "" : ", ") + n;
   throw fs::model::InputError("unknown saliency method '" + name + "' (valid: " + list + ")");
 }
 

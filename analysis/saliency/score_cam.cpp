@@ -5,7 +5,6 @@
 // constant baseline term, as the authors' code computes it); map = sum_k w_k A_k at the tap
 // resolution. pytorch-grad-cam differs: it takes the target's raw logit per masked input and a
 // softmax over the channels. Gradient-free; one forward per channel, batched.
-#include "analysis/saliency/method_factories.h"
 #include "analysis/saliency/saliency_base.h"
 
 #include <ATen/ATen.h>

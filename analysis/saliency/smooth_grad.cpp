@@ -2,7 +2,6 @@
 // M(x) = 1/n sum_i dS_c/dx (x + N(0, sigma^2)), with sigma = options.sigma * (max(x) - min(x)).
 // Samples are drawn from a generator seeded with options.seed and run in bounded batches. With
 // sigma 0 every sample is x itself, so the result is the plain gradient, computed once.
-#include "analysis/saliency/method_factories.h"
 #include "analysis/saliency/saliency_base.h"
 #include "model/errors.h"
 

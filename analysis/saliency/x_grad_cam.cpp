@@ -2,7 +2,6 @@
 // Explanation of CNNs", Sec. 3 (the weight that best satisfies the sensitivity and conservation
 // axioms): w_c = sum_hw (A_c(h,w) / sum_hw A_c) * G_c(h,w); map = sum_c w_c A_c.
 #include "analysis/saliency/gradient_cam.h"
-#include "analysis/saliency/method_factories.h"
 
 #include <ATen/ATen.h>
 

@@ -175,7 +175,10 @@ TEST(SaliencyProperties, BadTargetTapAndMethodAreInputErrors) {
   } catch (const fs::model::InputError& e) {
     EXPECT_NE(std::string(e.what()).find("integrated_gradients"), std::string::npos) << e.what();
   }
-  EXPECT_EQ(saliencyMethodNames().size(), 12u);
+  // The registry: unique names, each making the method of that name.
+  const auto names = saliencyMethodNames();
+  EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), names.size());
+  for (const auto& name : names) EXPECT_EQ(makeSaliencyMethod(name)->name(), name);
 }
 
 // One convention per method (MapConvention), the literature's: the displayed and ranked 2-D map

@@ -1,4 +1,4 @@
-// One truth per map: for every saliency method and two families, `featurescope-cli saliency
+// One truth per map: for every registered saliency method and two families, `featurescope-cli saliency
 // --npy --png` and `featurescope-cli export` write the same raw map (byte-identical NPY) and the
 // same overlay (byte-identical PNG): both take the display from the method's MapConvention.
 #include "cli_test_support.h"
@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 namespace {
@@ -19,9 +20,14 @@ TEST(OnePipeline, SaliencyAndExportWriteTheSameNpyAndPngForEveryMethod) {
   const std::string image = "fmnist_0000_ankle-boot.png";
   std::filesystem::copy_file(std::string(FS_SOURCE_DIR) + "/resources/samples/" + image, dir + "/images/" + image,
                              std::filesystem::copy_options::overwrite_existing);
-  const std::string methods =
-      "gradcam,gradcampp,xgradcam,layercam,hirescam,eigencam,scorecam,gradient,gradxinput,smoothgrad,"
-      "integrated_gradients,occlusion";
+  // Every registered method, as the registry lists them in its error for an unknown name.
+  const auto listing = runCli("saliency convmlp_fmnist --image " + dir + "/images/" + image + " --method ?");
+  const size_t from = listing.err.find("(valid: "), to = listing.err.find(')', from);
+  ASSERT_NE(from, std::string::npos) << listing.err;
+  std::string methods = listing.err.substr(from + 8, to - from - 8);
+  methods.erase(std::remove(methods.begin(), methods.end(), ' '), methods.end());
+  const size_t count = size_t(std::count(methods.begin(), methods.end(), ',')) + 1;
+  ASSERT_GE(count, 12u) << methods;
   const std::string options = " --samples 3 --steps 6 --window 28 --stride 28";
   for (const std::string model : {"convmlp_fmnist", "mixer_fmnist"}) {
     const std::string out = dir + "/export_" + model;
@@ -29,7 +35,7 @@ TEST(OnePipeline, SaliencyAndExportWriteTheSameNpyAndPngForEveryMethod) {
                            methods + options);
     ASSERT_EQ(ex.code, 0) << ex.err;
     const auto manifest = nlohmann::json::parse(slurp(out + "/manifest.json"));
-    ASSERT_EQ(manifest["methods"].size(), 12u);
+    ASSERT_EQ(manifest["methods"].size(), count);
     size_t start = 0;
     while (start < methods.size()) {
       const size_t comma = methods.find(',', start);
