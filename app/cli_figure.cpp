@@ -6,7 +6,7 @@
 #include "analysis/model_loader.h"
 #include "app/cli_commands.h"
 #include "model/errors.h"
-#include "ui/figure_renderer.h"
+#include "render/figure_renderer.h"
 
 #include <QGuiApplication>
 
@@ -78,7 +78,7 @@ int runFigure(const Args& a) {
   if (specs.empty()) throw UsageError("figure: give at least one --model ID[:WEIGHTS]");
   if (!a.has("--image") || !a.has("--out")) throw UsageError("figure: --image F and --out FILE are required");
   const std::string out = a.value("--out");
-  fs::ui::figureFormatForPath(out);
+  fs::render::figureFormatForPath(out);
   const double dpi = a.doubleValue("--dpi", 300, 10, 1200);
   const fa::FeatureFigureOptions options = figureOptions(a);
   const auto seed = static_cast<uint64_t>(a.intValue("--seed", 0, 0, 2147483647));
@@ -95,11 +95,11 @@ int runFigure(const Args& a) {
   fa::FigureLayout layout = fa::buildFeatureFigure(pointers, image, options);
   const double computeS = clock.lap();
   const auto app = headlessApplication();
-  const fs::ui::FigureRenderer renderer(std::move(layout));
+  const fs::render::FigureRenderer renderer(std::move(layout));
   renderer.write(out, dpi);
   const QSizeF pt = renderer.sizePoints();
   std::cout << "wrote " << out << " (" << pt.width() << " x " << pt.height() << " pt";
-  if (fs::ui::figureFormatForPath(out) == fs::ui::FigureFormat::Png)
+  if (fs::render::figureFormatForPath(out) == fs::render::FigureFormat::Png)
     std::cout << ", " << renderer.pixelSize(dpi).width() << " x " << renderer.pixelSize(dpi).height() << " px at "
               << dpi << " dpi";
   std::cout << std::fixed << std::setprecision(2) << "; load " << loadS << " s, compute " << computeS << " s, render "

@@ -1,6 +1,6 @@
 #include "ui/analysis_session.h"
 
-#include "ui/image_conversion.h"
+#include "render/image_conversion.h"
 #include "ui/settings_keys.h"
 
 #include <QFile>
@@ -10,6 +10,8 @@
 #include <exception>
 
 namespace fs::ui {
+
+using namespace fs::render;
 
 using namespace fs::analysis;
 

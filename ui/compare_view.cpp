@@ -2,7 +2,7 @@
 
 #include "analysis/colormap.h"
 #include "ui/analysis_session.h"
-#include "ui/image_conversion.h"
+#include "render/image_conversion.h"
 #include "ui/map_grid.h"
 #include "ui/view_helpers.h"
 
@@ -18,6 +18,8 @@
 #include <cmath>
 
 namespace fs::ui {
+
+using namespace fs::render;
 
 using namespace fs::analysis;
 

@@ -2,7 +2,7 @@
 
 #include "analysis/colormap.h"
 #include "ui/analysis_session.h"
-#include "ui/figure_renderer.h"
+#include "render/figure_renderer.h"
 
 #include <QBuffer>
 #include <QClipboard>
@@ -28,6 +28,8 @@
 #include <exception>
 
 namespace fs::ui {
+
+using namespace fs::render;
 
 using namespace fs::analysis;
 

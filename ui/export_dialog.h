@@ -17,10 +17,14 @@ class QLabel;
 class QLineEdit;
 class QSpinBox;
 
+namespace fs::render {
+class FigureRenderer;
+}
+
 namespace fs::ui {
 
 class AnalysisSession;
-class FigureRenderer;
+using fs::render::FigureRenderer;
 
 class ExportDialog : public QDialog {
   Q_OBJECT

@@ -2,7 +2,7 @@
 
 #include "analysis/resources.h"
 #include "ui/analysis_session.h"
-#include "ui/image_conversion.h"
+#include "render/image_conversion.h"
 #include "ui/map_grid.h"
 #include "ui/settings_keys.h"
 
@@ -26,6 +26,8 @@
 #include <QVBoxLayout>
 
 namespace fs::ui {
+
+using namespace fs::render;
 
 const QStringList& InputPanel::imageFilters() {
   static const QStringList filters{"*.png", "*.jpg", "*.jpeg", "*.bmp", "*.tif", "*.tiff", "*.webp"};

@@ -1,6 +1,6 @@
 #include "ui/map_grid.h"
 
-#include "ui/image_conversion.h"
+#include "render/image_conversion.h"
 
 #include <QMouseEvent>
 #include <QPainter>
@@ -9,6 +9,8 @@
 #include <cmath>
 
 namespace fs::ui {
+
+using namespace fs::render;
 
 using namespace fs::analysis;
 

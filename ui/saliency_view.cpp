@@ -2,7 +2,7 @@
 
 #include "analysis/colormap.h"
 #include "ui/analysis_session.h"
-#include "ui/image_conversion.h"
+#include "render/image_conversion.h"
 #include "ui/map_grid.h"
 #include "ui/view_helpers.h"
 #include "ui/qcustomplot_include.h"
@@ -28,6 +28,8 @@
 #include <set>
 
 namespace fs::ui {
+
+using namespace fs::render;
 
 using namespace fs::analysis;
 

@@ -1,6 +1,6 @@
 // FigureRenderer: PNG pixel size at two DPIs, PDF and SVG structure, the same page size in every
 // format, atomic writes, and refusal of bad layouts and unknown extensions. Headless (offscreen).
-#include "ui/figure_renderer.h"
+#include "render/figure_renderer.h"
 
 #include "model/errors.h"
 
@@ -88,7 +88,7 @@ class FigureRendererTest : public ::testing::Test {
 }  // namespace
 
 TEST_F(FigureRendererTest, PngHasThePixelSizeOfItsDpi) {
-  const fs::ui::FigureRenderer r(sampleLayout());
+  const fs::render::FigureRenderer r(sampleLayout());
   const QSizeF pt = r.sizePoints();
   EXPECT_GT(pt.width(), 200);
   EXPECT_GT(pt.height(), 100);
@@ -108,7 +108,7 @@ TEST_F(FigureRendererTest, PngHasThePixelSizeOfItsDpi) {
 }
 
 TEST_F(FigureRendererTest, PngShowsTilesAndText) {
-  const QImage img = fs::ui::FigureRenderer(sampleLayout()).toImage(150);
+  const QImage img = fs::render::FigureRenderer(sampleLayout()).toImage(150);
   int dark = 0, red = 0;
   for (int y = 0; y < img.height(); ++y)
     for (int x = 0; x < img.width(); ++x) {
@@ -121,7 +121,7 @@ TEST_F(FigureRendererTest, PngShowsTilesAndText) {
 }
 
 TEST_F(FigureRendererTest, PdfHasOnePageOfTheFigureSize) {
-  const fs::ui::FigureRenderer r(sampleLayout());
+  const fs::render::FigureRenderer r(sampleLayout());
   const QByteArray pdf = r.toPdf();
   ASSERT_TRUE(pdf.startsWith("%PDF-"));
   EXPECT_TRUE(pdf.trimmed().endsWith("%%EOF"));
@@ -137,7 +137,7 @@ TEST_F(FigureRendererTest, PdfHasOnePageOfTheFigureSize) {
 }
 
 TEST_F(FigureRendererTest, SvgIsWellFormedXmlWithTextAndImages) {
-  const fs::ui::FigureRenderer r(sampleLayout());
+  const fs::render::FigureRenderer r(sampleLayout());
   const QByteArray svg = r.toSvg();
   QXmlStreamReader xml(svg);
   QString root;
@@ -161,7 +161,7 @@ TEST_F(FigureRendererTest, SvgIsWellFormedXmlWithTextAndImages) {
 }
 
 TEST_F(FigureRendererTest, WritesAtomicallyAndLeavesNoTemporaries) {
-  const fs::ui::FigureRenderer r(sampleLayout());
+  const fs::render::FigureRenderer r(sampleLayout());
   const std::string dir = tmpDir();
   for (const char* name : {"f.png", "f.pdf", "f.SVG"}) r.write(dir + "/" + name, 96);
   std::vector<std::string> names;
@@ -175,16 +175,16 @@ TEST_F(FigureRendererTest, WritesAtomicallyAndLeavesNoTemporaries) {
 }
 
 TEST_F(FigureRendererTest, RefusesUnknownFormatsAndBadLayouts) {
-  EXPECT_THROW(fs::ui::figureFormatForPath("x.jpg"), fs::model::InputError);
-  EXPECT_EQ(fs::ui::figureFormatForPath("X.PDF"), fs::ui::FigureFormat::Pdf);
+  EXPECT_THROW(fs::render::figureFormatForPath("x.jpg"), fs::model::InputError);
+  EXPECT_EQ(fs::render::figureFormatForPath("X.PDF"), fs::render::FigureFormat::Pdf);
   fa::FigureLayout bad = sampleLayout();
   bad.cells[1].pop_back();
-  EXPECT_THROW(fs::ui::FigureRenderer{bad}, fs::model::InputError);
-  EXPECT_THROW(fs::ui::FigureRenderer(sampleLayout()).toImage(1e6), fs::model::InputError);
+  EXPECT_THROW(fs::render::FigureRenderer{bad}, fs::model::InputError);
+  EXPECT_THROW(fs::render::FigureRenderer(sampleLayout()).toImage(1e6), fs::model::InputError);
 }
 
 TEST_F(FigureRendererTest, LayoutIsTheSameForEveryDpi) {
-  const fs::ui::FigureRenderer r(sampleLayout());
+  const fs::render::FigureRenderer r(sampleLayout());
   const QImage a = r.toImage(72), b = r.toImage(144);
   const QImage down = b.scaled(a.size(), Qt::IgnoreAspectRatio, Qt::SmoothTransformation);
   // Content lands in the same places: compare coarse ink distributions per column band.

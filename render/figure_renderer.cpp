@@ -1,8 +1,8 @@
-#include "ui/figure_renderer.h"
+#include "render/figure_renderer.h"
 
 #include "model/atomic_file.h"
 #include "model/errors.h"
-#include "ui/image_conversion.h"
+#include "render/image_conversion.h"
 
 #include <QBuffer>
 #include <QFont>
@@ -19,7 +19,7 @@
 #include <cctype>
 #include <cmath>
 
-namespace fs::ui {
+namespace fs::render {
 namespace fa = fs::analysis;
 using fs::model::InputError;
 
@@ -467,4 +467,4 @@ void FigureRenderer::write(const std::string& path, double dpi) const {
   fs::model::writeFileAtomically(path, std::string_view(bytes.constData(), size_t(bytes.size())));
 }
 
-}  // namespace fs::ui
+}  // namespace fs::render

@@ -7,9 +7,9 @@ namespace cv {
 class Mat;
 }
 
-namespace fs::ui {
+namespace fs::render {
 
 // CV_8UC1 -> Grayscale8, CV_8UC3 (RGB order) -> RGB888, CV_8UC4 (RGBA) -> RGBA8888; else null.
 QImage toQImage(const cv::Mat& mat);
 
-}  // namespace fs::ui
+}  // namespace fs::render

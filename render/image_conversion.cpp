@@ -1,8 +1,8 @@
-#include "ui/image_conversion.h"
+#include "render/image_conversion.h"
 
 #include <opencv2/core/mat.hpp>
 
-namespace fs::ui {
+namespace fs::render {
 
 QImage toQImage(const cv::Mat& mat) {
   QImage::Format format;
@@ -16,4 +16,4 @@ QImage toQImage(const cv::Mat& mat) {
   return view.copy();
 }
 
-}  // namespace fs::ui
+}  // namespace fs::render

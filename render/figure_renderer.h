@@ -16,7 +16,7 @@
 
 class QPainter;
 
-namespace fs::ui {
+namespace fs::render {
 
 enum class FigureFormat { Png, Pdf, Svg };
 
@@ -65,4 +65,4 @@ class FigureRenderer {
   QStringList captionLines_;
 };
 
-}  // namespace fs::ui
+}  // namespace fs::render
