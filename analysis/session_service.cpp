@@ -222,6 +222,10 @@ std::string SessionService::describeVariant(const std::string& id) {
   return v ? v->description : std::string();
 }
 
+std::vector<std::string> SessionService::integratedGradientsBaselines() {
+  return fs::analysis::integratedGradientsBaselines();
+}
+
 std::vector<std::string> SessionService::methodNames() { return saliencyMethodNames(); }
 
 

@@ -222,6 +222,7 @@ class SessionService {
   static std::vector<std::string> registeredIds();
   static std::string describeVariant(const std::string& id);
   static std::vector<std::string> methodNames();
+  static std::vector<std::string> integratedGradientsBaselines();  // zero, black, blur, mean
   static cv::Mat loadImageFile(const std::string& path);                          // CV_8UC3 RGB
   // Fashion-MNIST test image `index` as CV_8UC3 RGB (28x28) and its label (cached after first use).
   static cv::Mat testSetImage(int index, int* label = nullptr);

@@ -3,9 +3,11 @@
 #include "analysis/batch_export.h"
 #include "analysis/image_io.h"
 #include "analysis/inference.h"
+#include "analysis/saliency/saliency_method.h"
 #include "model/errors.h"
 #include "model/npy.h"
 
+#include <algorithm>
 #include <iostream>
 
 namespace fs::app {
@@ -73,8 +75,9 @@ fs::analysis::SaliencyOptions saliencyOptionsFromArgs(const Args& a, const std::
   o.sigma = a.doubleValue("--sigma", o.sigma, 0.0, 100.0);
   o.steps = a.intValue("--steps", o.steps, 1, 10000);
   o.baseline = a.value("--baseline", o.baseline);
-  if (o.baseline != "zero" && o.baseline != "blur" && o.baseline != "mean")
-    throw fs::model::UsageError(command + ": unknown --baseline '" + o.baseline + "' (valid: zero, blur, mean)");
+  const auto& kinds = fs::analysis::integratedGradientsBaselines();
+  if (std::find(kinds.begin(), kinds.end(), o.baseline) == kinds.end())
+    throw fs::model::UsageError(command + ": unknown --baseline '" + o.baseline + "' (valid: zero, black, blur, mean)");
   o.window = a.intValue("--window", o.window, 1, 4096);
   o.stride = a.intValue("--stride", o.stride, 1, 4096);
   o.batchSize = a.intValue("--batch", o.batchSize, 0, 4096);

@@ -227,7 +227,7 @@ const CommandRegistrar kSaliency{
      "  methods: gradcam gradcampp xgradcam layercam hirescam eigencam scorecam (on --tap, default the\n"
      "  output of the last block or stage, e.g. layer4, blocks.11 of mixer_b16), gradient gradxinput\n"
      "  smoothgrad integrated_gradients occlusion (on the input).\n"
-     "  method options: --samples N --sigma S (smoothgrad), --steps N --baseline zero|blur|mean\n"
+     "  method options: --samples N --sigma S (smoothgrad), --steps N --baseline zero|black|blur|mean\n"
      "  (integrated_gradients), --window N --stride N (occlusion; stride <= window), --batch N\n"
      "  (samples per internal batch; default 0 = chosen from memory: activations under 32 MiB,\n"
      "  gradient passes at most 16).\n"

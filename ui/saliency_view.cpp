@@ -98,7 +98,10 @@ SaliencyView::SaliencyView(AnalysisSession* session, QWidget* parent) : QWidget(
   steps_->setValue(session_->saliencyParams().steps);
   form->addRow(tr("IG steps"), steps_);
   baseline_ = new QComboBox;
-  baseline_->addItems({QStringLiteral("zero"), QStringLiteral("blur"), QStringLiteral("mean")});
+  for (const std::string& kind : SessionService::integratedGradientsBaselines())
+    baseline_->addItem(QString::fromStdString(kind));
+  baseline_->setToolTip(tr("zero: the normalised input's zero, i.e. the dataset's mean colour; black: pixel\n"
+                           "value 0; blur: a Gaussian blur of the image; mean: the image's own mean colour"));
   form->addRow(tr("IG baseline"), baseline_);
   window_ = new QSpinBox;
   window_->setRange(2, 256);

@@ -196,7 +196,10 @@ void validateWorkspace(const Workspace& ws, const QString& file) {
   requireRange(file, "saliency.smoothgrad_samples", ws.samples, 1, 256);
   requireRange(file, "saliency.smoothgrad_sigma", ws.sigma, 0.0, 1.0);
   requireRange(file, "saliency.ig_steps", ws.steps, 2, 512);
-  requireOneOf(file, "saliency.ig_baseline", ws.baseline, {QStringLiteral("zero"), QStringLiteral("blur"), QStringLiteral("mean")});
+  QStringList baselines;
+  for (const std::string& kind : fs::analysis::SessionService::integratedGradientsBaselines())
+    baselines << QString::fromStdString(kind);
+  requireOneOf(file, "saliency.ig_baseline", ws.baseline, baselines);
   requireRange(file, "saliency.occlusion_window", ws.window, 2, 256);
   requireRange(file, "saliency.occlusion_stride", ws.stride, 1, 256);
   if (ws.slots.size() > size_t(fs::analysis::kMaxSlots))

@@ -6,8 +6,9 @@
 // Mixer) where the midpoint rule is off by 1-7%, and from every baseline on the token models; from
 // the blur and mean baselines through ConvMLP's ReLUs the integrand has many kinks and the gap is
 // 1.5% / 7% at 128 steps, 0.3% at 2048 (tests/analysis/saliency_properties_test.cpp). Baselines x':
-// zero (zeros of the normalised input = the dataset's mean colour), a Gaussian blur of x (sigma 10
-// px) or the per-channel mean of x. Steps run in bounded batches.
+// zero (zeros of the normalised input = the dataset's mean colour, the usual "zero baseline"),
+// black (pixel value 0, normalised: the black image of Sundararajan et al.'s sec. 3), a Gaussian blur
+// of x (sigma 10 px) or the per-channel mean of x. Steps run in bounded batches.
 #include "analysis/saliency/saliency_base.h"
 #include "model/errors.h"
 
@@ -59,11 +60,23 @@ at::Tensor blurred(const at::Tensor& x) {
 
 }  // namespace
 
-at::Tensor integratedGradientsBaseline(const at::Tensor& x, const std::string& kind) {
+const std::vector<std::string>& integratedGradientsBaselines() {
+  static const std::vector<std::string> kinds{"zero", "black", "blur", "mean"};
+  return kinds;
+}
+
+at::Tensor integratedGradientsBaseline(const at::Tensor& x, const std::string& kind, const fs::model::InputSpec& spec) {
   if (kind == "zero") return at::zeros_like(x);
+  if (kind == "black") {  // pixel value 0 in every channel, normalised as the model's input
+    at::Tensor b = at::empty_like(x);
+    for (int64_t c = 0; c < x.size(1); ++c) b.select(1, c).fill_(-spec.mean[size_t(c)] / spec.std[size_t(c)]);
+    return b;
+  }
   if (kind == "blur") return blurred(x);
   if (kind == "mean") return x.mean({2, 3}, /*keepdim=*/true).expand_as(x).contiguous();
-  throw fs::model::InputError("integrated_gradients: unknown baseline '" + kind + "' (valid: zero, blur, mean)");
+  std::string valid;
+  for (const auto& k : integratedGradientsBaselines()) valid += (valid.empty() ? "" : ", ") + k;
+  throw fs::model::InputError("integrated_gradients: unknown baseline '" + kind + "' (valid: " + valid + ")");
 }
 
 namespace {
@@ -80,7 +93,7 @@ class IntegratedGradients : public SaliencyBase {
   at::Tensor run(SaliencyContext& ctx) override {
     const int steps = ctx.options.steps;
     if (steps < 1) throw fs::model::InputError("integrated_gradients: steps must be at least 1");
-    const at::Tensor baseline = integratedGradientsBaseline(ctx.input, ctx.options.baseline);
+    const at::Tensor baseline = integratedGradientsBaseline(ctx.input, ctx.options.baseline, ctx.model.config.input);
     const at::Tensor diff = ctx.input - baseline;
     ensureTarget(ctx);
     std::vector<double> nodes, weights;

@@ -90,10 +90,13 @@ class SaliencyMethod {
 std::unique_ptr<SaliencyMethod> makeSaliencyMethod(const std::string& name);
 std::vector<std::string> saliencyMethodNames();
 
-// The integrated-gradients baseline x' of `kind` for a normalised input x [1,3,H,W]: zero (zeros
-// of the normalised input, i.e. the dataset's mean colour), blur (Gaussian, sigma 10 px) or mean
-// (x's own per-channel mean). InputError for other kinds.
-at::Tensor integratedGradientsBaseline(const at::Tensor& x, const std::string& kind);
+// The integrated-gradients baselines, named for what they are: zero (zeros of the normalised input,
+// i.e. the dataset's mean colour), black (pixel value 0 through the model's normalisation), blur
+// (Gaussian, sigma 10 px) or mean (x's own per-channel mean). The first is the default.
+const std::vector<std::string>& integratedGradientsBaselines();
+// The baseline x' of `kind` for a normalised input x [1,3,H,W] of a model with input `spec`;
+// InputError for other kinds.
+at::Tensor integratedGradientsBaseline(const at::Tensor& x, const std::string& kind, const fs::model::InputSpec& spec);
 
 // An input attribution [1,3,H,W] reduced to one [H,W] map by `reduction`; an [H,W] map (CAM,
 // occlusion) is returned as it is.

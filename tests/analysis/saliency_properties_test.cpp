@@ -23,7 +23,7 @@ double logitOf(LoadedModel& m, const at::Tensor& x, int target) {
 // models; 8% from the blur and mean baselines through ConvMLP's ReLUs.
 TEST(SaliencyProperties, IntegratedGradientsCompleteness) {
   for (const std::string fixture : {"convmlp_tiny", "mixer_tiny", "resmlp_tiny"})
-    for (const std::string baseline : {"zero", "blur", "mean"}) {
+    for (const std::string& baseline : integratedGradientsBaselines()) {
       LoadedModel m = fs::test::fixtureModel(fixture);
       const at::Tensor x = fs::test::fixtureInput(fixture);
       SaliencyOptions o;
@@ -32,10 +32,13 @@ TEST(SaliencyProperties, IntegratedGradientsCompleteness) {
       o.baseline = baseline;
       const SaliencyResult r = makeSaliencyMethod("integrated_gradients")->compute(m, x, o);
       ASSERT_EQ(r.map.sizes(), x.sizes());
-      const at::Tensor base = integratedGradientsBaseline(x, baseline);
+      const at::Tensor base = integratedGradientsBaseline(x, baseline, m.config.input);
       const double expected = logitOf(m, x, r.target) - logitOf(m, base, r.target);
       const double total = r.map.sum().item<double>();
       const double tolerance = fixture == "convmlp_tiny" && baseline != "zero" ? 0.08 : 1e-3;
+      if (baseline == "black")  // pixel 0 through the normalisation: (0 - mean) / std per channel
+        for (int64_t c = 0; c < 3; ++c)
+          EXPECT_NEAR(base[0][c][0][0].item<double>(), -m.config.input.mean[size_t(c)] / m.config.input.std[size_t(c)], 1e-6);
       EXPECT_NEAR(total, expected, tolerance * std::abs(expected)) << fixture << " " << baseline;
       EXPECT_GT(std::abs(expected), 1e-2) << fixture << " " << baseline << ": a degenerate check";
     }
