@@ -131,9 +131,7 @@ json writeSaliency(LoadedModel& m, const Preprocessed& p, const cv::Mat& origina
   auto sal = makeSaliencyMethod(method);
   const SaliencyResult r = sal->compute(m, p.input, o.saliency);
   fs::model::writeNpy((root / paths["npy"].get<std::string>()).string(), r.map);
-  const MapConvention c = sal->convention();  // the same display as the GUI, saliency and figure
-  DisplaySettings d;
-  d.colormap = c.colormap, d.sign = c.sign, d.clipPercentile = c.clipPercentile;
+  const DisplaySettings d = displaySettings(sal->convention());  // as the GUI, saliency and figure
   const SaliencyOverlay ov = overlaySaliency(original, saliencyMapToMat(r.map2d), p.crop, d);
   writePng((root / paths["png"].get<std::string>()).string(), withColorBar(ov.rgb, d.colormap, ov.range));
   std::vector<int64_t> shape(r.map.sizes().begin(), r.map.sizes().end());

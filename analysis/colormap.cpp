@@ -3,6 +3,7 @@
 // "coolwarm" (matplotlib's), linearly interpolated between 33 control points.
 #include "analysis/colormap.h"
 
+#include "analysis/string_list.h"
 #include "model/errors.h"
 
 #include <opencv2/core.hpp>
@@ -117,9 +118,7 @@ Colormap parseColormap(const std::string& name) {
   if (lower == "coolwarm") return Colormap::Diverging;
   for (Colormap c : kAll)
     if (lower == colormapName(c)) return c;
-  std::string list;
-  for (const auto& n : colormapNames()) list += (list.empty() ? "" : ", ") + n;
-  throw fs::model::InputError("unknown colormap '" + name + "' (valid: " + list + ")");
+  throw fs::model::InputError("unknown colormap '" + name + "' (valid: " + joinList(colormapNames()) + ")");
 }
 
 cv::Mat applySign(const cv::Mat& raw, SignMode mode) {

@@ -154,12 +154,8 @@ SaliencyCell computeSaliency(LoadedModel& m, const Preprocessed& p, const std::s
 void fillSaliencyColumn(FigureLayout& fig, const std::vector<SaliencyCell>& cells, const cv::Mat& image,
                         NormMode norm, const FeatureFigureOptions& o) {
   const size_t col = fig.columnLabels.size() - 1;
-  const MapConvention c = makeSaliencyMethod(o.saliency)->convention();
-  DisplaySettings d;
-  d.colormap = o.saliencyColormap.empty() ? c.colormap : parseColormap(o.saliencyColormap);
-  d.sign = c.sign;
-  d.clipPercentile = c.clipPercentile;
-  d.alpha = 0.5;
+  DisplaySettings d = displaySettings(makeSaliencyMethod(o.saliency)->convention());
+  if (!o.saliencyColormap.empty()) d.colormap = parseColormap(o.saliencyColormap);
   std::vector<cv::Mat> maps;
   for (const auto& c : cells) maps.push_back(c.map);
   const ValueRange shared = sharedRange(maps, d.sign, d.clipPercentile);

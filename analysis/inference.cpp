@@ -1,5 +1,6 @@
 #include "analysis/inference.h"
 
+#include "analysis/string_list.h"
 #include "model/errors.h"
 #include "model/family.h"
 
@@ -53,13 +54,9 @@ std::vector<std::string> tapNames(const LoadedModel& m) {
 }
 
 fs::model::TapInfo findTap(const LoadedModel& model, const std::string& name) {
-  const auto taps = model.net->taps();
-  std::string valid;
-  for (const auto& t : taps) {
+  for (const auto& t : model.net->taps())
     if (t.name == name) return t;
-    valid += (valid.empty() ? "" : ", ") + t.name;
-  }
-  throw InputError("unknown tap '" + name + "' for " + model.config.id + " (valid: " + valid + ")");
+  throw InputError("unknown tap '" + name + "' for " + model.config.id + " (valid: " + joinList(tapNames(model)) + ")");
 }
 
 at::Tensor extractTap(LoadedModel& m, const at::Tensor& input, const std::string& tap) {

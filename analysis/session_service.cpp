@@ -166,9 +166,7 @@ SaliencyMapResult SessionService::saliency(int slot, const SaliencyParams& param
   out.target = r.target;
   out.targetLabel = s.info.labels.at(static_cast<size_t>(r.target));
   out.caveat = r.caveat;
-  const MapConvention convention = method->convention();
-  out.display.sign = convention.sign, out.display.clipPercentile = convention.clipPercentile;
-  out.display.colormap = convention.colormap;
+  out.display = displaySettings(method->convention());
   out.crop = toSessionCrop(p.crop);
   if (!r.map.defined() || (cancel && cancel->load())) {
     out.cancelled = true;

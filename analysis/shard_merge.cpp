@@ -5,6 +5,7 @@
 #include "analysis/json_text.h"
 #include "analysis/run_record.h"
 #include "analysis/scorecard.h"
+#include "analysis/string_list.h"
 #include "model/atomic_file.h"
 #include "model/errors.h"
 
@@ -165,9 +166,7 @@ void checkSameRun(std::vector<Shard>& shards, const MergeKind& kind) {
     }
   }
   if (!missing.empty()) {
-    std::string list;
-    for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
-    throw InputError(first.prefix + "-shard-*: missing shard " + list);
+    throw InputError(first.prefix + "-shard-*: missing shard " + joinList(missing));
   }
 }
 

@@ -12,4 +12,10 @@ std::vector<std::string> splitList(const std::string& s) {
   return out;
 }
 
+std::string joinList(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
 }  // namespace fs::analysis

@@ -7,5 +7,7 @@ namespace fs::analysis {
 
 // "a,b,,c" -> {"a", "b", "c"}: empty items are dropped.
 std::vector<std::string> splitList(const std::string& s);
+// {"a", "b"} -> "a, b": the "(valid: ...)" lists of error messages.
+std::string joinList(const std::vector<std::string>& items);
 
 }  // namespace fs::analysis

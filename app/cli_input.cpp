@@ -4,6 +4,7 @@
 #include "analysis/image_io.h"
 #include "analysis/inference.h"
 #include "analysis/saliency/saliency_method.h"
+#include "analysis/string_list.h"
 #include "model/errors.h"
 #include "model/npy.h"
 
@@ -77,7 +78,7 @@ fs::analysis::SaliencyOptions saliencyOptionsFromArgs(const Args& a, const std::
   o.baseline = a.value("--baseline", o.baseline);
   const auto& kinds = fs::analysis::integratedGradientsBaselines();
   if (std::find(kinds.begin(), kinds.end(), o.baseline) == kinds.end())
-    throw fs::model::UsageError(command + ": unknown --baseline '" + o.baseline + "' (valid: zero, black, blur, mean)");
+    throw fs::model::UsageError(command + ": unknown --baseline '" + o.baseline + "' (valid: " + fs::analysis::joinList(kinds) + ")");
   o.window = a.intValue("--window", o.window, 1, 4096);
   o.stride = a.intValue("--stride", o.stride, 1, 4096);
   o.batchSize = a.intValue("--batch", o.batchSize, 0, 4096);

@@ -3,6 +3,7 @@
 #include "analysis/colormap.h"
 #include "analysis/saliency/saliency_method.h"
 #include "analysis/saliency_overlay.h"
+#include "analysis/string_list.h"
 #include "app/cli_commands.h"
 #include "app/cli_input.h"
 #include "model/atomic_file.h"
@@ -26,12 +27,6 @@ namespace fa = fs::analysis;
 using fs::model::InputError;
 using fs::model::UsageError;
 
-std::string joined(const std::vector<std::string>& names) {
-  std::string s;
-  for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
-  return s;
-}
-
 std::string lowered(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   return s;
@@ -40,15 +35,15 @@ std::string lowered(std::string s) {
 std::unique_ptr<fa::SaliencyMethod> methodFromArgs(const Args& a) {
   const auto names = fa::saliencyMethodNames();
   const std::string name = a.value("--method");
-  if (name.empty()) throw UsageError("saliency: --method M is required (valid: " + joined(names) + ")");
+  if (name.empty()) throw UsageError("saliency: --method M is required (valid: " + fa::joinList(names) + ")");
   if (std::find(names.begin(), names.end(), name) == names.end())
-    throw UsageError("saliency: unknown method '" + name + "' (valid: " + joined(names) + ")");
+    throw UsageError("saliency: unknown method '" + name + "' (valid: " + fa::joinList(names) + ")");
   auto method = fa::makeSaliencyMethod(name);
   if (a.has("--tap") && !method->usesTap()) {
     std::vector<std::string> tapMethods;
     for (const auto& n : names)
       if (fa::makeSaliencyMethod(n)->usesTap()) tapMethods.push_back(n);
-    throw UsageError("saliency: " + name + " does not use a tap (--tap applies to: " + joined(tapMethods) + ")");
+    throw UsageError("saliency: " + name + " does not use a tap (--tap applies to: " + fa::joinList(tapMethods) + ")");
   }
   return method;
 }
@@ -91,15 +86,14 @@ int targetFromArgs(const fa::LoadedModel& m, const Args& a) {
   for (size_t i = 0; i < m.labels.size(); ++i)
     if (lowered(m.labels[i]) == query) return static_cast<int>(i);
   throw InputError("unknown class '" + t + "' for " + m.config.id + " (near matches: " +
-                   joined(nearLabels(m.labels, query)) + "; or give an index 0.." +
+                   fa::joinList(nearLabels(m.labels, query)) + "; or give an index 0.." +
                    std::to_string(m.config.numClasses - 1) + ")");
 }
 
 // The method's convention (MapConvention), unless an option overrides a part of it.
 fa::DisplaySettings displayFromArgs(const Args& a, const fa::SaliencyMethod& method) {
   const fa::MapConvention c = method.convention();
-  fa::DisplaySettings d;
-  d.sign = c.sign, d.colormap = c.colormap, d.clipPercentile = c.clipPercentile;
+  fa::DisplaySettings d = fa::displaySettings(c);
   if (a.has("--sign")) {
     const std::string sign = a.value("--sign");
     if (sign == "signed") d.sign = fa::SignMode::Signed;

@@ -10,6 +10,7 @@
 // black (pixel value 0, normalised: the black image of Sundararajan et al.'s sec. 3), a Gaussian blur
 // of x (sigma 10 px) or the per-channel mean of x. Steps run in bounded batches.
 #include "analysis/saliency/saliency_base.h"
+#include "analysis/string_list.h"
 #include "model/errors.h"
 
 #include <ATen/ATen.h>
@@ -74,9 +75,8 @@ at::Tensor integratedGradientsBaseline(const at::Tensor& x, const std::string& k
   }
   if (kind == "blur") return blurred(x);
   if (kind == "mean") return x.mean({2, 3}, /*keepdim=*/true).expand_as(x).contiguous();
-  std::string valid;
-  for (const auto& k : integratedGradientsBaselines()) valid += (valid.empty() ? "" : ", ") + k;
-  throw fs::model::InputError("integrated_gradients: unknown baseline '" + kind + "' (valid: " + valid + ")");
+  throw fs::model::InputError("integrated_gradients: unknown baseline '" + kind + "' (valid: " +
+                              joinList(integratedGradientsBaselines()) + ")");
 }
 
 namespace {

@@ -1,5 +1,6 @@
 #include "analysis/saliency/saliency_method.h"
 
+#include "analysis/string_list.h"
 #include "model/errors.h"
 
 #include <ATen/ATen.h>
@@ -63,19 +64,22 @@ std::unique_ptr<SaliencyMethod> makeSaliencyMethod(const std::string& name) {
   const auto& known = names();
   for (size_t i = 0; i < known.size(); ++i)
     if (known[i] == name) return factories()[i]();
-  std::string list;
-  for (const auto& n : known) list += (list.empty() ? "" : ", ") + n;
-  throw fs::model::InputError("unknown saliency method '" + name + "' (valid: " + list + ")");
+  throw fs::model::InputError("unknown saliency method '" + name + "' (valid: " + joinList(known) + ")");
 }
 
 const char* channelReductionName(ChannelReduction r) {
   return r == ChannelReduction::MaxAbs ? "max-abs" : "signed-sum";
 }
 
+DisplaySettings displaySettings(const MapConvention& c) {
+  DisplaySettings d;
+  d.sign = c.sign, d.clipPercentile = c.clipPercentile, d.colormap = c.colormap;
+  return d;
+}
+
 MapConvention SaliencyMethod::convention() const {
-  MapConvention c;
+  MapConvention c;  // signed channel sum for input attributions
   if (usesTap()) return c;  // ReLU, no clip, turbo
-  c.reduction = ChannelReduction::SignedSum;
   c.sign = SignMode::Signed;
   c.clipPercentile = 99.0;
   c.colormap = Colormap::Diverging;

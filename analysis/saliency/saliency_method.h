@@ -51,6 +51,8 @@ struct MapConvention {
   Colormap colormap = Colormap::Turbo;
 };
 const char* channelReductionName(ChannelReduction r);  // "signed-sum", "max-abs"
+// The convention as display settings (sign, clip, colormap; alpha the overlay default 0.5).
+DisplaySettings displaySettings(const MapConvention& c);
 
 struct SaliencyResult {
   std::string method;
