@@ -73,10 +73,10 @@ std::vector<ChannelStats> channelStats(const at::Tensor& tap) {
   const at::Tensor rows = channelRows(tap, "channelStats");
   const auto mean = toVector(rows.mean(1)), mx = toVector(rows.amax(1)), mn = toVector(rows.amin(1));
   const auto sd = toVector(rows.std(1, /*unbiased=*/false));
-  const at::Tensor absRows = rows.abs().to(at::kDouble);
+  const at::Tensor absRows = rows.abs();  // rows are float64 already (channelRows)
   const double scale = rows.numel() ? absRows.max().item<double>() : 0.0;
   const double eps = kNearZeroRelative * scale;
-  const auto hoyer = toVector(hoyerRows(rows.to(at::kDouble)));
+  const auto hoyer = toVector(hoyerRows(rows));
   const auto nearZero = toVector((absRows <= eps).to(at::kDouble).mean(1));
   const auto absMax = toVector(absRows.amax(1));
   std::vector<ChannelStats> out(mean.size());
