@@ -1,12 +1,12 @@
 #include "analysis/faithfulness.h"
 
 #include "analysis/batch_budget.h"
+#include "analysis/evaluation/sanity.h"
+#include "analysis/evaluation/statistics.h"
 #include "model/errors.h"
 
 #include <ATen/ATen.h>
-#include <ATen/CPUGeneratorImpl.h>
 #include <c10/core/InferenceMode.h>
-#include <torch/csrc/autograd/grad_mode.h>
 
 #include <algorithm>
 #include <cmath>
@@ -57,7 +57,7 @@ Curve runCurve(LoadedModel& model, const at::Tensor& input, const at::Tensor& sa
   c10::InferenceMode guard;
   const int64_t h = input.size(2), w = input.size(3), n = h * w;
   const int batch = static_cast<int>(chooseBatchSize(o.batchSize, false, model, h, w));
-  const at::Tensor base = makeBaseline(input, o.baseline);
+  const at::Tensor base = makeBaseline(input, curveSubstrate(o, insertion), &model.config.input);
   const at::Tensor ranks = pixelRanks(mapToSize(saliency, h, w)).view({1, 1, h, w});
   const int64_t chunk = (n + o.steps - 1) / o.steps;
   Curve c;
@@ -74,21 +74,10 @@ Curve runCurve(LoadedModel& model, const at::Tensor& input, const at::Tensor& sa
   return c;
 }
 
-// Average ranks (1-based) with ties sharing the mean of their positions.
-std::vector<double> averageRanks(const at::Tensor& values) {
+// Average ranks (1-based, ties sharing the mean of their positions) of a map's values.
+std::vector<double> mapRanks(const at::Tensor& values) {
   const at::Tensor v = values.reshape({-1}).to(at::kDouble).contiguous();
-  const at::Tensor order = std::get<1>(at::sort(v, /*stable=*/true, 0, false)).contiguous();
-  const double* x = v.data_ptr<double>();
-  const int64_t* o = order.data_ptr<int64_t>();
-  const int64_t n = v.numel();
-  std::vector<double> ranks(n);
-  for (int64_t i = 0; i < n;) {
-    int64_t j = i;
-    while (j + 1 < n && x[o[j + 1]] == x[o[i]]) ++j;
-    for (int64_t k = i; k <= j; ++k) ranks[o[k]] = 0.5 * double(i + j) + 1.0;
-    i = j + 1;
-  }
-  return ranks;
+  return averageRanks(std::vector<double>(v.data_ptr<double>(), v.data_ptr<double>() + v.numel()));
 }
 
 double pearson(const std::vector<double>& a, const std::vector<double>& b) {
@@ -108,43 +97,6 @@ std::pair<at::Tensor, at::Tensor> commonSize(const at::Tensor& a, const at::Tens
   return {mapToSize(a2, h, w), mapToSize(b2, h, w)};
 }
 
-void rebuildCache(LoadedModel& m) {
-  m.net->invalidateInferenceCache();
-  m.net->prepareForInference();
-}
-
-// A copy of every parameter, written back (and the inference cache rebuilt) when it goes out of
-// scope, so the model is restored on every exit path.
-class WeightSnapshot {
- public:
-  explicit WeightSnapshot(LoadedModel& model) : model_(model) {
-    for (const auto& p : model.net->named_parameters()) saved_.emplace_back(p.value(), p.value().detach().clone());
-  }
-  ~WeightSnapshot() {
-    {
-      torch::NoGradGuard noGrad;
-      for (auto& [param, copy] : saved_) param.copy_(copy);
-    }
-    rebuildCache(model_);
-  }
-  WeightSnapshot(const WeightSnapshot&) = delete;
-  WeightSnapshot& operator=(const WeightSnapshot&) = delete;
-
- private:
-  LoadedModel& model_;
-  std::vector<std::pair<at::Tensor, at::Tensor>> saved_;
-};
-
-void randomiseUnit(LoadedModel& model, const std::string& unit, at::Generator& gen) {
-  torch::NoGradGuard noGrad;
-  for (const auto& p : model.net->named_parameters()) {
-    if (p.key() != unit && p.key().rfind(unit + ".", 0) != 0) continue;
-    at::Tensor t = p.value();
-    const double rms = t.numel() ? std::sqrt(t.to(at::kDouble).square().mean().item<double>()) : 0.0;
-    t.copy_(at::empty_like(t).normal_(0.0, rms > 0 ? rms : 0.02, gen));
-  }
-}
-
 bool hasParameters(const LoadedModel& model, const std::string& unit) {
   for (const auto& p : model.net->named_parameters())
     if (p.key().rfind(unit + ".", 0) == 0) return true;
@@ -155,15 +107,31 @@ bool hasParameters(const LoadedModel& model, const std::string& unit) {
 
 Baseline parseBaseline(const std::string& name) {
   if (name == "blur") return Baseline::Blur;
-  if (name == "zero") return Baseline::Zero;
-  throw InputError("unknown baseline '" + name + "' (valid: blur, zero)");
+  if (name == "mean" || name == "zero") return Baseline::Zero;
+  if (name == "black") return Baseline::Black;
+  throw InputError("unknown substrate '" + name + "' (valid: black, mean, zero, blur)");
 }
 
-const char* baselineName(Baseline b) { return b == Baseline::Blur ? "blur" : "zero"; }
+const char* baselineName(Baseline b) {
+  return b == Baseline::Blur ? "blur" : b == Baseline::Black ? "black" : "mean";
+}
 
-at::Tensor makeBaseline(const at::Tensor& input, Baseline b) {
+Baseline curveSubstrate(const CurveOptions& options, bool insertion) {
+  return options.baseline ? *options.baseline : insertion ? Baseline::Blur : Baseline::Black;
+}
+
+std::string substrateName(const CurveOptions& options) {
+  return options.baseline ? baselineName(*options.baseline) : "rise";
+}
+
+at::Tensor makeBaseline(const at::Tensor& input, Baseline b, const fs::model::InputSpec* spec) {
   checkInput(input);
-  return b == Baseline::Zero ? at::zeros_like(input, at::kFloat) : gaussianBlur(input);
+  if (b == Baseline::Blur) return gaussianBlur(input);
+  if (b == Baseline::Zero) return at::zeros_like(input, at::kFloat);
+  if (!spec) throw InputError("the black substrate needs the model's input normalisation");
+  const at::Tensor mean = at::tensor({spec->mean[0], spec->mean[1], spec->mean[2]}).view({1, 3, 1, 1});
+  const at::Tensor std = at::tensor({spec->std[0], spec->std[1], spec->std[2]}).view({1, 3, 1, 1});
+  return (-mean / std).expand_as(input).to(at::kFloat).contiguous();
 }
 
 at::Tensor mapToSize(const at::Tensor& saliency, int64_t height, int64_t width) {
@@ -202,7 +170,7 @@ ConfidenceChange confidenceChange(LoadedModel& model, const at::Tensor& input, c
   at::Tensor e = mapToSize(saliency, input.size(2), input.size(3)).relu();
   const double peak = e.max().item<double>();
   e = peak > 0 ? e / peak : at::zeros_like(e);
-  const at::Tensor base = makeBaseline(input, baseline);
+  const at::Tensor base = makeBaseline(input, baseline, &model.config.input);
   const at::Tensor masked = base + e.view({1, 1, e.size(0), e.size(1)}) * (input - base);
   const at::Tensor p = targetProbs(model, at::cat({input.to(at::kFloat), masked}), target);
   ConfidenceChange c;
@@ -214,7 +182,7 @@ ConfidenceChange confidenceChange(LoadedModel& model, const at::Tensor& input, c
 
 double spearman(const at::Tensor& a, const at::Tensor& b) {
   const auto [x, y] = commonSize(a, b);
-  return pearson(averageRanks(x), averageRanks(y));
+  return pearson(mapRanks(x), mapRanks(y));
 }
 
 double topIou(const at::Tensor& a, const at::Tensor& b, double q) {
@@ -248,21 +216,10 @@ std::vector<std::string> randomisationOrder(const LoadedModel& model) {
 
 SanityResult parameterRandomisation(LoadedModel& model, const MapFunction& computeMap, uint64_t seed,
                                     const std::function<void(double)>& progress, const std::atomic<bool>* cancel) {
-  const at::Tensor original = computeMap(model);
-  const std::vector<std::string> units = randomisationOrder(model);
+  const RandomisationResult r = modelRandomisation(model, computeMap, RandomisationMode::Cascading, seed, progress, cancel);
   SanityResult result;
-  WeightSnapshot snapshot(model);
-  at::Generator gen = at::detail::createCPUGenerator(seed);
-  for (size_t i = 0; i < units.size(); ++i) {
-    if (cancel && cancel->load()) {
-      result.cancelled = true;
-      break;
-    }
-    randomiseUnit(model, units[i], gen);
-    rebuildCache(model);
-    result.steps.push_back({units[i], spearman(original, computeMap(model))});
-    if (progress) progress(double(i + 1) / double(units.size()));
-  }
+  result.cancelled = r.cancelled;
+  for (const RandomisationStep& s : r.steps) result.steps.push_back({s.unit, s.similarity.spearman});
   return result;
 }
 

@@ -10,17 +10,22 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace fs::analysis {
 
-// What deleted pixels become and what insertion starts from. Zero = zeros of the normalised
-// input (the dataset mean colour); Blur = Gaussian blur of the input (RISE: kernel 11, sigma 5).
-enum class Baseline { Blur, Zero };
-Baseline parseBaseline(const std::string& name);  // blur|zero; InputError otherwise
-const char* baselineName(Baseline b);
-at::Tensor makeBaseline(const at::Tensor& input, Baseline b);  // input float32 [1,3,H,W]
+// What deleted pixels become and what insertion starts from (the "substrate"). Black = pixel value
+// 0 in every channel, i.e. (0 - mean) / std of the model's normalisation (RISE's deletion
+// substrate); Zero = zeros of the normalised input, i.e. the dataset's mean colour (named "mean";
+// "zero" is accepted too); Blur = Gaussian blur of the input (RISE's insertion substrate: kernel
+// 11, sigma 5).
+enum class Baseline { Blur, Zero, Black };
+Baseline parseBaseline(const std::string& name);  // black|mean|zero|blur; InputError otherwise
+const char* baselineName(Baseline b);             // "blur", "mean", "black"
+// input float32 [1,3,H,W]; Black needs the model's input spec (InputError without one).
+at::Tensor makeBaseline(const at::Tensor& input, Baseline b, const fs::model::InputSpec* spec = nullptr);
 
 // Any saliency map as float32 [height,width]: [h,w], [1,h,w] or [1,1,h,w] maps are resized
 // bilinearly (align_corners=false); [1,3,h,w] input attributions are summed over channels first.
@@ -29,9 +34,14 @@ at::Tensor mapToSize(const at::Tensor& saliency, int64_t height, int64_t width);
 
 struct CurveOptions {
   int steps = 50;                     // equal chunks of H*W / steps pixels (last one may be short)
-  Baseline baseline = Baseline::Blur;
+  // The substrate; unset (the default everywhere) = RISE's: deletion to black, insertion from the
+  // blur (Petsiuk et al. 2018, sec. 4.1). Set, both curves use it.
+  std::optional<Baseline> baseline;
   int batchSize = 0;                  // forward batch; 0 = chosen from memory (batch_budget.h)
 };
+// The substrate a curve uses, and its name for manifests ("rise" when unset).
+Baseline curveSubstrate(const CurveOptions& options, bool insertion);
+std::string substrateName(const CurveOptions& options);
 
 struct Curve {
   std::vector<double> fractions;  // i / steps, i = 0..steps
@@ -40,9 +50,10 @@ struct Curve {
 };
 
 // Petsiuk et al. 2018, "RISE", sec. 4.1: pixels ordered by the saliency map (upsampled to the
-// input, most salient first, ties in raster order). Deletion replaces them by the baseline chunk
-// by chunk (lower AUC = more faithful); insertion starts from the baseline and puts them back
-// (higher AUC = more faithful). InputError for a bad input shape or target.
+// input, most salient first, ties in raster order). Deletion replaces them by the substrate chunk
+// by chunk (lower AUC = more faithful); insertion starts from the substrate and puts them back
+// (higher AUC = more faithful). The substrate's black uses model.config.input's normalisation.
+// InputError for a bad input shape or target.
 Curve deletionCurve(LoadedModel& model, const at::Tensor& input, const at::Tensor& saliency, int target,
                     const CurveOptions& options = {});
 Curve insertionCurve(LoadedModel& model, const at::Tensor& input, const at::Tensor& saliency, int target,
@@ -88,9 +99,9 @@ struct SanityResult {
 };
 using MapFunction = std::function<at::Tensor(LoadedModel&)>;
 
-// Randomises the units cumulatively: each parameter is redrawn from N(0, rms^2) with rms its own
-// root mean square (0.02 when zero), from a generator seeded with `seed`; then the inference cache
-// is rebuilt and computeMap recomputes the map. The original weights are restored on return,
+// The cascading randomisation of analysis/evaluation/sanity.h (each unit re-initialised with its
+// family's own initialisation, from a fresh model built with a seed derived from `seed`), reduced
+// to the Spearman correlation per step. The original weights and buffers are restored on return,
 // also when computeMap throws or *cancel is set.
 SanityResult parameterRandomisation(LoadedModel& model, const MapFunction& computeMap, uint64_t seed = 0,
                                     const std::function<void(double)>& progress = {},

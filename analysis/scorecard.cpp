@@ -100,7 +100,7 @@ json scorecardHeader(const LoadedModel& m, const ScorecardOptions& o, size_t tot
           {"images_dir", o.imagesDir}, {"limit", o.limit}, {"images_total", total},
           {"shard", {{"index", o.shard.index}, {"count", o.shard.count}, {"rule", "i % count == index - 1"}}},
           {"methods", o.methods}, {"metrics", metrics}, {"steps", o.curve.steps},
-          {"baseline", baselineName(o.curve.baseline)}, {"target", "top1"}, {"sanity_seed", o.seed},
+          {"baseline", substrateName(o.curve)}, {"target", "top1"}, {"sanity_seed", o.seed},
           {"fields", "per image: deletion_auc, insertion_auc (RISE), drop (fraction) and increase (Grad-CAM++), "
                      "sanity: Spearman after cascading randomisation; aggregate: means over the done images "
                      "in image order"}};

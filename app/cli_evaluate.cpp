@@ -53,7 +53,8 @@ fa::ScorecardOptions scorecardOptions(const Args& a) {
   o.methods = splitList(a.value("--methods", "gradcam,gradient"));
   if (o.methods.empty()) throw UsageError("evaluate: --methods is empty");
   o.curve.steps = a.intValue("--steps", 50, 1, 100000);
-  o.curve.baseline = fa::parseBaseline(a.value("--baseline", "blur"));
+  const std::string substrate = a.value("--baseline", "rise");
+  if (substrate != "rise") o.curve.baseline = fa::parseBaseline(substrate);
   o.seed = static_cast<uint64_t>(a.intValue("--seed", 0, 0, 2147483647));
   o.imagesDir = a.value("--images");
   o.limit = a.intValue("--limit", 0, 0, 1 << 30);
@@ -79,12 +80,12 @@ int runEvaluate(const Args& a) {
               << sum.path << "\n";
   if (a.has("--json")) {
     std::cout << nlohmann::json{{"model", m.config.id}, {"images", n}, {"failed", sum.failed},
-                                {"steps", o.curve.steps}, {"baseline", fa::baselineName(o.curve.baseline)},
+                                {"steps", o.curve.steps}, {"baseline", fa::substrateName(o.curve)},
                                 {"metrics", o.metrics}, {"methods", aggregate["methods"]}}.dump(2) << "\n";
     return sum.failed > 0 ? 3 : 0;
   }
   std::cout << m.config.id << " on " << n << " images (" << o.curve.steps << " steps, "
-            << fa::baselineName(o.curve.baseline) << " baseline, target = top-1 prediction)\n";
+            << fa::substrateName(o.curve) << " baseline, target = top-1 prediction)\n";
   for (const auto& j : aggregate["methods"]) printScores(j);
   return sum.failed > 0 ? 3 : 0;
 }
@@ -92,10 +93,12 @@ int runEvaluate(const Args& a) {
 const CommandRegistrar kEvaluate{
     {"evaluate",
      "evaluate MODEL [--weights F] (--images DIR [--methods a,b] [--metrics deletion,insertion,drop,sanity]"
-     " [--steps N] [--baseline blur|zero] [--out FILE.json [--shard K/N]] | --dataset fashion-mnist\n"
+     " [--steps N] [--baseline rise|black|mean|blur] [--out FILE.json [--shard K/N]] | --dataset fashion-mnist\n"
      "  [--data-dir D]) [--limit N] [--json]\n"
      "  Mean faithfulness of saliency methods over the images of DIR, target = top-1 prediction:\n"
-     "  deletion / insertion AUC (RISE; --steps chunks, default 50; --baseline, default blur), average drop\n"
+     "  deletion / insertion AUC (RISE; --steps chunks, default 50; --baseline: the substrate, default rise =\n"
+     "  deletion to black (pixel 0), insertion from a blur; black, mean (the dataset mean colour) or blur use\n"
+     "  that one for both curves), average drop\n"
      "  and increase in confidence (Grad-CAM++; JSON as fractions), and with 'sanity' the Spearman correlation\n"
      "  with the original map after randomising the model from the head down (Adebayo et al. 2018).\n"
      "  Defaults: --methods gradcam,gradient --metrics deletion,insertion,drop.\n"

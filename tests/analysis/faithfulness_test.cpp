@@ -109,7 +109,8 @@ TEST(Faithfulness, BlurBaselineKeepsConstantsAndSmoothsNoise) {
   EXPECT_LT(fa::makeBaseline(noise, fa::Baseline::Blur).std().item<double>(), 0.5 * noise.std().item<double>());
   EXPECT_EQ(fa::makeBaseline(noise, fa::Baseline::Zero).abs().sum().item<double>(), 0.0);
   EXPECT_EQ(fa::parseBaseline("blur"), fa::Baseline::Blur);
-  EXPECT_THROW(fa::parseBaseline("mean"), fm::InputError);
+  EXPECT_EQ(fa::parseBaseline("mean"), fa::Baseline::Zero);
+  EXPECT_THROW(fa::parseBaseline("grey"), fm::InputError);
 }
 
 TEST(Faithfulness, AverageDropAndIncreaseInConfidence) {

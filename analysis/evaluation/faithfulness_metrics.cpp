@@ -1,0 +1,203 @@
+#include "analysis/evaluation/faithfulness_metrics.h"
+
+#include "analysis/evaluation/metric.h"
+#include "analysis/faithfulness.h"
+#include "model/errors.h"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <c10/core/InferenceMode.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace fs::analysis {
+using fs::model::InputError;
+
+namespace {
+
+struct Neighbour {
+  int dr, dc;
+  double w;
+};
+constexpr Neighbour kNeighbours[8] = {{-1, -1, 1.0 / 12}, {-1, 0, 1.0 / 6}, {-1, 1, 1.0 / 12}, {0, -1, 1.0 / 6},
+                                      {0, 1, 1.0 / 6},    {1, -1, 1.0 / 12}, {1, 0, 1.0 / 6},  {1, 1, 1.0 / 12}};
+
+// The system A x = b over the removed pixels: A_ii = sum of the in-image neighbours' weights,
+// A_ij = -w for a removed neighbour j, b_i = sum of w * value over the known neighbours
+// (symmetric positive definite when some pixel is known).
+struct ImputationSystem {
+  std::vector<int64_t> pixels;                            // removed pixels, raster order
+  std::vector<double> diag;
+  std::vector<std::vector<std::pair<int64_t, double>>> links;  // removed neighbours (index, w)
+  std::vector<std::vector<std::pair<int64_t, double>>> known;  // known neighbours (pixel, w)
+};
+
+ImputationSystem buildSystem(const bool* removed, int64_t h, int64_t w) {
+  ImputationSystem s;
+  std::vector<int64_t> index(size_t(h * w), -1);
+  for (int64_t p = 0; p < h * w; ++p)
+    if (removed[p]) index[size_t(p)] = int64_t(s.pixels.size()), s.pixels.push_back(p);
+  const size_t n = s.pixels.size();
+  s.diag.assign(n, 0.0), s.links.resize(n), s.known.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t r = s.pixels[i] / w, c = s.pixels[i] % w;
+    for (const Neighbour& nb : kNeighbours) {
+      const int64_t rr = r + nb.dr, cc = c + nb.dc;
+      if (rr < 0 || cc < 0 || rr >= h || cc >= w) continue;
+      s.diag[i] += nb.w;
+      const int64_t q = rr * w + cc;
+      if (removed[q]) s.links[i].push_back({index[size_t(q)], nb.w});
+      else s.known[i].push_back({q, nb.w});
+    }
+  }
+  return s;
+}
+
+std::vector<double> applySystem(const ImputationSystem& s, const std::vector<double>& x) {
+  std::vector<double> y(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    double v = s.diag[i] * x[i];
+    for (const auto& [j, w] : s.links[i]) v -= w * x[size_t(j)];
+    y[i] = v;
+  }
+  return y;
+}
+
+double dot(const std::vector<double>& a, const std::vector<double>& b) {
+  double s = 0;
+  for (size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
+  return s;
+}
+
+// Jacobi-preconditioned conjugate gradients.
+std::vector<double> solve(const ImputationSystem& s, const std::vector<double>& b) {
+  const size_t n = b.size();
+  std::vector<double> x(n, 0.0), r = b, z(n), p(n);
+  for (size_t i = 0; i < n; ++i) z[i] = r[i] / s.diag[i];
+  p = z;
+  double rz = dot(r, z);
+  const double stop = 1e-20 * std::max(dot(b, b), 1e-300);
+  for (size_t it = 0; it < 10 * n + 100 && dot(r, r) > stop; ++it) {
+    const std::vector<double> ap = applySystem(s, p);
+    const double alpha = rz / dot(p, ap);
+    for (size_t i = 0; i < n; ++i) x[i] += alpha * p[i], r[i] -= alpha * ap[i];
+    for (size_t i = 0; i < n; ++i) z[i] = r[i] / s.diag[i];
+    const double next = dot(r, z);
+    for (size_t i = 0; i < n; ++i) p[i] = z[i] + (next / rz) * p[i];
+    rz = next;
+  }
+  return x;
+}
+
+// Pixels removed at `percent` of the ranking (most relevant first for MoRF, least for LeRF).
+at::Tensor removedPixels(const at::Tensor& map2d, int percent, bool morf) {
+  const at::Tensor flat = map2d.reshape({-1});
+  const at::Tensor order = std::get<1>(at::sort(flat, /*stable=*/true, 0, /*descending=*/morf));
+  const int64_t k = std::llround(double(percent) / 100.0 * double(flat.numel()));
+  at::Tensor removed = at::zeros({flat.numel()}, at::kBool);
+  if (k > 0) removed.index_fill_(0, order.narrow(0, 0, k), true);
+  return removed.view(map2d.sizes());
+}
+
+}  // namespace
+
+at::Tensor noisyLinearImputation(const at::Tensor& image, const at::Tensor& removed, double noise, uint64_t seed) {
+  const bool batched = image.dim() == 4;
+  if (!(image.dim() == 3 || (batched && image.size(0) == 1)))
+    throw InputError("ROAD imputation: the image must be [C,H,W] or [1,C,H,W]");
+  const at::Tensor img = (batched ? image[0] : image).to(at::kDouble).contiguous();
+  const int64_t ch = img.size(0), h = img.size(1), w = img.size(2);
+  if (removed.dim() != 2 || removed.size(0) != h || removed.size(1) != w)
+    throw InputError("ROAD imputation: the removed-pixel mask must be [H,W] of the image");
+  const at::Tensor rem = removed.to(at::kBool).contiguous();
+  const ImputationSystem s = buildSystem(rem.data_ptr<bool>(), h, w);
+  at::Tensor out = img.clone();
+  if (s.pixels.empty()) return (batched ? out.unsqueeze(0) : out).to(image.scalar_type());
+  if (int64_t(s.pixels.size()) == h * w) throw InputError("ROAD imputation: every pixel is removed");
+  at::Generator gen = at::detail::createCPUGenerator(seed);
+  const at::Tensor eps = at::randn({ch, int64_t(s.pixels.size())}, gen, at::kDouble).mul_(noise).contiguous();
+  for (int64_t c = 0; c < ch; ++c) {
+    const double* v = img[c].data_ptr<double>();
+    std::vector<double> b(s.pixels.size(), 0.0);
+    for (size_t i = 0; i < b.size(); ++i)
+      for (const auto& [q, wt] : s.known[i]) b[i] += wt * v[q];
+    const std::vector<double> x = solve(s, b);
+    double* o = out[c].data_ptr<double>();
+    const double* e = eps[c].data_ptr<double>();
+    for (size_t i = 0; i < x.size(); ++i) o[s.pixels[i]] = x[i] + e[i];
+  }
+  return (batched ? out.unsqueeze(0) : out).to(image.scalar_type());
+}
+
+RoadCurve roadCurve(LoadedModel& model, const at::Tensor& input, const at::Tensor& map, int target, bool morf,
+                    const RoadOptions& o) {
+  if (!input.defined() || input.dim() != 4 || input.size(0) != 1) throw InputError("ROAD: input must be [1,C,H,W]");
+  if (o.percentages.empty()) throw InputError("ROAD: no percentages");
+  c10::InferenceMode guard;
+  const at::Tensor m = mapToSize(map, input.size(2), input.size(3));
+  std::vector<at::Tensor> imputed;
+  for (size_t i = 0; i < o.percentages.size(); ++i) {
+    const int p = o.percentages[i];
+    if (p < 0 || p >= 100) throw InputError("ROAD: percentages must be in [0, 100)");
+    imputed.push_back(noisyLinearImputation(input, removedPixels(m, p, morf), o.noise, o.seed + i).to(at::kFloat));
+  }
+  const size_t batch = o.batchSize > 0 ? size_t(o.batchSize) : imputed.size();
+  RoadCurve c;
+  c.percentages = o.percentages;
+  for (size_t s0 = 0; s0 < imputed.size(); s0 += batch) {
+    const std::vector<at::Tensor> part(imputed.begin() + long(s0), imputed.begin() + long(std::min(imputed.size(), s0 + batch)));
+    const at::Tensor logits = model.net->forward(at::cat(part), {}).logits;
+    if (target < 0 || target >= logits.size(1)) throw InputError("ROAD: target class out of range");
+    const at::Tensor p = at::softmax(logits.to(at::kDouble), 1).select(1, target).contiguous();
+    c.probs.insert(c.probs.end(), p.data_ptr<double>(), p.data_ptr<double>() + p.numel());
+  }
+  for (double p : c.probs) c.score += p / double(c.probs.size());
+  return c;
+}
+
+namespace {
+
+enum class Kind { Deletion, Insertion, RoadMorf, RoadLerf };
+
+class FaithfulnessMetric : public EvaluationMetric {
+ public:
+  FaithfulnessMetric(Kind kind) : kind_(kind) {}
+  std::string name() const override {
+    return kind_ == Kind::Deletion ? "deletion" : kind_ == Kind::Insertion ? "insertion"
+                                               : kind_ == Kind::RoadMorf ? "road_morf" : "road_lerf";
+  }
+  std::string title() const override {
+    return kind_ == Kind::Deletion ? "Deletion AUC" : kind_ == Kind::Insertion ? "Insertion AUC"
+                                                    : kind_ == Kind::RoadMorf ? "ROAD MoRF" : "ROAD LeRF";
+  }
+  bool higherIsBetter() const override { return kind_ == Kind::Insertion || kind_ == Kind::RoadLerf; }
+  bool needsModel() const override { return true; }
+  double compute(const MetricInput& in) const override {
+    LoadedModel& model = metricModel(in);
+    if (!in.map2d.defined()) throw InputError("metric: no saliency map");
+    CurveOptions curve;
+    curve.batchSize = in.batchSize;
+    RoadOptions road;
+    road.seed = in.seed, road.batchSize = in.batchSize;
+    switch (kind_) {
+      case Kind::Deletion: return deletionCurve(model, in.input, in.map2d, in.target, curve).auc;
+      case Kind::Insertion: return insertionCurve(model, in.input, in.map2d, in.target, curve).auc;
+      case Kind::RoadMorf: return roadCurve(model, in.input, in.map2d, in.target, true, road).score;
+      case Kind::RoadLerf: return roadCurve(model, in.input, in.map2d, in.target, false, road).score;
+    }
+    return 0.0;
+  }
+
+ private:
+  Kind kind_;
+};
+
+}  // namespace
+
+std::unique_ptr<EvaluationMetric> makeDeletionMetric() { return std::make_unique<FaithfulnessMetric>(Kind::Deletion); }
+std::unique_ptr<EvaluationMetric> makeInsertionMetric() { return std::make_unique<FaithfulnessMetric>(Kind::Insertion); }
+std::unique_ptr<EvaluationMetric> makeRoadMorf() { return std::make_unique<FaithfulnessMetric>(Kind::RoadMorf); }
+std::unique_ptr<EvaluationMetric> makeRoadLerf() { return std::make_unique<FaithfulnessMetric>(Kind::RoadLerf); }
+
+}  // namespace fs::analysis
