@@ -3,15 +3,12 @@
 // Gradient-free work (Score-CAM maskings, occlusion windows, deletion/insertion steps) runs through
 // the inference path, which keeps only a few activation-sized tensors alive at a time; a pass that
 // runs a backward keeps every activation autograd saves.
+#include "analysis/memory_limits.h"
 #include "analysis/model_loader.h"
 
 #include <cstdint>
 
 namespace fs::analysis {
-
-// No activation of a batched pass exceeds this: glibc's largest mmap threshold, which both
-// programs set (app/process_setup.h), so that every activation comes from reusable heap.
-constexpr int64_t kLargestTensorBytes = 32 * 1024 * 1024;
 
 // The memory one batched pass may use: 1 GiB, or a quarter of MemAvailable when that is less.
 double batchMemoryBudgetBytes();

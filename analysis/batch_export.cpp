@@ -1,5 +1,7 @@
 #include "analysis/batch_export.h"
 
+#include "analysis/map_output.h"
+
 #include "analysis/figure_layout.h"
 #include "analysis/image_io.h"
 #include "analysis/json_text.h"
@@ -105,14 +107,6 @@ void removeStaleTemporaries(const fsys::path& dir) {
     if (e.is_regular_file() && std::regex_match(e.path().filename().string(), kTemp)) fsys::remove(e.path(), ec);
 }
 
-void writePng(const std::string& path, const cv::Mat& rgb) {
-  cv::Mat bgr;
-  cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
-  std::vector<uchar> buf;
-  if (!cv::imencode(".png", bgr, buf)) throw InputError(path + ": PNG encoding failed");
-  fs::model::writeFileAtomically(path, std::string_view(reinterpret_cast<const char*>(buf.data()), buf.size()));
-}
-
 // One forward with every tap; returns the top-1 class of the same forward.
 json writeFeatures(LoadedModel& m, const at::Tensor& input, const ModelPlan& plan, const json& out,
                    const fsys::path& root) {
@@ -130,11 +124,12 @@ json writeSaliency(LoadedModel& m, const Preprocessed& p, const cv::Mat& origina
                    const ExportOptions& o, const json& paths, const fsys::path& root) {
   auto sal = makeSaliencyMethod(method);
   const SaliencyResult r = sal->compute(m, p.input, o.saliency);
-  fs::model::writeNpy((root / paths["npy"].get<std::string>()).string(), r.map);
+  const cv::Mat map = saliencyMapToMat(r.map2d);  // the displayed map, as every front end writes it
+  writeMapNpy((root / paths["npy"].get<std::string>()).string(), map);
   const DisplaySettings d = displaySettings(sal->convention());  // as the GUI, saliency and figure
-  const SaliencyOverlay ov = overlaySaliency(original, saliencyMapToMat(r.map2d), p.crop, d);
+  const SaliencyOverlay ov = overlaySaliency(original, map, p.crop, d);
   writePng((root / paths["png"].get<std::string>()).string(), withColorBar(ov.rgb, d.colormap, ov.range));
-  std::vector<int64_t> shape(r.map.sizes().begin(), r.map.sizes().end());
+  const std::vector<int64_t> shape{map.rows, map.cols};
   return {{"npy", paths["npy"]}, {"png", paths["png"]}, {"tap", r.tap}, {"target", r.target}, {"shape", shape},
           {"display_range", {ov.range.lo, ov.range.hi}}};
 }

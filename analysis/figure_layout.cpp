@@ -167,7 +167,7 @@ void fillSaliencyColumn(FigureLayout& fig, const std::vector<SaliencyCell>& cell
                          cv::Rect(0, 0, image.cols, image.rows);
     FigureCell& cell = fig.cells[r][col];
     cell.kind = CellKind::Overlay;
-    cell.overlay = FigureOverlay{ov.rgb(roi).clone(), ov.range, d.colormap};
+    cell.overlay = FigureOverlay{ov.rgb(roi).clone(), ov.range, d.colormap, cells[r].map};
     cell.note = cells[r].note;
     if (norm != NormMode::Shared) cell.bar = scaleBar(d.colormap, ov.range, "", 3);
   }

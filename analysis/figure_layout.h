@@ -44,6 +44,7 @@ struct FigureOverlay {
   cv::Mat rgb;
   ValueRange range;
   Colormap colormap = Colormap::Turbo;
+  cv::Mat map;  // CV_32F: the map the colours encode (a saliency result's displayed map2d)
 };
 
 enum class CellKind { Empty, Tiles, Overlay };

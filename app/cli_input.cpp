@@ -72,18 +72,24 @@ std::vector<cv::Mat> loadImageFolder(const std::string& dir, int limit) {
 
 fs::analysis::SaliencyOptions saliencyOptionsFromArgs(const Args& a, const std::string& command) {
   fs::analysis::SaliencyOptions o;
-  o.samples = a.intValue("--samples", o.samples, 1, 100000);
-  o.sigma = a.doubleValue("--sigma", o.sigma, 0.0, 100.0);
-  o.steps = a.intValue("--steps", o.steps, 1, 10000);
+  // Ranges from the one parameter table (analysis/saliency/method_parameters.h).
+  auto intOption = [&](const char* name, int fallback) {
+    const auto& spec = fs::analysis::parameterSpec(name);
+    return a.intValue(std::string("--") + name, fallback, int(spec.minimum), int(spec.maximum));
+  };
+  o.samples = intOption("samples", o.samples);
+  const auto& sigma = fs::analysis::parameterSpec("sigma");
+  o.sigma = a.doubleValue("--sigma", o.sigma, sigma.minimum, sigma.maximum);
+  o.steps = intOption("steps", o.steps);
   o.baseline = a.value("--baseline", o.baseline);
-  const auto& kinds = fs::analysis::integratedGradientsBaselines();
+  const auto& kinds = fs::analysis::parameterSpec("baseline").choices;
   if (std::find(kinds.begin(), kinds.end(), o.baseline) == kinds.end())
     throw fs::model::UsageError(command + ": unknown --baseline '" + o.baseline + "' (valid: " + fs::analysis::joinList(kinds) + ")");
-  o.window = a.intValue("--window", o.window, 1, 4096);
-  o.stride = a.intValue("--stride", o.stride, 1, 4096);
+  o.window = intOption("window", o.window);
+  o.stride = intOption("stride", o.stride);
   o.batchSize = a.intValue("--batch", o.batchSize, 0, 4096);
   o.tap = a.value("--tap");
-  o.seed = static_cast<uint64_t>(a.intValue("--seed", 0, 0, 2147483647));
+  o.seed = static_cast<uint64_t>(intOption("seed", 0));
   return o;
 }
 

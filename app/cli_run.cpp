@@ -1,4 +1,5 @@
 // predict, features and demo: the commands that run a model on one input.
+#include "analysis/map_output.h"
 #include "analysis/feature_tiles.h"
 #include "analysis/image_io.h"
 #include "analysis/inference.h"
@@ -28,12 +29,6 @@ uint64_t seedOf(const Args& a) { return static_cast<uint64_t>(a.intValue("--seed
 
 fa::LoadedModel loadFromArgs(const Args& a) {
   return fa::loadModel(a.positional[0], a.value("--weights"), seedOf(a));
-}
-
-void writePng(const std::string& path, const cv::Mat& img) {
-  std::vector<uchar> buf;
-  if (!cv::imencode(".png", img, buf)) throw InputError(path + ": PNG encoding failed");
-  fs::model::writeFileAtomically(path, std::string_view(reinterpret_cast<const char*>(buf.data()), buf.size()));
 }
 
 void printPrediction(const fa::Prediction& p) {
@@ -70,7 +65,7 @@ int runFeatures(const Args& a) {
   if (a.has("--npy")) fs::model::writeNpy(a.value("--npy"), map);
   if (a.has("--png")) {
     const int scale = std::max<int>(1, 64 / std::max<int64_t>(1, map.size(2)));
-    writePng(a.value("--png"), fa::tileChannels(map, channels, 0, scale));
+    fa::writePng(a.value("--png"), fa::tileChannels(map, channels, 0, scale));
   }
   std::cout << a.value("--tap") << ": [" << map.size(0) << "," << map.size(1) << "," << map.size(2) << ","
             << map.size(3) << "]\n";
@@ -86,7 +81,7 @@ void demoModel(const std::string& id, const cv::Mat& rgb, const std::string& out
   printPrediction(p);
   for (const auto& stage : m.net->stages()) {
     const std::string path = outDir + "/" + id + "_" + stage + ".png";
-    writePng(path, fa::tileChannels(fa::extractTap(m, x, stage), 12, 4, 4));
+    fa::writePng(path, fa::tileChannels(fa::extractTap(m, x, stage), 12, 4, 4));
     std::cout << "  wrote " << path << "\n";
   }
 }

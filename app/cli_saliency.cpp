@@ -1,5 +1,6 @@
 // saliency: one saliency map for one input; the raw map as NPY, an overlay on the original image
 // as PNG (with a colour bar), and a summary (text or JSON).
+#include "analysis/map_output.h"
 #include "analysis/colormap.h"
 #include "analysis/saliency/saliency_method.h"
 #include "analysis/saliency_overlay.h"
@@ -150,11 +151,7 @@ Timed computeTimed(fa::SaliencyMethod& method, fa::LoadedModel& m, const at::Ten
 fa::ValueRange writeOverlayPng(const std::string& path, const CliInput& in, const at::Tensor& map,
                                const fa::DisplaySettings& d) {
   const fa::SaliencyOverlay o = fa::overlaySaliency(in.original, fa::saliencyMapToMat(map), in.crop, d);
-  cv::Mat bgr;
-  cv::cvtColor(fa::withColorBar(o.rgb, d.colormap, o.range), bgr, cv::COLOR_RGB2BGR);
-  std::vector<uchar> buf;
-  if (!cv::imencode(".png", bgr, buf)) throw InputError(path + ": PNG encoding failed");
-  fs::model::writeFileAtomically(path, std::string_view(reinterpret_cast<const char*>(buf.data()), buf.size()));
+  fa::writePng(path, fa::withColorBar(o.rgb, d.colormap, o.range));
   return o.range;
 }
 
@@ -165,9 +162,10 @@ nlohmann::json summary(const Args& a, const fa::LoadedModel& m, const Timed& t, 
   nlohmann::json j{{"method", r.method},
                    {"target", {{"index", idx}, {"label", idx < int(m.labels.size()) ? m.labels[idx] : ""}}},
                    {"tap", r.tap.empty() ? nlohmann::json() : nlohmann::json(r.tap)},
-                   {"shape", r.map.sizes().vec()},
-                   {"min", r.map.min().item<double>()},
-                   {"max", r.map.max().item<double>()},
+                   {"shape", r.map2d.sizes().vec()},  // the displayed map, as in --npy
+                   {"raw_shape", r.map.sizes().vec()},
+                   {"min", r.map2d.min().item<double>()},
+                   {"max", r.map2d.max().item<double>()},
                    {"elapsed_ms", t.elapsedMs},
                    {"npy", a.has("--npy") ? nlohmann::json(a.value("--npy")) : nlohmann::json()},
                    {"png", a.has("--png") ? nlohmann::json(a.value("--png")) : nlohmann::json()},
@@ -204,7 +202,8 @@ int runSaliency(const Args& a) {
   const CliInput in = loadCliInput(m, a);
   options.target = targetFromArgs(m, a);
   const Timed t = computeTimed(*method, m, in.input, options, repeat);
-  if (a.has("--npy")) fs::model::writeNpy(a.value("--npy"), t.result.map);
+  if (a.has("--npy")) fa::writeMapNpy(a.value("--npy"), fa::saliencyMapToMat(t.result.map2d));
+  if (a.has("--raw-npy")) fs::model::writeNpy(a.value("--raw-npy"), t.result.map);
   fa::ValueRange shown;
   if (a.has("--png")) shown = writeOverlayPng(a.value("--png"), in, t.result.map2d, display);
   const nlohmann::json j = summary(a, m, t, display, a.has("--png") ? &shown : nullptr);
@@ -225,12 +224,15 @@ const CommandRegistrar kSaliency{
      "  (integrated_gradients), --window N --stride N (occlusion; stride <= window), --batch N\n"
      "  (samples per internal batch; default 0 = chosen from memory: activations under 32 MiB,\n"
      "  gradient passes at most 16).\n"
-     "  --npy writes the raw map (float32: CAM [h,w] at the tap, [1,3,H,W] input attributions,\n"
-     "  occlusion [H,W]); --png an overlay on the original image with a colour bar.\n"
+     "  --npy writes the map that is displayed and ranked (float32 [h,w]: a CAM at the tap's\n"
+     "  resolution; an input attribution at the input's, reduced over colour channels by the\n"
+     "  method's convention: max |g| for gradient/smoothgrad, the signed sum otherwise), the same\n"
+     "  file as the export's and the GUI's; --raw-npy the method's full output (float32 [1,3,H,W] for\n"
+     "  input attributions); --png an overlay on the original image with a colour bar.\n"
      "  display options: --colormap viridis|inferno|magma|turbo|jet|gray|diverging, --alpha A,\n"
      "  --sign signed|abs|relu (default relu for CAMs, abs for gradient/smoothgrad, else signed),\n"
      "  --clip P (percentile, default 100 for CAMs, 99 otherwise). --repeat N: median time of N runs.",
-     {{"--weights", "--image", "--input-npy", "--max-pixels", "--method", "--tap", "--target", "--npy", "--png",
+     {{"--weights", "--image", "--input-npy", "--max-pixels", "--method", "--tap", "--target", "--npy", "--raw-npy", "--png",
        "--samples", "--sigma", "--steps", "--baseline", "--window", "--stride", "--batch", "--colormap", "--alpha",
        "--sign", "--clip", "--repeat"},
       {"--json"},

@@ -1,5 +1,6 @@
 // similarity: linear CKA (Kornblith et al. 2019) between every pair of taps of two models over a
 // folder of images, as text, JSON, or a labelled heatmap PNG.
+#include "analysis/map_output.h"
 #include "analysis/cka.h"
 #include "analysis/colormap.h"
 #include "analysis/image_io.h"
@@ -88,14 +89,6 @@ cv::Mat renderHeatmap(const fa::CkaMatrix& r, const std::string& nameA, const st
   return canvas;
 }
 
-void writeRgbPng(const std::string& path, const cv::Mat& rgb) {
-  cv::Mat bgr;
-  cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
-  std::vector<uchar> buf;
-  if (!cv::imencode(".png", bgr, buf)) throw InputError(path + ": PNG encoding failed");
-  fs::model::writeFileAtomically(path, std::string_view(reinterpret_cast<const char*>(buf.data()), buf.size()));
-}
-
 void printMatrix(const fa::CkaMatrix& r) {
   const auto names = tapNames(r.tapsB);
   for (size_t i = 0; i < r.cka.size(); ++i) {
@@ -118,7 +111,7 @@ int runSimilarity(const Args& a) {
   const fa::CkaEstimator estimator = fa::parseCkaEstimator(a.value("--estimator", "auto"));
   const fa::CkaMatrix r = fa::computeCka(ma, mb, preprocessAll(images, ma), preprocessAll(images, mb), {}, nullptr,
                                          fa::kCkaBlockBytes, estimator);
-  if (a.has("--png")) writeRgbPng(a.value("--png"), renderHeatmap(r, ma.config.id, mb.config.id));
+  if (a.has("--png")) fa::writePng(a.value("--png"), renderHeatmap(r, ma.config.id, mb.config.id));
   if (a.has("--json")) {
     const nlohmann::json out{{"model_a", ma.config.id}, {"model_b", mb.config.id}, {"taps_a", tapNames(r.tapsA)},
                              {"taps_b", tapNames(r.tapsB)}, {"cka", r.cka}, {"images", r.images},

@@ -1,6 +1,6 @@
 #include "app/process_setup.h"
 
-#include "analysis/batch_budget.h"
+#include "analysis/memory_limits.h"
 
 #include <malloc.h>
 #include <unistd.h>

@@ -14,6 +14,7 @@ namespace fs::ui {
 using namespace fs::render;
 
 using namespace fs::analysis;
+using namespace fs::service;
 
 namespace {
 cv::Mat fromQImage(const QImage& image) {
@@ -26,72 +27,84 @@ cv::Mat fromQImage(const QImage& image) {
 
 AnalysisSession::AnalysisSession(QObject* parent) : QObject(parent), worker_(std::make_unique<Worker>()) {
   Worker* w = worker_.get();
+  connect(w, &Worker::done, this, &AnalysisSession::onDone);
+  connect(w, &Worker::failed, this, &AnalysisSession::onFailed);
   connect(w, &Worker::finished, this, &AnalysisSession::onFinished);
-  connect(w, &Worker::failed, this, [this](quint64 id, const QString& message) {
-    auto it = requestWhat_.find(id);
-    const QString what = it == requestWhat_.end() ? tr("Analysis") : it->second;
-    auto load = loadRequests_.find(id);
-    if (load != loadRequests_.end()) {  // a slot reserved by addSlot that never loaded is freed again
-      SlotState& s = slots_[size_t(load->second)];
-      if (s.info.taps.empty()) {
-        s = SlotState{};
-        order_.removeAll(load->second);
-        Q_EMIT slotChanged(load->second);
-      }
-    }
-    Q_EMIT errorOccurred(QStringLiteral("%1 failed: %2").arg(what, message));
-  });
   connect(w, &Worker::progress, this, [this](quint64, double f, const QString& what) { Q_EMIT progress(f, what); });
-  connect(w, &Worker::slotLoaded, this, [this](quint64 id, const SlotInfo& info) {
-    slotWeights_[size_t(info.slot)] = loadWeights_[id];
-    SlotState& s = slots_[size_t(info.slot)];
-    s = SlotState{};
-    s.loaded = true;
-    s.info = info;
-    if (!order_.contains(info.slot)) order_.push_back(info.slot);
-    persistSlots();
-    Q_EMIT slotChanged(info.slot);
-    recompute(info.slot);
-  });
-  connect(w, &Worker::predictionReady, this, [this](quint64, const SlotPrediction& p) {
-    slots_[size_t(p.slot)].prediction = p;
-    Q_EMIT slotChanged(p.slot);
-  });
-  connect(w, &Worker::stageMapsReady, this, [this](quint64, const StageMaps& m) {
-    slots_[size_t(m.slot)].stages = m;
-    Q_EMIT slotChanged(m.slot);
-  });
-  connect(w, &Worker::saliencyReady, this, [this](quint64 id, const SaliencyMapResult& r) {
-    SlotState& s = slots_[size_t(r.slot)];
-    if (requestWhat_[id].startsWith(QStringLiteral("compare"))) s.compareSaliency = r;
-    else s.saliency[QString::fromStdString(r.method)] = r;
-    Q_EMIT slotChanged(r.slot);
-  });
-  connect(w, &Worker::statisticsReady, this, [this](quint64, const SlotStatistics& st) {
-    slots_[size_t(st.slot)].statistics = st;
-    Q_EMIT slotChanged(st.slot);
-  });
-  connect(w, &Worker::tapMapsReady, this, [this](quint64, const TapMaps& m) {
-    tapMaps_ = m;
-    Q_EMIT tapMapsChanged();
-  });
-  connect(w, &Worker::ckaReady, this, [this](quint64, const SessionCka& c) {
-    cka_ = c;
-    Q_EMIT ckaChanged();
-  });
-  connect(w, &Worker::figureReady, this, [this](quint64, const FigureLayout& l) { Q_EMIT figureReady(l); });
-  connect(w, &Worker::manifestWritten, this, [this](quint64, const QString& p) { Q_EMIT manifestWritten(p); });
-  connect(w, &Worker::testSetReady, this, [this](quint64, const TestSetReport& r) { Q_EMIT testSetReady(r); });
-  connect(w, &Worker::batchExportDone, this,
-          [this](quint64, const SessionBatchResult& r) { Q_EMIT batchExportFinished(r); });
 }
 
 AnalysisSession::~AnalysisSession() = default;
 
-void AnalysisSession::track(quint64 id) {
+quint64 AnalysisSession::submit(JobRequest request, const QString& what) {
+  if (std::holds_alternative<job::OpenImage>(request)) Q_EMIT imageRequested();
+  const QString title = what.isEmpty() ? jobTitle(request) : what;
+  const quint64 id = worker_->submit(std::move(request));
+  requestWhat_[id] = title;
   const bool wasBusy = busy();
   pending_.insert(id);
   if (!wasBusy) Q_EMIT busyChanged(true);
+  return id;
+}
+
+// Every answer, by its type.
+void AnalysisSession::onDone(quint64 id, const JobResult& result) {
+  std::visit(Overloaded{
+                 [&](const job::LoadSlot::Result& info) { slotLoaded(id, info); },
+                 [&](const job::ClearSlot::Result&) {},
+                 [&](const job::OpenImage::Result& image) { imageOpened(image); },
+                 [&](const job::Predict::Result& p) {
+                   slots_[size_t(p.slot)].prediction = p;
+                   Q_EMIT resultChanged(p.slot, ResultKind::Prediction);
+                 },
+                 [&](const job::StageMaps::Result& m) {
+                   slots_[size_t(m.slot)].stages = m;
+                   Q_EMIT resultChanged(m.slot, ResultKind::StageMaps);
+                 },
+                 [&](const job::TapMaps::Result& m) {
+                   tapMaps_ = m;
+                   Q_EMIT tapMapsChanged();
+                 },
+                 [&](const job::Saliency::Result& r) {
+                   SlotState& s = slots_[size_t(r.map.slot)];
+                   if (r.use == job::SaliencyUse::Compare) {
+                     s.compareSaliency = r.map;
+                     Q_EMIT resultChanged(r.map.slot, ResultKind::CompareSaliency);
+                   } else {
+                     const QString method = QString::fromStdString(r.map.method);
+                     if (!saliencyMethods_.contains(method)) return;  // answers a matrix no longer shown
+                     s.saliency[method] = r.map;
+                     Q_EMIT resultChanged(r.map.slot, ResultKind::Saliency);
+                   }
+                 },
+                 [&](const job::Statistics::Result& st) {
+                   slots_[size_t(st.slot)].statistics = st;
+                   Q_EMIT resultChanged(st.slot, ResultKind::Statistics);
+                 },
+                 [&](const job::Cka::Result& c) {
+                   cka_ = c;
+                   Q_EMIT ckaChanged();
+                 },
+                 [&](const job::PaperFigure::Result& l) { Q_EMIT figureReady(l); },
+                 [&](const job::WriteManifest::Result& m) { Q_EMIT manifestWritten(QString::fromStdString(m.manifestPath)); },
+                 [&](const job::BatchExport::Result& r) { Q_EMIT batchExportFinished(r); },
+                 [&](const job::TestSet::Result& r) { Q_EMIT testSetReady(r); },
+             },
+             result);
+}
+
+void AnalysisSession::onFailed(quint64 id, const QString& message) {
+  auto it = requestWhat_.find(id);
+  const QString what = it == requestWhat_.end() ? tr("Analysis") : it->second;
+  auto load = loadRequests_.find(id);
+  if (load != loadRequests_.end()) {  // a slot reserved by addSlot that never loaded is freed again
+    SlotState& s = slots_[size_t(load->second)];
+    if (s.info.taps.empty()) {
+      s = SlotState{};
+      order_.removeAll(load->second);
+      Q_EMIT slotChanged(load->second);
+    }
+  }
+  Q_EMIT errorOccurred(QStringLiteral("%1 failed: %2").arg(what, message));
 }
 
 void AnalysisSession::onFinished(quint64 id) {
@@ -105,35 +118,45 @@ void AnalysisSession::onFinished(quint64 id) {
   }
 }
 
-bool AnalysisSession::openImageFile(const QString& path) {
-  try {
-    cv::Mat rgb = SessionService::loadImageFile(path.toStdString());
-    image_ = rgb;
-  } catch (const std::exception& e) {
-    Q_EMIT errorOccurred(tr("Could not open the image: %1").arg(QString::fromStdString(e.what())));
-    return false;
-  }
-  imageQ_ = toQImage(image_);
-  imageName_ = QFileInfo(path).fileName();
-  imagePath_ = QFileInfo(path).absoluteFilePath();
-  const quint64 id = worker_->setImage(image_, imageName_);
-  requestWhat_[id] = tr("Opening %1").arg(imageName_);
-  track(id);
-  Q_EMIT imageChanged();
-  for (int i : loadedSlots()) recompute(i);
-  return true;
+void AnalysisSession::slotLoaded(quint64 id, const SlotInfo& info) {
+  slotWeights_[size_t(info.slot)] = loadWeights_[id];
+  SlotState& s = slots_[size_t(info.slot)];
+  s = SlotState{};
+  s.loaded = true;
+  s.info = info;
+  if (!order_.contains(info.slot)) order_.push_back(info.slot);
+  persistSlots();
+  Q_EMIT slotChanged(info.slot);
+  recompute(info.slot);
 }
 
-bool AnalysisSession::openImageBytes(const QByteArray& bytes, const QString& name) {
-  try {
-    std::vector<uint8_t> data(bytes.begin(), bytes.end());
-    image_ = SessionService::decodeImage(data, name.toStdString());
-  } catch (const std::exception& e) {
-    Q_EMIT errorOccurred(tr("Could not open the image: %1").arg(QString::fromStdString(e.what())));
-    return false;
+void AnalysisSession::imageOpened(const OpenedImage& image) {
+  image_ = image.rgb;
+  imageQ_ = toQImage(image_);
+  imageName_ = QString::fromStdString(image.name);
+  imagePath_ = QString::fromStdString(image.path);
+  for (SlotState& s : slots_) {  // results of the previous image are gone
+    s.prediction.reset();
+    s.stages.reset();
+    s.compareSaliency.reset();
+    s.saliency.clear();
+    s.statistics.reset();
   }
-  setImage(toQImage(image_), name);
-  return true;
+  Q_EMIT imageChanged();
+  for (int i : loadedSlots()) recompute(i);
+}
+
+void AnalysisSession::openImageFile(const QString& path) {
+  job::OpenImage j;
+  j.request.path = path.toStdString();
+  submit(std::move(j), tr("Opening %1").arg(QFileInfo(path).fileName()));
+}
+
+void AnalysisSession::openImageBytes(const QByteArray& bytes, const QString& name) {
+  job::OpenImage j;
+  j.request.bytes.assign(bytes.begin(), bytes.end());
+  j.request.name = name.toStdString();
+  submit(std::move(j), tr("Opening %1").arg(name));
 }
 
 void AnalysisSession::setImage(const QImage& image, const QString& name) {
@@ -141,27 +164,21 @@ void AnalysisSession::setImage(const QImage& image, const QString& name) {
     Q_EMIT errorOccurred(tr("The clipboard or drop did not contain an image."));
     return;
   }
-  image_ = fromQImage(image);
-  imageQ_ = toQImage(image_);
-  imageName_ = name;
-  imagePath_.clear();
-  const quint64 id = worker_->setImage(image_, name);
-  requestWhat_[id] = tr("Opening %1").arg(name);
-  track(id);
-  Q_EMIT imageChanged();
-  for (int i : loadedSlots()) recompute(i);
+  job::OpenImage j;
+  j.request.rgb = fromQImage(image);
+  j.request.name = name.toStdString();
+  submit(std::move(j), tr("Opening %1").arg(name));
 }
 
 void AnalysisSession::loadSlot(int slot, const QString& idOrConfig, const QString& weights) {
-  const quint64 id = worker_->loadSlot(slot, idOrConfig, weights);
-  requestWhat_[id] = weights.isEmpty()
-                         ? tr("Loading %1 into slot %2").arg(idOrConfig).arg(slot + 1)
-                         : tr("Loading %1 with %2 into slot %3 (the previous model stays loaded)")
-                               .arg(idOrConfig, QFileInfo(weights).fileName())
-                               .arg(slot + 1);
+  const QString what = weights.isEmpty()
+                           ? tr("Loading %1 into slot %2").arg(idOrConfig).arg(slot + 1)
+                           : tr("Loading %1 with %2 into slot %3 (the previous model stays loaded)")
+                                 .arg(idOrConfig, QFileInfo(weights).fileName())
+                                 .arg(slot + 1);
+  const quint64 id = submit(job::LoadSlot{slot, idOrConfig.toStdString(), weights.toStdString()}, what);
   loadRequests_[id] = slot;
   loadWeights_[id] = weights;
-  track(id);
 }
 
 int AnalysisSession::addSlot(const QString& idOrConfig, const QString& weights) {
@@ -181,7 +198,7 @@ int AnalysisSession::addSlot(const QString& idOrConfig, const QString& weights) 
 void AnalysisSession::removeSlot(int slot) {
   slots_[size_t(slot)] = SlotState{};
   order_.removeAll(slot);
-  track(worker_->clearSlot(slot));
+  submit(job::ClearSlot{slot});
   persistSlots();
   Q_EMIT slotChanged(slot);
 }
@@ -222,50 +239,34 @@ void AnalysisSession::persistSlots() const {
 void AnalysisSession::recompute(int slot) {
   if (image_.empty() || !slots_[size_t(slot)].loaded) return;
   const QString model = QString::fromStdString(slots_[size_t(slot)].info.modelId);
-  quint64 id = worker_->predict(slot);
-  requestWhat_[id] = tr("Prediction of %1").arg(model);
-  track(id);
-  id = worker_->stageMaps(slot, compareK_, compareRank_);
-  requestWhat_[id] = tr("Stage maps of %1").arg(model);
-  track(id);
-  SaliencyParams p;
-  p.method = compareMethod_.toStdString();
-  id = worker_->saliency(slot, p, QStringLiteral("compare:%1").arg(slot));
-  requestWhat_[id] = tr("compare saliency (%1) of %2").arg(compareMethod_, model);
-  track(id);
+  submit(job::Predict{slot, 5}, tr("Prediction of %1").arg(model));
+  submit(job::StageMaps{slot, compareK_, compareRank_.toStdString()}, tr("Stage maps of %1").arg(model));
+  job::Saliency compare{slot, {}, job::SaliencyUse::Compare};
+  compare.params.method = compareMethod_.toStdString();
+  submit(compare, tr("Compare saliency (%1) of %2").arg(compareMethod_, model));
   if (saliencyActive_) requestSaliencyMatrix(slot);
-  if (statisticsActive_) {
-    id = worker_->statistics(slot);
-    requestWhat_[id] = tr("Statistics of %1").arg(model);
-    track(id);
-  }
+  if (statisticsActive_) submit(job::Statistics{slot, 40}, tr("Statistics of %1").arg(model));
   if (slot == tapSlot_) requestTapMaps(tapSlot_, tapName_, tapRank_);
 }
 
 void AnalysisSession::requestSaliencyMatrix(int slot) {
   const QString model = QString::fromStdString(slots_[size_t(slot)].info.modelId);
   for (const QString& m : saliencyMethods_) {
-    SaliencyParams p = saliencyParams_;
-    p.method = m.toStdString();
-    p.target = -1;
+    job::Saliency j{slot, saliencyParams_, job::SaliencyUse::Matrix};
+    j.params.method = m.toStdString();
+    j.params.target = -1;
     const auto& labels = slots_[size_t(slot)].info.labels;
     for (size_t c = 0; c < labels.size() && !saliencyTargetName_.isEmpty(); ++c)
-      if (QString::fromStdString(labels[c]) == saliencyTargetName_) p.target = int(c);
-    p.curves = true;
-    const quint64 id = worker_->saliency(slot, p, QStringLiteral("sal:%1:%2").arg(slot).arg(m));
-    requestWhat_[id] = tr("%1 saliency of %2").arg(m, model);
-    track(id);
+      if (QString::fromStdString(labels[c]) == saliencyTargetName_) j.params.target = int(c);
+    j.params.curves = true;
+    submit(j, tr("%1 saliency of %2").arg(m, model));
   }
 }
 
 void AnalysisSession::setCompareOptions(int k, const QString& rank) {
   compareK_ = k;
   compareRank_ = rank;
-  for (int i : loadedSlots()) {
-    const quint64 id = worker_->stageMaps(i, compareK_, compareRank_);
-    requestWhat_[id] = tr("Stage maps");
-    track(id);
-  }
+  for (int i : loadedSlots()) submit(job::StageMaps{i, compareK_, compareRank_.toStdString()});
 }
 
 void AnalysisSession::setCompareMethod(const QString& method) {
@@ -278,11 +279,10 @@ void AnalysisSession::setSaliencyMethods(const QStringList& methods, const QStri
   saliencyMethods_ = methods;
   saliencyTargetName_ = targetName;
   saliencyParams_ = params;
-  for (int i : loadedSlots()) {
-    slots_[size_t(i)].saliency.clear();
-    Q_EMIT slotChanged(i);
+  for (int i : loadedSlots()) slots_[size_t(i)].saliency.clear();
+  Q_EMIT saliencyMatrixChanged();
+  for (int i : loadedSlots())
     if (saliencyActive_ && !image_.empty()) requestSaliencyMatrix(i);
-  }
 }
 
 void AnalysisSession::setSaliencyViewActive(bool on) {
@@ -297,19 +297,13 @@ void AnalysisSession::setStatisticsActive(bool on) {
   const bool start = on && !statisticsActive_;
   statisticsActive_ = on;
   if (start && !image_.empty())
-    for (int i : loadedSlots()) {
-      const quint64 id = worker_->statistics(i);
-      requestWhat_[id] = tr("Statistics");
-      track(id);
-    }
+    for (int i : loadedSlots()) submit(job::Statistics{i, 40});
 }
 
 void AnalysisSession::requestTapMaps(int slot, const QString& tap, const QString& rank) {
   tapSlot_ = slot, tapName_ = tap, tapRank_ = rank;
   if (image_.empty() || slot < 0 || !slots_[size_t(slot)].loaded || tap.isEmpty()) return;
-  const quint64 id = worker_->tapMaps(slot, tap, rank);
-  requestWhat_[id] = tr("Feature maps of %1").arg(tap);
-  track(id);
+  submit(job::TapMaps{slot, tap.toStdString(), rank.toStdString()});
 }
 
 void AnalysisSession::setDisplay(const DisplayOptions& d) {
@@ -320,46 +314,32 @@ void AnalysisSession::setDisplay(const DisplayOptions& d) {
 void AnalysisSession::cancel() { worker_->cancel(); }
 
 void AnalysisSession::requestCka(int slotA, int slotB, const QStringList& imagePaths) {
-  const quint64 id = worker_->cka(slotA, slotB, imagePaths);
-  requestWhat_[id] = tr("CKA");
-  track(id);
+  job::Cka j{slotA, slotB, {}};
+  for (const QString& p : imagePaths) j.images.push_back(p.toStdString());
+  submit(std::move(j));
 }
 
 void AnalysisSession::requestPaperFigure(const FeatureFigureOptions& options) {
-  const quint64 id = worker_->paperFigure(options);
-  requestWhat_[id] = tr("Building the figure");
-  track(id);
+  submit(job::PaperFigure{options});
 }
 
 void AnalysisSession::writeManifest(const QString& exportPath, const ExportRecord& record) {
-  const quint64 id = worker_->exportManifest(exportPath, record);
-  requestWhat_[id] = tr("Writing the manifest of %1").arg(QFileInfo(exportPath).fileName());
-  track(id);
+  submit(job::WriteManifest{exportPath.toStdString(), record},
+         tr("Writing the manifest of %1").arg(QFileInfo(exportPath).fileName()));
 }
 
 void AnalysisSession::batchExport(const SessionBatchExport& request) {
-  const quint64 id = worker_->batchExport(request);
-  requestWhat_[id] = tr("Folder export");
-  track(id);
+  submit(job::BatchExport{request}, tr("Folder export"));
 }
 
 void AnalysisSession::requestTestSet(int slot, int limit) {
-  const quint64 id = worker_->evaluateTestSet(slot, limit);
-  requestWhat_[id] = tr("Test-set evaluation");
-  track(id);
+  submit(job::TestSet{slot, limit}, tr("Test-set evaluation"));
 }
 
-bool AnalysisSession::openTestImage(int index) {
-  cv::Mat rgb;
-  int label = -1;
-  try {
-    rgb = SessionService::testSetImage(index, &label);
-  } catch (const std::exception& e) {
-    Q_EMIT errorOccurred(tr("Could not open the test image: %1").arg(QString::fromStdString(e.what())));
-    return false;
-  }
-  setImage(toQImage(rgb), QStringLiteral("fashion-mnist test #%1 (class %2)").arg(index).arg(label));
-  return true;
+void AnalysisSession::openTestImage(int index) {
+  job::OpenImage j;
+  j.request.testIndex = index;
+  submit(std::move(j));
 }
 
 }  // namespace fs::ui

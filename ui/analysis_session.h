@@ -1,9 +1,11 @@
 #pragma once
 // GUI-thread state of one analysis session: the current image, the model slots and the latest
-// results, kept in sync with the Worker. Panels read from here and listen to its signals; user
-// actions call its functions, which queue worker requests. idle() fires when no request is
-// pending (the "current analysis" is complete). Display settings live here too: changing them
-// only repaints (no recomputation). GUI thread only.
+// results, kept in sync with the Worker through typed jobs (ui/jobs.h). Panels read from here and
+// listen to its signals: slotChanged when a slot is loaded or removed, resultChanged(slot, kind)
+// when one result arrives, so a view repaints the cell that changed. User actions call its
+// functions, which submit jobs. idle() fires when no request is pending (the "current analysis"
+// is complete). Display settings live here too: changing them only repaints (no recomputation).
+// GUI thread only.
 #include "analysis/colormap.h"
 #include "ui/worker.h"
 
@@ -42,14 +44,17 @@ struct DisplayOptions {
   }
 };
 
+// Which result of a slot changed (resultChanged).
+enum class ResultKind { Prediction, StageMaps, CompareSaliency, Saliency, Statistics };
+
 struct SlotState {
   bool loaded = false;
-  fs::analysis::SlotInfo info;
-  std::optional<fs::analysis::SlotPrediction> prediction;
-  std::optional<fs::analysis::StageMaps> stages;
-  std::optional<fs::analysis::SaliencyMapResult> compareSaliency;
-  std::map<QString, fs::analysis::SaliencyMapResult> saliency;  // saliency view, by method
-  std::optional<fs::analysis::SlotStatistics> statistics;
+  fs::service::SlotInfo info;
+  std::optional<fs::service::SlotPrediction> prediction;
+  std::optional<fs::service::StageMaps> stages;
+  std::optional<fs::service::SaliencyMapResult> compareSaliency;
+  std::map<QString, fs::service::SaliencyMapResult> saliency;  // saliency view, by method
+  std::optional<fs::service::SlotStatistics> statistics;
 };
 
 class AnalysisSession : public QObject {
@@ -59,9 +64,10 @@ class AnalysisSession : public QObject {
   explicit AnalysisSession(QObject* parent = nullptr);
   ~AnalysisSession() override;
 
-  // Images (errors -> errorOccurred, the previous image stays).
-  bool openImageFile(const QString& path);
-  bool openImageBytes(const QByteArray& bytes, const QString& name);
+  // Images, decoded on the worker; imageChanged() when the image is there. Errors ->
+  // errorOccurred (naming the file), the previous image stays.
+  void openImageFile(const QString& path);
+  void openImageBytes(const QByteArray& bytes, const QString& name);
   void setImage(const QImage& image, const QString& name);
   const cv::Mat& image() const { return image_; }
   QImage imageQ() const { return imageQ_; }
@@ -88,26 +94,26 @@ class AnalysisSession : public QObject {
   // The saliency view's matrix: methods x models for one target class, given by name and mapped
   // to each model's own label index (empty name, or a class a model lacks: that model's top-1).
   void setSaliencyMethods(const QStringList& methods, const QString& targetName,
-                          const fs::analysis::SaliencyParams& params);
+                          const fs::service::SaliencyParams& params);
   QStringList saliencyMethods() const { return saliencyMethods_; }
   QString saliencyTargetName() const { return saliencyTargetName_; }
-  const fs::analysis::SaliencyParams& saliencyParams() const { return saliencyParams_; }
+  const fs::service::SaliencyParams& saliencyParams() const { return saliencyParams_; }
   void setSaliencyViewActive(bool on);
   void requestTapMaps(int slot, const QString& tap, const QString& rank);
-  const std::optional<fs::analysis::TapMaps>& tapMaps() const { return tapMaps_; }
+  const std::optional<fs::service::TapMaps>& tapMaps() const { return tapMaps_; }
   void setStatisticsActive(bool on);
   void requestCka(int slotA, int slotB, const QStringList& imagePaths);
-  const std::optional<fs::analysis::SessionCka>& cka() const { return cka_; }
+  const std::optional<fs::service::SessionCka>& cka() const { return cka_; }
 
   // Exports: the paper figure of the loaded slots (figureReady), a manifest next to an exported
   // file (manifestWritten), a folder through the batch engine (batchExportFinished).
   void requestPaperFigure(const fs::analysis::FeatureFigureOptions& options);
-  void writeManifest(const QString& exportPath, const fs::analysis::ExportRecord& record);
-  void batchExport(const fs::analysis::SessionBatchExport& request);
+  void writeManifest(const QString& exportPath, const fs::service::ExportRecord& record);
+  void batchExport(const fs::service::SessionBatchExport& request);
 
   // Fashion-MNIST test set: misclassified images of a slot (testSetReady), one image by index.
   void requestTestSet(int slot, int limit);
-  bool openTestImage(int index);
+  void openTestImage(int index);
 
   void setDisplay(const DisplayOptions& d);
   const DisplayOptions& display() const { return display_; }
@@ -117,15 +123,18 @@ class AnalysisSession : public QObject {
   Worker& worker() { return *worker_; }
 
  Q_SIGNALS:
-  void imageChanged();
-  void slotChanged(int slot);  // loaded, removed, or any of its results changed
+  void imageRequested();  // an image is being opened (decoded on the worker)
+  void imageChanged();    // ... and is now the current image
+  void slotChanged(int slot);  // loaded or removed
+  void resultChanged(int slot, fs::ui::ResultKind kind);  // one of its results arrived or was dropped
   void tapMapsChanged();
+  void saliencyMatrixChanged();  // other methods, target or parameters: the matrix starts over
   void ckaChanged();
   void figureReady(const fs::analysis::FigureLayout& layout);
   void manifestWritten(const QString& manifestPath);
-  void batchExportFinished(const fs::analysis::SessionBatchResult& result);
+  void batchExportFinished(const fs::service::SessionBatchResult& result);
   void slotOrderChanged();
-  void testSetReady(const fs::analysis::TestSetReport& report);
+  void testSetReady(const fs::service::TestSetReport& report);
   void displayChanged();
   void progress(double fraction, const QString& what);
   void busyChanged(bool busy);
@@ -136,19 +145,23 @@ class AnalysisSession : public QObject {
   void recompute(int slot);
   void persistSlots() const;
   void requestSaliencyMatrix(int slot);
-  void track(quint64 id);
+  quint64 submit(JobRequest request, const QString& what = {});
+  void onDone(quint64 id, const JobResult& result);
+  void onFailed(quint64 id, const QString& message);
   void onFinished(quint64 id);
+  void slotLoaded(quint64 id, const fs::service::SlotInfo& info);
+  void imageOpened(const fs::service::OpenedImage& image);
 
   std::unique_ptr<Worker> worker_;
   cv::Mat image_;
   QImage imageQ_;
   QString imageName_;
   QString imagePath_;
-  std::array<SlotState, fs::analysis::kMaxSlots> slots_;
+  std::array<SlotState, fs::service::kMaxSlots> slots_;
   std::map<quint64, QString> requestWhat_;  // for error messages
   std::map<quint64, int> loadRequests_;     // load request -> slot
   std::map<quint64, QString> loadWeights_;  // load request -> the checkpoint the user chose
-  std::array<QString, fs::analysis::kMaxSlots> slotWeights_;
+  std::array<QString, fs::service::kMaxSlots> slotWeights_;
   QList<int> order_;                        // display order of slot indices
   QSet<quint64> pending_;
   int compareK_ = 12;
@@ -156,10 +169,10 @@ class AnalysisSession : public QObject {
   QString compareMethod_ = QStringLiteral("gradcam");
   QStringList saliencyMethods_{QStringLiteral("gradcam"), QStringLiteral("gradient"), QStringLiteral("layercam")};
   QString saliencyTargetName_;
-  fs::analysis::SaliencyParams saliencyParams_;
+  fs::service::SaliencyParams saliencyParams_;
   bool saliencyActive_ = false, statisticsActive_ = false;
-  std::optional<fs::analysis::TapMaps> tapMaps_;
-  std::optional<fs::analysis::SessionCka> cka_;
+  std::optional<fs::service::TapMaps> tapMaps_;
+  std::optional<fs::service::SessionCka> cka_;
   int tapSlot_ = -1;
   QString tapName_, tapRank_;
   DisplayOptions display_;

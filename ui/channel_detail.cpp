@@ -5,6 +5,7 @@
 #include "render/image_conversion.h"
 #include "ui/map_grid.h"
 #include "ui/qcustomplot_include.h"
+#include "service/export_service.h"
 
 #include <opencv2/core.hpp>
 
@@ -20,6 +21,7 @@ namespace fs::ui {
 using namespace fs::render;
 
 using namespace fs::analysis;
+using namespace fs::service;
 
 namespace {
 constexpr int kBins = 40;
@@ -96,8 +98,7 @@ void ChannelDetail::redraw() {
     ds.sign = d.sign;
     ds.clipPercentile = d.clipPercentile;
     ds.alpha = d.alpha;
-    const cv::Mat rgb = SessionService::overlay(session_->image(), map_, crop_, ds, &range);
-    view_->setPicture(toQImage(rgb), map_, crop_);
+    view_->setPicture(toQImage(fs::service::overlay(session_->image(), map_, crop_, ds, &range).rgb), map_, crop_);
   } else {
     view_->setTiles({map_}, {tr("ch %1").arg(channel_)}, 1, crop_);
   }

@@ -2,7 +2,7 @@
 // One channel of a tap, large: the map with its colour bar and the value under the cursor, an
 // optional overlay on the input image, its statistics and a histogram of its values (QCustomPlot).
 // GUI thread only.
-#include "analysis/session_service.h"
+#include "service/types.h"
 
 #include <QImage>
 #include <QWidget>
@@ -41,7 +41,7 @@ class ChannelDetail : public QWidget {
   QCustomPlot* histogram_;
   int channel_ = -1;
   cv::Mat map_;
-  fs::analysis::SessionCrop crop_;
+  fs::service::SessionCrop crop_;
 };
 
 }  // namespace fs::ui

@@ -5,6 +5,8 @@
 #include "render/image_conversion.h"
 #include "ui/map_grid.h"
 #include "ui/view_helpers.h"
+#include "service/export_service.h"
+#include "service/saliency_service.h"
 
 #include <QComboBox>
 #include <QGridLayout>
@@ -22,6 +24,7 @@ namespace fs::ui {
 using namespace fs::render;
 
 using namespace fs::analysis;
+using namespace fs::service;
 
 CompareView::CompareView(AnalysisSession* session, QWidget* parent) : QWidget(parent), session_(session) {
   auto* layout = new QVBoxLayout(this);
@@ -38,7 +41,7 @@ CompareView::CompareView(AnalysisSession* session, QWidget* parent) : QWidget(pa
   bar->addWidget(rank_);
   bar->addWidget(new QLabel(tr("Saliency column")));
   method_ = new QComboBox;
-  for (const std::string& m : SessionService::methodNames()) method_->addItem(QString::fromStdString(m));
+  for (const std::string& m : fs::service::SaliencyService::methodNames()) method_->addItem(QString::fromStdString(m));
   method_->setCurrentText(session_->compareMethod());
   bar->addWidget(method_);
   bar->addStretch();
@@ -55,6 +58,16 @@ CompareView::CompareView(AnalysisSession* session, QWidget* parent) : QWidget(pa
           [this](const QString& r) { session_->setCompareOptions(k_->value(), r); });
   connect(method_, &QComboBox::currentTextChanged, session_, &AnalysisSession::setCompareMethod);
   connect(session_, &AnalysisSession::slotChanged, this, &CompareView::rebuild);
+  // One result: only its cells are repainted (the whole stage columns when they share a range).
+  connect(session_, &AnalysisSession::resultChanged, this, [this](int slot, ResultKind kind) {
+    const int row = int(session_->loadedSlots().indexOf(slot));
+    if (row < 0 || row >= int(rows_.size())) return;
+    if (kind == ResultKind::Prediction) paintInput(row);
+    else if (kind == ResultKind::StageMaps) {
+      if (session_->display().norm == QLatin1String("shared")) restyle();
+      else paintStages(row, {});
+    } else if (kind == ResultKind::CompareSaliency) paintSaliency(row);
+  });
   connect(session_, &AnalysisSession::imageChanged, this, &CompareView::rebuild);
   connect(session_, &AnalysisSession::displayChanged, this, &CompareView::restyle);
 }
@@ -90,6 +103,7 @@ void CompareView::setLinkedCursor(const std::optional<QPointF>& original) {
 void CompareView::rebuild() {
   clearGrid(gridLayout_);
   rows_.clear();
+  rowLabels_.clear();
   const QList<int> slots = session_->loadedSlots();
   int stages = 0;
   for (int i : slots) stages = std::max(stages, int(session_->slot(i).info.stages.size()));
@@ -99,12 +113,9 @@ void CompareView::rebuild() {
   gridLayout_->addWidget(header(tr("Saliency: %1").arg(session_->compareMethod())), 0, 2 + stages);
   int r = 1;
   for (int i : slots) {
-    const SlotState& st = session_->slot(i);
-    QString top;
-    if (st.prediction && !st.prediction->top.empty())
-      top = QStringLiteral("<br>%1 (%2%)").arg(QString::fromStdString(st.prediction->top[0].label))
-                .arg(100.0 * st.prediction->top[0].prob, 0, 'f', 1);
-    gridLayout_->addWidget(modelRowLabel(st, top), r, 0);
+    QLabel* label = modelRowLabel(session_->slot(i));
+    rowLabels_.push_back(label);
+    gridLayout_->addWidget(label, r, 0);
     std::vector<MapGrid*> row;
     auto add = [&](int col) {
       auto* m = new MapGrid;
@@ -127,60 +138,87 @@ void CompareView::rebuild() {
 // Colours every cell from the cached raw maps and the current display options.
 void CompareView::restyle() {
   const DisplayOptions& d = session_->display();
-  const QList<int> slots = session_->loadedSlots();
   // Shared normalisation: one range over every shown channel of every model.
   std::vector<cv::Mat> all;
   if (d.norm == QLatin1String("shared"))
-    for (int i : slots)
+    for (int i : session_->loadedSlots())
       if (session_->slot(i).stages)
         for (const auto& t : session_->slot(i).stages->stages) all.insert(all.end(), t.maps.begin(), t.maps.end());
-  const ValueRange shared = all.empty() ? ValueRange{} : sharedRange(all, d.sign, d.clipPercentile);
-  for (size_t r = 0; r < rows_.size() && r < size_t(slots.size()); ++r) {
-    const SlotState& st = session_->slot(slots[int(r)]);
-    auto& row = rows_[r];
-    SessionCrop crop;
-    if (st.prediction) crop = st.prediction->crop;
-    row.front()->setPicture(session_->imageQ(), st.prediction ? cv::Mat(1, 1, CV_32F, cv::Scalar(0)) : cv::Mat(), crop);
-    row.front()->setCaption(session_->imageName());
-    for (size_t s = 0; s + 2 < row.size(); ++s) {
-      MapGrid* m = row[s + 1];
-      if (!st.stages || s >= st.stages->stages.size()) {
-        m->clear();
-        m->setCaption(st.stages ? tr("(no stage)") : tr("computing…"));
-        continue;
-      }
-      const TapMaps& t = st.stages->stages[s];
-      std::vector<QString> labels;
-      for (int c : t.channels) labels.push_back(QStringLiteral("ch %1").arg(c));
-      const int cols = int(std::ceil(std::sqrt(double(t.maps.size()) * 4.0 / 3.0)));
-      m->setTiles(t.maps, labels, cols, t.crop);
-      std::vector<ValueRange> ranges;
-      if (d.norm == QLatin1String("shared")) ranges = {shared};
-      else if (d.norm == QLatin1String("tap")) ranges = {sharedRange(t.maps, d.sign, d.clipPercentile)};
-      else
-        for (const cv::Mat& mm : t.maps) ranges.push_back(displayRange(applySign(mm, d.sign), d.sign, d.clipPercentile));
-      const Colormap cmap = d.featureColormap();
-      m->setDisplay(cmap, d.sign, ranges, d.norm != QLatin1String("channel"));
-      const auto& info = st.info.taps;
-      QString shape;
-      for (const auto& ti : info)
-        if (ti.name == t.tap) shape = QStringLiteral(" %1×%2×%3").arg(ti.channels).arg(ti.height).arg(ti.width);
-      m->setCaption(QString::fromStdString(t.tap) + shape);
+  const std::optional<ValueRange> shared =
+      all.empty() ? std::nullopt : std::optional<ValueRange>(sharedRange(all, d.sign, d.clipPercentile));
+  for (int r = 0; r < int(rows_.size()); ++r) {
+    paintInput(r);
+    paintStages(r, shared);
+    paintSaliency(r);
+  }
+}
+
+const SlotState* CompareView::rowState(int row) const {
+  const QList<int> slots = session_->loadedSlots();
+  if (row < 0 || row >= int(rows_.size()) || row >= slots.size()) return nullptr;
+  return &session_->slot(slots[row]);
+}
+
+void CompareView::paintInput(int row) {
+  const SlotState* st = rowState(row);
+  if (!st) return;
+  MapGrid* input = rows_[size_t(row)].front();
+  SessionCrop crop;
+  if (st->prediction) crop = st->prediction->crop;
+  input->setPicture(session_->imageQ(), st->prediction ? cv::Mat(1, 1, CV_32F, cv::Scalar(0)) : cv::Mat(), crop);
+  input->setCaption(session_->imageName());
+  QString top;
+  if (st->prediction && !st->prediction->top.empty())
+    top = QStringLiteral("<br>%1 (%2%)").arg(QString::fromStdString(st->prediction->top[0].label))
+              .arg(100.0 * st->prediction->top[0].prob, 0, 'f', 1);
+  rowLabels_[size_t(row)]->setText(modelRowText(*st, top));
+}
+
+void CompareView::paintStages(int row, const std::optional<ValueRange>& shared) {
+  const SlotState* st = rowState(row);
+  if (!st) return;
+  const DisplayOptions& d = session_->display();
+  auto& cells = rows_[size_t(row)];
+  for (size_t s = 0; s + 2 < cells.size(); ++s) {
+    MapGrid* m = cells[s + 1];
+    if (!st->stages || s >= st->stages->stages.size()) {
+      m->clear();
+      m->setCaption(st->stages ? tr("(no stage)") : tr("computing…"));
+      continue;
     }
-    MapGrid* sal = row.back();
-    if (st.compareSaliency && !st.compareSaliency->map.empty()) {
-      const auto& res = *st.compareSaliency;
-      const DisplaySettings ds = d.saliencySettings(res.display);
-      const ValueRange range = displayRange(applySign(res.map, ds.sign), ds.sign, ds.clipPercentile);
-      const cv::Mat rgb = SessionService::overlay(session_->image(), res.map, res.crop, ds, &range);
-      sal->setPicture(toQImage(rgb), res.map, res.crop);
-      sal->setDisplay(ds.colormap, ds.sign, {range}, true);
-      sal->setCaption(tr("%1 → %2").arg(QString::fromStdString(res.tap.empty() ? "input" : res.tap),
-                                         QString::fromStdString(res.targetLabel)));
-    } else {
-      sal->clear();
-      sal->setCaption(tr("computing…"));
-    }
+    const TapMaps& t = st->stages->stages[s];
+    std::vector<QString> labels;
+    for (int c : t.channels) labels.push_back(QStringLiteral("ch %1").arg(c));
+    const int cols = int(std::ceil(std::sqrt(double(t.maps.size()) * 4.0 / 3.0)));
+    m->setTiles(t.maps, labels, cols, t.crop);
+    std::vector<ValueRange> ranges;
+    if (d.norm == QLatin1String("shared")) ranges = {shared ? *shared : sharedRange(t.maps, d.sign, d.clipPercentile)};
+    else if (d.norm == QLatin1String("tap")) ranges = {sharedRange(t.maps, d.sign, d.clipPercentile)};
+    else
+      for (const cv::Mat& mm : t.maps) ranges.push_back(displayRange(applySign(mm, d.sign), d.sign, d.clipPercentile));
+    m->setDisplay(d.featureColormap(), d.sign, ranges, d.norm != QLatin1String("channel"));
+    QString shape;
+    for (const auto& ti : st->info.taps)
+      if (ti.name == t.tap) shape = QStringLiteral(" %1×%2×%3").arg(ti.channels).arg(ti.height).arg(ti.width);
+    m->setCaption(QString::fromStdString(t.tap) + shape);
+  }
+}
+
+void CompareView::paintSaliency(int row) {
+  const SlotState* st = rowState(row);
+  if (!st) return;
+  MapGrid* sal = rows_[size_t(row)].back();
+  if (st->compareSaliency && !st->compareSaliency->map.empty()) {
+    const auto& res = *st->compareSaliency;
+    const DisplaySettings ds = session_->display().saliencySettings(res.display);
+    const SaliencyOverlay ov = fs::service::overlay(session_->image(), res.map, res.crop, ds);
+    sal->setPicture(toQImage(ov.rgb), res.map, res.crop);
+    sal->setDisplay(ds.colormap, ds.sign, {ov.range}, true);
+    sal->setCaption(tr("%1 → %2").arg(QString::fromStdString(res.tap.empty() ? "input" : res.tap),
+                                       QString::fromStdString(res.targetLabel)));
+  } else {
+    sal->clear();
+    sal->setCaption(tr("computing…"));
   }
 }
 

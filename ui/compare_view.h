@@ -3,6 +3,8 @@
 // aligned stages (first-k or ranked top-k channels of each stage tap) and a saliency overlay.
 // Hovering any map moves a linked cursor to the same original-image location in every map.
 // GUI thread only.
+#include "analysis/colormap.h"
+
 #include <QPointF>
 #include <QWidget>
 
@@ -11,11 +13,13 @@
 
 class QComboBox;
 class QGridLayout;
+class QLabel;
 class QSpinBox;
 
 namespace fs::ui {
 
 class AnalysisSession;
+struct SlotState;
 class MapGrid;
 
 class CompareView : public QWidget {
@@ -30,8 +34,13 @@ class CompareView : public QWidget {
   void setOptions(int k, const QString& rank, const QString& method);
 
  private:
-  void rebuild();
-  void restyle();
+  void rebuild();   // the grid's structure: a slot loaded, removed or moved, a new image
+  void restyle();   // every cell (display options changed)
+  // One cell kind of one row, after its result arrived (per-cell updates).
+  const SlotState* rowState(int row) const;
+  void paintInput(int row);
+  void paintStages(int row, const std::optional<fs::analysis::ValueRange>& shared);
+  void paintSaliency(int row);
 
   AnalysisSession* session_;
   QSpinBox* k_;
@@ -39,6 +48,7 @@ class CompareView : public QWidget {
   QComboBox* method_;
   QGridLayout* gridLayout_;
   std::vector<std::vector<MapGrid*>> rows_;  // [row][col]: input, stages..., saliency
+  std::vector<QLabel*> rowLabels_;           // model name and top-1 per row
   std::optional<QPointF> cursor_;
 };
 

@@ -14,6 +14,7 @@
 namespace fs::ui {
 
 using namespace fs::analysis;
+using namespace fs::service;
 
 DisplaySettingsPanel::DisplaySettingsPanel(AnalysisSession* session, QWidget* parent)
     : QWidget(parent), session_(session) {

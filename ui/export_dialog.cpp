@@ -3,6 +3,7 @@
 #include "analysis/colormap.h"
 #include "ui/analysis_session.h"
 #include "render/figure_renderer.h"
+#include "service/saliency_service.h"
 
 #include <QBuffer>
 #include <QClipboard>
@@ -32,6 +33,7 @@ namespace fs::ui {
 using namespace fs::render;
 
 using namespace fs::analysis;
+using namespace fs::service;
 
 ExportDialog::ExportDialog(AnalysisSession* session, std::function<QWidget*()> currentView,
                            std::function<QString()> viewName, QWidget* parent)
@@ -72,7 +74,7 @@ ExportDialog::ExportDialog(AnalysisSession* session, std::function<QWidget*()> c
   ff->addRow(tr("Colormap"), colormap_);
   saliency_ = new QComboBox;
   saliency_->addItem(tr("none"), QString());
-  for (const std::string& m : SessionService::methodNames())
+  for (const std::string& m : fs::service::SaliencyService::methodNames())
     saliency_->addItem(QString::fromStdString(m), QString::fromStdString(m));
   saliency_->setCurrentIndex(saliency_->findData(QStringLiteral("gradcam")));
   ff->addRow(tr("Saliency column"), saliency_);

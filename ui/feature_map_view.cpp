@@ -19,6 +19,7 @@
 namespace fs::ui {
 
 using namespace fs::analysis;
+using namespace fs::service;
 
 FeatureMapView::FeatureMapView(AnalysisSession* session, QWidget* parent) : QWidget(parent), session_(session) {
   auto* layout = new QVBoxLayout(this);

@@ -117,8 +117,16 @@ InputPanel::InputPanel(AnalysisSession* session, QWidget* parent) : QWidget(pare
   connect(strip_, &QListWidget::currentRowChanged, this, [this](int row) {
     if (row >= 0) session_->openImageFile(strip_->item(row)->data(Qt::UserRole).toString());
   });
-  connect(session_, &AnalysisSession::imageChanged, this, &InputPanel::refresh);
+  connect(session_, &AnalysisSession::imageChanged, this, [this] {
+    if (!pendingRecent_.isEmpty() && QFileInfo(pendingRecent_) == QFileInfo(session_->imagePath()))
+      addRecent(pendingRecent_);
+    pendingRecent_.clear();
+    refresh();
+  });
   connect(session_, &AnalysisSession::slotChanged, this, &InputPanel::refresh);
+  connect(session_, &AnalysisSession::resultChanged, this, [this](int, ResultKind kind) {
+    if (kind == ResultKind::Prediction) refresh();  // the crop outline and the model inputs
+  });
   connect(session_, &AnalysisSession::displayChanged, this, &InputPanel::refresh);
   connect(original_, &MapGrid::hovered, this, [this](QPointF p) { original_->setLinkedCursor(p); });
 }
@@ -136,12 +144,11 @@ void InputPanel::chooseFolder() {
   if (!d.isEmpty()) openFolder(d);
 }
 
-bool InputPanel::openFile(const QString& path) {
-  if (!session_->openImageFile(path)) return false;
-  addRecent(path);
+void InputPanel::openFile(const QString& path) {
+  pendingRecent_ = path;  // a recent file once it opened (imageChanged)
+  session_->openImageFile(path);
   QSettings s;
   keys::kLastFolder.write(s, QFileInfo(path).absolutePath());
-  return true;
 }
 
 void InputPanel::openFolder(const QString& folder, const QString& select) {
@@ -201,7 +208,10 @@ bool InputPanel::handleMimeData(const QMimeData* mime) {
       }
       files << info.filePath();
     }
-    if (files.size() == 1) return openFile(files.front());
+    if (files.size() == 1) {
+      openFile(files.front());
+      return true;
+    }
     if (!files.isEmpty()) {  // several images: the strip, like a folder's
       openFiles(files);
       return true;
@@ -231,7 +241,7 @@ void InputPanel::refresh() {
   const QImage img = session_->imageQ();
   if (img.isNull()) return;
   name_->setText(QStringLiteral("<b>%1</b>  %2 × %3").arg(session_->imageName()).arg(img.width()).arg(img.height()));
-  fs::analysis::SessionCrop crop;
+  fs::service::SessionCrop crop;
   cv::Mat none;
   const QList<int> loaded = session_->loadedSlots();
   for (int i : loaded)

@@ -23,7 +23,7 @@ class InputPanel : public QWidget {
  public:
   explicit InputPanel(AnalysisSession* session, QWidget* parent = nullptr);
 
-  bool openFile(const QString& path);
+  void openFile(const QString& path);  // decoded on the worker; errors -> errorOccurred
   // The folder's images fill the strip; `select` (one of them) or else the first opens.
   void openFolder(const QString& folder, const QString& select = {});
   // Several images: they fill the strip like a folder's, the first opens.
@@ -54,6 +54,7 @@ class InputPanel : public QWidget {
   QMenu* recentMenu_;
   QStringList recent_;
   QString folder_;
+  QString pendingRecent_;  // opened by openFile, not yet decoded
 };
 
 }  // namespace fs::ui

@@ -1,10 +1,12 @@
 #include "ui/launch_options.h"
 
-#include "analysis/session_service.h"
+#include "service/types.h"
 #include "model/errors.h"
 #include "ui/input_panel.h"
 #include "ui/model_slots_panel.h"
 #include "ui/workspace.h"
+#include "service/image_source.h"
+#include "service/model_slots.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -25,7 +27,7 @@ bool hasSuffix(const QFileInfo& info, const QStringList& patterns) {
 }
 
 void checkModel(const fs::analysis::ModelSpec& m) {
-  const auto ids = fs::analysis::SessionService::registeredIds();
+  const auto ids = fs::service::ModelSlots::registeredIds();
   const QFileInfo config(QString::fromStdString(m.idOrConfig));
   if (std::find(ids.begin(), ids.end(), m.idOrConfig) == ids.end() && !config.isFile())
     throw InputError("--model " + m.idOrConfig +
@@ -95,9 +97,9 @@ LaunchOptions parseLaunchOptions(const std::vector<std::string>& args) {
                                  QStringLiteral("stats")};
   if (!o.view.isEmpty() && !views.contains(o.view))
     throw UsageError("unknown view '" + str(o.view) + "' (compare, features, saliency, stats)");
-  if (o.models.size() > size_t(fs::analysis::kMaxSlots))
+  if (o.models.size() > size_t(fs::service::kMaxSlots))
     throw UsageError(std::to_string(o.models.size()) + " --model options, but there are only " +
-                     std::to_string(fs::analysis::kMaxSlots) + " model slots");
+                     std::to_string(fs::service::kMaxSlots) + " model slots");
   return o;
 }
 
@@ -139,7 +141,7 @@ LaunchPlan planLaunch(const LaunchOptions& options) {
       throw InputError(str(folders.front()) + ": no images (png, jpg, jpeg, bmp, tif, tiff, webp) in this folder");
     plan.folder = folders.front();
   }
-  for (const QString& image : plan.images) fs::analysis::SessionService::loadImageFile(str(image));  // InputError
+  for (const QString& image : plan.images) fs::service::loadImageFile(str(image));  // InputError
   for (const auto& m : plan.models) checkModel(m);
   return plan;
 }

@@ -13,6 +13,7 @@
 #include "ui/settings_keys.h"
 #include "ui/statistics_view.h"
 #include "ui/test_set_panel.h"
+#include "service/export_service.h"
 
 #include <QAction>
 #include <QCloseEvent>
@@ -117,8 +118,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), session_(new Anal
     if (!busy) status_->setText(tr("Ready: %1").arg(session_->imageName()));
   });
   connect(session_, &AnalysisSession::errorOccurred, this, &MainWindow::showError);
-  connect(session_, &AnalysisSession::imageChanged, this, [this] { banner_->setVisible(false); });
-  connect(session_, &AnalysisSession::batchExportFinished, this, [this](const fs::analysis::SessionBatchResult& r) {
+  // A new image clears the last message (when it is asked for: errors that come with it stay).
+  connect(session_, &AnalysisSession::imageRequested, this, [this] { banner_->setVisible(false); });
+  connect(session_, &AnalysisSession::batchExportFinished, this, [this](const fs::service::SessionBatchResult& r) {
     const QString text = tr("Folder export: %1 images, %2 done, %3 already present, %4 failed; manifest %5")
                              .arg(r.images).arg(r.done).arg(r.skipped).arg(r.failed)
                              .arg(QString::fromStdString(r.manifestPath));
@@ -285,12 +287,12 @@ bool MainWindow::saveSelectedMap(const QString& path) {
     return false;
   }
   try {
-    fs::analysis::SessionService::writeMapNpy(path.toStdString(), *map);
+    fs::service::writeMapNpy(path.toStdString(), *map);
   } catch (const std::exception& e) {
     showError(tr("Could not save the map: %1").arg(QString::fromStdString(e.what())));
     return false;
   }
-  fs::analysis::ExportRecord record;
+  fs::service::ExportRecord record;
   record.what = what;
   session_->writeManifest(path, record);
   status_->setText(tr("Wrote %1").arg(path));
@@ -303,7 +305,7 @@ void MainWindow::exportFolder() {
   if (images.isEmpty()) return;
   const QString out = QFileDialog::getExistingDirectory(this, tr("Output folder"), images);
   if (out.isEmpty()) return;
-  fs::analysis::SessionBatchExport request;
+  fs::service::SessionBatchExport request;
   request.imagesDir = images.toStdString();
   request.outDir = out.toStdString();
   for (const QString& m : saliency_->checkedMethods()) request.methods.push_back(m.toStdString());

@@ -24,7 +24,7 @@ void MainWindow::openLaunch(const LaunchPlan& plan, bool restoreSlots) {
   if (plan.models.empty()) {
     loadDefaultSlots(restoreSlots);
   } else {
-    for (int i = 0; i < fs::analysis::kMaxSlots; ++i)
+    for (int i = 0; i < fs::service::kMaxSlots; ++i)
       if (session_->slot(i).loaded) session_->removeSlot(i);
     for (const auto& m : plan.models)
       session_->addSlot(QString::fromStdString(m.idOrConfig), QString::fromStdString(m.weights));
@@ -39,7 +39,7 @@ Workspace MainWindow::captureWorkspace() const {
   ws.image = session_->imagePath();
   ws.folder = input_->folder();
   for (int i : session_->loadedSlots()) {
-    const fs::analysis::SlotInfo& info = session_->slot(i).info;
+    const fs::service::SlotInfo& info = session_->slot(i).info;
     WorkspaceSlot s;
     s.model = QString::fromStdString(info.source);
     if (QFileInfo(s.model).isFile()) s.model = QFileInfo(s.model).absoluteFilePath();  // a JSON config
@@ -59,7 +59,7 @@ Workspace MainWindow::captureWorkspace() const {
   ws.compareChannels = session_->compareK();
   ws.compareRank = session_->compareRank();
   ws.compareMethod = session_->compareMethod();
-  const fs::analysis::SaliencyParams& p = session_->saliencyParams();
+  const fs::service::SaliencyParams& p = session_->saliencyParams();
   ws.saliencyMethods = session_->saliencyMethods();
   ws.saliencyTarget = session_->saliencyTargetName();
   ws.tap = QString::fromStdString(p.tap);
@@ -74,12 +74,12 @@ Workspace MainWindow::captureWorkspace() const {
 
 QStringList MainWindow::applyWorkspace(const Workspace& ws) {
   QStringList problems;
-  for (int i = 0; i < fs::analysis::kMaxSlots; ++i)
+  for (int i = 0; i < fs::service::kMaxSlots; ++i)
     if (session_->slot(i).loaded) session_->removeSlot(i);
   // Settings first, so that the models and the image below are computed once, with them.
   display_->setSettings(ws.colormap, int(workspaceSignNames().indexOf(ws.sign)), ws.norm, ws.clipPercentile, ws.alpha);
   compare_->setOptions(ws.compareChannels, ws.compareRank, ws.compareMethod);
-  fs::analysis::SaliencyParams p = session_->saliencyParams();
+  fs::service::SaliencyParams p = session_->saliencyParams();
   p.tap = ws.tap.toStdString();
   p.samples = ws.samples;
   p.sigma = ws.sigma;

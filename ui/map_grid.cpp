@@ -13,6 +13,7 @@ namespace fs::ui {
 using namespace fs::render;
 
 using namespace fs::analysis;
+using namespace fs::service;
 
 namespace {
 constexpr int kGap = 2;

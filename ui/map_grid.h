@@ -5,7 +5,7 @@
 // cross widgets in ORIGINAL-image pixels, so every map of every model can show the same point.
 // GUI thread only.
 #include "analysis/colormap.h"
-#include "analysis/session_service.h"
+#include "service/types.h"
 
 #include <QImage>
 #include <QPointF>
@@ -25,10 +25,10 @@ class MapGrid : public QWidget {
 
   // Channel tiles: raw maps (CV_32F, tap resolution) of a model whose input came from `crop`.
   void setTiles(const std::vector<cv::Mat>& maps, const std::vector<QString>& labels, int cols,
-                const fs::analysis::SessionCrop& crop);
+                const fs::service::SessionCrop& crop);
   // One picture of the original image (e.g. a saliency overlay) of size originalSize; `raw`
   // (optional) is the map behind it, covering the model input, for the value readout.
-  void setPicture(const QImage& picture, const cv::Mat& raw, const fs::analysis::SessionCrop& crop);
+  void setPicture(const QImage& picture, const cv::Mat& raw, const fs::service::SessionCrop& crop);
   // Colours the raw tiles: one range per tile or one shared range; bar shows ranges.front().
   void setDisplay(fs::analysis::Colormap map, fs::analysis::SignMode sign,
                   const std::vector<fs::analysis::ValueRange>& ranges, bool showBar);
@@ -77,7 +77,7 @@ class MapGrid : public QWidget {
   int cols_ = 1;
   bool pictureMode_ = false;
   QSize originalSize_;
-  fs::analysis::SessionCrop crop_;
+  fs::service::SessionCrop crop_;
   fs::analysis::Colormap colormap_ = fs::analysis::Colormap::Gray;
   fs::analysis::SignMode sign_ = fs::analysis::SignMode::Signed;
   std::vector<fs::analysis::ValueRange> ranges_;

@@ -15,10 +15,11 @@
 #include <QUrl>
 #include <QVBoxLayout>
 #include "ui/qcustomplot_include.h"
+#include "service/model_slots.h"
 
 namespace fs::ui {
 
-using fs::analysis::SessionService;
+using fs::service::ModelSlots;
 
 ModelSlotsPanel::ModelSlotsPanel(AnalysisSession* session, QWidget* parent) : QWidget(parent), session_(session) {
   auto* layout = new QVBoxLayout(this);
@@ -31,9 +32,9 @@ ModelSlotsPanel::ModelSlotsPanel(AnalysisSession* session, QWidget* parent) : QW
     v->setSpacing(2);
     auto* row = new QHBoxLayout;
     ui.variant = new QComboBox;
-    for (const std::string& id : SessionService::registeredIds()) {
+    for (const std::string& id : ModelSlots::registeredIds()) {
       ui.variant->addItem(QString::fromStdString(id));
-      ui.variant->setItemData(ui.variant->count() - 1, QString::fromStdString(SessionService::describeVariant(id)),
+      ui.variant->setItemData(ui.variant->count() - 1, QString::fromStdString(ModelSlots::describeVariant(id)),
                               Qt::ToolTipRole);
     }
     // Sized for ids like "convmlp_fmnist", not the longest one; with the file buttons on a second
@@ -98,6 +99,9 @@ ModelSlotsPanel::ModelSlotsPanel(AnalysisSession* session, QWidget* parent) : QW
   layout->addWidget(add_);
   layout->addStretch();
   connect(session_, &AnalysisSession::slotChanged, this, &ModelSlotsPanel::refresh);
+  connect(session_, &AnalysisSession::resultChanged, this, [this](int slot, ResultKind kind) {
+    if (kind == ResultKind::Prediction) refresh(slot);  // the top-5 bars
+  });
   connect(session_, &AnalysisSession::slotOrderChanged, this, &ModelSlotsPanel::reorder);
 }
 

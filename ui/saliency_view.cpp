@@ -4,8 +4,11 @@
 #include "ui/analysis_session.h"
 #include "render/image_conversion.h"
 #include "ui/map_grid.h"
+#include "ui/method_parameters_form.h"
 #include "ui/view_helpers.h"
 #include "ui/qcustomplot_include.h"
+#include "service/export_service.h"
+#include "service/saliency_service.h"
 
 #include <QComboBox>
 #include <QCompleter>
@@ -32,6 +35,7 @@ namespace fs::ui {
 using namespace fs::render;
 
 using namespace fs::analysis;
+using namespace fs::service;
 
 namespace {
 const QColor kModelColours[] = {QColor(31, 119, 180), QColor(214, 39, 40), QColor(44, 160, 44), QColor(148, 103, 189)};
@@ -65,7 +69,7 @@ SaliencyView::SaliencyView(AnalysisSession* session, QWidget* parent) : QWidget(
   auto* mbox = new QGroupBox(tr("Methods"));
   auto* ml = new QVBoxLayout(mbox);
   methods_ = new QListWidget;
-  for (const std::string& m : SessionService::methodNames()) {
+  for (const std::string& m : fs::service::SaliencyService::methodNames()) {
     auto* item = new QListWidgetItem(QString::fromStdString(m), methods_);
     item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
     item->setCheckState(session_->saliencyMethods().contains(item->text()) ? Qt::Checked : Qt::Unchecked);
@@ -84,33 +88,7 @@ SaliencyView::SaliencyView(AnalysisSession* session, QWidget* parent) : QWidget(
   tap_->setToolTip(tr("CAM methods: the tap they explain (default: each model's last block or stage output,\n"
                       "e.g. layer4, stages.2, blocks.11, as Grad-CAM uses the last convolutional layer)"));
   form->addRow(tr("CAM tap"), tap_);
-  samples_ = new QSpinBox;
-  samples_->setRange(1, 256);
-  samples_->setValue(session_->saliencyParams().samples);
-  form->addRow(tr("SmoothGrad samples"), samples_);
-  sigma_ = new QDoubleSpinBox;
-  sigma_->setRange(0.0, 1.0);
-  sigma_->setSingleStep(0.05);
-  sigma_->setValue(session_->saliencyParams().sigma);
-  form->addRow(tr("SmoothGrad σ"), sigma_);
-  steps_ = new QSpinBox;
-  steps_->setRange(2, 512);
-  steps_->setValue(session_->saliencyParams().steps);
-  form->addRow(tr("IG steps"), steps_);
-  baseline_ = new QComboBox;
-  for (const std::string& kind : SessionService::integratedGradientsBaselines())
-    baseline_->addItem(QString::fromStdString(kind));
-  baseline_->setToolTip(tr("zero: the normalised input's zero, i.e. the dataset's mean colour; black: pixel\n"
-                           "value 0; blur: a Gaussian blur of the image; mean: the image's own mean colour"));
-  form->addRow(tr("IG baseline"), baseline_);
-  window_ = new QSpinBox;
-  window_->setRange(2, 256);
-  window_->setValue(session_->saliencyParams().window);
-  form->addRow(tr("Occlusion window"), window_);
-  stride_ = new QSpinBox;
-  stride_->setRange(1, 256);
-  stride_->setValue(session_->saliencyParams().stride);
-  form->addRow(tr("Occlusion stride"), stride_);
+  params_ = new MethodParametersForm(form, session_->saliencyParams(), this);
   norm_ = new QComboBox;
   norm_->addItem(tr("per map"), QStringLiteral("map"));
   norm_->addItem(tr("shared by all maps"), QStringLiteral("shared"));
@@ -159,17 +137,17 @@ SaliencyView::SaliencyView(AnalysisSession* session, QWidget* parent) : QWidget(
   connect(target_, &QComboBox::activated, this, later);
   connect(target_->lineEdit(), &QLineEdit::editingFinished, this, later);
   connect(tap_, &QComboBox::activated, this, later);
-  connect(samples_, &QSpinBox::valueChanged, this, later);
-  connect(sigma_, &QDoubleSpinBox::valueChanged, this, later);
-  connect(steps_, &QSpinBox::valueChanged, this, later);
-  connect(baseline_, &QComboBox::activated, this, later);
-  connect(window_, &QSpinBox::valueChanged, this, later);
-  connect(stride_, &QSpinBox::valueChanged, this, later);
+  connect(params_, &MethodParametersForm::changed, this, later);
   connect(norm_, &QComboBox::currentIndexChanged, this, &SaliencyView::restyle);
   connect(session_, &AnalysisSession::slotChanged, this, [this] {
     refreshTargets();
     rebuild();
   });
+  connect(session_, &AnalysisSession::resultChanged, this, [this](int slot, ResultKind kind) {
+    if (kind == ResultKind::Prediction) refreshTargets();  // the top-k classes offered as targets
+    if (kind == ResultKind::Saliency) restyleSlot(slot);
+  });
+  connect(session_, &AnalysisSession::saliencyMatrixChanged, this, &SaliencyView::rebuild);
   connect(session_, &AnalysisSession::slotOrderChanged, this, &SaliencyView::rebuild);
   connect(session_, &AnalysisSession::imageChanged, this, &SaliencyView::rebuild);
   connect(session_, &AnalysisSession::displayChanged, this, &SaliencyView::restyle);
@@ -204,8 +182,7 @@ void SaliencyView::setTarget(const QString& className) {
 
 void SaliencyView::setParameters(const QStringList& methods, const QString& targetName, const SaliencyParams& params) {
   {
-    const QSignalBlocker b1(methods_), b2(target_), b3(tap_), b4(samples_), b5(sigma_), b6(steps_), b7(baseline_),
-        b8(window_), b9(stride_);
+    const QSignalBlocker b1(methods_), b2(target_), b3(tap_);
     for (int i = 0; i < methods_->count(); ++i)
       methods_->item(i)->setCheckState(methods.contains(methods_->item(i)->text()) ? Qt::Checked : Qt::Unchecked);
     target_->setCurrentText(targetName.isEmpty() ? target_->itemText(0) : targetName);
@@ -214,12 +191,7 @@ void SaliencyView::setParameters(const QStringList& methods, const QString& targ
       tap_->setCurrentIndex(tap);
       pendingTap_.clear();
     }
-    samples_->setValue(params.samples);
-    sigma_->setValue(params.sigma);
-    steps_->setValue(params.steps);
-    baseline_->setCurrentText(QString::fromStdString(params.baseline));
-    window_->setValue(params.window);
-    stride_->setValue(params.stride);
+    params_->setValues(params);
   }
   debounce_->stop();
   session_->setSaliencyMethods(methods, targetName, params);
@@ -252,12 +224,7 @@ void SaliencyView::refreshTargets() {
 
 void SaliencyView::apply() {
   SaliencyParams p = session_->saliencyParams();
-  p.samples = samples_->value();
-  p.sigma = sigma_->value();
-  p.steps = steps_->value();
-  p.baseline = baseline_->currentText().toStdString();
-  p.window = window_->value();
-  p.stride = stride_->value();
+  static_cast<MethodParameters&>(p) = params_->values();
   p.tap = (pendingTap_.isEmpty() ? tap_->currentData().toString() : pendingTap_).toStdString();
   QString target = target_->currentText().trimmed();
   if (target == target_->itemText(0)) target.clear();
@@ -349,61 +316,72 @@ void SaliencyView::rebuild() {
   restyle();
 }
 
-void SaliencyView::restyle() {
-  const DisplayOptions& d = session_->display();
-  const bool shared = norm_->currentData().toString() == QLatin1String("shared");
-  // Shared: one range per method column over all models (methods differ in sign and scale).
-  std::map<QString, ValueRange> sharedR;
-  if (shared)
-    for (int c = 0; c < columns_.size(); ++c) {
-      std::vector<cv::Mat> all;
-      DisplaySettings convention;
-      for (int slot : rowSlots_) {
-        const auto& sal = session_->slot(slot).saliency;
-        auto it = sal.find(columns_[c]);
-        if (it != sal.end() && !it->second.map.empty()) all.push_back(it->second.map), convention = it->second.display;
-      }
-      if (!all.empty()) sharedR[columns_[c]] = sharedRange(all, convention.sign, convention.clipPercentile);
+// One range per method column over all models when shared (methods differ in sign and scale).
+std::map<QString, ValueRange> SaliencyView::sharedRanges() const {
+  std::map<QString, ValueRange> out;
+  if (norm_->currentData().toString() != QLatin1String("shared")) return out;
+  for (int c = 0; c < columns_.size(); ++c) {
+    std::vector<cv::Mat> all;
+    DisplaySettings convention;
+    for (int slot : rowSlots_) {
+      const auto& sal = session_->slot(slot).saliency;
+      auto it = sal.find(columns_[c]);
+      if (it != sal.end() && !it->second.map.empty()) all.push_back(it->second.map), convention = it->second.display;
     }
-  for (size_t r = 0; r < cells_.size(); ++r) {
-    const SlotState& st = session_->slot(rowSlots_[r]);
-    for (int c = 0; c < columns_.size(); ++c) {
-      MapGrid* g = cells_[r][size_t(c)];
-      QLabel* label = metrics_[r][size_t(c)];
-      auto it = st.saliency.find(columns_[c]);
-      if (it == st.saliency.end() || it->second.map.empty()) {
-        g->clear();
-        g->setCaption(active_ ? tr("computing…") : tr("(open this view to compute)"));
-        label->clear();
-        continue;
-      }
-      const SaliencyMapResult& res = it->second;
-      const DisplaySettings ds = d.saliencySettings(res.display);
-      const ValueRange range =
-          shared ? sharedR[columns_[c]] : displayRange(applySign(res.map, ds.sign), ds.sign, ds.clipPercentile);
-      const cv::Mat rgb = SessionService::overlay(session_->image(), res.map, res.crop, ds, &range);
-      g->setPicture(toQImage(rgb), res.map, res.crop);
-      g->setDisplay(ds.colormap, ds.sign, {range}, true);
-      g->setCaption(tr("→ %1%2").arg(QString::fromStdString(res.targetLabel),
-                                     res.tap.empty() ? QString() : QStringLiteral(" @ %1").arg(QString::fromStdString(res.tap))));
-      if (res.hasCurves)
-        label->setText(tr("del %1 · ins %2 · drop %3% · %4 ms")
-                           .arg(res.deletion.auc, 0, 'f', 3)
-                           .arg(res.insertion.auc, 0, 'f', 3)
-                           .arg(100.0 * res.confidenceDrop, 0, 'f', 1)
-                           .arg(res.elapsedMs, 0, 'f', 0));
-      else
-        label->setText(tr("%1 ms").arg(res.elapsedMs, 0, 'f', 0));
-      // A method whose assumptions the tap breaks says so next to its map (SaliencyResult::caveat).
-      if (!res.caveat.empty()) {
-        label->setText(label->text() + tr(" · ⚠ assumption broken"));
-        label->setToolTip(QString::fromStdString(res.caveat));
-      } else {
-        label->setToolTip(QString());
-      }
-    }
+    if (!all.empty()) out[columns_[c]] = sharedRange(all, convention.sign, convention.clipPercentile);
   }
+  return out;
+}
+
+void SaliencyView::restyle() {
+  const auto shared = sharedRanges();
+  for (size_t r = 0; r < cells_.size(); ++r)
+    for (int c = 0; c < columns_.size(); ++c) restyleCell(r, c, shared);
   plotCurves();
+}
+
+void SaliencyView::restyleSlot(int slot) {
+  if (norm_->currentData().toString() == QLatin1String("shared")) return restyle();  // every range moves
+  const std::map<QString, ValueRange> none;
+  for (size_t r = 0; r < cells_.size(); ++r)
+    if (rowSlots_[r] == slot)
+      for (int c = 0; c < columns_.size(); ++c) restyleCell(r, c, none);
+  plotCurves();
+}
+
+void SaliencyView::restyleCell(size_t r, int c, const std::map<QString, ValueRange>& shared) {
+  const DisplayOptions& d = session_->display();
+  const SlotState& st = session_->slot(rowSlots_[r]);
+  MapGrid* g = cells_[r][size_t(c)];
+  QLabel* label = metrics_[r][size_t(c)];
+  auto it = st.saliency.find(columns_[c]);
+  if (it == st.saliency.end() || it->second.map.empty()) {
+    g->clear();
+    g->setCaption(active_ ? tr("computing…") : tr("(open this view to compute)"));
+    label->clear();
+    return;
+  }
+  const SaliencyMapResult& res = it->second;
+  const DisplaySettings ds = d.saliencySettings(res.display);
+  auto sharedIt = shared.find(columns_[c]);
+  // Per map: the overlay's own range, as the CLI's PNG, the export and the figure draw it.
+  const SaliencyOverlay ov = fs::service::overlay(session_->image(), res.map, res.crop, ds,
+                                                  sharedIt != shared.end() ? &sharedIt->second : nullptr);
+  g->setPicture(toQImage(ov.rgb), res.map, res.crop);
+  g->setDisplay(ds.colormap, ds.sign, {ov.range}, true);
+  g->setCaption(tr("→ %1%2").arg(QString::fromStdString(res.targetLabel),
+                                 res.tap.empty() ? QString() : QStringLiteral(" @ %1").arg(QString::fromStdString(res.tap))));
+  if (res.hasCurves)
+    label->setText(tr("del %1 · ins %2 · drop %3% · %4 ms")
+                       .arg(res.deletion.auc, 0, 'f', 3)
+                       .arg(res.insertion.auc, 0, 'f', 3)
+                       .arg(100.0 * res.confidenceDrop, 0, 'f', 1)
+                       .arg(res.elapsedMs, 0, 'f', 0));
+  else
+    label->setText(tr("%1 ms").arg(res.elapsedMs, 0, 'f', 0));
+  // A method whose assumptions the tap breaks says so next to its map (SaliencyResult::caveat).
+  label->setToolTip(QString::fromStdString(res.caveat));
+  if (!res.caveat.empty()) label->setText(label->text() + tr(" · ⚠ assumption broken"));
 }
 
 int SaliencyView::curveCount() const { return deletion_->graphCount(); }

@@ -4,27 +4,28 @@
 // parameters in a side panel, shared or per-map normalisation, and beside each map its
 // faithfulness metrics (deletion / insertion AUC, drop in confidence) with the deletion and
 // insertion curves plotted below. GUI thread only.
-#include "analysis/session_service.h"
+#include "analysis/colormap.h"
+#include "service/types.h"
 
 #include <QWidget>
 
 #include <opencv2/core/mat.hpp>
 
+#include <map>
 #include <vector>
 
 class QComboBox;
 class QCustomPlot;
-class QDoubleSpinBox;
 class QGridLayout;
 class QLabel;
 class QListWidget;
-class QSpinBox;
 class QTimer;
 
 namespace fs::ui {
 
 class AnalysisSession;
 class MapGrid;
+class MethodParametersForm;
 
 class SaliencyView : public QWidget {
   Q_OBJECT
@@ -40,7 +41,7 @@ class SaliencyView : public QWidget {
   void setTarget(const QString& className);
   // Methods, target and parameters at once (a workspace being opened); params.tap may name a tap
   // of models that are still loading: it is selected when they arrive.
-  void setParameters(const QStringList& methods, const QString& targetName, const fs::analysis::SaliencyParams& params);
+  void setParameters(const QStringList& methods, const QString& targetName, const fs::service::SaliencyParams& params);
   std::vector<MapGrid*> cells() const;  // row-major: models x methods
   MapGrid* cell(int row, int col) const;
   QString metricsText(int row, int col) const;
@@ -53,6 +54,10 @@ class SaliencyView : public QWidget {
   void apply();
   void rebuild();
   void restyle();
+  // One model's row after its results changed (every row when maps share one range).
+  void restyleSlot(int slot);
+  void restyleCell(size_t row, int col, const std::map<QString, fs::analysis::ValueRange>& shared);
+  std::map<QString, fs::analysis::ValueRange> sharedRanges() const;  // empty unless normalised together
   void refreshTargets();
   void plotCurves();
 
@@ -60,12 +65,7 @@ class SaliencyView : public QWidget {
   QListWidget* methods_;
   QComboBox* target_;
   QComboBox* tap_;
-  QSpinBox* samples_;
-  QDoubleSpinBox* sigma_;
-  QSpinBox* steps_;
-  QComboBox* baseline_;
-  QSpinBox* window_;
-  QSpinBox* stride_;
+  MethodParametersForm* params_;
   QComboBox* norm_;
   QGridLayout* gridLayout_;
   QCustomPlot* deletion_;

@@ -1,22 +1,16 @@
 #pragma once
-// Registers the torch-free analysis result types with Qt's meta-type system so they can travel
-// through queued signals from the worker thread to the GUI thread.
+// Registers the types that travel through queued signals from the worker thread to the GUI
+// thread with Qt's meta-type system: the typed job results (ui/jobs.h) and what the views pass on.
 #include "analysis/figure_layout.h"
-#include "analysis/session_service.h"
+#include "service/types.h"
+#include "ui/jobs.h"
 
 #include <QMetaType>
 
-Q_DECLARE_METATYPE(fs::analysis::SlotInfo)
-Q_DECLARE_METATYPE(fs::analysis::SlotPrediction)
-Q_DECLARE_METATYPE(fs::analysis::TapMaps)
-Q_DECLARE_METATYPE(fs::analysis::StageMaps)
-Q_DECLARE_METATYPE(fs::analysis::SaliencyParams)
-Q_DECLARE_METATYPE(fs::analysis::SaliencyMapResult)
-Q_DECLARE_METATYPE(fs::analysis::SlotStatistics)
-Q_DECLARE_METATYPE(fs::analysis::SessionCka)
-Q_DECLARE_METATYPE(fs::analysis::TestSetReport)
+Q_DECLARE_METATYPE(fs::ui::JobResult)
 Q_DECLARE_METATYPE(fs::analysis::FigureLayout)
-Q_DECLARE_METATYPE(fs::analysis::SessionBatchResult)
+Q_DECLARE_METATYPE(fs::service::SessionBatchResult)
+Q_DECLARE_METATYPE(fs::service::TestSetReport)
 Q_DECLARE_METATYPE(cv::Mat)
 
 namespace fs::ui {

@@ -18,6 +18,7 @@
 namespace fs::ui {
 
 using namespace fs::analysis;
+using namespace fs::service;
 
 namespace {
 const QColor kColours[] = {QColor(31, 119, 180), QColor(214, 39, 40), QColor(44, 160, 44), QColor(148, 103, 189)};
@@ -85,6 +86,9 @@ StatisticsView::StatisticsView(AnalysisSession* session, std::function<QStringLi
     refreshModels();
     replotStatistics();
     maybeAutoCka();
+  });
+  connect(session_, &AnalysisSession::resultChanged, this, [this](int, ResultKind kind) {
+    if (kind == ResultKind::Statistics) replotStatistics();
   });
   connect(session_, &AnalysisSession::slotOrderChanged, this, &StatisticsView::replotStatistics);
   connect(session_, &AnalysisSession::ckaChanged, this, &StatisticsView::replotCka);

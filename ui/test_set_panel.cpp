@@ -15,6 +15,7 @@
 namespace fs::ui {
 
 using namespace fs::analysis;
+using namespace fs::service;
 
 TestSetPanel::TestSetPanel(AnalysisSession* session, QWidget* parent) : QWidget(parent), session_(session) {
   auto* layout = new QVBoxLayout(this);

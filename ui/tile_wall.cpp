@@ -12,6 +12,7 @@
 namespace fs::ui {
 
 using namespace fs::analysis;
+using namespace fs::service;
 
 namespace {
 constexpr int kGap = 4;

@@ -32,9 +32,13 @@ QLabel* columnHeader(const QString& text) {
   return l;
 }
 
+QString modelRowText(const SlotState& slot, const QString& extra) {
+  return QStringLiteral("<b>%1</b><br><small>%2</small>%3")
+      .arg(QString::fromStdString(slot.info.modelId), QString::fromStdString(slot.info.family), extra);
+}
+
 QLabel* modelRowLabel(const SlotState& slot, const QString& extra) {
-  auto* name = new QLabel(QStringLiteral("<b>%1</b><br><small>%2</small>%3")
-                              .arg(QString::fromStdString(slot.info.modelId), QString::fromStdString(slot.info.family), extra));
+  auto* name = new QLabel(modelRowText(slot, extra));
   name->setAlignment(Qt::AlignCenter);
   name->setMinimumWidth(110);
   return name;

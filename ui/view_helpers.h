@@ -17,6 +17,7 @@ QScrollArea* scrollingGrid(QGridLayout** grid);
 void clearGrid(QGridLayout* grid);
 QLabel* columnHeader(const QString& text);
 // "<id> / <family>" plus optional rich-text lines, centred.
+QString modelRowText(const SlotState& slot, const QString& extra = {});
 QLabel* modelRowLabel(const SlotState& slot, const QString& extra = {});
 
 }  // namespace fs::ui

@@ -1,45 +1,131 @@
 #include "ui/worker.h"
 
+#include "service/session.h"
+
+#include <QCoreApplication>
 #include <QMetaObject>
 
 #include <exception>
 
 namespace fs::ui {
 
-using namespace fs::analysis;
+using namespace fs::service;
 
 void registerSessionTypes() {
   static const bool done = [] {
-    qRegisterMetaType<SlotInfo>();
-    qRegisterMetaType<SlotPrediction>();
-    qRegisterMetaType<TapMaps>();
-    qRegisterMetaType<StageMaps>();
-    qRegisterMetaType<SaliencyParams>();
-    qRegisterMetaType<SaliencyMapResult>();
-    qRegisterMetaType<SlotStatistics>();
-    qRegisterMetaType<SessionCka>();
-    qRegisterMetaType<TestSetReport>();
-    qRegisterMetaType<FigureLayout>();
-    qRegisterMetaType<SessionBatchResult>();
+    qRegisterMetaType<fs::ui::JobResult>();
     qRegisterMetaType<cv::Mat>();
+    qRegisterMetaType<fs::analysis::FigureLayout>();
+    qRegisterMetaType<fs::service::SessionBatchResult>();
+    qRegisterMetaType<fs::service::TestSetReport>();
     return true;
   }();
   (void)done;
 }
+
+QString jobKey(const JobRequest& request) {
+  return std::visit(
+      Overloaded{
+          [](const job::LoadSlot& j) { return QStringLiteral("load:%1").arg(j.slot); },
+          [](const job::ClearSlot&) { return QString(); },
+          [](const job::OpenImage&) { return QStringLiteral("image"); },
+          [](const job::Predict& j) { return QStringLiteral("predict:%1").arg(j.slot); },
+          [](const job::StageMaps& j) { return QStringLiteral("stages:%1").arg(j.slot); },
+          [](const job::TapMaps&) { return QStringLiteral("tap"); },
+          [](const job::Saliency& j) {
+            return j.use == job::SaliencyUse::Compare
+                       ? QStringLiteral("compare:%1").arg(j.slot)
+                       : QStringLiteral("sal:%1:%2").arg(j.slot).arg(QString::fromStdString(j.params.method));
+          },
+          [](const job::Statistics& j) { return QStringLiteral("stats:%1").arg(j.slot); },
+          [](const job::Cka&) { return QStringLiteral("cka"); },
+          [](const job::PaperFigure&) { return QStringLiteral("figure"); },
+          [](const job::WriteManifest&) { return QString(); },
+          [](const job::BatchExport&) { return QStringLiteral("batch"); },
+          [](const job::TestSet&) { return QStringLiteral("testset"); },
+      },
+      request);
+}
+
+QString jobTitle(const JobRequest& request) {
+  auto tr = [](const char* s) { return QCoreApplication::translate("fs::ui::Worker", s); };
+  auto q = [](const std::string& s) { return QString::fromStdString(s); };
+  return std::visit(
+      Overloaded{
+          [&](const job::LoadSlot& j) { return tr("Loading %1 into slot %2").arg(q(j.source)).arg(j.slot + 1); },
+          [&](const job::ClearSlot& j) { return tr("Removing slot %1").arg(j.slot + 1); },
+          [&](const job::OpenImage& j) {
+            const std::string& n = j.request.path.empty() ? j.request.name : j.request.path;
+            return j.request.testIndex >= 0 ? tr("Opening test image %1").arg(j.request.testIndex)
+                                            : tr("Opening %1").arg(q(n));
+          },
+          [&](const job::Predict& j) { return tr("Prediction of slot %1").arg(j.slot + 1); },
+          [&](const job::StageMaps& j) { return tr("Stage maps of slot %1").arg(j.slot + 1); },
+          [&](const job::TapMaps& j) { return tr("Feature maps of %1").arg(q(j.tap)); },
+          [&](const job::Saliency& j) { return tr("%1 saliency of slot %2").arg(q(j.params.method)).arg(j.slot + 1); },
+          [&](const job::Statistics& j) { return tr("Statistics of slot %1").arg(j.slot + 1); },
+          [&](const job::Cka& j) { return tr("CKA over %1 images").arg(j.images.size()); },
+          [&](const job::PaperFigure&) { return tr("Building the figure"); },
+          [&](const job::WriteManifest& j) { return tr("Writing the manifest of %1").arg(q(j.exportPath)); },
+          [&](const job::BatchExport& j) { return tr("Exporting %1").arg(q(j.request.imagesDir)); },
+          [&](const job::TestSet& j) { return tr("Evaluating %1 test images").arg(j.limit); },
+      },
+      request);
+}
+
+namespace {
+
+// One job on the worker thread; the matching service call. Throws on failure.
+struct Execute {
+  Session& s;
+  const SessionProgress& progress;
+  const std::atomic<bool>& cancel;
+
+  JobResult operator()(const job::LoadSlot& j) const { return s.slots().load(j.slot, j.source, j.weights, 0); }
+  JobResult operator()(const job::ClearSlot& j) const {
+    s.slots().clear(j.slot);
+    return job::ClearSlot::Result{j.slot};
+  }
+  JobResult operator()(const job::OpenImage& j) const { return s.images().open(j.request); }
+  JobResult operator()(const job::Predict& j) const { return s.features().predict(j.slot, j.topK); }
+  JobResult operator()(const job::StageMaps& j) const { return s.features().stageMaps(j.slot, j.k, j.rank); }
+  JobResult operator()(const job::TapMaps& j) const { return s.features().tapMaps(j.slot, j.tap, j.rank); }
+  JobResult operator()(const job::Saliency& j) const {
+    job::Saliency::Result r{j.use, s.saliency().compute(j.slot, j.params, progress, &cancel)};
+    if (r.map.cancelled) throw Cancelled();
+    return r;
+  }
+  JobResult operator()(const job::Statistics& j) const { return s.features().statistics(j.slot, j.bins); }
+  JobResult operator()(const job::Cka& j) const {
+    SessionCka r = s.cka().compute(j.slotA, j.slotB, j.images, progress, &cancel);
+    if (r.cancelled) throw Cancelled();
+    return r;
+  }
+  JobResult operator()(const job::PaperFigure& j) const { return s.exports().paperFigure(j.options); }
+  JobResult operator()(const job::WriteManifest& j) const {
+    s.exports().writeManifest(j.exportPath, j.record);
+    return job::WriteManifest::Result{j.exportPath + ".manifest.json"};
+  }
+  JobResult operator()(const job::BatchExport& j) const { return s.exports().batchExport(j.request, progress); }
+  JobResult operator()(const job::TestSet& j) const { return s.testSet().evaluate(j.slot, j.limit); }
+
+  struct Cancelled {};
+};
+
+}  // namespace
 
 Worker::Worker() {
   registerSessionTypes();
   thread_.setObjectName(QStringLiteral("fs-worker"));
   moveToThread(&thread_);
   thread_.start();
-  // The service (and every model) is created and destroyed on the worker thread.
-  QMetaObject::invokeMethod(this, [this] { service_ = std::make_unique<SessionService>(); },
-                            Qt::BlockingQueuedConnection);
+  // The services (and every model) are created and destroyed on the worker thread.
+  QMetaObject::invokeMethod(this, [this] { session_ = std::make_unique<Session>(); }, Qt::BlockingQueuedConnection);
 }
 
 Worker::~Worker() {
   cancel();
-  QMetaObject::invokeMethod(this, [this] { service_.reset(); }, Qt::BlockingQueuedConnection);
+  QMetaObject::invokeMethod(this, [this] { session_.reset(); }, Qt::BlockingQueuedConnection);
   thread_.quit();
   thread_.wait();
 }
@@ -50,7 +136,8 @@ void Worker::cancel() {
   cancel_ = true;
 }
 
-quint64 Worker::post(const QString& key, const QString& what, Job job) {
+quint64 Worker::submit(JobRequest request) {
+  const QString key = jobKey(request), what = jobTitle(request);
   quint64 id = 0;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -58,12 +145,13 @@ quint64 Worker::post(const QString& key, const QString& what, Job job) {
     latest_[key] = id;
     if (!key.isEmpty() && key == runningKey_) cancel_ = true;  // supersede the running job
   }
-  QMetaObject::invokeMethod(this, [this, id, key, what, job = std::move(job)] { run(id, key, what, job); },
-                            Qt::QueuedConnection);
+  QMetaObject::invokeMethod(
+      this, [this, id, key, what, request = std::move(request)] { run(id, key, what, request); },
+      Qt::QueuedConnection);
   return id;
 }
 
-void Worker::run(quint64 id, const QString& key, const QString& what, const Job& job) {
+void Worker::run(quint64 id, const QString& key, const QString& what, const JobRequest& request) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     const bool stale = id < cancelBefore_ || (!key.isEmpty() && latest_[key] != id);
@@ -75,8 +163,11 @@ void Worker::run(quint64 id, const QString& key, const QString& what, const Job&
     cancel_ = false;
   }
   Q_EMIT progress(id, 0.0, what);
+  const SessionProgress report = [this, id, what](double f) { Q_EMIT progress(id, f, what); };
   try {
-    job(id, cancel_);
+    Q_EMIT done(id, std::visit(Execute{*session_, report, cancel_}, request));
+  } catch (const Execute::Cancelled&) {
+    Q_EMIT failed(id, tr("%1 cancelled").arg(what));
   } catch (const std::exception& e) {
     Q_EMIT failed(id, QString::fromStdString(e.what()));
   } catch (...) {
@@ -87,103 +178,6 @@ void Worker::run(quint64 id, const QString& key, const QString& what, const Job&
     runningKey_.clear();
   }
   Q_EMIT finished(id);
-}
-
-quint64 Worker::loadSlot(int slot, const QString& idOrConfig, const QString& weights) {
-  return post(QStringLiteral("load:%1").arg(slot), tr("Loading %1").arg(idOrConfig),
-              [this, slot, m = idOrConfig.toStdString(), w = weights.toStdString()](quint64 id, const auto&) {
-                Q_EMIT slotLoaded(id, service_->loadSlot(slot, m, w, 0));
-              });
-}
-
-quint64 Worker::clearSlot(int slot) {
-  return post(QString(), tr("Removing slot"), [this, slot](quint64, const auto&) { service_->clearSlot(slot); });
-}
-
-quint64 Worker::setImage(const cv::Mat& rgb, const QString& name) {
-  return post(QStringLiteral("image"), tr("Opening %1").arg(name),
-              [this, rgb, n = name.toStdString()](quint64 id, const auto&) {
-                service_->setImage(rgb, n);
-                Q_EMIT imageSet(id);
-              });
-}
-
-quint64 Worker::predict(int slot, int topK) {
-  return post(QStringLiteral("predict:%1").arg(slot), tr("Predicting"), [this, slot, topK](quint64 id, const auto&) {
-    Q_EMIT predictionReady(id, service_->predict(slot, topK));
-  });
-}
-
-quint64 Worker::stageMaps(int slot, int k, const QString& rank) {
-  return post(QStringLiteral("stages:%1").arg(slot), tr("Stage feature maps"),
-              [this, slot, k, r = rank.toStdString()](quint64 id, const auto&) {
-                Q_EMIT stageMapsReady(id, service_->stageMaps(slot, k, r));
-              });
-}
-
-quint64 Worker::tapMaps(int slot, const QString& tap, const QString& rank) {
-  return post(QStringLiteral("tap"), tr("Feature maps of %1").arg(tap),
-              [this, slot, t = tap.toStdString(), r = rank.toStdString()](quint64 id, const auto&) {
-                Q_EMIT tapMapsReady(id, service_->tapMaps(slot, t, r));
-              });
-}
-
-quint64 Worker::saliency(int slot, const SaliencyParams& params, const QString& key) {
-  const QString what = tr("%1 saliency").arg(QString::fromStdString(params.method));
-  return post(key, what, [this, slot, params, what](quint64 id, const std::atomic<bool>& cancel) {
-    auto report = [this, id, what](double f) { Q_EMIT progress(id, f, what); };
-    SaliencyMapResult r = service_->saliency(slot, params, report, &cancel);
-    if (r.cancelled)
-      Q_EMIT failed(id, tr("%1 cancelled").arg(what));
-    else
-      Q_EMIT saliencyReady(id, r);
-  });
-}
-
-quint64 Worker::statistics(int slot, int bins) {
-  return post(QStringLiteral("stats:%1").arg(slot), tr("Activation statistics"),
-              [this, slot, bins](quint64 id, const auto&) { Q_EMIT statisticsReady(id, service_->statistics(slot, bins)); });
-}
-
-quint64 Worker::cka(int slotA, int slotB, const QStringList& imagePaths) {
-  std::vector<std::string> paths;
-  for (const QString& p : imagePaths) paths.push_back(p.toStdString());
-  const QString what = tr("CKA over %1 images").arg(imagePaths.size());
-  return post(QStringLiteral("cka"), what, [this, slotA, slotB, paths, what](quint64 id, const std::atomic<bool>& cancel) {
-    auto report = [this, id, what](double f) { Q_EMIT progress(id, f, what); };
-    SessionCka r = service_->cka(slotA, slotB, paths, report, &cancel);
-    if (r.cancelled)
-      Q_EMIT failed(id, tr("%1 cancelled").arg(what));
-    else
-      Q_EMIT ckaReady(id, r);
-  });
-}
-
-quint64 Worker::paperFigure(const FeatureFigureOptions& options) {
-  return post(QStringLiteral("figure"), tr("Building the figure"), [this, options](quint64 id, const auto&) {
-    Q_EMIT figureReady(id, service_->paperFigure(options));
-  });
-}
-
-quint64 Worker::exportManifest(const QString& exportPath, const ExportRecord& record) {
-  return post(QString(), tr("Writing the export manifest"), [this, p = exportPath.toStdString(), record](quint64 id, const auto&) {
-    service_->writeExportManifest(p, record);
-    Q_EMIT manifestWritten(id, QString::fromStdString(p + ".manifest.json"));
-  });
-}
-
-quint64 Worker::batchExport(const SessionBatchExport& request) {
-  const QString what = tr("Exporting %1").arg(QString::fromStdString(request.imagesDir));
-  return post(QStringLiteral("batch"), what, [this, request, what](quint64 id, const auto&) {
-    auto report = [this, id, what](double f) { Q_EMIT progress(id, f, what); };
-    Q_EMIT batchExportDone(id, service_->batchExport(request, report));
-  });
-}
-
-quint64 Worker::evaluateTestSet(int slot, int limit) {
-  return post(QStringLiteral("testset"), tr("Evaluating %1 test images").arg(limit), [this, slot, limit](quint64 id, const auto&) {
-    Q_EMIT testSetReady(id, service_->evaluateTestSet(slot, limit));
-  });
 }
 
 }  // namespace fs::ui

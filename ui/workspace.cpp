@@ -1,9 +1,11 @@
 #include "ui/workspace.h"
 
 #include "analysis/colormap.h"
-#include "analysis/session_service.h"
+#include "service/types.h"
 #include "analysis/sha256.h"
 #include "model/atomic_file.h"
+#include "service/model_slots.h"
+#include "service/saliency_service.h"
 
 #include <QDir>
 #include <QFile>
@@ -28,7 +30,7 @@ QStringList toQStringList(const std::vector<std::string>& v) {
 }
 
 bool isRegisteredId(const QString& model) {
-  return toQStringList(fs::analysis::SessionService::registeredIds()).contains(model);
+  return toQStringList(fs::service::ModelSlots::registeredIds()).contains(model);
 }
 
 // Relative to the workspace's folder when the file lies inside it, absolute otherwise.
@@ -181,7 +183,7 @@ const QStringList& workspaceSignNames() {
 }
 
 void validateWorkspace(const Workspace& ws, const QString& file) {
-  const QStringList methods = toQStringList(fs::analysis::SessionService::methodNames());
+  const QStringList methods = toQStringList(fs::service::SaliencyService::methodNames());
   requireOneOf(file, "view", ws.view, {QStringLiteral("compare"), QStringLiteral("features"), QStringLiteral("saliency"), QStringLiteral("stats")});
   requireOneOf(file, "display.colormap", ws.colormap, toQStringList(fs::analysis::colormapNames()));
   requireOneOf(file, "display.sign", ws.sign, workspaceSignNames());
@@ -197,13 +199,13 @@ void validateWorkspace(const Workspace& ws, const QString& file) {
   requireRange(file, "saliency.smoothgrad_sigma", ws.sigma, 0.0, 1.0);
   requireRange(file, "saliency.ig_steps", ws.steps, 2, 512);
   QStringList baselines;
-  for (const std::string& kind : fs::analysis::SessionService::integratedGradientsBaselines())
+  for (const std::string& kind : fs::service::SaliencyService::integratedGradientsBaselines())
     baselines << QString::fromStdString(kind);
   requireOneOf(file, "saliency.ig_baseline", ws.baseline, baselines);
   requireRange(file, "saliency.occlusion_window", ws.window, 2, 256);
   requireRange(file, "saliency.occlusion_stride", ws.stride, 1, 256);
-  if (ws.slots.size() > size_t(fs::analysis::kMaxSlots))
-    throw WorkspaceError(QStringLiteral("%1: %2 models; at most %3 slots").arg(file).arg(ws.slots.size()).arg(fs::analysis::kMaxSlots).toStdString());
+  if (ws.slots.size() > size_t(fs::service::kMaxSlots))
+    throw WorkspaceError(QStringLiteral("%1: %2 models; at most %3 slots").arg(file).arg(ws.slots.size()).arg(fs::service::kMaxSlots).toStdString());
   for (size_t i = 0; i < ws.slots.size(); ++i) {
     const WorkspaceSlot& s = ws.slots[i];
     const QString where = QStringLiteral("%1: models[%2]").arg(file).arg(i);

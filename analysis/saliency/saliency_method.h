@@ -2,10 +2,11 @@
 // Saliency methods, one small class each on a shared base (pytorch-grad-cam's BaseCAM shape).
 // Raw maps are kept signed and unnormalised: CAM methods return [H,W] at the tap resolution,
 // input attributions [1,3,H,W] (occlusion: [H,W], it occludes all channels of a pixel at once).
-// Display steps (sign, clipping, normalisation, colormap) come later.
+// How a result is displayed is the method's MapConvention (below).
 // Runs on the calling thread (the worker that owns the model); grad guards are created inside.
 #include "analysis/colormap.h"
 #include "analysis/model_loader.h"
+#include "analysis/saliency/method_parameters.h"
 
 #include <ATen/core/Tensor.h>
 #include <opencv2/core/mat.hpp>
@@ -19,17 +20,11 @@
 
 namespace fs::analysis {
 
-struct SaliencyOptions {
+// The method parameters (defaults and ranges: method_parameters.h) and what every method reads.
+struct SaliencyOptions : MethodParameters {
   int target = -1;                 // class index; -1 = top-1 prediction
   std::string tap;                 // CAM methods; empty = the model's last block (camTap)
-  int samples = 50;                // smoothgrad
-  double sigma = 0.15;             // smoothgrad noise, as a fraction of the input range
-  int steps = 50;                  // integrated_gradients
-  std::string baseline = "zero";   // integrated_gradients: zero | blur | mean
-  int window = 16;                 // occlusion window (input pixels)
-  int stride = 8;                  // occlusion stride
   int batchSize = 0;               // samples per internal batch; 0 = chosen from memory (batch_budget.h)
-  uint64_t seed = 0;               // smoothgrad noise generator
 };
 
 // How a method's result becomes the 2-D map that is displayed and ranked by the metrics: the
@@ -76,8 +71,8 @@ class SaliencyMethod {
   virtual std::string title() const = 0;  // for figures and the GUI, e.g. "Grad-CAM++"
   virtual bool usesTap() const = 0;       // CAM family: works on a tap
   virtual bool gradientFree() const = 0;
-  // The SaliencyOptions fields the method reads besides target, tap and batchSize, by their CLI
-  // names ("samples", "sigma", "seed", "steps", "baseline", "window", "stride"), for manifests and forms.
+  // The MethodParameters the method reads, by name (parameterSpecs(): "samples", "sigma", "seed",
+  // "steps", "baseline", "window", "stride"), for the CLI's help, the GUI's form and manifests.
   virtual std::vector<std::string> parameters() const { return {}; }
   // The map convention (see MapConvention): CAMs ReLU / no clip / turbo; input attributions the
   // signed sum, signed, 99% clip, diverging, unless the method says otherwise.

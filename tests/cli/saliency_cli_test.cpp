@@ -96,16 +96,21 @@ TEST(SaliencyCli, NegativeActivationCaveatForGradCamPlusPlusAndXGradCam) {
 
 TEST(SaliencyCli, InputAttributionShapesAndProgress) {
   const std::string grad = tmpDir() + "/grad.npy", occ = tmpDir() + "/occ.npy";
-  CliRun r = cli("saliency " + fixtureArgs("resmlp_tiny") + " --method gradient --npy " + grad);
+  const std::string raw = tmpDir() + "/grad_raw.npy";
+  CliRun r = cli("saliency " + fixtureArgs("resmlp_tiny") + " --method gradient --npy " + grad + " --raw-npy " + raw);
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(fs::model::readNpy(grad).sizes(), (at::IntArrayRef{1, 3, 64, 64}));
+  // --npy: the displayed map, max over colour channels of |g| (Simonyan et al. 2014); --raw-npy: g.
+  const at::Tensor g = fs::model::readNpy(raw);
+  ASSERT_EQ(g.sizes(), (at::IntArrayRef{1, 3, 64, 64}));
+  EXPECT_TRUE(at::equal(fs::model::readNpy(grad), std::get<0>(g.abs().max(1))[0]));
   r = cli("saliency " + fixtureArgs("resmlp_tiny") + " --method occlusion --window 16 --stride 8 --batch 4 --npy " + occ);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(fs::model::readNpy(occ).sizes(), (at::IntArrayRef{64, 64}));
   EXPECT_NE(r.err.find("occlusion: 100%"), std::string::npos) << r.err;
   r = cli("saliency " + fixtureArgs("resmlp_tiny") + " --method integrated_gradients --steps 4 --baseline blur --json");
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(nlohmann::json::parse(r.out)["shape"], nlohmann::json({1, 3, 64, 64}));
+  EXPECT_EQ(nlohmann::json::parse(r.out)["shape"], nlohmann::json({64, 64}));
+  EXPECT_EQ(nlohmann::json::parse(r.out)["raw_shape"], nlohmann::json({1, 3, 64, 64}));
 }
 
 TEST(SaliencyCli, UnknownMethodListsTheMethods) {

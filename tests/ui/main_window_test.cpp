@@ -59,7 +59,7 @@ class MainWindowTest : public ::testing::Test {
   }
   void loadThree() {
     for (const char* id : {"convmlp_fmnist", "resnet_fmnist", "mixer_fmnist"}) session_->addSlot(QLatin1String(id));
-    ASSERT_TRUE(window_->inputPanel()->openFile(sample("coffee.png")));
+    window_->inputPanel()->openFile(sample("coffee.png"));
     ASSERT_TRUE(waitIdle(session_));
     ASSERT_EQ(session_->loadedSlots().size(), 3) << window_->errorText().toStdString();
   }
@@ -69,7 +69,8 @@ class MainWindowTest : public ::testing::Test {
 
 TEST_F(MainWindowTest, OpensImageThroughApiAndDrop) {
   QSignalSpy changed(session_, &AnalysisSession::imageChanged);
-  ASSERT_TRUE(window_->inputPanel()->openFile(sample("chelsea.png")));
+  window_->inputPanel()->openFile(sample("chelsea.png"));  // decoded on the worker
+  ASSERT_TRUE(waitIdle(session_));
   EXPECT_EQ(changed.count(), 1);
   EXPECT_EQ(session_->imageName(), QStringLiteral("chelsea.png"));
   EXPECT_FALSE(session_->image().empty());
@@ -81,20 +82,24 @@ TEST_F(MainWindowTest, OpensImageThroughApiAndDrop) {
   EXPECT_TRUE(enter.isAccepted());
   QDropEvent drop(QPointF(200, 200), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
   QApplication::sendEvent(window_.get(), &drop);
+  ASSERT_TRUE(waitIdle(session_));
   EXPECT_EQ(changed.count(), 2);
   EXPECT_EQ(session_->imageName(), QStringLiteral("rocket.jpg"));
-  EXPECT_TRUE(waitIdle(session_));
 }
 
 TEST_F(MainWindowTest, CorruptImageShowsErrorAndKeepsImage) {
-  ASSERT_TRUE(window_->inputPanel()->openFile(sample("chelsea.png")));
+  window_->inputPanel()->openFile(sample("chelsea.png"));
+  ASSERT_TRUE(waitIdle(session_));
   QTemporaryDir dir;
   const QString bad = dir.filePath(QStringLiteral("broken.png"));
   QFile f(bad);
   ASSERT_TRUE(f.open(QIODevice::WriteOnly));
   f.write("\x89PNG\r\n\x1a\nnot really a png");
   f.close();
-  EXPECT_FALSE(window_->inputPanel()->openFile(bad));
+  QSignalSpy changed(session_, &AnalysisSession::imageChanged);
+  window_->inputPanel()->openFile(bad);
+  ASSERT_TRUE(waitIdle(session_));
+  EXPECT_EQ(changed.count(), 0);
   EXPECT_TRUE(window_->errorText().contains(QStringLiteral("broken.png"))) << window_->errorText().toStdString();
   EXPECT_EQ(session_->imageName(), QStringLiteral("chelsea.png"));
 }
@@ -211,19 +216,20 @@ TEST_F(MainWindowTest, CorruptCheckpointKeepsPreviousModel) {
 // The GUI thread must keep serving events while the worker runs a long method.
 TEST(WorkerStall, SmoothgradOnMixerB16KeepsEventLoopResponsive) {
   Worker worker;
-  QSignalSpy loaded(&worker, &Worker::slotLoaded);
+  QSignalSpy done(&worker, &Worker::done);
   QSignalSpy finished(&worker, &Worker::finished);
   QSignalSpy failed(&worker, &Worker::failed);
-  worker.loadSlot(0, QStringLiteral("mixer_b16"), {});
+  worker.submit(job::LoadSlot{0, "mixer_b16", ""});
   ASSERT_TRUE(QTest::qWaitFor([&] { return finished.count() >= 1; }, 180000));
-  ASSERT_EQ(loaded.count(), 1) << (failed.isEmpty() ? std::string() : failed.front().at(1).toString().toStdString());
-  cv::Mat img(240, 320, CV_8UC3, cv::Scalar(120, 80, 200));
-  worker.setImage(img, QStringLiteral("probe"));
+  ASSERT_EQ(done.count(), 1) << (failed.isEmpty() ? std::string() : failed.front().at(1).toString().toStdString());
+  job::OpenImage open;
+  open.request.rgb = cv::Mat(240, 320, CV_8UC3, cv::Scalar(120, 80, 200));
+  open.request.name = "probe";
+  worker.submit(open);
 
-  fs::analysis::SaliencyParams p;
+  fs::service::SaliencyParams p;
   p.method = "smoothgrad";
   p.samples = 4;
-  QSignalSpy ready(&worker, &Worker::saliencyReady);
   QElapsedTimer clock;
   qint64 last = 0, worst = 0;
   QTimer probe;
@@ -235,10 +241,13 @@ TEST(WorkerStall, SmoothgradOnMixerB16KeepsEventLoopResponsive) {
   });
   clock.start();
   probe.start();
-  worker.saliency(0, p, QStringLiteral("probe"));
-  ASSERT_TRUE(QTest::qWaitFor([&] { return !ready.isEmpty() || !failed.isEmpty(); }, 300000));
+  worker.submit(job::Saliency{0, p, job::SaliencyUse::Matrix});
+  ASSERT_TRUE(QTest::qWaitFor([&] { return finished.count() >= 3; }, 300000));
   probe.stop();
-  ASSERT_EQ(ready.count(), 1) << (failed.isEmpty() ? std::string() : failed.front().at(1).toString().toStdString());
+  ASSERT_EQ(done.count(), 3) << (failed.isEmpty() ? std::string() : failed.front().at(1).toString().toStdString());
+  const auto& result = done.back().at(1).value<fs::ui::JobResult>();
+  ASSERT_TRUE(std::holds_alternative<job::Saliency::Result>(result));  // typed: the answer to the saliency job
+  EXPECT_EQ(std::get<job::Saliency::Result>(result).map.method, "smoothgrad");
   std::printf("[ STALL    ] largest event-loop gap during smoothgrad (4 samples) on mixer_b16: %lld ms over %lld ms\n",
               static_cast<long long>(worst), static_cast<long long>(clock.elapsed()));
   RecordProperty("max_stall_ms", static_cast<int>(worst));
@@ -250,13 +259,16 @@ TEST(WorkerStall, CancelStopsLongJob) {
   Worker worker;
   QSignalSpy finished(&worker, &Worker::finished);
   QSignalSpy failed(&worker, &Worker::failed);
-  worker.loadSlot(0, QStringLiteral("mixer_fmnist"), {});
-  worker.setImage(cv::Mat(64, 64, CV_8UC3, cv::Scalar(10, 200, 30)), QStringLiteral("x"));
+  worker.submit(job::LoadSlot{0, "mixer_fmnist", ""});
+  job::OpenImage open;
+  open.request.rgb = cv::Mat(64, 64, CV_8UC3, cv::Scalar(10, 200, 30));
+  open.request.name = "x";
+  worker.submit(open);
   ASSERT_TRUE(QTest::qWaitFor([&] { return finished.count() >= 2; }, 60000));
-  fs::analysis::SaliencyParams p;
+  fs::service::SaliencyParams p;
   p.method = "smoothgrad";
   p.samples = 5000;
-  worker.saliency(0, p, QStringLiteral("long"));
+  worker.submit(job::Saliency{0, p, job::SaliencyUse::Matrix});
   QTest::qWait(200);
   QElapsedTimer t;
   t.start();

@@ -63,7 +63,7 @@ class ViewsTest : public ::testing::Test {
     ASSERT_TRUE(QTest::qWaitForWindowExposed(window_.get()));
     session_ = window_->session();
     for (const char* id : {"convmlp_fmnist", "resnet_fmnist", "mixer_fmnist"}) session_->addSlot(QLatin1String(id));
-    ASSERT_TRUE(window_->inputPanel()->openFile(sample("fmnist_0000_ankle-boot.png")));
+    window_->inputPanel()->openFile(sample("fmnist_0000_ankle-boot.png"));
     ASSERT_TRUE(waitIdle(session_));
     ASSERT_EQ(session_->loadedSlots().size(), 3) << window_->errorText().toStdString();
   }
@@ -309,7 +309,7 @@ TEST_F(ViewsTest, MisclassifiedTestImagesCanBeBrowsed) {
   window_->testSetPanel()->findMisclassified(slot, 500);
   ASSERT_TRUE(waitIdle(session_));
   ASSERT_EQ(ready.count(), 1) << window_->errorText().toStdString();
-  const auto report = ready.at(0).at(0).value<fs::analysis::TestSetReport>();
+  const auto report = ready.at(0).at(0).value<fs::service::TestSetReport>();
   EXPECT_EQ(report.images, 500);
   EXPECT_EQ(report.indices.size(), size_t(std::lround((1.0 - report.accuracy) * 500)));
   ASSERT_FALSE(report.indices.empty());  // ~9% of 500 for the shipped model
@@ -317,8 +317,8 @@ TEST_F(ViewsTest, MisclassifiedTestImagesCanBeBrowsed) {
   QListWidget* list = window_->testSetPanel()->list();
   ASSERT_EQ(list->count(), int(report.indices.size()));
   list->setCurrentRow(0);  // opens that test image and analyses it
-  EXPECT_TRUE(session_->imageName().contains(QStringLiteral("#%1").arg(report.indices[0])));
   ASSERT_TRUE(waitIdle(session_));
+  EXPECT_TRUE(session_->imageName().contains(QStringLiteral("#%1").arg(report.indices[0])));
   const auto& pred = session_->slot(slot).prediction;
   ASSERT_TRUE(pred.has_value());
   EXPECT_EQ(pred->top[0].index, report.predicted[0]);  // the app shows the same wrong answer
@@ -373,14 +373,14 @@ TEST_F(ViewsTest, FolderExportRunsTheBatchEngine) {
   bad.write("not an image");
   bad.close();
   QSignalSpy done(session_, &AnalysisSession::batchExportFinished);
-  fs::analysis::SessionBatchExport request;
+  fs::service::SessionBatchExport request;
   request.imagesDir = images.path().toStdString();
   request.outDir = out.path().toStdString();
   request.methods = {"gradcam"};
   session_->batchExport(request);
   ASSERT_TRUE(waitIdle(session_));
   ASSERT_EQ(done.count(), 1) << window_->errorText().toStdString();
-  const auto r = done.at(0).at(0).value<fs::analysis::SessionBatchResult>();
+  const auto r = done.at(0).at(0).value<fs::service::SessionBatchResult>();
   EXPECT_EQ(r.images, 4);
   EXPECT_EQ(r.done, 3);
   EXPECT_EQ(r.failed, 1);

@@ -1,11 +1,9 @@
 #pragma once
-// The GUI's torch-free facade over the analysis layer: up to kMaxSlots loaded models and the
-// current image, with activations and gradients cached per (slot, image, tap, target). Every
-// result is a plain struct of std types and cv::Mat, so Qt code can include this header.
-// Thread: one thread (the GUI worker) owns a SessionService and calls every member function;
-// the static helpers are pure and may be called from any thread. Errors: fs::model::InputError
-// (or std::exception) thrown to the caller, which turns them into values.
+// The requests and results of the session services (service/*.h): plain structs of std types and
+// cv::Mat, no LibTorch, so Qt code can include them. fs_service is the GUI's only way into the
+// analysis layer; it links fs_analysis PRIVATE, so torch headers are not on ui/'s include path.
 #include "analysis/colormap.h"
+#include "analysis/saliency/method_parameters.h"
 
 #include <opencv2/core/mat.hpp>
 
@@ -16,9 +14,9 @@
 #include <string>
 #include <vector>
 
-namespace fs::analysis {
+namespace fs::service {
 
-struct ValueRange;
+using fs::analysis::DisplaySettings;
 
 constexpr int kMaxSlots = 4;
 
@@ -89,15 +87,12 @@ struct StageMaps {
   std::vector<TapMaps> stages;  // one per stage tap
 };
 
-struct SaliencyParams {
+// A saliency request: the method, its parameters (defaults and ranges decided once in
+// analysis/saliency/method_parameters.h, the same as the CLI's) and the class.
+struct SaliencyParams : fs::analysis::MethodParameters {
   std::string method = "gradcam";
   int target = -1;          // -1: top-1
-  std::string tap;          // CAM methods; empty = the model's last block (camTap)
-  int samples = 8;
-  double sigma = 0.15;
-  int steps = 32;
-  std::string baseline = "zero";
-  int window = 16, stride = 8;
+  std::string tap;          // CAM methods; empty = the model's CAM tap (camTap: its last block)
   bool curves = false;      // also compute deletion/insertion curves
   int curveSteps = 20;
 };
@@ -177,66 +172,6 @@ struct TestSetReport {
   std::vector<std::string> classes;
 };
 
-struct FeatureFigureOptions;
-struct FigureLayout;
-
 using SessionProgress = std::function<void(double fraction)>;
 
-class SessionService {
- public:
-  SessionService();
-  ~SessionService();
-  SessionService(const SessionService&) = delete;
-  SessionService& operator=(const SessionService&) = delete;
-
-  // Loads into `slot` (0..kMaxSlots-1). On failure throws and leaves the slot's model as it was.
-  SlotInfo loadSlot(int slot, const std::string& idOrConfig, const std::string& weightsPath, uint64_t seed = 0);
-  void clearSlot(int slot);
-
-  // Sets the current image (CV_8UC3 RGB); drops per-image caches.
-  void setImage(const cv::Mat& rgb, const std::string& name);
-
-  SlotPrediction predict(int slot, int topK);
-  // k maps per stage tap: first-k (rank "first") or ranked by "mean" / "max".
-  StageMaps stageMaps(int slot, int k, const std::string& rank);
-  // Every channel of one tap (the feature-map view), ranked channels in display order.
-  TapMaps tapMaps(int slot, const std::string& tap, const std::string& rank);
-  SaliencyMapResult saliency(int slot, const SaliencyParams& params, const SessionProgress& progress = {},
-                             const std::atomic<bool>* cancel = nullptr);
-  SlotStatistics statistics(int slot, int bins);
-  // CKA over the given image files (at least 2 readable ones; unreadable files are skipped).
-  SessionCka cka(int slotA, int slotB, const std::vector<std::string>& imagePaths,
-                 const SessionProgress& progress = {}, const std::atomic<bool>* cancel = nullptr);
-
-  // The first `limit` Fashion-MNIST test images through a 10-class slot (InputError otherwise).
-  TestSetReport evaluateTestSet(int slot, int limit);
-
-  // Exports (session_export.cpp).
-  // The paper figure of every loaded slot, in slot order, on the current image.
-  FigureLayout paperFigure(const FeatureFigureOptions& options);
-  // Writes exportPath + ".manifest.json" atomically.
-  void writeExportManifest(const std::string& exportPath, const ExportRecord& record);
-  SessionBatchResult batchExport(const SessionBatchExport& request, const SessionProgress& progress = {});
-
-  // Pure helpers (any thread).
-  static std::vector<std::string> registeredIds();
-  static std::string describeVariant(const std::string& id);
-  static std::vector<std::string> methodNames();
-  static std::vector<std::string> integratedGradientsBaselines();  // zero, black, blur, mean
-  static cv::Mat loadImageFile(const std::string& path);                          // CV_8UC3 RGB
-  // Fashion-MNIST test image `index` as CV_8UC3 RGB (28x28) and its label (cached after first use).
-  static cv::Mat testSetImage(int index, int* label = nullptr);
-  static cv::Mat decodeImage(const std::vector<uint8_t>& bytes, const std::string& name);
-  // A CV_32F map as float32 NPY, written atomically.
-  static void writeMapNpy(const std::string& path, const cv::Mat& map);
-  // A map covering the model input, coloured and blended over the original image.
-  static cv::Mat overlay(const cv::Mat& original, const cv::Mat& map, const SessionCrop& crop,
-                         const DisplaySettings& settings, const ValueRange* range = nullptr);
-
- private:
-  TapMaps rankedTap(int slot, const std::string& tap, const std::string& rank, int k);
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-};
-
-}  // namespace fs::analysis
+}  // namespace fs::service
