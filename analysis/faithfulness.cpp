@@ -109,11 +109,11 @@ Baseline parseBaseline(const std::string& name) {
   if (name == "blur") return Baseline::Blur;
   if (name == "mean" || name == "zero") return Baseline::Zero;
   if (name == "black") return Baseline::Black;
-  throw InputError("unknown substrate '" + name + "' (valid: black, mean, zero, blur)");
+  throw InputError("unknown substrate '" + name + "' (valid: black, zero, mean, blur)");
 }
 
 const char* baselineName(Baseline b) {
-  return b == Baseline::Blur ? "blur" : b == Baseline::Black ? "black" : "mean";
+  return b == Baseline::Blur ? "blur" : b == Baseline::Black ? "black" : "zero";
 }
 
 Baseline curveSubstrate(const CurveOptions& options, bool insertion) {

@@ -18,12 +18,12 @@ namespace fs::analysis {
 
 // What deleted pixels become and what insertion starts from (the "substrate"). Black = pixel value
 // 0 in every channel, i.e. (0 - mean) / std of the model's normalisation (RISE's deletion
-// substrate); Zero = zeros of the normalised input, i.e. the dataset's mean colour (named "mean";
-// "zero" is accepted too); Blur = Gaussian blur of the input (RISE's insertion substrate: kernel
-// 11, sigma 5).
+// substrate); Zero = zeros of the normalised input, i.e. the dataset's mean colour (named "zero"
+// as the integrated-gradients baseline is; "mean" is accepted too); Blur = Gaussian blur of the
+// input (RISE's insertion substrate: kernel 11, sigma 5).
 enum class Baseline { Blur, Zero, Black };
-Baseline parseBaseline(const std::string& name);  // black|mean|zero|blur; InputError otherwise
-const char* baselineName(Baseline b);             // "blur", "mean", "black"
+Baseline parseBaseline(const std::string& name);  // black|zero|mean|blur; InputError otherwise
+const char* baselineName(Baseline b);             // "blur", "zero", "black"
 // input float32 [1,3,H,W]; Black needs the model's input spec (InputError without one).
 at::Tensor makeBaseline(const at::Tensor& input, Baseline b, const fs::model::InputSpec* spec = nullptr);
 

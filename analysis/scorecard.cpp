@@ -2,6 +2,10 @@
 #include "analysis/scorecard.h"
 
 #include "analysis/batch_export.h"
+#include "analysis/evaluation/masks.h"
+#include "analysis/evaluation/metric.h"
+#include "analysis/evaluation/scorecard_statistics.h"
+#include "analysis/fashion_mnist.h"
 #include "analysis/image_io.h"
 #include "analysis/json_text.h"
 #include "analysis/inference.h"
@@ -15,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -31,11 +36,25 @@ bool has(const std::vector<std::string>& list, const std::string& x) {
   return std::find(list.begin(), list.end(), x) != list.end();
 }
 
-// One method's metrics on one image, target = the top-1 prediction.
-json scoreMethod(LoadedModel& m, const at::Tensor& x, int target, SaliencyMethod& method, const ScorecardOptions& o) {
+bool legacyMetric(const std::string& name) {
+  return name == "deletion" || name == "insertion" || name == "drop" || name == "sanity";
+}
+
+// One image as the model sees it, its mask (undefined unless a metric needs one) and its index.
+struct ScoredImage {
+  at::Tensor input;
+  at::Tensor mask;
+  size_t index = 0;
+};
+
+// One method's metrics on one image, target = the top-1 prediction; every metric ranks the
+// displayed map (map2d). Registered metrics draw their noise from seed + image index.
+json scoreMethod(LoadedModel& m, const ScoredImage& img, int target, SaliencyMethod& method,
+                 const ScorecardOptions& o) {
+  const at::Tensor& x = img.input;
   SaliencyOptions opts;
   opts.target = target;
-  const at::Tensor map = method.compute(m, x, opts).map;
+  const at::Tensor map = method.compute(m, x, opts).map2d;
   json r = json::object();
   if (has(o.metrics, "deletion")) r["deletion_auc"] = deletionCurve(m, x, map, target, o.curve).auc;
   if (has(o.metrics, "insertion")) r["insertion_auc"] = insertionCurve(m, x, map, target, o.curve).auc;
@@ -44,8 +63,14 @@ json scoreMethod(LoadedModel& m, const at::Tensor& x, int target, SaliencyMethod
     r["drop"] = c.drop;
     r["increase"] = c.increase;
   }
+  MetricInput in;
+  in.model = &m, in.input = x, in.map2d = map, in.target = target, in.mask = img.mask;
+  in.explain = [&](const at::Tensor& y) { return method.compute(m, y, opts).map2d; };
+  in.seed = o.seed + img.index, in.batchSize = o.curve.batchSize;
+  for (const std::string& name : o.metrics)
+    if (!legacyMetric(name)) r[name] = makeMetric(name)->compute(in);
   if (!has(o.metrics, "sanity")) return r;
-  const auto mapOf = [&](LoadedModel& mm) { return method.compute(mm, x, opts).map; };
+  const auto mapOf = [&](LoadedModel& mm) { return method.compute(mm, x, opts).map2d; };
   json steps = json::array();
   for (const auto& s : parameterRandomisation(m, mapOf, o.seed).steps)
     steps.push_back({{"layer", s.layer}, {"spearman", s.spearman}});
@@ -53,12 +78,18 @@ json scoreMethod(LoadedModel& m, const at::Tensor& x, int target, SaliencyMethod
   return r;
 }
 
-json aggregateJson(const json& header, std::vector<const json*> entries) {
+// The done records in image order.
+std::vector<const json*> doneInOrder(std::vector<const json*> entries) {
   entries.erase(std::remove_if(entries.begin(), entries.end(),
                                [](const json* e) { return e->value("status", "") != "done"; }),
                 entries.end());
   std::sort(entries.begin(), entries.end(),
             [](const json* a, const json* b) { return (*a)["index"].get<int64_t>() < (*b)["index"].get<int64_t>(); });
+  return entries;
+}
+
+json aggregateJson(const json& header, std::vector<const json*> all) {
+  const std::vector<const json*> entries = doneInOrder(std::move(all));
   const double n = double(entries.size());
   json methods = json::array();
   for (const auto& name : header["methods"]) {
@@ -85,14 +116,18 @@ json aggregateJson(const json& header, std::vector<const json*> entries) {
     }
     methods.push_back(j);
   }
-  return {{"images", entries.size()}, {"methods", methods}};
+  return {{"images", entries.size()}, {"methods", methods},
+          {"statistics", scorecardStatistics(header["methods"].get<std::vector<std::string>>(), entries,
+                                             header["sanity_seed"].get<uint64_t>())}};
 }
 
 json scorecardHeader(const LoadedModel& m, const ScorecardOptions& o, size_t total) {
   json metrics = json::array();
   for (const char* k : {"deletion", "insertion", "drop", "sanity"})
     if (has(o.metrics, k)) metrics.push_back(k);
-  return {{"tool", "featurescope-cli evaluate"}, {"version", FS_VERSION},
+  for (const std::string& k : metricNames())
+    if (has(o.metrics, k) && !legacyMetric(k)) metrics.push_back(k);
+  json header{{"tool", "featurescope-cli evaluate"}, {"version", FS_VERSION},
           {"model", {{"id", m.config.id}, {"family", m.config.family},
                      {"weights", m.weightsPath.empty() ? json(nullptr) : json(m.weightsPath)},
                      {"weights_sha256", m.weightsPath.empty() ? json(nullptr) : json(sha256File(m.weightsPath))},
@@ -103,7 +138,10 @@ json scorecardHeader(const LoadedModel& m, const ScorecardOptions& o, size_t tot
           {"baseline", substrateName(o.curve)}, {"target", "top1"}, {"sanity_seed", o.seed},
           {"fields", "per image: deletion_auc, insertion_auc (RISE), drop (fraction) and increase (Grad-CAM++), "
                      "sanity: Spearman after cascading randomisation; aggregate: means over the done images "
-                     "in image order"}};
+                     "in image order; registered metrics (featurescope-cli evaluate --help) under their own names; "
+                     "statistics: mean, bootstrap 95% CI, rank per metric, Kendall's tau between the rankings"}};
+  if (!o.dataset.empty()) header["dataset"] = o.dataset;
+  return header;
 }
 
 // The members that describe a run's options (everything but progress, results and timing).
@@ -117,9 +155,9 @@ class ScorecardRun {
  public:
   ScorecardRun(LoadedModel& m, const ScorecardOptions& o) : m_(m), o_(o) {
     for (const auto& name : o.methods) methods_.push_back(makeSaliencyMethod(name));
-    files_ = listImageFiles(o.imagesDir);
-    if (o.limit > 0 && int(files_.size()) > o.limit) files_.resize(size_t(o.limit));
-    if (files_.empty()) throw InputError(o.imagesDir + ": no images (png, jpg, jpeg, bmp, tif, tiff, webp)");
+    for (const auto& name : o.metrics)
+      if (!legacyMetric(name)) needsMask_ = makeMetric(name)->needsMask() || needsMask_;
+    listImages();
     header_ = scorecardHeader(m, o, files_.size());
     if (!o.outPath.empty()) {
       sum_.path = shardFileName(o.outPath, o.shard);
@@ -138,12 +176,72 @@ class ScorecardRun {
           if (!sum_.path.empty()) save();
         });
     if (!sum_.path.empty()) save();  // failed images too: a shard of only failed images still merges
-    if (sum_.done + sum_.skipped == 0) throw InputError(o_.imagesDir + ": no decodable images in this shard");
-    sum_.aggregate = compactJson(aggregate());
+    if (sum_.done + sum_.skipped == 0) throw InputError(source() + ": no decodable images in this shard");
+    const json agg = aggregate();
+    sum_.aggregate = compactJson(agg);
+    if (!sum_.path.empty() && o_.shard.count == 1) writeTables(agg["statistics"]);
     return sum_;
   }
 
  private:
+  std::string source() const { return o_.dataset.empty() ? o_.imagesDir : o_.dataset + " test set"; }
+
+  // The folder's images without the masks beside them, or the dataset's test images "test-00000", ...
+  void listImages() {
+    if (!o_.dataset.empty()) {
+      if (o_.dataset != "fashion-mnist") throw InputError("unknown dataset '" + o_.dataset + "' (valid: fashion-mnist)");
+      dataset_ = loadFashionMnist(o_.dataDir.empty() ? defaultFashionMnistDir() : o_.dataDir, false);
+      const int64_t n = dataset_.images.size(0);
+      for (int64_t i = 0; i < (o_.limit > 0 ? std::min<int64_t>(n, o_.limit) : n); ++i) {
+        char name[32];
+        std::snprintf(name, sizeof name, "test-%05lld", static_cast<long long>(i));
+        files_.push_back(name);
+      }
+      return;
+    }
+    for (const std::string& f : listImageFiles(o_.imagesDir))
+      if (fsys::path(f).stem().extension() != ".mask") files_.push_back(f);
+    if (o_.limit > 0 && int(files_.size()) > o_.limit) files_.resize(size_t(o_.limit));
+    if (files_.empty()) throw InputError(o_.imagesDir + ": no images (png, jpg, jpeg, bmp, tif, tiff, webp)");
+  }
+
+  ScoredImage load(size_t i) const {
+    ScoredImage img;
+    img.index = i;
+    const fs::model::InputSpec& spec = m_.config.input;
+    if (!o_.dataset.empty()) {
+      const at::Tensor raw = dataset_.images.narrow(0, int64_t(i), 1);
+      img.input = fashionMnistBatch(raw, spec);
+      if (needsMask_) img.mask = fashionMnistSilhouette(raw[0], spec);
+      return img;
+    }
+    const cv::Mat rgb = loadImageRgb(files_[i]);
+    img.input = preprocess(rgb, spec).input;
+    if (needsMask_) img.mask = loadMask(maskPathFor(files_[i]), rgb.cols, rgb.rows, spec);
+    return img;
+  }
+
+  // NAME.rows.csv, NAME.summary.csv and NAME.agreement.csv beside NAME.json.
+  void writeTables(const json& statistics) {
+    std::vector<std::pair<std::string, json>> done;
+    for (const auto& [name, entry] : records_) {
+      json e = json::parse(entry);
+      if (e.value("status", "") == "done") done.emplace_back(json::parse(name).get<std::string>(), std::move(e));
+    }
+    std::sort(done.begin(), done.end(), [](const auto& a, const auto& b) {
+      return a.second["index"].template get<int64_t>() < b.second["index"].template get<int64_t>();
+    });
+    std::vector<std::pair<std::string, const json*>> rows;
+    for (const auto& [name, e] : done) rows.emplace_back(name, &e);
+    const std::string stem = (fsys::path(sum_.path).parent_path() / fsys::path(sum_.path).stem()).string();
+    for (const auto& [suffix, text] : {std::pair<std::string, std::string>{".rows.csv", scorecardRowsCsv(o_.methods, rows)},
+                                       {".summary.csv", scorecardSummaryCsv(statistics)},
+                                       {".agreement.csv", scorecardAgreementCsv(statistics)}}) {
+      fs::model::writeFileAtomically(stem + suffix, text);
+      sum_.tables.push_back(stem + suffix);
+    }
+  }
+
   void resume() {
     std::ifstream in(sum_.path);
     if (!in) return;
@@ -163,11 +261,11 @@ class ScorecardRun {
     const std::string key = compactJson(name);
     if (records_.count(key)) return ++sum_.skipped, "skipped (recorded)";
     try {
-      const at::Tensor x = preprocess(loadImageRgb(files_[i]), m_.config.input).input;
-      const int target = predict(m_, x, 1).top.front().index;
+      const ScoredImage img = load(i);
+      const int target = predict(m_, img.input, 1).top.front().index;
       json entry = {{"index", i}, {"status", "done"}, {"target", target}, {"methods", json::object()}};
       for (size_t k = 0; k < methods_.size(); ++k)
-        entry["methods"][o_.methods[k]] = scoreMethod(m_, x, target, *methods_[k], o_);
+        entry["methods"][o_.methods[k]] = scoreMethod(m_, img, target, *methods_[k], o_);
       records_[key] = compactJson(entry);
       ++sum_.done;
       return "done";
@@ -198,6 +296,8 @@ class ScorecardRun {
   const ScorecardOptions& o_;
   std::vector<std::unique_ptr<SaliencyMethod>> methods_;
   std::vector<std::string> files_;
+  ImageDataset dataset_;
+  bool needsMask_ = false;
   json header_;
   std::map<std::string, std::string> records_;  // image name (quoted) -> its record, compact JSON
   ScorecardSummary sum_;

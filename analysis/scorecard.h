@@ -17,9 +17,13 @@
 namespace fs::analysis {
 
 struct ScorecardOptions {
-  std::string imagesDir;
+  std::string imagesDir;             // a folder of images (NAME.mask.png beside NAME.png: its mask), or
+  std::string dataset;               // "fashion-mnist": its test set, the silhouettes as masks
+  std::string dataDir;               // the dataset's folder (empty: defaultFashionMnistDir())
   std::vector<std::string> methods;  // saliency method names, in report order
-  std::vector<std::string> metrics;  // deletion, insertion, drop, sanity (any subset)
+  // deletion, insertion, drop, sanity and any registered metric (analysis/evaluation/metric.h);
+  // every metric ranks the displayed map (SaliencyResult::map2d).
+  std::vector<std::string> metrics;
   CurveOptions curve;
   uint64_t seed = 0;                 // the randomisation of the sanity metric
   ShardSpec shard;
@@ -34,11 +38,14 @@ struct ScorecardSummary {
   int skipped = 0;    // recorded as done by an earlier run
   int failed = 0;
   std::string path;   // the record file written, or ""
-  std::string aggregate;  // JSON text: {"images": done images, "methods": [{"method", "deletion_auc", ...}]}
+  std::string aggregate;  // JSON text: {"images": done images, "methods": [{"method", "deletion_auc", ...}],
+                          // "statistics": scorecardStatistics (mean, CI, rank, agreement)}
+  std::vector<std::string> tables;  // the CSV files written (rows, summary, agreement), single runs only
 };
 
-// Validates the methods (InputError) and scores the shard's images. Unreadable images are recorded
-// as failed with the reason. InputError if the folder has no images, outPath holds the record of a
+// Validates the methods and metrics (InputError) and scores the shard's images. Unreadable images
+// and bad masks are recorded as failed with the reason (naming the file). With outPath and one
+// shard, the CSV tables go beside it: NAME.rows.csv, NAME.summary.csv, NAME.agreement.csv. InputError if the folder has no images, outPath holds the record of a
 // run with other options, or no image of the shard could be read (the record is written first).
 ScorecardSummary runScorecard(LoadedModel& model, const ScorecardOptions& options);
 

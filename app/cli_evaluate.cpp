@@ -3,7 +3,9 @@
 // --dataset the classification accuracy of a model (runEvaluateDataset, cli_train.cpp).
 #include "analysis/model_loader.h"
 #include "analysis/saliency/saliency_method.h"
+#include "analysis/evaluation/metric.h"
 #include "analysis/scorecard.h"
+#include "analysis/string_list.h"
 #include "app/cli_commands.h"
 #include "model/errors.h"
 
@@ -19,17 +21,36 @@ namespace {
 namespace fa = fs::analysis;
 using fs::model::UsageError;
 
-const std::vector<std::string> kMetrics{"deletion", "insertion", "drop", "sanity"};
+// drop and sanity, then the registered metrics (deletion and insertion among them).
+std::vector<std::string> knownMetrics() {
+  std::vector<std::string> all{"drop", "sanity"};
+  for (const std::string& m : fa::metricNames()) all.push_back(m);
+  return all;
+}
 
 std::set<std::string> parseMetrics(const std::string& list) {
+  const std::vector<std::string> known = knownMetrics();
   std::set<std::string> out;
   for (const auto& m : splitList(list)) {
-    if (std::find(kMetrics.begin(), kMetrics.end(), m) == kMetrics.end())
-      throw UsageError("evaluate: unknown metric '" + m + "' (valid: deletion, insertion, drop, sanity)");
+    if (std::find(known.begin(), known.end(), m) == known.end())
+      throw UsageError("evaluate: unknown metric '" + m + "' (valid: " + fa::joinList(known) + ")");
     out.insert(m);
   }
   if (out.empty()) throw UsageError("evaluate: --metrics is empty");
   return out;
+}
+
+// Mean [95% CI] and rank of every metric, per method.
+void printStatistics(const nlohmann::json& stats) {
+  for (const auto& [method, per] : stats["methods"].items()) {
+    std::cout << method << "\n";
+    for (const auto& key : stats["metrics"]) {
+      const nlohmann::json& s = per[key.get<std::string>()];
+      std::cout << "  " << std::left << std::setw(22) << key.get<std::string>() << std::fixed << std::setprecision(4)
+                << s["mean"].get<double>() << "  [" << s["ci_low"].get<double>() << ", " << s["ci_high"].get<double>()
+                << "]  rank " << std::setprecision(1) << s["rank"].get<double>() << "\n";
+    }
+  }
 }
 
 void printScores(const nlohmann::json& j) {
@@ -57,6 +78,7 @@ fa::ScorecardOptions scorecardOptions(const Args& a) {
   if (substrate != "rise") o.curve.baseline = fa::parseBaseline(substrate);
   o.seed = static_cast<uint64_t>(a.intValue("--seed", 0, 0, 2147483647));
   o.imagesDir = a.value("--images");
+  if (a.has("--dataset")) o.dataset = a.value("--dataset"), o.dataDir = a.value("--data-dir");
   o.limit = a.intValue("--limit", 0, 0, 1 << 30);
   o.shard = fa::parseShard(a.value("--shard", "1/1"));
   o.outPath = a.value("--out");
@@ -66,8 +88,10 @@ fa::ScorecardOptions scorecardOptions(const Args& a) {
 }
 
 int runEvaluate(const Args& a) {
-  if (a.has("--dataset")) return runEvaluateDataset(a);
-  if (!a.has("--images")) throw UsageError("evaluate: give --images DIR (saliency metrics) or --dataset fashion-mnist");
+  const bool scorecard = a.has("--images") || a.has("--methods") || a.has("--metrics");
+  if (a.has("--dataset") && !scorecard) return runEvaluateDataset(a);
+  if (a.has("--dataset") && a.has("--images")) throw UsageError("evaluate: give --images or --dataset, not both");
+  if (!scorecard) throw UsageError("evaluate: give --images DIR (saliency metrics) or --dataset fashion-mnist");
   const fa::ScorecardOptions o = scorecardOptions(a);
   for (const auto& name : o.methods) fa::makeSaliencyMethod(name);  // InputError listing the methods
   fa::LoadedModel m = fa::loadModel(a.positional[0], a.value("--weights"), o.seed);
@@ -78,38 +102,53 @@ int runEvaluate(const Args& a) {
     std::cerr << "evaluate: " << sum.images << " images in shard " << o.shard.index << "/" << o.shard.count << ": "
               << sum.done << " done, " << sum.skipped << " skipped, " << sum.failed << " failed; scorecard "
               << sum.path << "\n";
+  for (const std::string& t : sum.tables) std::cerr << "evaluate: table " << t << "\n";
   if (a.has("--json")) {
     std::cout << nlohmann::json{{"model", m.config.id}, {"images", n}, {"failed", sum.failed},
                                 {"steps", o.curve.steps}, {"baseline", fa::substrateName(o.curve)},
-                                {"metrics", o.metrics}, {"methods", aggregate["methods"]}}.dump(2) << "\n";
+                                {"metrics", o.metrics}, {"methods", aggregate["methods"]},
+                                {"statistics", aggregate["statistics"]}}.dump(2) << "\n";
     return sum.failed > 0 ? 3 : 0;
   }
   std::cout << m.config.id << " on " << n << " images (" << o.curve.steps << " steps, "
             << fa::substrateName(o.curve) << " baseline, target = top-1 prediction)\n";
   for (const auto& j : aggregate["methods"]) printScores(j);
+  std::cout << "mean [bootstrap 95% CI] and rank (1 = best) per metric:\n";
+  printStatistics(aggregate["statistics"]);
   return sum.failed > 0 ? 3 : 0;
 }
 
 const CommandRegistrar kEvaluate{
     {"evaluate",
-     "evaluate MODEL [--weights F] (--images DIR [--methods a,b] [--metrics deletion,insertion,drop,sanity]"
-     " [--steps N] [--baseline rise|black|mean|blur] [--out FILE.json [--shard K/N]] | --dataset fashion-mnist\n"
-     "  [--data-dir D]) [--limit N] [--json]\n"
-     "  Mean faithfulness of saliency methods over the images of DIR, target = top-1 prediction:\n"
-     "  deletion / insertion AUC (RISE; --steps chunks, default 50; --baseline: the substrate, default rise =\n"
-     "  deletion to black (pixel 0), insertion from a blur; black, mean (the dataset mean colour) or blur use\n"
-     "  that one for both curves), average drop\n"
-     "  and increase in confidence (Grad-CAM++; JSON as fractions), and with 'sanity' the Spearman correlation\n"
-     "  with the original map after randomising the model from the head down (Adebayo et al. 2018).\n"
+     "evaluate MODEL [--weights F] (--images DIR | --dataset fashion-mnist [--data-dir D]) [--methods a,b]\n"
+     "  [--metrics m,...] [--steps N] [--baseline rise|black|zero|blur] [--seed S] [--limit N]\n"
+     "  [--out FILE.json [--shard K/N]] [--json]   |   evaluate MODEL --dataset fashion-mnist [--limit N] [--json]\n"
+     "  Scorecard of saliency methods over the images of DIR or the Fashion-MNIST test set, target = the top-1\n"
+     "  prediction; every metric ranks the displayed map. Metrics (lower/higher = better):\n"
+     "    deletion / insertion  AUC of the target probability (RISE, Petsiuk et al. 2018; lower / higher);\n"
+     "      --steps chunks (default 50); --baseline: the substrate, default rise = deletion to black (pixel 0),\n"
+     "      insertion from a blur; black, zero (the dataset mean colour; alias mean) or blur: that one for both\n"
+     "    drop                  average drop and increase in confidence (Grad-CAM++; lower / higher)\n"
+     "    sanity                Spearman with the original map as the model is randomised from the head down\n"
+     "                          with the family's own init (Adebayo et al. 2018)\n"
+     "    road_morf / road_lerf ROAD, noisy linear imputation at 10..90% (Rong et al. 2022; lower / higher)\n"
+     "    pointing_game (15 px), energy_pointing_game, relevance_mass, relevance_rank, topk_iou (top 20%)\n"
+     "                          localisation against masks (higher): NAME.mask.png beside NAME.png (grey >= 128 =\n"
+     "                          object, same size as the image), or the Fashion-MNIST silhouette (pixels > 0)\n"
+     "    gini (higher) / entropy (lower)  complexity (Chalasani et al. 2020; Bhatt et al. 2020)\n"
+     "    infidelity / max_sensitivity     Yeh et al. 2019 (lower); noise seeded by --seed + image index\n"
      "  Defaults: --methods gradcam,gradient --metrics deletion,insertion,drop.\n"
-     "  --out writes the scorecard: per-image records and the means computed from them in image order\n"
-     "  (atomically, every 5 s and at the end). Resumable: rerun the same command and images already\n"
-     "  recorded are skipped. --shard K/N takes images i with i % N == K-1 (sorted, after --limit) and\n"
-     "  writes FILE-shard-K-of-N.json; `merge` combines the shards into FILE.json. Unreadable images\n"
-     "  are recorded as failed (exit code 3).\n"
-     "  With --dataset: accuracy, confusion matrix and misclassified test indices on that test set.",
+     "  The scorecard: per model x method the mean, bootstrap 95% CI (1000 resamples, seeded by --seed) and\n"
+     "  rank of every metric, and Kendall's tau between the metrics' method rankings; identical seeds give\n"
+     "  identical files.\n"
+     "  --out writes FILE.json (per-image records, aggregate and statistics; atomically, every 5 s and at the\n"
+     "  end) and FILE.rows.csv, FILE.summary.csv, FILE.agreement.csv. Resumable: rerun the same command and\n"
+     "  images already recorded are skipped. --shard K/N takes images i with i % N == K-1 (sorted, after\n"
+     "  --limit) and writes FILE-shard-K-of-N.json; `merge` combines the shards into FILE.json. Unreadable\n"
+     "  images and bad masks are recorded as failed with the file and reason (exit code 3).\n"
+     "  --dataset without --methods/--metrics: accuracy, confusion matrix and misclassified test indices.",
      {{"--weights", "--images", "--methods", "--metrics", "--limit", "--steps", "--baseline", "--dataset",
-       "--data-dir", "--out", "--shard"},
+       "--data-dir", "--out", "--shard", "--seed"},
       {"--json"},
       1,
       1},

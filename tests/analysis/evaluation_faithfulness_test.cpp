@@ -58,7 +58,7 @@ TEST(Substrates, BlackIsPixelZeroAndRiseDefaultsDifferPerCurve) {
     EXPECT_NEAR(black[0][c][3][4].item<double>(), -spec.mean[size_t(c)] / spec.std[size_t(c)], 1e-6);
   EXPECT_THROW(fa::makeBaseline(t.x, fa::Baseline::Black), fm::InputError);
   EXPECT_EQ(fa::parseBaseline("black"), fa::Baseline::Black);
-  EXPECT_STREQ(fa::baselineName(fa::Baseline::Zero), "mean");
+  EXPECT_STREQ(fa::baselineName(fa::Baseline::Zero), "zero");
   const fa::CurveOptions rise{4, std::nullopt, 0};
   EXPECT_EQ(fa::curveSubstrate(rise, false), fa::Baseline::Black);
   EXPECT_EQ(fa::curveSubstrate(rise, true), fa::Baseline::Blur);
