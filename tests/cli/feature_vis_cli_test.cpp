@@ -1,0 +1,94 @@
+// featurescope-cli erf, exemplars and exemplars-merge end to end: outputs and manifests, index
+// reuse, shards merged equal to a single run byte for byte, and bad input refused with the reason.
+#include "cli_test_support.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <string>
+
+namespace {
+using fs::test::runCli;
+using fs::test::slurp;
+
+std::string scratch(const std::string& name) { return fs::test::cliTmpDir(name + "-" + std::to_string(getpid())); }
+
+TEST(ErfCli, ComparisonFigureMapsAndManifest) {
+  const std::string dir = scratch("erf");
+  const auto r = runCli("erf resnet_fmnist mixer_fmnist --dataset fashion-mnist --limit 4 --out " + dir + "/erf.pdf");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(slurp(dir + "/erf.pdf").substr(0, 5), "%PDF-");
+  const auto manifest = nlohmann::json::parse(slurp(dir + "/erf.manifest.json"));
+  EXPECT_EQ(manifest["image_count"], 4);
+  ASSERT_EQ(manifest["models"].size(), 2u);
+  for (const auto& m : manifest["models"]) {
+    ASSERT_EQ(m["taps"].size(), 4u);  // each model's four stages
+    for (const auto& t : m["taps"]) {
+      EXPECT_TRUE(std::filesystem::exists(dir + "/" + t["npy"].get<std::string>())) << t.dump();
+      EXPECT_LE(t["radius50_px"].get<double>(), t["radius90_px"].get<double>());
+    }
+  }
+  EXPECT_TRUE(manifest["models"][1]["taps"][0]["theoretical_rf"]["global"].get<bool>());
+  EXPECT_NE(r.out.find("resnet_fmnist layer4: TRF 195 px"), std::string::npos) << r.out;
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ErfCli, BadArgumentsAreRefusedWithTheReason) {
+  auto r = runCli("erf resnet_fmnist --out x.png");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--dataset fashion-mnist or --images"), std::string::npos) << r.err;
+  r = runCli("erf resnet_fmnist --images /nonexistent/folder --out x.png");
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("/nonexistent/folder"), std::string::npos) << r.err;
+  r = runCli("erf resnet_fmnist --dataset fashion-mnist --limit 2 --taps layer9 --out x.png");
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("layer9"), std::string::npos) << r.err;
+}
+
+TEST(ExemplarsCli, ReuseShardsMergeAndFigure) {
+  const std::string dir = scratch("exemplars");
+  const std::string images = dir + "/images";
+  std::filesystem::create_directories(images);
+  for (int i = 0; i < 11; ++i) fs::test::writeBmp(images + "/img" + std::to_string(10 + i) + ".bmp", 40, 30, i + 1);
+  const std::string common = "exemplars convmlp_fmnist --images " + images + " --k 3 --taps tokenizer,stages.2 --batch 4";
+  auto r = runCli(common + " --out " + dir + "/one.json --figure " + dir + "/one.png --channels 2");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(slurp(dir + "/one.png").substr(1, 3), "PNG");
+  const auto index = nlohmann::json::parse(slurp(dir + "/one.json"));
+  EXPECT_EQ(index["image_count"], 11);
+  EXPECT_EQ(index["channels"]["stages.2"].size(), 128u);
+  EXPECT_EQ(index["weights_sha256"].get<std::string>().size(), 64u);
+  r = runCli(common + " --out " + dir + "/one.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("reusing"), std::string::npos) << r.out;
+  r = runCli(common + " --k 2 --out " + dir + "/one.json");  // another key: recomputed, not reused
+  EXPECT_NE(r.out.find("recomputing"), std::string::npos) << r.out;
+  r = runCli(common + " --out " + dir + "/one.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* k : {"1/3", "2/3", "3/3"}) {
+    r = runCli(common + " --shard " + k + " --out " + dir + "/part.json");
+    ASSERT_EQ(r.code, 0) << r.err;
+  }
+  const std::string parts = dir + "/part-shard-3-of-3.json " + dir + "/part-shard-1-of-3.json ";
+  r = runCli("exemplars-merge " + parts + "--out " + dir + "/merged.json");
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("shard 2/3 is missing"), std::string::npos) << r.err;
+  r = runCli("exemplars-merge " + parts + dir + "/part-shard-2-of-3.json --out " + dir + "/merged.json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(slurp(dir + "/merged.json"), slurp(dir + "/one.json"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ExemplarsCli, BadArgumentsAreRefusedWithTheReason) {
+  auto r = runCli("exemplars resnet_fmnist --dataset fashion-mnist --limit 2 --score median --out x.json");
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("median"), std::string::npos) << r.err;
+  r = runCli("exemplars resnet_fmnist --dataset fashion-mnist --limit 2 --shard 3/2 --out x.json");
+  EXPECT_EQ(r.code, 2);
+  r = runCli("exemplars-merge /nonexistent/a.json --out x.json");
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("/nonexistent/a.json"), std::string::npos) << r.err;
+}
+
+}  // namespace
