@@ -1,6 +1,7 @@
 #include "model/checkpoint.h"
 
 #include "model/errors.h"
+#include "model/family.h"
 #include "model/safetensors.h"
 #include "model/torch_zip_reader.h"
 
@@ -46,6 +47,18 @@ Container detect(const std::string& path) {
   return Container::Unknown;
 }
 
+// A zip whose first entry is a .npy file: NumPy's .npz (e.g. Google's JAX ViT release).
+bool isNumpyArchive(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  unsigned char header[30] = {};
+  in.read(reinterpret_cast<char*>(header), sizeof(header));
+  if (in.gcount() != sizeof(header)) return false;
+  const size_t nameLength = header[26] | (header[27] << 8);
+  std::string name(nameLength, '\0');
+  in.read(name.data(), static_cast<std::streamsize>(nameLength));
+  return static_cast<size_t>(in.gcount()) == nameLength && endsWith(name, ".npy");
+}
+
 // {'model'|'state_dict'|'state_dict_ema': {...}} -> the inner dict, preferred in that order.
 void unwrap(TensorDict& dict) {
   for (const std::string prefix : {"model.", "state_dict.", "state_dict_ema."}) {
@@ -67,11 +80,15 @@ void replaceAll(std::string& text, const std::string& from, const std::string& t
   }
 }
 
+// Facebook's ResMLP: Affine norms (.alpha) with patch_embed. or gamma_1 (ViT and Swin share
+// patch_embed. but have no Affine norms).
 bool hasFacebookResMlpNames(const TensorDict& dict) {
+  bool resMlpName = false, affine = false;
   for (const auto& entry : dict.tensors) {
-    if (startsWith(entry.first, "patch_embed.") || entry.first.find(".gamma_1") != std::string::npos) return true;
+    resMlpName = resMlpName || startsWith(entry.first, "patch_embed.") || entry.first.find(".gamma_1") != std::string::npos;
+    affine = affine || endsWith(entry.first, ".alpha");
   }
-  return false;
+  return resMlpName && affine;
 }
 
 // Facebook's original ResMLP names -> timm names; Affine alpha/beta [dim] -> [1,1,dim].
@@ -88,10 +105,16 @@ void renameFacebookResMlp(std::string& name, at::Tensor& tensor) {
 
 void normalizeNames(TensorDict& dict, const std::string& path) {
   const bool facebook = hasFacebookResMlpNames(dict);
-  std::set<std::string> seen;
   for (auto& [name, tensor] : dict.tensors) {
     if (startsWith(name, "module.")) name = name.substr(7);
     if (facebook) renameFacebookResMlp(name, tensor);
+  }
+  // Another library's layout of a family (torchvision's names, original releases): the first
+  // family that recognises it renames it.
+  for (const auto& family : families())
+    if (family.adoptForeignNames && family.adoptForeignNames(dict)) break;
+  std::set<std::string> seen;
+  for (auto& [name, tensor] : dict.tensors) {
     tensor = tensor.is_floating_point() ? tensor.to(at::kFloat).contiguous() : tensor.contiguous();
     if (!seen.insert(name).second) throw InputError(path + ": two tensors map to the name '" + name + "'");
   }
@@ -136,6 +159,10 @@ TensorDict readCheckpoint(const std::string& path) {
   const Container container = detect(path);
   if (container == Container::Unknown) {
     throw InputError(path + ": not a safetensors or PyTorch checkpoint");
+  }
+  if (container == Container::TorchZip && isNumpyArchive(path)) {
+    throw InputError(path + ": a NumPy .npz archive (such as Google's JAX ViT weights), not a PyTorch checkpoint; "
+                            "use the timm hub's model.safetensors of the same model");
   }
   TensorDict dict = container == Container::Safetensors ? readSafetensors(path) : readTorchZip(path);
   unwrap(dict);

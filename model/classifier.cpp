@@ -1,5 +1,7 @@
 #include "model/classifier.h"
 
+#include <ATen/ATen.h>
+
 namespace fs::model {
 
 const char* tapLayoutName(TapLayout l) {
@@ -31,6 +33,23 @@ at::Tensor TapSink::tokens(const std::string& name, at::Tensor x, int64_t h, int
   at::Tensor t = x.transpose(1, 2).reshape({b, c, h, w});
   taps_[name] = t;
   return t.flatten(2).transpose(1, 2);
+}
+
+at::Tensor TapSink::tokens(const std::string& name, at::Tensor x, int64_t prefix, int64_t h, int64_t w) {
+  if (!wants(name)) return x;
+  if (prefix == 0) return tokens(name, std::move(x), h, w);
+  at::Tensor front = x.narrow(1, 0, prefix);
+  at::Tensor map = tokens(name, x.narrow(1, prefix, x.size(1) - prefix), h, w);
+  prefix_[name] = front;
+  return at::cat({front, map}, 1);
+}
+
+void TapSink::attention(const std::string& name, const at::Tensor& probs) {
+  if (wants(name)) attention_[name] = probs;
+}
+
+ForwardResult TapSink::result(at::Tensor logits) {
+  return {std::move(logits), std::move(taps_), std::move(prefix_), std::move(attention_)};
 }
 
 int64_t ClassifierImpl::parameterCount() const {

@@ -30,6 +30,13 @@ struct TapInfo {
 struct ForwardResult {
   at::Tensor logits;                        // [B, classes]
   std::map<std::string, at::Tensor> taps;   // NCHW [B,C,H,W], part of the autograd graph
+  // Models with prefix tokens (ViT's class token, DeiT's class and distillation tokens): at each
+  // requested token tap, the prefix tokens the spatial map leaves out, [B, prefix, C], in the
+  // order of ClassifierImpl::prefixTokens(); graph tensors like the taps.
+  std::map<std::string, at::Tensor> prefixTokens{};
+  // Attention probabilities [B, heads, T, T] (row = query, column = key, prefix tokens first) of
+  // the requested units among ClassifierImpl::attentionUnits(), requested by name with the taps.
+  std::map<std::string, at::Tensor> attention{};
 };
 
 // Collects the requested taps during a forward. Layout conversion happens here, once: the
@@ -42,11 +49,15 @@ class TapSink {
   at::Tensor nchw(const std::string& name, at::Tensor x);                    // x is NCHW
   at::Tensor nhwc(const std::string& name, at::Tensor x);                    // x is NHWC
   at::Tensor tokens(const std::string& name, at::Tensor x, int64_t h, int64_t w);  // [B,N,C]
+  // x is [B, prefix+N, C]: the N patch tokens become the tap, the prefix tokens are kept apart.
+  at::Tensor tokens(const std::string& name, at::Tensor x, int64_t prefix, int64_t h, int64_t w);
+  void attention(const std::string& name, const at::Tensor& probs);  // kept if requested
   std::map<std::string, at::Tensor> take() { return std::move(taps_); }
+  ForwardResult result(at::Tensor logits);  // the logits with everything collected
 
  private:
   std::set<std::string> wanted_;
-  std::map<std::string, at::Tensor> taps_;
+  std::map<std::string, at::Tensor> taps_, prefix_, attention_;
 };
 
 class ClassifierImpl : public torch::nn::Module {
@@ -60,7 +71,14 @@ class ClassifierImpl : public torch::nn::Module {
   // (Selvaraju et al. 2017, "the last convolutional layer") and pytorch-grad-cam's recommended
   // layers (ResNet layer4[-1], the last block of a token model). Families whose stage taps end
   // before the last block (MLP-Mixer, ResMLP: depth quarters start at blocks.0) override it.
+  // ViT/DeiT override it with the input of the last block's attention (blocks.<last>.norm1): only
+  // the prefix tokens reach their head, so a CAM at the last block is exactly zero.
   virtual std::string camTap() const { return stages().back(); }
+  // Units whose attention probabilities forward() hands back in ForwardResult::attention when
+  // their names are among the requested ones (ViT/DeiT: blocks.<i>.attn); none by default.
+  virtual std::vector<std::string> attentionUnits() const { return {}; }
+  // Names of the prefix tokens in token order (ViT: cls; DeiT distilled: cls, dist); none by default.
+  virtual std::vector<std::string> prefixTokens() const { return {}; }
   // x: float32 [B,3,H,W]. Unknown tap names are ignored (callers validate against taps()).
   virtual ForwardResult forward(const at::Tensor& x, const std::vector<std::string>& tapNames) = 0;
   // Inference-only rewrites (BatchNorm folding); call again after the weights change.

@@ -8,6 +8,10 @@ FamilyTraits pureMlpFamily();
 FamilyTraits mixerFamily();
 FamilyTraits resMlpFamily();
 FamilyTraits resNetFamily();
+FamilyTraits vitFamily();
+FamilyTraits deitFamily();
+FamilyTraits convNeXtFamily();
+FamilyTraits swinFamily();
 
 const std::vector<FamilyTraits>& families() {
   // The registration list: one line per family.
@@ -17,6 +21,10 @@ const std::vector<FamilyTraits>& families() {
       mixerFamily(),
       resMlpFamily(),
       resNetFamily(),
+      vitFamily(),
+      deitFamily(),
+      convNeXtFamily(),
+      swinFamily(),
   };
   return all;
 }

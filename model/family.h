@@ -6,6 +6,7 @@
 #include "model/classifier.h"
 #include "model/config_reader.h"
 #include "model/model_config.h"
+#include "model/tensor_dict.h"
 
 #include <nlohmann/json.hpp>
 
@@ -36,6 +37,10 @@ struct FamilyTraits {
   // The title of a registered variant, e.g. "ResNet-50" (optional; default: title + "-" + the
   // id's suffix in upper case).
   std::function<std::string(const std::string& id)> variantTitle;
+  // Renames another library's checkpoint layout (e.g. torchvision's key names) to this family's
+  // own, when the names show that layout, and returns whether it did (optional). readCheckpoint
+  // offers every file to each family's in turn, after unwrapping and before the strict check.
+  std::function<bool(TensorDict&)> adoptForeignNames;
   bool fixedInputSize = false;        // the input must be exactly the config's size (token models)
   std::vector<Variant> variants;      // the registered ids of this family
 };

@@ -32,6 +32,17 @@ struct ModelConfig {
   bool bottleneck = true;
   std::vector<int> layers;
   int width = 64;  // channels of the stem and layer1 (64 in the published variants)
+  // ViT / DeiT (imgSize, patchSize, embedDim, layerNormEps above; numBlocks is the depth), Swin
+  // (embedDim is C; depths and stageHeads per stage) and ConvNeXt (depths; dims above per stage)
+  int numHeads = 12;            // ViT / DeiT attention heads
+  std::vector<int> depths;      // Swin / ConvNeXt blocks per stage
+  std::vector<int> stageHeads;  // Swin attention heads per stage
+  int windowSize = 7;           // Swin
+  int kernelSize = 7;           // ConvNeXt depthwise kernel
+  double mlpRatio = 4.0;        // MLP hidden width = mlpRatio * dim
+  bool qkvBias = true;
+  bool distilled = false;       // DeiT: distillation token and head_dist
+  bool layerScale = true;       // ConvNeXt: per-channel gamma (initialised to initValues)
 
   InputSpec input;
   std::string labels = "imagenet";  // "imagenet", "fashion-mnist", "index" or a file path

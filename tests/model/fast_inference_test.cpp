@@ -144,7 +144,8 @@ TEST_P(FastInference, LoadingIntoAPreparedModelKeepsEveryValue) {
 
 INSTANTIATE_TEST_SUITE_P(Families, FastInference,
                          ::testing::Values("convmlp_fmnist", "puremlp_fmnist", "resnet_fmnist", "mixer_fmnist",
-                                           "resmlp_fmnist", "resnet18"));
+                                           "resmlp_fmnist", "resnet18", "vit_tiny", "deit_tiny_distilled",
+                                           "convnext_tiny", "swin_tiny"));
 
 // storeForMatmul re-stores a parameter in place: same tensor, same values, rows padded, and both
 // the autograd path and the fused matmul give the plain layout's results.
