@@ -4,6 +4,7 @@
 #include "analysis/batch_export.h"
 #include "analysis/evaluation/masks.h"
 #include "analysis/evaluation/metric.h"
+#include "analysis/evaluation/sanity.h"
 #include "analysis/evaluation/scorecard_statistics.h"
 #include "analysis/fashion_mnist.h"
 #include "analysis/image_io.h"
@@ -19,6 +20,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
+#include <functional>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -37,7 +40,7 @@ bool has(const std::vector<std::string>& list, const std::string& x) {
 }
 
 bool legacyMetric(const std::string& name) {
-  return name == "deletion" || name == "insertion" || name == "drop" || name == "sanity";
+  return name == "deletion" || name == "insertion" || name == "drop" || name == "sanity" || name == "random_logit";
 }
 
 // One image as the model sees it, its mask (undefined unless a metric needs one) and its index.
@@ -46,6 +49,27 @@ struct ScoredImage {
   at::Tensor mask;
   size_t index = 0;
 };
+
+// The four similarities of Adebayo et al. (null where a map is too small for SSIM or HOG).
+json similarityJson(const SimilarityScores& s) {
+  const auto num = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
+  return {{"spearman", num(s.spearman)}, {"spearman_abs", num(s.spearmanAbs)}, {"ssim", num(s.ssim)}, {"hog", num(s.hog)}};
+}
+
+// The mean of each similarity over the records (null if any record has null).
+void meanSimilarities(json& target, const std::vector<const json*>& entries, const std::string& method,
+                      const std::function<const json&(const json&)>& pick) {
+  for (const char* k : {"spearman", "spearman_abs", "ssim", "hog"}) {
+    double sum = 0;
+    bool defined = true;
+    for (const json* e : entries) {
+      const json& v = pick((*e)["methods"][method])[k];
+      defined = defined && v.is_number();
+      if (v.is_number()) sum += v.get<double>();
+    }
+    target[k] = defined ? json(sum / double(entries.size())) : json(nullptr);
+  }
+}
 
 // One method's metrics on one image, target = the top-1 prediction; every metric ranks the
 // displayed map (map2d). Registered metrics draw their noise from seed + image index.
@@ -69,11 +93,25 @@ json scoreMethod(LoadedModel& m, const ScoredImage& img, int target, SaliencyMet
   in.seed = o.seed + img.index, in.batchSize = o.curve.batchSize;
   for (const std::string& name : o.metrics)
     if (!legacyMetric(name)) r[name] = makeMetric(name)->compute(in);
+  // Sanity checks compare maps at the input size, as displayed (SSIM and HOG need the pixels).
+  const int64_t h = x.size(2), w = x.size(3);
+  if (has(o.metrics, "random_logit")) {
+    const auto mapFor = [&](int c) {
+      SaliencyOptions oc = opts;
+      oc.target = c;
+      return mapToSize(method.compute(m, x, oc).map2d, h, w);
+    };
+    const RandomLogitResult rl = randomLogitTest(mapFor, target, m.config.numClasses, o.seed + img.index);
+    r["random_logit"] = similarityJson(rl.similarity);
+    r["random_logit"]["other"] = rl.other;
+  }
   if (!has(o.metrics, "sanity")) return r;
-  const auto mapOf = [&](LoadedModel& mm) { return method.compute(mm, x, opts).map2d; };
+  const auto mapOf = [&](LoadedModel& mm) { return mapToSize(method.compute(mm, x, opts).map2d, h, w); };
   json steps = json::array();
-  for (const auto& s : parameterRandomisation(m, mapOf, o.seed).steps)
-    steps.push_back({{"layer", s.layer}, {"spearman", s.spearman}});
+  for (const auto& s : modelRandomisation(m, mapOf, RandomisationMode::Cascading, o.seed).steps) {
+    steps.push_back(similarityJson(s.similarity));
+    steps.back()["layer"] = s.unit;
+  }
   r["sanity"] = steps;
   return r;
 }
@@ -105,14 +143,17 @@ json aggregateJson(const json& header, std::vector<const json*> all) {
       }
       j[out] = sum / n;
     }
-    if (!entries.empty() && (*entries[0])["methods"][name.get<std::string>()].contains("sanity")) {
-      json steps = (*entries[0])["methods"][name.get<std::string>()]["sanity"];
-      for (size_t i = 0; i < steps.size(); ++i) {
-        double sum = 0;
-        for (const json* e : entries) sum += (*e)["methods"][name.get<std::string>()]["sanity"][i]["spearman"].get<double>();
-        steps[i]["spearman"] = sum / n;
-      }
+    const std::string method = name.get<std::string>();
+    if (!entries.empty() && (*entries[0])["methods"][method].contains("sanity")) {
+      json steps = (*entries[0])["methods"][method]["sanity"];
+      for (size_t i = 0; i < steps.size(); ++i)
+        meanSimilarities(steps[i], entries, method, [i](const json& r) -> const json& { return r["sanity"][i]; });
       j["sanity"] = steps;
+    }
+    if (!entries.empty() && (*entries[0])["methods"][method].contains("random_logit")) {
+      json rl = json::object();
+      meanSimilarities(rl, entries, method, [](const json& r) -> const json& { return r["random_logit"]; });
+      j["random_logit"] = rl;
     }
     methods.push_back(j);
   }
@@ -123,7 +164,7 @@ json aggregateJson(const json& header, std::vector<const json*> all) {
 
 json scorecardHeader(const LoadedModel& m, const ScorecardOptions& o, size_t total) {
   json metrics = json::array();
-  for (const char* k : {"deletion", "insertion", "drop", "sanity"})
+  for (const char* k : {"deletion", "insertion", "drop", "sanity", "random_logit"})
     if (has(o.metrics, k)) metrics.push_back(k);
   for (const std::string& k : metricNames())
     if (has(o.metrics, k) && !legacyMetric(k)) metrics.push_back(k);
@@ -137,7 +178,9 @@ json scorecardHeader(const LoadedModel& m, const ScorecardOptions& o, size_t tot
           {"methods", o.methods}, {"metrics", metrics}, {"steps", o.curve.steps},
           {"baseline", substrateName(o.curve)}, {"target", "top1"}, {"sanity_seed", o.seed},
           {"fields", "per image: deletion_auc, insertion_auc (RISE), drop (fraction) and increase (Grad-CAM++), "
-                     "sanity: Spearman after cascading randomisation; aggregate: means over the done images "
+                     "sanity: Spearman (raw, abs), SSIM and HOG similarity to the original map after cascading "
+                     "randomisation (family init) per unit, head first; random_logit: the same for the map of a random "
+                     "other class (Sixt et al. 2020); aggregate: means over the done images "
                      "in image order; registered metrics (featurescope-cli evaluate --help) under their own names; "
                      "statistics: mean, bootstrap 95% CI, rank per metric, Kendall's tau between the rankings"}};
   if (!o.dataset.empty()) header["dataset"] = o.dataset;

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <iomanip>
 #include <iostream>
 #include <set>
@@ -23,7 +24,7 @@ using fs::model::UsageError;
 
 // drop and sanity, then the registered metrics (deletion and insertion among them).
 std::vector<std::string> knownMetrics() {
-  std::vector<std::string> all{"drop", "sanity"};
+  std::vector<std::string> all{"drop", "sanity", "random_logit"};
   for (const std::string& m : fa::metricNames()) all.push_back(m);
   return all;
 }
@@ -61,10 +62,21 @@ void printScores(const nlohmann::json& j) {
     std::cout << std::setprecision(1) << "  average drop " << 100 * j["average_drop"].get<double>()
               << "%  increase in confidence " << 100 * j["increase_in_confidence"].get<double>() << "%";
   std::cout << "\n";
+  // Spearman, |Spearman|, SSIM, HOG of one comparison ("-" where undefined).
+  const auto four = [](const nlohmann::json& s) {
+    std::string out;
+    for (const char* k : {"spearman", "spearman_abs", "ssim", "hog"}) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%8.3f", s[k].is_number() ? s[k].get<double>() : 0.0);
+      out += s[k].is_number() ? std::string(buf) : std::string("       -");
+    }
+    return out;
+  };
+  if (j.contains("random_logit")) std::cout << "  random other class: similarity (Spearman, |Spearman|, SSIM, HOG)"
+                                            << four(j["random_logit"]) << "\n";
   if (!j.contains("sanity")) return;
-  std::cout << "  randomised (head first) -> Spearman with the original map:\n" << std::setprecision(3);
-  for (const auto& s : j["sanity"])
-    std::cout << "    " << std::setw(28) << s["layer"].get<std::string>() << s["spearman"].get<double>() << "\n";
+  std::cout << "  randomised (head first) -> similarity to the original map (Spearman, |Spearman|, SSIM, HOG):\n";
+  for (const auto& s : j["sanity"]) std::cout << "    " << std::setw(28) << s["layer"].get<std::string>() << four(s) << "\n";
 }
 
 fa::ScorecardOptions scorecardOptions(const Args& a) {
@@ -129,8 +141,10 @@ const CommandRegistrar kEvaluate{
      "      --steps chunks (default 50); --baseline: the substrate, default rise = deletion to black (pixel 0),\n"
      "      insertion from a blur; black, zero (the dataset mean colour; alias mean) or blur: that one for both\n"
      "    drop                  average drop and increase in confidence (Grad-CAM++; lower / higher)\n"
-     "    sanity                Spearman with the original map as the model is randomised from the head down\n"
-     "                          with the family's own init (Adebayo et al. 2018)\n"
+     "    sanity                Spearman (raw and abs), SSIM and HOG similarity to the original map as the model\n"
+     "                          is randomised from the head down, unit by unit, with the family's own init\n"
+     "                          (Adebayo et al. 2018; seeded by --seed); lower = the map depends on the model\n"
+     "    random_logit          the same similarities to the map of a random other class (Sixt et al. 2020)\n"
      "    road_morf / road_lerf ROAD, noisy linear imputation at 10..90% (Rong et al. 2022; lower / higher)\n"
      "    pointing_game (15 px), energy_pointing_game, relevance_mass, relevance_rank, topk_iou (top 20%)\n"
      "                          localisation against masks (higher): NAME.mask.png beside NAME.png (grey >= 128 =\n"

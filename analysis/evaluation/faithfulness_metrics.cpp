@@ -25,12 +25,14 @@ constexpr Neighbour kNeighbours[8] = {{-1, -1, 1.0 / 12}, {-1, 0, 1.0 / 6}, {-1,
 
 // The system A x = b over the removed pixels: A_ii = sum of the in-image neighbours' weights,
 // A_ij = -w for a removed neighbour j, b_i = sum of w * value over the known neighbours
-// (symmetric positive definite when some pixel is known).
+// (symmetric positive definite when some pixel is known). Neighbour lists in CSR form.
 struct ImputationSystem {
-  std::vector<int64_t> pixels;                            // removed pixels, raster order
+  std::vector<int64_t> pixels;  // removed pixels, raster order
   std::vector<double> diag;
-  std::vector<std::vector<std::pair<int64_t, double>>> links;  // removed neighbours (index, w)
-  std::vector<std::vector<std::pair<int64_t, double>>> known;  // known neighbours (pixel, w)
+  std::vector<int64_t> linkStart, link;  // removed neighbours of i: link[linkStart[i] .. linkStart[i+1])
+  std::vector<double> linkWeight;
+  std::vector<int64_t> knownStart, known;  // known neighbours (pixel index)
+  std::vector<double> knownWeight;
 };
 
 ImputationSystem buildSystem(const bool* removed, int64_t h, int64_t w) {
@@ -39,7 +41,8 @@ ImputationSystem buildSystem(const bool* removed, int64_t h, int64_t w) {
   for (int64_t p = 0; p < h * w; ++p)
     if (removed[p]) index[size_t(p)] = int64_t(s.pixels.size()), s.pixels.push_back(p);
   const size_t n = s.pixels.size();
-  s.diag.assign(n, 0.0), s.links.resize(n), s.known.resize(n);
+  s.diag.assign(n, 0.0);
+  s.linkStart.push_back(0), s.knownStart.push_back(0);
   for (size_t i = 0; i < n; ++i) {
     const int64_t r = s.pixels[i] / w, c = s.pixels[i] % w;
     for (const Neighbour& nb : kNeighbours) {
@@ -47,21 +50,20 @@ ImputationSystem buildSystem(const bool* removed, int64_t h, int64_t w) {
       if (rr < 0 || cc < 0 || rr >= h || cc >= w) continue;
       s.diag[i] += nb.w;
       const int64_t q = rr * w + cc;
-      if (removed[q]) s.links[i].push_back({index[size_t(q)], nb.w});
-      else s.known[i].push_back({q, nb.w});
+      if (removed[q]) s.link.push_back(index[size_t(q)]), s.linkWeight.push_back(nb.w);
+      else s.known.push_back(q), s.knownWeight.push_back(nb.w);
     }
+    s.linkStart.push_back(int64_t(s.link.size())), s.knownStart.push_back(int64_t(s.known.size()));
   }
   return s;
 }
 
-std::vector<double> applySystem(const ImputationSystem& s, const std::vector<double>& x) {
-  std::vector<double> y(x.size());
+void applySystem(const ImputationSystem& s, const std::vector<double>& x, std::vector<double>& y) {
   for (size_t i = 0; i < x.size(); ++i) {
     double v = s.diag[i] * x[i];
-    for (const auto& [j, w] : s.links[i]) v -= w * x[size_t(j)];
+    for (int64_t k = s.linkStart[i]; k < s.linkStart[i + 1]; ++k) v -= s.linkWeight[size_t(k)] * x[size_t(s.link[size_t(k)])];
     y[i] = v;
   }
-  return y;
 }
 
 double dot(const std::vector<double>& a, const std::vector<double>& b) {
@@ -70,21 +72,23 @@ double dot(const std::vector<double>& a, const std::vector<double>& b) {
   return s;
 }
 
-// Jacobi-preconditioned conjugate gradients.
+// Jacobi-preconditioned conjugate gradients to a relative residual of 1e-10.
 std::vector<double> solve(const ImputationSystem& s, const std::vector<double>& b) {
   const size_t n = b.size();
-  std::vector<double> x(n, 0.0), r = b, z(n), p(n);
+  std::vector<double> x(n, 0.0), r = b, z(n), p(n), ap(n);
   for (size_t i = 0; i < n; ++i) z[i] = r[i] / s.diag[i];
   p = z;
   double rz = dot(r, z);
   const double stop = 1e-20 * std::max(dot(b, b), 1e-300);
   for (size_t it = 0; it < 10 * n + 100 && dot(r, r) > stop; ++it) {
-    const std::vector<double> ap = applySystem(s, p);
-    const double alpha = rz / dot(p, ap);
+    applySystem(s, p, ap);
+    const double pap = dot(p, ap);
+    const double alpha = pap > 0 ? rz / pap : 0.0;
     for (size_t i = 0; i < n; ++i) x[i] += alpha * p[i], r[i] -= alpha * ap[i];
     for (size_t i = 0; i < n; ++i) z[i] = r[i] / s.diag[i];
     const double next = dot(r, z);
-    for (size_t i = 0; i < n; ++i) p[i] = z[i] + (next / rz) * p[i];
+    const double beta = rz > 0 ? next / rz : 0.0;
+    for (size_t i = 0; i < n; ++i) p[i] = z[i] + beta * p[i];
     rz = next;
   }
   return x;
@@ -117,15 +121,17 @@ at::Tensor noisyLinearImputation(const at::Tensor& image, const at::Tensor& remo
   if (int64_t(s.pixels.size()) == h * w) throw InputError("ROAD imputation: every pixel is removed");
   at::Generator gen = at::detail::createCPUGenerator(seed);
   const at::Tensor eps = at::randn({ch, int64_t(s.pixels.size())}, gen, at::kDouble).mul_(noise).contiguous();
+  const size_t n = s.pixels.size();
   for (int64_t c = 0; c < ch; ++c) {
     const double* v = img[c].data_ptr<double>();
-    std::vector<double> b(s.pixels.size(), 0.0);
-    for (size_t i = 0; i < b.size(); ++i)
-      for (const auto& [q, wt] : s.known[i]) b[i] += wt * v[q];
+    std::vector<double> b(n, 0.0);
+    for (size_t i = 0; i < n; ++i)
+      for (int64_t k = s.knownStart[i]; k < s.knownStart[i + 1]; ++k)
+        b[i] += s.knownWeight[size_t(k)] * v[s.known[size_t(k)]];
     const std::vector<double> x = solve(s, b);
     double* o = out[c].data_ptr<double>();
     const double* e = eps[c].data_ptr<double>();
-    for (size_t i = 0; i < x.size(); ++i) o[s.pixels[i]] = x[i] + e[i];
+    for (size_t i = 0; i < n; ++i) o[s.pixels[i]] = x[i] + e[i];
   }
   return (batched ? out.unsqueeze(0) : out).to(image.scalar_type());
 }

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <regex>
 
@@ -90,6 +91,24 @@ TEST(EvaluateMetricsCli, MetricsScorecardTablesAreReproducibleAndResumable) {
   ASSERT_EQ(again.code, 0) << again.err;
   EXPECT_NE(again.err.find("im1.bmp: skipped (recorded)"), std::string::npos) << again.err;
   EXPECT_EQ(slurp(a + "/s.rows.csv"), rows);
+  stdfs::remove_all(workDir());
+}
+
+TEST(EvaluateMetricsCli, SanityAndRandomLogitReportTheFourSimilarities) {
+  const std::string images = imageFolder(), ref = fs::test::refDir("mixer_tiny");
+  const CliRun r = fs::test::runCli("evaluate " + ref + "/config.json --weights " + ref + "/weights.safetensors --images " +
+                                    images + " --methods gradcam --metrics sanity,random_logit --threads 1 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const nlohmann::json m = nlohmann::json::parse(r.out)["methods"][0];
+  ASSERT_EQ(m["sanity"].size(), 5u);  // head, norm, blocks.1, blocks.0, stem
+  EXPECT_EQ(m["sanity"][0]["layer"], "head");
+  for (const auto& step : m["sanity"])
+    for (const char* k : {"spearman", "spearman_abs", "ssim", "hog"}) {
+      ASSERT_TRUE(step[k].is_number()) << step.dump();
+      EXPECT_LE(std::abs(step[k].get<double>()), 1.0 + 1e-9) << k;
+    }
+  for (const char* k : {"spearman", "spearman_abs", "ssim", "hog"}) EXPECT_TRUE(m["random_logit"][k].is_number()) << k;
+  EXPECT_LT(m["random_logit"]["spearman"].get<double>(), 1.0);
   stdfs::remove_all(workDir());
 }
 
