@@ -72,14 +72,14 @@ double dot(const std::vector<double>& a, const std::vector<double>& b) {
   return s;
 }
 
-// Jacobi-preconditioned conjugate gradients to a relative residual of 1e-10.
+// Jacobi-preconditioned conjugate gradients to a relative residual of 1e-8.
 std::vector<double> solve(const ImputationSystem& s, const std::vector<double>& b) {
   const size_t n = b.size();
   std::vector<double> x(n, 0.0), r = b, z(n), p(n), ap(n);
   for (size_t i = 0; i < n; ++i) z[i] = r[i] / s.diag[i];
   p = z;
   double rz = dot(r, z);
-  const double stop = 1e-20 * std::max(dot(b, b), 1e-300);
+  const double stop = 1e-16 * std::max(dot(b, b), 1e-300);
   for (size_t it = 0; it < 10 * n + 100 && dot(r, r) > stop; ++it) {
     applySystem(s, p, ap);
     const double pap = dot(p, ap);

@@ -10,7 +10,7 @@
 // (NoisyLinearImputer): every removed pixel equals the weighted mean of its in-image 8 neighbours
 // (1/6 for the direct, 1/12 for the diagonal ones), the known pixels fixed, solved as one sparse
 // linear system per channel (here by preconditioned conjugate gradients to a relative residual of
-// 1e-10), then N(0, noise^2) added to the imputed values (noise 0.01, in the model's normalised
+// 1e-8), then N(0, noise^2) added to the imputed values (noise 0.01, in the model's normalised
 // input space, as the authors impute the normalised tensor). Ranking ties fall in raster order.
 #include "analysis/model_loader.h"
 
