@@ -91,4 +91,19 @@ TEST(ExemplarsCli, BadArgumentsAreRefusedWithTheReason) {
   EXPECT_NE(r.err.find("/nonexistent/a.json"), std::string::npos) << r.err;
 }
 
+TEST(VisualizeCli, WritesTheImageAndRefusesBadRequests) {
+  const std::string dir = scratch("visualize");
+  auto r = runCli("visualize resnet_fmnist --tap layer2 --channel 3 --steps 4 --size 48 --out " + dir + "/v.png");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(slurp(dir + "/v.png").substr(1, 3), "PNG");
+  EXPECT_NE(r.out.find("48x48, greyscale"), std::string::npos) << r.out;
+  r = runCli("visualize resnet_fmnist --channel 3 --out " + dir + "/v.png");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--tap"), std::string::npos) << r.err;
+  r = runCli("visualize resnet_fmnist --tap layer2 --channel 999 --steps 1 --out " + dir + "/v.png");
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("channel 999 out of range"), std::string::npos) << r.err;
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace

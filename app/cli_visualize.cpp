@@ -1,0 +1,71 @@
+// visualize: activation maximisation (analysis/features/feature_visualization.h) of one channel,
+// neuron or class logit, written as a PNG (and optionally the [3,S,S] image as NPY).
+#include "analysis/features/feature_visualization.h"
+#include "app/cli_commands.h"
+#include "app/cli_featvis.h"
+#include "model/errors.h"
+#include "model/npy.h"
+
+#include <ATen/ATen.h>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <chrono>
+#include <iomanip>
+#include <iostream>
+
+namespace fs::app {
+namespace {
+namespace fa = fs::analysis;
+using fs::model::UsageError;
+
+int runVisualize(const Args& a) {
+  if (!a.has("--out")) throw UsageError("visualize: --out F.png is required");
+  fa::VisOptions o;
+  o.objective = fa::parseVisObjective(a.value("--objective", "channel"));
+  if (o.objective != fa::VisObjective::Logit && !a.has("--tap"))
+    throw UsageError("visualize: --tap T is required for the channel and neuron objectives");
+  o.tap = a.value("--tap");
+  o.channel = a.intValue("--channel", 0, 0, 1 << 20);
+  o.steps = a.intValue("--steps", 256, 1, 100000);
+  o.size = a.intValue("--size", 0, 0, 1024);
+  o.seed = featvisSeed(a);
+  o.transforms = !a.has("--no-transforms");
+  fa::LoadedModel model = fa::loadModel(a.positional[0], a.value("--weights"), o.seed);
+  // Greyscale for models trained on greyscale data (the Fashion-MNIST demos) unless --colour.
+  o.greyscale = a.has("--grey") || (model.config.labels == "fashion-mnist" && !a.has("--colour"));
+  const auto t0 = std::chrono::steady_clock::now();
+  const fa::VisResult r = fa::visualizeFeature(model, o, [](int step, int steps) {
+    if (step % 16 == 0 || step == steps) std::cerr << "visualize: step " << step << "/" << steps << "\r" << std::flush;
+    return true;
+  });
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::cerr << "\n";
+  const at::Tensor hwc = r.image.permute({1, 2, 0}).mul(255.0).round().clamp(0, 255).to(at::kByte).contiguous();
+  cv::Mat rgb(int(hwc.size(0)), int(hwc.size(1)), CV_8UC3, hwc.data_ptr<uint8_t>()), bgr;
+  cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+  if (!cv::imwrite(a.value("--out"), bgr)) throw fs::model::InputError(a.value("--out") + ": cannot write the image");
+  if (a.has("--npy")) fs::model::writeNpy(a.value("--npy"), r.image);
+  std::cout << std::fixed << std::setprecision(4) << "wrote " << a.value("--out") << " (" << hwc.size(1) << "x"
+            << hwc.size(0) << (o.greyscale ? ", greyscale" : "") << "): objective " << r.activation << " (initial "
+            << r.initial << ") after " << o.steps << " steps in " << std::setprecision(2) << seconds << " s\n";
+  return 0;
+}
+
+const CommandRegistrar kVisualize{
+    {"visualize",
+     "visualize MODEL [--weights F] [--objective channel|neuron|logit] --tap T --channel C [--steps 256]\n"
+     "    [--size S] [--seed N] [--grey|--colour] [--no-transforms] [--npy F.npy] --out F.png\n"
+     "  Activation maximisation (Olah et al. 2017, Lucid's defaults): a Fourier-parametrised image with\n"
+     "  1/f scaling and colour decorrelation, transformation robustness (pad, jitter, scale, rotate)\n"
+     "  and Adam at 0.05, seeded. The objective is the channel's mean over positions, the channel at\n"
+     "  the centre position (neuron), or the logit of class C (--objective logit, no --tap).\n"
+     "  Greyscale by default for models trained on Fashion-MNIST.",
+     {{"--weights", "--objective", "--tap", "--channel", "--steps", "--size", "--npy", "--out"},
+      {"--grey", "--colour", "--no-transforms"},
+      1,
+      1},
+     runVisualize}};
+
+}  // namespace
+}  // namespace fs::app
