@@ -67,15 +67,16 @@ cv::Mat tileMat(const at::Tensor& t) {  // [h, w] float32 contiguous
   return cv::Mat(int(t.size(0)), int(t.size(1)), CV_32F, const_cast<float*>(t.data_ptr<float>())).clone();
 }
 
-// Each filter scaled by its own largest |w| to [0, 1] (0.5 = zero), upscaled by `zoom`, 1-pixel gaps.
+// Each filter scaled by its own largest |w| to [0, 1] (0.5 = zero), upscaled by `zoom`, white gaps.
 cv::Mat rgbMosaic(const at::Tensor& filters, int count, int cols, int zoom) {
   const int k = int(filters.size(2)), kw = int(filters.size(3)), rows = (count + cols - 1) / cols;
-  cv::Mat out(rows * (k * zoom + 1) - 1, cols * (kw * zoom + 1) - 1, CV_8UC3, cv::Scalar(255, 255, 255));
+  const int gap = std::max(1, zoom / 4);
+  cv::Mat out(rows * (k * zoom + gap) - gap, cols * (kw * zoom + gap) - gap, CV_8UC3, cv::Scalar(255, 255, 255));
   for (int t = 0; t < count; ++t) {
     const at::Tensor f = filters[t];  // [3, k, kw]
     const double m = std::max(1e-12, f.abs().max().item<double>());
     const auto a = f.accessor<float, 3>();
-    const int oy = (t / cols) * (k * zoom + 1), ox = (t % cols) * (kw * zoom + 1);
+    const int oy = (t / cols) * (k * zoom + gap), ox = (t % cols) * (kw * zoom + gap);
     for (int y = 0; y < k * zoom; ++y)
       for (int x = 0; x < kw * zoom; ++x) {
         auto& px = out.at<cv::Vec3b>(oy + y, ox + x);
@@ -167,7 +168,10 @@ FigureLayout atlasFigure(const LoadedModel& model, const std::vector<AtlasPanel>
   FigureLayout f;
   f.title = "Weights atlas: " + modelDisplayName(model);
   f.columnLabels = {"weights"};
-  f.metrics.tileSize = 14.0, f.metrics.tileGap = 1.0;
+  // A row of overlays only is 3 tiles high: larger tiles when every panel is an RGB mosaic.
+  const bool onlyRgb = std::all_of(panels.begin(), panels.end(),
+                                   [](const AtlasPanel& p) { return p.kind == AtlasKind::RgbFilters; });
+  f.metrics.tileSize = onlyRgb ? 48.0 : 14.0, f.metrics.tileGap = 1.0;
   for (const auto& p : panels) {
     FigureCell cell;
     std::vector<int64_t> tiles;  // indices into p.values
@@ -186,7 +190,7 @@ FigureLayout atlasFigure(const LoadedModel& model, const std::vector<AtlasPanel>
     const int count = int(tiles.size()), rows = (count + cols - 1) / cols;
     if (p.kind == AtlasKind::RgbFilters) {
       cell.kind = CellKind::Overlay;
-      cell.overlay.rgb = rgbMosaic(p.values, count, cols, std::max(1, 24 / int(p.values.size(2))));
+      cell.overlay.rgb = rgbMosaic(p.values, count, cols, std::max(1, 96 / int(p.values.size(2))));
       cell.overlay.range = {-1.0, 1.0};
       cell.overlay.colormap = Colormap::Gray;
     } else {
