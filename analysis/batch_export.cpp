@@ -166,10 +166,14 @@ json methodJson(const std::string& name, const SaliencyOptions& s) {
   const auto method = makeSaliencyMethod(name);
   json p = {{"target", s.target < 0 ? json("top1") : json(s.target)}};
   if (method->usesTap()) p["tap"] = s.tap.empty() ? "last block" : s.tap;
-  const std::map<std::string, json> values{{"samples", s.samples}, {"sigma", s.sigma}, {"seed", s.seed},
-                                           {"steps", s.steps},     {"baseline", s.baseline}, {"window", s.window},
-                                           {"stride", s.stride}};
-  for (const auto& key : method->parameters()) p[key] = values.at(key);
+  auto value = [&](const std::string& key) -> json {
+    const ParameterSpec& spec = parameterSpec(key);
+    if (!spec.choices.empty()) return s.baseline;
+    const double v = parameterValue(s, key);
+    return spec.integer ? json(int64_t(v)) : json(v);
+  };
+  for (const auto& key : method->parameters()) p[key] = value(key);
+  for (const auto& spec : method->ownParameters()) p[spec.name] = value(spec.name);
   p["batch_size"] = s.batchSize;
   const MapConvention c = method->convention();
   const json display = {{"reduction", channelReductionName(c.reduction)}, {"sign", signModeName(c.sign)},

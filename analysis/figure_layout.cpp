@@ -141,9 +141,12 @@ struct SaliencyCell {
   CropGeometry crop;
 };
 
-SaliencyCell computeSaliency(LoadedModel& m, const Preprocessed& p, const std::string& method) {
+SaliencyCell computeSaliency(LoadedModel& m, const Preprocessed& p, const std::string& method,
+                             const MethodParameters& parameters) {
   auto sal = makeSaliencyMethod(method);
-  const SaliencyResult r = sal->compute(m, p.input, SaliencyOptions{});
+  SaliencyOptions options;
+  static_cast<MethodParameters&>(options) = parameters;
+  const SaliencyResult r = sal->compute(m, p.input, options);
   const std::string index = "class " + std::to_string(r.target);
   const std::string label = r.target < int(m.labels.size()) ? m.labels[r.target] : index;
   const std::string target = label == index ? index : label + " (" + std::to_string(r.target) + ")";
@@ -288,7 +291,7 @@ FigureLayout buildFeatureFigure(const std::vector<LoadedModel*>& models, const c
     validateInput(*models[i], p.input, o.imageName.empty() ? "figure input" : o.imageName);
     stages.push_back(runStages(*models[i], p.input, stageTaps(*models[i], o, i), rank, k));
     depth = std::max(depth, stages.back().taps.size());
-    if (!o.saliency.empty()) saliency.push_back(computeSaliency(*models[i], p, o.saliency));
+    if (!o.saliency.empty()) saliency.push_back(computeSaliency(*models[i], p, o.saliency, o.saliencyParameters));
   }
   FigureLayout fig;
   fig.title = o.title;

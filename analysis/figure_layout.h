@@ -4,6 +4,7 @@
 // ui/FigureRenderer draws it to PNG/PDF/SVG; buildFeatureFigure fills it with the ConvMLP paper's
 // stage-wise feature-map figure. Pure data, any thread.
 #include "analysis/colormap.h"
+#include "analysis/saliency/method_parameters.h"
 
 #include <opencv2/core/mat.hpp>
 
@@ -115,6 +116,7 @@ struct FeatureFigureOptions {
   std::string norm = "channel";        // channel | tap | shared (one range per column over all models)
   std::string colormap = "gray";
   std::string saliency;                // empty: no saliency column; else a method name
+  MethodParameters saliencyParameters; // its parameters (defaults: method_parameters.h); target top-1, tap camTap
   std::string saliencyColormap;        // empty: the method's (MapConvention)
   std::string title;
   std::string imageName;               // for the caption

@@ -55,23 +55,24 @@ int runExport(const Args& a) {
   return sum.failed > 0 ? 3 : 0;
 }
 
-const CommandRegistrar kExport{
-    {"export",
-     "export --model ID[:WEIGHTS] ... --images DIR --out DIR [--methods gradcam,...|none] [--taps stages|all|T1,T2]\n"
-     "       [--shard K/N] [--limit N] [--target C] [--tap T] [saliency options: --samples --sigma --steps\n"
-     "       --baseline --window --stride --batch]\n"
-     "  Writes OUT/<image>/<model>/features/<tap>.npy (float32 NCHW) and saliency/<method>.npy|.png for\n"
-     "  every image and model, plus OUT/manifest.json (manifest-shard-K-of-N.json with --shard; `merge OUT`\n"
-     "  combines the shards into manifest.json). Resumable after a kill: images the manifest records as done\n"
-     "  (it is saved every 5 s) with all outputs present are skipped, others redone. --shard K/N takes images\n"
-     "  i with i % N == K-1 (sorted, after --limit).\n"
-     "  Unreadable images are listed in the manifest as failed; the exit code is then 3.",
-     {{"--model", "--images", "--out", "--methods", "--taps", "--shard", "--limit", "--target", "--tap", "--samples",
-       "--sigma", "--steps", "--baseline", "--window", "--stride", "--batch"},
-      {},
-      0,
-      0},
-     runExport}};
+Command exportCommand() {
+  Command c{"export",
+            "export --model ID[:WEIGHTS] ... --images DIR --out DIR [--methods gradcam,...|none] [--taps stages|all|T1,T2]\n"
+            "       [--shard K/N] [--limit N] [--target C] [method options, as in saliency]\n"
+            "  Writes OUT/<image>/<model>/features/<tap>.npy (float32 NCHW) and saliency/<method>.npy|.png for\n"
+            "  every image and model, plus OUT/manifest.json (manifest-shard-K-of-N.json with --shard; `merge OUT`\n"
+            "  combines the shards into manifest.json). Resumable after a kill: images the manifest records as done\n"
+            "  (it is saved every 5 s) with all outputs present are skipped, others redone. --shard K/N takes images\n"
+            "  i with i % N == K-1 (sorted, after --limit).\n"
+            "  Unreadable images are listed in the manifest as failed; the exit code is then 3.\n" +
+                saliencyMethodsHelp(),
+            {{"--model", "--images", "--out", "--methods", "--taps", "--shard", "--limit", "--target"}, {}, 0, 0},
+            runExport};
+  for (const std::string& o : saliencyOptionNames()) c.options.values.insert(o);
+  return c;
+}
+
+const CommandRegistrar kExport{exportCommand()};
 
 }  // namespace
 }  // namespace fs::app

@@ -5,6 +5,7 @@
 #include "analysis/image_io.h"
 #include "analysis/model_loader.h"
 #include "app/cli_commands.h"
+#include "app/cli_input.h"
 #include "model/errors.h"
 #include "render/figure_renderer.h"
 
@@ -44,6 +45,7 @@ fa::FeatureFigureOptions figureOptions(const Args& a) {
   o.norm = a.value("--norm", "channel");
   o.colormap = a.value("--colormap", "gray");
   o.saliency = a.value("--saliency");
+  o.saliencyParameters = saliencyOptionsFromArgs(a, "figure");  // the same method options as saliency/export
   o.title = a.value("--title");
   o.imageName = std::filesystem::path(a.value("--image")).filename().string();
   if (o.rank != "first" && o.rank != "mean" && o.rank != "max" && o.rank != "contribution")
@@ -107,21 +109,29 @@ int runFigure(const Args& a) {
   return 0;
 }
 
-const CommandRegistrar kFigure{
-    {"figure",
-     "figure --model ID[:WEIGHTS] ... --image F [--stages auto|T1,T2,...] [--channels 12]\n"
-     "       [--rank first|mean|max|contribution] [--saliency M] [--colormap N] [--norm channel|tap|shared]\n"
-     "       [--dpi N] [--title T] --out FILE.png|.pdf|.svg\n"
-     "  The ConvMLP paper's feature-map figure: one row per model, one column per stage (each model's\n"
-     "  stages, or the taps given; repeat --stages once per model for per-model taps), the first (or top)\n"
-     "  K channels per cell. --norm shared puts all models of a column on one scale with a colour bar;\n"
-     "  --saliency adds a column with that method's map over the input. PNG at --dpi (default 300).",
-     {{"--model", "--image", "--stages", "--channels", "--rank", "--saliency", "--colormap", "--norm", "--dpi",
-       "--title", "--out"},
-      {},
-      0,
-      0},
-     runFigure}};
+Command figureCommand() {
+  Command c{"figure",
+            "figure --model ID[:WEIGHTS] ... --image F [--stages auto|T1,T2,...] [--channels 12]\n"
+            "       [--rank first|mean|max|contribution] [--saliency M [method options]] [--colormap N]\n"
+            "       [--norm channel|tap|shared] [--dpi N] [--title T] --out FILE.png|.pdf|.svg\n"
+            "  The ConvMLP paper's feature-map figure: one row per model, one column per stage (each model's\n"
+            "  stages, or the taps given; repeat --stages once per model for per-model taps), the first (or top)\n"
+            "  K channels per cell. --norm shared puts all models of a column on one scale with a colour bar;\n"
+            "  --saliency adds a column with that method's map (top-1 class, the method options as in\n"
+            "  saliency) over the input. PNG at --dpi (default 300).\n" +
+                saliencyMethodsHelp(),
+            {{"--model", "--image", "--stages", "--channels", "--rank", "--saliency", "--colormap", "--norm", "--dpi",
+              "--title", "--out"},
+             {},
+             0,
+             0},
+            runFigure};
+  for (const std::string& o : saliencyOptionNames())
+    if (o != "--tap") c.options.values.insert(o);
+  return c;
+}
+
+const CommandRegistrar kFigure{figureCommand()};
 
 }  // namespace
 }  // namespace fs::app

@@ -9,7 +9,9 @@
 #include "model/npy.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <iostream>
+#include <sstream>
 
 namespace fs::app {
 namespace {
@@ -87,10 +89,62 @@ fs::analysis::SaliencyOptions saliencyOptionsFromArgs(const Args& a, const std::
     throw fs::model::UsageError(command + ": unknown --baseline '" + o.baseline + "' (valid: " + fs::analysis::joinList(kinds) + ")");
   o.window = intOption("window", o.window);
   o.stride = intOption("stride", o.stride);
+  for (const std::string& kv : a.all("--param")) {  // a method's own parameters
+    const size_t eq = kv.find('=');
+    std::vector<std::string> own;
+    for (const auto& spec : fs::analysis::parameterSpecs())
+      if (spec.own) own.push_back(spec.name);
+    const std::string name = kv.substr(0, eq);
+    if (eq == std::string::npos || std::find(own.begin(), own.end(), name) == own.end())
+      throw fs::model::UsageError(command + ": --param wants NAME=VALUE with NAME one of " + fs::analysis::joinList(own) +
+                                  ", got '" + kv + "'");
+    char* end = nullptr;
+    const std::string text = kv.substr(eq + 1);
+    const double value = std::strtod(text.c_str(), &end);
+    if (text.empty() || *end != '\0') throw fs::model::UsageError(command + ": --param " + kv + ": not a number");
+    try {
+      fs::analysis::setParameterValue(o, name, value);
+    } catch (const fs::model::InputError& e) {
+      throw fs::model::UsageError(command + ": --param " + kv + ": " + e.what());
+    }
+  }
   o.batchSize = a.intValue("--batch", o.batchSize, 0, 4096);
   o.tap = a.value("--tap");
   o.seed = static_cast<uint64_t>(intOption("seed", 0));
   return o;
+}
+
+std::vector<std::string> saliencyOptionNames() {
+  std::vector<std::string> names{"--param", "--batch", "--tap"};
+  for (const auto& spec : fs::analysis::parameterSpecs())
+    if (!spec.own) names.push_back("--" + spec.name);
+  return names;
+}
+
+std::string saliencyMethodsHelp() {
+  std::ostringstream out;
+  std::vector<std::string> cams, inputs;
+  for (const std::string& name : fs::analysis::saliencyMethodNames())
+    (fs::analysis::makeSaliencyMethod(name)->usesTap() ? cams : inputs).push_back(name);
+  out << "  methods on --tap (default the output of the last block or stage, e.g. layer4, blocks.11):\n    ";
+  for (const auto& m : cams) out << m << " ";
+  out << "\n  methods on the input:\n    ";
+  for (const auto& m : inputs) out << m << " ";
+  out << "\n  method parameters (default, range); a method's own as --param NAME=VALUE:\n";
+  for (const auto& spec : fs::analysis::parameterSpecs()) {
+    out << "    " << (spec.own ? "--param " + spec.name + "=V" : "--" + spec.name) << "  " << spec.help << " (";
+    if (!spec.choices.empty()) out << fs::analysis::joinList(spec.choices);
+    else {
+      const fs::analysis::MethodParameters defaults;
+      const double v = spec.own ? spec.defaultValue : fs::analysis::parameterValue(defaults, spec.name);
+      auto number = [&](double x) { return spec.integer ? std::to_string(int64_t(x)) : (std::ostringstream() << x).str(); };
+      out << "default " << number(v) << ", " << number(spec.minimum) << "-" << number(spec.maximum);
+    }
+    out << ")\n";
+  }
+  out << "    --batch N  samples per internal batch (default 0 = chosen from memory: activations under 32 MiB,\n"
+         "      gradient passes at most 16)\n";
+  return out.str();
 }
 
 }  // namespace fs::app

@@ -26,9 +26,15 @@ struct CliInput {
 at::Tensor loadInput(const fs::analysis::LoadedModel& m, const Args& a);
 CliInput loadCliInput(const fs::analysis::LoadedModel& m, const Args& a);
 
-// The method options shared by `saliency` and `export` (--samples --sigma --steps --baseline
-// --window --stride --batch --tap --seed); the target is resolved by each command.
+// The method options shared by `saliency`, `export` and `figure` (--samples --sigma --steps
+// --baseline --window --stride --seed, a method's own --param NAME=VALUE, --batch --tap); the
+// target is resolved by each command. Ranges from analysis/saliency/method_parameters.h.
 fs::analysis::SaliencyOptions saliencyOptionsFromArgs(const Args& a, const std::string& command);
+// The option names saliencyOptionsFromArgs reads, for a command's option list.
+std::vector<std::string> saliencyOptionNames();
+// --help text listing the registered methods (CAMs on a tap, then input attributions) and every
+// method parameter with its default and range, from the registries: a new method needs no edit here.
+std::string saliencyMethodsHelp();
 
 // The decodable images of `dir` (analysis::listImageFiles order), at most `limit` when > 0;
 // undecodable files are skipped with a warning. InputError for a missing or image-less folder.

@@ -212,33 +212,31 @@ int runSaliency(const Args& a) {
   return 0;
 }
 
-const CommandRegistrar kSaliency{
-    {"saliency",
-     "saliency MODEL [--weights F] (--image F | --input-npy F) --method M [--tap T] [--target C] [--npy OUT]"
-     " [--png OUT] [method options] [display options] [--json]\n"
-     "  One saliency map for the target class (index or label; default the top-1 prediction).\n"
-     "  methods: gradcam gradcampp xgradcam layercam hirescam eigencam scorecam (on --tap, default the\n"
-     "  output of the last block or stage, e.g. layer4, blocks.11 of mixer_b16), gradient gradxinput\n"
-     "  smoothgrad integrated_gradients occlusion (on the input).\n"
-     "  method options: --samples N --sigma S (smoothgrad), --steps N --baseline zero|black|blur|mean\n"
-     "  (integrated_gradients), --window N --stride N (occlusion; stride <= window), --batch N\n"
-     "  (samples per internal batch; default 0 = chosen from memory: activations under 32 MiB,\n"
-     "  gradient passes at most 16).\n"
-     "  --npy writes the map that is displayed and ranked (float32 [h,w]: a CAM at the tap's\n"
-     "  resolution; an input attribution at the input's, reduced over colour channels by the\n"
-     "  method's convention: max |g| for gradient/smoothgrad, the signed sum otherwise), the same\n"
-     "  file as the export's and the GUI's; --raw-npy the method's full output (float32 [1,3,H,W] for\n"
-     "  input attributions); --png an overlay on the original image with a colour bar.\n"
-     "  display options: --colormap viridis|inferno|magma|turbo|jet|gray|diverging, --alpha A,\n"
-     "  --sign signed|abs|relu (default relu for CAMs, abs for gradient/smoothgrad, else signed),\n"
-     "  --clip P (percentile, default 100 for CAMs, 99 otherwise). --repeat N: median time of N runs.",
-     {{"--weights", "--image", "--input-npy", "--max-pixels", "--method", "--tap", "--target", "--npy", "--raw-npy", "--png",
-       "--samples", "--sigma", "--steps", "--baseline", "--window", "--stride", "--batch", "--colormap", "--alpha",
-       "--sign", "--clip", "--repeat"},
-      {"--json"},
-      1,
-      1},
-     runSaliency}};
+Command saliencyCommand() {
+  Command c{"saliency",
+            "saliency MODEL [--weights F] (--image F | --input-npy F) --method M [--tap T] [--target C] [--npy OUT]"
+            " [--raw-npy OUT] [--png OUT] [method options] [display options] [--json]\n"
+            "  One saliency map for the target class (index or label; default the top-1 prediction).\n" +
+                saliencyMethodsHelp() +
+                "  --npy writes the map that is displayed and ranked (float32 [h,w]: a CAM at the tap's\n"
+                "  resolution; an input attribution at the input's, reduced over colour channels by the\n"
+                "  method's convention: max |g| for gradient/smoothgrad, the signed sum otherwise), the same\n"
+                "  file as the export's and the GUI's; --raw-npy the method's full output (float32 [1,3,H,W] for\n"
+                "  input attributions); --png an overlay on the original image with a colour bar.\n"
+                "  display options: --colormap viridis|inferno|magma|turbo|jet|gray|diverging, --alpha A,\n"
+                "  --sign signed|abs|relu, --clip P (percentile); each defaults to the method's convention.\n"
+                "  --repeat N: median time of N runs.",
+            {{"--weights", "--image", "--input-npy", "--max-pixels", "--method", "--target", "--npy", "--raw-npy",
+              "--png", "--colormap", "--alpha", "--sign", "--clip", "--repeat"},
+             {"--json"},
+             1,
+             1},
+            runSaliency};
+  for (const std::string& o : saliencyOptionNames()) c.options.values.insert(o);
+  return c;
+}
+
+const CommandRegistrar kSaliency{saliencyCommand()};
 }  // namespace
 
 }  // namespace fs::app

@@ -14,7 +14,7 @@ packages=(
   cmake ninja-build g++ ccache pkg-config
   libtorch-dev libdnnl-dev libopenblas0-openmp libopencv-dev nlohmann-json3-dev zlib1g-dev
   qt6-base-dev qt6-svg-dev libqcustomplot-dev libgl-dev libgtest-dev
-  python3 python3-numpy python3-torch python3-torchvision dataset-fashion-mnist
+  python3 python3-numpy python3-scipy python3-skimage python3-torch python3-torchvision dataset-fashion-mnist
   xvfb xauth
   dpkg-dev file binutils desktop-file-utils appstream help2man lintian
   # the slurm_cluster test starts its own munged, slurmctld and slurmd (own key, socket, ports)
@@ -61,8 +61,8 @@ case "$mode" in
     # check that deliberate bugs are caught. Own build folder: $FS_ASAN_BUILD_DIR or ./build-asan.
     # FS_ASAN_SUITES=core keeps to the model and analysis suites (about 10 minutes less).
     asan=${FS_ASAN_BUILD_DIR:-$root/build-asan}
-    targets=(sanitizer_canary model_tests analysis_tests featurescope-cli cli_tests ui_tests)
-    labels='^(sanitizer|model|analysis|cli|ui)$'
+    targets=(sanitizer_canary model_tests analysis_tests service_tests featurescope-cli cli_tests ui_tests)
+    labels='^(sanitizer|model|analysis|service|cli|ui)$'
     if [ "${FS_ASAN_SUITES:-all}" = core ]; then
       targets=(sanitizer_canary model_tests analysis_tests)
       labels='^(sanitizer|model|analysis)$'
@@ -73,8 +73,10 @@ case "$mode" in
     # The every-model kernel scan (NoReferenceKernels: 25 models at batch 1 and 16) checks oneDNN's
     # dispatch, not memory safety, and would take most of an hour under the sanitizers; the
     # 300-step training run (about 170 s under them) adds nothing the resumed-training test does
-    # not already run through the same trainer code.
-    exec ctest --output-on-failure --timeout 1800 -j 2 -L "$labels" -E 'NoReferenceKernels|TrainCli.AFewHundredSteps'
+    # not already run through the same trainer code. FourFrontEnds (65 CLI runs beside the GUI)
+    # compares outputs, which the normal stage does; its code paths run under the sanitizers in the
+    # saliency, export, figure and GUI suites.
+    exec ctest --output-on-failure --timeout 1800 -j 2 -L "$labels" -E 'NoReferenceKernels|TrainCli.AFewHundredSteps|FourFrontEnds'
     ;;
   build) ;;
   *)

@@ -148,6 +148,7 @@ void ExportDialog::requestFigure() {
   o.norm = norm_->currentText().toStdString();
   o.colormap = colormap_->currentText().toStdString();
   o.saliency = saliency_->currentData().toString().toStdString();
+  o.saliencyParameters = session_->saliencyParams();  // the Saliency view's parameters
   o.title = title_->text().toStdString();
   requested_ = o;
   renderer_.reset();

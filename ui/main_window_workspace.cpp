@@ -63,12 +63,7 @@ Workspace MainWindow::captureWorkspace() const {
   ws.saliencyMethods = session_->saliencyMethods();
   ws.saliencyTarget = session_->saliencyTargetName();
   ws.tap = QString::fromStdString(p.tap);
-  ws.samples = p.samples;
-  ws.sigma = p.sigma;
-  ws.steps = p.steps;
-  ws.baseline = QString::fromStdString(p.baseline);
-  ws.window = p.window;
-  ws.stride = p.stride;
+  ws.parameters = p;
   return ws;
 }
 
@@ -81,12 +76,7 @@ QStringList MainWindow::applyWorkspace(const Workspace& ws) {
   compare_->setOptions(ws.compareChannels, ws.compareRank, ws.compareMethod);
   fs::service::SaliencyParams p = session_->saliencyParams();
   p.tap = ws.tap.toStdString();
-  p.samples = ws.samples;
-  p.sigma = ws.sigma;
-  p.steps = ws.steps;
-  p.baseline = ws.baseline.toStdString();
-  p.window = ws.window;
-  p.stride = ws.stride;
+  static_cast<fs::analysis::MethodParameters&>(p) = ws.parameters;
   saliency_->setParameters(ws.saliencyMethods, ws.saliencyTarget, p);
   // A checkpoint that moved or changed is reported and its slot stays empty: never other weights.
   for (size_t i = 0; i < ws.slots.size(); ++i) {

@@ -11,20 +11,6 @@ namespace fs::ui {
 using fs::analysis::MethodParameters;
 using fs::analysis::ParameterSpec;
 
-namespace {
-
-// The value of `name` in p, as a number (the baseline is the one text parameter).
-double number(const MethodParameters& p, const std::string& name) {
-  if (name == "samples") return p.samples;
-  if (name == "sigma") return p.sigma;
-  if (name == "seed") return double(p.seed);
-  if (name == "steps") return p.steps;
-  if (name == "window") return p.window;
-  return p.stride;
-}
-
-}  // namespace
-
 MethodParametersForm::MethodParametersForm(QFormLayout* form, const MethodParameters& values, QObject* parent)
     : QObject(parent) {
   for (const ParameterSpec& spec : fs::analysis::parameterSpecs()) {
@@ -43,6 +29,7 @@ MethodParametersForm::MethodParametersForm(QFormLayout* form, const MethodParame
       auto* box = new QDoubleSpinBox;
       box->setRange(spec.minimum, spec.maximum);
       box->setSingleStep(0.05);
+      box->setDecimals(3);
       connect(box, &QDoubleSpinBox::valueChanged, this, &MethodParametersForm::changed);
       w = box;
     }
@@ -63,21 +50,18 @@ void MethodParametersForm::setValues(const MethodParameters& p) {
   for (const auto& [name, w] : editors_) {
     const QSignalBlocker block(w);
     if (auto* box = qobject_cast<QComboBox*>(w)) box->setCurrentText(QString::fromStdString(p.baseline));
-    else if (auto* spin = qobject_cast<QSpinBox*>(w)) spin->setValue(int(number(p, name)));
-    else if (auto* dspin = qobject_cast<QDoubleSpinBox*>(w)) dspin->setValue(number(p, name));
+    else if (auto* spin = qobject_cast<QSpinBox*>(w)) spin->setValue(int(fs::analysis::parameterValue(p, name)));
+    else if (auto* dspin = qobject_cast<QDoubleSpinBox*>(w)) dspin->setValue(fs::analysis::parameterValue(p, name));
   }
 }
 
 MethodParameters MethodParametersForm::values() const {
   MethodParameters p;
-  auto integer = [&](const char* name) { return qobject_cast<QSpinBox*>(editors_.at(name))->value(); };
-  p.samples = integer("samples");
-  p.sigma = qobject_cast<QDoubleSpinBox*>(editors_.at("sigma"))->value();
-  p.seed = uint64_t(integer("seed"));
-  p.steps = integer("steps");
-  p.baseline = qobject_cast<QComboBox*>(editors_.at("baseline"))->currentText().toStdString();
-  p.window = integer("window");
-  p.stride = integer("stride");
+  for (const auto& [name, w] : editors_) {
+    if (auto* box = qobject_cast<QComboBox*>(w)) p.baseline = box->currentText().toStdString();
+    else if (auto* spin = qobject_cast<QSpinBox*>(w)) fs::analysis::setParameterValue(p, name, spin->value());
+    else if (auto* dspin = qobject_cast<QDoubleSpinBox*>(w)) fs::analysis::setParameterValue(p, name, dspin->value());
+  }
   return p;
 }
 

@@ -1,6 +1,8 @@
 #include "ui/workspace.h"
 
 #include "analysis/colormap.h"
+#include "model/errors.h"
+#include "analysis/string_list.h"
 #include "service/types.h"
 #include "analysis/sha256.h"
 #include "model/atomic_file.h"
@@ -109,6 +111,49 @@ void requireRange(const QString& file, const char* field, T value, T lo, T hi) {
                              .arg(file, QLatin1String(field)).arg(value).arg(lo).arg(hi)
                              .toStdString());
 }
+// Every method parameter by its name in the one table (numbers, the baseline as text).
+QJsonObject parametersJson(const fs::analysis::MethodParameters& p) {
+  QJsonObject o;
+  for (const auto& spec : fs::analysis::parameterSpecs()) {
+    const QString key = QString::fromStdString(spec.name);
+    if (!spec.choices.empty()) o[key] = QString::fromStdString(p.baseline);
+    else o[key] = fs::analysis::parameterValue(p, spec.name);
+  }
+  return o;
+}
+
+// "saliency.parameters" (version 2) or the version-1 keys; ranges checked by the one table.
+fs::analysis::MethodParameters readParameters(const QJsonObject& sal, const QString& file) {
+  fs::analysis::MethodParameters p;
+  QJsonObject values = sal.value(QStringLiteral("parameters")).toObject();
+  if (sal.contains(QStringLiteral("parameters")) && !sal.value(QStringLiteral("parameters")).isObject())
+    throw WorkspaceError((file + QStringLiteral(": saliency.parameters must be an object")).toStdString());
+  static const std::pair<const char*, const char*> kVersion1[] = {
+      {"smoothgrad_samples", "samples"}, {"smoothgrad_sigma", "sigma"}, {"ig_steps", "steps"},
+      {"ig_baseline", "baseline"},       {"occlusion_window", "window"}, {"occlusion_stride", "stride"}};
+  for (const auto& [old, name] : kVersion1)
+    if (sal.contains(QLatin1String(old)) && !values.contains(QLatin1String(name)))
+      values[QLatin1String(name)] = sal.value(QLatin1String(old));
+  for (auto it = values.begin(); it != values.end(); ++it) {
+    const QString where = file + QStringLiteral(": saliency.parameters.") + it.key();
+    try {
+      const auto& spec = fs::analysis::parameterSpec(it.key().toStdString());
+      if (!spec.choices.empty()) {
+        const std::string v = it.value().toString().toStdString();
+        if (std::find(spec.choices.begin(), spec.choices.end(), v) == spec.choices.end())
+          throw fs::model::InputError("must be one of " + fs::analysis::joinList(spec.choices));
+        p.baseline = v;
+      } else {
+        if (!it.value().isDouble()) throw fs::model::InputError("must be a number");
+        fs::analysis::setParameterValue(p, spec.name, it.value().toDouble());
+      }
+    } catch (const fs::model::InputError& e) {
+      throw WorkspaceError((where + QStringLiteral(": ") + QString::fromUtf8(e.what())).toStdString());
+    }
+  }
+  return p;
+}
+
 
 QJsonObject toJson(const Workspace& ws, const QDir& base) {
   QJsonArray models;
@@ -138,12 +183,7 @@ QJsonObject toJson(const Workspace& ws, const QDir& base) {
   root[QStringLiteral("saliency")] = QJsonObject{{QStringLiteral("methods"), QJsonArray::fromStringList(ws.saliencyMethods)},
                                                  {QStringLiteral("target"), ws.saliencyTarget},
                                                  {QStringLiteral("tap"), ws.tap},
-                                                 {QStringLiteral("smoothgrad_samples"), ws.samples},
-                                                 {QStringLiteral("smoothgrad_sigma"), ws.sigma},
-                                                 {QStringLiteral("ig_steps"), ws.steps},
-                                                 {QStringLiteral("ig_baseline"), ws.baseline},
-                                                 {QStringLiteral("occlusion_window"), ws.window},
-                                                 {QStringLiteral("occlusion_stride"), ws.stride}};
+                                                 {QStringLiteral("parameters"), parametersJson(ws.parameters)}};
   return root;
 }
 
@@ -173,8 +213,7 @@ bool Workspace::operator==(const Workspace& o) const {
          sign == o.sign && norm == o.norm && clipPercentile == o.clipPercentile && alpha == o.alpha &&
          compareChannels == o.compareChannels && compareRank == o.compareRank && compareMethod == o.compareMethod &&
          saliencyMethods == o.saliencyMethods && saliencyTarget == o.saliencyTarget && tap == o.tap &&
-         samples == o.samples && sigma == o.sigma && steps == o.steps && baseline == o.baseline &&
-         window == o.window && stride == o.stride;
+         parametersJson(parameters) == parametersJson(o.parameters);
 }
 
 const QStringList& workspaceSignNames() {
@@ -195,15 +234,7 @@ void validateWorkspace(const Workspace& ws, const QString& file) {
                {QStringLiteral("first"), QStringLiteral("mean"), QStringLiteral("max"), QStringLiteral("contribution")});
   requireOneOf(file, "compare.method", ws.compareMethod, methods);
   for (const QString& m : ws.saliencyMethods) requireOneOf(file, "saliency.methods[]", m, methods);
-  requireRange(file, "saliency.smoothgrad_samples", ws.samples, 1, 256);
-  requireRange(file, "saliency.smoothgrad_sigma", ws.sigma, 0.0, 1.0);
-  requireRange(file, "saliency.ig_steps", ws.steps, 2, 512);
-  QStringList baselines;
-  for (const std::string& kind : fs::service::SaliencyService::integratedGradientsBaselines())
-    baselines << QString::fromStdString(kind);
-  requireOneOf(file, "saliency.ig_baseline", ws.baseline, baselines);
-  requireRange(file, "saliency.occlusion_window", ws.window, 2, 256);
-  requireRange(file, "saliency.occlusion_stride", ws.stride, 1, 256);
+  readParameters(QJsonObject{{QStringLiteral("parameters"), parametersJson(ws.parameters)}}, file);  // ranges
   if (ws.slots.size() > size_t(fs::service::kMaxSlots))
     throw WorkspaceError(QStringLiteral("%1: %2 models; at most %3 slots").arg(file).arg(ws.slots.size()).arg(fs::service::kMaxSlots).toStdString());
   for (size_t i = 0; i < ws.slots.size(); ++i) {
@@ -262,12 +293,7 @@ Workspace readWorkspace(const QString& path) {
   sal.get("methods", ws.saliencyMethods);
   sal.get("target", ws.saliencyTarget);
   sal.get("tap", ws.tap);
-  sal.get("smoothgrad_samples", ws.samples);
-  sal.get("smoothgrad_sigma", ws.sigma);
-  sal.get("ig_steps", ws.steps);
-  sal.get("ig_baseline", ws.baseline);
-  sal.get("occlusion_window", ws.window);
-  sal.get("occlusion_stride", ws.stride);
+  ws.parameters = readParameters(top.object("saliency"), path);
   validateWorkspace(ws, path);
   return ws;
 }

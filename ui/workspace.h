@@ -7,6 +7,8 @@
 // Paths: a file inside the workspace's folder (or below it) is written relative to that folder,
 // any other file as an absolute path; relative paths are resolved against the workspace's folder
 // when read, so a project folder keeps working when moved as a whole.
+#include "analysis/saliency/method_parameters.h"
+
 #include <QString>
 #include <QStringList>
 
@@ -16,7 +18,7 @@
 namespace fs::ui {
 
 inline constexpr char kWorkspaceFormat[] = "featurescope-workspace";
-inline constexpr int kWorkspaceVersion = 1;
+inline constexpr int kWorkspaceVersion = 2;  // 2: saliency.parameters (1: fixed keys, still read)
 inline constexpr char kWorkspaceSuffix[] = "featurescope";  // file name suffix, without the dot
 
 // A workspace file that cannot be read, parsed or written; the message names the file and why.
@@ -53,12 +55,9 @@ struct Workspace {
   QStringList saliencyMethods{QStringLiteral("gradcam"), QStringLiteral("gradient"), QStringLiteral("layercam")};
   QString saliencyTarget;
   QString tap;                               // CAM tap; "" = each model's last stage
-  int samples = 8;                           // SmoothGrad [1, 256]
-  double sigma = 0.15;                       // SmoothGrad [0, 1]
-  int steps = 32;                            // integrated gradients [2, 512]
-  QString baseline = QStringLiteral("zero"); // zero | blur | mean
-  int window = 16;                           // occlusion [2, 256]
-  int stride = 8;                            // occlusion [1, 256]
+  // Method parameters: defaults, ranges and names from analysis/saliency/method_parameters.h, the
+  // same as featurescope-cli's (saved as "saliency.parameters": {name: value}).
+  fs::analysis::MethodParameters parameters;
 
   bool operator==(const Workspace& o) const;
   bool operator!=(const Workspace& o) const { return !(*this == o); }

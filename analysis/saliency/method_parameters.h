@@ -7,6 +7,7 @@
 // 2017 report 20-300; 50 keeps the completeness gap small on our models, tests/analysis); the
 // zero baseline; occlusion 16-px windows at stride 8 (Zeiler & Fergus 2014 slide a grey square).
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -20,20 +21,30 @@ struct MethodParameters {
   std::string baseline = "zero";  // integrated_gradients (integratedGradientsBaselines())
   int window = 16;                // occlusion window (input pixels)
   int stride = 8;                 // occlusion stride (at most the window)
+  // A method's own parameters (SaliencyMethod::ownParameters, e.g. RISE's masks) by name; one
+  // that is absent has its declared default (parameterValue).
+  std::map<std::string, double> own;
 };
 
-// One parameter: its name (the CLI option without "--" and the manifest key), a label, its range
-// and its default (MethodParameters{}); `choices` for the baseline.
+// One parameter: its name (the manifest key; the CLI option --NAME for the shared ones, --param
+// NAME=VALUE for a method's own), a label, its range and default; `choices` for the baseline.
 struct ParameterSpec {
   std::string name, label, help;
   double minimum = 0, maximum = 0;
   bool integer = true;
   std::vector<std::string> choices;
+  double defaultValue = 0;  // a method's own parameters (the shared ones: MethodParameters{})
+  bool own = false;         // declared by one method (SaliencyMethod::ownParameters)
 };
 
-// Every parameter that some method reads, in a fixed order: samples, sigma, seed, steps,
-// baseline, window, stride.
+// Every parameter some method reads: the shared ones in a fixed order (samples, sigma, seed,
+// steps, baseline, window, stride), then each registered method's own, in registration order.
 const std::vector<ParameterSpec>& parameterSpecs();
 const ParameterSpec& parameterSpec(const std::string& name);  // InputError for an unknown name
+
+// A numeric parameter of p by name (a method's own: its value or its default); InputError for
+// an unknown name or the baseline. setParameterValue checks the range (InputError naming it).
+double parameterValue(const MethodParameters& p, const std::string& name);
+void setParameterValue(MethodParameters& p, const std::string& name, double value);
 
 }  // namespace fs::analysis

@@ -22,6 +22,7 @@ std::unique_ptr<SaliencyMethod> makeGradientXInput();
 std::unique_ptr<SaliencyMethod> makeSmoothGrad();
 std::unique_ptr<SaliencyMethod> makeIntegratedGradients();
 std::unique_ptr<SaliencyMethod> makeOcclusion();
+std::unique_ptr<SaliencyMethod> makeRise();
 
 namespace {
 
@@ -43,6 +44,7 @@ const std::vector<Factory>& factories() {
       makeSmoothGrad,
       makeIntegratedGradients,
       makeOcclusion,
+      makeRise,
   };
   return kAll;
 }

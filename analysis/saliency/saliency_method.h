@@ -74,6 +74,10 @@ class SaliencyMethod {
   // The MethodParameters the method reads, by name (parameterSpecs(): "samples", "sigma", "seed",
   // "steps", "baseline", "window", "stride"), for the CLI's help, the GUI's form and manifests.
   virtual std::vector<std::string> parameters() const { return {}; }
+  // Parameters only this method reads (name, label, range, default), kept in
+  // MethodParameters::own; the CLI takes them as --param NAME=VALUE, the GUI's form and
+  // workspaces list them from parameterSpecs().
+  virtual std::vector<ParameterSpec> ownParameters() const { return {}; }
   // The map convention (see MapConvention): CAMs ReLU / no clip / turbo; input attributions the
   // signed sum, signed, 99% clip, diverging, unless the method says otherwise.
   virtual MapConvention convention() const;

@@ -91,10 +91,20 @@ TEST(SaliencyService, CancelledAndBadClassesAreReported) {
 TEST(SaliencyService, TheParameterTableCoversEveryMethodsParameters) {
   std::set<std::string> read;
   for (const std::string& name : fs::service::SaliencyService::methodNames())
-    for (const std::string& p : fs::analysis::makeSaliencyMethod(name)->parameters()) {
+  {
+    const auto method = fs::analysis::makeSaliencyMethod(name);
+    for (const std::string& p : method->parameters()) {
       EXPECT_NO_THROW(fs::analysis::parameterSpec(p)) << name << " reads " << p;
+      EXPECT_FALSE(fs::analysis::parameterSpec(p).own) << name << ": " << p << " is another method's own";
       read.insert(p);
     }
+    for (const auto& spec : method->ownParameters()) {
+      EXPECT_TRUE(read.insert(spec.name).second) << name << " declares " << spec.name << " a second time";
+      EXPECT_TRUE(fs::analysis::parameterSpec(spec.name).own) << spec.name;
+      EXPECT_GE(spec.defaultValue, spec.minimum) << spec.name;
+      EXPECT_LE(spec.defaultValue, spec.maximum) << spec.name;
+    }
+  }
   for (const auto& spec : fs::analysis::parameterSpecs()) EXPECT_TRUE(read.count(spec.name)) << spec.name;
   EXPECT_THROW(fs::analysis::parameterSpec("no_such_parameter"), fs::model::InputError);
 }

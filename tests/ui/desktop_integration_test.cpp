@@ -45,8 +45,9 @@ void PrintTo(const Workspace& ws, std::ostream* os) {
       << ws.clipPercentile << "/" << ws.alpha << ", compare " << ws.compareChannels << "/"
       << ws.compareRank.toStdString() << "/" << ws.compareMethod.toStdString() << ", saliency "
       << ws.saliencyMethods.join(QLatin1Char(',')).toStdString() << " target '" << ws.saliencyTarget.toStdString()
-      << "' tap '" << ws.tap.toStdString() << "' " << ws.samples << "/" << ws.sigma << "/" << ws.steps << "/"
-      << ws.baseline.toStdString() << "/" << ws.window << "/" << ws.stride << "}";
+      << "' tap '" << ws.tap.toStdString() << "' " << ws.parameters.samples << "/" << ws.parameters.sigma << "/"
+      << ws.parameters.steps << "/" << ws.parameters.baseline << "/" << ws.parameters.window << "/"
+      << ws.parameters.stride << "}";
 }
 }  // namespace fs::ui
 
@@ -268,12 +269,12 @@ class WorkspaceTest : public ::testing::Test {
     settings.saliencyMethods = {QStringLiteral("gradcam"), QStringLiteral("smoothgrad")};
     settings.saliencyTarget = QStringLiteral("Bag");
     settings.tap = QStringLiteral("layer3");
-    settings.samples = 4;
-    settings.sigma = 0.2;
-    settings.steps = 16;
-    settings.baseline = QStringLiteral("blur");
-    settings.window = 12;
-    settings.stride = 6;
+    settings.parameters.samples = 4;
+    settings.parameters.sigma = 0.2;
+    settings.parameters.steps = 16;
+    settings.parameters.baseline = "blur";
+    settings.parameters.window = 12;
+    settings.parameters.stride = 6;
     settings.view = QStringLiteral("features");
     settings.slots = w->captureWorkspace().slots;
     settings.image = s->imagePath();
@@ -303,7 +304,10 @@ TEST_F(WorkspaceTest, SaveThenOpenRestoresEveryField) {
   ASSERT_TRUE(f.open(QIODevice::ReadOnly));
   const QJsonObject root = QJsonDocument::fromJson(f.readAll()).object();
   EXPECT_EQ(root[QStringLiteral("format")].toString(), QStringLiteral("featurescope-workspace"));
-  EXPECT_EQ(root[QStringLiteral("version")].toInt(), 1);
+  EXPECT_EQ(root[QStringLiteral("version")].toInt(), 2);
+  const QJsonObject params = root[QStringLiteral("saliency")].toObject()[QStringLiteral("parameters")].toObject();
+  EXPECT_EQ(params[QStringLiteral("steps")].toDouble(), 16.0);  // the one parameter table's names
+  EXPECT_EQ(params[QStringLiteral("baseline")].toString(), QStringLiteral("blur"));
   EXPECT_EQ(root[QStringLiteral("input")].toObject()[QStringLiteral("image")].toString(), QStringLiteral("images/rocket.jpg"));
   const QJsonArray models = root[QStringLiteral("models")].toArray();
   ASSERT_EQ(models.size(), 2);
@@ -393,6 +397,11 @@ TEST_F(WorkspaceTest, MalformedWorkspaceIsRefusedAndStateKept) {
        "\"weights\": \"x.pth\"}]}",
        QStringLiteral("weights and sha256 go together")},
       {"{\"format\": \"featurescope-workspace\", \"version\": 1}", QStringLiteral("\"models\" must be a list")},
+      {"{\"format\": \"featurescope-workspace\", \"version\": 1, \"models\": [], \"saliency\": {\"ig_steps\": 0}}",
+       QStringLiteral("saliency.parameters.steps")},
+      {"{\"format\": \"featurescope-workspace\", \"version\": 2, \"models\": [], \"saliency\": {\"parameters\": "
+       "{\"bogus\": 1}}}",
+       QStringLiteral("unknown saliency parameter 'bogus'")},
   };
   for (const auto& [bytes, why] : cases) {
     const QString path = dir_.filePath(QStringLiteral("bad.featurescope"));
