@@ -3,10 +3,10 @@
 #include "analysis/colormap.h"
 #include "ui/analysis_session.h"
 #include "render/image_conversion.h"
+#include "ui/faithfulness_curves.h"
 #include "ui/map_grid.h"
 #include "ui/method_parameters_form.h"
 #include "ui/view_helpers.h"
-#include "ui/qcustomplot_include.h"
 #include "service/export_service.h"
 #include "service/saliency_service.h"
 
@@ -18,12 +18,12 @@
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QLineEdit>
 #include <QListWidget>
 #include <QScrollArea>
 #include <QSignalBlocker>
 #include <QSpinBox>
 #include <QSplitter>
-#include <QTextDocument>
 #include <QTimer>
 #include <QVBoxLayout>
 
@@ -36,26 +36,6 @@ using namespace fs::render;
 
 using namespace fs::analysis;
 using namespace fs::service;
-
-namespace {
-const QColor kModelColours[] = {QColor(31, 119, 180), QColor(214, 39, 40), QColor(44, 160, 44), QColor(148, 103, 189)};
-const Qt::PenStyle kMethodStyles[] = {Qt::SolidLine, Qt::DashLine, Qt::DotLine, Qt::DashDotLine, Qt::DashDotDotLine};
-// The same styles as text, for the key.
-const char* const kMethodGlyphs[] = {"\u2500\u2500\u2500", "\u2013 \u2013 \u2013", "\u00b7 \u00b7 \u00b7 \u00b7",
-                                     "\u2013\u00b7\u2013\u00b7", "\u2013\u00b7\u00b7\u2013\u00b7\u00b7"};
-
-QCustomPlot* curvePlot(const QString& title, const QString& y) {
-  auto* p = new QCustomPlot;
-  p->setMinimumHeight(160);
-  p->plotLayout()->insertRow(0);
-  p->plotLayout()->addElement(0, 0, new QCPTextElement(p, title, QFont(p->font().family(), 9, QFont::Bold)));
-  p->xAxis->setLabel(QObject::tr("fraction of pixels"));
-  p->yAxis->setLabel(y);
-  p->xAxis->setRange(0, 1);
-  p->yAxis->setRange(0, 1);
-  return p;
-}
-}  // namespace
 
 SaliencyView::SaliencyView(AnalysisSession* session, QWidget* parent) : QWidget(parent), session_(session) {
   auto* outer = new QHBoxLayout(this);
@@ -106,23 +86,8 @@ SaliencyView::SaliencyView(AnalysisSession* session, QWidget* parent) : QWidget(
   auto* split = new QSplitter(Qt::Vertical);
   split->setObjectName(QStringLiteral("saliencySplitter"));
   split->addWidget(scrollingGrid(&gridLayout_));
-  // The curves with one key below them (an inset legend per plot covered most of the curves).
-  auto* plots = new QWidget;
-  auto* pv = new QVBoxLayout(plots);
-  pv->setContentsMargins(0, 0, 0, 0);
-  pv->setSpacing(2);
-  auto* pl = new QHBoxLayout;
-  plots->setMinimumHeight(180);
-  deletion_ = curvePlot(tr("Deletion\n(lower AUC = more faithful)"), tr("target probability"));
-  insertion_ = curvePlot(tr("Insertion\n(higher AUC = more faithful)"), tr("target probability"));
-  pl->addWidget(deletion_);
-  pl->addWidget(insertion_);
-  pv->addLayout(pl, 1);
-  curveKey_ = new QLabel;
-  curveKey_->setWordWrap(true);
-  curveKey_->setTextFormat(Qt::RichText);
-  pv->addWidget(curveKey_);
-  split->addWidget(plots);
+  curves_ = new FaithfulnessCurves;
+  split->addWidget(curves_);
   split->setStretchFactor(0, 3);
   split->setStretchFactor(1, 1);
   split->setSizes({560, 240});
@@ -384,47 +349,21 @@ void SaliencyView::restyleCell(size_t r, int c, const std::map<QString, ValueRan
   if (!res.caveat.empty()) label->setText(label->text() + tr(" · ⚠ assumption broken"));
 }
 
-int SaliencyView::curveCount() const { return deletion_->graphCount(); }
+int SaliencyView::curveCount() const { return curves_->curveCount(); }
 
-QString SaliencyView::curveKeyText() const {
-  QTextDocument doc;
-  doc.setHtml(curveKey_->text());
-  return doc.toPlainText();
-}
+QString SaliencyView::curveKeyText() const { return curves_->keyText(); }
 
 void SaliencyView::plotCurves() {
-  deletion_->clearGraphs();
-  insertion_->clearGraphs();
-  QStringList models, methods;
+  std::vector<FaithfulnessCurves::Entry> entries;
   for (size_t r = 0; r < rowSlots_.size(); ++r) {
     const SlotState& st = session_->slot(rowSlots_[r]);
     for (int c = 0; c < columns_.size(); ++c) {
       auto it = st.saliency.find(columns_[c]);
-      if (it == st.saliency.end() || !it->second.hasCurves) continue;
-      const SaliencyMapResult& res = it->second;
-      const QPen pen(kModelColours[r % 4], 1.6, kMethodStyles[size_t(c) % 5]);
-      const QString model = QString::fromStdString(st.info.modelId);
-      const QString modelEntry = QStringLiteral("<span style=\"color:%1\">\u25a0 %2</span>")
-                                     .arg(pen.color().name(), model.toHtmlEscaped());
-      const QString methodEntry =
-          QStringLiteral("%1 %2").arg(QString::fromUtf8(kMethodGlyphs[size_t(c) % 5]), columns_[c].toHtmlEscaped());
-      if (!models.contains(modelEntry)) models << modelEntry;
-      if (!methods.contains(methodEntry)) methods << methodEntry;
-      for (auto [plot, curve] : {std::pair{deletion_, &res.deletion}, std::pair{insertion_, &res.insertion}}) {
-        QCPGraph* g = plot->addGraph();
-        g->setPen(pen);
-        g->setData(QVector<double>(curve->fractions.begin(), curve->fractions.end()),
-                   QVector<double>(curve->probs.begin(), curve->probs.end()));
-      }
+      if (it != st.saliency.end())
+        entries.push_back({int(r), c, QString::fromStdString(st.info.modelId), columns_[c], &it->second});
     }
   }
-  const QString gap = QStringLiteral("&nbsp;&nbsp; ");
-  curveKey_->setText(models.isEmpty() ? QString()
-                                      : tr("<b>Models</b> %1 &nbsp;&nbsp;&nbsp; <b>Methods</b> %2 &nbsp;&nbsp;&nbsp; "
-                                           "<span style=\"color:gray\">AUCs: under each map</span>")
-                                            .arg(models.join(gap), methods.join(gap)));
-  deletion_->replot();
-  insertion_->replot();
+  curves_->plot(entries);
 }
 
 }  // namespace fs::ui

@@ -15,7 +15,6 @@
 #include <vector>
 
 class QComboBox;
-class QCustomPlot;
 class QGridLayout;
 class QLabel;
 class QListWidget;
@@ -24,6 +23,7 @@ class QTimer;
 namespace fs::ui {
 
 class AnalysisSession;
+class FaithfulnessCurves;
 class MapGrid;
 class MethodParametersForm;
 
@@ -68,9 +68,7 @@ class SaliencyView : public QWidget {
   MethodParametersForm* params_;
   QComboBox* norm_;
   QGridLayout* gridLayout_;
-  QCustomPlot* deletion_;
-  QCustomPlot* insertion_;
-  QLabel* curveKey_;  // one key for both plots: colour = model, line style = method
+  FaithfulnessCurves* curves_;
   QTimer* debounce_;
   std::vector<std::vector<MapGrid*>> cells_;
   std::vector<std::vector<QLabel*>> metrics_;
