@@ -5,6 +5,7 @@
 #include "model/errors.h"
 
 #include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
@@ -121,20 +122,32 @@ std::vector<int> rankChannels(const at::Tensor& tap, ChannelRank rank, int k, co
   return order;
 }
 
-TapGradient tapGradient(LoadedModel& model, const at::Tensor& input, const std::string& tap, int target) {
-  findTap(model, tap);  // InputError listing the valid taps
+TapGradients tapGradients(LoadedModel& model, const at::Tensor& input, const std::vector<std::string>& taps,
+                          int target) {
+  for (const auto& tap : taps) findTap(model, tap);  // InputError listing the valid taps
+  c10::InferenceMode notInference(false);
   torch::AutoGradMode enable(true);
   const at::Tensor x = input.detach().clone().requires_grad_(true);
-  const fs::model::ForwardResult r = model.net->forward(x, {tap});
+  const fs::model::ForwardResult r = model.net->forward(x, taps);
   const int64_t classes = r.logits.size(1);
   if (target >= classes) throw InputError("class " + std::to_string(target) + " out of range [0, " +
                                           std::to_string(classes - 1) + "] for " + model.config.id);
-  TapGradient out;
+  TapGradients out;
   out.target = target < 0 ? static_cast<int>(r.logits[0].argmax().item<int64_t>()) : target;
-  const at::Tensor activation = r.taps.at(tap);
-  out.gradient = torch::autograd::grad({r.logits[0][out.target]}, {activation})[0].detach();
-  out.activation = activation.detach();
+  std::vector<at::Tensor> acts;
+  for (const auto& tap : taps) acts.push_back(r.taps.at(tap));
+  // allow_unused: a tap the target's logit does not depend on gets a zero gradient.
+  const auto grads = torch::autograd::grad({r.logits.select(1, out.target).sum()}, acts, {}, false, false, true);
+  for (size_t i = 0; i < acts.size(); ++i) {
+    out.activations.push_back(acts[i].detach());
+    out.gradients.push_back(grads[i].defined() ? grads[i].detach() : at::zeros_like(acts[i]).detach());
+  }
   return out;
+}
+
+TapGradient tapGradient(LoadedModel& model, const at::Tensor& input, const std::string& tap, int target) {
+  TapGradients g = tapGradients(model, input, {tap}, target);
+  return {g.activations[0], g.gradients[0], g.target};
 }
 
 NormMode parseNormMode(const std::string& name) {

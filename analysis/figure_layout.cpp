@@ -65,16 +65,14 @@ std::string shapeText(const at::Tensor& t) {
 ModelStages runStages(LoadedModel& m, const at::Tensor& input, const std::vector<std::string>& taps,
                       ChannelRank rank, int k) {
   const bool needGrad = rankNeedsGradient(rank);
-  std::optional<c10::InferenceMode> inference;
-  if (!needGrad) inference.emplace();
-  c10::AutoGradMode gradMode(needGrad);
-  const at::Tensor x = needGrad ? input.detach().clone().requires_grad_(true) : input;
-  const fs::model::ForwardResult r = m.net->forward(x, taps);
   std::vector<at::Tensor> acts, grads;
-  for (const auto& t : taps) acts.push_back(r.taps.at(t));
-  if (needGrad) {
-    const int64_t target = r.logits[0].argmax().item<int64_t>();
-    grads = torch::autograd::grad({r.logits[0][target]}, acts, {}, false, false, true);
+  if (needGrad) {  // one backward from the top-1 logit to every stage tap (feature_stats.h)
+    TapGradients g = tapGradients(m, input, taps);
+    acts = std::move(g.activations), grads = std::move(g.gradients);
+  } else {
+    c10::InferenceMode inference;
+    const fs::model::ForwardResult r = m.net->forward(input, taps);
+    for (const auto& t : taps) acts.push_back(r.taps.at(t));
   }
   ModelStages s;
   s.taps = taps;

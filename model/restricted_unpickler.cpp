@@ -1,5 +1,7 @@
 #include "model/restricted_unpickler.h"
 
+#include "model/unpickler_machine.h"
+
 #include "model/errors.h"
 #include "model/tensor_dict.h"
 
@@ -13,20 +15,7 @@
 #include <unordered_map>
 
 namespace fs::model {
-namespace {
-
-using Kind = PickleValue::Kind;
-
-constexpr size_t kMaxNesting = 1000;  // MARK stack depth and container nesting
-constexpr size_t kMaxStack = size_t{1} << 20;
-constexpr size_t kMaxMemo = size_t{1} << 21;
-constexpr size_t kMaxNodes = size_t{1} << 21;
-constexpr uint64_t kMaxOps = uint64_t{1} << 26;
-constexpr size_t kMaxString = size_t{16} << 20;
-constexpr size_t kMaxLine = 256;
-constexpr size_t kMaxRank = 32;
-constexpr uint64_t kMaxTensorBytes = uint64_t{1} << 40;
-
+namespace unpickler {
 const std::map<std::string, at::ScalarType>& storageTypes() {
   static const std::map<std::string, at::ScalarType> types = {
       {"torch.FloatStorage", at::kFloat}, {"torch.HalfStorage", at::kHalf},
@@ -37,9 +26,6 @@ const std::map<std::string, at::ScalarType>& storageTypes() {
   return types;
 }
 
-constexpr char kOrderedDict[] = "collections.OrderedDict";
-constexpr char kRebuildTensor[] = "torch._utils._rebuild_tensor_v2";
-constexpr char kRebuildParameter[] = "torch._utils._rebuild_parameter";
 
 bool isAllowedGlobal(const std::string& name) {
   return name == kOrderedDict || name == kRebuildTensor || name == kRebuildParameter ||
@@ -69,84 +55,6 @@ std::string printable(const std::string& text) {
 
 // Interprets one pickle. Every node it creates is kept in arena_ so that the destructor can take
 // cyclic or very deep garbage apart without recursion; only the validated result survives intact.
-class Unpickler {
- public:
-  Unpickler(const uint8_t* data, size_t size, const StorageLoader& loader, const std::string& what)
-      : data_(data), size_(size), loader_(loader), what_(what) {}
-  ~Unpickler();
-  PickleValuePtr run();
-
- private:
-  using Handler = void (Unpickler::*)();
-  static const std::array<Handler, 256>& handlers();
-
-  [[noreturn]] void fail(const std::string& reason) const;
-  const uint8_t* take(size_t n);
-  uint8_t readU8() { return *take(1); }
-  uint32_t readU32();
-  std::string readLine();
-  PickleValuePtr make(Kind kind);
-  void push(PickleValuePtr value);
-  PickleValuePtr pop();
-  PickleValuePtr& top();
-  std::vector<PickleValuePtr> popToMark();
-  PickleValuePtr& containerOnTop(Kind kind);
-  int64_t intArg(const PickleValuePtr& value, const char* what) const;
-  std::vector<int64_t> intTuple(const PickleValuePtr& value, const char* what) const;
-  PickleValuePtr rebuildTensor(const std::vector<PickleValuePtr>& args);
-  size_t validate(const PickleValue* node, size_t depth);
-
-  void opProto() { readU8(); }
-  void opGlobal();
-  void opPut(uint32_t index);
-  void opBinPut() { opPut(readU8()); }
-  void opLongBinPut() { opPut(readU32()); }
-  void opGet(uint32_t index);
-  void opBinGet() { opGet(readU8()); }
-  void opLongBinGet() { opGet(readU32()); }
-  void opMark();
-  void opEmptyTuple() { push(make(Kind::Tuple)); }
-  void opEmptyDict() { push(make(Kind::Dict)); }
-  void opEmptyList() { push(make(Kind::List)); }
-  void opString(size_t length);
-  void opBinUnicode() { opString(readU32()); }
-  void opShortBinUnicode() { opString(readU8()); }
-  void opInt(int64_t value);
-  void opBinInt();
-  void opBinInt1() { opInt(readU8()); }
-  void opBinInt2();
-  void opLong1();
-  void opBinFloat();
-  void opNone() { push(make(Kind::None)); }
-  void opBool(bool value);
-  void opNewTrue() { opBool(true); }
-  void opNewFalse() { opBool(false); }
-  void opTupleN(size_t n);
-  void opTuple();
-  void opTuple1() { opTupleN(1); }
-  void opTuple2() { opTupleN(2); }
-  void opTuple3() { opTupleN(3); }
-  void opAppend();
-  void opAppends();
-  void opReduce();
-  void opBinPersId();
-  void opSetItem();
-  void opSetItems();
-  void opBuild();
-
-  const uint8_t* data_;
-  size_t size_;
-  size_t pos_ = 0;
-  const StorageLoader& loader_;
-  const std::string& what_;
-  std::vector<PickleValuePtr> stack_;
-  std::vector<size_t> marks_;
-  std::unordered_map<uint32_t, PickleValuePtr> memo_;
-  std::unordered_map<std::string, PickleValuePtr> storages_;
-  std::vector<PickleValuePtr> arena_;
-  std::unordered_map<const PickleValue*, size_t> heights_;  // validated nodes; 0 = in progress
-  bool succeeded_ = false;
-};
 
 const std::array<Unpickler::Handler, 256>& Unpickler::handlers() {
   static const std::array<Handler, 256> table = [] {
@@ -334,162 +242,9 @@ size_t Unpickler::validate(const PickleValue* node, size_t depth) {
   return height;
 }
 
-void Unpickler::opGlobal() {
-  const std::string module = readLine();
-  const std::string name = module + "." + readLine();
-  if (!isAllowedGlobal(name)) fail("refuses global '" + printable(name) + "'");
-  PickleValuePtr value = make(Kind::Global);
-  value->s = name;
-  push(std::move(value));
-}
+}  // namespace unpickler
 
-void Unpickler::opPut(uint32_t index) {
-  if (memo_.size() >= kMaxMemo && memo_.count(index) == 0) fail("memo too large");
-  memo_[index] = top();
-}
-
-void Unpickler::opGet(uint32_t index) {
-  const auto found = memo_.find(index);
-  if (found == memo_.end()) fail("memo index " + std::to_string(index) + " missing");
-  push(found->second);
-}
-
-void Unpickler::opMark() {
-  if (marks_.size() >= kMaxNesting) fail("nesting deeper than 1000");
-  marks_.push_back(stack_.size());
-}
-
-void Unpickler::opString(size_t length) {
-  if (length > kMaxString) fail("string longer than 16 MB");
-  const uint8_t* bytes = take(length);
-  PickleValuePtr value = make(Kind::String);
-  value->s.assign(reinterpret_cast<const char*>(bytes), length);
-  push(std::move(value));
-}
-
-void Unpickler::opInt(int64_t value) {
-  PickleValuePtr node = make(Kind::Int);
-  node->i = value;
-  push(std::move(node));
-}
-
-void Unpickler::opBinInt() { opInt(static_cast<int32_t>(readU32())); }
-
-void Unpickler::opBinInt2() {
-  const uint8_t* b = take(2);
-  opInt(b[0] | b[1] << 8);
-}
-
-void Unpickler::opLong1() {
-  const size_t n = readU8();
-  if (n > 8) fail("LONG1 integer wider than 64 bits");
-  const uint8_t* b = take(n);
-  uint64_t value = 0;
-  for (size_t k = n; k > 0; --k) value = (value << 8) | b[k - 1];
-  if (n > 0 && n < 8 && (b[n - 1] & 0x80)) value |= ~uint64_t{0} << (8 * n);
-  opInt(static_cast<int64_t>(value));
-}
-
-void Unpickler::opBinFloat() {
-  const uint8_t* b = take(8);
-  uint64_t bits = 0;
-  for (size_t k = 0; k < 8; ++k) bits = (bits << 8) | b[k];
-  PickleValuePtr node = make(Kind::Float);
-  std::memcpy(&node->f, &bits, sizeof(double));
-  push(std::move(node));
-}
-
-void Unpickler::opBool(bool value) {
-  PickleValuePtr node = make(Kind::Bool);
-  node->b = value;
-  push(std::move(node));
-}
-
-void Unpickler::opTupleN(size_t n) {
-  PickleValuePtr tuple = make(Kind::Tuple);
-  tuple->items.resize(n);
-  for (size_t k = n; k > 0; --k) tuple->items[k - 1] = pop();
-  push(std::move(tuple));
-}
-
-void Unpickler::opTuple() {
-  PickleValuePtr tuple = make(Kind::Tuple);
-  tuple->items = popToMark();
-  push(std::move(tuple));
-}
-
-void Unpickler::opAppend() {
-  PickleValuePtr value = pop();
-  containerOnTop(Kind::List)->items.push_back(std::move(value));
-}
-
-void Unpickler::opAppends() {
-  std::vector<PickleValuePtr> values = popToMark();
-  auto& items = containerOnTop(Kind::List)->items;
-  items.insert(items.end(), values.begin(), values.end());
-}
-
-void Unpickler::opSetItem() {
-  PickleValuePtr value = pop();
-  PickleValuePtr key = pop();
-  containerOnTop(Kind::Dict)->dict.emplace_back(std::move(key), std::move(value));
-}
-
-void Unpickler::opSetItems() {
-  std::vector<PickleValuePtr> values = popToMark();
-  if (values.size() % 2 != 0) fail("SETITEMS with an odd number of items");
-  auto& dict = containerOnTop(Kind::Dict)->dict;
-  for (size_t k = 0; k < values.size(); k += 2) dict.emplace_back(values[k], values[k + 1]);
-}
-
-void Unpickler::opReduce() {
-  PickleValuePtr args = pop();
-  PickleValuePtr callable = pop();
-  if (args->kind != Kind::Tuple || callable->kind != Kind::Global) fail("REDUCE needs a global and a tuple");
-  if (callable->s == kOrderedDict && args->items.empty()) {
-    push(make(Kind::Dict));
-  } else if (callable->s == kRebuildTensor) {
-    push(rebuildTensor(args->items));
-  } else if (callable->s == kRebuildParameter && !args->items.empty() &&
-             args->items[0]->kind == Kind::Tensor) {
-    push(args->items[0]);
-  } else {
-    fail("cannot call '" + callable->s + "' with these arguments");
-  }
-}
-
-// Persistent id ('storage', StorageType, key, location, numel); every location maps to CPU.
-void Unpickler::opBinPersId() {
-  PickleValuePtr pid = pop();
-  const auto& p = pid->items;
-  if (pid->kind != Kind::Tuple || p.size() != 5 || p[0]->kind != Kind::String || p[0]->s != "storage" ||
-      p[1]->kind != Kind::Global || storageTypes().count(p[1]->s) == 0 || p[2]->kind != Kind::String ||
-      !isStorageKey(p[2]->s) || p[3]->kind != Kind::String || p[4]->kind != Kind::Int || p[4]->i < 0) {
-    fail("persistent id is not ('storage', type, key, location, numel)");
-  }
-  const at::ScalarType type = storageTypes().at(p[1]->s);
-  auto& cached = storages_[p[2]->s];
-  if (!cached) {
-    cached = make(Kind::Storage);
-    cached->s = p[2]->s;
-    at::Tensor flat = loader_(p[2]->s, type, p[4]->i);
-    if (!flat.defined() || flat.dim() != 1 || flat.numel() < p[4]->i) {
-      fail("storage '" + p[2]->s + "' could not be loaded");
-    }
-    const bool owned = flat.is_contiguous() && flat.storage_offset() == 0;
-    cached->tensor = owned ? flat : flat.clone(at::MemoryFormat::Contiguous);
-  }
-  if (cached->tensor.scalar_type() != type) fail("storage '" + p[2]->s + "' used with two types");
-  push(cached);
-}
-
-void Unpickler::opBuild() {
-  pop();  // the state (_metadata, backward hooks, ...) carries no weights
-  const Kind kind = top()->kind;
-  if (kind != Kind::Tensor && kind != Kind::Dict) fail("BUILD on something other than a tensor or dict");
-}
-
-}  // namespace
+using unpickler::Unpickler;
 
 PickleValuePtr unpickleRestricted(const uint8_t* data, size_t size, const StorageLoader& loader,
                                   const std::string& what) {

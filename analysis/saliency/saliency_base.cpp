@@ -1,5 +1,7 @@
 #include "analysis/saliency/saliency_base.h"
 
+#include "analysis/feature_stats.h"
+
 #include "analysis/batch_budget.h"
 #include "analysis/inference.h"
 #include "model/errors.h"
@@ -61,12 +63,9 @@ SaliencyResult SaliencyBase::compute(LoadedModel& model, const at::Tensor& input
 }
 
 SaliencyBase::TapGradient SaliencyBase::tapGradient(SaliencyContext& ctx) {
-  const at::Tensor x = ctx.input.detach().requires_grad_(true);
-  const fs::model::ForwardResult r = ctx.model.net->forward(x, {ctx.tap});
-  const at::Tensor a = r.taps.at(ctx.tap);
-  const int t = ctx.resolveTarget(r.logits);
-  const at::Tensor g = torch::autograd::grad({r.logits.select(1, t).sum()}, {a})[0];
-  return {a[0].detach(), g[0]};
+  const TapGradients g = tapGradients(ctx.model, ctx.input, {ctx.tap}, ctx.target);  // feature_stats.h
+  ctx.target = g.target;
+  return {g.activations[0][0], g.gradients[0][0]};
 }
 
 at::Tensor SaliencyBase::tapActivations(SaliencyContext& ctx) {
