@@ -3,7 +3,7 @@
 file(GLOB_RECURSE candidates
   ${SRC}/tests/*.cpp ${SRC}/tests/*.h ${SRC}/tests/*.py ${SRC}/tests/*.sh ${SRC}/tests/*.txt
   ${SRC}/packaging/*.sh ${SRC}/packaging/*.py ${SRC}/packaging/*.cmake ${SRC}/cmake/*.cmake
-  ${SRC}/app/*.cpp ${SRC}/analysis/*.cpp ${SRC}/model/*.cpp ${SRC}/render/*.cpp ${SRC}/ui/*.cpp ${SRC}/CMakeLists.txt
+  ${SRC}/app/*.cpp ${SRC}/analysis/*.cpp ${SRC}/model/*.cpp ${SRC}/render/*.cpp ${SRC}/service/*.cpp ${SRC}/ui/*.cpp ${SRC}/CMakeLists.txt
   ${SRC}/CMakePresets.json ${SRC}/.ci/run)
 set(bad "")
 foreach(f ${candidates})

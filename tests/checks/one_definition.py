@@ -1,5 +1,5 @@
 """No type is defined twice in one namespace across the project's libraries (an ODR violation
-the linker does not report). Scans model/, analysis/, render/, ui/ and app/ for namespace-scope
+the linker does not report). Scans model/, analysis/, service/, render/, ui/ and app/ for namespace-scope
 definitions (`struct X {`, `class X : ... {`, `enum class X {`, unindented as the style has them;
 `struct X::Impl {` counts as the nested X::Impl),
 tracking `namespace a::b {` / `namespace {` / `}  // namespace` lines; types in anonymous
@@ -32,7 +32,7 @@ def definitions(path):
 def main():
     root = pathlib.Path(sys.argv[1])
     seen = {}
-    for folder in ("model", "analysis", "render", "ui", "app"):
+    for folder in ("model", "analysis", "service", "render", "ui", "app"):
         for path in sorted((root / folder).rglob("*")):
             if path.suffix in (".h", ".cpp"):
                 for namespace, name, line in definitions(path):
