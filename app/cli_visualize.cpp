@@ -31,6 +31,8 @@ int runVisualize(const Args& a) {
   o.size = a.intValue("--size", 0, 0, 1024);
   o.seed = featvisSeed(a);
   o.transforms = !a.has("--no-transforms");
+  o.samples = a.intValue("--diversity", 1, 1, 64);
+  o.diversityWeight = a.doubleValue("--diversity-weight", o.diversityWeight, 0.0, 1e9);
   fa::LoadedModel model = fa::loadModel(a.positional[0], a.value("--weights"), o.seed);
   // Greyscale for models trained on greyscale data (the Fashion-MNIST demos) unless --colour.
   o.greyscale = a.has("--grey") || (model.config.labels == "fashion-mnist" && !a.has("--colour"));
@@ -41,27 +43,34 @@ int runVisualize(const Args& a) {
   });
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::cerr << "\n";
-  const at::Tensor hwc = r.image.permute({1, 2, 0}).mul(255.0).round().clamp(0, 255).to(at::kByte).contiguous();
+  // The samples side by side: [B,3,S,S] -> [S, B*S, 3].
+  const at::Tensor row = r.images.permute({2, 0, 3, 1}).reshape({r.images.size(2), -1, 3});
+  const at::Tensor hwc = row.mul(255.0).round().clamp(0, 255).to(at::kByte).contiguous();
   cv::Mat rgb(int(hwc.size(0)), int(hwc.size(1)), CV_8UC3, hwc.data_ptr<uint8_t>()), bgr;
   cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
   if (!cv::imwrite(a.value("--out"), bgr)) throw fs::model::InputError(a.value("--out") + ": cannot write the image");
-  if (a.has("--npy")) fs::model::writeNpy(a.value("--npy"), r.image);
+  if (a.has("--npy")) fs::model::writeNpy(a.value("--npy"), o.samples > 1 ? r.images : r.image);
   std::cout << std::fixed << std::setprecision(4) << "wrote " << a.value("--out") << " (" << hwc.size(1) << "x"
             << hwc.size(0) << (o.greyscale ? ", greyscale" : "") << "): objective " << r.activation << " (initial "
-            << r.initial << ") after " << o.steps << " steps in " << std::setprecision(2) << seconds << " s\n";
+            << r.initial << ")";
+  for (size_t i = 1; i < r.activations.size(); ++i) std::cout << ", sample " << i + 1 << " " << r.activations[i];
+  std::cout << " after " << o.steps << " steps in " << std::setprecision(2) << seconds << " s\n";
   return 0;
 }
 
 const CommandRegistrar kVisualize{
     {"visualize",
      "visualize MODEL [--weights F] [--objective channel|neuron|logit] --tap T --channel C [--steps 256]\n"
-     "    [--size S] [--seed N] [--grey|--colour] [--no-transforms] [--npy F.npy] --out F.png\n"
+     "    [--size S] [--seed N] [--grey|--colour] [--no-transforms] [--diversity K [--diversity-weight 1]]\n"
+     "    [--npy F.npy] --out F.png\n"
      "  Activation maximisation (Olah et al. 2017, Lucid's defaults): a Fourier-parametrised image with\n"
      "  1/f scaling and colour decorrelation, transformation robustness (pad, jitter, scale, rotate)\n"
      "  and Adam at 0.05, seeded. The objective is the channel's mean over positions, the channel at\n"
      "  the centre position (neuron), or the logit of class C (--objective logit, no --tap).\n"
-     "  Greyscale by default for models trained on Fashion-MNIST.",
-     {{"--weights", "--objective", "--tap", "--channel", "--steps", "--size", "--npy", "--out"},
+     "  Greyscale by default for models trained on Fashion-MNIST. --diversity K optimises K samples with\n"
+     "  Lucid's Gram-matrix diversity term at the tap (side by side in F.png).",
+     {{"--weights", "--objective", "--tap", "--channel", "--steps", "--size", "--npy", "--out", "--diversity",
+       "--diversity-weight"},
       {"--grey", "--colour", "--no-transforms"},
       1,
       1},

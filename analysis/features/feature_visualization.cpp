@@ -74,18 +74,33 @@ at::Tensor fourierImage(const at::Tensor& spectrum, int size, bool greyscale) {
   return at::sigmoid(rgb);
 }
 
-at::Tensor visObjective(LoadedModel& model, const at::Tensor& images01, const VisOptions& o) {
+at::Tensor gramDiversity(const at::Tensor& activations) {
+  const int64_t b = activations.size(0);
+  const at::Tensor flat = activations.reshape({b, activations.size(1), -1});
+  at::Tensor grams = at::bmm(flat, flat.transpose(1, 2)).reshape({b, -1});
+  grams = grams / grams.pow(2).sum(1, true).clamp_min(1e-10).sqrt();
+  const at::Tensor cosines = at::mm(grams, grams.t());  // [B,B], the diagonal is 1
+  return (cosines.sum() - cosines.diagonal().sum()) / double(b);
+}
+
+namespace {
+
+// The objective per sample [B]; the tap's activations in `tap` when asked.
+at::Tensor objectiveAndTap(LoadedModel& model, const at::Tensor& images01, const VisOptions& o, at::Tensor* tap) {
   const auto& spec = model.config.input;
   const at::Tensor mean = at::tensor({spec.mean[0], spec.mean[1], spec.mean[2]}).view({1, 3, 1, 1});
   const at::Tensor std = at::tensor({spec.std[0], spec.std[1], spec.std[2]}).view({1, 3, 1, 1});
   const at::Tensor x = (images01 - mean) / std;
   if (o.objective == VisObjective::Logit) {
-    const at::Tensor logits = model.net->forward(x, {}).logits;
+    const auto r = model.net->forward(x, tap ? std::vector<std::string>{o.tap} : std::vector<std::string>{});
+    if (tap) *tap = r.taps.at(o.tap);
+    const at::Tensor logits = r.logits;
     if (o.channel < 0 || o.channel >= logits.size(1))
       throw InputError("class " + std::to_string(o.channel) + " out of range [0, " + std::to_string(logits.size(1) - 1) + "]");
     return logits.select(1, o.channel);
   }
   const at::Tensor a = model.net->forward(x, {o.tap}).taps.at(o.tap);  // [B,C,h,w]
+  if (tap) *tap = a;
   if (o.channel < 0 || o.channel >= a.size(1))
     throw InputError("channel " + std::to_string(o.channel) + " out of range [0, " + std::to_string(a.size(1) - 1) +
                      "] at " + o.tap);
@@ -94,25 +109,47 @@ at::Tensor visObjective(LoadedModel& model, const at::Tensor& images01, const Vi
   return ch.mean(at::IntArrayRef{1, 2});
 }
 
+// [B, C, S, S/2+1, 2] -> [B, 3, S, S]
+at::Tensor fourierImages(const at::Tensor& spectra, int size, bool greyscale) {
+  std::vector<at::Tensor> images;
+  for (int64_t b = 0; b < spectra.size(0); ++b) images.push_back(fourierImage(spectra[b], size, greyscale));
+  return at::stack(images);
+}
+
+std::vector<double> values(const at::Tensor& t) {
+  const at::Tensor d = t.to(at::kDouble).contiguous();
+  return std::vector<double>(d.data_ptr<double>(), d.data_ptr<double>() + d.numel());
+}
+
+}  // namespace
+
+at::Tensor visObjective(LoadedModel& model, const at::Tensor& images01, const VisOptions& o) {
+  return objectiveAndTap(model, images01, o, nullptr);
+}
+
 VisResult visualizeFeature(LoadedModel& model, const VisOptions& o, const std::function<bool(int, int)>& progress) {
-  if (o.objective != VisObjective::Logit) findTap(model, o.tap);  // InputError listing the taps
+  if (o.samples < 1 || o.samples > 64) throw InputError("visualisation: samples must be within 1..64");
+  if (o.objective != VisObjective::Logit || o.samples > 1) findTap(model, o.tap);  // InputError listing the taps
   const int size = o.size > 0 ? o.size : model.config.input.height;
   if (size < 16 || size > 1024) throw InputError("visualisation size must be within 16..1024");
   torch::AutoGradMode enable(true);
   at::Generator gen = at::detail::createCPUGenerator(o.seed);
   std::mt19937 rng(uint32_t(o.seed * 2654435761u + 1));
-  at::Tensor spectrum = (at::randn({o.greyscale ? 1 : 3, size, size / 2 + 1, 2}, gen) * 0.01).requires_grad_(true);
+  const int64_t colours = o.greyscale ? 1 : 3;
+  at::Tensor spectrum = (at::randn({o.samples, colours, size, size / 2 + 1, 2}, gen) * 0.01).requires_grad_(true);
   at::Tensor m1 = at::zeros_like(spectrum), m2 = at::zeros_like(spectrum);
   const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
   VisResult r;
   {
     at::NoGradGuard none;
-    r.initial = visObjective(model, fourierImage(spectrum, size, o.greyscale).unsqueeze(0), o).item<double>();
+    r.initial = visObjective(model, fourierImages(spectrum, size, o.greyscale), o)[0].item<double>();
   }
   for (int step = 1; step <= o.steps; ++step) {
-    at::Tensor img = fourierImage(spectrum, size, o.greyscale).unsqueeze(0);
+    at::Tensor img = fourierImages(spectrum, size, o.greyscale);
     if (o.transforms) img = robustnessTransforms(img, rng);
-    const at::Tensor loss = -visObjective(model, img, o).sum();
+    at::Tensor tap;
+    at::Tensor loss = -objectiveAndTap(model, img, o, o.samples > 1 ? &tap : nullptr).mean();
+    if (o.samples > 1) loss = loss + o.diversityWeight * gramDiversity(tap);
     const at::Tensor g = torch::autograd::grad({loss}, {spectrum})[0];
     {
       at::NoGradGuard none;
@@ -124,8 +161,10 @@ VisResult visualizeFeature(LoadedModel& model, const VisOptions& o, const std::f
     if (progress && !progress(step, o.steps)) throw InputError("visualisation: cancelled");
   }
   at::NoGradGuard none;
-  r.image = fourierImage(spectrum, size, o.greyscale).contiguous().clone();
-  r.activation = visObjective(model, r.image.unsqueeze(0), o).item<double>();
+  r.images = fourierImages(spectrum, size, o.greyscale).contiguous();
+  r.image = r.images[0].clone();
+  r.activations = values(visObjective(model, r.images, o));
+  r.activation = r.activations[0];
   return r;
 }
 

@@ -14,7 +14,9 @@
 // - Adam (lr 0.05, betas 0.9 / 0.999, eps 1e-8) on the spectrum; seeded, so identical seeds give
 //   identical images.
 // Objectives: a channel (mean over positions of the tap's channel), a neuron (the channel at the
-// centre position), a class logit.
+// centre position), a class logit; averaged over the batch of samples as in Lucid. With several
+// samples, Lucid's diversity term is subtracted: weight * sum over pairs i != j of the cosine of
+// the samples' Gram matrices at the tap (channels x channels), divided by the sample count.
 #include "analysis/model_loader.h"
 
 #include <ATen/core/Tensor.h>
@@ -22,6 +24,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace fs::analysis {
 
@@ -34,6 +37,9 @@ struct VisOptions {
   int channel = 0;        // or the class for the logit objective
   int steps = 256;
   int size = 0;           // 0: the model's input size
+  int samples = 1;               // > 1: a batch optimised with the diversity term
+  double diversityWeight = 1.0;   // Lucid's tutorial uses 100 on InceptionV1; on the demo models
+                                  // 100 outweighs the objective (it falls below its start)
   bool greyscale = false;
   bool transforms = true;
   double learningRate = 0.05;
@@ -41,10 +47,16 @@ struct VisOptions {
 };
 
 struct VisResult {
-  at::Tensor image;        // float32 [3, S, S] in [0, 1]
-  double activation = 0.0; // the objective on the final image without transforms
-  double initial = 0.0;    // the objective on the initial image
+  at::Tensor image;        // float32 [3, S, S] in [0, 1]: the first sample
+  at::Tensor images;       // float32 [samples, 3, S, S]
+  double activation = 0.0; // the objective on the first final image without transforms
+  double initial = 0.0;    // the objective on the first initial image
+  std::vector<double> activations;  // per sample
 };
+
+// Lucid's diversity: activations [B,C,h,w] -> sum_{i != j} <G_i, G_j> / B with G_b the Gram matrix
+// of sample b (C x C) scaled to unit Frobenius norm. B - 1 for identical samples.
+at::Tensor gramDiversity(const at::Tensor& activations);
 
 // Lucid's parametrisation: the spectrum [C, S, S/2+1, 2] -> the image [3, S, S] in [0, 1].
 at::Tensor fourierImage(const at::Tensor& spectrum, int size, bool greyscale);

@@ -60,6 +60,30 @@ TEST(FeatureVisualization, SeededRunsAreIdenticalAndRaiseTheObjective) {
   EXPECT_GT(a.activation, best);
 }
 
+TEST(FeatureVisualization, GramDiversityOfKnownBatchesAndDiverseSamples) {
+  const at::Tensor one = at::randn({1, 4, 3, 3}, at::detail::createCPUGenerator(1));
+  EXPECT_NEAR(fa::gramDiversity(one.expand({3, 4, 3, 3})).item<double>(), 2.0, 1e-6);  // B - 1
+  at::Tensor apart = at::zeros({2, 2, 1, 1});  // Gram matrices diag(1,0) and diag(0,1): orthogonal
+  apart[0][0][0][0] = 1.f, apart[1][1][0][0] = 1.f;
+  EXPECT_NEAR(fa::gramDiversity(apart).item<double>(), 0.0, 1e-12);
+  fa::LoadedModel m = fa::loadModel("convmlp_fmnist", "", 0);
+  fa::VisOptions o;
+  o.tap = "stages.1", o.channel = 2, o.steps = 24, o.greyscale = true, o.samples = 3, o.size = 64;
+  o.diversityWeight = 100.0;
+  const fa::VisResult together = fa::visualizeFeature(m, o);
+  o.diversityWeight = 0.0;
+  const fa::VisResult alone = fa::visualizeFeature(m, o);
+  ASSERT_EQ(together.images.sizes(), (at::IntArrayRef{3, 3, 64, 64}));
+  ASSERT_EQ(together.activations.size(), 3u);
+  c10::InferenceMode guard;
+  auto diversityAt = [&](const fa::VisResult& r) {
+    const auto& spec = m.config.input;
+    const at::Tensor x = (r.images - spec.mean[0]) / spec.std[0];
+    return fa::gramDiversity(m.net->forward(x, {o.tap}).taps.at(o.tap)).item<double>();
+  };
+  EXPECT_LT(diversityAt(together), diversityAt(alone));
+}
+
 TEST(FeatureVisualization, LogitObjectiveAndBadRequests) {
   fa::LoadedModel m = fa::loadModel("mixer_fmnist", "", 0);
   fa::VisOptions o;

@@ -97,6 +97,10 @@ TEST(VisualizeCli, WritesTheImageAndRefusesBadRequests) {
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(slurp(dir + "/v.png").substr(1, 3), "PNG");
   EXPECT_NE(r.out.find("48x48, greyscale"), std::string::npos) << r.out;
+  r = runCli("visualize resnet_fmnist --tap layer2 --channel 3 --steps 2 --size 32 --diversity 2 --out " + dir + "/d.png");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("64x32, greyscale"), std::string::npos) << r.out;  // two samples side by side
+  EXPECT_NE(r.out.find("sample 2"), std::string::npos) << r.out;
   r = runCli("visualize resnet_fmnist --channel 3 --out " + dir + "/v.png");
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("--tap"), std::string::npos) << r.err;
