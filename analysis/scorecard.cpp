@@ -76,7 +76,7 @@ void meanSimilarities(json& target, const std::vector<const json*>& entries, con
 json scoreMethod(LoadedModel& m, const ScoredImage& img, int target, SaliencyMethod& method,
                  const ScorecardOptions& o) {
   const at::Tensor& x = img.input;
-  SaliencyOptions opts;
+  SaliencyOptions opts = o.saliency;
   opts.target = target;
   const at::Tensor map = method.compute(m, x, opts).map2d;
   json r = json::object();
@@ -162,6 +162,18 @@ json aggregateJson(const json& header, std::vector<const json*> all) {
                                              header["sanity_seed"].get<uint64_t>())}};
 }
 
+// Every method parameter by name (method_parameters.h) and the tap; "steps" and "baseline" of the
+// header are the deletion/insertion curve's, these the saliency methods'.
+json methodParametersJson(const SaliencyOptions& p) {
+  json out = json::object();
+  for (const ParameterSpec& spec : parameterSpecs()) {
+    if (spec.name == "baseline") out[spec.name] = p.baseline;
+    else out[spec.name] = parameterValue(p, spec.name);
+  }
+  out["tap"] = p.tap;
+  return out;
+}
+
 json scorecardHeader(const LoadedModel& m, const ScorecardOptions& o, size_t total) {
   json metrics = json::array();
   for (const char* k : {"deletion", "insertion", "drop", "sanity", "random_logit"})
@@ -177,6 +189,7 @@ json scorecardHeader(const LoadedModel& m, const ScorecardOptions& o, size_t tot
           {"shard", {{"index", o.shard.index}, {"count", o.shard.count}, {"rule", "i % count == index - 1"}}},
           {"methods", o.methods}, {"metrics", metrics}, {"steps", o.curve.steps},
           {"baseline", substrateName(o.curve)}, {"target", "top1"}, {"sanity_seed", o.seed},
+          {"method_parameters", methodParametersJson(o.saliency)},
           {"fields", "per image: deletion_auc, insertion_auc (RISE), drop (fraction) and increase (Grad-CAM++), "
                      "sanity: Spearman (raw, abs), SSIM and HOG similarity to the original map after cascading "
                      "randomisation (family init) per unit, head first; random_logit: the same for the map of a random "
@@ -222,7 +235,8 @@ class ScorecardRun {
     if (sum_.done + sum_.skipped == 0) throw InputError(source() + ": no decodable images in this shard");
     const json agg = aggregate();
     sum_.aggregate = compactJson(agg);
-    if (!sum_.path.empty() && o_.shard.count == 1) writeTables(agg["statistics"]);
+    if (!sum_.path.empty() && o_.shard.count == 1)
+      sum_.tables = writeScorecardTables(sum_.path, o_.methods, records_, sum_.aggregate);
     return sum_;
   }
 
@@ -262,27 +276,6 @@ class ScorecardRun {
     img.input = preprocess(rgb, spec).input;
     if (needsMask_) img.mask = loadMask(maskPathFor(files_[i]), rgb.cols, rgb.rows, spec);
     return img;
-  }
-
-  // NAME.rows.csv, NAME.summary.csv and NAME.agreement.csv beside NAME.json.
-  void writeTables(const json& statistics) {
-    std::vector<std::pair<std::string, json>> done;
-    for (const auto& [name, entry] : records_) {
-      json e = json::parse(entry);
-      if (e.value("status", "") == "done") done.emplace_back(json::parse(name).get<std::string>(), std::move(e));
-    }
-    std::sort(done.begin(), done.end(), [](const auto& a, const auto& b) {
-      return a.second["index"].template get<int64_t>() < b.second["index"].template get<int64_t>();
-    });
-    std::vector<std::pair<std::string, const json*>> rows;
-    for (const auto& [name, e] : done) rows.emplace_back(name, &e);
-    const std::string stem = (fsys::path(sum_.path).parent_path() / fsys::path(sum_.path).stem()).string();
-    for (const auto& [suffix, text] : {std::pair<std::string, std::string>{".rows.csv", scorecardRowsCsv(o_.methods, rows)},
-                                       {".summary.csv", scorecardSummaryCsv(statistics)},
-                                       {".agreement.csv", scorecardAgreementCsv(statistics)}}) {
-      fs::model::writeFileAtomically(stem + suffix, text);
-      sum_.tables.push_back(stem + suffix);
-    }
   }
 
   void resume() {
@@ -347,6 +340,31 @@ class ScorecardRun {
 };
 
 }  // namespace
+
+std::vector<std::string> writeScorecardTables(const std::string& jsonPath, const std::vector<std::string>& methods,
+                                              const std::map<std::string, std::string>& records,
+                                              const std::string& aggregate) {
+  std::vector<std::pair<std::string, json>> done;
+  for (const auto& [name, entry] : records) {
+    json e = json::parse(entry);
+    if (e.value("status", "") == "done") done.emplace_back(json::parse(name).get<std::string>(), std::move(e));
+  }
+  std::sort(done.begin(), done.end(), [](const auto& a, const auto& b) {
+    return a.second["index"].template get<int64_t>() < b.second["index"].template get<int64_t>();
+  });
+  std::vector<std::pair<std::string, const json*>> rows;
+  for (const auto& [name, e] : done) rows.emplace_back(name, &e);
+  const json statistics = json::parse(aggregate)["statistics"];
+  const std::string stem = (fsys::path(jsonPath).parent_path() / fsys::path(jsonPath).stem()).string();
+  std::vector<std::string> written;
+  for (const auto& [suffix, text] : {std::pair<std::string, std::string>{".rows.csv", scorecardRowsCsv(methods, rows)},
+                                     {".summary.csv", scorecardSummaryCsv(statistics)},
+                                     {".agreement.csv", scorecardAgreementCsv(statistics)}}) {
+    fs::model::writeFileAtomically(stem + suffix, text);
+    written.push_back(stem + suffix);
+  }
+  return written;
+}
 
 ScorecardSummary runScorecard(LoadedModel& model, const ScorecardOptions& options) {
   ScorecardRun run(model, options);

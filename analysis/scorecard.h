@@ -8,9 +8,11 @@
 #include "analysis/faithfulness.h"
 #include "analysis/model_loader.h"
 #include "analysis/run_record.h"
+#include "analysis/saliency/saliency_method.h"
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -25,6 +27,9 @@ struct ScorecardOptions {
   // every metric ranks the displayed map (SaliencyResult::map2d).
   std::vector<std::string> metrics;
   CurveOptions curve;
+  // The saliency methods' parameters (app/cli_input.h saliencyOptionsFromArgs: --steps, --param,
+  // --tap, ...); recorded in the header as "method_parameters". The target is set per image (top-1).
+  SaliencyOptions saliency;
   uint64_t seed = 0;                 // the randomisation of the sanity metric
   ShardSpec shard;
   int limit = 0;                     // first N image files of the sorted folder (before sharding); 0 = all
@@ -48,6 +53,14 @@ struct ScorecardSummary {
 // shard, the CSV tables go beside it: NAME.rows.csv, NAME.summary.csv, NAME.agreement.csv. InputError if the folder has no images, outPath holds the record of a
 // run with other options, or no image of the shard could be read (the record is written first).
 ScorecardSummary runScorecard(LoadedModel& model, const ScorecardOptions& options);
+
+// NAME.rows.csv, NAME.summary.csv and NAME.agreement.csv beside the scorecard NAME.json
+// (`jsonPath`) from its records (image name as quoted JSON -> record JSON text, any order; the done
+// ones are written, in image order) and its aggregate JSON text (scorecardAggregate). Used by
+// runScorecard and by merge, so merged shards write the same tables as one run. Returns the paths.
+std::vector<std::string> writeScorecardTables(const std::string& jsonPath, const std::vector<std::string>& methods,
+                                              const std::map<std::string, std::string>& records,
+                                              const std::string& aggregate);
 
 // The means over a scorecard's done records: `header` is the record file's JSON text (its "methods"
 // and "metrics" are read) and `entries` the JSON texts of its records, in any order; sums run in

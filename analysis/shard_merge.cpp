@@ -222,6 +222,9 @@ MergeResult mergeChecked(const std::vector<std::string>& inputs, const std::stri
                 int(parsed.size())};
   for (const auto& e : parsed) (e.value("status", "") == "done" ? r.done : r.failed) += 1;
   fs::model::writeFileAtomically(r.path, recordText(merged.dump(2), entries));
+  if (std::string(kind.tool) == "featurescope-cli evaluate")  // the CSV tables a single run writes
+    r.tables = writeScorecardTables(r.path, merged["methods"].get<std::vector<std::string>>(), entries,
+                                    compactJson(merged["aggregate"]));
   return r;
 }
 

@@ -16,6 +16,7 @@ struct MergeResult {
   int images = 0;
   int done = 0;
   int failed = 0;
+  std::vector<std::string> tables;  // evaluate: the CSV tables written beside the merged file
 };
 
 // `inputs`: folders (every NAME-shard-K-of-N.json in them) and/or shard files. The merged file is

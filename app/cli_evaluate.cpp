@@ -7,12 +7,14 @@
 #include "analysis/scorecard.h"
 #include "analysis/string_list.h"
 #include "app/cli_commands.h"
+#include "app/cli_input.h"
 #include "model/errors.h"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <set>
@@ -85,8 +87,9 @@ fa::ScorecardOptions scorecardOptions(const Args& a) {
   o.metrics.assign(metrics.begin(), metrics.end());
   o.methods = splitList(a.value("--methods", "gradcam,gradient"));
   if (o.methods.empty()) throw UsageError("evaluate: --methods is empty");
-  o.curve.steps = a.intValue("--steps", 50, 1, 100000);
-  const std::string substrate = a.value("--baseline", "rise");
+  o.saliency = saliencyOptionsFromArgs(a, "evaluate");  // --steps, --baseline, --param, ... as in saliency
+  o.curve.steps = a.intValue("--curve-steps", 50, 1, 100000);
+  const std::string substrate = a.value("--substrate", "rise");
   if (substrate != "rise") o.curve.baseline = fa::parseBaseline(substrate);
   o.seed = static_cast<uint64_t>(a.intValue("--seed", 0, 0, 2147483647));
   o.imagesDir = a.value("--images");
@@ -99,46 +102,76 @@ fa::ScorecardOptions scorecardOptions(const Args& a) {
   return o;
 }
 
+// With several models, FILE.json becomes FILE.<model id>.json (one scorecard per model).
+std::string modelOutPath(const std::string& out, const std::string& id, size_t models) {
+  if (out.empty() || models == 1) return out;
+  const std::filesystem::path p(out);
+  return (p.parent_path() / (p.stem().string() + "." + id + p.extension().string())).string();
+}
+
+// One model's scorecard; prints it (unless json) and returns its JSON summary.
+nlohmann::json evaluateModel(fa::LoadedModel& m, const fa::ScorecardOptions& o, bool json, int& failed) {
+  const fa::ScorecardSummary sum = fa::runScorecard(m, o);
+  failed += sum.failed;
+  const nlohmann::json aggregate = nlohmann::json::parse(sum.aggregate);
+  const int n = aggregate["images"].get<int>();
+  if (!sum.path.empty())
+    std::cerr << "evaluate: " << m.config.id << ": " << sum.images << " images in shard " << o.shard.index << "/"
+              << o.shard.count << ": " << sum.done << " done, " << sum.skipped << " skipped, " << sum.failed
+              << " failed; scorecard " << sum.path << "\n";
+  for (const std::string& t : sum.tables) std::cerr << "evaluate: table " << t << "\n";
+  if (!json) {
+    std::cout << m.config.id << " on " << n << " images (" << o.curve.steps << " curve steps, "
+              << fa::substrateName(o.curve) << " substrate, target = top-1 prediction)\n";
+    for (const auto& j : aggregate["methods"]) printScores(j);
+    std::cout << "mean [bootstrap 95% CI] and rank (1 = best) per metric:\n";
+    printStatistics(aggregate["statistics"]);
+  }
+  return {{"model", m.config.id}, {"images", n}, {"failed", sum.failed}, {"steps", o.curve.steps},
+          {"baseline", fa::substrateName(o.curve)}, {"metrics", o.metrics}, {"methods", aggregate["methods"]},
+          {"statistics", aggregate["statistics"]}, {"scorecard", sum.path}};
+}
+
 int runEvaluate(const Args& a) {
   const bool scorecard = a.has("--images") || a.has("--methods") || a.has("--metrics");
-  if (a.has("--dataset") && !scorecard) return runEvaluateDataset(a);
+  if (a.has("--dataset") && !scorecard) {
+    if (a.positional.size() != 1) throw UsageError("evaluate --dataset (accuracy) takes one MODEL");
+    return runEvaluateDataset(a);
+  }
   if (a.has("--dataset") && a.has("--images")) throw UsageError("evaluate: give --images or --dataset, not both");
   if (!scorecard) throw UsageError("evaluate: give --images DIR (saliency metrics) or --dataset fashion-mnist");
   const fa::ScorecardOptions o = scorecardOptions(a);
   for (const auto& name : o.methods) fa::makeSaliencyMethod(name);  // InputError listing the methods
-  fa::LoadedModel m = fa::loadModel(a.positional[0], a.value("--weights"), o.seed);
-  const fa::ScorecardSummary sum = fa::runScorecard(m, o);
-  const nlohmann::json aggregate = nlohmann::json::parse(sum.aggregate);
-  const int n = aggregate["images"].get<int>();
-  if (!sum.path.empty())
-    std::cerr << "evaluate: " << sum.images << " images in shard " << o.shard.index << "/" << o.shard.count << ": "
-              << sum.done << " done, " << sum.skipped << " skipped, " << sum.failed << " failed; scorecard "
-              << sum.path << "\n";
-  for (const std::string& t : sum.tables) std::cerr << "evaluate: table " << t << "\n";
-  if (a.has("--json")) {
-    std::cout << nlohmann::json{{"model", m.config.id}, {"images", n}, {"failed", sum.failed},
-                                {"steps", o.curve.steps}, {"baseline", fa::substrateName(o.curve)},
-                                {"metrics", o.metrics}, {"methods", aggregate["methods"]},
-                                {"statistics", aggregate["statistics"]}}.dump(2) << "\n";
-    return sum.failed > 0 ? 3 : 0;
+  const std::vector<std::string> weights = a.all("--weights");
+  if (!weights.empty() && weights.size() != a.positional.size())
+    throw UsageError("evaluate: give --weights once per MODEL (" + std::to_string(a.positional.size()) +
+                     " models, " + std::to_string(weights.size()) + " --weights) or not at all");
+  std::set<std::string> ids;
+  nlohmann::json all = nlohmann::json::array();
+  int failed = 0;
+  for (size_t i = 0; i < a.positional.size(); ++i) {
+    fa::LoadedModel m = fa::loadModel(a.positional[i], weights.empty() ? "" : weights[i], o.seed);
+    if (!ids.insert(m.config.id).second) throw UsageError("evaluate: model '" + m.config.id + "' is given twice");
+    fa::ScorecardOptions om = o;
+    om.outPath = modelOutPath(o.outPath, m.config.id, a.positional.size());
+    all.push_back(evaluateModel(m, om, a.has("--json"), failed));
   }
-  std::cout << m.config.id << " on " << n << " images (" << o.curve.steps << " steps, "
-            << fa::substrateName(o.curve) << " baseline, target = top-1 prediction)\n";
-  for (const auto& j : aggregate["methods"]) printScores(j);
-  std::cout << "mean [bootstrap 95% CI] and rank (1 = best) per metric:\n";
-  printStatistics(aggregate["statistics"]);
-  return sum.failed > 0 ? 3 : 0;
+  if (a.has("--json")) std::cout << (all.size() == 1 ? all[0] : all).dump(2) << "\n";
+  return failed > 0 ? 3 : 0;
 }
 
-const CommandRegistrar kEvaluate{
-    {"evaluate",
-     "evaluate MODEL [--weights F] (--images DIR | --dataset fashion-mnist [--data-dir D]) [--methods a,b]\n"
-     "  [--metrics m,...] [--steps N] [--baseline rise|black|zero|blur] [--seed S] [--limit N]\n"
-     "  [--out FILE.json [--shard K/N]] [--json]   |   evaluate MODEL --dataset fashion-mnist [--limit N] [--json]\n"
-     "  Scorecard of saliency methods over the images of DIR or the Fashion-MNIST test set, target = the top-1\n"
-     "  prediction; every metric ranks the displayed map. Metrics (lower/higher = better):\n"
+Command evaluateCommand() {
+  Command c{"evaluate",
+     "evaluate MODEL... [--weights F]... (--images DIR | --dataset fashion-mnist [--data-dir D]) [--methods a,b]\n"
+     "  [method options, as in saliency] [--metrics m,...] [--curve-steps N] [--substrate rise|black|zero|blur]\n"
+     "  [--seed S] [--limit N] [--out FILE.json [--shard K/N]] [--json]\n"
+     "  |   evaluate MODEL --dataset fashion-mnist [--limit N] [--json]\n"
+     "  Scorecard of saliency methods per model x method over the images of DIR or the Fashion-MNIST test set,\n"
+     "  target = the top-1 prediction; every metric ranks the displayed map. The methods' parameters are the\n"
+     "  saliency command's options (e.g. --steps 32 for integrated gradients, --param NAME=VALUE); --weights\n"
+     "  once per MODEL or not at all. Metrics (lower/higher = better):\n"
      "    deletion / insertion  AUC of the target probability (RISE, Petsiuk et al. 2018; lower / higher);\n"
-     "      --steps chunks (default 50); --baseline: the substrate, default rise = deletion to black (pixel 0),\n"
+     "      --curve-steps chunks (default 50); --substrate: default rise = deletion to black (pixel 0),\n"
      "      insertion from a blur; black, zero (the dataset mean colour; alias mean) or blur: that one for both\n"
      "    drop                  average drop and increase in confidence (Grad-CAM++; lower / higher)\n"
      "    sanity                Spearman (raw and abs), SSIM and HOG similarity to the original map as the model\n"
@@ -156,17 +189,24 @@ const CommandRegistrar kEvaluate{
      "  rank of every metric, and Kendall's tau between the metrics' method rankings; identical seeds give\n"
      "  identical files.\n"
      "  --out writes FILE.json (per-image records, aggregate and statistics; atomically, every 5 s and at the\n"
-     "  end) and FILE.rows.csv, FILE.summary.csv, FILE.agreement.csv. Resumable: rerun the same command and\n"
+     "  end) and FILE.rows.csv, FILE.summary.csv, FILE.agreement.csv; with several models FILE.<id>.json etc.\n"
+     "  per model (--json prints an array, one object per model). Resumable: rerun the same command and\n"
      "  images already recorded are skipped. --shard K/N takes images i with i % N == K-1 (sorted, after\n"
      "  --limit) and writes FILE-shard-K-of-N.json; `merge` combines the shards into FILE.json. Unreadable\n"
      "  images and bad masks are recorded as failed with the file and reason (exit code 3).\n"
-     "  --dataset without --methods/--metrics: accuracy, confusion matrix and misclassified test indices.",
-     {{"--weights", "--images", "--methods", "--metrics", "--limit", "--steps", "--baseline", "--dataset",
+     "  --dataset without --methods/--metrics: accuracy, confusion matrix and misclassified test indices.\n" +
+         saliencyMethodsHelp(),
+     {{"--weights", "--images", "--methods", "--metrics", "--limit", "--curve-steps", "--substrate", "--dataset",
        "--data-dir", "--out", "--shard", "--seed"},
       {"--json"},
       1,
-      1},
-     runEvaluate}};
+      -1},
+     runEvaluate};
+  for (const std::string& o : saliencyOptionNames()) c.options.values.insert(o);
+  return c;
+}
+
+const CommandRegistrar kEvaluate{evaluateCommand()};
 }  // namespace
 
 }  // namespace fs::app

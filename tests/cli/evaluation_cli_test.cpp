@@ -55,7 +55,7 @@ std::string imageFolder() {
 std::string evaluateArgs(const std::string& images, const std::string& out, int seed = 5) {
   const std::string ref = fs::test::refDir("mixer_tiny");
   return "evaluate " + ref + "/config.json --weights " + ref + "/weights.safetensors --images " + images +
-         " --steps 4 --methods gradcam,gradient --metrics deletion,pointing_game,relevance_mass,gini,road_morf"
+         " --curve-steps 4 --methods gradcam,gradient --metrics deletion,pointing_game,relevance_mass,gini,road_morf"
          " --threads 1 --seed " + std::to_string(seed) + " --out " + out;
 }
 

@@ -46,7 +46,7 @@ std::string exportArgs(const std::string& out, const std::string& methods = "gra
 std::string evaluateArgs(const std::string& out) {
   const std::string ref = fs::test::refDir("mixer_tiny");
   return "evaluate " + ref + "/config.json --weights " + ref + "/weights.safetensors --images " + imageFolder() +
-         " --steps 4 --metrics deletion,insertion,drop,sanity --methods gradcam,gradient --threads 1 --out " + out;
+         " --curve-steps 4 --metrics deletion,insertion,drop,sanity --methods gradcam,gradient --threads 1 --out " + out;
 }
 
 // The record without its "updated" line (the only field that depends on when it was written).
@@ -121,7 +121,7 @@ TEST(MergeCli, EvaluateShardsMergeIntoTheSingleRunsScorecardBitForBit) {
   ASSERT_EQ(again.code, 0) << again.err;
   EXPECT_NE(again.err.find("0 done, 3 skipped"), std::string::npos) << again.err;
   // Another run's options on the same file are refused.
-  const CliRun other = cli(evaluateArgs(dir + "/score.json") + " --shard 1/2 --steps 5");
+  const CliRun other = cli(evaluateArgs(dir + "/score.json") + " --shard 1/2 --curve-steps 5");
   EXPECT_EQ(other.code, 3);
   EXPECT_NE(other.err.find("another 'steps'"), std::string::npos) << other.err;
 }

@@ -152,7 +152,7 @@ TEST(SimilarityCli, BadFoldersAreInputErrors) {
 TEST(EvaluateCli, ReportsEveryRequestedMetricPerMethod) {
   const Fixture& f = fixture();
   // --limit counts image files in name order (broken.png first), so that shards agree on the set.
-  const CliRun r = cli("evaluate " + f.mixer + " --images " + f.images + " --limit 3 --steps 4 --baseline zero"
+  const CliRun r = cli("evaluate " + f.mixer + " --images " + f.images + " --limit 3 --curve-steps 4 --substrate zero"
                        " --methods gradcam,gradient --metrics deletion,insertion,drop,sanity --json");
   ASSERT_EQ(r.code, 3) << r.err;  // broken.png is recorded as failed; the means cover the other two
   EXPECT_NE(r.err.find("broken.png: FAILED"), std::string::npos) << r.err;
@@ -172,7 +172,7 @@ TEST(EvaluateCli, ReportsEveryRequestedMetricPerMethod) {
     EXPECT_EQ(m["sanity"][0]["layer"], "head");
     EXPECT_LE(std::abs(m["sanity"][4]["spearman"].get<double>()), 1.0);
   }
-  const CliRun defaults = cli("evaluate " + f.mixer + " --images " + f.images + " --limit 2 --steps 2");
+  const CliRun defaults = cli("evaluate " + f.mixer + " --images " + f.images + " --limit 2 --curve-steps 2");
   ASSERT_EQ(defaults.code, 3) << defaults.err;
   EXPECT_NE(defaults.out.find("deletion AUC"), std::string::npos);
   EXPECT_EQ(cli("evaluate " + f.mixer + " --images " + f.images + " --metrics speed").code, 2);
