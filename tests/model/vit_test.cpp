@@ -71,6 +71,24 @@ TEST(VitCamTap, LastBlockAttentionInputCarriesTheGradient) {
   EXPECT_EQ(f.net->attentionUnits(), (std::vector<std::string>{"blocks.0.attn", "blocks.1.attn", "blocks.2.attn"}));
 }
 
+// The attention probabilities are graph tensors (gradient-weighted rollout needs dlogit/dA), and
+// asking for them changes nothing else (the fixture's logits, no taps).
+TEST(VitAttention, ProbabilitiesAreGraphTensors) {
+  auto f = fs::test::loadFamilyFixture("deit_tiny", "weights.safetensors", false);
+  const ForwardResult r = f.net->forward(f.input, {"blocks.0.attn", "blocks.2.attn"});
+  EXPECT_TRUE(closeToRef(r.logits, f.ref("logits.npy")));
+  ASSERT_EQ(r.attention.size(), 2u);
+  EXPECT_TRUE(r.taps.empty());
+  const auto grads =
+      torch::autograd::grad({r.logits[0][7]}, {r.attention.at("blocks.0.attn"), r.attention.at("blocks.2.attn")});
+  for (const auto& g : grads) {
+    ASSERT_EQ(g.sizes(), (std::vector<int64_t>{1, 2, 66, 66}));
+    EXPECT_GT(g.abs().max().item<double>(), 1e-6);
+  }
+  // In the last block only the prefix rows (queries cls, dist) reach the heads.
+  EXPECT_EQ(grads[1].narrow(2, 2, 64).abs().max().item<double>(), 0.0);
+}
+
 // torchvision's vit_b_16 state_dict (class_token, conv_proj, encoder.layers.encoder_layer_<i>
 // with in_proj_weight, ...) loads into vit_base and gives torchvision's logits and taps.
 TEST(VitTorchvision, VitB16ParityThroughItsOwnKeyNames) { fs::test::expectTorchvisionParity("vit_b_16", "vit_base"); }
