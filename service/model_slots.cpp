@@ -23,6 +23,8 @@ SlotInfo ModelSlots::load(int slot, const std::string& idOrConfig, const std::st
   for (const auto& t : m.net->taps()) info.taps.push_back({t.name, t.channels, t.height, t.width, t.stride});
   info.stages = m.net->stages();
   info.labels = m.labels;
+  info.attentionUnits = m.net->attentionUnits();
+  info.prefixTokens = m.net->prefixTokens();
   info.report = info.randomInit ? m.weightsReport + " - no trained weights, predictions are meaningless"
                                 : m.weightsReport;
   store_.put(slot, SlotStore::Slot{std::move(m), info, {}, {}, {}, {}});

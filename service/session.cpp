@@ -12,7 +12,8 @@ Session::Session()
       saliency_(*store_),
       cka_(*store_),
       exports_(*store_),
-      testSet_(*store_) {}
+      testSet_(*store_),
+      attention_(*store_) {}
 
 Session::~Session() = default;
 

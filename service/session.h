@@ -2,6 +2,7 @@
 // Everything the GUI's worker thread owns: the shared slot state and one focused service per
 // kind of job (model slots, the image, features, saliency, CKA, exports, the test set). Created,
 // used and destroyed on one thread (ui/worker.h). Torch-free header.
+#include "service/attention_service.h"
 #include "service/cka_service.h"
 #include "service/export_service.h"
 #include "service/feature_service.h"
@@ -28,6 +29,7 @@ class Session {
   CkaService& cka() { return cka_; }
   ExportService& exports() { return exports_; }
   TestSetService& testSet() { return testSet_; }
+  AttentionService& attention() { return attention_; }
 
  private:
   std::unique_ptr<SlotStore> store_;
@@ -38,6 +40,7 @@ class Session {
   CkaService cka_;
   ExportService exports_;
   TestSetService testSet_;
+  AttentionService attention_;
 };
 
 }  // namespace fs::service

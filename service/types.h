@@ -54,6 +54,8 @@ struct SlotInfo {
   std::vector<SessionTap> taps;      // forward order
   std::vector<std::string> stages;   // up to four tap names ("Stage 1-4")
   std::vector<std::string> labels;   // class names
+  std::vector<std::string> attentionUnits;  // ViT/DeiT: blocks.<i>.attn (ClassifierImpl::attentionUnits)
+  std::vector<std::string> prefixTokens;    // ViT: cls; DeiT distilled: cls, dist
 };
 
 struct SlotPrediction {
@@ -170,6 +172,17 @@ struct TestSetReport {
   double accuracy = 0.0;
   std::vector<int> indices, truth, predicted;  // one entry per misclassified image
   std::vector<std::string> classes;
+};
+
+// One attention unit's probabilities on the current image (softmax over keys, prefix tokens
+// first, then the patch tokens row-major over the gridH x gridW patch grid).
+struct AttentionMaps {
+  int slot = 0;
+  std::string unit;
+  int heads = 0, tokens = 0, prefix = 0, gridH = 0, gridW = 0;
+  std::vector<std::string> prefixNames;  // the prefix tokens, in token order
+  std::vector<float> probs;              // [heads][tokens][tokens], row = query, column = key
+  SessionCrop crop;                      // the patch grid covers the model input
 };
 
 using SessionProgress = std::function<void(double fraction)>;

@@ -88,6 +88,10 @@ void AnalysisSession::onDone(quint64 id, const JobResult& result) {
                  [&](const job::WriteManifest::Result& m) { Q_EMIT manifestWritten(QString::fromStdString(m.manifestPath)); },
                  [&](const job::BatchExport::Result& r) { Q_EMIT batchExportFinished(r); },
                  [&](const job::TestSet::Result& r) { Q_EMIT testSetReady(r); },
+                 [&](const job::Attention::Result& a) {
+                   attention_ = a;
+                   Q_EMIT attentionChanged();
+                 },
              },
              result);
 }
@@ -199,6 +203,10 @@ void AnalysisSession::removeSlot(int slot) {
   slots_[size_t(slot)] = SlotState{};
   order_.removeAll(slot);
   submit(job::ClearSlot{slot});
+  if (slot == attentionSlot_ && attention_) {
+    attention_.reset();
+    Q_EMIT attentionChanged();
+  }
   persistSlots();
   Q_EMIT slotChanged(slot);
 }
@@ -247,6 +255,13 @@ void AnalysisSession::recompute(int slot) {
   if (saliencyActive_) requestSaliencyMatrix(slot);
   if (statisticsActive_) submit(job::Statistics{slot, 40}, tr("Statistics of %1").arg(model));
   if (slot == tapSlot_) requestTapMaps(tapSlot_, tapName_, tapRank_);
+  if (slot == attentionSlot_) requestAttention(attentionSlot_, attentionUnit_);
+}
+
+void AnalysisSession::requestAttention(int slot, const QString& unit) {
+  attentionSlot_ = slot, attentionUnit_ = unit;
+  if (image_.empty() || slot < 0 || !slots_[size_t(slot)].loaded || unit.isEmpty()) return;
+  submit(job::Attention{slot, unit.toStdString()});
 }
 
 void AnalysisSession::requestSaliencyMatrix(int slot) {

@@ -102,6 +102,9 @@ class AnalysisSession : public QObject {
   void requestTapMaps(int slot, const QString& tap, const QString& rank);
   const std::optional<fs::service::TapMaps>& tapMaps() const { return tapMaps_; }
   void setStatisticsActive(bool on);
+  // The Attention view: one block's attention of a slot, recomputed with each new image.
+  void requestAttention(int slot, const QString& unit);
+  const std::optional<fs::service::AttentionMaps>& attention() const { return attention_; }
   void requestCka(int slotA, int slotB, const QStringList& imagePaths);
   const std::optional<fs::service::SessionCka>& cka() const { return cka_; }
 
@@ -128,6 +131,7 @@ class AnalysisSession : public QObject {
   void slotChanged(int slot);  // loaded or removed
   void resultChanged(int slot, fs::ui::ResultKind kind);  // one of its results arrived or was dropped
   void tapMapsChanged();
+  void attentionChanged();
   void saliencyMatrixChanged();  // other methods, target or parameters: the matrix starts over
   void ckaChanged();
   void figureReady(const fs::analysis::FigureLayout& layout);
@@ -173,6 +177,9 @@ class AnalysisSession : public QObject {
   bool saliencyActive_ = false, statisticsActive_ = false;
   std::optional<fs::service::TapMaps> tapMaps_;
   std::optional<fs::service::SessionCka> cka_;
+  std::optional<fs::service::AttentionMaps> attention_;
+  int attentionSlot_ = -1;
+  QString attentionUnit_;
   int tapSlot_ = -1;
   QString tapName_, tapRank_;
   DisplayOptions display_;

@@ -99,18 +99,25 @@ struct TestSet {
   using Result = fs::service::TestSetReport;
 };
 
+// One transformer block's attention probabilities (the Attention view).
+struct Attention {
+  int slot = 0;
+  std::string unit;  // e.g. blocks.11.attn
+  using Result = fs::service::AttentionMaps;
+};
+
 }  // namespace fs::ui::job
 
 namespace fs::ui {
 
 using JobRequest = std::variant<job::LoadSlot, job::ClearSlot, job::OpenImage, job::Predict, job::StageMaps,
                                 job::TapMaps, job::Saliency, job::Statistics, job::Cka, job::PaperFigure,
-                                job::WriteManifest, job::BatchExport, job::TestSet>;
+                                job::WriteManifest, job::BatchExport, job::TestSet, job::Attention>;
 using JobResult =
     std::variant<job::LoadSlot::Result, job::ClearSlot::Result, job::OpenImage::Result, job::Predict::Result,
                  job::StageMaps::Result, job::TapMaps::Result, job::Saliency::Result, job::Statistics::Result,
                  job::Cka::Result, job::PaperFigure::Result, job::WriteManifest::Result, job::BatchExport::Result,
-                 job::TestSet::Result>;
+                 job::TestSet::Result, job::Attention::Result>;
 
 // A newer request with the same non-empty key supersedes a queued or running older one.
 QString jobKey(const JobRequest& request);

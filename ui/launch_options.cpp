@@ -15,6 +15,13 @@
 
 namespace fs::ui {
 
+const QStringList& viewNames() {
+  static const QStringList names{QStringLiteral("compare"), QStringLiteral("features"), QStringLiteral("saliency"),
+                                 QStringLiteral("attention"), QStringLiteral("stats")};
+  return names;
+}
+
+
 using fs::model::InputError;
 using fs::model::UsageError;
 
@@ -51,7 +58,7 @@ std::string launchUsage() {
          "\n"
          "  --model ID[:WEIGHTS]  load a model into the next slot (up to 4): a registered id or a JSON\n"
          "                        config, optionally a checkpoint (.safetensors, .pth)\n"
-         "  --view VIEW           the view to show: compare, features, saliency or stats\n"
+         "  --view VIEW           the view to show: compare, features, saliency, attention or stats\n"
          "  --screenshot PNG      render the window offscreen once the analysis completes, save it, exit\n"
          "  --help                print this help and exit\n"
          "  --version             print the version and exit\n"
@@ -93,10 +100,8 @@ LaunchOptions parseLaunchOptions(const std::vector<std::string>& args) {
     else if (a == "--view") o.view = QString::fromStdString(value);
     else throw UsageError("unknown option '" + args[i] + "' (see featurescope --help)");
   }
-  static const QStringList views{QStringLiteral("compare"), QStringLiteral("features"), QStringLiteral("saliency"),
-                                 QStringLiteral("stats")};
-  if (!o.view.isEmpty() && !views.contains(o.view))
-    throw UsageError("unknown view '" + str(o.view) + "' (compare, features, saliency, stats)");
+  if (!o.view.isEmpty() && !viewNames().contains(o.view))
+    throw UsageError("unknown view '" + str(o.view) + "' (" + str(viewNames().join(QStringLiteral(", "))) + ")");
   if (o.models.size() > size_t(fs::service::kMaxSlots))
     throw UsageError(std::to_string(o.models.size()) + " --model options, but there are only " +
                      std::to_string(fs::service::kMaxSlots) + " model slots");

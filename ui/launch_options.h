@@ -15,6 +15,9 @@
 
 namespace fs::ui {
 
+// The views by name (--view, workspaces, MainWindow::showView), in tab order.
+const QStringList& viewNames();
+
 struct LaunchOptions {
   bool help = false;
   bool version = false;

@@ -11,6 +11,7 @@
 #include "ui/model_slots_panel.h"
 #include "ui/saliency_view.h"
 #include "ui/settings_keys.h"
+#include "ui/attention_view.h"
 #include "ui/statistics_view.h"
 #include "ui/test_set_panel.h"
 #include "service/export_service.h"
@@ -53,6 +54,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), session_(new Anal
   compare_ = new CompareView(session_);
   features_ = new FeatureMapView(session_);
   saliency_ = new SaliencyView(session_);
+  attention_ = new AttentionView(session_);
   statistics_ = new StatisticsView(session_, [this] { return input_->folderImages(); });
 
   auto* central = new QWidget;
@@ -68,11 +70,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), session_(new Anal
   tabs_->addTab(compare_, tr("Compare"));
   tabs_->addTab(features_, tr("Feature maps"));
   tabs_->addTab(saliency_, tr("Saliency"));
+  tabs_->addTab(attention_, tr("Attention"));
   tabs_->addTab(statistics_, tr("Statistics"));
   connect(tabs_, &QTabWidget::currentChanged, this, [this](int) {
     // Views that need more than the compare results compute only while shown.
     features_->setActive(tabs_->currentWidget() == features_);
     saliency_->setActive(tabs_->currentWidget() == saliency_);
+    attention_->setActive(tabs_->currentWidget() == attention_);
     statistics_->setActive(tabs_->currentWidget() == statistics_);
   });
   layout->addWidget(tabs_, 1);
@@ -188,7 +192,8 @@ void MainWindow::createActions() {
   add(view, tr("Compare view"), QKeySequence(tr("Ctrl+1")), [this] { showView(QStringLiteral("compare")); });
   add(view, tr("Feature-map view"), QKeySequence(tr("Ctrl+2")), [this] { showView(QStringLiteral("features")); });
   add(view, tr("Saliency view"), QKeySequence(tr("Ctrl+3")), [this] { showView(QStringLiteral("saliency")); });
-  add(view, tr("Statistics view"), QKeySequence(tr("Ctrl+4")), [this] { showView(QStringLiteral("stats")); });
+  add(view, tr("Attention view"), QKeySequence(tr("Ctrl+4")), [this] { showView(QStringLiteral("attention")); });
+  add(view, tr("Statistics view"), QKeySequence(tr("Ctrl+5")), [this] { showView(QStringLiteral("stats")); });
   add(view, tr("Add model slot"), QKeySequence(tr("Ctrl+M")), [this] { session_->addSlot(QStringLiteral("resnet_fmnist")); });
   add(view, tr("Cancel running analysis"), QKeySequence(Qt::Key_Escape), [this] { session_->cancel(); });
   QMenu* help = menuBar()->addMenu(tr("&Help"));
@@ -249,6 +254,7 @@ bool MainWindow::showView(const QString& name) {
   QWidget* w = name == QLatin1String("compare")    ? static_cast<QWidget*>(compare_)
                : name == QLatin1String("features") ? static_cast<QWidget*>(features_)
                : name == QLatin1String("saliency") ? static_cast<QWidget*>(saliency_)
+               : name == QLatin1String("attention") ? static_cast<QWidget*>(attention_)
                : name == QLatin1String("stats")    ? static_cast<QWidget*>(statistics_)
                                                    : nullptr;
   if (!w) return false;
@@ -260,6 +266,7 @@ QString MainWindow::currentViewName() const {
   QWidget* w = tabs_->currentWidget();
   return w == features_ ? QStringLiteral("features")
          : w == saliency_ ? QStringLiteral("saliency")
+         : w == attention_ ? QStringLiteral("attention")
          : w == statistics_ ? QStringLiteral("stats")
                             : QStringLiteral("compare");
 }

@@ -19,6 +19,7 @@ class CompareView;
 class ExportDialog;
 class FeatureMapView;
 class SaliencyView;
+class AttentionView;
 class StatisticsView;
 class TestSetPanel;
 class InputPanel;
@@ -56,6 +57,7 @@ class MainWindow : public QMainWindow {
   FeatureMapView* featureView() const { return features_; }
   SaliencyView* saliencyView() const { return saliency_; }
   StatisticsView* statisticsView() const { return statistics_; }
+  AttentionView* attentionView() const { return attention_; }
   TestSetPanel* testSetPanel() const { return testSet_; }
   QString errorText() const;
   QString currentViewName() const;  // compare | features | saliency | stats
@@ -87,6 +89,7 @@ class MainWindow : public QMainWindow {
   CompareView* compare_;
   FeatureMapView* features_;
   SaliencyView* saliency_;
+  AttentionView* attention_;
   StatisticsView* statistics_;
   TestSetPanel* testSet_;
   ExportDialog* export_ = nullptr;

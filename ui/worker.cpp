@@ -43,6 +43,7 @@ QString jobKey(const JobRequest& request) {
           [](const job::WriteManifest&) { return QString(); },
           [](const job::BatchExport&) { return QStringLiteral("batch"); },
           [](const job::TestSet&) { return QStringLiteral("testset"); },
+          [](const job::Attention&) { return QStringLiteral("attention"); },
       },
       request);
 }
@@ -69,6 +70,7 @@ QString jobTitle(const JobRequest& request) {
           [&](const job::WriteManifest& j) { return tr("Writing the manifest of %1").arg(q(j.exportPath)); },
           [&](const job::BatchExport& j) { return tr("Exporting %1").arg(q(j.request.imagesDir)); },
           [&](const job::TestSet& j) { return tr("Evaluating %1 test images").arg(j.limit); },
+          [&](const job::Attention& j) { return tr("Attention of %1").arg(q(j.unit)); },
       },
       request);
 }
@@ -108,6 +110,7 @@ struct Execute {
   }
   JobResult operator()(const job::BatchExport& j) const { return s.exports().batchExport(j.request, progress); }
   JobResult operator()(const job::TestSet& j) const { return s.testSet().evaluate(j.slot, j.limit); }
+  JobResult operator()(const job::Attention& j) const { return s.attention().compute(j.slot, j.unit); }
 
   struct Cancelled {};
 };

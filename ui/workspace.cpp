@@ -1,5 +1,7 @@
 #include "ui/workspace.h"
 
+#include "ui/launch_options.h"
+
 #include "analysis/colormap.h"
 #include "model/errors.h"
 #include "analysis/string_list.h"
@@ -223,7 +225,7 @@ const QStringList& workspaceSignNames() {
 
 void validateWorkspace(const Workspace& ws, const QString& file) {
   const QStringList methods = toQStringList(fs::service::SaliencyService::methodNames());
-  requireOneOf(file, "view", ws.view, {QStringLiteral("compare"), QStringLiteral("features"), QStringLiteral("saliency"), QStringLiteral("stats")});
+  requireOneOf(file, "view", ws.view, viewNames());
   requireOneOf(file, "display.colormap", ws.colormap, toQStringList(fs::analysis::colormapNames()));
   requireOneOf(file, "display.sign", ws.sign, workspaceSignNames());
   requireOneOf(file, "display.normalise", ws.norm, {QStringLiteral("channel"), QStringLiteral("tap"), QStringLiteral("shared")});
