@@ -8,6 +8,7 @@
 #include "analysis/string_list.h"
 #include "app/cli_commands.h"
 #include "app/cli_input.h"
+#include "app/cli_scorecard_figure.h"
 #include "model/errors.h"
 
 #include <nlohmann/json.hpp>
@@ -141,6 +142,8 @@ int runEvaluate(const Args& a) {
   if (a.has("--dataset") && a.has("--images")) throw UsageError("evaluate: give --images or --dataset, not both");
   if (!scorecard) throw UsageError("evaluate: give --images DIR (saliency metrics) or --dataset fashion-mnist");
   const fa::ScorecardOptions o = scorecardOptions(a);
+  if (a.has("--figure") && (o.outPath.empty() || o.shard.count > 1))
+    throw UsageError("evaluate: --figure needs --out FILE.json and no --shard (draw merged shards with scorecard-figure)");
   for (const auto& name : o.methods) fa::makeSaliencyMethod(name);  // InputError listing the methods
   const std::vector<std::string> weights = a.all("--weights");
   if (!weights.empty() && weights.size() != a.positional.size())
@@ -156,6 +159,11 @@ int runEvaluate(const Args& a) {
     om.outPath = modelOutPath(o.outPath, m.config.id, a.positional.size());
     all.push_back(evaluateModel(m, om, a.has("--json"), failed));
   }
+  if (a.has("--figure")) {
+    std::vector<std::string> paths;
+    for (const auto& j : all) paths.push_back(j["scorecard"].get<std::string>());
+    std::cerr << "evaluate: " << writeScorecardFigure(paths, a.value("--figure"), 300, "Saliency scorecard") << "\n";
+  }
   if (a.has("--json")) std::cout << (all.size() == 1 ? all[0] : all).dump(2) << "\n";
   return failed > 0 ? 3 : 0;
 }
@@ -164,7 +172,7 @@ Command evaluateCommand() {
   Command c{"evaluate",
      "evaluate MODEL... [--weights F]... (--images DIR | --dataset fashion-mnist [--data-dir D]) [--methods a,b]\n"
      "  [method options, as in saliency] [--metrics m,...] [--curve-steps N] [--substrate rise|black|zero|blur]\n"
-     "  [--seed S] [--limit N] [--out FILE.json [--shard K/N]] [--json]\n"
+     "  [--seed S] [--limit N] [--out FILE.json [--shard K/N | --figure FIG]] [--json]\n"
      "  |   evaluate MODEL --dataset fashion-mnist [--limit N] [--json]\n"
      "  Scorecard of saliency methods per model x method over the images of DIR or the Fashion-MNIST test set,\n"
      "  target = the top-1 prediction; every metric ranks the displayed map. The methods' parameters are the\n"
@@ -190,14 +198,15 @@ Command evaluateCommand() {
      "  identical files.\n"
      "  --out writes FILE.json (per-image records, aggregate and statistics; atomically, every 5 s and at the\n"
      "  end) and FILE.rows.csv, FILE.summary.csv, FILE.agreement.csv; with several models FILE.<id>.json etc.\n"
-     "  per model (--json prints an array, one object per model). Resumable: rerun the same command and\n"
+     "  per model (--json prints an array, one object per model); --figure FIG.png|.pdf|.svg draws them\n"
+     "  (see scorecard-figure) with FIG_STEM.manifest.json. Resumable: rerun the same command and\n"
      "  images already recorded are skipped. --shard K/N takes images i with i % N == K-1 (sorted, after\n"
      "  --limit) and writes FILE-shard-K-of-N.json; `merge` combines the shards into FILE.json. Unreadable\n"
      "  images and bad masks are recorded as failed with the file and reason (exit code 3).\n"
      "  --dataset without --methods/--metrics: accuracy, confusion matrix and misclassified test indices.\n" +
          saliencyMethodsHelp(),
      {{"--weights", "--images", "--methods", "--metrics", "--limit", "--curve-steps", "--substrate", "--dataset",
-       "--data-dir", "--out", "--shard", "--seed"},
+       "--data-dir", "--out", "--shard", "--seed", "--figure"},
       {"--json"},
       1,
       -1},

@@ -1,0 +1,165 @@
+// The scorecard figure: mean and 95% CI per model x method and metric, and the agreement matrices.
+#include "analysis/scorecard_figure.h"
+
+#include "analysis/colormap.h"
+#include "analysis/evaluation/scorecard_statistics.h"
+#include "model/errors.h"
+
+#include <nlohmann/json.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+namespace fs::analysis {
+using fs::model::InputError;
+using nlohmann::json;
+
+namespace {
+
+constexpr int kCiWidth = 200, kCiHeight = 40;  // pixels of one CI cell (5:1)
+constexpr int kPad = 10;
+
+std::string fixed3(double v) {
+  if (!std::isfinite(v)) return "n/a";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3g", v);
+  return buf;
+}
+
+bool finite(const json& s, const char* k) { return s.contains(k) && s[k].is_number() && std::isfinite(s[k].get<double>()); }
+
+// The CI line and the mean's dot on [range.lo, range.hi] (x from kPad to width - kPad).
+cv::Mat ciImage(double mean, double lo, double hi, const ValueRange& range) {
+  cv::Mat rgb(kCiHeight, kCiWidth, CV_8UC3, cv::Scalar(255, 255, 255));
+  const double span = range.hi - range.lo;
+  const auto x = [&](double v) {
+    const double f = span > 0 ? std::clamp((v - range.lo) / span, 0.0, 1.0) : 0.5;
+    return int(std::lround(kPad + f * (kCiWidth - 2 * kPad)));
+  };
+  const int y = kCiHeight / 2;
+  cv::line(rgb, {kPad, y}, {kCiWidth - kPad, y}, cv::Scalar(220, 220, 220), 1);
+  cv::line(rgb, {x(lo), y}, {x(hi), y}, cv::Scalar(40, 40, 40), 3);
+  for (double v : {lo, hi}) cv::line(rgb, {x(v), y - 7}, {x(v), y + 7}, cv::Scalar(40, 40, 40), 2);
+  cv::Mat value(1, 1, CV_32F, cv::Scalar(float(mean)));
+  const cv::Vec3b c = colorize(value, range, Colormap::Turbo).at<cv::Vec3b>(0, 0);
+  cv::circle(rgb, {x(mean), y}, 8, cv::Scalar(c[0], c[1], c[2]), cv::FILLED, cv::LINE_AA);
+  cv::circle(rgb, {x(mean), y}, 8, cv::Scalar(40, 40, 40), 1, cv::LINE_AA);
+  return rgb;
+}
+
+// A square of one colour: tau on [-1, 1].
+cv::Mat tauImage(double tau) {
+  cv::Mat value(1, 1, CV_32F, cv::Scalar(float(std::isfinite(tau) ? tau : 0.0)));
+  const cv::Vec3b c = colorize(value, {-1.0, 1.0}, Colormap::Diverging).at<cv::Vec3b>(0, 0);
+  cv::Mat rgb(kCiHeight, kCiHeight, CV_8UC3, cv::Scalar(c[0], c[1], c[2]));
+  if (!std::isfinite(tau)) rgb.setTo(cv::Scalar(235, 235, 235));
+  return rgb;
+}
+
+FigureCell overlayCell(cv::Mat rgb, const ValueRange& range, Colormap map, const std::string& note) {
+  FigureCell cell;
+  cell.kind = CellKind::Overlay;
+  cell.overlay.rgb = std::move(rgb);
+  cell.overlay.range = range;
+  cell.overlay.colormap = map;
+  cell.note = note;
+  return cell;
+}
+
+struct Card {
+  std::string label;
+  std::vector<std::string> methods;
+  json statistics;
+};
+
+}  // namespace
+
+FigureLayout buildScorecardFigure(const std::vector<ScorecardFigureInput>& scorecards, const std::string& title) {
+  if (scorecards.empty()) throw InputError("scorecard figure: no scorecards given");
+  std::vector<Card> cards;
+  std::vector<std::string> metrics;
+  for (const auto& s : scorecards) {
+    const json doc = json::parse(s.scorecard, nullptr, false);
+    if (!doc.is_object() || doc.value("tool", "") != "featurescope-cli evaluate" || !doc.contains("methods"))
+      throw InputError(s.source + ": not an evaluate scorecard");
+    const json* st = doc.contains("aggregate") && doc["aggregate"].contains("statistics")
+                         ? &doc["aggregate"]["statistics"] : nullptr;
+    if (!st || !(*st)["metrics"].is_array() || (*st)["metrics"].empty())
+      throw InputError(s.source + ": the scorecard has no statistics (no image was scored)");
+    cards.push_back({s.label, doc["methods"].get<std::vector<std::string>>(), *st});
+    for (const auto& k : (*st)["metrics"])
+      if (std::find(metrics.begin(), metrics.end(), k.get<std::string>()) == metrics.end())
+        metrics.push_back(k.get<std::string>());
+  }
+  // One scale per metric: over every CI of every model and method.
+  std::vector<ValueRange> ranges;
+  for (const std::string& key : metrics) {
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    for (const Card& c : cards)
+      for (const std::string& method : c.methods) {
+        const json& s = c.statistics["methods"][method].value(key, json::object());
+        for (const char* k : {"ci_low", "ci_high", "mean"})
+          if (finite(s, k)) lo = std::min(lo, s[k].get<double>()), hi = std::max(hi, s[k].get<double>());
+      }
+    if (!std::isfinite(lo)) lo = 0, hi = 1;
+    if (hi - lo < 1e-12) lo -= 0.5, hi += 0.5;
+    ranges.push_back({lo, hi});
+  }
+  FigureLayout f;
+  f.title = title;
+  f.metrics.tileSize = 8.0;  // rows of CI cells are 3 tiles high: 26 pt
+  f.metrics.noteFont = 5.0;
+  f.metrics.barLength = 110.0;
+  for (size_t j = 0; j < metrics.size(); ++j) {
+    f.columnLabels.push_back(metrics[j] + "\n(" + (recordKeyHigherIsBetter(metrics[j]) ? "higher" : "lower") + " = better)");
+    f.columnBars.push_back(ColorBar{Colormap::Turbo, ranges[j], metrics[j] + " mean", {}});
+  }
+  for (const Card& c : cards)
+    for (const std::string& method : c.methods) {
+      f.rowLabels.push_back(c.label + "\n" + method);
+      std::vector<FigureCell> row;
+      for (size_t j = 0; j < metrics.size(); ++j) {
+        const json& s = c.statistics["methods"][method].value(metrics[j], json::object());
+        if (!finite(s, "mean")) {
+          row.emplace_back().note = s.is_object() && !s.empty() ? "undefined" : "not measured";
+          continue;
+        }
+        const double mean = s["mean"].get<double>();
+        const double lo = finite(s, "ci_low") ? s["ci_low"].get<double>() : mean;
+        const double hi = finite(s, "ci_high") ? s["ci_high"].get<double>() : mean;
+        const std::string rank = finite(s, "rank") ? "  #" + fixed3(s["rank"].get<double>()) : "";
+        row.push_back(overlayCell(ciImage(mean, lo, hi, ranges[j]), ranges[j], Colormap::Turbo,
+                                  fixed3(mean) + " [" + fixed3(lo) + ", " + fixed3(hi) + "]" + rank +
+                                      "  n=" + std::to_string(s.value("n", 0))));
+      }
+      f.cells.push_back(std::move(row));
+    }
+  // The agreement matrices, aligned with the metric columns.
+  for (const Card& c : cards) {
+    const std::vector<std::string> keys = c.statistics["metrics"].get<std::vector<std::string>>();
+    for (size_t i = 0; i < keys.size(); ++i) {
+      f.rowLabels.push_back(c.label + ": Kendall tau\nof " + keys[i] + " vs");
+      std::vector<FigureCell> row(metrics.size());
+      for (size_t j = 0; j < keys.size(); ++j) {
+        const json& v = c.statistics["agreement"][i][j];
+        const double tau = v.is_number() ? v.get<double>() : std::numeric_limits<double>::quiet_NaN();
+        const size_t col = size_t(std::find(metrics.begin(), metrics.end(), keys[j]) - metrics.begin());
+        row[col] = overlayCell(tauImage(tau), {-1.0, 1.0}, Colormap::Diverging,
+                               v.is_number() ? "tau " + fixed3(tau) : "tau n/a (< 2 methods)");
+      }
+      f.cells.push_back(std::move(row));
+    }
+  }
+  f.rowBars.assign(f.cells.size(), std::nullopt);
+  f.sharedBar = ColorBar{Colormap::Diverging, {-1.0, 1.0}, "Kendall's tau-b between the metrics' method rankings", {}};
+  f.caption = "Per model x method and metric: the mean over the images (dot; its place and colour on the column's "
+              "scale, bar below) and the percentile-bootstrap 95% CI (line), then mean [CI], rank (#1 = best) and n. "
+              "Agreement: Kendall's tau-b between the method rankings of two metrics (1 = same order).";
+  validateFigureLayout(f);
+  return f;
+}
+
+}  // namespace fs::analysis

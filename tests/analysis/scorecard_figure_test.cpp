@@ -1,0 +1,71 @@
+// The scorecard figure's layout from a hand-written scorecard: one row per model x method in the
+// scorecard's order, one column per metric (union, first seen), each CI cell's dot at the mean's
+// place on the column's scale (the range over every CI) in its colour, the numbers under it, then
+// the agreement matrix aligned with the metric columns; a file that is not a scorecard refused.
+#include "analysis/colormap.h"
+#include "analysis/scorecard_figure.h"
+#include "model/errors.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+
+namespace {
+namespace fa = fs::analysis;
+
+// Two methods x two metrics; the agreement of a metric with itself is 1, across the two -1.
+std::string scorecard(const std::string& id) {
+  return R"({"tool": "featurescope-cli evaluate", "model": {"id": ")" + id + R"("},
+    "methods": ["gradient", "gradcam"],
+    "aggregate": {"statistics": {"metrics": ["deletion_auc", "gini"],
+      "methods": {"gradcam": {"deletion_auc": {"n": 4, "mean": 0.2, "ci_low": 0.1, "ci_high": 0.3, "rank": 1},
+                              "gini": {"n": 4, "mean": 0.4, "ci_low": 0.35, "ci_high": 0.5, "rank": 2}},
+                  "gradient": {"deletion_auc": {"n": 4, "mean": 0.5, "ci_low": 0.4, "ci_high": 0.6, "rank": 2},
+                               "gini": {"n": 4, "mean": 0.6, "ci_low": 0.55, "ci_high": 0.7, "rank": 1}}},
+      "agreement": [[1, -1], [-1, 1]]}}})";
+}
+
+TEST(ScorecardFigure, CellsShowTheMeanAndCiOnTheColumnScale) {
+  const fa::FigureLayout f = fa::buildScorecardFigure({{"a", scorecard("a"), "a.json"}, {"b", scorecard("b"), "b.json"}}, "T");
+  ASSERT_EQ(f.columnCount(), 2);
+  EXPECT_EQ(f.columnLabels[0], "deletion_auc\n(lower = better)");
+  EXPECT_EQ(f.columnLabels[1], "gini\n(higher = better)");
+  ASSERT_EQ(f.rowCount(), 2 * 2 + 2 * 2);  // model x method, then 2 agreement rows per model
+  EXPECT_EQ(f.rowLabels[0], "a\ngradient");  // the scorecard's method order, not alphabetical
+  EXPECT_EQ(f.rowLabels[3], "b\ngradcam");
+  // deletion_auc's scale: [0.1, 0.6] over every CI; gradient's mean 0.5 at 80% of the axis.
+  ASSERT_TRUE(f.columnBars[0].has_value());
+  EXPECT_DOUBLE_EQ(f.columnBars[0]->range.lo, 0.1);
+  EXPECT_DOUBLE_EQ(f.columnBars[0]->range.hi, 0.6);
+  const fa::FigureCell& cell = f.cells[0][0];
+  ASSERT_EQ(cell.kind, fa::CellKind::Overlay);
+  EXPECT_EQ(cell.note, "0.5 [0.4, 0.6]  #2  n=4");
+  const cv::Mat& rgb = cell.overlay.rgb;
+  const int y = rgb.rows / 2, x = int(std::lround(10 + 0.8 * (rgb.cols - 20)));
+  cv::Mat value(1, 1, CV_32F, cv::Scalar(0.5f));
+  const cv::Vec3b expected = fa::colorize(value, {0.1, 0.6}, fa::Colormap::Turbo).at<cv::Vec3b>(0, 0);
+  EXPECT_EQ(rgb.at<cv::Vec3b>(y, x), expected);
+  // Left of the CI (at the scale's start) only the light axis, no CI line.
+  EXPECT_EQ(rgb.at<cv::Vec3b>(y, 10), cv::Vec3b(220, 220, 220));
+  // Agreement: row "a: tau of deletion_auc vs", column gini = -1 (blue end of the diverging map).
+  const fa::FigureCell& tau = f.cells[4][1];
+  EXPECT_EQ(tau.note, "tau -1");
+  cv::Mat minusOne(1, 1, CV_32F, cv::Scalar(-1.0f));
+  EXPECT_EQ(tau.overlay.rgb.at<cv::Vec3b>(0, 0),
+            fa::colorize(minusOne, {-1.0, 1.0}, fa::Colormap::Diverging).at<cv::Vec3b>(0, 0));
+}
+
+TEST(ScorecardFigure, RefusesWhatIsNotAScorecardNamingTheFile) {
+  try {
+    fa::buildScorecardFigure({{"x", R"({"tool": "featurescope-cli export"})", "dir/x.json"}}, "");
+    FAIL() << "no error";
+  } catch (const fs::model::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("dir/x.json: not an evaluate scorecard"), std::string::npos) << e.what();
+  }
+  std::string empty = scorecard("a");
+  empty.replace(empty.find(R"(["deletion_auc", "gini"])"), 24, "[]");
+  EXPECT_THROW(fa::buildScorecardFigure({{"a", empty, "a.json"}}, ""), fs::model::InputError);
+}
+
+}  // namespace
