@@ -4,6 +4,7 @@
 
 #include "analysis/batch_budget.h"
 #include "analysis/inference.h"
+#include "analysis/saliency/prefix_token_caveat.h"
 #include "model/errors.h"
 
 #include <ATen/ATen.h>
@@ -57,6 +58,8 @@ SaliencyResult SaliencyBase::compute(LoadedModel& model, const at::Tensor& input
   result.caveat = ctx.caveat;
   if (!map.defined()) return result;
   result.map = map.detach().to(at::kFloat).contiguous();
+  // An exactly-zero map in a model with prefix tokens: that is the caveat, before any other.
+  if (std::string zero = usesTap() ? prefixTokenZeroMapCaveat(model, ctx.tap, result.map) : ""; !zero.empty()) result.caveat = zero;
   result.map2d = attributionToMap(result.map, convention().reduction).contiguous();
   ctx.report(1.0);
   return result;

@@ -23,6 +23,8 @@ std::unique_ptr<SaliencyMethod> makeSmoothGrad();
 std::unique_ptr<SaliencyMethod> makeIntegratedGradients();
 std::unique_ptr<SaliencyMethod> makeOcclusion();
 std::unique_ptr<SaliencyMethod> makeRise();
+std::unique_ptr<SaliencyMethod> makeAttentionRollout();
+std::unique_ptr<SaliencyMethod> makeGradientAttentionRollout();
 
 namespace {
 
@@ -45,6 +47,8 @@ const std::vector<Factory>& factories() {
       makeIntegratedGradients,
       makeOcclusion,
       makeRise,
+      makeAttentionRollout,
+      makeGradientAttentionRollout,
   };
   return kAll;
 }
