@@ -2,6 +2,7 @@
 // kernels oneDNN dispatched to, and with --methods the time of saliency methods; with --peer the
 // Python torch peer (resources/bench/peer.py: the same definitions and batch sizes) in the same run.
 // forward_backward = forward with every tap kept + gradient of the top logit w.r.t. the input.
+#include "analysis/string_list.h"
 #include "analysis/batch_budget.h"
 #include "analysis/model_loader.h"
 #include "analysis/resources.h"
@@ -33,7 +34,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 // The models resources/bench/peer.py defines.
-const std::string kPeerModels[] = {"convmlp_s", "resnet18", "resnet50", "mixer_b16"};
+const std::vector<std::string> kPeerModels{"convmlp_s", "resnet18",  "resnet50",     "mixer_b16",
+                                           "vit_base",  "swin_tiny", "convnext_tiny"};
 
 double msSince(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
@@ -106,9 +108,9 @@ int runBench(const Args& a) {
   for (const auto& id : a.positional) models.push_back(fs::analysis::loadModel(id, "", 0));
   for (const auto& m : models)
     if (a.has("--peer") &&
-        std::find(std::begin(kPeerModels), std::end(kPeerModels), m.config.id) == std::end(kPeerModels))
-      throw fs::model::UsageError("bench --peer: the Python peer defines convmlp_s, resnet18, resnet50 and "
-                                  "mixer_b16, not " + m.config.id);
+        std::find(kPeerModels.begin(), kPeerModels.end(), m.config.id) == kPeerModels.end())
+      throw fs::model::UsageError("bench --peer: the Python peer defines " + fs::analysis::joinList(kPeerModels) +
+                                  ", not " + m.config.id);
   // Peak RSS with every model loaded and one forward with all taps each (as the feature view does).
   fs::model::resetKernelUses();
   for (auto& m : models) {
@@ -209,7 +211,8 @@ const CommandRegistrar kBench{
      "  the kernels the forward ran. --methods times one run of each saliency method per model\n"
      "  (integrated_gradients 32 steps, smoothgrad 50 samples, occlusion window 16 stride 8; tap\n"
      "  methods at the last block; batch sizes chosen from memory as everywhere). --peer runs the\n"
-     "  Python torch peer (resources/bench/peer.py; convmlp_s, resnet18, resnet50, mixer_b16) with the\n"
+     "  Python torch peer (resources/bench/peer.py; convmlp_s, resnet18, resnet50, mixer_b16, and from\n"
+     "  torchvision vit_base (vit_b_16), swin_tiny (swin_t), convnext_tiny) with the\n"
      "  same definitions, thread count and batch sizes, and prints both times and their ratio.\n"
      "  Environment: ONEDNN_MAX_CPU_ISA=AVX2 emulates an AVX2 CPU; FEATURESCOPE_MATMUL=onednn|blas\n"
      "  overrides the per-ISA choice of matmul kernels.",

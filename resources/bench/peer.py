@@ -1,5 +1,6 @@
 """Python torch 1.13 peer for `featurescope-cli bench --peer`: the same architectures (timm-style
-definitions written here for torch alone: ConvMLP-S, ResNet-18/50 from torchvision, Mixer-B/16),
+definitions written here for torch alone: ConvMLP-S, Mixer-B/16; from torchvision ResNet-18/50,
+vit_b_16 for vit_base, swin_t for swin_tiny and convnext_tiny),
 random weights, eval mode, batch 1 at 224, median of N forward passes; forward+backward (every
 weight frozen, d top logit / d input); and with --methods the saliency methods computed as
 FeatureScope computes them (same taps, steps, windows, batch sizes), one timed run each after a
@@ -104,6 +105,12 @@ def cam_tap(name, model):
         return model.stages[2], lambda a: a.permute(0, 3, 1, 2)
     if name == "mixer_b16":
         return model.blocks[11], lambda a: a.transpose(1, 2).reshape(a.shape[0], a.shape[2], 14, 14)
+    if name == "vit_base":  # the input of the last block's attention, class token dropped
+        return model.encoder.layers[-1].ln_1, lambda a: a[:, 1:].transpose(1, 2).reshape(a.shape[0], a.shape[2], 14, 14)
+    if name == "swin_tiny":  # the final norm, channels-last
+        return model.norm, lambda a: a.permute(0, 3, 1, 2)
+    if name == "convnext_tiny":  # the last stage
+        return model.features[-1], lambda a: a
     return model.layer4, lambda a: a
 
 
@@ -241,7 +248,8 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     make = {"convmlp_s": ConvMLP, "resnet18": torchvision.models.resnet18, "resnet50": torchvision.models.resnet50,
-            "mixer_b16": Mixer}
+            "mixer_b16": Mixer, "vit_base": torchvision.models.vit_b_16, "swin_tiny": torchvision.models.swin_t,
+            "convnext_tiny": torchvision.models.convnext_tiny}
     batches = json.loads(args.batches)
     x = torch.randn(1, 3, 224, 224)
     out = {}
