@@ -6,6 +6,8 @@
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/container/sequential.h>
 
+#include <cctype>
+
 namespace fs::model {
 namespace {
 namespace nn = torch::nn;
@@ -170,7 +172,11 @@ FamilyTraits resNetFamily() {
   t.writeConfig = writeResNet;
   t.estimateParameters = resNetParameters;
   t.build = [](const ModelConfig& c) -> Classifier { return std::make_shared<ResNetImpl>(c); };
-  t.variantTitle = [](const std::string& id) { return "ResNet-" + id.substr(6); };  // resnet50 -> ResNet-50
+  t.variantTitle = [](const std::string& id) {  // resnet50 -> ResNet-50, resnet_fmnist -> ResNet-FMNIST
+    std::string n = id.substr(id.size() > 6 && id[6] == '_' ? 7 : 6);
+    for (char& c : n) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return "ResNet-" + n;
+  };
   ModelConfig nano;  // trained on Fashion-MNIST for the bundled demo
   nano.family = "resnet", nano.bottleneck = false, nano.layers = {1, 1, 1, 1}, nano.width = 16;
   t.variants = {
