@@ -22,6 +22,20 @@ namespace fs::app {
 namespace fa = fs::analysis;
 using nlohmann::json;
 
+std::string writeFigure(const fa::FigureLayout& layout, const std::string& out, double dpi) {
+  std::unique_ptr<QGuiApplication> app;
+  if (!QGuiApplication::instance()) {  // fonts; offscreen unless the caller chose a platform
+    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+    static int argc = 1;
+    static char name[] = "featurescope-cli", *argv[] = {name, nullptr};
+    app = std::make_unique<QGuiApplication>(argc, argv);
+  }
+  const fs::render::FigureRenderer renderer(layout);
+  renderer.write(out, dpi);
+  const QSizeF pt = renderer.sizePoints();
+  return std::to_string(int(pt.width())) + " x " + std::to_string(int(pt.height())) + " pt";
+}
+
 std::string writeScorecardFigure(const std::vector<std::string>& scorecards, const std::string& out, double dpi,
                                  const std::string& title) {
   fs::render::figureFormatForPath(out);  // InputError for an unknown extension, before any work
@@ -47,15 +61,7 @@ std::string writeScorecardFigure(const std::vector<std::string>& scorecards, con
     entries.push_back(e);
   }
   const fa::FigureLayout layout = fa::buildScorecardFigure(inputs, title);
-  std::unique_ptr<QGuiApplication> app;
-  if (!QGuiApplication::instance()) {  // fonts; offscreen unless the caller chose a platform
-    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
-    static int argc = 1;
-    static char name[] = "featurescope-cli", *argv[] = {name, nullptr};
-    app = std::make_unique<QGuiApplication>(argc, argv);
-  }
-  const fs::render::FigureRenderer renderer(layout);
-  renderer.write(out, dpi);
+  const std::string size = writeFigure(layout, out, dpi);
   const std::filesystem::path p(out);
   const std::string manifest = (p.parent_path() / (p.stem().string() + ".manifest.json")).string();
   const json m{{"tool", "featurescope-cli scorecard-figure"}, {"version", FS_VERSION}, {"figure", out},
@@ -63,9 +69,7 @@ std::string writeScorecardFigure(const std::vector<std::string>& scorecards, con
                {"statistics", "mean over the done images, percentile bootstrap 95% CI (1000 resamples seeded by the "
                               "scorecard's sanity_seed), rank per metric (1 = best), Kendall's tau-b agreement"}};
   fs::model::writeFileAtomically(manifest, m.dump(2) + "\n");
-  const QSizeF pt = renderer.sizePoints();
-  return "wrote " + out + " (" + std::to_string(int(pt.width())) + " x " + std::to_string(int(pt.height())) +
-         " pt) and " + manifest;
+  return "wrote " + out + " (" + size + ") and " + manifest;
 }
 
 namespace {

@@ -1,0 +1,227 @@
+// The sanity cascade over images: similarities, their means, the cascade and curve figures, tables.
+#include "analysis/sanity_cascade.h"
+
+#include "analysis/evaluation/sanity.h"
+#include "analysis/faithfulness.h"
+#include "analysis/inference.h"
+#include "model/errors.h"
+
+#include <opencv2/imgproc.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <memory>
+
+namespace fs::analysis {
+namespace {
+
+double valueOf(const SimilarityScores& s, const std::string& key) {
+  if (key == "spearman") return s.spearman;
+  if (key == "spearman_abs") return s.spearmanAbs;
+  if (key == "ssim") return s.ssim;
+  return s.hog;
+}
+
+std::string number(double v) {
+  if (!std::isfinite(v)) return "";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.10g", v);
+  return buf;
+}
+
+std::string csvField(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char ch : s) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+  return out + "\"";
+}
+
+// The map as the paper shows it: the method's sign convention, its own range, its colormap.
+cv::Mat colouredMap(const cv::Mat& map, const MapConvention& conv, ValueRange& range) {
+  const cv::Mat signedMap = applySign(map, conv.sign);
+  range = displayRange(signedMap, conv.sign, conv.clipPercentile);
+  if (range.hi - range.lo < 1e-12) range.hi = range.lo + 1e-12;
+  return colorize(signedMap, range, conv.colormap);
+}
+
+// Tableau-10 colours (RGB), one per method.
+cv::Scalar methodColour(size_t i) {
+  static const int rgb[10][3] = {{31, 119, 180}, {255, 127, 14}, {44, 160, 44},  {214, 39, 40},  {148, 103, 189},
+                                 {140, 86, 75},  {227, 119, 194}, {127, 127, 127}, {188, 189, 34}, {23, 190, 207}};
+  const int* c = rgb[i % 10];
+  return cv::Scalar(c[0], c[1], c[2]);
+}
+
+// One panel: the mean similarity per method (a line with dots) against depth 0 (original, 1 by
+// definition) .. U, on y in [-1, 1] with grid lines at -1, -0.5, 0, 0.5, 1.
+cv::Mat curvePanel(const SanityCascade& c, const std::string& key) {
+  const int w = 720, h = 300, left = 40, right = 16, top = 12, bottom = 16;
+  cv::Mat rgb(h, w, CV_8UC3, cv::Scalar(255, 255, 255));
+  const size_t units = c.units.size();
+  const auto px = [&](size_t depth) { return left + int(std::lround(double(depth) * (w - left - right) / double(std::max<size_t>(units, 1)))); };
+  const auto py = [&](double v) { return top + int(std::lround((1.0 - v) / 2.0 * (h - top - bottom))); };
+  for (double g : {-1.0, -0.5, 0.0, 0.5, 1.0}) {
+    cv::line(rgb, {left, py(g)}, {w - right, py(g)}, g == 0.0 ? cv::Scalar(150, 150, 150) : cv::Scalar(225, 225, 225), 1);
+    char label[24];
+    std::snprintf(label, sizeof label, "%g", g);
+    cv::putText(rgb, label, {2, py(g) + 5}, cv::FONT_HERSHEY_SIMPLEX, 0.4, cv::Scalar(90, 90, 90), 1, cv::LINE_AA);
+  }
+  for (size_t d = 0; d <= units; ++d) cv::line(rgb, {px(d), h - bottom}, {px(d), h - bottom + 5}, cv::Scalar(90, 90, 90), 1);
+  for (size_t m = 0; m < c.methods.size(); ++m) {
+    std::vector<cv::Point> points{{px(0), py(1.0)}};
+    for (size_t u = 0; u < units; ++u) {
+      const SimilarityMean mean = meanSimilarity(c, m, u, key);
+      if (std::isfinite(mean.value)) points.push_back({px(u + 1), py(std::clamp(mean.value, -1.0, 1.0))});
+    }
+    cv::polylines(rgb, points, false, methodColour(m), 2, cv::LINE_AA);
+    for (const auto& p : points) cv::circle(rgb, p, 4, methodColour(m), cv::FILLED, cv::LINE_AA);
+  }
+  return rgb;
+}
+
+}  // namespace
+
+const std::vector<std::string>& similarityKeys() {
+  static const std::vector<std::string> keys{"spearman", "spearman_abs", "ssim", "hog"};
+  return keys;
+}
+
+SanityCascade runSanityCascade(LoadedModel& model, const std::vector<at::Tensor>& inputs,
+                               const std::vector<std::string>& names, const SanityCascadeOptions& o) {
+  if (inputs.empty()) throw fs::model::InputError("sanity: no images");
+  if (o.methods.empty()) throw fs::model::InputError("sanity: no methods");
+  SanityCascade c;
+  c.methods = o.methods;
+  c.units = randomisationOrder(model);
+  std::vector<std::unique_ptr<SaliencyMethod>> methods;
+  for (const std::string& name : o.methods) {
+    methods.push_back(makeSaliencyMethod(name));
+    c.titles.push_back(methods.back()->title());
+    c.conventions.push_back(methods.back()->convention());
+  }
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const at::Tensor& x = inputs[i];
+    SaliencyOptions opts = o.saliency;
+    opts.target = predict(model, x, 1).top.front().index;
+    const int64_t h = x.size(2), w = x.size(3);
+    std::vector<std::vector<SimilarityScores>> perMethod;
+    for (size_t k = 0; k < methods.size(); ++k) {
+      const auto mapOf = [&](LoadedModel& mm) { return mapToSize(methods[k]->compute(mm, x, opts).map2d, h, w); };
+      const RandomisationResult r = modelRandomisation(model, mapOf, RandomisationMode::Cascading, o.seed);
+      std::vector<SimilarityScores> row;
+      for (const auto& s : r.steps) row.push_back(s.similarity);
+      perMethod.push_back(std::move(row));
+      if (i == 0) {
+        std::vector<cv::Mat> maps{saliencyMapToMat(r.original).clone()};
+        for (const auto& s : r.steps) maps.push_back(saliencyMapToMat(s.map).clone());
+        c.firstMaps.push_back(std::move(maps));
+      }
+    }
+    c.scores.push_back(std::move(perMethod));
+    c.images.push_back(names[i]);
+    if (o.log) o.log("sanity [" + std::to_string(i + 1) + "/" + std::to_string(inputs.size()) + "] " + names[i] + ": done");
+  }
+  return c;
+}
+
+SimilarityMean meanSimilarity(const SanityCascade& c, size_t method, size_t unit, const std::string& key) {
+  SimilarityMean m;
+  double sum = 0;
+  for (const auto& image : c.scores) {
+    const double v = valueOf(image[method][unit], key);
+    if (std::isfinite(v)) sum += v, ++m.n;
+  }
+  m.value = m.n > 0 ? sum / m.n : std::nan("");
+  return m;
+}
+
+FigureLayout sanityCascadeFigure(const SanityCascade& c, const std::string& title) {
+  FigureLayout f;
+  f.title = title;
+  f.columnLabels.push_back("original\n" + (c.images.empty() ? std::string() : c.images.front()));
+  for (size_t u = 0; u < c.units.size(); ++u)
+    f.columnLabels.push_back(c.units[u] + "\n" + (u == 0 ? "randomised" : "+ the units left of it"));
+  for (size_t m = 0; m < c.methods.size(); ++m) {
+    f.rowLabels.push_back(c.titles[m] + "\n" + c.methods[m]);
+    std::vector<FigureCell> row;
+    for (size_t k = 0; k < c.firstMaps[m].size(); ++k) {
+      FigureCell cell;
+      cell.kind = CellKind::Overlay;
+      cell.overlay.rgb = colouredMap(c.firstMaps[m][k], c.conventions[m], cell.overlay.range);
+      cell.overlay.colormap = c.conventions[m].colormap;
+      cell.overlay.map = c.firstMaps[m][k];
+      if (k > 0) {
+        const SimilarityScores& s = c.scores.front()[m][k - 1];
+        char note[64];
+        std::snprintf(note, sizeof note, "rank corr. %.2f", s.spearman);
+        cell.note = note;
+      }
+      row.push_back(std::move(cell));
+    }
+    f.cells.push_back(std::move(row));
+  }
+  f.caption = "Cascading randomisation (Adebayo et al. 2018, Fig. 2): from the left, the map of the trained model, "
+              "then after re-initialising the units from the logits down, one more unit per column (the family's "
+              "own initialisation). Each map on its own scale; under it its Spearman rank correlation with the original.";
+  validateFigureLayout(f);
+  return f;
+}
+
+FigureLayout sanityCurvesFigure(const SanityCascade& c, const std::string& title) {
+  FigureLayout f;
+  f.title = title;
+  std::string depths = "x: 0 = original";
+  for (size_t u = 0; u < c.units.size(); ++u) depths += ", " + std::to_string(u + 1) + " = " + c.units[u];
+  f.columnLabels.push_back("mean similarity to the original map over " + std::to_string(c.images.size()) +
+                           " images\nvs the number of units randomised (head first)");
+  const std::vector<std::string> labels{"Spearman rank correlation", "|Spearman| (absolute values)", "SSIM",
+                                        "HOG similarity"};
+  std::string legend;
+  for (size_t m = 0; m < c.methods.size(); ++m) {
+    const cv::Scalar col = methodColour(m);
+    char rgb[16];
+    std::snprintf(rgb, sizeof rgb, "#%02x%02x%02x", int(col[0]), int(col[1]), int(col[2]));
+    legend += (m ? ", " : "") + c.methods[m] + " " + rgb;
+  }
+  for (size_t k = 0; k < similarityKeys().size(); ++k) {
+    f.rowLabels.push_back(labels[k]);
+    FigureCell cell;
+    cell.kind = CellKind::Overlay;
+    cell.overlay.rgb = curvePanel(c, similarityKeys()[k]);
+    cell.overlay.range = {-1.0, 1.0};
+    cell.note = depths;
+    f.cells.push_back({cell});
+  }
+  f.metrics.tileSize = 40.0;
+  f.caption = "Lines (colour as RGB hex): " + legend + ". y from -1 to 1 (grid at 0.5 steps). Maps that stay "
+              "similar as the model is randomised do not depend on what the model learned.";
+  validateFigureLayout(f);
+  return f;
+}
+
+std::string sanityMeansCsv(const SanityCascade& c) {
+  std::string csv = "method,depth,unit,metric,mean,n\n";
+  for (size_t m = 0; m < c.methods.size(); ++m)
+    for (size_t u = 0; u < c.units.size(); ++u)
+      for (const std::string& key : similarityKeys()) {
+        const SimilarityMean mean = meanSimilarity(c, m, u, key);
+        csv += csvField(c.methods[m]) + "," + std::to_string(u + 1) + "," + csvField(c.units[u]) + "," + key + "," +
+               number(mean.value) + "," + std::to_string(mean.n) + "\n";
+      }
+  return csv;
+}
+
+std::string sanityRowsCsv(const SanityCascade& c) {
+  std::string csv = "image,method,depth,unit,spearman,spearman_abs,ssim,hog\n";
+  for (size_t i = 0; i < c.images.size(); ++i)
+    for (size_t m = 0; m < c.methods.size(); ++m)
+      for (size_t u = 0; u < c.units.size(); ++u) {
+        const SimilarityScores& s = c.scores[i][m][u];
+        csv += csvField(c.images[i]) + "," + csvField(c.methods[m]) + "," + std::to_string(u + 1) + "," +
+               csvField(c.units[u]) + "," + number(s.spearman) + "," + number(s.spearmanAbs) + "," + number(s.ssim) +
+               "," + number(s.hog) + "\n";
+      }
+  return csv;
+}
+
+}  // namespace fs::analysis

@@ -1,0 +1,62 @@
+#pragma once
+// featurescope-cli sanity: the cascading model-parameter randomisation test of Adebayo et al. 2018,
+// "Sanity Checks for Saliency Maps", NeurIPS, over a set of images (analysis/evaluation/sanity.h
+// does one image: the units from the logits down, each re-initialised with the family's own init,
+// and the four similarities Spearman, |Spearman|, SSIM and HOG of each randomised map to the
+// original, on maps at the input size). Here: the similarities of every image, their means per
+// method and depth (NaN values, e.g. HOG on a map below its size, left out of the mean and counted),
+// the cascade figure as the paper's Figure 2 (rows = methods, columns = the original map, then the
+// map after randomising each further unit, for the first image; each map on its own scale, as the
+// paper shows them) and the similarity curves (mean per method vs randomised depth, one panel per
+// similarity).
+#include "analysis/evaluation/similarity.h"
+#include "analysis/figure_layout.h"
+#include "analysis/model_loader.h"
+#include "analysis/saliency/saliency_method.h"
+
+#include <ATen/core/Tensor.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace fs::analysis {
+
+struct SanityCascadeOptions {
+  std::vector<std::string> methods;
+  SaliencyOptions saliency;  // the methods' parameters; target = each image's top-1 prediction
+  uint64_t seed = 0;         // the fresh model's initialisation (modelRandomisation)
+  std::function<void(const std::string&)> log;  // one line per image
+};
+
+struct SanityCascade {
+  std::vector<std::string> methods;
+  std::vector<std::string> titles;           // the methods' titles
+  std::vector<MapConvention> conventions;    // the methods' display conventions
+  std::vector<std::string> units;            // randomised in this order (head first)
+  std::vector<std::string> images;           // names, in order
+  std::vector<std::vector<cv::Mat>> firstMaps;  // [method][0 = original, k = after units 0..k-1], CV_32F
+  std::vector<std::vector<std::vector<SimilarityScores>>> scores;  // [image][method][unit]
+};
+
+// inputs: [1,3,H,W] each, names one per input. InputError for an unknown method or no input.
+SanityCascade runSanityCascade(LoadedModel& model, const std::vector<at::Tensor>& inputs,
+                               const std::vector<std::string>& names, const SanityCascadeOptions& options);
+
+struct SimilarityMean {
+  double value = 0.0;  // NaN when no image has a finite value
+  int n = 0;           // images with a finite value
+};
+// The mean of similarity `key` (spearman, spearman_abs, ssim, hog) of `method` at unit index `unit`.
+SimilarityMean meanSimilarity(const SanityCascade& c, size_t method, size_t unit, const std::string& key);
+const std::vector<std::string>& similarityKeys();  // spearman, spearman_abs, ssim, hog
+
+FigureLayout sanityCascadeFigure(const SanityCascade& c, const std::string& title);
+FigureLayout sanityCurvesFigure(const SanityCascade& c, const std::string& title);
+
+// "method,depth,unit,metric,mean,n" (depth 1 = the head randomised) and per image
+// "image,method,depth,unit,spearman,spearman_abs,ssim,hog" (empty fields for NaN).
+std::string sanityMeansCsv(const SanityCascade& c);
+std::string sanityRowsCsv(const SanityCascade& c);
+
+}  // namespace fs::analysis
