@@ -2,6 +2,7 @@
 #include "analysis/sanity_cascade.h"
 
 #include "analysis/evaluation/sanity.h"
+#include "analysis/evaluation/scorecard_statistics.h"
 #include "analysis/faithfulness.h"
 #include "analysis/inference.h"
 #include "model/errors.h"
@@ -22,19 +23,8 @@ double valueOf(const SimilarityScores& s, const std::string& key) {
   return s.hog;
 }
 
-std::string number(double v) {
-  if (!std::isfinite(v)) return "";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.10g", v);
-  return buf;
-}
-
-std::string csvField(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char ch : s) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
-  return out + "\"";
-}
+// Empty for NaN (a similarity undefined for that map).
+std::string number(double v) { return std::isfinite(v) ? csvNumber(v) : std::string(); }
 
 // The map as the paper shows it: the method's sign convention, its own range, its colormap.
 cv::Mat colouredMap(const cv::Mat& map, const MapConvention& conv, ValueRange& range) {

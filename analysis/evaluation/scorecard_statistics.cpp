@@ -9,9 +9,7 @@
 namespace fs::analysis {
 using nlohmann::json;
 
-namespace {
-
-std::string number(double v) {
+std::string csvNumber(double v) {
   char buf[40];
   std::snprintf(buf, sizeof buf, "%.10g", v);
   return buf;
@@ -23,6 +21,10 @@ std::string csvField(const std::string& s) {
   for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
   return out + "\"";
 }
+
+namespace {
+
+std::string number(double v) { return csvNumber(v); }
 
 bool scalar(const json& v) { return v.is_number() || v.is_boolean(); }
 double valueOf(const json& v) { return v.is_boolean() ? (v.get<bool>() ? 1.0 : 0.0) : v.get<double>(); }

@@ -24,6 +24,11 @@ bool recordKeyHigherIsBetter(const std::string& key);
 nlohmann::json scorecardStatistics(const std::vector<std::string>& methods,
                                    const std::vector<const nlohmann::json*>& entries, uint64_t seed);
 
+// One CSV field (RFC 4180: quoted when it holds a comma, quote or newline) and a number with 10
+// significant digits; for every table of the evaluation lab (here and analysis/sanity_cascade).
+std::string csvField(const std::string& s);
+std::string csvNumber(double v);
+
 // CSV tables (RFC 4180, numbers with 10 significant digits):
 // per image rows "image,index,target,method,metric,value" (records: image name -> record, done ones);
 std::string scorecardRowsCsv(const std::vector<std::string>& methods,
