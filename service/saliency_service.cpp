@@ -1,6 +1,7 @@
 #include "service/saliency_service.h"
 
 #include "analysis/faithfulness.h"
+#include "analysis/saliency/attention_rollout.h"
 #include "analysis/saliency/saliency_method.h"
 #include "model/errors.h"
 #include "service/slot_store.h"
@@ -60,6 +61,10 @@ SaliencyMapResult SaliencyService::compute(int slot, const SaliencyParams& param
 }
 
 std::vector<std::string> SaliencyService::methodNames() { return saliencyMethodNames(); }
+
+bool SaliencyService::applies(const std::string& method, const SlotInfo& info) {
+  return !needsAttentionUnits(method) || !info.attentionUnits.empty();
+}
 
 std::string SaliencyService::methodTitle(const std::string& method) { return makeSaliencyMethod(method)->title(); }
 

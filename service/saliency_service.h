@@ -20,6 +20,8 @@ class SaliencyService {
                             const std::atomic<bool>* cancel = nullptr);
 
   static std::vector<std::string> methodNames();                   // registration order
+  // Whether `method` applies to the slot's model (the attention methods need attention units).
+  static bool applies(const std::string& method, const SlotInfo& info);
   static std::string methodTitle(const std::string& method);       // e.g. "Grad-CAM"
   static std::vector<std::string> integratedGradientsBaselines();  // zero, black, blur, mean
 

@@ -1,6 +1,7 @@
 #include "ui/analysis_session.h"
 
 #include "render/image_conversion.h"
+#include "service/saliency_service.h"
 #include "ui/settings_keys.h"
 
 #include <QFile>
@@ -251,7 +252,8 @@ void AnalysisSession::recompute(int slot) {
   submit(job::StageMaps{slot, compareK_, compareRank_.toStdString()}, tr("Stage maps of %1").arg(model));
   job::Saliency compare{slot, {}, job::SaliencyUse::Compare};
   compare.params.method = compareMethod_.toStdString();
-  submit(compare, tr("Compare saliency (%1) of %2").arg(compareMethod_, model));
+  if (SaliencyService::applies(compare.params.method, slots_[size_t(slot)].info))
+    submit(compare, tr("Compare saliency (%1) of %2").arg(compareMethod_, model));
   if (saliencyActive_) requestSaliencyMatrix(slot);
   if (statisticsActive_) submit(job::Statistics{slot, 40}, tr("Statistics of %1").arg(model));
   if (slot == tapSlot_) requestTapMaps(tapSlot_, tapName_, tapRank_);
@@ -267,6 +269,7 @@ void AnalysisSession::requestAttention(int slot, const QString& unit) {
 void AnalysisSession::requestSaliencyMatrix(int slot) {
   const QString model = QString::fromStdString(slots_[size_t(slot)].info.modelId);
   for (const QString& m : saliencyMethods_) {
+    if (!SaliencyService::applies(m.toStdString(), slots_[size_t(slot)].info)) continue;  // the cell says so
     job::Saliency j{slot, saliencyParams_, job::SaliencyUse::Matrix};
     j.params.method = m.toStdString();
     j.params.target = -1;
@@ -286,7 +289,11 @@ void AnalysisSession::setCompareOptions(int k, const QString& rank) {
 
 void AnalysisSession::setCompareMethod(const QString& method) {
   compareMethod_ = method;
-  for (int i : loadedSlots()) recompute(i);
+  for (int i : loadedSlots()) {
+    slots_[size_t(i)].compareSaliency.reset();  // the previous method's map is not this one's
+    Q_EMIT resultChanged(i, ResultKind::CompareSaliency);
+    recompute(i);
+  }
 }
 
 void AnalysisSession::setSaliencyMethods(const QStringList& methods, const QString& targetName,

@@ -218,7 +218,9 @@ void CompareView::paintSaliency(int row) {
                                        QString::fromStdString(res.targetLabel)));
   } else {
     sal->clear();
-    sal->setCaption(tr("computing…"));
+    sal->setCaption(SaliencyService::applies(session_->compareMethod().toStdString(), st->info)
+                        ? tr("computing…")
+                        : tr("(needs attention: ViT, DeiT)"));
   }
 }
 

@@ -322,7 +322,9 @@ void SaliencyView::restyleCell(size_t r, int c, const std::map<QString, ValueRan
   auto it = st.saliency.find(columns_[c]);
   if (it == st.saliency.end() || it->second.map.empty()) {
     g->clear();
-    g->setCaption(active_ ? tr("computing…") : tr("(open this view to compute)"));
+    g->setCaption(!SaliencyService::applies(columns_[c].toStdString(), st.info)
+                      ? tr("(needs attention: ViT, DeiT)")
+                      : active_ ? tr("computing…") : tr("(open this view to compute)"));
     label->clear();
     return;
   }

@@ -1,10 +1,12 @@
 // One truth per map, through all four front ends: for every registered saliency method and every
-// family (the bundled Fashion-MNIST demo models), the GUI's saliency cell, `featurescope-cli
+// family (the bundled Fashion-MNIST demo models; the reference models of ViT, DeiT, Swin and
+// ConvNeXt from their JSON configs and weights), the GUI's saliency cell, `featurescope-cli
 // saliency --npy --png`, the paper figure's saliency column (as the GUI and `figure` build it)
 // and `featurescope-cli export` give the same float map (byte-identical NPY) and the same overlay
 // (byte-identical PNG, the same pixels in the figure) for the same method parameters and display.
 #include "analysis/figure_layout.h"
 #include "analysis/map_output.h"
+#include "analysis/saliency/attention_rollout.h"
 #include "analysis/saliency_overlay.h"
 #include "service/export_service.h"
 #include "service/saliency_service.h"
@@ -33,8 +35,12 @@ std::string slurp(const std::string& path) {
 QString cli(const QStringList& args) {
   QProcess p;
   p.start(QStringLiteral(FS_CLI_PATH), args);
-  if (!p.waitForFinished(300000) || p.exitCode() != 0)
-    return QStringLiteral("featurescope-cli %1: %2").arg(args.join(' '), QString::fromUtf8(p.readAllStandardError()));
+  if (!p.waitForFinished(300000) || p.exitStatus() != QProcess::NormalExit || p.exitCode() != 0)
+    return QStringLiteral("featurescope-cli %1: exit %2 (%3): %4")
+        .arg(args.join(' '))
+        .arg(p.exitCode())
+        .arg(p.exitStatus() == QProcess::NormalExit ? p.errorString() : QStringLiteral("crashed"))
+        .arg(QString::fromUtf8(p.readAllStandardError()));
   return {};
 }
 
@@ -52,21 +58,42 @@ TEST(FourFrontEnds, EveryMethodAndFamilyGivesTheSameMapAndOverlay) {
                             QStringLiteral("6"),         QStringLiteral("--window"), QStringLiteral("28"),
                             QStringLiteral("--stride"),  QStringLiteral("28"), QStringLiteral("--param"),
                             QStringLiteral("masks=200")};
-  QStringList methods;
-  for (const std::string& m : fs::service::SaliencyService::methodNames()) methods << QString::fromStdString(m);
-  ASSERT_GE(methods.size(), 13);
+  QStringList allMethods;
+  for (const std::string& m : fs::service::SaliencyService::methodNames()) allMethods << QString::fromStdString(m);
+  ASSERT_GE(allMethods.size(), 15);
 
   AnalysisSession session;
   DisplayOptions display = session.display();
   display.alpha = 0.5;  // the CLI's, the export's and the figure's overlay opacity
   session.setDisplay(display);
   session.setSaliencyViewActive(true);
-  int compared = 0;
-  for (const char* model : {"convmlp_fmnist", "puremlp_fmnist", "resnet_fmnist", "mixer_fmnist", "resmlp_fmnist"}) {
-    const QString id = QLatin1String(model);
+  // Every family: the demo models, and the timm reference models of the transformer families
+  // (a JSON config with its weights, the way a user brings their own model).
+  struct Family {
+    QString name, model, weights;
+    bool attention = false;  // has attention units: the attention methods apply
+  };
+  std::vector<Family> families;
+  for (const char* demo : {"convmlp_fmnist", "puremlp_fmnist", "resnet_fmnist", "mixer_fmnist", "resmlp_fmnist"})
+    families.push_back({QLatin1String(demo), QLatin1String(demo), {}});
+  for (const char* fixture : {"vit_tiny", "deit_tiny", "swin_tiny", "convnext_tiny"}) {
+    const QString root = QStringLiteral(FS_SOURCE_DIR "/tests/data/reference/") + QLatin1String(fixture);
+    families.push_back({QLatin1String(fixture), root + "/config.json", root + "/weights.safetensors",
+                        QLatin1String(fixture).contains(QLatin1String("it_"))});
+  }
+  int compared = 0, expected = 0;
+  for (const Family& family : families) {
+    QStringList methods;  // the methods that apply to the family
+    for (const QString& m : allMethods)
+      if (family.attention || !fs::analysis::needsAttentionUnits(m.toStdString())) methods << m;
+    expected += int(methods.size());
+    const QString id = family.model;
+    const std::string model = family.name.toStdString();  // the export's folder name for the model
+    const QStringList weights = family.weights.isEmpty() ? QStringList() : QStringList{QStringLiteral("--weights"), family.weights};
     // Export: every method in one run.
-    const QString out = dir.filePath(QStringLiteral("export_") + id);
-    const QString exportError = cli(QStringList{QStringLiteral("export"), QStringLiteral("--model"), id, QStringLiteral("--images"), images,
+    const QString out = dir.filePath(QStringLiteral("export_") + family.name);
+    const QString spec = family.weights.isEmpty() ? id : id + ":" + family.weights;
+    const QString exportError = cli(QStringList{QStringLiteral("export"), QStringLiteral("--model"), spec, QStringLiteral("--images"), images,
                               QStringLiteral("--out"), out, QStringLiteral("--methods"), methods.join(',')} +
                   options);
     ASSERT_TRUE(exportError.isEmpty()) << exportError.toStdString();
@@ -74,20 +101,20 @@ TEST(FourFrontEnds, EveryMethodAndFamilyGivesTheSameMapAndOverlay) {
     for (int i = 0; i < fs::service::kMaxSlots; ++i)
       if (session.slot(i).loaded) session.removeSlot(i);
     session.setSaliencyMethods(methods, {}, params);
-    session.loadSlot(0, id);
+    session.loadSlot(0, id, family.weights);
     session.openImageFile(images + "/" + image);
     ASSERT_TRUE(QTest::qWaitFor([&] { return !session.busy(); }, 300000));
     const SlotState& slot = session.slot(0);
     ASSERT_EQ(slot.saliency.size(), size_t(methods.size())) << model;
     for (const QString& method : methods) {
       const std::string tag = std::string(model) + " " + method.toStdString();
-      const std::string base = dir.filePath(id + "_" + method).toStdString();
+      const std::string base = dir.filePath(family.name + "_" + method).toStdString();
       // CLI saliency.
       const QString saliencyError = cli(QStringList{QStringLiteral("saliency"), id, QStringLiteral("--image"), images + "/" + image,
                                 QStringLiteral("--method"), method, QStringLiteral("--npy"),
                                 QString::fromStdString(base + ".npy"), QStringLiteral("--png"),
                                 QString::fromStdString(base + ".png")} +
-                    options);
+                    weights + options);
       ASSERT_TRUE(saliencyError.isEmpty()) << saliencyError.toStdString();
       const std::string exported = out.toStdString() + "/fmnist_0000_ankle-boot/" + model + "/saliency/" +
                                    method.toStdString();
@@ -117,12 +144,16 @@ TEST(FourFrontEnds, EveryMethodAndFamilyGivesTheSameMapAndOverlay) {
       const std::string png = slurp(base + ".png");
       EXPECT_TRUE(png == slurp(exported + ".png")) << tag << ": saliency and export PNGs differ";
       EXPECT_TRUE(png == slurp(base + ".gui.png")) << tag << ": the GUI's overlay differs";
-      ASSERT_EQ(column.overlay.rgb.size(), ov.rgb.size()) << tag;  // the crop covers the whole 28x28 image
-      EXPECT_EQ(cv::norm(column.overlay.rgb, ov.rgb, cv::NORM_INF), 0.0) << tag << ": the figure's overlay differs";
+      // The figure shows the part of the image the model saw (the crop rectangle), as the GUI does.
+      const auto& c = cell.crop;
+      const cv::Rect roi = cv::Rect(cvRound(c.x0), cvRound(c.y0), cvRound(c.width / c.scale), cvRound(c.height / c.scaleY)) &
+                           cv::Rect(0, 0, ov.rgb.cols, ov.rgb.rows);
+      ASSERT_EQ(column.overlay.rgb.size(), roi.size()) << tag;
+      EXPECT_EQ(cv::norm(column.overlay.rgb, ov.rgb(roi), cv::NORM_INF), 0.0) << tag << ": the figure's overlay differs";
       ++compared;
     }
   }
-  EXPECT_EQ(compared, 5 * methods.size());
+  EXPECT_EQ(compared, expected);
 }
 
 }  // namespace
