@@ -94,6 +94,70 @@ std::vector<double> solve(const ImputationSystem& s, const std::vector<double>& 
   return x;
 }
 
+// The system's Cholesky factor A = L L^T in band form (A's links reach at most `band` places back
+// in raster order: L(i, j) at L[i * (band + 1) + i - j] for i - band <= j <= i). One factorisation
+// serves every channel; n * band^2 / 2 multiply-adds. False if A is not positive definite.
+struct BandCholesky {
+  size_t n = 0, band = 0;
+  std::vector<double> l;
+  double& at(size_t i, size_t j) { return l[i * (band + 1) + i - j]; }
+  double at(size_t i, size_t j) const { return l[i * (band + 1) + i - j]; }
+};
+
+size_t bandOf(const ImputationSystem& s) {
+  size_t band = 0;
+  for (size_t i = 0; i + 1 < s.linkStart.size(); ++i)
+    for (int64_t k = s.linkStart[i]; k < s.linkStart[i + 1]; ++k)
+      band = std::max(band, size_t(std::llabs(int64_t(i) - s.link[size_t(k)])));
+  return band;
+}
+
+bool factorise(const ImputationSystem& s, size_t band, BandCholesky& f) {
+  const size_t n = s.diag.size();
+  f.n = n, f.band = band;
+  f.l.assign(n * (band + 1), 0.0);
+  for (size_t i = 0; i < n; ++i) {
+    f.at(i, i) = s.diag[i];
+    for (int64_t k = s.linkStart[i]; k < s.linkStart[i + 1]; ++k)
+      if (size_t(s.link[size_t(k)]) < i) f.at(i, size_t(s.link[size_t(k)])) -= s.linkWeight[size_t(k)];
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const size_t first = i > band ? i - band : 0;
+    for (size_t j = first; j <= i; ++j) {
+      // sum_k L(i,k) L(j,k) over from <= k < j: both rows are contiguous (k descending).
+      const size_t from = std::max(first, j > band ? j - band : 0), len = j - from;
+      const double* a = &f.l[i * (band + 1) + i - j + 1];
+      const double* b = &f.l[j * (band + 1) + 1];
+      double acc[4] = {0, 0, 0, 0};
+      size_t t = 0;
+      for (; t + 4 <= len; t += 4)
+        for (size_t u = 0; u < 4; ++u) acc[u] += a[t + u] * b[t + u];
+      for (; t < len; ++t) acc[0] += a[t] * b[t];
+      const double sum = f.at(i, j) - ((acc[0] + acc[1]) + (acc[2] + acc[3]));
+      if (i == j) {
+        if (!(sum > 0)) return false;
+        f.at(i, i) = std::sqrt(sum);
+      } else {
+        f.at(i, j) = sum / f.at(j, j);
+      }
+    }
+  }
+  return true;
+}
+
+// Forward and back substitution: x = A^-1 b.
+std::vector<double> solveBand(const BandCholesky& f, std::vector<double> x) {
+  for (size_t i = 0; i < f.n; ++i) {
+    for (size_t k = i > f.band ? i - f.band : 0; k < i; ++k) x[i] -= f.at(i, k) * x[k];
+    x[i] /= f.at(i, i);
+  }
+  for (size_t i = f.n; i-- > 0;) {
+    x[i] /= f.at(i, i);
+    for (size_t k = i > f.band ? i - f.band : 0; k < i; ++k) x[k] -= f.at(i, k) * x[i];
+  }
+  return x;
+}
+
 // Pixels removed at `percent` of the ranking (most relevant first for MoRF, least for LeRF).
 at::Tensor removedPixels(const at::Tensor& map2d, int percent, bool morf) {
   const at::Tensor flat = map2d.reshape({-1});
@@ -122,13 +186,18 @@ at::Tensor noisyLinearImputation(const at::Tensor& image, const at::Tensor& remo
   at::Generator gen = at::detail::createCPUGenerator(seed);
   const at::Tensor eps = at::randn({ch, int64_t(s.pixels.size())}, gen, at::kDouble).mul_(noise).contiguous();
   const size_t n = s.pixels.size();
+  // A direct band Cholesky solve (one factorisation for all channels) where it costs at most about
+  // what conjugate gradients would (the 112-pixel demo inputs: n * band^2 <= 3e8); else CG.
+  const size_t band = bandOf(s);
+  BandCholesky factor;
+  const bool direct = double(n) * double(band) * double(band) <= 3e8 && factorise(s, band, factor);
   for (int64_t c = 0; c < ch; ++c) {
     const double* v = img[c].data_ptr<double>();
     std::vector<double> b(n, 0.0);
     for (size_t i = 0; i < n; ++i)
       for (int64_t k = s.knownStart[i]; k < s.knownStart[i + 1]; ++k)
         b[i] += s.knownWeight[size_t(k)] * v[s.known[size_t(k)]];
-    const std::vector<double> x = solve(s, b);
+    const std::vector<double> x = direct ? solveBand(factor, std::move(b)) : solve(s, b);
     double* o = out[c].data_ptr<double>();
     const double* e = eps[c].data_ptr<double>();
     for (size_t i = 0; i < n; ++i) o[s.pixels[i]] = x[i] + e[i];
