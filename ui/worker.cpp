@@ -170,7 +170,13 @@ void Worker::run(quint64 id, const QString& key, const QString& what, const JobR
   try {
     Q_EMIT done(id, std::visit(Execute{*session_, report, cancel_}, request));
   } catch (const Execute::Cancelled&) {
-    Q_EMIT failed(id, tr("%1 cancelled").arg(what));
+    bool superseded = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      superseded = !key.isEmpty() && latest_[key] != id;
+    }
+    // A newer request of the same kind replaced it: nothing to report. Cancelled by the user: say so.
+    if (!superseded) Q_EMIT failed(id, tr("%1 cancelled").arg(what));
   } catch (const std::exception& e) {
     Q_EMIT failed(id, QString::fromStdString(e.what()));
   } catch (...) {

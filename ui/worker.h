@@ -2,9 +2,9 @@
 // The inference worker: a QObject moved to its own QThread that owns the session services
 // (service/session.h, and so every model). GUI-thread code submits typed jobs (ui/jobs.h); each
 // submit returns a request id. A newer request with the same key supersedes queued stale ones
-// (they are skipped) and cancels the running one; cancel() stops the running long job between
-// steps. Every request ends with exactly one of done(id, result) / failed() / nothing (skipped),
-// followed by finished(id).
+// (they are skipped) and cancels the running one, silently; cancel() stops the running long job
+// between steps and reports it as failed("... cancelled"). Every request ends with exactly one of
+// done(id, result) / failed() / nothing (skipped or superseded), followed by finished(id).
 #include "ui/jobs.h"
 #include "ui/session_types.h"
 
