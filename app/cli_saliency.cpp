@@ -179,7 +179,7 @@ nlohmann::json summary(const Args& a, const fa::LoadedModel& m, const Timed& t, 
 void printSummary(const nlohmann::json& j) {
   std::cout << "method  " << j["method"].get<std::string>() << "\n"
             << "target  " << j["target"]["index"] << " (" << j["target"]["label"].get<std::string>() << ")\n"
-            << "tap     " << (j["tap"].is_null() ? "(input attribution)" : j["tap"].get<std::string>()) << "\n"
+            << "tap     " << (j["tap"].is_null() ? "(none: the method works on the input)" : j["tap"].get<std::string>()) << "\n"
             << "map     " << j["shape"].dump() << " float32\n"
             << "range   [" << j["min"].get<double>() << ", " << j["max"].get<double>() << "]\n"
             << "time    " << std::lround(j["elapsed_ms"].get<double>() * 10) / 10.0 << " ms\n";

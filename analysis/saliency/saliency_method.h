@@ -1,7 +1,8 @@
 #pragma once
 // Saliency methods, one small class each on a shared base (pytorch-grad-cam's BaseCAM shape).
 // Raw maps are kept signed and unnormalised: CAM methods return [H,W] at the tap resolution,
-// input attributions [1,3,H,W] (occlusion: [H,W], it occludes all channels of a pixel at once).
+// input attributions [1,3,H,W] or one value per pixel [H,W] (occlusion, RISE), the attention
+// methods [h,w] at the patch grid.
 // How a result is displayed is the method's MapConvention (below).
 // Runs on the calling thread (the worker that owns the model); grad guards are created inside.
 #include "analysis/colormap.h"
@@ -86,8 +87,8 @@ class SaliencyMethod {
                                  const ProgressFn& progress = {}, const std::atomic<bool>* cancel = nullptr) = 0;
 };
 
-// gradcam, gradcampp, xgradcam, layercam, hirescam, eigencam, scorecam, gradient, gradxinput,
-// smoothgrad, integrated_gradients, occlusion. Unknown name -> InputError listing the valid ones.
+// The methods registered in saliency_method.cpp's list, by their names (each method's name());
+// an unknown name -> InputError listing the valid ones.
 std::unique_ptr<SaliencyMethod> makeSaliencyMethod(const std::string& name);
 std::vector<std::string> saliencyMethodNames();
 
