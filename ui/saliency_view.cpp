@@ -74,7 +74,9 @@ SaliencyView::SaliencyView(AnalysisSession* session, QWidget* parent) : QWidget(
   norm_->addItem(tr("shared by all maps"), QStringLiteral("shared"));
   form->addRow(tr("Normalise"), norm_);
   sl->addWidget(pbox);
-  auto* note = new QLabel(tr("Deletion AUC: lower is more faithful. Insertion AUC: higher is better. "
+  auto* note = new QLabel(tr("Deletion (pixels set to black, most salient first) AUC: lower is more faithful. "
+                             "Insertion (from a blurred image) AUC: higher is better (RISE's substrates; "
+                             "featurescope-cli evaluate --substrate offers others). "
                              "Drop: confidence lost when the map masks the input."));
   note->setWordWrap(true);
   note->setStyleSheet(QStringLiteral("color: gray; font-size: 8pt"));
