@@ -4,6 +4,7 @@
 #include "model/checkpoint.h"
 #include "model/errors.h"
 #include "model/npy.h"
+#include "model/registry.h"
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
@@ -37,8 +38,11 @@ TEST(Cli, ModelsListsEveryRegisteredId) {
   CliRun r = cli("models --json");
   ASSERT_EQ(r.code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
-  EXPECT_EQ(j.size(), 25u);
+  const auto& variants = fs::model::registeredVariants();  // every family's ids, in registration order
+  ASSERT_EQ(j.size(), variants.size());
+  for (size_t i = 0; i < variants.size(); ++i) EXPECT_EQ(j[i]["id"], variants[i].config.id);
   EXPECT_EQ(j[0]["id"], "convmlp_s");
+  EXPECT_GE(j.size(), 40u);  // 25 before ViT, DeiT, Swin and ConvNeXt
 }
 
 TEST(Cli, InfoJsonHasTheDocumentedFields) {
