@@ -233,6 +233,15 @@ Variant convNeXtVariant(const char* id, std::vector<int> depths, std::vector<int
   return {c, std::string("ConvNeXt-") + (dims[0] == 128 ? "B" : depths[2] == 9 ? "T" : "S"), params, gmacs};
 }
 
+// The nano ConvNeXt trained on Fashion-MNIST for the bundled demo: a patch-8 stem (14x14 at 112x112),
+// LayerScale initialised as in the paper (1e-6).
+ModelConfig nanoConvNeXt() {
+  ModelConfig c;
+  c.family = "convnext", c.depths = {1, 1, 2, 1}, c.dims = {32, 64, 128, 256}, c.patchSize = 8;
+  c.initValues = 1e-6;
+  return c;
+}
+
 }  // namespace
 
 FamilyTraits convNeXtFamily() {
@@ -244,13 +253,15 @@ FamilyTraits convNeXtFamily() {
   t.estimateParameters = convNeXtParameters;
   t.adoptForeignNames = adoptConvNeXtNames;
   t.build = [](const ModelConfig& c) -> Classifier { return std::make_shared<ConvNeXtImpl>(c); };
-  t.variantTitle = [](const std::string& id) {  // convnext_tiny -> ConvNeXt-T
+  t.variantTitle = [](const std::string& id) {  // convnext_tiny -> ConvNeXt-T, convnext_fmnist -> ConvNeXt-FMNIST
+    if (id == "convnext_fmnist") return std::string("ConvNeXt-FMNIST");
     return "ConvNeXt-" + std::string(1, static_cast<char>(std::toupper(static_cast<unsigned char>(id[9]))));
   };
   t.variants = {
       convNeXtVariant("convnext_tiny", {3, 3, 9, 3}, {96, 192, 384, 768}, 0.95, 28589128, 4.456),
       convNeXtVariant("convnext_small", {3, 3, 27, 3}, {96, 192, 384, 768}, 0.95, 50223688, 8.684),
       convNeXtVariant("convnext_base", {3, 3, 27, 3}, {128, 256, 512, 1024}, 0.875, 88591464, 15.355),
+      fashionMnistVariant("convnext_fmnist", nanoConvNeXt(), "Nano ConvNeXt"),
   };
   return t;
 }

@@ -213,8 +213,9 @@ FamilyTraits vitTraits(const char* name, const char* title) {
   t.writeConfig = writeVit;
   t.estimateParameters = vitParameters;
   t.build = [](const ModelConfig& c) -> Classifier { return std::make_shared<VisionTransformerImpl>(c); };
-  // vit_tiny -> ViT-Ti/16, deit_base_distilled -> DeiT-B/16 distilled
+  // vit_tiny -> ViT-Ti/16, deit_base_distilled -> DeiT-B/16 distilled, vit_fmnist -> ViT-FMNIST
   t.variantTitle = [title = std::string(title)](const std::string& id) {
+    if (id.find("fmnist") != std::string::npos) return title + "-FMNIST";
     const std::string size = id.find("tiny") != std::string::npos    ? "Ti"
                              : id.find("small") != std::string::npos ? "S"
                                                                      : "B";
@@ -222,6 +223,14 @@ FamilyTraits vitTraits(const char* name, const char* title) {
   };
   t.fixedInputSize = true;
   return t;
+}
+
+// The nano ViT trained on Fashion-MNIST for the bundled demo: 7x7 patches of 16 px at 112x112.
+ModelConfig nanoVit() {
+  ModelConfig c;
+  c.family = "vit", c.imgSize = 112, c.patchSize = 16, c.embedDim = 128, c.numBlocks = 4, c.numHeads = 4;
+  c.mlpRatio = 2.0;
+  return c;
 }
 
 }  // namespace
@@ -233,6 +242,7 @@ FamilyTraits vitFamily() {
       vitVariant("vit_tiny", 192, 3, false, 5717416, 1.254),
       vitVariant("vit_small", 384, 6, false, 22050664, 4.599),
       vitVariant("vit_base", 768, 12, false, 86567656, 17.564),
+      fashionMnistVariant("vit_fmnist", nanoVit(), "Nano ViT"),
   };
   return t;
 }

@@ -13,9 +13,11 @@ declare -A settings=(
   [puremlp_fmnist]="3 2e-3"
   [mixer_fmnist]="4 2e-3"
   [resmlp_fmnist]="6 3e-3"
+  [vit_fmnist]="8 2e-3"
+  [convnext_fmnist]="3 2e-3"
 )
 ids=("$@")
-((${#ids[@]})) || ids=(convmlp_fmnist resnet_fmnist puremlp_fmnist mixer_fmnist resmlp_fmnist)
+((${#ids[@]})) || ids=(convmlp_fmnist resnet_fmnist puremlp_fmnist mixer_fmnist resmlp_fmnist vit_fmnist convnext_fmnist)
 for id in "${ids[@]}"; do
   [ -n "${settings[$id]:-}" ] || { echo "unknown demo model '$id'" >&2; exit 2; }
   read -r epochs lr <<<"${settings[$id]}"
