@@ -4,6 +4,8 @@
 #include "model/key_names.h"
 
 #include <ATen/ATen.h>
+
+#include <algorithm>
 #include <torch/csrc/autograd/grad_mode.h>
 #include <torch/nn/modules/container/modulelist.h>
 
@@ -107,6 +109,14 @@ std::vector<std::string> ConvNeXtImpl::stages() const {
   std::vector<std::string> out;
   for (size_t s = 0; s < blocks_.size(); ++s) out.push_back(stageName(s));
   return out;
+}
+
+std::string ConvNeXtImpl::camTap() const {
+  const std::vector<std::string> names = stages();
+  std::string chosen = names.back();
+  for (const TapInfo& t : taps())
+    if (t.height * t.width > 1 && std::find(names.begin(), names.end(), t.name) != names.end()) chosen = t.name;
+  return chosen;
 }
 
 ForwardResult ConvNeXtImpl::forward(const at::Tensor& input, const std::vector<std::string>& tapNames) {

@@ -34,6 +34,9 @@ class ConvNeXtImpl : public ClassifierImpl {
   explicit ConvNeXtImpl(const ModelConfig& config);
   std::vector<TapInfo> taps() const override;
   std::vector<std::string> stages() const override;
+  // The last stage whose map has more than one position: a CAM over a 1x1 map is a constant (the
+  // nano demo's 112x112 input ends at 1x1); the last stage for every ImageNet variant.
+  std::string camTap() const override;
   ForwardResult forward(const at::Tensor& x, const std::vector<std::string>& tapNames) override;
   void prepareForInference() override { pack(true); }
   void invalidateInferenceCache() override { pack(false); }
