@@ -13,7 +13,9 @@ Session::Session()
       cka_(*store_),
       exports_(*store_),
       testSet_(*store_),
-      attention_(*store_) {}
+      attention_(*store_),
+      evaluation_(*store_),
+      sanity_(*store_) {}
 
 Session::~Session() = default;
 

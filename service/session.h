@@ -4,11 +4,13 @@
 // used and destroyed on one thread (ui/worker.h). Torch-free header.
 #include "service/attention_service.h"
 #include "service/cka_service.h"
+#include "service/evaluation_service.h"
 #include "service/export_service.h"
 #include "service/feature_service.h"
 #include "service/image_source.h"
 #include "service/model_slots.h"
 #include "service/saliency_service.h"
+#include "service/sanity_service.h"
 #include "service/test_set.h"
 
 #include <memory>
@@ -30,6 +32,8 @@ class Session {
   ExportService& exports() { return exports_; }
   TestSetService& testSet() { return testSet_; }
   AttentionService& attention() { return attention_; }
+  EvaluationService& evaluation() { return evaluation_; }
+  SanityService& sanity() { return sanity_; }
 
  private:
   std::unique_ptr<SlotStore> store_;
@@ -41,6 +45,8 @@ class Session {
   ExportService exports_;
   TestSetService testSet_;
   AttentionService attention_;
+  EvaluationService evaluation_;
+  SanityService sanity_;
 };
 
 }  // namespace fs::service

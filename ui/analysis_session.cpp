@@ -93,6 +93,15 @@ void AnalysisSession::onDone(quint64 id, const JobResult& result) {
                    attention_ = a;
                    Q_EMIT attentionChanged();
                  },
+                 [&](const job::Evaluate::Result& e) {
+                   evaluation_ = e;
+                   Q_EMIT evaluationChanged();
+                 },
+                 [&](const job::SanityCascade::Result& c) {
+                   if (c.image != imageName_.toStdString()) return;  // answers an image no longer shown
+                   sanityCascade_ = c;
+                   Q_EMIT sanityCascadeChanged();
+                 },
              },
              result);
 }
@@ -147,6 +156,7 @@ void AnalysisSession::imageOpened(const OpenedImage& image) {
     s.saliency.clear();
     s.statistics.reset();
   }
+  sanityCascade_.reset();  // the cascade of the previous image
   Q_EMIT imageChanged();
   for (int i : loadedSlots()) recompute(i);
 }
@@ -264,6 +274,19 @@ void AnalysisSession::requestAttention(int slot, const QString& unit) {
   attentionSlot_ = slot, attentionUnit_ = unit;
   if (image_.empty() || slot < 0 || !slots_[size_t(slot)].loaded || unit.isEmpty()) return;
   submit(job::Attention{slot, unit.toStdString()});
+}
+
+void AnalysisSession::requestEvaluation(const fs::service::EvaluationRequest& request) {
+  submit(job::Evaluate{request});
+}
+
+void AnalysisSession::requestSanityCascade(int slot, const QString& method) {
+  if (image_.empty() || slot < 0 || !slots_[size_t(slot)].loaded) return;
+  job::SanityCascade j;
+  j.request.slot = slot;
+  j.request.method = method.toStdString();
+  j.request.parameters = saliencyParams_;  // the Saliency view's parameters
+  submit(j);
 }
 
 void AnalysisSession::requestSaliencyMatrix(int slot) {

@@ -105,6 +105,13 @@ class AnalysisSession : public QObject {
   // The Attention view: one block's attention of a slot, recomputed with each new image.
   void requestAttention(int slot, const QString& unit);
   const std::optional<fs::service::AttentionMaps>& attention() const { return attention_; }
+  // The Evaluate view's scorecard (evaluationChanged when it arrives) and the Saliency view's
+  // sanity cascade of one slot and method on the current image (sanityCascadeChanged; dropped with
+  // the image).
+  void requestEvaluation(const fs::service::EvaluationRequest& request);
+  const std::optional<fs::service::EvaluationResult>& evaluation() const { return evaluation_; }
+  void requestSanityCascade(int slot, const QString& method);
+  const std::optional<fs::service::SanityCascadeMaps>& sanityCascade() const { return sanityCascade_; }
   void requestCka(int slotA, int slotB, const QStringList& imagePaths);
   const std::optional<fs::service::SessionCka>& cka() const { return cka_; }
 
@@ -134,6 +141,8 @@ class AnalysisSession : public QObject {
   void attentionChanged();
   void saliencyMatrixChanged();  // other methods, target or parameters: the matrix starts over
   void ckaChanged();
+  void evaluationChanged();
+  void sanityCascadeChanged();
   void figureReady(const fs::analysis::FigureLayout& layout);
   void manifestWritten(const QString& manifestPath);
   void batchExportFinished(const fs::service::SessionBatchResult& result);
@@ -178,6 +187,8 @@ class AnalysisSession : public QObject {
   std::optional<fs::service::TapMaps> tapMaps_;
   std::optional<fs::service::SessionCka> cka_;
   std::optional<fs::service::AttentionMaps> attention_;
+  std::optional<fs::service::EvaluationResult> evaluation_;
+  std::optional<fs::service::SanityCascadeMaps> sanityCascade_;
   int attentionSlot_ = -1;
   QString attentionUnit_;
   int tapSlot_ = -1;

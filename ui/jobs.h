@@ -5,7 +5,9 @@
 // a message. Each request also says how it supersedes others (key) and what the progress bar
 // shows (what).
 #include "analysis/figure_layout.h"
+#include "service/evaluation_service.h"
 #include "service/image_source.h"
+#include "service/sanity_service.h"
 #include "service/types.h"
 
 #include <QString>
@@ -106,18 +108,32 @@ struct Attention {
   using Result = fs::service::AttentionMaps;
 };
 
+// A scorecard of saliency methods x metrics over a data set (the Evaluate view).
+struct Evaluate {
+  fs::service::EvaluationRequest request;
+  using Result = fs::service::EvaluationResult;
+};
+
+// The sanity cascade of one slot and method on the current image (the Saliency view).
+struct SanityCascade {
+  fs::service::SanityCascadeRequest request;
+  using Result = fs::service::SanityCascadeMaps;
+};
+
 }  // namespace fs::ui::job
 
 namespace fs::ui {
 
 using JobRequest = std::variant<job::LoadSlot, job::ClearSlot, job::OpenImage, job::Predict, job::StageMaps,
                                 job::TapMaps, job::Saliency, job::Statistics, job::Cka, job::PaperFigure,
-                                job::WriteManifest, job::BatchExport, job::TestSet, job::Attention>;
+                                job::WriteManifest, job::BatchExport, job::TestSet, job::Attention, job::Evaluate,
+                                job::SanityCascade>;
 using JobResult =
     std::variant<job::LoadSlot::Result, job::ClearSlot::Result, job::OpenImage::Result, job::Predict::Result,
                  job::StageMaps::Result, job::TapMaps::Result, job::Saliency::Result, job::Statistics::Result,
                  job::Cka::Result, job::PaperFigure::Result, job::WriteManifest::Result, job::BatchExport::Result,
-                 job::TestSet::Result, job::Attention::Result>;
+                 job::TestSet::Result, job::Attention::Result, job::Evaluate::Result,
+                 job::SanityCascade::Result>;
 
 // A newer request with the same non-empty key supersedes a queued or running older one.
 QString jobKey(const JobRequest& request);

@@ -17,7 +17,8 @@ namespace fs::ui {
 
 const QStringList& viewNames() {
   static const QStringList names{QStringLiteral("compare"), QStringLiteral("features"), QStringLiteral("saliency"),
-                                 QStringLiteral("attention"), QStringLiteral("stats")};
+                                 QStringLiteral("attention"), QStringLiteral("stats"),
+                                 QStringLiteral("evaluate")};
   return names;
 }
 
@@ -58,7 +59,8 @@ std::string launchUsage() {
          "\n"
          "  --model ID[:WEIGHTS]  load a model into the next slot (up to 4): a registered id or a JSON\n"
          "                        config, optionally a checkpoint (.safetensors, .pth)\n"
-         "  --view VIEW           the view to show: compare, features, saliency, attention or stats\n"
+         "  --view VIEW           the view to show: compare, features, saliency, attention, stats\n"
+         "                        or evaluate\n"
          "  --screenshot PNG      render the window offscreen once the analysis completes, save it, exit\n"
          "  --help                print this help and exit\n"
          "  --version             print the version and exit\n"

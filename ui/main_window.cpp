@@ -5,6 +5,7 @@
 #include "ui/compare_view.h"
 #include "ui/channel_detail.h"
 #include "ui/display_settings_panel.h"
+#include "ui/evaluate_view.h"
 #include "ui/export_dialog.h"
 #include "ui/feature_map_view.h"
 #include "ui/input_panel.h"
@@ -72,6 +73,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), session_(new Anal
   tabs_->addTab(saliency_, tr("Saliency"));
   tabs_->addTab(attention_, tr("Attention"));
   tabs_->addTab(statistics_, tr("Statistics"));
+  auto* evaluate = new EvaluateView(session_);  // found again with findChild<EvaluateView*>()
+  tabs_->addTab(evaluate, tr("Evaluate"));
+  connect(evaluate, &EvaluateView::showViewRequested, this, [this](const QString& name) { showView(name); });
   connect(tabs_, &QTabWidget::currentChanged, this, [this](int) {
     // Views that need more than the compare results compute only while shown.
     features_->setActive(tabs_->currentWidget() == features_);
@@ -194,6 +198,7 @@ void MainWindow::createActions() {
   add(view, tr("Saliency view"), QKeySequence(tr("Ctrl+3")), [this] { showView(QStringLiteral("saliency")); });
   add(view, tr("Attention view"), QKeySequence(tr("Ctrl+4")), [this] { showView(QStringLiteral("attention")); });
   add(view, tr("Statistics view"), QKeySequence(tr("Ctrl+5")), [this] { showView(QStringLiteral("stats")); });
+  add(view, tr("Evaluate view"), QKeySequence(tr("Ctrl+6")), [this] { showView(QStringLiteral("evaluate")); });
   add(view, tr("Add model slot"), QKeySequence(tr("Ctrl+M")), [this] { session_->addSlot(QStringLiteral("resnet_fmnist")); });
   add(view, tr("Cancel running analysis"), QKeySequence(Qt::Key_Escape), [this] { session_->cancel(); });
   QMenu* help = menuBar()->addMenu(tr("&Help"));
@@ -256,6 +261,7 @@ bool MainWindow::showView(const QString& name) {
                : name == QLatin1String("saliency") ? static_cast<QWidget*>(saliency_)
                : name == QLatin1String("attention") ? static_cast<QWidget*>(attention_)
                : name == QLatin1String("stats")    ? static_cast<QWidget*>(statistics_)
+               : name == QLatin1String("evaluate") ? static_cast<QWidget*>(findChild<EvaluateView*>())
                                                    : nullptr;
   if (!w) return false;
   tabs_->setCurrentWidget(w);
@@ -268,6 +274,7 @@ QString MainWindow::currentViewName() const {
          : w == saliency_ ? QStringLiteral("saliency")
          : w == attention_ ? QStringLiteral("attention")
          : w == statistics_ ? QStringLiteral("stats")
+         : w && w == findChild<EvaluateView*>() ? QStringLiteral("evaluate")
                             : QStringLiteral("compare");
 }
 

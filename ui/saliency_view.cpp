@@ -6,6 +6,7 @@
 #include "ui/faithfulness_curves.h"
 #include "ui/map_grid.h"
 #include "ui/method_parameters_form.h"
+#include "ui/sanity_cascade_panel.h"
 #include "ui/view_helpers.h"
 #include "service/export_service.h"
 #include "service/saliency_service.h"
@@ -20,6 +21,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QPushButton>
 #include <QScrollArea>
 #include <QSignalBlocker>
 #include <QSpinBox>
@@ -81,6 +83,11 @@ SaliencyView::SaliencyView(AnalysisSession* session, QWidget* parent) : QWidget(
   note->setWordWrap(true);
   note->setStyleSheet(QStringLiteral("color: gray; font-size: 8pt"));
   sl->addWidget(note);
+  auto* sanity = new QPushButton(tr("Sanity cascade…"));
+  sanity->setToolTip(tr("The selected map's sanity check (Adebayo et al. 2018): its model randomised from the logits "
+                        "down, unit by unit, and the map's similarity to the original"));
+  connect(sanity, &QPushButton::clicked, this, &SaliencyView::showSanityCascade);
+  sl->addWidget(sanity);
   sl->addStretch();
   outer->addWidget(side);
 
@@ -212,6 +219,21 @@ std::vector<MapGrid*> SaliencyView::cells() const {
 QString SaliencyView::metricsText(int row, int col) const {
   if (row < 0 || row >= int(metrics_.size()) || col < 0 || col >= int(metrics_[size_t(row)].size())) return {};
   return metrics_[size_t(row)][size_t(col)]->text();
+}
+
+// The selected cell's slot and method (else the first row's first method that applies).
+void SaliencyView::showSanityCascade() {
+  if (rowSlots_.empty() || columns_.isEmpty()) return;
+  int row = selRow_ >= 0 && selRow_ < int(rowSlots_.size()) ? selRow_ : 0;
+  int col = selCol_ >= 0 && selCol_ < columns_.size() ? selCol_ : 0;
+  const auto applies = [&](int c) {
+    return fs::service::SaliencyService::applies(columns_[c].toStdString(), session_->slot(rowSlots_[size_t(row)]).info);
+  };
+  for (int c = 0; c < columns_.size() && !applies(col); ++c) col = c;
+  if (!sanity_) sanity_ = new SanityCascadePanel(session_, this);
+  sanity_->request(rowSlots_[size_t(row)], columns_[col]);
+  sanity_->show();
+  sanity_->raise();
 }
 
 const cv::Mat* SaliencyView::selectedMap() const {

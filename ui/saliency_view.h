@@ -26,6 +26,7 @@ class AnalysisSession;
 class FaithfulnessCurves;
 class MapGrid;
 class MethodParametersForm;
+class SanityCascadePanel;
 
 class SaliencyView : public QWidget {
   Q_OBJECT
@@ -49,6 +50,10 @@ class SaliencyView : public QWidget {
   QString curveKeyText() const;  // the key under both curve plots (plain text)
   // The selected cell's raw map (for NPY export); empty when none.
   const cv::Mat* selectedMap() const;
+  // The sanity cascade of the selected cell's model and method on the current image, in a window
+  // beside this view (computed on the worker); sanityPanel() is null until first shown.
+  void showSanityCascade();
+  SanityCascadePanel* sanityPanel() const { return sanity_; }
 
  private:
   void apply();
@@ -76,6 +81,7 @@ class SaliencyView : public QWidget {
   QStringList columns_;
   int selRow_ = -1, selCol_ = -1;
   bool active_ = false;
+  SanityCascadePanel* sanity_ = nullptr;
   QString pendingTap_;  // set by setParameters until the tap list holds it
 };
 

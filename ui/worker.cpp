@@ -44,6 +44,8 @@ QString jobKey(const JobRequest& request) {
           [](const job::BatchExport&) { return QStringLiteral("batch"); },
           [](const job::TestSet&) { return QStringLiteral("testset"); },
           [](const job::Attention&) { return QStringLiteral("attention"); },
+          [](const job::Evaluate&) { return QStringLiteral("evaluate"); },
+          [](const job::SanityCascade&) { return QStringLiteral("sanity"); },
       },
       request);
 }
@@ -71,6 +73,12 @@ QString jobTitle(const JobRequest& request) {
           [&](const job::BatchExport& j) { return tr("Exporting %1").arg(q(j.request.imagesDir)); },
           [&](const job::TestSet& j) { return tr("Evaluating %1 test images").arg(j.limit); },
           [&](const job::Attention& j) { return tr("Attention of %1").arg(q(j.unit)); },
+          [&](const job::Evaluate& j) {
+            return tr("Scorecard of %1 model(s) x %2 method(s)").arg(j.request.slots.size()).arg(j.request.methods.size());
+          },
+          [&](const job::SanityCascade& j) {
+            return tr("Sanity cascade of %1 in slot %2").arg(q(j.request.method)).arg(j.request.slot + 1);
+          },
       },
       request);
 }
@@ -111,6 +119,16 @@ struct Execute {
   JobResult operator()(const job::BatchExport& j) const { return s.exports().batchExport(j.request, progress); }
   JobResult operator()(const job::TestSet& j) const { return s.testSet().evaluate(j.slot, j.limit); }
   JobResult operator()(const job::Attention& j) const { return s.attention().compute(j.slot, j.unit); }
+  JobResult operator()(const job::Evaluate& j) const {
+    EvaluationResult r = s.evaluation().run(j.request, progress, &cancel);
+    if (r.cancelled) throw Cancelled();
+    return r;
+  }
+  JobResult operator()(const job::SanityCascade& j) const {
+    SanityCascadeMaps r = s.sanity().cascade(j.request);
+    if (cancel.load()) throw Cancelled();  // runSanityCascade has no cancel point: a cancel drops the answer
+    return r;
+  }
 
   struct Cancelled {};
 };

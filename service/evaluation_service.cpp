@@ -1,0 +1,204 @@
+#include "service/evaluation_service.h"
+
+#include "analysis/evaluation/metric.h"
+#include "analysis/evaluation/scorecard_statistics.h"
+#include "analysis/scorecard.h"
+#include "analysis/string_list.h"
+#include "model/errors.h"
+#include "service/saliency_service.h"
+#include "service/slot_store.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <optional>
+
+namespace fs::service {
+
+namespace fa = fs::analysis;
+namespace fsys = std::filesystem;
+using fs::model::InputError;
+using nlohmann::json;
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+struct Cancelled {};
+
+double number(const json& v) {
+  if (v.is_boolean()) return v.get<bool>() ? 1.0 : 0.0;
+  return v.is_number() ? v.get<double>() : kNaN;
+}
+
+// A fresh folder for one run's scorecard files when the caller keeps none; removed afterwards.
+class TempFolder {
+ public:
+  TempFolder() {
+    std::string tmpl = (fsys::temp_directory_path() / "featurescope-evaluate-XXXXXX").string();
+    if (!mkdtemp(tmpl.data())) throw InputError(tmpl + ": cannot create a temporary folder");
+    path_ = tmpl;
+  }
+  ~TempFolder() {
+    std::error_code ec;
+    fsys::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// "evaluate [k/n] NAME: ..." (analysis/run_record.h forEachInShard) -> k / n, or -1.
+double lineFraction(const std::string& line) {
+  int k = 0, n = 0;
+  const size_t open = line.find('[');
+  if (open == std::string::npos || std::sscanf(line.c_str() + open, "[%d/%d]", &k, &n) != 2 || n <= 0) return -1;
+  return double(k) / double(n);
+}
+
+// The statistics and per-image values of one model's scorecard file (its records and aggregate).
+void readScorecard(const std::string& path, const std::string& aggregateText, ModelScorecard& out) {
+  const json stats = json::parse(aggregateText).at("statistics");
+  for (const auto& k : stats.at("metrics")) out.keys.push_back(k.get<std::string>());
+  for (const std::string& k : out.keys) out.higherIsBetter.push_back(fa::recordKeyHigherIsBetter(k));
+  for (const std::string& method : out.methods) {
+    std::vector<MetricStatistic> row;
+    for (const std::string& k : out.keys) {
+      const json& s = stats.at("methods").at(method).at(k);
+      row.push_back({s.value("n", 0), number(s["mean"]), number(s["ci_low"]), number(s["ci_high"]), number(s["rank"])});
+    }
+    out.stats.push_back(row);
+  }
+  for (const auto& r : stats.at("agreement")) {
+    std::vector<double> row;
+    for (const auto& v : r) row.push_back(number(v));
+    out.agreement.push_back(row);
+  }
+  std::ifstream in(path);
+  const json file = json::parse(in, nullptr, false);
+  if (file.is_discarded() || !file.contains("images")) throw InputError(path + ": not a scorecard");
+  for (const auto& [name, entry] : file["images"].items()) {
+    if (entry.value("status", "") != "done") continue;
+    EvaluationImage img;
+    img.name = name;
+    img.index = entry.value("index", 0);
+    img.target = entry.value("target", 0);
+    if (name.rfind("test-", 0) == 0) img.testIndex = std::atoi(name.c_str() + 5);
+    for (const std::string& method : out.methods) {
+      std::vector<double> values;
+      const json& per = entry["methods"][method];
+      for (const std::string& k : out.keys) values.push_back(per.contains(k) ? number(per[k]) : kNaN);
+      img.values.push_back(values);
+    }
+    out.images.push_back(std::move(img));
+  }
+  std::sort(out.images.begin(), out.images.end(),
+            [](const EvaluationImage& a, const EvaluationImage& b) { return a.index < b.index; });
+}
+
+}  // namespace
+
+std::vector<std::string> EvaluationService::metricNames() {
+  std::vector<std::string> out{"drop"};
+  for (const std::string& m : fa::metricNames()) out.push_back(m);
+  return out;
+}
+
+std::string EvaluationService::metricTitle(const std::string& metric) {
+  if (metric == "drop") return "Average drop / increase in confidence";
+  return fa::makeMetric(metric)->title();
+}
+
+EvaluationResult EvaluationService::run(const EvaluationRequest& r, const SessionProgress& progress,
+                                        const std::atomic<bool>* cancel) {
+  if (r.slots.empty()) throw InputError("evaluate: no model chosen");
+  if (r.methods.empty()) throw InputError("evaluate: no saliency method chosen");
+  if (r.metrics.empty()) throw InputError("evaluate: no metric chosen");
+  const std::vector<std::string> known = metricNames();
+  for (const std::string& m : r.metrics)
+    if (std::find(known.begin(), known.end(), m) == known.end())
+      throw InputError("evaluate: unknown metric '" + m + "' (valid: " + fa::joinList(known) + ")");
+  const std::vector<std::string> methods = SaliencyService::methodNames();
+  for (const std::string& m : r.methods)
+    if (std::find(methods.begin(), methods.end(), m) == methods.end())
+      throw InputError("evaluate: unknown saliency method '" + m + "' (valid: " + fa::joinList(methods) + ")");
+  for (int s : r.slots) store_.slot(s);  // InputError for an empty slot, before any work
+
+  fa::ScorecardOptions o;
+  if (r.imagesDir.empty()) o.dataset = "fashion-mnist", o.dataDir = r.dataDir;
+  else o.imagesDir = r.imagesDir;
+  o.metrics = r.metrics;
+  std::sort(o.metrics.begin(), o.metrics.end());  // as the CLI's set: the record header lists them sorted
+  o.limit = std::max(0, r.limit);
+  o.curve.steps = r.curveSteps;
+  o.seed = r.seed;
+  static_cast<fa::MethodParameters&>(o.saliency) = r.parameters;
+
+  EvaluationResult result;
+  result.source = r.imagesDir.empty()
+                      ? "Fashion-MNIST test set" + (o.limit > 0 ? " (first " + std::to_string(o.limit) + ")" : std::string())
+                      : r.imagesDir;
+  std::optional<TempFolder> temp;
+  if (r.outDir.empty()) temp.emplace();
+  const std::string dir = r.outDir.empty() ? temp->path() : r.outDir;
+  const size_t models = r.slots.size();
+  for (size_t mi = 0; mi < models; ++mi) {
+    SlotStore::Slot& slot = store_.slot(r.slots[mi]);
+    ModelScorecard card;
+    card.slot = r.slots[mi];
+    card.modelId = slot.info.modelId;
+    for (const std::string& m : r.methods)
+      (SaliencyService::applies(m, slot.info) ? card.methods : card.skipped).push_back(m);
+    if (card.methods.empty()) {
+      result.models.push_back(std::move(card));
+      continue;
+    }
+    fa::ScorecardOptions om = o;
+    om.methods = card.methods;
+    std::string id = card.modelId;  // a JSON config's id may be its path
+    for (char& ch : id)
+      if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '-') ch = '_';
+    om.outPath = (fsys::path(dir) / ("scorecard.slot" + std::to_string(card.slot + 1) + "." + id + ".json")).string();
+    om.log = [&](const std::string& line) {
+      const double f = lineFraction(line);
+      if (progress && f >= 0) progress((double(mi) + f) / double(models));
+      if (cancel && cancel->load()) throw Cancelled();
+    };
+    try {
+      const fa::ScorecardSummary sum = fa::runScorecard(slot.model, om);
+      card.done = sum.done, card.failed = sum.failed;
+      readScorecard(sum.path, sum.aggregate, card);
+      if (!r.outDir.empty()) card.scorecardPath = sum.path;
+    } catch (const Cancelled&) {
+      result.cancelled = true;
+      return result;
+    }
+    result.models.push_back(std::move(card));
+  }
+  if (progress) progress(1.0);
+  return result;
+}
+
+std::vector<size_t> worstImages(const ModelScorecard& m, size_t method, size_t key, size_t count) {
+  if (method >= m.methods.size() || key >= m.keys.size()) return {};
+  std::vector<size_t> order;
+  for (size_t i = 0; i < m.images.size(); ++i)
+    if (std::isfinite(m.images[i].values[method][key])) order.push_back(i);
+  const bool higher = m.higherIsBetter[key];
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    const double va = m.images[a].values[method][key], vb = m.images[b].values[method][key];
+    return higher ? va < vb : va > vb;
+  });
+  if (order.size() > count) order.resize(count);
+  return order;
+}
+
+}  // namespace fs::service

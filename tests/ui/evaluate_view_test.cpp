@@ -1,0 +1,108 @@
+// The Evaluate view (offscreen): resnet_fmnist beside the vit_tiny reference model, gradient and
+// attention rollout (which applies to the ViT only) on 6 Fashion-MNIST test images. The table has a
+// row per model x applicable method and a column per metric key, its cells are the session's
+// statistics as "mean [lo, hi]", the chart draws the selected column's means with CI whiskers, a
+// clicked cell lists the images where that method did worst (in the metric's direction), and one of
+// them opens in the session and in the Saliency or Compare view. FS_SCREENSHOT_DIR: also saves the
+// view as evaluate.png there (the README's picture).
+#include "view_test_support.h"
+#include "ui/evaluate_view.h"
+#include "ui/qcustomplot_include.h"
+
+#include <QListWidget>
+#include <QTableWidget>
+
+namespace fs::ui {
+namespace {
+
+using test::source;
+using test::waitIdle;
+
+TEST(EvaluateView, ScorecardTableChartAndWorstImages) {
+  const auto owner = test::windowWithoutModels(1500, 900);
+  MainWindow& window = *owner;
+  AnalysisSession* s = window.session();
+  const int resnet = s->addSlot(QStringLiteral("resnet_fmnist"));
+  const int vit = s->addSlot(source("tests/data/reference/vit_tiny/config.json"),
+                             source("tests/data/reference/vit_tiny/weights.safetensors"));
+  ASSERT_TRUE(waitIdle(s));
+  ASSERT_TRUE(window.showView(QStringLiteral("evaluate")));
+  EXPECT_EQ(window.currentViewName(), QStringLiteral("evaluate"));
+  auto* view = window.findChild<EvaluateView*>();
+  ASSERT_NE(view, nullptr);
+
+  view->setChoice({resnet, vit}, {QStringLiteral("gradient"), QStringLiteral("attention_rollout")},
+                  {QStringLiteral("deletion"), QStringLiteral("gini")});
+  view->setFashionMnist(6);
+  const auto req = view->request();
+  EXPECT_EQ(req.slots, (std::vector<int>{resnet, vit}));
+  EXPECT_EQ(req.limit, 6);
+  EXPECT_TRUE(req.imagesDir.empty());
+  view->run();
+  ASSERT_TRUE(waitIdle(s));
+  ASSERT_TRUE(s->evaluation().has_value()) << window.errorText().toStdString();
+  const auto& res = *s->evaluation();
+  ASSERT_EQ(res.models.size(), 2u);
+  EXPECT_EQ(res.models[0].skipped, std::vector<std::string>{"attention_rollout"});
+
+  // Rows: resnet x gradient, vit x gradient, vit x attention rollout; columns: deletion_auc, gini.
+  QTableWidget* table = view->table();
+  ASSERT_EQ(table->rowCount(), 3);
+  ASSERT_EQ(table->columnCount(), 2);
+  EXPECT_EQ(table->horizontalHeaderItem(0)->text(), QStringLiteral("deletion_auc ↓"));
+  EXPECT_EQ(table->horizontalHeaderItem(1)->text(), QStringLiteral("gini ↑"));
+  EXPECT_EQ(table->verticalHeaderItem(2)->text(), QStringLiteral("vit_tiny · attention_rollout"));  // a JSON config is named by its folder
+  const auto& st = res.models[1].stats[1][1];  // vit, attention rollout, gini
+  EXPECT_EQ(table->item(2, 1)->text(), QStringLiteral("%1 [%2, %3]")
+                                           .arg(QString::number(st.mean, 'g', 4), QString::number(st.ciLow, 'g', 4),
+                                                QString::number(st.ciHigh, 'g', 4)));
+  EXPECT_TRUE(table->item(2, 1)->toolTip().startsWith(QStringLiteral("rank %1 of 2").arg(st.rank)));
+
+  // The chart: one bar per row with CI whiskers, for the first column, then the clicked one.
+  auto* bars = qobject_cast<QCPBars*>(view->chart()->plottable(0));
+  ASSERT_NE(bars, nullptr);
+  ASSERT_EQ(bars->data()->size(), 3);
+  EXPECT_DOUBLE_EQ(bars->data()->at(0)->value, res.models[0].stats[0][0].mean);
+  view->selectCell(2, 1);
+  bars = qobject_cast<QCPBars*>(view->chart()->plottable(0));
+  EXPECT_DOUBLE_EQ(bars->data()->at(2)->value, st.mean);
+  auto* whiskers = qobject_cast<QCPErrorBars*>(view->chart()->plottable(1));
+  ASSERT_NE(whiskers, nullptr);
+  EXPECT_NEAR(whiskers->data()->at(2).errorMinus, st.mean - st.ciLow, 1e-12);
+  EXPECT_NEAR(whiskers->data()->at(2).errorPlus, st.ciHigh - st.mean, 1e-12);
+
+  // Worst images of attention rollout on gini (higher is better): the lowest first.
+  QListWidget* worst = view->worstList();
+  ASSERT_EQ(worst->count(), 6);
+  double lowest = 1e9;
+  int lowestIndex = -1;
+  for (const auto& img : res.models[1].images)
+    if (img.values[1][1] < lowest) lowest = img.values[1][1], lowestIndex = img.testIndex;
+  EXPECT_TRUE(worst->item(0)->text().startsWith(QStringLiteral("test image %1 ").arg(lowestIndex)))
+      << worst->item(0)->text().toStdString();
+
+  if (qEnvironmentVariableIsSet("FS_SCREENSHOT_DIR"))
+    window.grab().save(qEnvironmentVariable("FS_SCREENSHOT_DIR") + QStringLiteral("/evaluate.png"));
+
+  // Open it in the Saliency view: the test image is the session's image, the method is in the matrix.
+  view->openWorst(0, QStringLiteral("saliency"));
+  ASSERT_TRUE(waitIdle(s));
+  EXPECT_EQ(window.currentViewName(), QStringLiteral("saliency"));
+  EXPECT_TRUE(s->imageName().startsWith(QStringLiteral("fashion-mnist test #%1 ").arg(lowestIndex)))
+      << s->imageName().toStdString();
+  EXPECT_TRUE(s->saliencyMethods().contains(QStringLiteral("attention_rollout")));
+  // ... and the second worst in the Compare view, with the method as the compare method.
+  view->openWorst(1, QStringLiteral("compare"));
+  ASSERT_TRUE(waitIdle(s));
+  EXPECT_EQ(window.currentViewName(), QStringLiteral("compare"));
+  EXPECT_EQ(s->compareMethod(), QStringLiteral("attention_rollout"));
+}
+
+TEST(EvaluateView, NamedOnTheCommandLine) {
+  MainWindow window;
+  EXPECT_TRUE(window.showView(QStringLiteral("evaluate")));
+  EXPECT_EQ(window.currentViewName(), QStringLiteral("evaluate"));
+}
+
+}  // namespace
+}  // namespace fs::ui

@@ -1,0 +1,107 @@
+#include "ui/sanity_cascade_panel.h"
+
+#include "render/figure_renderer.h"
+#include "ui/analysis_session.h"
+#include "ui/qcustomplot_include.h"
+
+#include <QLabel>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QVBoxLayout>
+
+#include <cmath>
+
+namespace fs::ui {
+
+SanityCascadePanel::SanityCascadePanel(AnalysisSession* session, QWidget* parent)
+    : QDialog(parent), session_(session) {
+  setWindowTitle(tr("Sanity cascade"));
+  caption_ = new QLabel;
+  caption_->setWordWrap(true);
+  figure_ = new QLabel;
+  figure_->setAlignment(Qt::AlignLeft | Qt::AlignTop);
+  auto* scroll = new QScrollArea;
+  scroll->setWidget(figure_);
+  scroll->setWidgetResizable(true);
+  scroll->setMinimumHeight(200);
+  curves_ = new QCustomPlot;
+  curves_->setMinimumHeight(260);
+  curves_->legend->setVisible(true);
+  curves_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignLeft);
+  again_ = new QPushButton(tr("Compute again"));
+  auto* note = new QLabel(tr("Model-parameter randomisation (Adebayo et al. 2018): the model's units are "
+                             "re-initialised with the family's own init from the logits down, one more at each "
+                             "step, and the map is computed again. A map that stays similar to the original "
+                             "does not depend on what the model learned. The same computation as "
+                             "featurescope-cli sanity."));
+  note->setWordWrap(true);
+  note->setStyleSheet(QStringLiteral("color: gray; font-size: 8pt"));
+  auto* l = new QVBoxLayout(this);
+  l->addWidget(caption_);
+  l->addWidget(scroll, 1);
+  l->addWidget(curves_, 1);
+  l->addWidget(note);
+  l->addWidget(again_, 0, Qt::AlignRight);
+  resize(1000, 720);
+  connect(again_, &QPushButton::clicked, this, [this] { request(slot_, method_); });
+  connect(session_, &AnalysisSession::sanityCascadeChanged, this, &SanityCascadePanel::showCascade);
+  connect(session_, &AnalysisSession::imageChanged, this, &SanityCascadePanel::showCascade);
+}
+
+QString SanityCascadePanel::caption() const { return caption_->text(); }
+
+void SanityCascadePanel::request(int slot, const QString& method) {
+  if (slot < 0 || method.isEmpty()) return;
+  slot_ = slot, method_ = method;
+  const QString model = QString::fromStdString(session_->slot(slot).info.modelId);
+  caption_->setText(tr("Computing the sanity cascade of %1 on %2 for %3…").arg(method, model, session_->imageName()));
+  figure_->clear();
+  curves_->clearGraphs();
+  curves_->replot();
+  session_->requestSanityCascade(slot, method);
+}
+
+void SanityCascadePanel::showCascade() {
+  const auto& c = session_->sanityCascade();
+  if (!c) {
+    if (!figure_->pixmap().isNull()) caption_->setText(tr("A new image: compute the cascade again."));
+    figure_->clear();
+    curves_->clearGraphs();
+    curves_->replot();
+    return;
+  }
+  caption_->setText(tr("%1 of %2 on %3: %4 units randomised, head first (target = the top-1 class)")
+                        .arg(QString::fromStdString(c->title), QString::fromStdString(c->modelId),
+                             QString::fromStdString(c->image))
+                        .arg(c->units.size()));
+  try {
+    figure_->setPixmap(QPixmap::fromImage(fs::render::FigureRenderer(c->figure).toImage(110)));
+  } catch (const std::exception& e) {
+    figure_->setText(QString::fromUtf8(e.what()));
+  }
+  curves_->clearGraphs();
+  const QStringList names{QStringLiteral("Spearman"), QStringLiteral("|Spearman|"), QStringLiteral("SSIM"),
+                          QStringLiteral("HOG")};
+  const QList<QColor> colors{QColor(31, 119, 180), QColor(255, 127, 14), QColor(44, 160, 44), QColor(214, 39, 40)};
+  QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
+  for (size_t u = 0; u < c->units.size(); ++u) ticker->addTick(double(u + 1), QString::fromStdString(c->units[u]));
+  for (size_t k = 0; k < c->keys.size() && k < size_t(names.size()); ++k) {
+    QCPGraph* g = curves_->addGraph();
+    g->setName(names[int(k)]);
+    g->setPen(QPen(colors[int(k)], 2));
+    g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 5));
+    g->addData(0.0, 1.0);  // the original map against itself
+    for (size_t u = 0; u < c->units.size(); ++u)
+      if (std::isfinite(c->similarity[k][u])) g->addData(double(u + 1), c->similarity[k][u]);
+  }
+  ticker->addTick(0.0, tr("original"));
+  curves_->xAxis->setTicker(ticker);
+  curves_->xAxis->setTickLabelRotation(30);
+  curves_->xAxis->setLabel(tr("randomised down to (cascading, from the logits)"));
+  curves_->yAxis->setLabel(tr("similarity to the original map"));
+  curves_->xAxis->setRange(-0.3, double(c->units.size()) + 0.3);
+  curves_->yAxis->setRange(-1.05, 1.05);
+  curves_->replot();
+}
+
+}  // namespace fs::ui

@@ -1,0 +1,41 @@
+#pragma once
+// The Saliency view's sanity cascade (Adebayo et al. 2018, "Sanity Checks for Saliency Maps",
+// Figure 2) for the current image, one slot and one method, computed on the worker on demand
+// (SanityService: analysis::runSanityCascade, the same as `featurescope-cli sanity`): the row of
+// maps as the units are randomised from the logits down (the analysis figure, each map on its own
+// scale) and the similarity curves to the original map (Spearman, |Spearman|, SSIM, HOG) in a
+// QCustomPlot. A window beside the main one; a new image drops the cascade. GUI thread only.
+#include <QDialog>
+
+class QCustomPlot;
+class QLabel;
+class QPushButton;
+
+namespace fs::ui {
+
+class AnalysisSession;
+
+class SanityCascadePanel : public QDialog {
+  Q_OBJECT
+
+ public:
+  explicit SanityCascadePanel(AnalysisSession* session, QWidget* parent = nullptr);
+  // Asks the worker for the cascade of `method` on `slot` and the current image.
+  void request(int slot, const QString& method);
+  QLabel* figure() const { return figure_; }
+  QCustomPlot* curves() const { return curves_; }
+  QString caption() const;
+
+ private:
+  void showCascade();
+
+  AnalysisSession* session_;
+  QLabel* caption_;
+  QLabel* figure_;
+  QCustomPlot* curves_;
+  QPushButton* again_;
+  int slot_ = -1;
+  QString method_;
+};
+
+}  // namespace fs::ui
