@@ -15,7 +15,8 @@ Session::Session()
       testSet_(*store_),
       attention_(*store_),
       evaluation_(*store_),
-      sanity_(*store_) {}
+      sanity_(*store_),
+      featureVis_(*store_) {}
 
 Session::~Session() = default;
 

@@ -7,6 +7,7 @@
 #include "service/evaluation_service.h"
 #include "service/export_service.h"
 #include "service/feature_service.h"
+#include "service/feature_vis_service.h"
 #include "service/image_source.h"
 #include "service/model_slots.h"
 #include "service/saliency_service.h"
@@ -34,6 +35,7 @@ class Session {
   AttentionService& attention() { return attention_; }
   EvaluationService& evaluation() { return evaluation_; }
   SanityService& sanity() { return sanity_; }
+  FeatureVisService& featureVis() { return featureVis_; }
 
  private:
   std::unique_ptr<SlotStore> store_;
@@ -47,6 +49,7 @@ class Session {
   AttentionService attention_;
   EvaluationService evaluation_;
   SanityService sanity_;
+  FeatureVisService featureVis_;
 };
 
 }  // namespace fs::service

@@ -2,6 +2,7 @@
 
 #include "render/image_conversion.h"
 #include "service/saliency_service.h"
+#include "ui/feature_vis_session.h"
 #include "ui/settings_keys.h"
 
 #include <QFile>
@@ -32,6 +33,7 @@ AnalysisSession::AnalysisSession(QObject* parent) : QObject(parent), worker_(std
   connect(w, &Worker::failed, this, &AnalysisSession::onFailed);
   connect(w, &Worker::finished, this, &AnalysisSession::onFinished);
   connect(w, &Worker::progress, this, [this](quint64, double f, const QString& what) { Q_EMIT progress(f, what); });
+  featureVis_ = new FeatureVisSession(*this);
 }
 
 AnalysisSession::~AnalysisSession() = default;
@@ -93,6 +95,11 @@ void AnalysisSession::onDone(quint64 id, const JobResult& result) {
                    attention_ = a;
                    Q_EMIT attentionChanged();
                  },
+                 [&](const job::Exemplars::Result& r) { featureVis_->receive(r); },
+                 [&](const job::ChannelExemplars::Result& r) { featureVis_->receive(r); },
+                 [&](const job::VisualizeChannel::Result& r) { featureVis_->receive(r); },
+                 [&](const job::Erf::Result& r) { featureVis_->receive(r); },
+                 [&](const job::Selectivity::Result& r) { featureVis_->receive(r); },
                  [&](const job::Evaluate::Result& e) {
                    evaluation_ = e;
                    Q_EMIT evaluationChanged();

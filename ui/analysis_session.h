@@ -21,6 +21,8 @@
 
 namespace fs::ui {
 
+class FeatureVisSession;
+
 struct DisplayOptions {
   fs::analysis::Colormap colormap = fs::analysis::Colormap::Viridis;
   fs::analysis::SignMode sign = fs::analysis::SignMode::Signed;
@@ -128,6 +130,9 @@ class AnalysisSession : public QObject {
   void setDisplay(const DisplayOptions& d);
   const DisplayOptions& display() const { return display_; }
 
+  // Feature visualisation: exemplars, activation maximisation, ERF, selectivity (ui/feature_vis_session.h).
+  FeatureVisSession& featureVis() { return *featureVis_; }
+
   bool busy() const { return !pending_.isEmpty(); }
   void cancel();
   Worker& worker() { return *worker_; }
@@ -155,6 +160,7 @@ class AnalysisSession : public QObject {
   void errorOccurred(const QString& message);
 
  private:
+  friend class FeatureVisSession;  // submits its jobs
   void recompute(int slot);
   void persistSlots() const;
   void requestSaliencyMatrix(int slot);
@@ -166,6 +172,7 @@ class AnalysisSession : public QObject {
   void imageOpened(const fs::service::OpenedImage& image);
 
   std::unique_ptr<Worker> worker_;
+  FeatureVisSession* featureVis_ = nullptr;  // child QObject
   cv::Mat image_;
   QImage imageQ_;
   QString imageName_;

@@ -2,6 +2,7 @@
 
 #include "analysis/colormap.h"
 #include "ui/analysis_session.h"
+#include "ui/exemplar_panel.h"
 #include "render/image_conversion.h"
 #include "ui/map_grid.h"
 #include "ui/qcustomplot_include.h"
@@ -36,6 +37,8 @@ ChannelDetail::ChannelDetail(AnalysisSession* session, QWidget* parent) : QWidge
   layout->addWidget(view_, 3);
   overlay_ = new QCheckBox(tr("Overlay on the input image"));
   layout->addWidget(overlay_);
+  exemplars_ = new ExemplarPanel(session_);
+  layout->addWidget(exemplars_);
   stats_ = new QLabel;
   stats_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   stats_->setWordWrap(true);
@@ -69,6 +72,7 @@ void ChannelDetail::showChannel(int channel) {
         map_ = tm->maps[i];
         crop_ = tm->crop;
       }
+  exemplars_->setChannel(tm && channel_ >= 0 ? tm->slot : -1, tm ? QString::fromStdString(tm->tap) : QString(), channel_);
   redraw();
 }
 

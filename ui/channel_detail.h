@@ -1,6 +1,7 @@
 #pragma once
 // One channel of a tap, large: the map with its colour bar and the value under the cursor, an
-// optional overlay on the input image, its statistics and a histogram of its values (QCustomPlot).
+// optional overlay on the input image, its dataset exemplars and activation maximisation
+// (ui/exemplar_panel.h), its statistics and a histogram of its values (QCustomPlot).
 // GUI thread only.
 #include "service/types.h"
 
@@ -14,6 +15,7 @@ class QLabel;
 namespace fs::ui {
 
 class AnalysisSession;
+class ExemplarPanel;
 class MapGrid;
 
 class ChannelDetail : public QWidget {
@@ -28,6 +30,7 @@ class ChannelDetail : public QWidget {
   const cv::Mat& map() const { return map_; }  // raw CV_32F values of the shown channel
   MapGrid* mapView() const { return view_; }
   QCustomPlot* histogram() const { return histogram_; }
+  ExemplarPanel* exemplars() const { return exemplars_; }  // the channel's dataset exemplars
   int histogramBins() const;
   QString title() const;
 
@@ -37,6 +40,7 @@ class ChannelDetail : public QWidget {
   AnalysisSession* session_;
   MapGrid* view_;
   QCheckBox* overlay_;
+  ExemplarPanel* exemplars_;
   QLabel* stats_;
   QCustomPlot* histogram_;
   int channel_ = -1;

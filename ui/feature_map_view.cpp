@@ -3,6 +3,7 @@
 #include "analysis/colormap.h"
 #include "ui/analysis_session.h"
 #include "ui/channel_detail.h"
+#include "ui/feature_vis_session.h"
 #include "ui/tile_wall.h"
 
 #include <QComboBox>
@@ -43,9 +44,17 @@ FeatureMapView::FeatureMapView(AnalysisSession* session, QWidget* parent) : QWid
   sort_->addItem(tr("max (high first)"), QStringLiteral("max"));
   sort_->addItem(tr("std (high first)"), QStringLiteral("std"));
   sort_->addItem(tr("Hoyer sparseness (dense first)"), QStringLiteral("sparsity"));
+  sort_->addItem(tr("selectivity (high first)"), QStringLiteral("selectivity"));
+  sort_->setItemData(sort_->count() - 1,
+                     tr("Class selectivity index (Morcos et al. 2018) over the exemplars' images (the Fashion-MNIST\n"
+                        "test set's first N); for a folder without labels the lifetime sparseness (Vinje & Gallant\n"
+                        "2000). Computed on the worker over the data set, once per model and tap."),
+                     Qt::ToolTipRole);
   sort_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
   sort_->setMinimumContentsLength(12);
   bar->addWidget(sort_);
+  sortNote_ = new QLabel;
+  sortNote_->setStyleSheet(QStringLiteral("color: gray"));
   bar->addWidget(new QLabel(tr("Tile size")));
   size_ = new QSlider(Qt::Horizontal);
   size_->setRange(24, 200);
@@ -57,6 +66,7 @@ FeatureMapView::FeatureMapView(AnalysisSession* session, QWidget* parent) : QWid
   info_->setWordWrap(true);
   bar->addWidget(info_, 1);
   layout->addLayout(bar);
+  layout->addWidget(sortNote_);
 
   auto* split = new QSplitter(Qt::Horizontal);
   split->setObjectName(QStringLiteral("featureSplitter"));
@@ -80,6 +90,8 @@ FeatureMapView::FeatureMapView(AnalysisSession* session, QWidget* parent) : QWid
   connect(session_, &AnalysisSession::slotOrderChanged, this, &FeatureMapView::refreshModels);
   connect(session_, &AnalysisSession::tapMapsChanged, this, &FeatureMapView::onMaps);
   connect(session_, &AnalysisSession::displayChanged, this, &FeatureMapView::restyle);
+  connect(&session_->featureVis(), &FeatureVisSession::selectivityChanged, this, &FeatureMapView::applySort);
+  connect(&session_->featureVis(), &FeatureVisSession::datasetChanged, this, &FeatureMapView::applySort);
 }
 
 void FeatureMapView::setActive(bool on) {
@@ -101,6 +113,8 @@ void FeatureMapView::setSort(const QString& key) {
   const int i = sort_->findData(key);
   if (i >= 0) sort_->setCurrentIndex(i);
 }
+
+QString FeatureMapView::sortNote() const { return sortNote_->text(); }
 
 void FeatureMapView::refreshModels() {
   const int current = model_->currentData().isValid() ? model_->currentData().toInt() : -1;
@@ -172,6 +186,23 @@ void FeatureMapView::applySort() {
   const QString key = sort_->currentData().toString();
   std::vector<int> order(tm->channels.size());
   std::iota(order.begin(), order.end(), 0);
+  const ChannelSelectivity* selectivity = nullptr;
+  if (key == QLatin1String("selectivity")) {
+    FeatureVisSession& fv = session_->featureVis();
+    selectivity = fv.selectivity(tm->slot, QString::fromStdString(tm->tap));
+    if (!selectivity) {  // computed on the worker; applySort again when it arrives
+      fv.requestSelectivity(tm->slot, QString::fromStdString(tm->tap));
+      sortNote_->setText(tr("computing the selectivity over %1…").arg(fv.datasetText()));
+      return;
+    }
+    sortNote_->setText(tr("sorted by %1 over %2 images")
+                           .arg(selectivity->measure == "class selectivity index"
+                                    ? tr("the class selectivity index (Morcos et al. 2018)")
+                                    : tr("the lifetime sparseness (Vinje & Gallant 2000; no labels)"))
+                           .arg(selectivity->images));
+  } else {
+    sortNote_->clear();
+  }
   auto stat = [&](int pos) -> double {
     const int ch = tm->channels[size_t(pos)];
     if (ch < 0 || ch >= int(tm->stats.size())) return 0.0;
@@ -180,6 +211,7 @@ void FeatureMapView::applySort() {
     if (key == QLatin1String("max")) return -s.max;
     if (key == QLatin1String("std")) return -s.std;
     if (key == QLatin1String("sparsity")) return s.hoyer;
+    if (selectivity && size_t(ch) < selectivity->values.size()) return -selectivity->values[size_t(ch)];
     return ch;
   };
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return stat(a) < stat(b); });

@@ -26,7 +26,11 @@ class FeatureMapView : public QWidget {
   void setActive(bool on);
   void selectModel(int slot);
   void selectTap(const QString& tap);
-  void setSort(const QString& key);  // channel | mean | max | std | sparsity
+  // channel | mean | max | std | sparsity | selectivity (analysis/features/selectivity.h: the class
+  // selectivity index of Morcos et al. 2018 over the test set, the lifetime sparseness of Vinje &
+  // Gallant 2000 over a folder; computed on the worker over the exemplars' data set)
+  void setSort(const QString& key);
+  QString sortNote() const;  // what the order is, for selectivity
   TileWall* tiles() const { return tiles_; }
   ChannelDetail* detail() const { return detail_; }
   QComboBox* tapBox() const { return tap_; }
@@ -45,6 +49,7 @@ class FeatureMapView : public QWidget {
   QComboBox* sort_;
   QSlider* size_;
   QLabel* info_;
+  QLabel* sortNote_;
   TileWall* tiles_;
   ChannelDetail* detail_;
   bool active_ = false;

@@ -2,6 +2,7 @@
 
 #include "analysis/resources.h"
 #include "ui/analysis_session.h"
+#include "ui/feature_vis_session.h"
 #include "render/image_conversion.h"
 #include "ui/map_grid.h"
 #include "ui/settings_keys.h"
@@ -128,6 +129,7 @@ InputPanel::InputPanel(AnalysisSession* session, QWidget* parent) : QWidget(pare
     if (kind == ResultKind::Prediction) refresh();  // the crop outline and the model inputs
   });
   connect(session_, &AnalysisSession::displayChanged, this, &InputPanel::refresh);
+  connect(&session_->featureVis(), &FeatureVisSession::markChanged, this, &InputPanel::refresh);
   connect(original_, &MapGrid::hovered, this, [this](QPointF p) { original_->setLinkedCursor(p); });
 }
 
@@ -251,6 +253,7 @@ void InputPanel::refresh() {
       break;
     }
   original_->setPicture(img, none, crop);
+  original_->setMark(session_->featureVis().mark());  // an exemplar's receptive field
   QLayoutItem* item;
   while ((item = inputsLayout_->takeAt(0)) != nullptr) {
     delete item->widget();

@@ -6,6 +6,7 @@
 // shows (what).
 #include "analysis/figure_layout.h"
 #include "service/evaluation_service.h"
+#include "service/feature_vis_types.h"
 #include "service/image_source.h"
 #include "service/sanity_service.h"
 #include "service/types.h"
@@ -120,6 +121,31 @@ struct SanityCascade {
   using Result = fs::service::SanityCascadeMaps;
 };
 
+// Feature visualisation (service/feature_vis_service.h): a slot's exemplar index over a data
+// set, one channel's exemplars, a channel's activation maximisation, the stages' ERF, and the
+// channels' selectivity at one tap.
+struct Exemplars {
+  fs::service::ExemplarsRequest request;
+  using Result = fs::service::ExemplarsReady;
+};
+struct ChannelExemplars {
+  int slot = 0, channel = 0;
+  std::string tap;
+  using Result = fs::service::ChannelExemplars;
+};
+struct VisualizeChannel {
+  fs::service::ChannelVisRequest request;
+  using Result = fs::service::ChannelVis;
+};
+struct Erf {
+  fs::service::ErfRequest request;
+  using Result = fs::service::SlotErf;
+};
+struct Selectivity {
+  fs::service::SelectivityRequest request;
+  using Result = fs::service::ChannelSelectivity;
+};
+
 }  // namespace fs::ui::job
 
 namespace fs::ui {
@@ -127,13 +153,15 @@ namespace fs::ui {
 using JobRequest = std::variant<job::LoadSlot, job::ClearSlot, job::OpenImage, job::Predict, job::StageMaps,
                                 job::TapMaps, job::Saliency, job::Statistics, job::Cka, job::PaperFigure,
                                 job::WriteManifest, job::BatchExport, job::TestSet, job::Attention, job::Evaluate,
-                                job::SanityCascade>;
+                                job::SanityCascade, job::Exemplars, job::ChannelExemplars, job::VisualizeChannel,
+                                job::Erf, job::Selectivity>;
 using JobResult =
     std::variant<job::LoadSlot::Result, job::ClearSlot::Result, job::OpenImage::Result, job::Predict::Result,
                  job::StageMaps::Result, job::TapMaps::Result, job::Saliency::Result, job::Statistics::Result,
                  job::Cka::Result, job::PaperFigure::Result, job::WriteManifest::Result, job::BatchExport::Result,
                  job::TestSet::Result, job::Attention::Result, job::Evaluate::Result,
-                 job::SanityCascade::Result>;
+                 job::SanityCascade::Result, job::Exemplars::Result, job::ChannelExemplars::Result,
+                 job::VisualizeChannel::Result, job::Erf::Result, job::Selectivity::Result>;
 
 // A newer request with the same non-empty key supersedes a queued or running older one.
 QString jobKey(const JobRequest& request);

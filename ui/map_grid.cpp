@@ -208,6 +208,14 @@ void MapGrid::paintEvent(QPaintEvent*) {
     p.setPen(QPen(QColor(255, 255, 255, 160), 1, Qt::DashLine));
     p.drawRect(QRectF(r.left() + (a.x + 0.5) * sx, r.top() + (a.y + 0.5) * sy, (b.x - a.x) * sx, (b.y - a.y) * sy));
   }
+  if (pictureMode_ && mark_ && tileCount() > 0) {  // e.g. an exemplar's receptive field
+    const QRect r = tileRect(l, 0);
+    const double sx = double(r.width()) / std::max(1, originalSize_.width());
+    const double sy = double(r.height()) / std::max(1, originalSize_.height());
+    p.setPen(QPen(QColor(255, 196, 0), 2));
+    p.drawRect(QRectF(r.left() + mark_->left() * sx, r.top() + mark_->top() * sy, mark_->width() * sx,
+                      mark_->height() * sy));
+  }
   p.setPen(palette().color(QPalette::WindowText));
   int y = bottom + 2;
   p.drawText(QRect(0, y, width(), kReadoutH), Qt::AlignCenter, readout_);
@@ -226,6 +234,11 @@ void MapGrid::paintEvent(QPaintEvent*) {
     p.drawText(QRect(br.left(), br.bottom() + 1, bw / 2, 12), Qt::AlignLeft, QString::number(vr.lo, 'g', 3));
     p.drawText(QRect(br.left() + bw / 2, br.bottom() + 1, bw / 2, 12), Qt::AlignRight, QString::number(vr.hi, 'g', 3));
   }
+}
+
+void MapGrid::setMark(const std::optional<QRectF>& original) {
+  mark_ = original;
+  update();
 }
 
 void MapGrid::mouseMoveEvent(QMouseEvent* e) {

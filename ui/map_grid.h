@@ -9,6 +9,7 @@
 
 #include <QImage>
 #include <QPointF>
+#include <QRectF>
 #include <QString>
 #include <QWidget>
 
@@ -39,6 +40,10 @@ class MapGrid : public QWidget {
   int tileCount() const { return static_cast<int>(images_.size()); }
   // Linked cursor, in original-image pixels (nullopt hides it).
   void setLinkedCursor(const std::optional<QPointF>& original);
+  // A rectangle over the picture (picture mode) in original-image pixel edges, e.g. an exemplar's
+  // receptive field (ui/feature_vis_session.h); nullopt hides it.
+  void setMark(const std::optional<QRectF>& original);
+  std::optional<QRectF> mark() const { return mark_; }
   std::optional<QPointF> linkedCursor() const { return cursor_; }
   QString readout() const { return readout_; }
   // Centre of tile `index` in widget coordinates (tests, keyboard).
@@ -85,6 +90,7 @@ class MapGrid : public QWidget {
   QImage bar_;
   QString caption_, readout_;
   std::optional<QPointF> cursor_;
+  std::optional<QRectF> mark_;
   int hoverTile_ = -1;
   int tileSide_ = 52;
 };

@@ -1,6 +1,7 @@
 #include "ui/statistics_view.h"
 
 #include "ui/analysis_session.h"
+#include "ui/erf_panel.h"
 #include "ui/input_panel.h"
 #include "ui/qcustomplot_include.h"
 
@@ -78,6 +79,8 @@ StatisticsView::StatisticsView(AnalysisSession* session, std::function<QStringLi
   grid->addWidget(mean_, 1, 0);
   grid->addWidget(cka_, 1, 1);
   layout->addLayout(grid, 1);
+  erf_ = new ErfPanel(session_);
+  layout->addWidget(erf_);
 
   connect(stage_, &QComboBox::currentIndexChanged, this, &StatisticsView::replotStatistics);
   connect(ckaButton_, &QPushButton::clicked, this,

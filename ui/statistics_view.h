@@ -1,7 +1,8 @@
 #pragma once
 // The statistics view (QCustomPlot): activation histograms of one stage for every model,
 // sparsity and mean activation against relative depth, and a linear-CKA heatmap between the
-// taps of two models over a set of images (the open folder, else the bundled samples).
+// taps of two models over a set of images (the open folder, else the bundled samples), and the
+// effective receptive field of each stage of one model (ui/erf_panel.h).
 // GUI thread only.
 #include <QStringList>
 #include <QWidget>
@@ -16,6 +17,7 @@ class QPushButton;
 namespace fs::ui {
 
 class AnalysisSession;
+class ErfPanel;
 
 class StatisticsView : public QWidget {
   Q_OBJECT
@@ -30,7 +32,8 @@ class StatisticsView : public QWidget {
   QCustomPlot* sparsityPlot() const { return sparsity_; }
   QCustomPlot* meanPlot() const { return mean_; }
   QCustomPlot* ckaPlot() const { return cka_; }
-  QSize ckaCells() const;  // the heatmap's tap counts (B, A), empty when none
+  QSize ckaCells() const;
+  ErfPanel* erfPanel() const { return erf_; }  // effective receptive fields (ui/erf_panel.h)  // the heatmap's tap counts (B, A), empty when none
 
  private:
   void refreshModels();
@@ -49,6 +52,7 @@ class StatisticsView : public QWidget {
   QCustomPlot* sparsity_;
   QCustomPlot* mean_;
   QCustomPlot* cka_;
+  ErfPanel* erf_;
   bool active_ = false;
   bool autoCkaDone_ = false;
 };

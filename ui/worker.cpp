@@ -44,6 +44,11 @@ QString jobKey(const JobRequest& request) {
           [](const job::BatchExport&) { return QStringLiteral("batch"); },
           [](const job::TestSet&) { return QStringLiteral("testset"); },
           [](const job::Attention&) { return QStringLiteral("attention"); },
+          [](const job::Exemplars& j) { return QStringLiteral("exemplars:%1").arg(j.request.slot); },
+          [](const job::ChannelExemplars&) { return QStringLiteral("channel-exemplars"); },
+          [](const job::VisualizeChannel&) { return QStringLiteral("visualize"); },
+          [](const job::Erf& j) { return QStringLiteral("erf:%1").arg(j.request.slot); },
+          [](const job::Selectivity&) { return QStringLiteral("selectivity"); },
           [](const job::Evaluate&) { return QStringLiteral("evaluate"); },
           [](const job::SanityCascade&) { return QStringLiteral("sanity"); },
       },
@@ -73,6 +78,15 @@ QString jobTitle(const JobRequest& request) {
           [&](const job::BatchExport& j) { return tr("Exporting %1").arg(q(j.request.imagesDir)); },
           [&](const job::TestSet& j) { return tr("Evaluating %1 test images").arg(j.limit); },
           [&](const job::Attention& j) { return tr("Attention of %1").arg(q(j.unit)); },
+          [&](const job::Exemplars& j) {
+            return tr("Exemplars of slot %1 over %2 images").arg(j.request.slot + 1).arg(j.request.data.limit);
+          },
+          [&](const job::ChannelExemplars& j) { return tr("Exemplars of %1 channel %2").arg(q(j.tap)).arg(j.channel); },
+          [&](const job::VisualizeChannel& j) {
+            return tr("Visualizing %1 channel %2").arg(q(j.request.tap)).arg(j.request.channel);
+          },
+          [&](const job::Erf& j) { return tr("Effective receptive fields of slot %1").arg(j.request.slot + 1); },
+          [&](const job::Selectivity& j) { return tr("Selectivity of %1").arg(q(j.request.tap)); },
           [&](const job::Evaluate& j) {
             return tr("Scorecard of %1 model(s) x %2 method(s)").arg(j.request.slots.size()).arg(j.request.methods.size());
           },
@@ -119,6 +133,24 @@ struct Execute {
   JobResult operator()(const job::BatchExport& j) const { return s.exports().batchExport(j.request, progress); }
   JobResult operator()(const job::TestSet& j) const { return s.testSet().evaluate(j.slot, j.limit); }
   JobResult operator()(const job::Attention& j) const { return s.attention().compute(j.slot, j.unit); }
+  JobResult operator()(const job::Exemplars& j) const {
+    return notCancelled(s.featureVis().exemplars(j.request, progress, &cancel));
+  }
+  JobResult operator()(const job::ChannelExemplars& j) const {
+    return s.featureVis().channelExemplars(j.slot, j.tap, j.channel);
+  }
+  JobResult operator()(const job::VisualizeChannel& j) const {
+    return notCancelled(s.featureVis().visualize(j.request, progress, &cancel));
+  }
+  JobResult operator()(const job::Erf& j) const { return notCancelled(s.featureVis().erf(j.request, progress, &cancel)); }
+  JobResult operator()(const job::Selectivity& j) const {
+    return notCancelled(s.featureVis().selectivity(j.request, progress, &cancel));
+  }
+  template <class R>
+  static R notCancelled(R r) {
+    if (r.cancelled) throw Cancelled();
+    return r;
+  }
   JobResult operator()(const job::Evaluate& j) const {
     EvaluationResult r = s.evaluation().run(j.request, progress, &cancel);
     if (r.cancelled) throw Cancelled();
