@@ -7,6 +7,7 @@
 // view as evaluate.png there (the README's picture).
 #include "view_test_support.h"
 #include "ui/evaluate_view.h"
+#include "ui/input_panel.h"
 #include "ui/qcustomplot_include.h"
 
 #include <QListWidget>
@@ -96,6 +97,35 @@ TEST(EvaluateView, ScorecardTableChartAndWorstImages) {
   ASSERT_TRUE(waitIdle(s));
   EXPECT_EQ(window.currentViewName(), QStringLiteral("compare"));
   EXPECT_EQ(s->compareMethod(), QStringLiteral("attention_rollout"));
+}
+
+// Cancel stops the run (after the image it is on): no scorecard, the banner says so; the open
+// image's folder as the data.
+TEST(EvaluateView, CancelAndTheOpenFolder) {
+  const auto owner = test::windowWithoutModels(1200, 800);
+  MainWindow& window = *owner;
+  AnalysisSession* s = window.session();
+  const int resnet = s->addSlot(QStringLiteral("resnet_fmnist"));
+  window.inputPanel()->openFile(test::sample("fmnist_0002_trouser.png"));
+  ASSERT_TRUE(waitIdle(s));
+  auto* view = window.findChild<EvaluateView*>();
+  view->setChoice({resnet}, {QStringLiteral("gradient")}, {QStringLiteral("deletion")});
+  view->setOpenFolder();
+  EXPECT_EQ(QString::fromStdString(view->request().imagesDir), source("resources/samples"));
+  EXPECT_EQ(view->request().limit, 0);
+
+  view->setFashionMnist(2000);
+  bool started = false;
+  QObject::connect(s, &AnalysisSession::progress, [&](double f, const QString& what) {
+    if (what.startsWith(QLatin1String("Scorecard")) && f > 0) started = true;
+  });
+  view->run();
+  ASSERT_TRUE(QTest::qWaitFor([&] { return started; }, 120000));
+  view->cancel();
+  ASSERT_TRUE(waitIdle(s));
+  EXPECT_FALSE(s->evaluation().has_value());
+  EXPECT_TRUE(window.errorText().contains(QStringLiteral("cancelled"))) << window.errorText().toStdString();
+  EXPECT_EQ(view->table()->rowCount(), 0);
 }
 
 TEST(EvaluateView, NamedOnTheCommandLine) {
