@@ -372,7 +372,11 @@ void SaliencyView::restyleCell(size_t r, int c, const std::map<QString, ValueRan
     label->setText(tr("%1 ms").arg(res.elapsedMs, 0, 'f', 0));
   // A method whose assumptions the tap breaks says so next to its map (SaliencyResult::caveat).
   label->setToolTip(QString::fromStdString(res.caveat));
-  if (!res.caveat.empty()) label->setText(label->text() + tr(" · ⚠ assumption broken"));
+  // The zero map of a ViT/DeiT tap after the last attention says so in the label itself.
+  const bool zero = res.caveat.find("is exactly zero") != std::string::npos;
+  if (!res.caveat.empty())
+    label->setText(label->text() + (zero ? tr(" · ⚠ zero: only the prefix tokens reach the head (hover)")
+                                         : tr(" · ⚠ assumption broken")));
 }
 
 int SaliencyView::curveCount() const { return curves_->curveCount(); }
