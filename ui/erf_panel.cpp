@@ -30,6 +30,7 @@ ErfPanel::ErfPanel(AnalysisSession* session, QWidget* parent) : QWidget(parent),
   auto* bar = new QHBoxLayout;
   bar->addWidget(new QLabel(tr("<b>Effective receptive field</b> of")));
   model_ = new QComboBox;
+  model_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
   bar->addWidget(model_);
   bar->addWidget(new QLabel(tr("over")));
   images_ = new QSpinBox;

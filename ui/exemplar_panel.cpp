@@ -192,6 +192,8 @@ void ExemplarPanel::refreshVisualization() {
                      .arg(v->activation, 0, 'g', 4)
                      .arg(v->initial, 0, 'g', 4)
                      .arg(v->peak, 0, 'g', 4);
+  if (v->initial == 0.0 && v->activation == 0.0)  // a rectified channel silent on the start image: no gradient
+    text += tr("\nThe channel is 0 on the start image, so its gradient is 0 too and the image cannot move.");
   const auto& ce = session_->featureVis().channelExemplars();
   if (ce && ce->slot == slot_ && ce->tap == v->tap && ce->channel == channel_ && !ce->exemplars.empty()) {
     const bool byMax = ce->score == "max";

@@ -79,7 +79,10 @@ QString jobTitle(const JobRequest& request) {
           [&](const job::TestSet& j) { return tr("Evaluating %1 test images").arg(j.limit); },
           [&](const job::Attention& j) { return tr("Attention of %1").arg(q(j.unit)); },
           [&](const job::Exemplars& j) {
-            return tr("Exemplars of slot %1 over %2 images").arg(j.request.slot + 1).arg(j.request.data.limit);
+            const int n = j.request.data.limit;
+            return tr("Exemplars of slot %1 over %2 images")
+                .arg(j.request.slot + 1)
+                .arg(n > 0 ? QString::number(n) : tr("all"));
           },
           [&](const job::ChannelExemplars& j) { return tr("Exemplars of %1 channel %2").arg(q(j.tap)).arg(j.channel); },
           [&](const job::VisualizeChannel& j) {

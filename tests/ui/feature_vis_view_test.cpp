@@ -61,8 +61,13 @@ TEST(FeatureVisView, ChannelExemplarsOpenTheirImageMarkedAndVisualize) {
   ASSERT_TRUE(f.window->showView(QStringLiteral("features")));
   ASSERT_TRUE(waitIdle(s));
   FeatureMapView* view = f.window->featureView();
+  view->selectTap(QString::fromStdString(s->slot(f.slot).info.stages[1]));  // a field smaller than the image
+  ASSERT_TRUE(waitIdle(s));
+  view->setSort(QStringLiteral("mean"));  // the most active channel on this image
+  const int channel = view->tiles()->channelAtDisplayPosition(0);
+  view->tiles()->setSelectedChannel(channel);
+  view->detail()->showChannel(channel);
   ExemplarPanel* panel = view->detail()->exemplars();
-  const int channel = view->detail()->channel();
   ASSERT_GE(channel, 0);
   EXPECT_EQ(panel->thumbnailCount(), 0);
   EXPECT_TRUE(FeatureVisSession::cacheDir().startsWith(f.cache.path()));
@@ -99,6 +104,7 @@ TEST(FeatureVisView, ChannelExemplarsOpenTheirImageMarkedAndVisualize) {
   EXPECT_DOUBLE_EQ(input->mark()->left(), first.originalBox[0]);
   EXPECT_DOUBLE_EQ(input->mark()->bottom(), first.originalBox[3]);
   EXPECT_GT(input->mark()->width(), 0.0);
+  EXPECT_LT(input->mark()->width(), 28.0);
   EXPECT_EQ(panel->thumbnailCount(), 9);  // the same channel's exemplars stay
 
   // Visualize: the optimised image beside the top exemplar's score.
