@@ -5,12 +5,15 @@
 // independent numpy computation (tests/service/selectivity_reference.py).
 #include "service_test_support.h"
 
+#include "analysis/batch_export.h"
 #include "analysis/fashion_mnist.h"
 #include "analysis/features/effective_rf.h"
 #include "analysis/features/exemplars.h"
 #include "analysis/features/selectivity.h"
+#include "analysis/image_io.h"
 #include "analysis/inference.h"
 #include "analysis/model_loader.h"
+#include "analysis/preprocess.h"
 #include "model/errors.h"
 #include "model/npy.h"
 #include "service/image_source.h"
@@ -118,6 +121,35 @@ TEST(FeatureVisService, ExemplarsAreCachedUnderTheirKeyAndDescribeTheirImages) {
   cancel = true;
   EXPECT_TRUE(s.featureVis().exemplars(r, {}, &cancel).cancelled);
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(cache + "/exemplars"), {}), 2);
+  std::filesystem::remove_all(cache);
+}
+
+// A folder: the exemplars name their files; crops and boxes follow each file's own preprocessing.
+TEST(FeatureVisService, FolderExemplarsNameTheirFiles) {
+  fsv::Session s;
+  fs::test::openDemo(s);
+  const std::string cache = tempDir("fv_folder_cache"), folder = std::string(FS_SOURCE_DIR) + "/resources/samples";
+  fsv::ExemplarsRequest r;
+  r.slot = 0, r.data = {folder, 0}, r.k = 3, r.cacheDir = cache;
+  std::atomic<bool> cancel{false};
+  const fsv::ExemplarsReady ready = s.featureVis().exemplars(r, {}, &cancel);
+  EXPECT_EQ(ready.images, int(fa::listImageFiles(folder).size()));
+  const auto info = s.slots().load(0, "resnet_fmnist", "");
+  EXPECT_TRUE(s.featureVis().exemplars(r, {}, &cancel).reused);  // the same model reloaded: the same key
+  const fsv::ChannelExemplars ex = s.featureVis().channelExemplars(0, info.stages[0], 1);
+  ASSERT_EQ(ex.exemplars.size(), 3u);
+  const fa::LoadedModel m = fa::loadModel("resnet_fmnist", "", 0);
+  for (const fsv::ChannelExemplar& e : ex.exemplars) {
+    EXPECT_EQ(e.testIndex, -1);
+    ASSERT_TRUE(std::filesystem::exists(e.path)) << e.path;
+    EXPECT_EQ(std::filesystem::path(e.path).filename().string(), e.name);
+    const fa::Preprocessed p = fa::preprocess(fa::loadImageRgb(e.path), m.config.input);
+    const cv::Rect rect(e.box[0], e.box[1], e.box[2] - e.box[0], e.box[3] - e.box[1]);
+    EXPECT_EQ(cv::norm(p.resizedCrop(rect), e.crop, cv::NORM_INF), 0.0);
+    // The box's corners back in the model input: (x - x0) * scale.
+    EXPECT_NEAR((e.originalBox[0] - p.crop.x0) * p.crop.scale, e.box[0], 1e-9);
+    EXPECT_NEAR((e.originalBox[3] - p.crop.y0) * p.crop.scaleY, e.box[3], 1e-9);
+  }
   std::filesystem::remove_all(cache);
 }
 

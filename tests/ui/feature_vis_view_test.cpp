@@ -17,6 +17,7 @@
 #include "ui/tile_wall.h"
 
 #include <QDir>
+#include <QFileInfo>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QTemporaryDir>
@@ -125,6 +126,23 @@ TEST(FeatureVisView, ChannelExemplarsOpenTheirImageMarkedAndVisualize) {
   ASSERT_NE(s->featureVis().exemplars(f.slot), nullptr);
   EXPECT_TRUE(s->featureVis().exemplars(f.slot)->reused);
   EXPECT_TRUE(panel->summary().contains(QStringLiteral("cache"))) << panel->summary().toStdString();
+}
+
+TEST(FeatureVisView, FolderExemplarOpensItsFileMarked) {
+  Fixture f;
+  AnalysisSession* s = f.s;
+  ASSERT_TRUE(f.window->showView(QStringLiteral("features")));
+  ASSERT_TRUE(waitIdle(s));
+  ExemplarPanel* panel = f.window->featureView()->detail()->exemplars();
+  panel->findExemplars(test::source("resources/samples"), 0);
+  ASSERT_TRUE(waitIdle(s));
+  ASSERT_GT(panel->thumbnailCount(), 0) << f.window->errorText().toStdString();
+  const fs::service::ChannelExemplar e = s->featureVis().channelExemplars()->exemplars.front();
+  panel->thumbnail(0)->click();
+  ASSERT_TRUE(waitIdle(s));
+  EXPECT_EQ(QFileInfo(s->imagePath()), QFileInfo(QString::fromStdString(e.path)));
+  ASSERT_TRUE(f.inputPicture()->mark().has_value());
+  EXPECT_DOUBLE_EQ(f.inputPicture()->mark()->right(), e.originalBox[2]);
 }
 
 TEST(FeatureVisView, TileWallSortsBySelectivity) {
