@@ -1,5 +1,5 @@
 // visualize: activation maximisation (analysis/features/feature_visualization.h) of one channel,
-// neuron or class logit, written as a PNG (and optionally the [3,S,S] image as NPY).
+// neuron or class logit or a weighted sum of them, written as a PNG (and optionally as NPY).
 #include "analysis/features/feature_visualization.h"
 #include "app/cli_commands.h"
 #include "app/cli_featvis.h"
@@ -23,16 +23,30 @@ int runVisualize(const Args& a) {
   if (!a.has("--out")) throw UsageError("visualize: --out F.png is required");
   fa::VisOptions o;
   o.objective = fa::parseVisObjective(a.value("--objective", "channel"));
-  if (o.objective != fa::VisObjective::Logit && !a.has("--tap"))
+  const bool sum = o.objective == fa::VisObjective::Sum;
+  if (sum != a.has("--terms")) throw UsageError("visualize: --terms goes with --objective sum, and sum needs --terms");
+  if (sum) o.terms = fa::parseVisTerms(a.value("--terms"));
+  if ((o.objective == fa::VisObjective::Channel || o.objective == fa::VisObjective::Neuron) && !a.has("--tap"))
     throw UsageError("visualize: --tap T is required for the channel and neuron objectives");
   o.tap = a.value("--tap");
   o.channel = a.intValue("--channel", 0, 0, 1 << 20);
+  if (a.has("--channels")) {
+    if (a.has("--channel")) throw UsageError("visualize: give --channel C or --channels C1,C2,..., not both");
+    for (const auto& c : splitList(a.value("--channels"))) {
+      try {
+        o.channels.push_back(std::stoi(c));
+      } catch (const std::exception&) {
+        throw UsageError("visualize: --channels takes channel indices, got '" + c + "'");
+      }
+    }
+  }
   o.steps = a.intValue("--steps", 256, 1, 100000);
   o.size = a.intValue("--size", 0, 0, 1024);
   o.seed = featvisSeed(a);
   o.transforms = !a.has("--no-transforms");
   o.samples = a.intValue("--diversity", 1, 1, 64);
   o.diversityWeight = a.doubleValue("--diversity-weight", o.diversityWeight, 0.0, 1e9);
+  o.threads = a.intValue("--threads", 0, 1, 256);  // absent: one thread for small models
   fa::LoadedModel model = fa::loadModel(a.positional[0], a.value("--weights"), o.seed);
   // Greyscale for models trained on greyscale data (the Fashion-MNIST demos) unless --colour.
   o.greyscale = a.has("--grey") || (model.config.labels == "fashion-mnist" && !a.has("--colour"));
@@ -49,12 +63,18 @@ int runVisualize(const Args& a) {
   cv::Mat rgb(int(hwc.size(0)), int(hwc.size(1)), CV_8UC3, hwc.data_ptr<uint8_t>()), bgr;
   cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
   if (!cv::imwrite(a.value("--out"), bgr)) throw fs::model::InputError(a.value("--out") + ": cannot write the image");
-  if (a.has("--npy")) fs::model::writeNpy(a.value("--npy"), o.samples > 1 ? r.images : r.image);
+  if (a.has("--npy")) fs::model::writeNpy(a.value("--npy"), r.images.size(0) > 1 ? r.images : r.image);
   std::cout << std::fixed << std::setprecision(4) << "wrote " << a.value("--out") << " (" << hwc.size(1) << "x"
             << hwc.size(0) << (o.greyscale ? ", greyscale" : "") << "): objective " << r.activation << " (initial "
             << r.initial << ")";
   for (size_t i = 1; i < r.activations.size(); ++i) std::cout << ", sample " << i + 1 << " " << r.activations[i];
   std::cout << " after " << o.steps << " steps in " << std::setprecision(2) << seconds << " s\n";
+  if (a.has("--timings")) {
+    const fa::VisTimings& t = r.timings;
+    std::cout << std::setprecision(3) << "timings (s): image " << t.image << ", transforms " << t.transforms
+              << ", forward " << t.forward << ", backward " << t.backward << ", update " << t.update << ", total "
+              << t.total << " (CPU " << t.cpu << ")\n";
+  }
   return 0;
 }
 
@@ -62,16 +82,23 @@ const CommandRegistrar kVisualize{
     {"visualize",
      "visualize MODEL [--weights F] [--objective channel|neuron|logit] --tap T --channel C [--steps 256]\n"
      "    [--size S] [--seed N] [--grey|--colour] [--no-transforms] [--diversity K [--diversity-weight 1]]\n"
-     "    [--npy F.npy] --out F.png\n"
+     "    [--npy F.npy] [--timings] --out F.png\n"
+     "  or: visualize MODEL --objective sum --terms TERM,TERM,... [--tap T for --diversity] ...\n"
      "  Activation maximisation (Olah et al. 2017, Lucid's defaults): a Fourier-parametrised image with\n"
      "  1/f scaling and colour decorrelation, transformation robustness (pad, jitter, scale, rotate)\n"
      "  and Adam at 0.05, seeded. The objective is the channel's mean over positions, the channel at\n"
-     "  the centre position (neuron), or the logit of class C (--objective logit, no --tap).\n"
+     "  the centre position (neuron), the logit of class C (--objective logit, no --tap), or a\n"
+     "  weighted sum of such terms (--objective sum): TAP:C[*W] (channel), neuron:TAP:C[*W],\n"
+     "  logit:C[*W], weight W default 1, e.g. --terms \"stages.2:12*1.0,stages.2:40*-0.5\".\n"
      "  Greyscale by default for models trained on Fashion-MNIST. --diversity K optimises K samples with\n"
-     "  Lucid's Gram-matrix diversity term at the tap (side by side in F.png).",
-     {{"--weights", "--objective", "--tap", "--channel", "--steps", "--size", "--npy", "--out", "--diversity",
-       "--diversity-weight"},
-      {"--grey", "--colour", "--no-transforms"},
+     "  Lucid's Gram-matrix diversity term at the tap (side by side in F.png; with sum, --tap or the\n"
+     "  first term's tap). --channels C1,C2,... optimises one image per channel together (each as\n"
+     "  its own run with the seed, side by side in F.png, faster per channel).\n"
+     "  --timings prints the time spent per section. Small models (under 0.5 GMACs\n"
+     "  a step) run on one thread unless --threads is given.",
+     {{"--weights", "--objective", "--tap", "--channel", "--channels", "--steps", "--size", "--npy", "--out", "--diversity",
+       "--diversity-weight", "--terms"},
+      {"--grey", "--colour", "--no-transforms", "--timings"},
       1,
       1},
      runVisualize}};

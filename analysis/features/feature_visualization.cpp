@@ -2,17 +2,30 @@
 
 #include "analysis/inference.h"
 #include "model/errors.h"
+#include "model/registry.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
+#include <chrono>
 #include <cmath>
+#include <ctime>
 #include <random>
 
 namespace fs::analysis {
 namespace {
 using fs::model::InputError;
+using Clock = std::chrono::steady_clock;
+
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+double processCpuSeconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
+}
 
 // Lucid's colour_correlation_svd_sqrt (ImageNet), normalised by its largest column norm.
 at::Tensor colourCorrelation() {
@@ -33,7 +46,30 @@ at::Tensor spectrumScale(int size) {
   return f;
 }
 
-// Pad, jitter, scale, rotate, jitter, resize back (Lucid's standard_transforms).
+// Lucid's parametrisation with its constants built once: spectra [B, C, S, S/2+1, 2] -> images
+// [B, C', S, S] in [0, 1], C' = 1 for greyscale (replicated to RGB by the normalisation's
+// broadcast), else 3.
+struct FourierParam {
+  int size;
+  bool greyscale;
+  at::Tensor scale = spectrumScale(size).unsqueeze(-1);
+  at::Tensor colour = colourCorrelation();
+
+  at::Tensor operator()(const at::Tensor& spectra) const {
+    const at::Tensor scaled = at::view_as_complex(spectra * scale);
+    const at::Tensor raw = at::fft_irfft2(scaled, at::IntArrayRef{size, size}, {-2, -1}, "ortho") / 4.0;
+    if (greyscale) return at::sigmoid(raw);
+    // Each pixel's colour vector times the correlation's transpose, all samples in one product.
+    const int64_t b = raw.size(0);
+    return at::sigmoid(at::matmul(colour, raw.reshape({b, 3, -1})).reshape({b, 3, size, size}));
+  }
+};
+
+at::Tensor toRgb(const at::Tensor& images) {
+  return images.size(1) == 1 ? images.expand({images.size(0), 3, images.size(2), images.size(3)}) : images;
+}
+
+// Pad, jitter, scale, rotate, jitter, resize back (Lucid's standard_transforms); each channel alike.
 at::Tensor robustnessTransforms(const at::Tensor& img, std::mt19937& rng) {
   const int64_t size = img.size(2);
   at::Tensor x = at::constant_pad_nd(img, {12, 12, 12, 12}, 0.5);
@@ -56,22 +92,83 @@ at::Tensor robustnessTransforms(const at::Tensor& img, std::mt19937& rng) {
   return at::upsample_bilinear2d(x, {size, size}, false);
 }
 
+int parseTermInt(const std::string& text, const std::string& term) {
+  size_t used = 0;
+  long v = -1;
+  try {
+    v = std::stol(text, &used);
+  } catch (const std::exception&) {
+  }
+  if (text.empty() || used != text.size() || v < 0 || v > (1 << 20))
+    throw InputError("term '" + term + "': '" + text + "' is not a channel or class index (a non-negative integer)");
+  return int(v);
+}
+
+double parseTermWeight(const std::string& text, const std::string& term) {
+  size_t used = 0;
+  double v = NAN;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+  }
+  if (text.empty() || used != text.size() || !std::isfinite(v))
+    throw InputError("term '" + term + "': weight '" + text + "' is not a finite number");
+  return v;
+}
+
+VisTerm parseTerm(const std::string& term) {
+  if (term.empty()) throw InputError("empty term (terms are comma-separated: TAP:C*W,neuron:TAP:C*W,logit:C*W)");
+  VisTerm t;
+  std::string body = term;
+  if (const size_t star = term.rfind('*'); star != std::string::npos) {
+    t.weight = parseTermWeight(term.substr(star + 1), term);
+    body = term.substr(0, star);
+  }
+  std::vector<std::string> parts;
+  for (size_t start = 0;;) {
+    const size_t colon = body.find(':', start);
+    parts.push_back(body.substr(start, colon - start));
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  if (parts.size() == 2 && parts[0] == "logit") {
+    t.kind = VisObjective::Logit;
+  } else if (parts.size() == 2) {
+    t.tap = parts[0];
+  } else if (parts.size() == 3 && (parts[0] == "channel" || parts[0] == "neuron")) {
+    t.kind = parts[0] == "neuron" ? VisObjective::Neuron : VisObjective::Channel;
+    t.tap = parts[1];
+  } else {
+    throw InputError("term '" + term + "': expected TAP:C, channel:TAP:C, neuron:TAP:C or logit:C, each optionally *W");
+  }
+  if (t.kind != VisObjective::Logit && t.tap.empty()) throw InputError("term '" + term + "': the tap name is empty");
+  t.channel = parseTermInt(parts.back(), term);
+  return t;
+}
+
 }  // namespace
 
 VisObjective parseVisObjective(const std::string& name) {
   if (name == "channel") return VisObjective::Channel;
   if (name == "neuron") return VisObjective::Neuron;
   if (name == "logit") return VisObjective::Logit;
-  throw InputError("unknown objective '" + name + "' (valid: channel, neuron, logit)");
+  if (name == "sum") return VisObjective::Sum;
+  throw InputError("unknown objective '" + name + "' (valid: channel, neuron, logit, sum)");
+}
+
+std::vector<VisTerm> parseVisTerms(const std::string& text) {
+  std::vector<VisTerm> terms;
+  for (size_t start = 0;;) {
+    const size_t comma = text.find(',', start);
+    terms.push_back(parseTerm(text.substr(start, comma - start)));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return terms;
 }
 
 at::Tensor fourierImage(const at::Tensor& spectrum, int size, bool greyscale) {
-  const at::Tensor scaled = at::view_as_complex(spectrum * spectrumScale(size).unsqueeze(-1));
-  const at::Tensor raw = at::fft_irfft2(scaled, at::IntArrayRef{size, size}, {-2, -1}, "ortho") / 4.0;  // [C,S,S]
-  if (greyscale) return at::sigmoid(raw).expand({3, size, size});
-  // [3, S*S]: each pixel's colour vector times the correlation's transpose.
-  const at::Tensor rgb = at::mm(colourCorrelation(), raw.reshape({3, -1})).reshape({3, size, size});
-  return at::sigmoid(rgb);
+  return toRgb(FourierParam{size, greyscale}(spectrum.unsqueeze(0)))[0];
 }
 
 at::Tensor gramDiversity(const at::Tensor& activations) {
@@ -85,35 +182,106 @@ at::Tensor gramDiversity(const at::Tensor& activations) {
 
 namespace {
 
-// The objective per sample [B]; the tap's activations in `tap` when asked.
-at::Tensor objectiveAndTap(LoadedModel& model, const at::Tensor& images01, const VisOptions& o, at::Tensor* tap) {
-  const auto& spec = model.config.input;
-  const at::Tensor mean = at::tensor({spec.mean[0], spec.mean[1], spec.mean[2]}).view({1, 3, 1, 1});
-  const at::Tensor std = at::tensor({spec.std[0], spec.std[1], spec.std[2]}).view({1, 3, 1, 1});
-  const at::Tensor x = (images01 - mean) / std;
-  if (o.objective == VisObjective::Logit) {
-    const auto r = model.net->forward(x, tap ? std::vector<std::string>{o.tap} : std::vector<std::string>{});
-    if (tap) *tap = r.taps.at(o.tap);
-    const at::Tensor logits = r.logits;
-    if (o.channel < 0 || o.channel >= logits.size(1))
-      throw InputError("class " + std::to_string(o.channel) + " out of range [0, " + std::to_string(logits.size(1) - 1) + "]");
-    return logits.select(1, o.channel);
+// The objective as terms, checked against the model, with every tap its forward must collect.
+struct Objective {
+  std::vector<VisTerm> terms;
+  at::Tensor perSample;      // int64 [B]: sample b's channel (VisOptions::channels), else undefined
+  std::vector<std::string> taps;
+  std::string diversityTap;  // empty: no diversity term
+  at::Tensor mean, std;      // [1, 3, 1, 1]
+};
+
+Objective makeObjective(const LoadedModel& model, const VisOptions& o) {
+  Objective obj;
+  if (o.objective == VisObjective::Sum) {
+    if (o.terms.empty()) throw InputError("visualisation: the sum objective needs at least one term (--terms)");
+    obj.terms = o.terms;
+  } else {
+    obj.terms = {VisTerm{o.objective, o.tap, o.channel, 1.0}};
   }
-  const at::Tensor a = model.net->forward(x, {o.tap}).taps.at(o.tap);  // [B,C,h,w]
-  if (tap) *tap = a;
-  if (o.channel < 0 || o.channel >= a.size(1))
-    throw InputError("channel " + std::to_string(o.channel) + " out of range [0, " + std::to_string(a.size(1) - 1) +
-                     "] at " + o.tap);
-  const at::Tensor ch = a.select(1, o.channel);
-  if (o.objective == VisObjective::Neuron) return ch.select(2, a.size(3) / 2).select(1, a.size(2) / 2);
-  return ch.mean(at::IntArrayRef{1, 2});
+  for (const VisTerm& t : obj.terms) {
+    if (t.kind == VisObjective::Sum) throw InputError("visualisation: a term cannot itself be a sum");
+    if (t.kind == VisObjective::Logit) {
+      if (t.channel < 0 || t.channel >= model.config.numClasses)
+        throw InputError("class " + std::to_string(t.channel) + " out of range [0, " +
+                         std::to_string(model.config.numClasses - 1) + "]");
+      continue;
+    }
+    const fs::model::TapInfo info = findTap(model, t.tap);  // InputError listing the taps
+    if (t.channel < 0 || t.channel >= info.channels)
+      throw InputError("channel " + std::to_string(t.channel) + " out of range [0, " +
+                       std::to_string(info.channels - 1) + "] at " + t.tap);
+    obj.taps.push_back(t.tap);
+  }
+  if (!o.channels.empty()) {
+    if (o.objective != VisObjective::Channel && o.objective != VisObjective::Neuron)
+      throw InputError("visualisation: one image per channel needs the channel or neuron objective");
+    if (o.samples > 1) throw InputError("visualisation: one image per channel goes without the diversity samples");
+    const int channels = findTap(model, o.tap).channels;
+    for (int c : o.channels)
+      if (c < 0 || c >= channels)
+        throw InputError("channel " + std::to_string(c) + " out of range [0, " + std::to_string(channels - 1) +
+                         "] at " + o.tap);
+    obj.perSample = at::tensor(std::vector<int64_t>(o.channels.begin(), o.channels.end()));
+    obj.terms.front().channel = o.channels.front();
+  }
+  if (o.samples > 1) {
+    obj.diversityTap = !o.tap.empty() || obj.taps.empty() ? o.tap : obj.taps.front();
+    findTap(model, obj.diversityTap);
+    obj.taps.push_back(obj.diversityTap);
+  }
+  const auto& spec = model.config.input;
+  obj.mean = at::tensor({spec.mean[0], spec.mean[1], spec.mean[2]}).view({1, 3, 1, 1});
+  obj.std = at::tensor({spec.std[0], spec.std[1], spec.std[2]}).view({1, 3, 1, 1});
+  return obj;
 }
 
-// [B, C, S, S/2+1, 2] -> [B, 3, S, S]
-at::Tensor fourierImages(const at::Tensor& spectra, int size, bool greyscale) {
-  std::vector<at::Tensor> images;
-  for (int64_t b = 0; b < spectra.size(0); ++b) images.push_back(fourierImage(spectra[b], size, greyscale));
-  return at::stack(images);
+// The objective per sample [B] for images [B, 1 or 3, H, W] in [0, 1]; the diversity tap's
+// activations in `tap` when asked.
+at::Tensor evaluate(LoadedModel& model, const Objective& obj, const at::Tensor& images01, at::Tensor* tap) {
+  const auto r = model.net->forward((images01 - obj.mean) / obj.std, obj.taps);
+  if (tap) *tap = r.taps.at(obj.diversityTap);
+  at::Tensor total;
+  for (const VisTerm& t : obj.terms) {
+    at::Tensor v;
+    if (t.kind == VisObjective::Logit) {
+      v = r.logits.select(1, t.channel);
+    } else {
+      const at::Tensor& a = r.taps.at(t.tap);  // [B,C,h,w]
+      // [B,h,w]: the term's channel, or each sample's own (a[b, perSample[b]]).
+      const at::Tensor ch = obj.perSample.defined() && obj.perSample.size(0) == a.size(0)
+                                ? at::index(a, {at::arange(a.size(0)), obj.perSample})
+                                : a.select(1, t.channel);
+      v = t.kind == VisObjective::Neuron ? ch.select(2, a.size(3) / 2).select(1, a.size(2) / 2)
+                                         : ch.mean(at::IntArrayRef{1, 2});
+    }
+    if (t.weight != 1.0) v = v * t.weight;
+    total = total.defined() ? total + v : v;
+  }
+  return total;
+}
+
+// Intra-op threads for the optimisation, restored afterwards (OpenMP keeps the count per thread).
+class ThreadScope {
+ public:
+  explicit ThreadScope(int threads) : previous_(at::get_num_threads()) {
+    if (threads > 0 && threads != previous_) at::set_num_threads(threads);
+  }
+  ~ThreadScope() {
+    if (at::get_num_threads() != previous_) at::set_num_threads(previous_);
+  }
+  ThreadScope(const ThreadScope&) = delete;
+  ThreadScope& operator=(const ThreadScope&) = delete;
+
+ private:
+  int previous_;
+};
+
+int visThreads(LoadedModel& model, const VisOptions& o, int size, int64_t batch) {
+  if (o.threads > 0) return o.threads;
+  const double scale = double(size) * size / (double(model.config.input.height) * model.config.input.width);
+  const double macs = double(fs::model::countMacs(*model.net, model.config)) * scale * double(batch);
+  return macs < kVisSingleThreadMacs ? 1 : 0;
 }
 
 std::vector<double> values(const at::Tensor& t) {
@@ -124,47 +292,68 @@ std::vector<double> values(const at::Tensor& t) {
 }  // namespace
 
 at::Tensor visObjective(LoadedModel& model, const at::Tensor& images01, const VisOptions& o) {
-  return objectiveAndTap(model, images01, o, nullptr);
+  return evaluate(model, makeObjective(model, o), images01, nullptr);
 }
 
 VisResult visualizeFeature(LoadedModel& model, const VisOptions& o, const std::function<bool(int, int)>& progress) {
+  const auto start = Clock::now();
+  const double cpuStart = processCpuSeconds();
   if (o.samples < 1 || o.samples > 64) throw InputError("visualisation: samples must be within 1..64");
-  if (o.objective != VisObjective::Logit || o.samples > 1) findTap(model, o.tap);  // InputError listing the taps
+  if (o.channels.size() > 256) throw InputError("visualisation: at most 256 channels at once");
+  const Objective obj = makeObjective(model, o);
+  const int64_t batch = o.channels.empty() ? o.samples : int64_t(o.channels.size());
   const int size = o.size > 0 ? o.size : model.config.input.height;
   if (size < 16 || size > 1024) throw InputError("visualisation size must be within 16..1024");
+  const ThreadScope threads(visThreads(model, o, size, batch));
   torch::AutoGradMode enable(true);
   at::Generator gen = at::detail::createCPUGenerator(o.seed);
   std::mt19937 rng(uint32_t(o.seed * 2654435761u + 1));
+  const FourierParam fourier{size, o.greyscale};
   const int64_t colours = o.greyscale ? 1 : 3;
-  at::Tensor spectrum = (at::randn({o.samples, colours, size, size / 2 + 1, 2}, gen) * 0.01).requires_grad_(true);
-  at::Tensor m1 = at::zeros_like(spectrum), m2 = at::zeros_like(spectrum);
+  // One image per channel: every image starts from the seed's single-sample noise.
+  at::Tensor spectrum = at::randn({o.channels.empty() ? batch : 1, colours, size, size / 2 + 1, 2}, gen) * 0.01;
+  if (!o.channels.empty()) spectrum = spectrum.repeat({batch, 1, 1, 1, 1});
+  spectrum.requires_grad_(true);
+  // Adam as torch.optim.Adam (Lucent's optimiser): m, v, and the denominator's buffer reused.
+  at::Tensor m1 = at::zeros_like(spectrum), m2 = at::zeros_like(spectrum), denom = at::empty_like(spectrum);
   const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
   VisResult r;
+  VisTimings& time = r.timings;
   {
     at::NoGradGuard none;
-    r.initial = visObjective(model, fourierImages(spectrum, size, o.greyscale), o)[0].item<double>();
+    r.initial = evaluate(model, obj, fourier(spectrum), nullptr)[0].item<double>();
   }
   for (int step = 1; step <= o.steps; ++step) {
-    at::Tensor img = fourierImages(spectrum, size, o.greyscale);
+    auto t0 = Clock::now();
+    at::Tensor img = fourier(spectrum);
+    time.image += since(t0), t0 = Clock::now();
     if (o.transforms) img = robustnessTransforms(img, rng);
+    time.transforms += since(t0), t0 = Clock::now();
     at::Tensor tap;
-    at::Tensor loss = -objectiveAndTap(model, img, o, o.samples > 1 ? &tap : nullptr).mean();
+    // Lucid averages over the batch; one image per channel sums, so each image's gradient is its own.
+    const at::Tensor objective = evaluate(model, obj, img, o.samples > 1 ? &tap : nullptr);
+    at::Tensor loss = o.channels.empty() ? -objective.mean() : -objective.sum();
     if (o.samples > 1) loss = loss + o.diversityWeight * gramDiversity(tap);
+    time.forward += since(t0), t0 = Clock::now();
     const at::Tensor g = torch::autograd::grad({loss}, {spectrum})[0];
+    time.backward += since(t0), t0 = Clock::now();
     {
       at::NoGradGuard none;
       m1.mul_(b1).add_(g, 1 - b1);
       m2.mul_(b2).addcmul_(g, g, 1 - b2);
-      const at::Tensor mhat = m1 / (1 - std::pow(b1, step)), vhat = m2 / (1 - std::pow(b2, step));
-      spectrum.sub_(o.learningRate * mhat / (vhat.sqrt() + eps));
+      at::sqrt_out(denom, m2).div_(std::sqrt(1 - std::pow(b2, step))).add_(eps);
+      spectrum.addcdiv_(m1, denom, -o.learningRate / (1 - std::pow(b1, step)));
     }
+    time.update += since(t0);
     if (progress && !progress(step, o.steps)) throw InputError("visualisation: cancelled");
   }
   at::NoGradGuard none;
-  r.images = fourierImages(spectrum, size, o.greyscale).contiguous();
+  r.images = toRgb(fourier(spectrum)).contiguous();
   r.image = r.images[0].clone();
-  r.activations = values(visObjective(model, r.images, o));
+  r.activations = values(evaluate(model, obj, r.images, nullptr));
   r.activation = r.activations[0];
+  time.total = since(start);
+  time.cpu = processCpuSeconds() - cpuStart;
   return r;
 }
 

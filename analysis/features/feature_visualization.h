@@ -14,9 +14,16 @@
 // - Adam (lr 0.05, betas 0.9 / 0.999, eps 1e-8) on the spectrum; seeded, so identical seeds give
 //   identical images.
 // Objectives: a channel (mean over positions of the tap's channel), a neuron (the channel at the
-// centre position), a class logit; averaged over the batch of samples as in Lucid. With several
-// samples, Lucid's diversity term is subtracted: weight * sum over pairs i != j of the cosine of
-// the samples' Gram matrices at the tap (channels x channels), divided by the sample count.
+// centre position), a class logit, and a weighted sum of such terms (the paper's "objectives can
+// be combined"; Lucid's Objective supports + and scalar *: w1 * channel(...) + w2 * neuron(...)),
+// each term read from one forward that collects every tap the terms need; averaged over the batch
+// of samples as in Lucid. With several samples, Lucid's diversity term is subtracted: weight * sum
+// over pairs i != j of the cosine of the samples' Gram matrices at the tap (channels x channels),
+// divided by the sample count.
+// Speed without changing the method: the samples' spectra go through one batched inverse FFT and
+// colour matrix product; a greyscale image is transformed as one channel and replicated to RGB
+// afterwards (every transform acts on each channel alike, so the values are the same); the 1/f
+// scale, colour matrix and normalisation constants are built once; Adam updates in place.
 #include "analysis/model_loader.h"
 
 #include <ATen/core/Tensor.h>
@@ -28,13 +35,33 @@
 
 namespace fs::analysis {
 
-enum class VisObjective { Channel, Neuron, Logit };
-VisObjective parseVisObjective(const std::string& name);  // channel | neuron | logit (InputError)
+enum class VisObjective { Channel, Neuron, Logit, Sum };
+VisObjective parseVisObjective(const std::string& name);  // channel | neuron | logit | sum (InputError)
+
+// One term of a weighted sum: kind Channel, Neuron or Logit (channel = the class), times weight.
+struct VisTerm {
+  VisObjective kind = VisObjective::Channel;
+  std::string tap;  // empty for a logit
+  int channel = 0;
+  double weight = 1.0;
+};
+
+// The --terms syntax, comma-separated terms:
+//   TAP:C[*W]          the channel objective of channel C at TAP (weight W, default 1)
+//   channel:TAP:C[*W]  the same, explicitly
+//   neuron:TAP:C[*W]   the neuron objective (channel C at the centre position of TAP)
+//   logit:C[*W]        the logit of class C
+// e.g. "stages.2:12*1.0,neuron:stages.2:40*-0.5,logit:3*0.1". InputError naming the term and the
+// reason (empty term, unknown kind, channel not a non-negative integer, weight not a finite number).
+// Taps and channel ranges are checked against the model by visualizeFeature / visObjective.
+std::vector<VisTerm> parseVisTerms(const std::string& text);
 
 struct VisOptions {
   VisObjective objective = VisObjective::Channel;
-  std::string tap;        // channel / neuron objectives
+  std::string tap;        // channel / neuron objectives; with Sum, the diversity term's tap (default:
+                          // the first term's tap)
   int channel = 0;        // or the class for the logit objective
+  std::vector<VisTerm> terms;  // the Sum objective's terms
   int steps = 256;
   int size = 0;           // 0: the model's input size
   int samples = 1;               // > 1: a batch optimised with the diversity term
@@ -44,14 +71,40 @@ struct VisOptions {
   bool transforms = true;
   double learningRate = 0.05;
   uint64_t seed = 0;
+  // Intra-op threads during the optimisation (restored afterwards); 0: one thread when a step's
+  // forward costs under kVisSingleThreadMacs, else the process's setting. A small model's
+  // operators are too short to share: on the 2-core machine under load, 2 threads made the demo
+  // models' 256 steps 2-5x slower than 1. The result depends on the thread count only through
+  // float rounding; a fixed count gives identical images for identical seeds.
+  int threads = 0;
+  // One image per channel, optimised together (the channel or neuron objective at `tap`; not with
+  // samples > 1): image b maximises channels[b]. The loss sums the images' objectives, so each
+  // image's gradient is its own; all start from the seed's noise and share the per-step transforms
+  // (drawn once per step for the batch, as in Lucid), so image b equals the single-channel run of
+  // channels[b] with the same seed up to float rounding, at a fraction of the time per channel.
+  std::vector<int> channels;
+};
+
+constexpr double kVisSingleThreadMacs = 0.5e9;  // the demo models: 0.02-0.034 GMACs at 112 px
+
+// Wall time of the optimisation's sections, summed over the steps (seconds).
+struct VisTimings {
+  double image = 0.0;       // Fourier parametrisation to the [0, 1] image
+  double transforms = 0.0;  // transformation robustness
+  double forward = 0.0;     // normalisation, the model's forward and the objective
+  double backward = 0.0;    // the gradient with respect to the spectrum
+  double update = 0.0;      // Adam
+  double total = 0.0;       // visualizeFeature, including the initial and final evaluations
+  double cpu = 0.0;         // the process's CPU time during visualizeFeature (every thread)
 };
 
 struct VisResult {
   at::Tensor image;        // float32 [3, S, S] in [0, 1]: the first sample
-  at::Tensor images;       // float32 [samples, 3, S, S]
+  at::Tensor images;       // float32 [samples or channels, 3, S, S]
   double activation = 0.0; // the objective on the first final image without transforms
   double initial = 0.0;    // the objective on the first initial image
   std::vector<double> activations;  // per sample
+  VisTimings timings;
 };
 
 // Lucid's diversity: activations [B,C,h,w] -> sum_{i != j} <G_i, G_j> / B with G_b the Gram matrix
@@ -61,7 +114,8 @@ at::Tensor gramDiversity(const at::Tensor& activations);
 // Lucid's parametrisation: the spectrum [C, S, S/2+1, 2] -> the image [3, S, S] in [0, 1].
 at::Tensor fourierImage(const at::Tensor& spectrum, int size, bool greyscale);
 
-// The objective's value for images [B,3,H,W] in [0,1] (normalised with the model's mean/std here).
+// The objective's value per image [B] for images [B,3,H,W] in [0,1] (normalised with the model's
+// mean/std here); for Sum, sum_i weight_i * term_i.
 at::Tensor visObjective(LoadedModel& model, const at::Tensor& images01, const VisOptions& options);
 
 // `progress(step, steps)` after each step; false cancels (InputError "cancelled").
