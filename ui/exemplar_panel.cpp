@@ -94,6 +94,11 @@ ExemplarPanel::ExemplarPanel(AnalysisSession* session, QWidget* parent) : QWidge
   });
   connect(&fv, &FeatureVisSession::channelExemplarsChanged, this, &ExemplarPanel::refreshExemplars);
   connect(&fv, &FeatureVisSession::visualizationChanged, this, &ExemplarPanel::refreshVisualization);
+  connect(&fv, &FeatureVisSession::datasetChanged, this, [this] {  // one data set for exemplars, sort and ERF
+    const auto& d = session_->featureVis().dataset();
+    source_->setCurrentIndex(d.folder.empty() ? 0 : 1);
+    if (d.limit > 0) limit_->setValue(d.limit);
+  });
   setChannel(-1, {}, -1);
 }
 

@@ -163,6 +163,8 @@ TEST(FeatureVisView, TileWallSortsBySelectivity) {
   for (int pos = 1; pos < tiles->tileCount(); ++pos)
     EXPECT_GE(sel->values[size_t(tiles->channelAtDisplayPosition(pos - 1))],
               sel->values[size_t(tiles->channelAtDisplayPosition(pos))]);
+  QTest::qWait(100);
+  view->grab().save(QStringLiteral(FS_BINARY_DIR "/test-data/feature_vis_selectivity.png"));
   // A folder has no labels: the lifetime sparseness.
   s->featureVis().setDataset(test::source("resources/samples"), 0);
   ASSERT_TRUE(waitIdle(s));
