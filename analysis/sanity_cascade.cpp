@@ -16,13 +16,6 @@
 namespace fs::analysis {
 namespace {
 
-double valueOf(const SimilarityScores& s, const std::string& key) {
-  if (key == "spearman") return s.spearman;
-  if (key == "spearman_abs") return s.spearmanAbs;
-  if (key == "ssim") return s.ssim;
-  return s.hog;
-}
-
 // Empty for NaN (a similarity undefined for that map).
 std::string number(double v) { return std::isfinite(v) ? csvNumber(v) : std::string(); }
 
@@ -76,11 +69,24 @@ const std::vector<std::string>& similarityKeys() {
   return keys;
 }
 
+double similarityValue(const SimilarityScores& s, const std::string& key) {
+  if (key == "spearman") return s.spearman;
+  if (key == "spearman_abs") return s.spearmanAbs;
+  if (key == "ssim") return s.ssim;
+  if (key == "hog") return s.hog;
+  throw fs::model::InputError("unknown similarity '" + key + "' (valid: spearman, spearman_abs, ssim, hog)");
+}
+
+std::string modeName(RandomisationMode mode) {
+  return mode == RandomisationMode::Independent ? "independent" : "cascading";
+}
+
 SanityCascade runSanityCascade(LoadedModel& model, const std::vector<at::Tensor>& inputs,
                                const std::vector<std::string>& names, const SanityCascadeOptions& o) {
   if (inputs.empty()) throw fs::model::InputError("sanity: no images");
   if (o.methods.empty()) throw fs::model::InputError("sanity: no methods");
   SanityCascade c;
+  c.mode = o.mode;
   c.methods = o.methods;
   c.units = randomisationOrder(model);
   std::vector<std::unique_ptr<SaliencyMethod>> methods;
@@ -95,19 +101,43 @@ SanityCascade runSanityCascade(LoadedModel& model, const std::vector<at::Tensor>
     opts.target = predict(model, x, 1).top.front().index;
     const int64_t h = x.size(2), w = x.size(3);
     std::vector<std::vector<SimilarityScores>> perMethod;
+    std::vector<SimilarityScores> logitRow, dataRow;
     for (size_t k = 0; k < methods.size(); ++k) {
       const auto mapOf = [&](LoadedModel& mm) { return mapToSize(methods[k]->compute(mm, x, opts).map2d, h, w); };
-      const RandomisationResult r = modelRandomisation(model, mapOf, RandomisationMode::Cascading, o.seed);
+      const RandomisationResult r = modelRandomisation(model, mapOf, o.mode, o.seed);
       std::vector<SimilarityScores> row;
       for (const auto& s : r.steps) row.push_back(s.similarity);
       perMethod.push_back(std::move(row));
+      // The random-logit test: the original map for the target, a new one for the other class.
+      at::Tensor otherMap;
+      if (o.randomLogit) {
+        const auto mapForClass = [&](int cls) {
+          if (cls == opts.target) return r.original;
+          SaliencyOptions other = opts;
+          other.target = cls;
+          return otherMap = mapToSize(methods[k]->compute(model, x, other).map2d, h, w);
+        };
+        const RandomLogitResult logit = randomLogitTest(mapForClass, opts.target, model.config.numClasses, o.seed + i);
+        logitRow.push_back(logit.similarity);
+        if (k == 0) c.otherClasses.push_back(logit.other);
+      }
+      at::Tensor dataMap;
+      if (o.dataRandomised) {
+        dataMap = mapToSize(methods[k]->compute(*o.dataRandomised, x, opts).map2d, h, w);
+        dataRow.push_back(similarityScores(r.original, dataMap));
+      }
       if (i == 0) {
         std::vector<cv::Mat> maps{saliencyMapToMat(r.original).clone()};
         for (const auto& s : r.steps) maps.push_back(saliencyMapToMat(s.map).clone());
         c.firstMaps.push_back(std::move(maps));
+        if (o.randomLogit) c.randomLogit.firstMaps.push_back(saliencyMapToMat(otherMap).clone());
+        if (o.dataRandomised) c.dataRandomised.firstMaps.push_back(saliencyMapToMat(dataMap).clone());
       }
     }
     c.scores.push_back(std::move(perMethod));
+    c.targets.push_back(opts.target);
+    if (o.randomLogit) c.randomLogit.scores.push_back(std::move(logitRow));
+    if (o.dataRandomised) c.dataRandomised.scores.push_back(std::move(dataRow));
     c.images.push_back(names[i]);
     if (o.log) o.log("sanity [" + std::to_string(i + 1) + "/" + std::to_string(inputs.size()) + "] " + names[i] + ": done");
   }
@@ -118,7 +148,7 @@ SimilarityMean meanSimilarity(const SanityCascade& c, size_t method, size_t unit
   SimilarityMean m;
   double sum = 0;
   for (const auto& image : c.scores) {
-    const double v = valueOf(image[method][unit], key);
+    const double v = similarityValue(image[method][unit], key);
     if (std::isfinite(v)) sum += v, ++m.n;
   }
   m.value = m.n > 0 ? sum / m.n : std::nan("");
@@ -126,33 +156,47 @@ SimilarityMean meanSimilarity(const SanityCascade& c, size_t method, size_t unit
 }
 
 FigureLayout sanityCascadeFigure(const SanityCascade& c, const std::string& title) {
+  const bool independent = c.mode == RandomisationMode::Independent;
+  const bool data = !c.dataRandomised.firstMaps.empty(), logit = !c.randomLogit.firstMaps.empty();
   FigureLayout f;
   f.title = title;
   f.columnLabels.push_back("original\n" + (c.images.empty() ? std::string() : c.images.front()));
   for (size_t u = 0; u < c.units.size(); ++u)
-    f.columnLabels.push_back(c.units[u] + "\n" + (u == 0 ? "randomised" : "+ the units left of it"));
+    f.columnLabels.push_back(c.units[u] + "\n" + (independent ? "randomised alone" : u == 0 ? "randomised" : "+ the units left of it"));
+  if (logit) f.columnLabels.push_back("random class\n" + std::to_string(c.otherClasses.front()) + " (target " +
+                                      std::to_string(c.targets.front()) + ")");
+  if (data) f.columnLabels.push_back("data-randomised\n(permuted labels)");
+  const auto cellOf = [&](const cv::Mat& map, size_t m, const SimilarityScores* s) {
+    FigureCell cell;
+    cell.kind = CellKind::Overlay;
+    cell.overlay.rgb = colouredMap(map, c.conventions[m], cell.overlay.range);
+    cell.overlay.colormap = c.conventions[m].colormap;
+    cell.overlay.map = map;
+    if (s) {
+      char note[64];
+      std::snprintf(note, sizeof note, "rank corr. %.2f", s->spearman);
+      cell.note = note;
+    }
+    return cell;
+  };
   for (size_t m = 0; m < c.methods.size(); ++m) {
     f.rowLabels.push_back(c.titles[m] + "\n" + c.methods[m]);
     std::vector<FigureCell> row;
-    for (size_t k = 0; k < c.firstMaps[m].size(); ++k) {
-      FigureCell cell;
-      cell.kind = CellKind::Overlay;
-      cell.overlay.rgb = colouredMap(c.firstMaps[m][k], c.conventions[m], cell.overlay.range);
-      cell.overlay.colormap = c.conventions[m].colormap;
-      cell.overlay.map = c.firstMaps[m][k];
-      if (k > 0) {
-        const SimilarityScores& s = c.scores.front()[m][k - 1];
-        char note[64];
-        std::snprintf(note, sizeof note, "rank corr. %.2f", s.spearman);
-        cell.note = note;
-      }
-      row.push_back(std::move(cell));
-    }
+    for (size_t k = 0; k < c.firstMaps[m].size(); ++k)
+      row.push_back(cellOf(c.firstMaps[m][k], m, k > 0 ? &c.scores.front()[m][k - 1] : nullptr));
+    if (logit) row.push_back(cellOf(c.randomLogit.firstMaps[m], m, &c.randomLogit.scores.front()[m]));
+    if (data) row.push_back(cellOf(c.dataRandomised.firstMaps[m], m, &c.dataRandomised.scores.front()[m]));
     f.cells.push_back(std::move(row));
   }
-  f.caption = "Cascading randomisation (Adebayo et al. 2018, Fig. 2): from the left, the map of the trained model, "
-              "then after re-initialising the units from the logits down, one more unit per column (the family's "
-              "own initialisation). Each map on its own scale; under it its Spearman rank correlation with the original.";
+  f.caption = independent
+                  ? "Independent randomisation (Adebayo et al. 2018, sec. 3.1): from the left, the map of the trained "
+                    "model, then with only that unit re-initialised (the family's own initialisation), all others trained."
+                  : "Cascading randomisation (Adebayo et al. 2018, Fig. 2): from the left, the map of the trained model, "
+                    "then after re-initialising the units from the logits down, one more unit per column (the family's "
+                    "own initialisation).";
+  if (logit) f.caption += " Random class: the trained model's map for a random other class (Sixt et al. 2020).";
+  if (data) f.caption += " Data-randomised: the same architecture trained on permuted labels, same target (Adebayo et al. 2018, sec. 3.2).";
+  f.caption += " Each map on its own scale; under it its Spearman rank correlation with the original.";
   validateFigureLayout(f);
   return f;
 }
@@ -160,10 +204,12 @@ FigureLayout sanityCascadeFigure(const SanityCascade& c, const std::string& titl
 FigureLayout sanityCurvesFigure(const SanityCascade& c, const std::string& title) {
   FigureLayout f;
   f.title = title;
-  std::string depths = "x: 0 = original";
+  std::string depths = "x: 0 = original (" + modeName(c.mode) + ")";
   for (size_t u = 0; u < c.units.size(); ++u) depths += ", " + std::to_string(u + 1) + " = " + c.units[u];
   f.columnLabels.push_back("mean similarity to the original map over " + std::to_string(c.images.size()) +
-                           " images\nvs the number of units randomised (head first)");
+                           (c.mode == RandomisationMode::Independent
+                                ? " images\nvs the unit randomised alone (head first)"
+                                : " images\nvs the number of units randomised (head first)"));
   const std::vector<std::string> labels{"Spearman rank correlation", "|Spearman| (absolute values)", "SSIM",
                                         "HOG similarity"};
   std::string legend;
@@ -190,26 +236,26 @@ FigureLayout sanityCurvesFigure(const SanityCascade& c, const std::string& title
 }
 
 std::string sanityMeansCsv(const SanityCascade& c) {
-  std::string csv = "method,depth,unit,metric,mean,n\n";
+  std::string csv = "method,depth,unit,metric,mean,n,mode\n";
   for (size_t m = 0; m < c.methods.size(); ++m)
     for (size_t u = 0; u < c.units.size(); ++u)
       for (const std::string& key : similarityKeys()) {
         const SimilarityMean mean = meanSimilarity(c, m, u, key);
         csv += csvField(c.methods[m]) + "," + std::to_string(u + 1) + "," + csvField(c.units[u]) + "," + key + "," +
-               number(mean.value) + "," + std::to_string(mean.n) + "\n";
+               number(mean.value) + "," + std::to_string(mean.n) + "," + modeName(c.mode) + "\n";
       }
   return csv;
 }
 
 std::string sanityRowsCsv(const SanityCascade& c) {
-  std::string csv = "image,method,depth,unit,spearman,spearman_abs,ssim,hog\n";
+  std::string csv = "image,method,depth,unit,spearman,spearman_abs,ssim,hog,mode\n";
   for (size_t i = 0; i < c.images.size(); ++i)
     for (size_t m = 0; m < c.methods.size(); ++m)
       for (size_t u = 0; u < c.units.size(); ++u) {
         const SimilarityScores& s = c.scores[i][m][u];
         csv += csvField(c.images[i]) + "," + csvField(c.methods[m]) + "," + std::to_string(u + 1) + "," +
                csvField(c.units[u]) + "," + number(s.spearman) + "," + number(s.spearmanAbs) + "," + number(s.ssim) +
-               "," + number(s.hog) + "\n";
+               "," + number(s.hog) + "," + modeName(c.mode) + "\n";
       }
   return csv;
 }

@@ -15,6 +15,7 @@
 #include <mutex>
 
 #include <chrono>
+#include <random>
 #include <cmath>
 
 namespace fs::analysis {
@@ -47,6 +48,20 @@ void setLr(torch::optim::AdamW& opt, double lr) {
 }
 }  // namespace
 
+at::Tensor labelPermutation(int64_t n, uint64_t seed) {
+  if (n < 0) throw fs::model::InputError("label permutation: negative size");
+  std::vector<int64_t> p(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) p[size_t(i)] = i;
+  std::mt19937_64 gen(seed);
+  for (int64_t i = n - 1; i > 0; --i) {
+    const uint64_t range = uint64_t(i) + 1, limit = UINT64_MAX - UINT64_MAX % range;
+    uint64_t r = gen();
+    while (r >= limit) r = gen();
+    std::swap(p[size_t(i)], p[size_t(r % range)]);
+  }
+  return at::tensor(p, at::kLong);
+}
+
 EvalResult evaluateDataset(fs::model::ClassifierImpl& net, const fs::model::ModelConfig& config,
                            const ImageDataset& data, int64_t limit) {
   c10::InferenceMode guard;
@@ -77,7 +92,8 @@ std::string runIdentity(const fs::model::ModelConfig& config, const TrainOptions
          std::to_string(o.batchSize) + "|lr=" + std::to_string(o.lr) + "|wd=" + std::to_string(o.weightDecay) +
          "|ls=" + std::to_string(o.labelSmoothing) + "|warmup=" + std::to_string(o.warmupSteps) + "|seed=" +
          std::to_string(o.seed) + "|max_steps=" + std::to_string(o.maxSteps) + "|train_limit=" +
-         std::to_string(o.trainLimit) + "|augment=" + std::to_string(o.augment);
+         std::to_string(o.trainLimit) + "|augment=" + std::to_string(o.augment) +
+         (o.permuteLabels ? "|permute_labels=1" : "");
 }
 
 std::string stateKey(const at::Tensor& p) { return c10::guts::to_string(p.unsafeGetTensorImpl()); }
@@ -167,6 +183,8 @@ TrainResult trainClassifier(fs::model::ClassifierImpl& net, const fs::model::Mod
   p.totalSteps = total;
   double lossSum = 0, correct = 0, seen = 0;
   at::Tensor order;
+  const at::Tensor labels = o.permuteLabels ? train.labels.slice(0, 0, n).index_select(0, labelPermutation(n, o.seed))
+                                            : train.labels;
   const std::string identity = runIdentity(config, o);
   int64_t first = 0;
   if (!o.checkpointPath.empty() && std::filesystem::exists(o.checkpointPath))
@@ -177,7 +195,7 @@ TrainResult trainClassifier(fs::model::ClassifierImpl& net, const fs::model::Mod
     const at::Tensor idx = order.slice(0, (step % perEpoch) * o.batchSize, (step % perEpoch + 1) * o.batchSize);
     at::Tensor images = train.images.index_select(0, idx);
     if (o.augment) images = augment(images);
-    const at::Tensor y = train.labels.index_select(0, idx);
+    const at::Tensor y = labels.index_select(0, idx);
     setLr(opt, p.lr = scheduledLr(o, step, total));
     at::Tensor logits = net.forward(fashionMnistBatch(images, config.input), {}).logits;
     at::Tensor loss = at::cross_entropy_loss(logits, y, {}, at::Reduction::Mean, -100, o.labelSmoothing);

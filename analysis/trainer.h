@@ -25,6 +25,10 @@ struct TrainOptions {
   int64_t maxSteps = -1;     // stop early after this many steps (tests, smoke runs)
   int64_t trainLimit = -1;   // use only the first N training images
   bool augment = true;
+  // Data randomisation (Adebayo et al. 2018, "Sanity Checks for Saliency Maps", sec. 3.2): the
+  // labels of the n training images used are permuted among them, labels[labelPermutation(n, seed)],
+  // so the images keep the dataset's label frequencies but no label carries information.
+  bool permuteLabels = false;
   // Resumable training: at the end of every epoch but the last, the weights, the AdamW moments, the
   // step and the random generator's state are written atomically to this safetensors file; a run
   // that finds it (same model and options) continues from there and reproduces the uninterrupted
@@ -58,6 +62,10 @@ TrainResult trainClassifier(fs::model::ClassifierImpl& net, const fs::model::Mod
                             const ImageDataset& train, const ImageDataset& test, const TrainOptions& options,
                             const std::function<void(const TrainProgress&)>& progress,
                             const std::atomic<bool>* stop);
+
+// A permutation of 0..n-1 by Fisher-Yates with a 64-bit Mersenne Twister seeded with `seed`
+// (j drawn uniformly from 0..i by rejection), the same on every platform.
+at::Tensor labelPermutation(int64_t n, uint64_t seed);
 
 // Accuracy, confusion matrix and misclassified indices on the first `limit` items (all if < 0).
 EvalResult evaluateDataset(fs::model::ClassifierImpl& net, const fs::model::ModelConfig& config,

@@ -1,6 +1,9 @@
-// sanity: the cascading model-parameter randomisation of Adebayo et al. 2018 over images, as the
-// paper's Figure 2 (analysis/sanity_cascade.h), the similarity curves, and their tables.
+// sanity: the model-parameter randomisation of Adebayo et al. 2018 (cascading or independent) over
+// images, as the paper's Figure 2 (analysis/sanity_cascade.h), the similarity curves, and their
+// tables; the random-logit test (Sixt et al. 2020) and, with --data-randomised, the comparison with
+// the same architecture trained on permuted labels (Adebayo et al. 2018, sec. 3.2).
 #include "analysis/batch_export.h"
+#include "analysis/evaluation/sanity_comparison.h"
 #include "analysis/fashion_mnist.h"
 #include "analysis/image_io.h"
 #include "analysis/map_output.h"
@@ -14,6 +17,7 @@
 #include "app/cli_scorecard_figure.h"
 #include "model/atomic_file.h"
 #include "model/errors.h"
+#include "model/safetensors.h"
 #include "render/figure_renderer.h"
 
 #include <ATen/ATen.h>
@@ -24,6 +28,7 @@
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
+#include <map>
 
 namespace fs::app {
 namespace {
@@ -54,6 +59,30 @@ void loadInputs(const fa::LoadedModel& m, const Args& a, int limit, std::vector<
     names.push_back(fsys::path(f).filename().string());
   }
   if (inputs.empty()) throw fs::model::InputError(a.value("--images") + ": no images");
+}
+
+fa::RandomisationMode parseMode(const std::string& mode) {
+  if (mode == "cascade" || mode == "cascading") return fa::RandomisationMode::Cascading;
+  if (mode == "independent") return fa::RandomisationMode::Independent;
+  throw UsageError("sanity: unknown --mode '" + mode + "' (valid: cascade, independent)");
+}
+
+// The permuted-label model: the same architecture, from a safetensors file that train
+// --permute-labels wrote (its metadata says so); its metadata for the summary.
+json loadDataRandomised(const std::string& path, const fa::LoadedModel& trained, fa::LoadedModel& out) {
+  if (fsys::path(path).extension() != ".safetensors")
+    throw fs::model::InputError(path + ": --data-randomised needs the .safetensors file of train --permute-labels");
+  const std::map<std::string, std::string> meta = fs::model::readSafetensors(path).metadata;
+  const auto it = meta.find("permute_labels");
+  if (it == meta.end() || it->second != "true")
+    throw fs::model::InputError(path + ": not trained on permuted labels (its metadata has no permute_labels = true; "
+                                "write it with train --permute-labels)");
+  out = fa::loadModel(trained.config.id, path, trained.seed);
+  json j{{"weights", path}, {"weights_sha256", fa::sha256File(path)}};
+  for (const char* key : {"permute_labels", "label_permutation_seed", "label_permutation_images", "label_permutation",
+                          "label_permutation_unchanged_fraction", "test_accuracy", "epochs", "steps", "seed"})
+    if (meta.count(key)) j["metadata"][key] = meta.at(key);
+  return j;
 }
 
 json summaryJson(const fa::SanityCascade& c) {
@@ -87,24 +116,42 @@ int runSanity(const Args& a) {
   o.log = [](const std::string& line) { std::cerr << line << std::endl; };
   const int limit = a.intValue("--limit", 10, 1, 1 << 30);
   const double dpi = a.doubleValue("--dpi", 300, 10, 1200);
+  o.mode = parseMode(a.value("--mode", "cascade"));
+  o.randomLogit = true;
   fa::LoadedModel m = fa::loadModel(a.positional[0], a.value("--weights"), o.seed);
+  fa::LoadedModel permuted;
+  json dataJson;
+  if (a.has("--data-randomised")) {
+    dataJson = loadDataRandomised(a.value("--data-randomised"), m, permuted);
+    o.dataRandomised = &permuted;
+  }
   std::vector<at::Tensor> inputs;
   std::vector<std::string> names;
   loadInputs(m, a, limit, inputs, names);
   const fa::SanityCascade c = fa::runSanityCascade(m, inputs, names, o);
+  const std::string modeTitle = o.mode == fa::RandomisationMode::Independent ? "independent" : "cascading";
 
   const fsys::path p(out);
   const std::string stem = (p.parent_path() / p.stem()).string();
   if (!p.parent_path().empty()) fsys::create_directories(p.parent_path());
-  const std::string cascadeSize = writeFigure(fa::sanityCascadeFigure(c, "Sanity check: cascading randomisation, " + m.config.id), out, dpi);
+  const std::string cascadeSize = writeFigure(fa::sanityCascadeFigure(c, "Sanity check: " + modeTitle + " randomisation, " + m.config.id), out, dpi);
   const std::string curves = stem + ".curves" + p.extension().string();
   writeFigure(fa::sanityCurvesFigure(c, "Similarity to the original map, " + m.config.id), curves, dpi);
   fsys::create_directories(stem + ".maps");
   for (size_t k = 0; k < c.methods.size(); ++k)
     for (size_t d = 0; d < c.firstMaps[k].size(); ++d)
       fa::writeMapNpy(stem + ".maps/" + c.methods[k] + "-" + std::to_string(d) + ".npy", c.firstMaps[k][d]);
+  for (size_t k = 0; k < c.methods.size(); ++k) {
+    fa::writeMapNpy(stem + ".maps/" + c.methods[k] + "-random_logit.npy", c.randomLogit.firstMaps[k]);
+    if (o.dataRandomised) fa::writeMapNpy(stem + ".maps/" + c.methods[k] + "-data_randomised.npy", c.dataRandomised.firstMaps[k]);
+  }
   fs::model::writeFileAtomically(stem + ".csv", fa::sanityMeansCsv(c));
   fs::model::writeFileAtomically(stem + ".rows.csv", fa::sanityRowsCsv(c));
+  fs::model::writeFileAtomically(stem + ".comparisons.csv", fa::comparisonMeansCsv(c, o.seed));
+  fs::model::writeFileAtomically(stem + ".random_logit.csv", fa::comparisonRowsCsv(c, c.randomLogit, true));
+  if (o.dataRandomised)
+    fs::model::writeFileAtomically(stem + ".data_randomisation.csv", fa::comparisonRowsCsv(c, c.dataRandomised, false));
+  if (o.dataRandomised) dataJson["similarity"] = fa::comparisonSummaryJson(c, c.dataRandomised, o.seed);
   json params = json::object();
   for (const auto& spec : fa::parameterSpecs())
     params[spec.name] = spec.name == "baseline" ? json(o.saliency.baseline) : json(fa::parameterValue(o.saliency, spec.name));
@@ -114,11 +161,18 @@ int runSanity(const Args& a) {
                                 {"weights_sha256", m.weightsPath.empty() ? json(nullptr) : json(fa::sha256File(m.weightsPath))},
                                 {"seed", m.seed}}},
                      {"methods", c.methods}, {"method_parameters", params}, {"seed", o.seed},
-                     {"mode", "cascading, head first, the family's own init (Adebayo et al. 2018)"},
-                     {"units", c.units}, {"images", c.images}, {"target", "top1"}, {"means", summaryJson(c)},
+                     {"mode", fa::modeName(o.mode)},
+                     {"randomisation", fa::modeName(o.mode) + ", head first, the family's own init (Adebayo et al. 2018)"},
+                     {"fresh_model_seed", fa::freshModelSeed(m, o.seed)},
+                     {"units", c.units}, {"images", c.images}, {"target", "top1"}, {"targets", c.targets}, {"means", summaryJson(c)},
+                     {"random_logit", {{"test", "Sixt et al. 2020: the map for the target vs a random other class, drawn "
+                                                "per image (mt19937_64 seeded with seed + image index)"},
+                                       {"other_classes", c.otherClasses},
+                                       {"similarity", fa::comparisonSummaryJson(c, c.randomLogit, o.seed)}}},
+                     {"data_randomisation", o.dataRandomised ? dataJson : json(nullptr)},
                      {"figure", out}, {"curves", curves}, {"maps", stem + ".maps (first image: METHOD-DEPTH.npy, 0 = original)"}};
   fs::model::writeFileAtomically(stem + ".json", summary.dump(2) + "\n");
-  std::cout << m.config.id << ": cascading randomisation over " << c.images.size()
+  std::cout << m.config.id << ": " << modeTitle << " randomisation over " << c.images.size()
             << " images; mean similarity to the original map (Spearman, |Spearman|, SSIM, HOG):\n";
   for (size_t k = 0; k < c.methods.size(); ++k) {
     std::cout << c.methods[k] << "\n";
@@ -128,25 +182,48 @@ int runSanity(const Args& a) {
       std::cout << "\n";
     }
   }
+  const auto printComparison = [&](const std::string& heading, const fa::MapComparison& cmp) {
+    std::cout << heading << ": mean [bootstrap 95% CI] (Spearman, |Spearman|, SSIM, HOG)\n";
+    for (size_t k = 0; k < c.methods.size(); ++k) {
+      std::cout << "  " << std::left << std::setw(24) << c.methods[k] << std::right << std::fixed << std::setprecision(3);
+      for (const std::string& key : fa::similarityKeys()) {
+        const fa::ComparisonSummary s = fa::comparisonSummary(cmp, k, key, o.seed);
+        std::cout << "  " << s.ci.mean << " [" << s.ci.low << ", " << s.ci.high << "]";
+      }
+      std::cout << "\n";
+    }
+  };
+  printComparison("random-logit test (map for a random other class vs the target's)", c.randomLogit);
+  if (o.dataRandomised) printComparison("data randomisation (permuted-label model vs the trained one)", c.dataRandomised);
   std::cout << "wrote " << out << " (" << cascadeSize << "), " << curves << ", " << stem << ".json, " << stem
-            << ".csv, " << stem << ".rows.csv\n";
+            << ".csv, " << stem << ".rows.csv, " << stem << ".comparisons.csv, " << stem << ".random_logit.csv"
+            << (o.dataRandomised ? ", " + stem + ".data_randomisation.csv" : std::string()) << "\n";
   return 0;
 }
 
 Command sanityCommand() {
   Command c{"sanity",
             "sanity MODEL [--weights F] (--images DIR | --dataset fashion-mnist [--data-dir D]) [--methods a,b]\n"
-            "  [--limit N] [method options, as in saliency] [--seed S] [--dpi N] --out FIG.png|.pdf|.svg\n"
-            "  Cascading model-parameter randomisation (Adebayo et al. 2018, \"Sanity Checks for Saliency Maps\"):\n"
-            "  the model's units are re-initialised from the logits down, one more at each step, with the family's\n"
-            "  own initialisation (seeded by --seed); target = each image's top-1 prediction. Writes FIG: the\n"
-            "  paper's Figure 2 for the first image (rows = methods, columns = the original map, then the map after\n"
-            "  each further unit); FIG_STEM.curves.EXT: Spearman, |Spearman|, SSIM and HOG similarity to the\n"
-            "  original, averaged over the first N images (--limit, default 10), vs the number of units\n"
-            "  randomised; FIG_STEM.json (settings, weights SHA-256, means), FIG_STEM.csv (means) and .rows.csv\n"
-            "  (per image), FIG_STEM.maps/METHOD-DEPTH.npy (the first image's maps, 0 = original).\n" +
+            "  [--mode cascade|independent] [--data-randomised F.safetensors] [--limit N] [method options, as in\n"
+            "  saliency] [--seed S] [--dpi N] --out FIG.png|.pdf|.svg\n"
+            "  Model-parameter randomisation (Adebayo et al. 2018, \"Sanity Checks for Saliency Maps\", sec. 3.1):\n"
+            "  the model's units, from the logits down, are re-initialised with the family's own initialisation\n"
+            "  (seeded by --seed): --mode cascade (default) one more at each step, independent one at a time with\n"
+            "  all others trained; target = each image's top-1 prediction. Writes FIG: the paper's Figure 2 for\n"
+            "  the first image (rows = methods, columns = the original map, then the map after each step, then the\n"
+            "  random-class and data-randomised maps); FIG_STEM.curves.EXT: Spearman, |Spearman|, SSIM and HOG\n"
+            "  similarity to the original, averaged over the first N images (--limit, default 10), per step;\n"
+            "  FIG_STEM.json (settings, weights SHA-256, means), FIG_STEM.csv (means) and .rows.csv (per image),\n"
+            "  FIG_STEM.maps/METHOD-STEP.npy (the first image's maps, 0 = original; METHOD-random_logit.npy,\n"
+            "  METHOD-data_randomised.npy).\n"
+            "  Random-logit test (Sixt et al. 2020): the same similarities between the map for the target and for a\n"
+            "  random other class (seeded by --seed + image index): FIG_STEM.random_logit.csv per image, mean and\n"
+            "  bootstrap 95% CI in FIG_STEM.comparisons.csv and the JSON. --data-randomised F: the maps of the same\n"
+            "  architecture trained with train --permute-labels (Adebayo et al. 2018, sec. 3.2), same target, map by\n"
+            "  map: FIG_STEM.data_randomisation.csv, and in FIG_STEM.comparisons.csv and the JSON.\n" +
                 saliencyMethodsHelp(),
-            {{"--weights", "--images", "--dataset", "--data-dir", "--methods", "--limit", "--dpi", "--out", "--seed"},
+            {{"--weights", "--images", "--dataset", "--data-dir", "--methods", "--limit", "--dpi", "--out", "--seed",
+              "--mode", "--data-randomised"},
              {},
              1,
              1},

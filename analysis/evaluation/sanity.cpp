@@ -67,16 +67,19 @@ void reinitialise(LoadedModel& model, const std::map<std::string, at::Tensor>& f
 
 }  // namespace
 
+uint64_t freshModelSeed(const LoadedModel& model, uint64_t seed) {
+  uint64_t freshSeed = seed * 0x9E3779B97F4A7C15ull + 0x5A17ull;
+  if (model.weightsPath.empty() && freshSeed == model.seed) ++freshSeed;
+  return freshSeed;
+}
+
 RandomisationResult modelRandomisation(LoadedModel& model, const MapFunction& computeMap, RandomisationMode mode,
                                        uint64_t seed, const std::function<void(double)>& progress,
                                        const std::atomic<bool>* cancel) {
   RandomisationResult result;
   result.original = computeMap(model);
   const std::vector<std::string> units = randomisationOrder(model);
-  // Another seed than the model's own random initialisation, derived from the sanity seed.
-  uint64_t freshSeed = seed * 0x9E3779B97F4A7C15ull + 0x5A17ull;
-  if (model.weightsPath.empty() && freshSeed == model.seed) ++freshSeed;
-  const fs::model::Classifier freshNet = fs::model::buildModel(model.config, freshSeed);
+  const fs::model::Classifier freshNet = fs::model::buildModel(model.config, freshModelSeed(model, seed));
   const std::map<std::string, at::Tensor> fresh = stateOf(freshNet);
   StateSnapshot snapshot(model);
   for (size_t i = 0; i < units.size(); ++i) {

@@ -43,6 +43,11 @@ struct RandomisationResult {
   bool cancelled = false;
 };
 
+// The seed of the fresh model whose units replace the trained ones: derived from the sanity seed,
+// and never the loaded model's own seed when it has no trained weights (so a random-init model is
+// not "randomised" into itself).
+uint64_t freshModelSeed(const LoadedModel& model, uint64_t seed);
+
 // computeMap recomputes the map on the (partly randomised) model. InputError when the family
 // cannot build a fresh model of the config.
 RandomisationResult modelRandomisation(LoadedModel& model, const MapFunction& computeMap, RandomisationMode mode,
