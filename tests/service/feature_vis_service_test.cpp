@@ -153,6 +153,35 @@ TEST(FeatureVisService, FolderExemplarsNameTheirFiles) {
   std::filesystem::remove_all(cache);
 }
 
+// The other families' demos: token-mixing (global fields) and convolutional-MLP stages alike.
+TEST(FeatureVisService, EveryPassRunsOnTheMixerAndConvMlpDemos) {
+  for (const std::string id : {"mixer_fmnist", "convmlp_fmnist"}) {
+    SCOPED_TRACE(id);
+    fsv::Session s;
+    fs::test::openDemo(s, id);
+    const std::string cache = tempDir("fv_family_cache");
+    std::atomic<bool> cancel{false};
+    fsv::ExemplarsRequest r;
+    r.slot = 0, r.data.limit = 16, r.k = 2, r.cacheDir = cache;
+    ASSERT_FALSE(s.featureVis().exemplars(r, {}, &cancel).cancelled);
+    const auto info = s.slots().load(0, id, "");
+    const fsv::SlotErf erf = s.featureVis().erf({0, {std::string(), 2}, 2}, {}, &cancel);
+    ASSERT_EQ(erf.stages.size(), info.stages.size());
+    for (size_t i = 0; i < info.stages.size(); ++i) {
+      const fsv::ChannelExemplars ex = s.featureVis().channelExemplars(0, info.stages[i], 0);
+      ASSERT_EQ(ex.exemplars.size(), 2u);
+      EXPECT_GT(ex.exemplars[0].crop.total(), 0u);
+      if (erf.stages[i].global)  // a global field: the crop is the whole input
+        EXPECT_EQ(ex.exemplars[0].crop.size(), cv::Size(info.inputWidth, info.inputHeight));
+      EXPECT_GT(cv::sum(erf.stages[i].map)[0], 0.0);
+    }
+    if (id == "mixer_fmnist") EXPECT_TRUE(erf.stages.back().global);
+    const fsv::ChannelVis v = s.featureVis().visualize({0, info.stages.back(), 0, 4, 0}, {}, &cancel);
+    EXPECT_EQ(v.image.size(), cv::Size(info.inputWidth, info.inputHeight));
+    std::filesystem::remove_all(cache);
+  }
+}
+
 TEST(FeatureVisService, VisualizeIsSeededReportsItsPeakAndCancels) {
   fsv::Session s;
   fs::test::openDemo(s);
