@@ -4,7 +4,7 @@
 # of the wall and CPU seconds the command reports) and quality (visualize-bench: the fraction of
 # last-stage channels whose optimised image reaches the channel's top exemplar over 1,000
 # Fashion-MNIST test images). The machine's load average is printed beside each part.
-#   bench/featvis_bench.sh [BUILD_DIR] [CHANNELS (per model; 0 = all)] [BATCH] [OUT_DIR]
+#   bench/featvis_bench.sh [BUILD_DIR] [CHANNELS (per model; 0 = all; "speed": the speed part only)] [BATCH] [OUT_DIR]
 set -eu
 BUILD=${1:-build}
 CHANNELS=${2:-0}
@@ -24,6 +24,7 @@ for m in $MODELS; do
   done | sort -n | sed -n 2p | { read -r wall cpu; echo "$m $tap: median $wall s wall, $cpu s CPU (the median run's)"; }
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+[ "$CHANNELS" = speed ] && exit 0
 
 echo "== quality: visualize-bench over 1,000 test images (channels per model: ${CHANNELS:-all}, batch $BATCH)"
 # shellcheck disable=SC2086
