@@ -81,6 +81,59 @@ void tokenModelFields(const fs::model::ModelConfig& c, FieldWalker& w) {
   }
 }
 
+// ViT and DeiT (model/vit.cpp): a patch embedding, then self-attention over every patch in each
+// block; the last block's attention input (norm1) is a tap too, before that block's attention.
+void vitFields(const fs::model::ModelConfig& c, FieldWalker& w) {
+  w.layer(c.patchSize, c.patchSize, 0);
+  w.tap("patch_embed");
+  for (int i = 0; i < c.numBlocks; ++i) {
+    if (i + 1 == c.numBlocks) w.tap("blocks." + std::to_string(i) + ".norm1");
+    w.globalMixing();
+    w.tap("blocks." + std::to_string(i));
+  }
+  w.tap("norm");
+}
+
+// Swin (model/swin.cpp): a window holds the tokens a token attends to, and wherever the (shifted)
+// partition puts it, it lies within window - 1 tokens of the token on each side, so each block widens
+// the field by at most 2 (window - 1) cells: an upper bound (the exact field depends on the cell's
+// place in the partition). A stage no larger than its window mixes all of it: global.
+void swinFields(const fs::model::ModelConfig& c, FieldWalker& w) {
+  w.layer(c.patchSize, c.patchSize, 0);
+  w.tap("patch_embed");
+  int res = c.imgSize / c.patchSize;
+  for (size_t s = 0; s < c.depths.size(); ++s) {
+    const std::string p = "layers." + std::to_string(s);
+    if (s > 0) w.layer(2, 2, 0), res /= 2;  // patch merging: 2x2 neighbours
+    const int win = std::min(res, c.windowSize);
+    for (int b = 0; b < c.depths[s]; ++b) {
+      if (win >= res)
+        w.globalMixing();
+      else
+        w.layer(2 * win - 1, 1, win - 1);
+      w.tap(p + ".blocks." + std::to_string(b));
+    }
+    w.tap(p);
+  }
+  w.tap("norm");
+}
+
+// ConvNeXt (model/convnext.cpp): a patchify stem, 2x2/2 downsampling convolutions between stages,
+// and one depthwise k x k convolution per block (the pointwise layers add nothing).
+void convNeXtFields(const fs::model::ModelConfig& c, FieldWalker& w) {
+  w.layer(c.patchSize, c.patchSize, 0);
+  w.tap("stem");
+  for (size_t s = 0; s < c.depths.size(); ++s) {
+    const std::string p = "stages." + std::to_string(s);
+    if (s > 0) w.layer(2, 2, 0);
+    for (int b = 0; b < c.depths[s]; ++b) {
+      w.layer(c.kernelSize, 1, c.kernelSize / 2);
+      w.tap(p + ".blocks." + std::to_string(b));
+    }
+    w.tap(p);
+  }
+}
+
 }  // namespace
 
 std::vector<ReceptiveField> receptiveFields(const LoadedModel& model) {
@@ -92,6 +145,12 @@ std::vector<ReceptiveField> receptiveFields(const LoadedModel& model) {
     convMlpFields(c, w);
   } else if (c.family == "mlp_mixer" || c.family == "resmlp") {
     tokenModelFields(c, w);
+  } else if (c.family == "vit" || c.family == "deit") {
+    vitFields(c, w);
+  } else if (c.family == "swin") {
+    swinFields(c, w);
+  } else if (c.family == "convnext") {
+    convNeXtFields(c, w);
   } else {
     throw InputError(c.id + ": no receptive-field description for the family '" + c.family + "'");
   }

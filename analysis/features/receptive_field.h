@@ -6,6 +6,10 @@
 // with pixel centres at integer coordinates. A layer that mixes all positions (a token-mixing MLP
 // of MLP-Mixer or ResMLP) makes the field global: every input pixel can reach every cell.
 // Residual branches take the largest path (the main branch; the shortcut is never larger).
+// Self-attention over all patches (ViT, DeiT) is global like token mixing; Swin's windowed
+// attention is bounded by 2 (window - 1) cells per block (an upper bound: the exact field depends
+// on where the shifted partition puts the cell), global once a stage fits in one window.
+// Families: resnet, convmlp, puremlp, mlp_mixer, resmlp, vit, deit, swin, convnext.
 #include "analysis/model_loader.h"
 
 #include <string>
