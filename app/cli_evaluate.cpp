@@ -3,17 +3,21 @@
 // --dataset the classification accuracy of a model (runEvaluateDataset, cli_train.cpp).
 #include "analysis/model_loader.h"
 #include "analysis/saliency/saliency_method.h"
+#include "analysis/batch_budget.h"
+#include "analysis/evaluation/evaluation_cost.h"
 #include "analysis/evaluation/metric.h"
 #include "analysis/scorecard.h"
 #include "analysis/string_list.h"
 #include "app/cli_commands.h"
 #include "app/cli_input.h"
 #include "app/cli_scorecard_figure.h"
+#include "model/atomic_file.h"
 #include "model/errors.h"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iomanip>
@@ -111,8 +115,50 @@ std::string modelOutPath(const std::string& out, const std::string& id, size_t m
 }
 
 // One model's scorecard; prints it (unless json) and returns its JSON summary.
+// The scorecard's speed in forward-equivalents against the model's own throughput, measured in this
+// run (analysis/evaluation/evaluation_cost.h); null figures where a method's evaluations are not counted.
+nlohmann::json speedJson(fa::LoadedModel& m, const fa::ScorecardOptions& o, const fa::ModelThroughput& t, int images,
+                         double wall) {
+  const fa::EvaluationCount c = fa::evaluationsPerImage(m, o.methods, o.metrics, o.saliency, o.curve.steps);
+  nlohmann::json j{{"images_scored", images}, {"seconds", wall},
+                   {"evaluations_per_image", {{"forward_single", c.singleForward}, {"forward_batched", c.batchedForward},
+                                              {"forward_backward_single", c.singleBackward},
+                                              {"forward_backward_batched", c.batchedBackward}}},
+                   {"model_images_per_second", {{"batch", t.batch}, {"forward_single", t.forwardSingle},
+                                                {"forward_batched", t.forwardBatched},
+                                                {"forward_backward_single", t.backwardSingle},
+                                                {"forward_backward_batched", t.backwardBatched}}},
+                   {"uncounted_methods", c.uncounted}};
+  const bool valid = c.uncounted.empty() && images > 0;
+  const fa::ScorecardSpeed s = fa::scorecardSpeed(c, images, t, wall);
+  j["model_seconds"] = valid ? nlohmann::json(s.modelSeconds) : nlohmann::json(nullptr);
+  j["forward_equivalents"] = valid ? nlohmann::json(s.forwardEquivalents) : nlohmann::json(nullptr);
+  j["forward_equivalents_per_second"] = valid ? nlohmann::json(s.perSecond) : nlohmann::json(nullptr);
+  j["overhead"] = valid ? nlohmann::json(s.overhead) : nlohmann::json(nullptr);
+  return j;
+}
+
 nlohmann::json evaluateModel(fa::LoadedModel& m, const fa::ScorecardOptions& o, bool json, int& failed) {
+  const int64_t batch = std::min<int64_t>(o.curve.steps + 1, fa::inferenceBatchSize(m, m.config.input.height, m.config.input.width));
+  const fa::ModelThroughput before = fa::measureThroughput(m, batch, 1.0);
+  const auto t0 = std::chrono::steady_clock::now();
   const fa::ScorecardSummary sum = fa::runScorecard(m, o);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const fa::ModelThroughput throughput = fa::fasterOf(before, fa::measureThroughput(m, batch, 1.0));
+  const nlohmann::json speed = speedJson(m, o, throughput, sum.done, wall);
+  if (!o.outPath.empty() && o.shard.count == 1)
+    fs::model::writeFileAtomically(std::filesystem::path(o.outPath).replace_extension(".speed.json").string(),
+                                   speed.dump(2) + "\n");
+  if (speed["overhead"].is_number())
+    std::cerr << "evaluate: " << m.config.id << ": " << std::fixed << std::setprecision(1)
+              << speed["forward_equivalents"].get<double>() << " forward-equivalents in " << wall << " s = "
+              << speed["forward_equivalents_per_second"].get<double>() << "/s; the model alone: "
+              << speed["model_seconds"].get<double>() << " s (forward " << throughput.forwardBatched
+              << " images/s at batch " << throughput.batch << "); overhead " << 100 * speed["overhead"].get<double>()
+              << "%" << std::defaultfloat << "\n";
+  else if (!speed["uncounted_methods"].empty())
+    std::cerr << "evaluate: " << m.config.id << ": no speed figure (model evaluations not counted for "
+              << fa::joinList(speed["uncounted_methods"].get<std::vector<std::string>>()) << ")\n";
   failed += sum.failed;
   const nlohmann::json aggregate = nlohmann::json::parse(sum.aggregate);
   const int n = aggregate["images"].get<int>();
@@ -130,7 +176,7 @@ nlohmann::json evaluateModel(fa::LoadedModel& m, const fa::ScorecardOptions& o, 
   }
   return {{"model", m.config.id}, {"images", n}, {"failed", sum.failed}, {"steps", o.curve.steps},
           {"baseline", fa::substrateName(o.curve)}, {"metrics", o.metrics}, {"methods", aggregate["methods"]},
-          {"statistics", aggregate["statistics"]}, {"scorecard", sum.path}};
+          {"statistics", aggregate["statistics"]}, {"scorecard", sum.path}, {"speed", speed}};
 }
 
 int runEvaluate(const Args& a) {
@@ -203,6 +249,10 @@ Command evaluateCommand() {
      "  images already recorded are skipped. --shard K/N takes images i with i % N == K-1 (sorted, after\n"
      "  --limit) and writes FILE-shard-K-of-N.json; `merge` combines the shards into FILE.json. Unreadable\n"
      "  images and bad masks are recorded as failed with the file and reason (exit code 3).\n"
+     "  Speed: the model evaluations the methods and metrics must make are counted and the model's own\n"
+     "  forward (and forward+backward) throughput measured in the same run; evaluate reports forward-\n"
+     "  equivalents per second and the overhead beyond the model's time (stderr, --json \"speed\", and with\n"
+     "  --out FILE.speed.json; see analysis/evaluation/evaluation_cost.h for what is counted).\n"
      "  --dataset without --methods/--metrics: accuracy, confusion matrix and misclassified test indices.\n" +
          saliencyMethodsHelp(),
      {{"--weights", "--images", "--methods", "--metrics", "--limit", "--curve-steps", "--substrate", "--dataset",

@@ -1,0 +1,144 @@
+// Model evaluations of a scorecard, the model's own throughput and the overhead beyond it.
+#include "analysis/evaluation/evaluation_cost.h"
+
+#include "analysis/batch_budget.h"
+#include "analysis/faithfulness.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+#include <torch/csrc/autograd/autograd.h>
+
+#include <algorithm>
+#include <chrono>
+
+namespace fs::analysis {
+namespace {
+
+// Occlusion's windows along one side (occlusion.cpp: stride steps, plus one aligned to the edge).
+int64_t windowCount(int64_t size, int64_t window, int64_t stride) {
+  int64_t n = 0, last = -1;
+  for (int64_t p = 0; p + window <= size; p += stride) ++n, last = p;
+  if (n == 0 || last + window < size) ++n;
+  return n;
+}
+
+// One map of `method` on an image of the model's size; false when the method is not modelled.
+bool mapCount(const std::string& method, const LoadedModel& model, const SaliencyOptions& o, EvaluationCount& c) {
+  static const std::vector<std::string> oneGradient{"gradient", "gradxinput", "gradcam", "gradcampp",
+                                                    "xgradcam", "hirescam", "layercam"};
+  if (std::find(oneGradient.begin(), oneGradient.end(), method) != oneGradient.end()) return c.singleBackward += 1, true;
+  if (method == "eigencam") return c.singleForward += 1, true;
+  if (method == "integrated_gradients") return c.batchedBackward += o.steps, true;
+  if (method == "smoothgrad") return c.batchedBackward += o.samples, true;
+  if (method == "occlusion") {
+    c.singleForward += 1;
+    c.batchedForward += double(windowCount(model.config.input.height, o.window, o.stride) *
+                               windowCount(model.config.input.width, o.window, o.stride));
+    return true;
+  }
+  return false;
+}
+
+EvaluationCount scaled(const EvaluationCount& c, double k) {
+  EvaluationCount out = c;
+  out.singleForward *= k, out.batchedForward *= k, out.singleBackward *= k, out.batchedBackward *= k;
+  return out;
+}
+
+bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+
+// Images per second of `run` on a batch of `batch`, over at least `seconds`.
+template <class F>
+double rate(int64_t batch, double seconds, F run) {
+  run();  // warm-up
+  const auto t0 = std::chrono::steady_clock::now();
+  int64_t calls = 0;
+  double elapsed = 0;
+  do {
+    run();
+    ++calls;
+    elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  } while (elapsed < seconds || calls < 3);
+  return double(calls * batch) / elapsed;
+}
+
+}  // namespace
+
+EvaluationCount& EvaluationCount::operator+=(const EvaluationCount& o) {
+  singleForward += o.singleForward, batchedForward += o.batchedForward;
+  singleBackward += o.singleBackward, batchedBackward += o.batchedBackward;
+  for (const auto& m : o.uncounted)
+    if (!has(uncounted, m)) uncounted.push_back(m);
+  return *this;
+}
+
+EvaluationCount evaluationsPerImage(const LoadedModel& model, const std::vector<std::string>& methods,
+                                    const std::vector<std::string>& metrics, const SaliencyOptions& saliency,
+                                    int curveSteps) {
+  EvaluationCount total;
+  total.singleForward = 1;  // the top-1 prediction
+  const double units = double(randomisationOrder(model).size());
+  for (const std::string& method : methods) {
+    EvaluationCount map;
+    if (!mapCount(method, model, saliency, map)) {
+      total.uncounted.push_back(method);
+      continue;
+    }
+    double maps = 1;  // the displayed map
+    if (has(metrics, "max_sensitivity")) maps += 10;
+    if (has(metrics, "random_logit")) maps += 1;
+    if (has(metrics, "sanity")) maps += units + 1;
+    total += scaled(map, maps);
+    for (const char* curve : {"deletion", "insertion"})
+      if (has(metrics, curve)) total.batchedForward += curveSteps + 1;
+    if (has(metrics, "drop")) total.batchedForward += 2;
+    for (const char* road : {"road_morf", "road_lerf"})
+      if (has(metrics, road)) total.batchedForward += 9;
+    if (has(metrics, "infidelity")) total.singleForward += 1, total.batchedForward += 32;
+  }
+  return total;
+}
+
+ModelThroughput measureThroughput(LoadedModel& model, int64_t batch, double seconds) {
+  const int64_t h = model.config.input.height, w = model.config.input.width;
+  ModelThroughput t;
+  t.batch = batch > 0 ? batch : std::max<int64_t>(1, inferenceBatchSize(model, h, w));
+  at::Generator gen = at::detail::createCPUGenerator(0);
+  const at::Tensor batched = at::randn({t.batch, 3, h, w}, gen, at::kFloat);
+  const at::Tensor single = batched.narrow(0, 0, 1).contiguous();
+  const auto forward = [&](const at::Tensor& x) {
+    c10::InferenceMode guard;
+    model.net->forward(x, {});
+  };
+  const auto backward = [&](const at::Tensor& x) {
+    const at::Tensor in = x.detach().clone().requires_grad_(true);
+    const at::Tensor logit = model.net->forward(in, {}).logits.select(1, 0).sum();
+    torch::autograd::grad({logit}, {in});
+  };
+  t.forwardSingle = rate(1, seconds, [&] { forward(single); });
+  t.forwardBatched = rate(t.batch, seconds, [&] { forward(batched); });
+  t.backwardSingle = rate(1, seconds, [&] { backward(single); });
+  t.backwardBatched = rate(t.batch, seconds, [&] { backward(batched); });
+  return t;
+}
+
+ModelThroughput fasterOf(const ModelThroughput& a, const ModelThroughput& b) {
+  ModelThroughput t = a;
+  t.forwardSingle = std::max(a.forwardSingle, b.forwardSingle);
+  t.forwardBatched = std::max(a.forwardBatched, b.forwardBatched);
+  t.backwardSingle = std::max(a.backwardSingle, b.backwardSingle);
+  t.backwardBatched = std::max(a.backwardBatched, b.backwardBatched);
+  return t;
+}
+
+ScorecardSpeed scorecardSpeed(const EvaluationCount& c, int images, const ModelThroughput& t, double wallSeconds) {
+  ScorecardSpeed s;
+  s.modelSeconds = double(images) * (c.singleForward / t.forwardSingle + c.batchedForward / t.forwardBatched +
+                                     c.singleBackward / t.backwardSingle + c.batchedBackward / t.backwardBatched);
+  s.forwardEquivalents = s.modelSeconds * t.forwardBatched;
+  s.perSecond = wallSeconds > 0 ? s.forwardEquivalents / wallSeconds : 0.0;
+  s.overhead = s.modelSeconds > 0 ? wallSeconds / s.modelSeconds - 1.0 : 0.0;
+  return s;
+}
+
+}  // namespace fs::analysis

@@ -1,0 +1,66 @@
+// The scorecard's speed figures (analysis/evaluation/evaluation_cost.h): the model evaluations
+// counted per image, written out by hand here from the methods' and metrics' definitions, the
+// arithmetic of forward-equivalents and overhead, and a measured throughput that is positive and
+// faster per image in a batch than one image at a time for the forward pass.
+#include "analysis/evaluation/evaluation_cost.h"
+#include "analysis/faithfulness.h"
+#include "analysis/model_loader.h"
+
+#include <gtest/gtest.h>
+
+namespace {
+namespace fa = fs::analysis;
+
+TEST(EvaluationCost, CountsPerImageAsTheMethodsAndMetricsDefineThem) {
+  const fa::LoadedModel m = fa::loadModel("resnet_fmnist", "", 0);  // 112 x 112 input, 7 units
+  fa::SaliencyOptions o;
+  o.steps = 32, o.window = 16, o.stride = 8;
+  // gradcam: 1 forward+backward; deletion and insertion 51 each; drop 2; the top-1 prediction 1.
+  fa::EvaluationCount c = fa::evaluationsPerImage(m, {"gradcam"}, {"deletion", "insertion", "drop", "gini"}, o, 50);
+  EXPECT_EQ(c.singleForward, 1);
+  EXPECT_EQ(c.singleBackward, 1);
+  EXPECT_EQ(c.batchedForward, 51 + 51 + 2);
+  EXPECT_EQ(c.batchedBackward, 0);
+  // integrated_gradients 32 steps, with sanity (7 units + the original: 8 more maps) and random_logit
+  // (1 more) and max_sensitivity (10 more): 20 maps; ROAD 9 and infidelity 1 + 32.
+  c = fa::evaluationsPerImage(m, {"integrated_gradients"},
+                              {"sanity", "random_logit", "max_sensitivity", "road_morf", "infidelity"}, o, 50);
+  EXPECT_EQ(c.batchedBackward, 20 * 32);
+  EXPECT_EQ(c.singleForward, 1 + 1);
+  EXPECT_EQ(c.batchedForward, 9 + 32);
+  // occlusion: windows at 0, 8, ..., 96 along each side of 112 px = 13 x 13, plus the reference.
+  c = fa::evaluationsPerImage(m, {"occlusion"}, {"pointing_game"}, o, 50);
+  EXPECT_EQ(c.batchedForward, 169);
+  EXPECT_EQ(c.singleForward, 1 + 1);
+  o.window = 20, o.stride = 20;  // 0, 20, ..., 80 and one aligned to the edge at 92: 6 per side
+  EXPECT_EQ(fa::evaluationsPerImage(m, {"occlusion"}, {}, o, 50).batchedForward, 36);
+  // A method whose evaluations are not modelled is named, not guessed.
+  c = fa::evaluationsPerImage(m, {"gradient", "rise"}, {"deletion"}, o, 10);
+  ASSERT_EQ(c.uncounted.size(), 1u);
+  EXPECT_EQ(c.uncounted[0], "rise");
+}
+
+TEST(EvaluationCost, ForwardEquivalentsAndOverhead) {
+  fa::EvaluationCount c;
+  c.singleForward = 2, c.batchedForward = 100, c.singleBackward = 1, c.batchedBackward = 10;
+  fa::ModelThroughput t;
+  t.forwardSingle = 20, t.forwardBatched = 200, t.backwardSingle = 5, t.backwardBatched = 50;
+  // per image: 2/20 + 100/200 + 1/5 + 10/50 = 1.0 s; 4 images: 4 s = 800 forward-equivalents.
+  const fa::ScorecardSpeed s = fa::scorecardSpeed(c, 4, t, 5.0);
+  EXPECT_DOUBLE_EQ(s.modelSeconds, 4.0);
+  EXPECT_DOUBLE_EQ(s.forwardEquivalents, 800.0);
+  EXPECT_DOUBLE_EQ(s.perSecond, 160.0);
+  EXPECT_DOUBLE_EQ(s.overhead, 0.25);
+}
+
+TEST(EvaluationCost, MeasuredThroughputIsPositive) {
+  fa::LoadedModel m = fa::loadModel("resnet_fmnist", "", 0);
+  const fa::ModelThroughput t = fa::measureThroughput(m, 16, 0.2);
+  EXPECT_EQ(t.batch, 16);
+  for (double r : {t.forwardSingle, t.forwardBatched, t.backwardSingle, t.backwardBatched}) EXPECT_GT(r, 0.0);
+  const fa::ModelThroughput f = fa::fasterOf(t, fa::ModelThroughput{16, 1e9, 0, 0, 0});
+  EXPECT_EQ(f.forwardSingle, 1e9);
+  EXPECT_EQ(f.forwardBatched, t.forwardBatched);
+}
+
+}  // namespace
