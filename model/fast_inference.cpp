@@ -3,6 +3,7 @@
 #include "model/kernel_policy.h"
 #include "model/layers.h"
 #include "model/onednn_support.h"
+#include "model/redirected_relu.h"
 
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/grad_mode.h>
@@ -148,11 +149,15 @@ bool fastInferenceAllowed() { return gFastInference.load() && !at::GradMode::is_
 void setFastInferenceEnabled(bool on) { gFastInference.store(on); }
 
 at::Tensor applyPostOp(const at::Tensor& y, PostOp op, const at::Tensor& addend) {
+  // Activation maximisation's redirected ReLU gradient (redirected_relu.h), when asked for.
+  const auto relu = [](const at::Tensor& t) {
+    return RedirectedReluGradient::active() && t.requires_grad() ? redirectedRelu(t) : at::relu(t);
+  };
   switch (op) {
     case PostOp::None: return y;
-    case PostOp::Relu: return at::relu(y);
-    case PostOp::AddThenRelu: return at::relu(y + addend);
-    case PostOp::ReluThenAdd: return at::relu(y) + addend;
+    case PostOp::Relu: return relu(y);
+    case PostOp::AddThenRelu: return relu(y + addend);
+    case PostOp::ReluThenAdd: return relu(y) + addend;
   }
   return y;
 }

@@ -2,6 +2,7 @@
 
 #include "analysis/inference.h"
 #include "model/errors.h"
+#include "model/redirected_relu.h"
 #include "model/registry.h"
 
 #include <ATen/ATen.h>
@@ -10,7 +11,9 @@
 #include <torch/csrc/autograd/grad_mode.h>
 
 #include <chrono>
+#include <algorithm>
 #include <cmath>
+#include <optional>
 #include <ctime>
 #include <random>
 
@@ -70,15 +73,19 @@ at::Tensor toRgb(const at::Tensor& images) {
 }
 
 // Pad, jitter, scale, rotate, jitter, resize back (Lucid's standard_transforms); each channel alike.
+// Lucid's pixel amounts (pad 12, jitter 8 and 4) are for 224-pixel inputs: they scale with the image
+// (pad 6, jitter 4 and 2 at 112), so a transform moves the image by the same fraction of its side.
 at::Tensor robustnessTransforms(const at::Tensor& img, std::mt19937& rng) {
   const int64_t size = img.size(2);
-  at::Tensor x = at::constant_pad_nd(img, {12, 12, 12, 12}, 0.5);
+  const auto px = [size](int v) { return std::max(1, int(std::lround(v * double(size) / 224.0))); };
+  const int pad = px(12);
+  at::Tensor x = at::constant_pad_nd(img, {pad, pad, pad, pad}, 0.5);
   auto jitter = [&](const at::Tensor& t, int d) {
     std::uniform_int_distribution<int> off(0, d);
     const int64_t h = t.size(2) - d, w = t.size(3) - d;
     return t.narrow(2, off(rng), h).narrow(3, off(rng), w);
   };
-  x = jitter(x, 8);
+  x = jitter(x, px(8));
   std::uniform_int_distribution<int> pickScale(0, 10), pickAngle(0, 25);
   const double scale = 1.0 + (pickScale(rng) - 5) / 50.0;
   const int angleIndex = pickAngle(rng);
@@ -88,7 +95,7 @@ at::Tensor robustnessTransforms(const at::Tensor& img, std::mt19937& rng) {
   const at::Tensor theta = at::tensor({float(c), float(-s), 0.f, float(s), float(c), 0.f}).view({1, 2, 3});
   const at::Tensor grid = at::affine_grid_generator(theta.expand({x.size(0), 2, 3}), x.sizes(), false);
   x = at::grid_sampler(x, grid, /*bilinear*/ 0, /*border*/ 1, false);
-  x = jitter(x, 4);
+  x = jitter(x, px(4));
   return at::upsample_bilinear2d(x, {size, size}, false);
 }
 
@@ -323,6 +330,9 @@ VisResult visualizeFeature(LoadedModel& model, const VisOptions& o, const std::f
     at::NoGradGuard none;
     r.initial = evaluate(model, obj, fourier(spectrum), nullptr)[0].item<double>();
   }
+  // Lucid's render_vis default: a ReLU silent on the start image still passes a gradient.
+  std::optional<fs::model::RedirectedReluGradient> redirect;
+  if (o.redirectRelu) redirect.emplace();
   for (int step = 1; step <= o.steps; ++step) {
     auto t0 = Clock::now();
     at::Tensor img = fourier(spectrum);
