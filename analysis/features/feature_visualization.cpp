@@ -2,6 +2,7 @@
 
 #include "analysis/inference.h"
 #include "model/errors.h"
+#include "model/family.h"
 #include "model/redirected_relu.h"
 #include "model/registry.h"
 
@@ -246,7 +247,12 @@ Objective makeObjective(const LoadedModel& model, const VisOptions& o) {
 // The objective per sample [B] for images [B, 1 or 3, H, W] in [0, 1]; the diversity tap's
 // activations in `tap` when asked.
 at::Tensor evaluate(LoadedModel& model, const Objective& obj, const at::Tensor& images01, at::Tensor* tap) {
-  const auto r = model.net->forward((images01 - obj.mean) / obj.std, obj.taps);
+  // A model whose token grid fixes its input size sees the image resized to that size (--size S).
+  at::Tensor x = images01;
+  const auto& in = model.config.input;
+  if (fs::model::familyTraits(model.config.family).fixedInputSize && (x.size(2) != in.height || x.size(3) != in.width))
+    x = at::upsample_bilinear2d(x, {in.height, in.width}, false);
+  const auto r = model.net->forward((x - obj.mean) / obj.std, obj.taps);
   if (tap) *tap = r.taps.at(obj.diversityTap);
   at::Tensor total;
   for (const VisTerm& t : obj.terms) {

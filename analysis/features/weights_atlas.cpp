@@ -33,6 +33,12 @@ AtlasPanel rgbFilters(const LoadedModel& m, const std::string& name, const std::
   return p;
 }
 
+AtlasPanel kernelPanel(const LoadedModel& m, const std::string& name, const std::string& title) {
+  AtlasPanel p{title, name, AtlasKind::Kernels, parameter(m, name), {}, 0};
+  p.order = identity(p.values.size(0));
+  return p;
+}
+
 AtlasPanel gridRows(const LoadedModel& m, const std::string& name, const std::string& title, AtlasKind kind,
                     int side, bool paired) {
   const at::Tensor w = parameter(m, name);  // [rows, side*side]
@@ -142,10 +148,7 @@ std::vector<AtlasPanel> weightsAtlas(const LoadedModel& model) {
       for (size_t s = 0; s < c.blocks.size(); ++s)
         for (int b = 0; b < c.blocks[s]; ++b) {
           const std::string name = "stages." + std::to_string(s) + ".blocks." + std::to_string(b) + ".connect.weight";
-          AtlasPanel p{"stage " + std::to_string(s) + " block " + std::to_string(b) + "\ndepthwise 3x3",
-                       name, AtlasKind::Kernels, parameter(model, name), {}, 0};
-          p.order = identity(p.values.size(0));
-          out.push_back(std::move(p));
+          out.push_back(kernelPanel(model, name, "stage " + std::to_string(s) + " block " + std::to_string(b) + "\ndepthwise 3x3"));
         }
   } else if (c.family == "mlp_mixer" || c.family == "resmlp") {
     const int side = c.imgSize / c.patchSize;
@@ -158,6 +161,17 @@ std::vector<AtlasPanel> weightsAtlas(const LoadedModel& model) {
                           : gridRows(model, p + ".linear_tokens.weight", p + "\ncross-patch rows",
                                      AtlasKind::CrossPatch, side, false));
     }
+  } else if (c.family == "vit" || c.family == "deit" || c.family == "swin") {
+    // The patch embedding is the first layer: one RGB filter per embedding dimension.
+    out.push_back(rgbFilters(model, "patch_embed.proj.weight", "patch_embed.proj\nfirst-layer filters"));
+  } else if (c.family == "convnext") {
+    out.push_back(rgbFilters(model, "stem.0.weight", "stem.0\nfirst-layer filters"));
+    for (size_t s = 0; s < c.depths.size(); ++s)
+      for (int b = 0; b < c.depths[s]; ++b) {
+        const std::string name = "stages." + std::to_string(s) + ".blocks." + std::to_string(b) + ".conv_dw.weight";
+        const std::string k = std::to_string(c.kernelSize);
+        out.push_back(kernelPanel(model, name, "stage " + std::to_string(s) + " block " + std::to_string(b) + "\ndepthwise " + k + "x" + k));
+      }
   } else {
     throw InputError(c.id + ": no weights atlas for the family '" + c.family + "'");
   }

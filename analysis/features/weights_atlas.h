@@ -37,7 +37,8 @@ struct AtlasPanel {
   int gridSide = 0;           // CrossPatch: the patch grid's side (tiles laid out at their patch)
 };
 
-// The family's panels (InputError for a family without weights of a spatial meaning).
+// The family's panels (InputError for a family without weights of a spatial meaning). ViT, DeiT and
+// Swin: the patch embedding's filters; ConvNeXt: the stem's filters and each block's depthwise kernels.
 std::vector<AtlasPanel> weightsAtlas(const LoadedModel& model);
 
 // Greedy opposite-phase pairing of rows of `units` ([U, D]): each unpaired unit in index order

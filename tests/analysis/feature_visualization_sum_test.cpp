@@ -151,4 +151,14 @@ TEST(VisChannelBatch, EachImageIsItsSingleChannelRun) {
   EXPECT_THROW(fa::visualizeFeature(m, o), fs::model::InputError);
 }
 
+// A token model fixes its input size: an image of another size is resized to it for the model.
+TEST(VisOtherSize, FixedSizeModelsSeeTheImageAtTheirOwnSize) {
+  fa::LoadedModel m = fa::loadModel("mixer_fmnist", "", 0);
+  fa::VisOptions o;
+  o.tap = "blocks.3", o.channel = 1, o.steps = 4, o.greyscale = true, o.size = 64;
+  const fa::VisResult r = fa::visualizeFeature(m, o);
+  EXPECT_EQ(r.image.sizes(), (at::IntArrayRef{3, 64, 64}));
+  EXPECT_TRUE(std::isfinite(r.activation));
+}
+
 }  // namespace

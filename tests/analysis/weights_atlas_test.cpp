@@ -20,7 +20,8 @@ bool sameBits(const at::Tensor& a, const at::Tensor& b) {
 }
 
 TEST(WeightsAtlas, PanelsAndTilesHoldTheCheckpointValuesBitForBit) {
-  for (const char* id : {"resnet_fmnist", "convmlp_fmnist", "puremlp_fmnist", "mixer_fmnist", "resmlp_fmnist"}) {
+  for (const char* id : {"resnet_fmnist", "convmlp_fmnist", "puremlp_fmnist", "mixer_fmnist", "resmlp_fmnist",
+                         "vit_fmnist", "convnext_fmnist"}) {
     const fa::LoadedModel m = fa::loadModel(id, "", 0);
     ASSERT_FALSE(m.weightsPath.empty()) << id;
     const fs::model::TensorDict dict = fs::model::readCheckpoint(m.weightsPath);
