@@ -144,7 +144,8 @@ nlohmann::json evaluateModel(fa::LoadedModel& m, const fa::ScorecardOptions& o, 
   const auto t0 = std::chrono::steady_clock::now();
   const fa::ScorecardSummary sum = fa::runScorecard(m, o);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const fa::ModelThroughput throughput = fa::fasterOf(before, fa::measureThroughput(m, batch, 1.0));
+  const fa::ModelThroughput throughput =
+      wall > 4 * before.seconds ? fa::fasterOf(before, fa::measureThroughput(m, batch, 1.0)) : before;
   const nlohmann::json speed = speedJson(m, o, throughput, sum.done, wall);
   if (!o.outPath.empty() && o.shard.count == 1)
     fs::model::writeFileAtomically(std::filesystem::path(o.outPath).replace_extension(".speed.json").string(),

@@ -17,8 +17,8 @@
 // The model's throughput is measured on the model's input size, images per second, for forward
 // (inference mode) and forward+backward (the input gradient of one logit) at batch 1 and at a batch
 // the metrics use (evaluate: the curve's steps + 1, at most inferenceBatchSize). evaluate measures
-// before and after the scorecard and keeps the faster of each rate (the model's own speed on a
-// shared machine). Model seconds = sum over the four kinds of count / rate; forward-equivalents =
+// before the scorecard and, when the scorecard took more than 4 times as long as that measurement,
+// again after it, keeping the faster of each rate (the model's own speed on a shared machine). Model seconds = sum over the four kinds of count / rate; forward-equivalents =
 // model seconds x the batched forward rate; overhead = wall / model seconds - 1.
 #include "analysis/model_loader.h"
 #include "analysis/saliency/saliency_method.h"
@@ -44,9 +44,10 @@ struct ModelThroughput {
   int64_t batch = 1;                           // the evaluation batch
   double forwardSingle = 0, forwardBatched = 0;  // images per second
   double backwardSingle = 0, backwardBatched = 0;
+  double seconds = 0;                          // the measurement's own time
 };
-// Each rate timed over at least `seconds` and 3 calls (after one warm-up call) on an input of the
-// model's size; batch <= 0: inferenceBatchSize.
+// Each rate timed over at least `seconds` (after one warm-up call; at least one timed call) on an
+// input of the model's size; batch <= 0: inferenceBatchSize.
 ModelThroughput measureThroughput(LoadedModel& model, int64_t batch, double seconds = 1.0);
 ModelThroughput fasterOf(const ModelThroughput& a, const ModelThroughput& b);  // per rate
 
