@@ -59,8 +59,9 @@ TEST(StageAlignment, EveryRegisteredTransformerAndConvNeXtVariant) {
       for (int s = 0; s < 4; ++s) {
         EXPECT_EQ(stages[s], prefix + std::to_string(s)) << c.id;
         const fm::TapInfo t = tapOf(*net, stages[s]);
-        EXPECT_EQ(t.stride, 4 << s) << c.id << " " << stages[s];
-        EXPECT_EQ(t.height, c.input.height / (4 << s)) << c.id << " " << stages[s];
+        // The patch (4 for the ImageNet variants, 8 for the nano ConvNeXt demo), doubled per stage.
+        EXPECT_EQ(t.stride, c.patchSize << s) << c.id << " " << stages[s];
+        EXPECT_EQ(t.height, c.input.height / (c.patchSize << s)) << c.id << " " << stages[s];
         const int width = c.family == "swin" ? narrowed(c).embedDim << s : narrowed(c).dims[s];
         EXPECT_EQ(t.channels, width) << c.id << " " << stages[s];
         // The stage's output is the tap after its last block.
