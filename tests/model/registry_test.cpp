@@ -39,7 +39,7 @@ TEST_P(RegisteredVariant, ParamsMacsAndTaps) {
   // map is 1x1 (a CAM there is a constant): then the last stage with more positions. Models with
   // prefix tokens (ViT, DeiT) use the input of the last block's attention, also a tap.
   if (net->prefixTokens().empty()) {
-    const TapInfo& last = net->taps().back();
+    const TapInfo last = net->taps().back();  // a copy: taps() returns by value
     if (last.height * last.width > 1) {
       EXPECT_EQ(net->camTap(), last.name);
     } else {
