@@ -159,6 +159,8 @@ int ModelSlotsPanel::barCount(int slot) const {
   return bars ? bars->data()->size() : 0;
 }
 
+QString ModelSlotsPanel::variantText(int slot) const { return slots_[size_t(slot)].variant->currentText(); }
+
 void ModelSlotsPanel::refresh(int i) {
   const SlotState& s = session_->slot(i);
   SlotUi& ui = slots_[size_t(i)];
@@ -167,7 +169,12 @@ void ModelSlotsPanel::refresh(int i) {
   reorder();
   if (!s.loaded) return;
   const QString id = QString::fromStdString(s.info.modelId);
-  const int idx = ui.variant->findText(id);
+  int idx = ui.variant->findText(id);
+  if (idx < 0 && !id.isEmpty()) {  // a JSON config: its path joins the list (choosing it reloads it)
+    ui.variant->addItem(id);
+    idx = ui.variant->count() - 1;
+    ui.variant->setItemData(idx, id, Qt::ToolTipRole);
+  }
   if (idx >= 0) ui.variant->setCurrentIndex(idx);
   ui.box->setTitle(tr("Slot %1: %2").arg(i + 1).arg(id));
   if (!s.info.taps.empty())

@@ -23,6 +23,7 @@ class ModelSlotsPanel : public QWidget {
   explicit ModelSlotsPanel(AnalysisSession* session, QWidget* parent = nullptr);
   QString reportText(int slot) const;
   int barCount(int slot) const;  // bars in the slot's prediction chart
+  QString variantText(int slot) const;  // the variant list's current entry (an id or a config path)
   QWidget* slotBox(int slot) const;  // the slot's frame; a checkpoint dropped on it loads there
   // A dropped or chosen checkpoint for the slot's current variant (the Weights… path).
   void loadWeights(int slot, const QString& checkpoint);

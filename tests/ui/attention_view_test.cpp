@@ -7,6 +7,7 @@
 #include "ui/input_panel.h"
 #include "ui/main_window.h"
 #include "ui/map_grid.h"
+#include "ui/model_slots_panel.h"
 
 #include <QComboBox>
 #include <QTest>
@@ -33,6 +34,9 @@ TEST(AttentionView, ClassTokenAndClickedPatchOfAViT) {
                              source("tests/data/reference/vit_tiny/weights.safetensors"));
   window.inputPanel()->openFile(source("resources/samples/coffee.png"));
   ASSERT_TRUE(waitIdle(s));
+  // The slot's variant list names the JSON config it holds, not another registered id.
+  EXPECT_TRUE(window.slotsPanel()->variantText(vit).endsWith(QStringLiteral("vit_tiny/config.json")))
+      << window.slotsPanel()->variantText(vit).toStdString();
   ASSERT_TRUE(window.showView(QStringLiteral("attention")));
   ASSERT_TRUE(waitIdle(s));
   AttentionView* view = window.attentionView();
