@@ -75,7 +75,11 @@ void SanityCascadePanel::showCascade() {
                              QString::fromStdString(c->image))
                         .arg(c->units.size()));
   try {
-    figure_->setPixmap(QPixmap::fromImage(fs::render::FigureRenderer(c->figure).toImage(110)));
+    // The whole figure in view: scaled down to the panel's width when it is wider (caption included).
+    QImage img = fs::render::FigureRenderer(c->figure).toImage(110);
+    const int room = figure_->parentWidget() ? figure_->parentWidget()->width() - 4 : img.width();
+    if (room > 200 && img.width() > room) img = img.scaledToWidth(room, Qt::SmoothTransformation);
+    figure_->setPixmap(QPixmap::fromImage(img));
   } catch (const std::exception& e) {
     figure_->setText(QString::fromUtf8(e.what()));
   }
