@@ -1,21 +1,15 @@
 // The Saliency view on a ViT: Grad-CAM at the last block is exactly zero (only the prefix tokens reach
 // the head), and the map's label says so in words, with the reason in its tooltip; at the default CAM
 // tap (the last block's attention input) the label carries no warning.
-#include "ui/analysis_session.h"
+#include "desktop_test_support.h"
 #include "ui/input_panel.h"
-#include "ui/main_window.h"
 #include "ui/saliency_view.h"
-
-#include <QTest>
-
-#include <gtest/gtest.h>
 
 namespace fs::ui {
 namespace {
 
-QString source(const char* rel) { return QStringLiteral(FS_SOURCE_DIR "/") + QLatin1String(rel); }
-
-bool waitIdle(AnalysisSession* s) { return QTest::qWaitFor([s] { return !s->busy(); }, 120000); }
+using test::sample;
+using test::waitIdle;
 
 TEST(SaliencyZeroMap, LastViTBlockSaysWhyItsMapIsEmpty) {
   MainWindow window;
@@ -26,7 +20,7 @@ TEST(SaliencyZeroMap, LastViTBlockSaysWhyItsMapIsEmpty) {
   for (int i = 0; i < fs::service::kMaxSlots; ++i)
     if (s->slot(i).loaded) s->removeSlot(i);
   s->addSlot(QStringLiteral("vit_fmnist"));
-  window.inputPanel()->openFile(source("resources/samples/fmnist_0000_ankle-boot.png"));
+  window.inputPanel()->openFile(sample("fmnist_0000_ankle-boot.png"));
   ASSERT_TRUE(waitIdle(s));
   ASSERT_TRUE(window.showView(QStringLiteral("saliency")));
   SaliencyView* view = window.saliencyView();
