@@ -1,6 +1,7 @@
 // The Attention view (offscreen) on the vit_tiny reference model beside a ResNet: only the
 // transformer is offered, the class token's attention of the last block by default (mean and one
 // map per head), a clicked patch as the query, and the maps follow a new image.
+#include "desktop_test_support.h"
 #include "service/attention_service.h"
 #include "ui/analysis_session.h"
 #include "ui/attention_view.h"
@@ -17,9 +18,8 @@
 namespace fs::ui {
 namespace {
 
-QString source(const char* rel) { return QStringLiteral(FS_SOURCE_DIR "/") + QLatin1String(rel); }
-
-bool waitIdle(AnalysisSession* s) { return QTest::qWaitFor([s] { return !s->busy(); }, 120000); }
+using test::source;
+using test::waitIdle;
 
 TEST(AttentionView, ClassTokenAndClickedPatchOfAViT) {
   MainWindow window;
