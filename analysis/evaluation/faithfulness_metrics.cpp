@@ -1,11 +1,13 @@
 #include "analysis/evaluation/faithfulness_metrics.h"
 
+#include "analysis/evaluation/imputation_solver.h"
 #include "analysis/evaluation/metric.h"
 #include "analysis/faithfulness.h"
 #include "model/errors.h"
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 
 #include <algorithm>
@@ -16,156 +18,32 @@ using fs::model::InputError;
 
 namespace {
 
-struct Neighbour {
-  int dr, dc;
-  double w;
-};
-constexpr Neighbour kNeighbours[8] = {{-1, -1, 1.0 / 12}, {-1, 0, 1.0 / 6}, {-1, 1, 1.0 / 12}, {0, -1, 1.0 / 6},
-                                      {0, 1, 1.0 / 6},    {1, -1, 1.0 / 12}, {1, 0, 1.0 / 6},  {1, 1, 1.0 / 12}};
-
-// The system A x = b over the removed pixels: A_ii = sum of the in-image neighbours' weights,
-// A_ij = -w for a removed neighbour j, b_i = sum of w * value over the known neighbours
-// (symmetric positive definite when some pixel is known). Neighbour lists in CSR form.
-struct ImputationSystem {
-  std::vector<int64_t> pixels;  // removed pixels, raster order
-  std::vector<double> diag;
-  std::vector<int64_t> linkStart, link;  // removed neighbours of i: link[linkStart[i] .. linkStart[i+1])
-  std::vector<double> linkWeight;
-  std::vector<int64_t> knownStart, known;  // known neighbours (pixel index)
-  std::vector<double> knownWeight;
-};
-
-ImputationSystem buildSystem(const bool* removed, int64_t h, int64_t w) {
-  ImputationSystem s;
-  std::vector<int64_t> index(size_t(h * w), -1);
-  for (int64_t p = 0; p < h * w; ++p)
-    if (removed[p]) index[size_t(p)] = int64_t(s.pixels.size()), s.pixels.push_back(p);
-  const size_t n = s.pixels.size();
-  s.diag.assign(n, 0.0);
-  s.linkStart.push_back(0), s.knownStart.push_back(0);
-  for (size_t i = 0; i < n; ++i) {
-    const int64_t r = s.pixels[i] / w, c = s.pixels[i] % w;
-    for (const Neighbour& nb : kNeighbours) {
-      const int64_t rr = r + nb.dr, cc = c + nb.dc;
-      if (rr < 0 || cc < 0 || rr >= h || cc >= w) continue;
-      s.diag[i] += nb.w;
-      const int64_t q = rr * w + cc;
-      if (removed[q]) s.link.push_back(index[size_t(q)]), s.linkWeight.push_back(nb.w);
-      else s.known.push_back(q), s.knownWeight.push_back(nb.w);
-    }
-    s.linkStart.push_back(int64_t(s.link.size())), s.knownStart.push_back(int64_t(s.known.size()));
-  }
-  return s;
+// The pixels in ranking order: most relevant first for MoRF, least relevant first for LeRF.
+at::Tensor rankedPixels(const at::Tensor& map2d, bool morf) {
+  return std::get<1>(at::sort(map2d.reshape({-1}), /*stable=*/true, 0, /*descending=*/morf));
 }
 
-void applySystem(const ImputationSystem& s, const std::vector<double>& x, std::vector<double>& y) {
-  for (size_t i = 0; i < x.size(); ++i) {
-    double v = s.diag[i] * x[i];
-    for (int64_t k = s.linkStart[i]; k < s.linkStart[i + 1]; ++k) v -= s.linkWeight[size_t(k)] * x[size_t(s.link[size_t(k)])];
-    y[i] = v;
-  }
-}
-
-double dot(const std::vector<double>& a, const std::vector<double>& b) {
-  double s = 0;
-  for (size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
-  return s;
-}
-
-// Jacobi-preconditioned conjugate gradients to a relative residual of 1e-8.
-std::vector<double> solve(const ImputationSystem& s, const std::vector<double>& b) {
-  const size_t n = b.size();
-  std::vector<double> x(n, 0.0), r = b, z(n), p(n), ap(n);
-  for (size_t i = 0; i < n; ++i) z[i] = r[i] / s.diag[i];
-  p = z;
-  double rz = dot(r, z);
-  const double stop = 1e-16 * std::max(dot(b, b), 1e-300);
-  for (size_t it = 0; it < 10 * n + 100 && dot(r, r) > stop; ++it) {
-    applySystem(s, p, ap);
-    const double pap = dot(p, ap);
-    const double alpha = pap > 0 ? rz / pap : 0.0;
-    for (size_t i = 0; i < n; ++i) x[i] += alpha * p[i], r[i] -= alpha * ap[i];
-    for (size_t i = 0; i < n; ++i) z[i] = r[i] / s.diag[i];
-    const double next = dot(r, z);
-    const double beta = rz > 0 ? next / rz : 0.0;
-    for (size_t i = 0; i < n; ++i) p[i] = z[i] + beta * p[i];
-    rz = next;
-  }
-  return x;
-}
-
-// The system's Cholesky factor A = L L^T in band form (A's links reach at most `band` places back
-// in raster order: L(i, j) at L[i * (band + 1) + i - j] for i - band <= j <= i). One factorisation
-// serves every channel; n * band^2 / 2 multiply-adds. False if A is not positive definite.
-struct BandCholesky {
-  size_t n = 0, band = 0;
-  std::vector<double> l;
-  double& at(size_t i, size_t j) { return l[i * (band + 1) + i - j]; }
-  double at(size_t i, size_t j) const { return l[i * (band + 1) + i - j]; }
-};
-
-size_t bandOf(const ImputationSystem& s) {
-  size_t band = 0;
-  for (size_t i = 0; i + 1 < s.linkStart.size(); ++i)
-    for (int64_t k = s.linkStart[i]; k < s.linkStart[i + 1]; ++k)
-      band = std::max(band, size_t(std::llabs(int64_t(i) - s.link[size_t(k)])));
-  return band;
-}
-
-bool factorise(const ImputationSystem& s, size_t band, BandCholesky& f) {
-  const size_t n = s.diag.size();
-  f.n = n, f.band = band;
-  f.l.assign(n * (band + 1), 0.0);
-  for (size_t i = 0; i < n; ++i) {
-    f.at(i, i) = s.diag[i];
-    for (int64_t k = s.linkStart[i]; k < s.linkStart[i + 1]; ++k)
-      if (size_t(s.link[size_t(k)]) < i) f.at(i, size_t(s.link[size_t(k)])) -= s.linkWeight[size_t(k)];
-  }
-  for (size_t i = 0; i < n; ++i) {
-    const size_t first = i > band ? i - band : 0;
-    for (size_t j = first; j <= i; ++j) {
-      // sum_k L(i,k) L(j,k) over from <= k < j: both rows are contiguous (k descending).
-      const size_t from = std::max(first, j > band ? j - band : 0), len = j - from;
-      const double* a = &f.l[i * (band + 1) + i - j + 1];
-      const double* b = &f.l[j * (band + 1) + 1];
-      double acc[4] = {0, 0, 0, 0};
-      size_t t = 0;
-      for (; t + 4 <= len; t += 4)
-        for (size_t u = 0; u < 4; ++u) acc[u] += a[t + u] * b[t + u];
-      for (; t < len; ++t) acc[0] += a[t] * b[t];
-      const double sum = f.at(i, j) - ((acc[0] + acc[1]) + (acc[2] + acc[3]));
-      if (i == j) {
-        if (!(sum > 0)) return false;
-        f.at(i, i) = std::sqrt(sum);
-      } else {
-        f.at(i, j) = sum / f.at(j, j);
-      }
-    }
-  }
-  return true;
-}
-
-// Forward and back substitution: x = A^-1 b.
-std::vector<double> solveBand(const BandCholesky& f, std::vector<double> x) {
-  for (size_t i = 0; i < f.n; ++i) {
-    for (size_t k = i > f.band ? i - f.band : 0; k < i; ++k) x[i] -= f.at(i, k) * x[k];
-    x[i] /= f.at(i, i);
-  }
-  for (size_t i = f.n; i-- > 0;) {
-    x[i] /= f.at(i, i);
-    for (size_t k = i > f.band ? i - f.band : 0; k < i; ++k) x[k] -= f.at(i, k) * x[i];
-  }
-  return x;
-}
-
-// Pixels removed at `percent` of the ranking (most relevant first for MoRF, least for LeRF).
-at::Tensor removedPixels(const at::Tensor& map2d, int percent, bool morf) {
-  const at::Tensor flat = map2d.reshape({-1});
-  const at::Tensor order = std::get<1>(at::sort(flat, /*stable=*/true, 0, /*descending=*/morf));
-  const int64_t k = std::llround(double(percent) / 100.0 * double(flat.numel()));
-  at::Tensor removed = at::zeros({flat.numel()}, at::kBool);
+// Pixels removed at `percent` of the ranking.
+at::Tensor removedPixels(const at::Tensor& order, at::IntArrayRef sizes, int percent) {
+  const int64_t k = std::llround(double(percent) / 100.0 * double(order.numel()));
+  at::Tensor removed = at::zeros({order.numel()}, at::kBool);
   if (k > 0) removed.index_fill_(0, order.narrow(0, 0, k), true);
-  return removed.view(map2d.sizes());
+  return removed.view(sizes);
+}
+
+// Channel c as an affine image a * channel 0 + b of channel 0 (a grey image normalised per
+// channel), when it is one to within 1e-6 of the channel's scale; else false.
+bool affineOfFirst(const double* v0, const double* vc, size_t n, double& a, double& b) {
+  double m0 = 0, mc = 0;
+  for (size_t i = 0; i < n; ++i) m0 += v0[i], mc += vc[i];
+  m0 /= double(n), mc /= double(n);
+  double cov = 0, var = 0, scale = 0;
+  for (size_t i = 0; i < n; ++i) cov += (v0[i] - m0) * (vc[i] - mc), var += (v0[i] - m0) * (v0[i] - m0);
+  a = var > 0 ? cov / var : 0.0, b = mc - a * m0;
+  for (size_t i = 0; i < n; ++i) scale = std::max(scale, std::abs(vc[i]));
+  for (size_t i = 0; i < n; ++i)
+    if (std::abs(vc[i] - (a * v0[i] + b)) > 1e-6 * std::max(scale, 1.0)) return false;
+  return true;
 }
 
 }  // namespace
@@ -179,28 +57,40 @@ at::Tensor noisyLinearImputation(const at::Tensor& image, const at::Tensor& remo
   if (removed.dim() != 2 || removed.size(0) != h || removed.size(1) != w)
     throw InputError("ROAD imputation: the removed-pixel mask must be [H,W] of the image");
   const at::Tensor rem = removed.to(at::kBool).contiguous();
-  const ImputationSystem s = buildSystem(rem.data_ptr<bool>(), h, w);
+  const imputation::System s = imputation::buildSystem(rem.data_ptr<bool>(), h, w);
   at::Tensor out = img.clone();
   if (s.pixels.empty()) return (batched ? out.unsqueeze(0) : out).to(image.scalar_type());
   if (int64_t(s.pixels.size()) == h * w) throw InputError("ROAD imputation: every pixel is removed");
   at::Generator gen = at::detail::createCPUGenerator(seed);
   const at::Tensor eps = at::randn({ch, int64_t(s.pixels.size())}, gen, at::kDouble).mul_(noise).contiguous();
   const size_t n = s.pixels.size();
-  // A direct band Cholesky solve (one factorisation for all channels) where it costs at most about
-  // what conjugate gradients would (the 112-pixel demo inputs: n * band^2 <= 3e8); else CG.
-  const size_t band = bandOf(s);
-  BandCholesky factor;
-  const bool direct = double(n) * double(band) * double(band) <= 3e8 && factorise(s, band, factor);
+  // The nested-dissection Cholesky factor (one for all channels) where it fits in memory, else CG.
+  imputation::NestedDissection factor;
+  const bool direct = imputation::NestedDissection::memoryEstimate(int64_t(n), h, w) <= 2.5e7 && factor.factorise(s);
+  // Channels that are affine images of the first (a grey image) take the same image of its
+  // imputation: the imputed values are weighted means with weights summing to one.
+  const size_t pixelsPerChannel = size_t(h * w);
+  std::vector<double> scale(size_t(ch), 1.0), shift(size_t(ch), 0.0);
+  std::vector<size_t> solved{0};
+  for (int64_t c = 1; c < ch; ++c)
+    if (!affineOfFirst(img[0].data_ptr<double>(), img[c].data_ptr<double>(), pixelsPerChannel, scale[size_t(c)],
+                       shift[size_t(c)]))
+      solved.push_back(size_t(c));
+  const size_t nc = solved.size();
+  std::vector<double> x(n * nc);
+  for (size_t k = 0; k < nc; ++k) {
+    std::vector<double> b = imputation::rightHandSide(s, img[int64_t(solved[k])].data_ptr<double>());
+    if (!direct) b = imputation::conjugateGradients(s, b);
+    for (size_t i = 0; i < n; ++i) x[i * nc + k] = b[i];
+  }
+  if (direct) factor.solveInterleaved(x, nc);
   for (int64_t c = 0; c < ch; ++c) {
-    const double* v = img[c].data_ptr<double>();
-    std::vector<double> b(n, 0.0);
-    for (size_t i = 0; i < n; ++i)
-      for (int64_t k = s.knownStart[i]; k < s.knownStart[i + 1]; ++k)
-        b[i] += s.knownWeight[size_t(k)] * v[s.known[size_t(k)]];
-    const std::vector<double> x = direct ? solveBand(factor, std::move(b)) : solve(s, b);
+    const auto k = size_t(std::find(solved.begin(), solved.end(), size_t(c)) - solved.begin());
+    const bool own = k < nc;
+    const double a = own ? 1.0 : scale[size_t(c)], b = own ? 0.0 : shift[size_t(c)];
     double* o = out[c].data_ptr<double>();
     const double* e = eps[c].data_ptr<double>();
-    for (size_t i = 0; i < n; ++i) o[s.pixels[i]] = x[i] + e[i];
+    for (size_t i = 0; i < n; ++i) o[s.pixels[i]] = a * x[i * nc + (own ? k : 0)] + b + e[i];
   }
   return (batched ? out.unsqueeze(0) : out).to(image.scalar_type());
 }
@@ -211,12 +101,19 @@ RoadCurve roadCurve(LoadedModel& model, const at::Tensor& input, const at::Tenso
   if (o.percentages.empty()) throw InputError("ROAD: no percentages");
   c10::InferenceMode guard;
   const at::Tensor m = mapToSize(map, input.size(2), input.size(3));
-  std::vector<at::Tensor> imputed;
-  for (size_t i = 0; i < o.percentages.size(); ++i) {
-    const int p = o.percentages[i];
+  for (int p : o.percentages)
     if (p < 0 || p >= 100) throw InputError("ROAD: percentages must be in [0, 100)");
-    imputed.push_back(noisyLinearImputation(input, removedPixels(m, p, morf), o.noise, o.seed + i).to(at::kFloat));
-  }
+  const at::Tensor order = rankedPixels(m, morf);
+  // The imputations are independent (each seeded by its index): one per intra-op thread.
+  // Lanes take every lanes-th percentage, so that the costly high percentages are shared out.
+  std::vector<at::Tensor> imputed(o.percentages.size());
+  const int64_t lanes = std::min<int64_t>(at::get_num_threads(), int64_t(imputed.size()));
+  at::parallel_for(0, lanes, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t lane = begin; lane < end; ++lane)
+      for (size_t i = size_t(lane); i < imputed.size(); i += size_t(lanes))
+        imputed[i] = noisyLinearImputation(input, removedPixels(order, m.sizes(), o.percentages[i]), o.noise,
+                                           o.seed + i).to(at::kFloat);
+  });
   const size_t batch = o.batchSize > 0 ? size_t(o.batchSize) : imputed.size();
   RoadCurve c;
   c.percentages = o.percentages;

@@ -9,9 +9,10 @@
 // more faithful, LeRF: higher). Noisy linear imputation, as in the authors' code
 // (NoisyLinearImputer): every removed pixel equals the weighted mean of its in-image 8 neighbours
 // (1/6 for the direct, 1/12 for the diagonal ones), the known pixels fixed, solved as one sparse
-// linear system per channel (here by a direct band Cholesky solve, one factorisation for all
-// channels, where it costs n * band^2 <= 3e8, e.g. the 112-pixel demo inputs; otherwise Jacobi-
-// preconditioned conjugate gradients to a relative residual of 1e-8), then N(0, noise^2) added to the imputed values (noise 0.01, in the model's normalised
+// linear system per channel (here by a sparse Cholesky factorisation in nested-dissection order,
+// one for all channels, analysis/evaluation/imputation_solver.h; conjugate gradients for images too
+// large for its memory; channels that are affine images of the first, as a grey image normalised
+// per channel, take that image of its imputation, exact to 1e-6), then N(0, noise^2) added to the imputed values (noise 0.01, in the model's normalised
 // input space, as the authors impute the normalised tensor). Ranking ties fall in raster order.
 #include "analysis/model_loader.h"
 

@@ -1,7 +1,8 @@
-// ROAD's noisy linear imputation solves its sparse system by a band Cholesky factorisation where
-// that is cheap (the demo models' 112-pixel inputs) and by conjugate gradients otherwise: both
-// paths against scipy's sparse direct solve (tests/python/evaluation_reference.py impute).
+// ROAD's noisy linear imputation solves its sparse system by a nested-dissection Cholesky
+// factorisation (conjugate gradients for images too large for its memory): against scipy's sparse
+// direct solve (tests/python/evaluation_reference.py impute), and the two solvers against each other.
 #include "analysis/evaluation/faithfulness_metrics.h"
+#include "analysis/evaluation/imputation_solver.h"
 #include "evaluation_test_support.h"
 #include "model/npy.h"
 
@@ -12,21 +13,72 @@
 namespace {
 namespace fa = fs::analysis;
 
-void expectScipy(int64_t channels, int64_t size, double fraction, uint64_t seed) {
+void expectScipy(int64_t channels, int64_t size, double fraction, uint64_t seed, int64_t width = 0) {
   at::Generator gen = at::detail::createCPUGenerator(seed);
-  const at::Tensor img = at::rand({channels, size, size}, gen).to(at::kDouble);
-  const at::Tensor removed = at::rand({size, size}, gen) < fraction;
+  if (width == 0) width = size;
+  const at::Tensor img = at::rand({channels, size, width}, gen).to(at::kDouble);
+  const at::Tensor removed = at::rand({size, width}, gen) < fraction;
   const at::Tensor mine = fa::noisyLinearImputation(img, removed, 0.0, 0);
-  const std::string out = fs_test::evaluationScratch() + "/imputed_" + std::to_string(size) + ".npy";
+  const std::string out = fs_test::evaluationScratch() + "/imputed_" + std::to_string(size) + "x" + std::to_string(width) + ".npy";
   fs_test::pythonReference("impute", {img, removed.to(at::kFloat)}, {out});
   const at::Tensor ref = fs::model::readNpy(out).to(at::kDouble);
-  EXPECT_LT((mine - ref).abs().max().item<double>(), 1e-6) << size << " px";
+  EXPECT_LT((mine - ref).abs().max().item<double>(), 1e-6) << size << "x" << width << " px, " << fraction;
 }
 
-// 112 x 112, half removed: about 6,300 unknowns with a band of about 113, the direct path.
-TEST(RoadSolver, BandCholeskyMatchesScipy) { expectScipy(3, 112, 0.5, 3); }
+// 112 x 112 (the demo models' input), half removed: about 6,300 unknowns on three channels.
+TEST(RoadSolver, NestedDissectionMatchesScipy) { expectScipy(3, 112, 0.5, 3); }
 
-// 200 x 200, 60% removed: about 24,000 unknowns with a band of about 200, conjugate gradients.
-TEST(RoadSolver, ConjugateGradientsMatchScipy) { expectScipy(1, 200, 0.6, 4); }
+// Nearly everything removed (one giant region), little removed, and odd, non-square sizes whose
+// dissection leaves rectangles of one row or column.
+TEST(RoadSolver, NestedDissectionMatchesScipyOnEveryShape) {
+  expectScipy(1, 64, 0.97, 5);
+  expectScipy(2, 37, 0.1, 6, 53);
+  expectScipy(1, 3, 0.5, 7, 41);
+  expectScipy(1, 200, 0.6, 4);
+}
+
+// A ranked removal (ROAD's case: one connected block of the most relevant pixels) on 224 x 224.
+TEST(RoadSolver, NestedDissectionMatchesConjugateGradients) {
+  const int64_t h = 224, w = 224;
+  at::Generator gen = at::detail::createCPUGenerator(9);
+  const at::Tensor v = at::rand({h, w}, gen).to(at::kDouble).contiguous();
+  const at::Tensor yy = at::arange(h, at::kDouble).view({h, 1}), xx = at::arange(w, at::kDouble).view({1, w});
+  const at::Tensor removed = ((yy - 90).pow(2) + (xx - 120).pow(2) < 70 * 70).contiguous();
+  const fa::imputation::System s = fa::imputation::buildSystem(removed.data_ptr<bool>(), h, w);
+  ASSERT_GT(s.pixels.size(), 10000u);
+  fa::imputation::NestedDissection nd;
+  ASSERT_TRUE(nd.factorise(s));
+  const std::vector<double> b = fa::imputation::rightHandSide(s, v.data_ptr<double>());
+  const std::vector<double> direct = nd.solve(b), cg = fa::imputation::conjugateGradients(s, b);
+  double worst = 0;
+  for (size_t i = 0; i < b.size(); ++i) worst = std::max(worst, std::abs(direct[i] - cg[i]));
+  EXPECT_LT(worst, 1e-6);
+}
+
+// A grey image normalised per channel: channels 1 and 2 are affine images of channel 0 and are
+// imputed as such; each equals its own channel imputed alone.
+TEST(RoadSolver, AffineChannelsEqualTheirOwnImputation) {
+  at::Generator gen = at::detail::createCPUGenerator(11);
+  const at::Tensor grey = at::rand({1, 56, 56}, gen).to(at::kDouble);
+  const at::Tensor img = at::cat({(grey - 0.485) / 0.229, (grey - 0.456) / 0.224, (grey - 0.406) / 0.225}).to(at::kFloat);
+  const at::Tensor removed = at::rand({56, 56}, gen) < 0.7;
+  const at::Tensor all = fa::noisyLinearImputation(img, removed, 0.0, 0);
+  for (int64_t c = 0; c < 3; ++c) {
+    const at::Tensor alone = fa::noisyLinearImputation(img.narrow(0, c, 1), removed, 0.0, 0);
+    EXPECT_LT((all.narrow(0, c, 1) - alone).abs().max().item<double>(), 1e-5) << c;
+  }
+  // A channel that is not affine in the first is solved on its own.
+  const at::Tensor mixed = at::cat({img.narrow(0, 0, 1), at::rand({1, 56, 56}, gen)});
+  const at::Tensor both = fa::noisyLinearImputation(mixed, removed, 0.0, 0);
+  EXPECT_LT((both.narrow(0, 1, 1) - fa::noisyLinearImputation(mixed.narrow(0, 1, 1), removed, 0.0, 0)).abs().max().item<double>(), 1e-6);
+}
+
+// With no pixel known the system is singular: the factorisation says so.
+TEST(RoadSolver, SingularSystemIsRefused) {
+  const std::vector<char> all(25, 1);
+  const fa::imputation::System s = fa::imputation::buildSystem(reinterpret_cast<const bool*>(all.data()), 5, 5);
+  fa::imputation::NestedDissection nd;
+  EXPECT_FALSE(nd.factorise(s));
+}
 
 }  // namespace

@@ -1,0 +1,297 @@
+#include "analysis/evaluation/imputation_solver.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace fs::analysis::imputation {
+
+namespace {
+
+struct Neighbour {
+  int dr, dc;
+  double w;
+};
+constexpr Neighbour kNeighbours[8] = {{-1, -1, 1.0 / 12}, {-1, 0, 1.0 / 6}, {-1, 1, 1.0 / 12}, {0, -1, 1.0 / 6},
+                                      {0, 1, 1.0 / 6},    {1, -1, 1.0 / 12}, {1, 0, 1.0 / 6},  {1, 1, 1.0 / 12}};
+
+// Rectangles of at most this many pixels are not split further.
+constexpr int64_t kLeafArea = 16;
+
+double dot(const std::vector<double>& a, const std::vector<double>& b) {
+  double s = 0;
+  for (size_t i = 0; i < a.size(); ++i) s += a[i] * b[i];
+  return s;
+}
+
+void applySystem(const System& s, const std::vector<double>& x, std::vector<double>& y) {
+  for (size_t i = 0; i < x.size(); ++i) {
+    double v = s.diag[i] * x[i];
+    for (int64_t k = s.linkStart[i]; k < s.linkStart[i + 1]; ++k) v -= s.linkWeight[size_t(k)] * x[size_t(s.link[size_t(k)])];
+    y[i] = v;
+  }
+}
+
+// Right-looking Cholesky of the first k columns of the f x f column-major front `a` (lower
+// triangle): L's columns replace them and the trailing block becomes the Schur complement. Four
+// columns at a time, so each trailing element is loaded once per four updates; compiled for
+// AVX2 + FMA as well as the baseline, chosen at run time (no -march flag).
+__attribute__((target_clones("arch=haswell", "default"))) bool partialCholesky(double* a, size_t f, size_t k) {
+  constexpr size_t kBlock = 4;
+  for (size_t j0 = 0; j0 < k; j0 += kBlock) {
+    const size_t jb = std::min(kBlock, k - j0);
+    for (size_t j = j0; j < j0 + jb; ++j) {  // the panel
+      double* lj = a + j * f;
+      if (!(lj[j] > 0)) return false;
+      const double d = std::sqrt(lj[j]);
+      lj[j] = d;
+      for (size_t i = j + 1; i < f; ++i) lj[i] /= d;
+      for (size_t c = j + 1; c < j0 + jb; ++c) {
+        const double lc = lj[c];
+        double* col = a + c * f;
+        for (size_t i = c; i < f; ++i) col[i] -= lj[i] * lc;
+      }
+    }
+    const double* p = a + j0 * f;
+    for (size_t c = j0 + jb; c < f; ++c) {  // the trailing columns
+      double* col = a + c * f;
+      if (jb == kBlock) {
+        const double l0 = p[c], l1 = p[f + c], l2 = p[2 * f + c], l3 = p[3 * f + c];
+        if (l0 == 0.0 && l1 == 0.0 && l2 == 0.0 && l3 == 0.0) continue;
+        const double *p0 = p, *p1 = p + f, *p2 = p + 2 * f, *p3 = p + 3 * f;
+        for (size_t i = c; i < f; ++i) col[i] -= (p0[i] * l0 + p1[i] * l1) + (p2[i] * l2 + p3[i] * l3);
+      } else {
+        for (size_t t = 0; t < jb; ++t) {
+          const double* pt = p + t * f;
+          const double lc = pt[c];
+          if (lc == 0.0) continue;
+          for (size_t i = c; i < f; ++i) col[i] -= pt[i] * lc;
+        }
+      }
+    }
+  }
+  return true;
+}
+
+// One front's part of L y = b (y over the front's f unknowns, the first k eliminated here) and of
+// L^T x = y, on the front's dense columns.
+__attribute__((target_clones("arch=haswell", "default"))) void forwardFront(const double* l, size_t f, size_t k,
+                                                                              double* y) {
+  for (size_t j = 0; j < k; ++j) {
+    const double* lj = l + j * f;
+    const double v = y[j] / lj[j];
+    y[j] = v;
+    for (size_t i = j + 1; i < f; ++i) y[i] -= lj[i] * v;
+  }
+}
+
+__attribute__((target_clones("arch=haswell", "default"))) void backwardFront(const double* l, size_t f, size_t k,
+                                                                               double* y) {
+  for (size_t j = k; j-- > 0;) {
+    const double* lj = l + j * f;
+    double acc[4] = {0, 0, 0, 0};
+    size_t i = j + 1;
+    for (; i + 4 <= f; i += 4)
+      for (size_t u = 0; u < 4; ++u) acc[u] += lj[i + u] * y[i + u];
+    for (; i < f; ++i) acc[0] += lj[i] * y[i];
+    y[j] = (y[j] - ((acc[0] + acc[1]) + (acc[2] + acc[3]))) / lj[j];
+  }
+}
+
+}  // namespace
+
+System buildSystem(const bool* removed, int64_t h, int64_t w) {
+  System s;
+  s.h = h, s.w = w;
+  s.index.assign(size_t(h * w), -1);
+  for (int64_t p = 0; p < h * w; ++p)
+    if (removed[p]) s.index[size_t(p)] = int64_t(s.pixels.size()), s.pixels.push_back(p);
+  const size_t n = s.pixels.size();
+  s.diag.assign(n, 0.0);
+  s.linkStart.push_back(0), s.knownStart.push_back(0);
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t r = s.pixels[i] / w, c = s.pixels[i] % w;
+    for (const Neighbour& nb : kNeighbours) {
+      const int64_t rr = r + nb.dr, cc = c + nb.dc;
+      if (rr < 0 || cc < 0 || rr >= h || cc >= w) continue;
+      s.diag[i] += nb.w;
+      const int64_t q = rr * w + cc;
+      if (removed[q]) s.link.push_back(s.index[size_t(q)]), s.linkWeight.push_back(nb.w);
+      else s.known.push_back(q), s.knownWeight.push_back(nb.w);
+    }
+    s.linkStart.push_back(int64_t(s.link.size())), s.knownStart.push_back(int64_t(s.known.size()));
+  }
+  return s;
+}
+
+std::vector<double> rightHandSide(const System& s, const double* v) {
+  const size_t n = s.pixels.size();
+  std::vector<double> b(n, 0.0);
+  for (size_t i = 0; i < n; ++i)
+    for (int64_t k = s.knownStart[i]; k < s.knownStart[i + 1]; ++k) b[i] += s.knownWeight[size_t(k)] * v[s.known[size_t(k)]];
+  return b;
+}
+
+std::vector<double> conjugateGradients(const System& s, const std::vector<double>& b) {
+  const size_t n = b.size();
+  std::vector<double> x(n, 0.0), r = b, z(n), p(n), ap(n);
+  for (size_t i = 0; i < n; ++i) z[i] = r[i] / s.diag[i];
+  p = z;
+  double rz = dot(r, z);
+  const double stop = 1e-16 * std::max(dot(b, b), 1e-300);
+  for (size_t it = 0; it < 10 * n + 100 && dot(r, r) > stop; ++it) {
+    applySystem(s, p, ap);
+    const double pap = dot(p, ap);
+    const double alpha = pap > 0 ? rz / pap : 0.0;
+    for (size_t i = 0; i < n; ++i) x[i] += alpha * p[i], r[i] -= alpha * ap[i];
+    for (size_t i = 0; i < n; ++i) z[i] = r[i] / s.diag[i];
+    const double next = dot(r, z);
+    const double beta = rz > 0 ? next / rz : 0.0;
+    for (size_t i = 0; i < n; ++i) p[i] = z[i] + beta * p[i];
+    rz = next;
+  }
+  return x;
+}
+
+double NestedDissection::memoryEstimate(int64_t n, int64_t h, int64_t w) {
+  return 8.0 * double(n) * std::log2(double(std::max<int64_t>(2, std::min(h, w))));
+}
+
+bool NestedDissection::factorise(const System& s) {
+  nodes_.clear();
+  const int64_t h = s.h, w = s.w;
+  // prefix[(r) * (w + 1) + c]: unknowns in rows < r and columns < c, to skip empty rectangles.
+  std::vector<int64_t> prefix(size_t((h + 1) * (w + 1)), 0);
+  for (int64_t r = 0; r < h; ++r)
+    for (int64_t c = 0; c < w; ++c)
+      prefix[size_t((r + 1) * (w + 1) + c + 1)] = prefix[size_t(r * (w + 1) + c + 1)] +
+                                                  prefix[size_t((r + 1) * (w + 1) + c)] -
+                                                  prefix[size_t(r * (w + 1) + c)] + (s.index[size_t(r * w + c)] >= 0);
+  auto count = [&](int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+    return prefix[size_t(r1 * (w + 1) + c1)] - prefix[size_t(r0 * (w + 1) + c1)] - prefix[size_t(r1 * (w + 1) + c0)] +
+           prefix[size_t(r0 * (w + 1) + c0)];
+  };
+  auto unknown = [&](int64_t r, int64_t c) { return r < 0 || c < 0 || r >= h || c >= w ? -1 : s.index[size_t(r * w + c)]; };
+  // The ring around [r0,r1) x [c0,c1): unknowns outside linked to an unknown inside.
+  auto boundaryOf = [&](int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+    std::vector<int64_t> out;
+    auto consider = [&](int64_t r, int64_t c) {
+      const int64_t u = unknown(r, c);
+      if (u < 0) return;
+      for (const Neighbour& nb : kNeighbours) {
+        const int64_t rr = r + nb.dr, cc = c + nb.dc;
+        if (rr >= r0 && rr < r1 && cc >= c0 && cc < c1 && unknown(rr, cc) >= 0) {
+          out.push_back(u);
+          return;
+        }
+      }
+    };
+    for (int64_t c = c0 - 1; c <= c1; ++c) consider(r0 - 1, c), consider(r1, c);
+    for (int64_t r = r0; r < r1; ++r) consider(r, c0 - 1), consider(r, c1);
+    return out;
+  };
+  auto build = [&](auto& self, int64_t r0, int64_t r1, int64_t c0, int64_t c1) -> int {
+    if (r0 >= r1 || c0 >= c1 || count(r0, r1, c0, c1) == 0) return -1;
+    Node node;
+    if ((r1 - r0) * (c1 - c0) <= kLeafArea) {
+      for (int64_t r = r0; r < r1; ++r)
+        for (int64_t c = c0; c < c1; ++c)
+          if (unknown(r, c) >= 0) node.own.push_back(unknown(r, c));
+    } else if (r1 - r0 >= c1 - c0) {
+      const int64_t m = (r0 + r1) / 2;
+      node.left = self(self, r0, m, c0, c1);
+      node.right = self(self, m + 1, r1, c0, c1);
+      for (int64_t c = c0; c < c1; ++c)
+        if (unknown(m, c) >= 0) node.own.push_back(unknown(m, c));
+    } else {
+      const int64_t m = (c0 + c1) / 2;
+      node.left = self(self, r0, r1, c0, m);
+      node.right = self(self, r0, r1, m + 1, c1);
+      for (int64_t r = r0; r < r1; ++r)
+        if (unknown(r, m) >= 0) node.own.push_back(unknown(r, m));
+    }
+    node.boundary = boundaryOf(r0, r1, c0, c1);
+    nodes_.push_back(std::move(node));
+    return int(nodes_.size()) - 1;
+  };
+  build(build, 0, h, 0, w);
+
+  std::vector<int64_t> pos(s.pixels.size(), -1);
+  std::vector<std::vector<double>> updates(nodes_.size());
+  for (size_t t = 0; t < nodes_.size(); ++t) {
+    Node& node = nodes_[t];
+    const size_t k = node.own.size(), m = node.boundary.size(), f = k + m;
+    for (size_t i = 0; i < k; ++i) pos[size_t(node.own[i])] = int64_t(i);
+    for (size_t i = 0; i < m; ++i) pos[size_t(node.boundary[i])] = int64_t(k + i);
+    std::vector<double> front(f * f, 0.0);  // column-major, lower triangle used
+    for (size_t j = 0; j < k; ++j) {
+      const int64_t u = node.own[j];
+      front[j + j * f] += s.diag[size_t(u)];
+      for (int64_t e = s.linkStart[size_t(u)]; e < s.linkStart[size_t(u) + 1]; ++e) {
+        const int64_t p = pos[size_t(s.link[size_t(e)])];
+        if (p > int64_t(j)) front[size_t(p) + j * f] -= s.linkWeight[size_t(e)];
+      }
+    }
+    for (int child : {node.left, node.right}) {
+      if (child < 0) continue;
+      const std::vector<int64_t>& cb = nodes_[size_t(child)].boundary;
+      const std::vector<double>& u = updates[size_t(child)];
+      const size_t mc = cb.size();
+      for (size_t a = 0; a < mc; ++a)
+        for (size_t b = a; b < mc; ++b) {
+          const size_t pa = size_t(pos[size_t(cb[a])]), pb = size_t(pos[size_t(cb[b])]);
+          front[std::max(pa, pb) + std::min(pa, pb) * f] += u[b + a * mc];
+        }
+      std::vector<double>().swap(updates[size_t(child)]);
+    }
+    if (!partialCholesky(front.data(), f, k)) return false;
+    std::vector<double>& update = updates[t];
+    update.assign(m * m, 0.0);
+    for (size_t c = 0; c < m; ++c)
+      for (size_t i = c; i < m; ++i) update[i + c * m] = front[(k + i) + (k + c) * f];
+    front.resize(f * k);
+    node.l = std::move(front);
+    for (int64_t u : node.own) pos[size_t(u)] = -1;
+    for (int64_t u : node.boundary) pos[size_t(u)] = -1;
+  }
+  return true;
+}
+
+std::vector<double> NestedDissection::solve(std::vector<double> b) const {
+  solveInterleaved(b, 1);
+  return b;
+}
+
+void NestedDissection::solveInterleaved(std::vector<double>& x, size_t nc) const {
+  std::vector<double> buf;
+  // The front's values per right-hand side, buf[c * f + i], gathered from and scattered to x.
+  auto gather = [&](const Node& node, size_t f) {
+    buf.resize(f * nc);
+    const size_t k = node.own.size();
+    for (size_t i = 0; i < f; ++i) {
+      const double* xi = &x[size_t(i < k ? node.own[i] : node.boundary[i - k]) * nc];
+      for (size_t c = 0; c < nc; ++c) buf[c * f + i] = xi[c];
+    }
+  };
+  auto scatter = [&](const Node& node, size_t f, size_t count) {
+    const size_t k = node.own.size();
+    for (size_t i = 0; i < count; ++i) {
+      double* xi = &x[size_t(i < k ? node.own[i] : node.boundary[i - k]) * nc];
+      for (size_t c = 0; c < nc; ++c) xi[c] = buf[c * f + i];
+    }
+  };
+  for (const Node& node : nodes_) {  // L y = b, children first
+    const size_t k = node.own.size(), f = k + node.boundary.size();
+    gather(node, f);
+    for (size_t c = 0; c < nc; ++c) forwardFront(node.l.data(), f, k, &buf[c * f]);
+    scatter(node, f, f);
+  }
+  for (size_t t = nodes_.size(); t-- > 0;) {  // L^T x = y, parents first
+    const Node& node = nodes_[t];
+    const size_t k = node.own.size(), f = k + node.boundary.size();
+    gather(node, f);
+    for (size_t c = 0; c < nc; ++c) backwardFront(node.l.data(), f, k, &buf[c * f]);
+    scatter(node, f, k);
+  }
+}
+
+}  // namespace fs::analysis::imputation
