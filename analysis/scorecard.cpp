@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <functional>
 #include <cstdio>
@@ -72,27 +73,45 @@ void meanSimilarities(json& target, const std::vector<const json*>& entries, con
 }
 
 // One method's metrics on one image, target = the top-1 prediction; every metric ranks the
-// displayed map (map2d). Registered metrics draw their noise from seed + image index.
+// displayed map (map2d). Registered metrics draw their noise from seed + image index. The wall
+// time of each step (the explanation, each metric) is added to seconds[step].
 json scoreMethod(LoadedModel& m, const ScoredImage& img, int target, SaliencyMethod& method,
-                 const ScorecardOptions& o) {
+                 const ScorecardOptions& o, std::map<std::string, double>& seconds) {
+  auto clock = std::chrono::steady_clock::now();
+  const auto lap = [&](const std::string& step) {
+    const auto now = std::chrono::steady_clock::now();
+    seconds[step] += std::chrono::duration<double>(now - clock).count();
+    clock = now;
+  };
   const at::Tensor& x = img.input;
   SaliencyOptions opts = o.saliency;
   opts.target = target;
   const at::Tensor map = method.compute(m, x, opts).map2d;
+  lap("explain");
   json r = json::object();
-  if (has(o.metrics, "deletion")) r["deletion_auc"] = deletionCurve(m, x, map, target, o.curve).auc;
-  if (has(o.metrics, "insertion")) r["insertion_auc"] = insertionCurve(m, x, map, target, o.curve).auc;
+  if (has(o.metrics, "deletion")) {
+    r["deletion_auc"] = deletionCurve(m, x, map, target, o.curve).auc;
+    lap("deletion");
+  }
+  if (has(o.metrics, "insertion")) {
+    r["insertion_auc"] = insertionCurve(m, x, map, target, o.curve).auc;
+    lap("insertion");
+  }
   if (has(o.metrics, "drop")) {
     const ConfidenceChange c = confidenceChange(m, x, map, target);
     r["drop"] = c.drop;
     r["increase"] = c.increase;
+    lap("drop");
   }
   MetricInput in;
   in.model = &m, in.input = x, in.map2d = map, in.target = target, in.mask = img.mask;
   in.explain = [&](const at::Tensor& y) { return method.compute(m, y, opts).map2d; };
   in.seed = o.seed + img.index, in.batchSize = o.curve.batchSize;
   for (const std::string& name : o.metrics)
-    if (!legacyMetric(name)) r[name] = makeMetric(name)->compute(in);
+    if (!legacyMetric(name)) {
+      r[name] = makeMetric(name)->compute(in);
+      lap(name);
+    }
   // Sanity checks compare maps at the input size, as displayed (SSIM and HOG need the pixels).
   const int64_t h = x.size(2), w = x.size(3);
   if (has(o.metrics, "random_logit")) {
@@ -104,6 +123,7 @@ json scoreMethod(LoadedModel& m, const ScoredImage& img, int target, SaliencyMet
     const RandomLogitResult rl = randomLogitTest(mapFor, target, m.config.numClasses, o.seed + img.index);
     r["random_logit"] = similarityJson(rl.similarity);
     r["random_logit"]["other"] = rl.other;
+    lap("random_logit");
   }
   if (!has(o.metrics, "sanity")) return r;
   const auto mapOf = [&](LoadedModel& mm) { return mapToSize(method.compute(mm, x, opts).map2d, h, w); };
@@ -113,6 +133,7 @@ json scoreMethod(LoadedModel& m, const ScoredImage& img, int target, SaliencyMet
     steps.back()["layer"] = s.unit;
   }
   r["sanity"] = steps;
+  lap("sanity");
   return r;
 }
 
@@ -301,7 +322,7 @@ class ScorecardRun {
       const int target = predict(m_, img.input, 1).top.front().index;
       json entry = {{"index", i}, {"status", "done"}, {"target", target}, {"methods", json::object()}};
       for (size_t k = 0; k < methods_.size(); ++k)
-        entry["methods"][o_.methods[k]] = scoreMethod(m_, img, target, *methods_[k], o_);
+        entry["methods"][o_.methods[k]] = scoreMethod(m_, img, target, *methods_[k], o_, sum_.secondsByStep);
       records_[key] = compactJson(entry);
       ++sum_.done;
       return "done";

@@ -46,6 +46,8 @@ struct ScorecardSummary {
   std::string aggregate;  // JSON text: {"images": done images, "methods": [{"method", "deletion_auc", ...}],
                           // "statistics": scorecardStatistics (mean, CI, rank, agreement)}
   std::vector<std::string> tables;  // the CSV files written (rows, summary, agreement), single runs only
+  std::map<std::string, double> secondsByStep;  // wall seconds per step over this run's images: "explain"
+                                                // (the methods' maps) and each metric's name
 };
 
 // Validates the methods and metrics (InputError) and scores the shard's images. Unreadable images

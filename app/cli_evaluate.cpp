@@ -22,6 +22,7 @@
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
+#include <map>
 #include <set>
 
 namespace fs::app {
@@ -118,7 +119,7 @@ std::string modelOutPath(const std::string& out, const std::string& id, size_t m
 // The scorecard's speed in forward-equivalents against the model's own throughput, measured in this
 // run (analysis/evaluation/evaluation_cost.h); null figures where a method's evaluations are not counted.
 nlohmann::json speedJson(fa::LoadedModel& m, const fa::ScorecardOptions& o, const fa::ModelThroughput& t, int images,
-                         double wall) {
+                         double wall, const std::map<std::string, double>& secondsByStep) {
   const fa::EvaluationCount c = fa::evaluationsPerImage(m, o.methods, o.metrics, o.saliency, o.curve.steps);
   nlohmann::json j{{"images_scored", images}, {"seconds", wall},
                    {"evaluations_per_image", {{"forward_single", c.singleForward}, {"forward_batched", c.batchedForward},
@@ -128,7 +129,7 @@ nlohmann::json speedJson(fa::LoadedModel& m, const fa::ScorecardOptions& o, cons
                                                 {"forward_batched", t.forwardBatched},
                                                 {"forward_backward_single", t.backwardSingle},
                                                 {"forward_backward_batched", t.backwardBatched}}},
-                   {"uncounted_methods", c.uncounted}};
+                   {"uncounted_methods", c.uncounted}, {"seconds_by_step", secondsByStep}};
   const bool valid = c.uncounted.empty() && images > 0;
   const fa::ScorecardSpeed s = fa::scorecardSpeed(c, images, t, wall);
   j["model_seconds"] = valid ? nlohmann::json(s.modelSeconds) : nlohmann::json(nullptr);
@@ -146,7 +147,7 @@ nlohmann::json evaluateModel(fa::LoadedModel& m, const fa::ScorecardOptions& o, 
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const fa::ModelThroughput throughput =
       wall > 4 * before.seconds ? fa::fasterOf(before, fa::measureThroughput(m, batch, 1.0)) : before;
-  const nlohmann::json speed = speedJson(m, o, throughput, sum.done, wall);
+  const nlohmann::json speed = speedJson(m, o, throughput, sum.done, wall, sum.secondsByStep);
   if (!o.outPath.empty() && o.shard.count == 1)
     fs::model::writeFileAtomically(std::filesystem::path(o.outPath).replace_extension(".speed.json").string(),
                                    speed.dump(2) + "\n");
@@ -253,7 +254,8 @@ Command evaluateCommand() {
      "  Speed: the model evaluations the methods and metrics must make are counted and the model's own\n"
      "  forward (and forward+backward) throughput measured in the same run; evaluate reports forward-\n"
      "  equivalents per second and the overhead beyond the model's time (stderr, --json \"speed\", and with\n"
-     "  --out FILE.speed.json; see analysis/evaluation/evaluation_cost.h for what is counted).\n"
+     "  --out FILE.speed.json; see analysis/evaluation/evaluation_cost.h for what is counted), with the\n"
+     "  wall seconds of each step (\"seconds_by_step\": explain = the methods' maps, then each metric).\n"
      "  --dataset without --methods/--metrics: accuracy, confusion matrix and misclassified test indices.\n" +
          saliencyMethodsHelp(),
      {{"--weights", "--images", "--methods", "--metrics", "--limit", "--curve-steps", "--substrate", "--dataset",

@@ -27,6 +27,16 @@ TEST(EvaluateSpeed, CountsThroughputAndOverheadInTheOutput) {
   EXPECT_GT(speed["model_seconds"].get<double>(), 0.0);
   EXPECT_NEAR(speed["overhead"].get<double>(), speed["seconds"].get<double>() / speed["model_seconds"].get<double>() - 1, 1e-9);
   EXPECT_EQ(nlohmann::json::parse(fs::test::slurp(dir + "/s.speed.json")), speed);
+  // Where the time went: the explanation and each metric, within the run's wall time.
+  const auto& steps = speed["seconds_by_step"];
+  double stepSum = 0;
+  for (const char* step : {"explain", "deletion", "gini"}) {
+    ASSERT_TRUE(steps.contains(step)) << steps.dump();
+    EXPECT_GT(steps[step].get<double>(), 0.0) << step;
+    stepSum += steps[step].get<double>();
+  }
+  EXPECT_EQ(steps.size(), 3u) << steps.dump();
+  EXPECT_LE(stepSum, speed["seconds"].get<double>());
   EXPECT_NE(r.err.find("forward-equivalents"), std::string::npos) << r.err;
 
   const fs::test::CliRun rise = fs::test::runCli("evaluate resnet_fmnist --dataset fashion-mnist --limit 1 --methods rise"
