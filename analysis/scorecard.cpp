@@ -11,6 +11,7 @@
 #include "analysis/json_text.h"
 #include "analysis/inference.h"
 #include "analysis/preprocess.h"
+#include "analysis/saliency/displayed_map.h"
 #include "analysis/saliency/saliency_method.h"
 #include "analysis/sha256.h"
 #include "model/atomic_file.h"
@@ -86,7 +87,9 @@ json scoreMethod(LoadedModel& m, const ScoredImage& img, int target, SaliencyMet
   const at::Tensor& x = img.input;
   SaliencyOptions opts = o.saliency;
   opts.target = target;
-  const at::Tensor map = method.compute(m, x, opts).map2d;
+  // Every metric ranks the map as it is displayed (the convention's sign step: ReLU for CAMs).
+  const SignMode sign = method.convention().sign;
+  const at::Tensor map = displayedMap(method.compute(m, x, opts).map2d, sign);
   lap("explain");
   json r = json::object();
   if (has(o.metrics, "deletion")) {
@@ -105,7 +108,7 @@ json scoreMethod(LoadedModel& m, const ScoredImage& img, int target, SaliencyMet
   }
   MetricInput in;
   in.model = &m, in.input = x, in.map2d = map, in.target = target, in.mask = img.mask;
-  in.explain = [&](const at::Tensor& y) { return method.compute(m, y, opts).map2d; };
+  in.explain = [&](const at::Tensor& y) { return displayedMap(method.compute(m, y, opts).map2d, sign); };
   in.seed = o.seed + img.index, in.batchSize = o.curve.batchSize;
   for (const std::string& name : o.metrics)
     if (!legacyMetric(name)) {

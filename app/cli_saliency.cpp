@@ -218,10 +218,12 @@ Command saliencyCommand() {
             " [--raw-npy OUT] [--png OUT] [method options] [display options] [--json]\n"
             "  One saliency map for the target class (index or label; default the top-1 prediction).\n" +
                 saliencyMethodsHelp() +
-                "  --npy writes the map that is displayed and ranked (float32 [h,w]: a CAM at the tap's\n"
-                "  resolution; an input attribution at the input's, reduced over colour channels by the\n"
-                "  method's convention: max |g| for gradient/smoothgrad, the signed sum otherwise), the same\n"
-                "  file as the export's and the GUI's; --raw-npy the method's full output (float32 [1,3,H,W] for\n"
+                "  --npy writes the map that is displayed (float32 [h,w]: a CAM at the tap's resolution; an\n"
+                "  input attribution at the input's, reduced over colour channels by the method's convention:\n"
+                "  max |g| for gradient/smoothgrad, the signed sum otherwise), before the sign step, the same\n"
+                "  file as the export's and the GUI's; the metrics (evaluate, the GUI's curves) rank it after the\n"
+                "  convention's sign step, as it is shown by default: ReLU for CAMs (Grad-CAM's Eq. 2), |map| for\n"
+                "  gradient/smoothgrad, unchanged for signed maps; --raw-npy the method's full output (float32 [1,3,H,W] for\n"
                 "  input attributions); --png an overlay on the original image with a colour bar.\n"
                 "  display options: --colormap viridis|inferno|magma|turbo|jet|gray|diverging, --alpha A,\n"
                 "  --sign signed|abs|relu, --clip P (percentile); each defaults to the method's convention.\n"

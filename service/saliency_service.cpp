@@ -2,6 +2,7 @@
 
 #include "analysis/faithfulness.h"
 #include "analysis/saliency/attention_rollout.h"
+#include "analysis/saliency/displayed_map.h"
 #include "analysis/saliency/saliency_method.h"
 #include "model/errors.h"
 #include "service/slot_store.h"
@@ -43,16 +44,17 @@ SaliencyMapResult SaliencyService::compute(int slot, const SaliencyParams& param
     return out;
   }
   out.map = saliencyMapToMat(r.map2d).clone();
-  if (params.curves) {  // the metrics rank pixels by the map that is displayed
+  if (params.curves) {  // the metrics rank pixels by the map that is displayed (displayed_map.h)
+    const at::Tensor ranked = displayedMap(r.map2d, method->convention().sign);
     CurveOptions co;
     co.steps = params.curveSteps;
-    Curve del = deletionCurve(s.model, p.input, r.map2d, r.target, co);
+    Curve del = deletionCurve(s.model, p.input, ranked, r.target, co);
     if (progress) progress(1.0 - curveShare / 2);
-    Curve ins = insertionCurve(s.model, p.input, r.map2d, r.target, co);
+    Curve ins = insertionCurve(s.model, p.input, ranked, r.target, co);
     out.deletion = {del.fractions, del.probs, del.auc};
     out.insertion = {ins.fractions, ins.probs, ins.auc};
     out.hasCurves = true;
-    const ConfidenceChange cc = confidenceChange(s.model, p.input, r.map2d, r.target, Baseline::Zero);
+    const ConfidenceChange cc = confidenceChange(s.model, p.input, ranked, r.target, Baseline::Zero);
     out.confidenceOriginal = cc.original, out.confidenceMasked = cc.masked, out.confidenceDrop = cc.drop;
   }
   out.elapsedMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

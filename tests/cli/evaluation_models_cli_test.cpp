@@ -46,11 +46,20 @@ double rowValue(const std::string& csv, const std::string& image, const std::str
   return NAN;
 }
 
-// The Gini index of |map| (Hurley & Rickard 2009, as Chalasani et al. 2020 use it), in numpy.
-double numpyGini(const std::string& npy) {
+// The Gini index of |map| (Hurley & Rickard 2009, as Chalasani et al. 2020 use it), in numpy;
+// relu: of max(map, 0) instead, the CAMs' displayed map; the map (after the ReLU) bilinearly
+// resized (torch, as metrics resize maps) to size x size first when size > 0. Also writes the map's minimum to NPY.min.txt.
+double numpyGini(const std::string& npy, bool relu = false, int size = 0) {
   const std::string out = npy + ".gini.txt";
+  const std::string resize = size > 0 ? "import torch;m=torch.nn.functional.interpolate(torch.from_numpy(" +
+                                        std::string(relu ? "np.maximum(m,0)" : "m") + ")"
+                                        "[None,None].float(),size=(" + std::to_string(size) + "," + std::to_string(size) +
+                                        "),mode='bilinear',align_corners=False)[0,0].double().numpy();"
+                                      : "";
   const std::string cmd = std::string(FS_PYTHON) +
-                          " -c \"import numpy as np,sys;a=np.sort(np.abs(np.load(sys.argv[1]).astype(np.float64).ravel()));"
+                          " -c \"import numpy as np,sys;m=np.load(sys.argv[1]).astype(np.float64);"
+                          "open(sys.argv[1]+'.min.txt','w').write(repr(m.min()));" + resize + "m=m.ravel();"
+                          "a=np.sort(" + std::string(relu ? "np.maximum(m,0)" : "np.abs(m)") + ");"
                           "n=a.size;k=np.arange(1,n+1);print(repr(1-2*np.sum(a/a.sum()*(n-k+0.5)/n)))\" " +
                           npy + " > " + out;
   if (std::system(cmd.c_str()) != 0) ADD_FAILURE() << cmd;
@@ -69,6 +78,7 @@ TEST(EvaluateModelsCli, OneScorecardPerModelWithTheMethodParameters) {
   ASSERT_EQ(j.size(), 2u);
   EXPECT_EQ(j[0]["model"], "resnet_fmnist");
   EXPECT_EQ(j[1]["model"], "mixer_fmnist");
+  int signedCams = 0;
   for (const std::string id : {"resnet_fmnist", "mixer_fmnist"}) {
     const std::string stem = dir + "/s." + id;
     for (const char* suffix : {".json", ".rows.csv", ".summary.csv", ".agreement.csv"})
@@ -85,7 +95,18 @@ TEST(EvaluateModelsCli, OneScorecardPerModelWithTheMethodParameters) {
     const double scored = rowValue(stem + ".rows.csv", "im1.bmp", "integrated_gradients", "gini");
     EXPECT_NEAR(scored, numpyGini(npy8), 1e-6) << id;
     EXPECT_GT(std::abs(scored - numpyGini(npy50)), 1e-6) << id << ": --steps did not reach the method";
+    // Grad-CAM is scored as displayed, after its ReLU (displayed_map.h), not on the signed map.
+    const std::string cam = stem + ".gradcam.npy";
+    ASSERT_EQ(fs::test::runCli("saliency " + id + " --image " + images + "/im1.bmp --method gradcam --threads 1 --npy " +
+                               cam).code, 0);
+    const double camScored = rowValue(stem + ".rows.csv", "im1.bmp", "gradcam", "gini");
+    EXPECT_NEAR(camScored, numpyGini(cam, /*relu=*/true, 112), 1e-5) << id;  // 112: the models' input
+    if (std::stod(slurp(cam + ".min.txt")) < 0) {
+      ++signedCams;
+      EXPECT_GT(std::abs(camScored - numpyGini(cam, false, 112)), 1e-3) << id << ": the signed map was scored";
+    }
   }
+  EXPECT_GT(signedCams, 0) << "no Grad-CAM map with negative values: the ReLU was not tested";
   // Each model's scorecard equals a run of that model alone.
   const std::string alone = workDir() + "/alone";
   ASSERT_EQ(fs::test::runCli("evaluate mixer_fmnist --images " + images + kOptions + " --out " + alone + "/s.json").code, 0);
