@@ -217,12 +217,16 @@ bool NestedDissection::factorise(const System& s) {
 
   std::vector<int64_t> pos(s.pixels.size(), -1);
   std::vector<std::vector<double>> updates(nodes_.size());
+  std::vector<double> work;
   for (size_t t = 0; t < nodes_.size(); ++t) {
     Node& node = nodes_[t];
     const size_t k = node.own.size(), m = node.boundary.size(), f = k + m;
     for (size_t i = 0; i < k; ++i) pos[size_t(node.own[i])] = int64_t(i);
     for (size_t i = 0; i < m; ++i) pos[size_t(node.boundary[i])] = int64_t(k + i);
-    std::vector<double> front(f * f, 0.0);  // column-major, lower triangle used
+    // The front: column-major, only its lower triangle is used, zeroed and read.
+    if (work.size() < f * f) work.resize(f * f);
+    double* front = work.data();
+    for (size_t c = 0; c < f; ++c) std::fill(front + c * f + c, front + (c + 1) * f, 0.0);
     for (size_t j = 0; j < k; ++j) {
       const int64_t u = node.own[j];
       front[j + j * f] += s.diag[size_t(u)];
@@ -243,13 +247,12 @@ bool NestedDissection::factorise(const System& s) {
         }
       std::vector<double>().swap(updates[size_t(child)]);
     }
-    if (!partialCholesky(front.data(), f, k)) return false;
+    if (!partialCholesky(front, f, k)) return false;
     std::vector<double>& update = updates[t];
-    update.assign(m * m, 0.0);
+    update.resize(m * m);
     for (size_t c = 0; c < m; ++c)
       for (size_t i = c; i < m; ++i) update[i + c * m] = front[(k + i) + (k + c) * f];
-    front.resize(f * k);
-    node.l = std::move(front);
+    node.l.assign(front, front + f * k);
     for (int64_t u : node.own) pos[size_t(u)] = -1;
     for (int64_t u : node.boundary) pos[size_t(u)] = -1;
   }
