@@ -15,6 +15,9 @@
 // - Data randomisation (Adebayo et al. 2018, sec. 3.2): each image's map against the map of the
 //   same architecture trained on permuted labels (train --permute-labels), for the same target.
 // Both comparisons use the same four similarities and appear as extra columns of the figure.
+// sanity --mode both: the cascading and the independent run of the same images, methods and seed
+// in one figure (per method a row per mode), one set of curves (cascading solid, independent
+// dashed) and one table (the rows of both, the mode column tells them apart).
 #include "analysis/evaluation/sanity.h"
 #include "analysis/evaluation/similarity.h"
 #include "analysis/figure_layout.h"
@@ -23,6 +26,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <atomic>
 #include <functional>
 #include <string>
 #include <vector>
@@ -37,6 +41,11 @@ struct SanityCascadeOptions {
   bool randomLogit = false;               // also run the random-logit test (one more map per image and method)
   LoadedModel* dataRandomised = nullptr;  // the same architecture trained on permuted labels, or none
   std::function<void(const std::string&)> log;  // one line per image
+  // After each randomised unit: the fraction done of all images x methods x units.
+  std::function<void(double)> progress;
+  // Checked before each randomised unit and each extra map: once set, the run stops within one
+  // unit and returns the images finished before, with cancelled = true.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // Each image's map against one other map of it, per method (random-logit test, data randomisation).
@@ -58,6 +67,7 @@ struct SanityCascade {
   std::vector<int> otherClasses;   // [image]: the random-logit test's other class (when run)
   MapComparison randomLogit;       // empty unless options.randomLogit
   MapComparison dataRandomised;
+  bool cancelled = false;          // options.cancel stopped the run (images: those finished)
 };
 
 // inputs: [1,3,H,W] each, names one per input. InputError for an unknown method or no input.
@@ -76,11 +86,20 @@ std::string modeName(RandomisationMode mode);  // "cascading" or "independent"
 
 FigureLayout sanityCascadeFigure(const SanityCascade& c, const std::string& title);
 FigureLayout sanityCurvesFigure(const SanityCascade& c, const std::string& title);
+// Several runs of the same images and methods in one figure (sanity --mode both: the cascading
+// run, with the comparisons, then the independent one): per method a row for each run, labelled
+// with its mode; the curves of the runs in one panel per similarity, the first solid, the second
+// dashed. One run gives the single-run figures above.
+FigureLayout sanityCascadeFigure(const std::vector<const SanityCascade*>& runs, const std::string& title);
+FigureLayout sanityCurvesFigure(const std::vector<const SanityCascade*>& runs, const std::string& title);
 
 // "method,depth,unit,metric,mean,n,mode" (depth 1 = the head; in cascading mode the units up to
 // depth are randomised, in independent mode only that one) and per image
 // "image,method,depth,unit,spearman,spearman_abs,ssim,hog,mode" (empty fields for NaN).
 std::string sanityMeansCsv(const SanityCascade& c);
 std::string sanityRowsCsv(const SanityCascade& c);
+// The runs' tables one after another under one header (sanity --mode both).
+std::string sanityMeansCsv(const std::vector<const SanityCascade*>& runs);
+std::string sanityRowsCsv(const std::vector<const SanityCascade*>& runs);
 
 }  // namespace fs::analysis

@@ -12,7 +12,18 @@ namespace fs::service {
 
 namespace fa = fs::analysis;
 
-SanityCascadeMaps SanityService::cascade(const SanityCascadeRequest& r) {
+namespace {
+
+fa::RandomisationMode modeOf(const std::string& mode) {
+  if (mode == "cascading" || mode == "cascade") return fa::RandomisationMode::Cascading;
+  if (mode == "independent") return fa::RandomisationMode::Independent;
+  throw fs::model::InputError("sanity cascade: unknown mode '" + mode + "' (valid: cascading, independent)");
+}
+
+}  // namespace
+
+SanityCascadeMaps SanityService::cascade(const SanityCascadeRequest& r, const SessionProgress& progress,
+                                         const std::atomic<bool>* cancel) {
   SlotStore::Slot& s = store_.slot(r.slot);
   fa::makeSaliencyMethod(r.method);  // InputError listing the methods
   if (!SaliencyService::applies(r.method, s.info))
@@ -22,11 +33,19 @@ SanityCascadeMaps SanityService::cascade(const SanityCascadeRequest& r) {
   o.methods = {r.method};
   static_cast<fa::MethodParameters&>(o.saliency) = r.parameters;
   o.seed = r.seed;
+  o.mode = modeOf(r.mode);
+  o.progress = progress;
+  o.cancel = cancel;
   const fa::SanityCascade c = fa::runSanityCascade(s.model, {p.input}, {store_.imageName()}, o);
   SanityCascadeMaps out;
+  if (c.cancelled) {
+    out.cancelled = true;
+    return out;
+  }
   out.slot = r.slot;
   out.modelId = s.info.modelId;
   out.method = r.method;
+  out.mode = fa::modeName(c.mode);
   out.title = c.titles.at(0);
   out.image = store_.imageName();
   out.units = c.units;
@@ -38,7 +57,7 @@ SanityCascadeMaps SanityService::cascade(const SanityCascadeRequest& r) {
     for (size_t u = 0; u < c.units.size(); ++u) row.push_back(fa::meanSimilarity(c, 0, u, key).value);
     out.similarity.push_back(row);
   }
-  out.figure = fa::sanityCascadeFigure(c, "Sanity check: cascading randomisation, " + s.info.modelId);
+  out.figure = fa::sanityCascadeFigure(c, "Sanity check: " + out.mode + " randomisation, " + s.info.modelId);
   out.curves = fa::sanityCurvesFigure(c, "Similarity to the original map, " + s.info.modelId);
   return out;
 }

@@ -287,11 +287,12 @@ void AnalysisSession::requestEvaluation(const fs::service::EvaluationRequest& re
   submit(job::Evaluate{request});
 }
 
-void AnalysisSession::requestSanityCascade(int slot, const QString& method) {
+void AnalysisSession::requestSanityCascade(int slot, const QString& method, const QString& mode) {
   if (image_.empty() || slot < 0 || !slots_[size_t(slot)].loaded) return;
   job::SanityCascade j;
   j.request.slot = slot;
   j.request.method = method.toStdString();
+  j.request.mode = mode.toStdString();
   j.request.parameters = saliencyParams_;  // the Saliency view's parameters
   submit(j);
 }

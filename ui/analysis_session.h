@@ -112,7 +112,9 @@ class AnalysisSession : public QObject {
   // the image).
   void requestEvaluation(const fs::service::EvaluationRequest& request);
   const std::optional<fs::service::EvaluationResult>& evaluation() const { return evaluation_; }
-  void requestSanityCascade(int slot, const QString& method);
+  // mode: cascading or independent. A cancel (cancel()) stops it within one randomised unit and
+  // keeps the previous cascade.
+  void requestSanityCascade(int slot, const QString& method, const QString& mode = QStringLiteral("cascading"));
   const std::optional<fs::service::SanityCascadeMaps>& sanityCascade() const { return sanityCascade_; }
   void requestCka(int slotA, int slotB, const QStringList& imagePaths);
   const std::optional<fs::service::SessionCka>& cka() const { return cka_; }

@@ -4,7 +4,10 @@
 #include "ui/analysis_session.h"
 #include "ui/qcustomplot_include.h"
 
+#include <QComboBox>
+#include <QHBoxLayout>
 #include <QLabel>
+#include <QProgressBar>
 #include <QPushButton>
 #include <QScrollArea>
 #include <QVBoxLayout>
@@ -28,12 +31,23 @@ SanityCascadePanel::SanityCascadePanel(AnalysisSession* session, QWidget* parent
   curves_->setMinimumHeight(260);
   curves_->legend->setVisible(true);
   curves_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignLeft);
-  again_ = new QPushButton(tr("Compute again"));
+  mode_ = new QComboBox;
+  mode_->addItem(tr("Cascading"), QStringLiteral("cascading"));
+  mode_->addItem(tr("Independent"), QStringLiteral("independent"));
+  mode_->setToolTip(tr("Cascading: the units from the logits down, one more at each step (sanity --mode cascade). "
+                       "Independent: one unit at a time, all others trained (sanity --mode independent)."));
+  again_ = new QPushButton(tr("Compute"));
+  cancel_ = new QPushButton(tr("Cancel"));
+  cancel_->setEnabled(false);
+  progress_ = new QProgressBar;
+  progress_->setRange(0, 1000);
+  progress_->setValue(0);
+  progress_->setFormat(tr("%p% of the randomised units"));
   auto* note = new QLabel(tr("Model-parameter randomisation (Adebayo et al. 2018): the model's units are "
-                             "re-initialised with the family's own init from the logits down, one more at each "
-                             "step, and the map is computed again. A map that stays similar to the original "
-                             "does not depend on what the model learned. The same computation as "
-                             "featurescope-cli sanity."));
+                             "re-initialised with the family's own init from the logits down (cascading: one more "
+                             "at each step; independent: one at a time), and the map is computed again. A map "
+                             "that stays similar to the original does not depend on what the model learned. The "
+                             "same computation as featurescope-cli sanity."));
   note->setWordWrap(true);
   note->setStyleSheet(QStringLiteral("color: gray; font-size: 8pt"));
   auto* l = new QVBoxLayout(this);
@@ -41,24 +55,68 @@ SanityCascadePanel::SanityCascadePanel(AnalysisSession* session, QWidget* parent
   l->addWidget(scroll, 1);
   l->addWidget(curves_, 1);
   l->addWidget(note);
-  l->addWidget(again_, 0, Qt::AlignRight);
+  auto* controls = new QHBoxLayout;
+  controls->addWidget(new QLabel(tr("Mode:")));
+  controls->addWidget(mode_);
+  controls->addWidget(progress_, 1);
+  controls->addWidget(again_);
+  controls->addWidget(cancel_);
+  l->addLayout(controls);
   resize(1000, 720);
   connect(again_, &QPushButton::clicked, this, [this] { request(slot_, method_); });
-  connect(session_, &AnalysisSession::sanityCascadeChanged, this, &SanityCascadePanel::showCascade);
+  connect(cancel_, &QPushButton::clicked, this, &SanityCascadePanel::cancel);
+  connect(session_, &AnalysisSession::sanityCascadeChanged, this, [this] {
+    setRunning(false);
+    showCascade();
+  });
   connect(session_, &AnalysisSession::imageChanged, this, &SanityCascadePanel::showCascade);
+  connect(session_, &AnalysisSession::progress, this, [this](double f, const QString& what) {
+    if (running_ && what.startsWith(QLatin1String("Sanity cascade"))) progress_->setValue(int(f * 1000));
+  });
+  // Cancelled or failed (the session's message says which): the previous cascade stays on show.
+  connect(session_, &AnalysisSession::busyChanged, this, [this](bool busy) {
+    if (busy || !running_) return;
+    setRunning(false);
+    showCascade();
+    caption_->setText(session_->sanityCascade()
+                          ? caption_->text() + tr(" — the last request did not finish (cancelled or failed): this "
+                                                  "is the previous cascade.")
+                          : tr("The sanity cascade did not finish (cancelled or failed)."));
+  });
 }
+
+void SanityCascadePanel::setRunning(bool on) {
+  running_ = on;
+  cancel_->setEnabled(on);
+  again_->setEnabled(!on);
+  mode_->setEnabled(!on);
+  if (!on) progress_->setValue(progress_->maximum());
+}
+
+void SanityCascadePanel::cancel() {
+  if (running_) session_->cancel();
+}
+
+void SanityCascadePanel::setMode(const QString& mode) {
+  const int i = mode_->findData(mode);
+  if (i >= 0) mode_->setCurrentIndex(i);
+}
+
+QString SanityCascadePanel::mode() const { return mode_->currentData().toString(); }
 
 QString SanityCascadePanel::caption() const { return caption_->text(); }
 
 void SanityCascadePanel::request(int slot, const QString& method) {
   if (slot < 0 || method.isEmpty()) return;
   slot_ = slot, method_ = method;
+  if (session_->image().empty() || !session_->slot(slot).loaded) return;
   const QString model = QString::fromStdString(session_->slot(slot).info.modelId);
-  caption_->setText(tr("Computing the sanity cascade of %1 on %2 for %3…").arg(method, model, session_->imageName()));
-  figure_->clear();
-  curves_->clearGraphs();
-  curves_->replot();
-  session_->requestSanityCascade(slot, method);
+  // The previous cascade stays on show until the new one arrives (or the request is cancelled).
+  caption_->setText(tr("Computing the %1 sanity cascade of %2 on %3 for %4…")
+                        .arg(mode_->currentText().toLower(), method, model, session_->imageName()));
+  setRunning(true);
+  progress_->setValue(0);
+  session_->requestSanityCascade(slot, method, mode());
 }
 
 void SanityCascadePanel::showCascade() {
@@ -70,7 +128,11 @@ void SanityCascadePanel::showCascade() {
     curves_->replot();
     return;
   }
-  caption_->setText(tr("%1 of %2 on %3: %4 units randomised, head first (target = the top-1 class)")
+  const bool independent = c->mode == "independent";
+  caption_->setText((independent ? tr("%1 of %2 on %3: %4 units randomised one at a time, head first (independent; "
+                                      "target = the top-1 class)")
+                                 : tr("%1 of %2 on %3: %4 units randomised, head first (cascading; target = the "
+                                      "top-1 class)"))
                         .arg(QString::fromStdString(c->title), QString::fromStdString(c->modelId),
                              QString::fromStdString(c->image))
                         .arg(c->units.size()));
@@ -101,7 +163,8 @@ void SanityCascadePanel::showCascade() {
   ticker->addTick(0.0, tr("original"));
   curves_->xAxis->setTicker(ticker);
   curves_->xAxis->setTickLabelRotation(30);
-  curves_->xAxis->setLabel(tr("randomised down to (cascading, from the logits)"));
+  curves_->xAxis->setLabel(independent ? tr("the unit randomised alone (independent, all others trained)")
+                                       : tr("randomised down to (cascading, from the logits)"));
   curves_->yAxis->setLabel(tr("similarity to the original map"));
   curves_->xAxis->setRange(-0.3, double(c->units.size()) + 0.3);
   curves_->yAxis->setRange(-1.05, 1.05);

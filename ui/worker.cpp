@@ -160,9 +160,7 @@ struct Execute {
     return r;
   }
   JobResult operator()(const job::SanityCascade& j) const {
-    SanityCascadeMaps r = s.sanity().cascade(j.request);
-    if (cancel.load()) throw Cancelled();  // runSanityCascade has no cancel point: a cancel drops the answer
-    return r;
+    return notCancelled(s.sanity().cascade(j.request, progress, &cancel));  // stops within one randomised unit
   }
 
   struct Cancelled {};

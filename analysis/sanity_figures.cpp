@@ -1,0 +1,217 @@
+// The sanity cascade's figures: the paper's Figure 2 (rows of maps as the units are randomised) and
+// the similarity curves, for one run or several (sanity --mode both).
+#include "analysis/sanity_cascade.h"
+
+#include "analysis/faithfulness.h"
+#include "model/errors.h"
+
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace fs::analysis {
+namespace {
+
+// The map as the paper shows it: the method's sign convention, its own range, its colormap.
+cv::Mat colouredMap(const cv::Mat& map, const MapConvention& conv, ValueRange& range) {
+  const cv::Mat signedMap = applySign(map, conv.sign);
+  range = displayRange(signedMap, conv.sign, conv.clipPercentile);
+  if (range.hi - range.lo < 1e-12) range.hi = range.lo + 1e-12;
+  return colorize(signedMap, range, conv.colormap);
+}
+
+// Tableau-10 colours (RGB), one per method.
+cv::Scalar methodColour(size_t i) {
+  static const int rgb[10][3] = {{31, 119, 180}, {255, 127, 14}, {44, 160, 44},  {214, 39, 40},  {148, 103, 189},
+                                 {140, 86, 75},  {227, 119, 194}, {127, 127, 127}, {188, 189, 34}, {23, 190, 207}};
+  const int* c = rgb[i % 10];
+  return cv::Scalar(c[0], c[1], c[2]);
+}
+
+// A dashed polyline: 9 px dashes, 6 px gaps, the pattern carried across the corners.
+void dashedPolyline(cv::Mat& rgb, const std::vector<cv::Point>& points, const cv::Scalar& colour) {
+  const double dash = 9.0, gap = 6.0;
+  double phase = 0.0;  // position in the dash + gap period
+  for (size_t i = 1; i < points.size(); ++i) {
+    const cv::Point2d a = points[i - 1], b = points[i];
+    const double length = cv::norm(b - a);
+    double at = 0.0;
+    while (at < length) {
+      const bool on = phase < dash;
+      const double step = std::min(length - at, on ? dash - phase : dash + gap - phase);
+      if (on) {
+        const cv::Point2d p = a + (b - a) * (at / length), q = a + (b - a) * ((at + step) / length);
+        cv::line(rgb, cv::Point(int(std::lround(p.x)), int(std::lround(p.y))),
+                 cv::Point(int(std::lround(q.x)), int(std::lround(q.y))), colour, 2, cv::LINE_AA);
+      }
+      at += step;
+      phase = std::fmod(phase + step, dash + gap);
+    }
+  }
+}
+
+// One panel: the mean similarity per method (a line with dots) against depth 0 (original, 1 by
+// definition) .. U, on y in [-1, 1] with grid lines at -1, -0.5, 0, 0.5, 1. The first run's lines
+// are solid with filled dots, the others' dashed with open dots.
+cv::Mat curvePanel(const std::vector<const SanityCascade*>& runs, const std::string& key) {
+  const int w = 720, h = 300, left = 40, right = 16, top = 12, bottom = 16;
+  cv::Mat rgb(h, w, CV_8UC3, cv::Scalar(255, 255, 255));
+  const size_t units = runs.front()->units.size();
+  const auto px = [&](size_t depth) { return left + int(std::lround(double(depth) * (w - left - right) / double(std::max<size_t>(units, 1)))); };
+  const auto py = [&](double v) { return top + int(std::lround((1.0 - v) / 2.0 * (h - top - bottom))); };
+  for (double g : {-1.0, -0.5, 0.0, 0.5, 1.0}) {
+    cv::line(rgb, {left, py(g)}, {w - right, py(g)}, g == 0.0 ? cv::Scalar(150, 150, 150) : cv::Scalar(225, 225, 225), 1);
+    char label[24];
+    std::snprintf(label, sizeof label, "%g", g);
+    cv::putText(rgb, label, {2, py(g) + 5}, cv::FONT_HERSHEY_SIMPLEX, 0.4, cv::Scalar(90, 90, 90), 1, cv::LINE_AA);
+  }
+  for (size_t d = 0; d <= units; ++d) cv::line(rgb, {px(d), h - bottom}, {px(d), h - bottom + 5}, cv::Scalar(90, 90, 90), 1);
+  for (size_t r = 0; r < runs.size(); ++r)
+    for (size_t m = 0; m < runs[r]->methods.size(); ++m) {
+      std::vector<cv::Point> points{{px(0), py(1.0)}};
+      for (size_t u = 0; u < units; ++u) {
+        const SimilarityMean mean = meanSimilarity(*runs[r], m, u, key);
+        if (std::isfinite(mean.value)) points.push_back({px(u + 1), py(std::clamp(mean.value, -1.0, 1.0))});
+      }
+      if (r == 0) cv::polylines(rgb, points, false, methodColour(m), 2, cv::LINE_AA);
+      else dashedPolyline(rgb, points, methodColour(m));
+      for (const auto& p : points) {
+        if (r > 0) cv::circle(rgb, p, 5, cv::Scalar(255, 255, 255), cv::FILLED, cv::LINE_AA);
+        cv::circle(rgb, p, r == 0 ? 4 : 5, methodColour(m), r == 0 ? cv::FILLED : 2, cv::LINE_AA);
+      }
+    }
+  return rgb;
+}
+
+// The runs of one figure: at least one, the same methods and units in each.
+const SanityCascade& checkRuns(const std::vector<const SanityCascade*>& runs) {
+  if (runs.empty() || !runs.front()) throw fs::model::InputError("sanity figure: no run");
+  for (const SanityCascade* r : runs)
+    if (!r || r->methods != runs.front()->methods || r->units != runs.front()->units ||
+        r->firstMaps.size() != r->methods.size() || r->scores.empty())
+      throw fs::model::InputError("sanity figure: the runs differ in methods or units, or one has no image");
+  return *runs.front();
+}
+
+// "cascading" for one run, "cascading solid, independent dashed" for two.
+std::string styleLegend(const std::vector<const SanityCascade*>& runs) {
+  std::string out;
+  for (size_t r = 0; r < runs.size(); ++r)
+    out += (r ? ", " : "") + modeName(runs[r]->mode) + (runs.size() > 1 ? (r == 0 ? " solid" : " dashed") : "");
+  return out;
+}
+
+}  // namespace
+
+FigureLayout sanityCascadeFigure(const SanityCascade& c, const std::string& title) {
+  return sanityCascadeFigure(std::vector<const SanityCascade*>{&c}, title);
+}
+
+FigureLayout sanityCurvesFigure(const SanityCascade& c, const std::string& title) {
+  return sanityCurvesFigure(std::vector<const SanityCascade*>{&c}, title);
+}
+
+FigureLayout sanityCascadeFigure(const std::vector<const SanityCascade*>& runs, const std::string& title) {
+  const SanityCascade& c = checkRuns(runs);
+  const bool several = runs.size() > 1;
+  const bool independent = c.mode == RandomisationMode::Independent;
+  const bool data = !c.dataRandomised.firstMaps.empty(), logit = !c.randomLogit.firstMaps.empty();
+  FigureLayout f;
+  f.title = title;
+  f.columnLabels.push_back("original\n" + (c.images.empty() ? std::string() : c.images.front()));
+  for (size_t u = 0; u < c.units.size(); ++u)
+    f.columnLabels.push_back(c.units[u] + "\n" + (several        ? std::string("randomised (row: mode)")
+                                                  : independent ? "randomised alone"
+                                                  : u == 0      ? "randomised"
+                                                                : "+ the units left of it"));
+  if (logit) f.columnLabels.push_back("random class\n" + std::to_string(c.otherClasses.front()) + " (target " +
+                                      std::to_string(c.targets.front()) + ")");
+  if (data) f.columnLabels.push_back("data-randomised\n(permuted labels)");
+  const auto cellOf = [&](const cv::Mat& map, size_t m, const SimilarityScores* s) {
+    FigureCell cell;
+    cell.kind = CellKind::Overlay;
+    cell.overlay.rgb = colouredMap(map, c.conventions[m], cell.overlay.range);
+    cell.overlay.colormap = c.conventions[m].colormap;
+    cell.overlay.map = map;
+    if (s) {
+      char note[64];
+      std::snprintf(note, sizeof note, "rank corr. %.2f", s->spearman);
+      cell.note = note;
+    }
+    return cell;
+  };
+  for (size_t m = 0; m < c.methods.size(); ++m)
+    for (const SanityCascade* run : runs) {
+      f.rowLabels.push_back(c.titles[m] + "\n" + c.methods[m] + (several ? "\n" + modeName(run->mode) : std::string()));
+      std::vector<FigureCell> row;
+      for (size_t k = 0; k < run->firstMaps[m].size(); ++k)
+        row.push_back(cellOf(run->firstMaps[m][k], m, k > 0 ? &run->scores.front()[m][k - 1] : nullptr));
+      // The comparisons do not depend on the mode: in the first run's row only.
+      if (logit) row.push_back(run == &c ? cellOf(c.randomLogit.firstMaps[m], m, &c.randomLogit.scores.front()[m]) : FigureCell{});
+      if (data) row.push_back(run == &c ? cellOf(c.dataRandomised.firstMaps[m], m, &c.dataRandomised.scores.front()[m]) : FigureCell{});
+      f.cells.push_back(std::move(row));
+    }
+  if (several)
+    f.caption = "Model-parameter randomisation (Adebayo et al. 2018, Fig. 2 and sec. 3.1), per method a row per mode: "
+                "from the left, the map of the trained model, then with units re-initialised (the family's own "
+                "initialisation); cascading: the units from the logits down to that column's; independent: only "
+                "that column's unit, all others trained.";
+  else
+    f.caption = independent
+                    ? "Independent randomisation (Adebayo et al. 2018, sec. 3.1): from the left, the map of the trained "
+                      "model, then with only that unit re-initialised (the family's own initialisation), all others trained."
+                    : "Cascading randomisation (Adebayo et al. 2018, Fig. 2): from the left, the map of the trained model, "
+                      "then after re-initialising the units from the logits down, one more unit per column (the family's "
+                      "own initialisation).";
+  if (logit) f.caption += " Random class: the trained model's map for a random other class (Sixt et al. 2020).";
+  if (data) f.caption += " Data-randomised: the same architecture trained on permuted labels, same target (Adebayo et al. 2018, sec. 3.2).";
+  f.caption += " Each map on its own scale; under it its Spearman rank correlation with the original.";
+  validateFigureLayout(f);
+  return f;
+}
+
+FigureLayout sanityCurvesFigure(const std::vector<const SanityCascade*>& runs, const std::string& title) {
+  const SanityCascade& c = checkRuns(runs);
+  const bool several = runs.size() > 1;
+  FigureLayout f;
+  f.title = title;
+  std::string depths = "x: 0 = original (" + styleLegend(runs) + ")";
+  for (size_t u = 0; u < c.units.size(); ++u) depths += ", " + std::to_string(u + 1) + " = " + c.units[u];
+  f.columnLabels.push_back("mean similarity to the original map over " + std::to_string(c.images.size()) +
+                           (several ? " images\nvs the unit: cascading = it and those before randomised, "
+                                      "independent = it alone (head first)"
+                            : c.mode == RandomisationMode::Independent
+                                ? " images\nvs the unit randomised alone (head first)"
+                                : " images\nvs the number of units randomised (head first)"));
+  const std::vector<std::string> labels{"Spearman rank correlation", "|Spearman| (absolute values)", "SSIM",
+                                        "HOG similarity"};
+  std::string legend;
+  for (size_t m = 0; m < c.methods.size(); ++m) {
+    const cv::Scalar col = methodColour(m);
+    char rgb[16];
+    std::snprintf(rgb, sizeof rgb, "#%02x%02x%02x", int(col[0]), int(col[1]), int(col[2]));
+    legend += (m ? ", " : "") + c.methods[m] + " " + rgb;
+  }
+  for (size_t k = 0; k < similarityKeys().size(); ++k) {
+    f.rowLabels.push_back(labels[k]);
+    FigureCell cell;
+    cell.kind = CellKind::Overlay;
+    cell.overlay.rgb = curvePanel(runs, similarityKeys()[k]);
+    cell.overlay.range = {-1.0, 1.0};
+    cell.note = depths;
+    f.cells.push_back({cell});
+  }
+  f.metrics.tileSize = 40.0;
+  f.caption = "Lines (colour as RGB hex): " + legend + "." +
+              (several ? " Solid lines and filled dots: " + modeName(runs[0]->mode) + "; dashed lines and open dots: " +
+                             modeName(runs[1]->mode) + "."
+                       : std::string()) +
+              " y from -1 to 1 (grid at 0.5 steps). Maps that stay similar as the model is randomised do not depend "
+              "on what the model learned.";
+  validateFigureLayout(f);
+  return f;
+}
+
+}  // namespace fs::analysis
