@@ -138,7 +138,9 @@ EvaluationResult EvaluationService::run(const EvaluationRequest& r, const Sessio
   o.metrics = r.metrics;
   std::sort(o.metrics.begin(), o.metrics.end());  // as the CLI's set: the record header lists them sorted
   o.limit = std::max(0, r.limit);
+  if (r.curveSteps < 1) throw InputError("evaluate: curve steps must be at least 1 (got " + std::to_string(r.curveSteps) + ")");
   o.curve.steps = r.curveSteps;
+  if (r.substrate != "rise") o.curve.baseline = fa::parseBaseline(r.substrate);  // as evaluate --substrate
   o.seed = r.seed;
   static_cast<fa::MethodParameters&>(o.saliency) = r.parameters;
 

@@ -25,6 +25,8 @@ struct EvaluationRequest {
   std::string dataDir;               // the Fashion-MNIST folder (empty: the default one)
   int limit = 100;                   // the first N images (0: all)
   int curveSteps = 50;               // evaluate --curve-steps
+  std::string substrate = "rise";    // evaluate --substrate: rise (RISE's: deletion to black, insertion
+                                     // from a blur) or one for both curves: black, zero (alias mean), blur
   uint64_t seed = 0;                 // evaluate --seed: bootstrap, noise of the robustness metrics
   fs::analysis::MethodParameters parameters;  // the methods' parameters (evaluate's saliency options)
   std::string outDir;                // keep the scorecard files here (scorecard.slotN.ID.json and its CSVs); empty: none

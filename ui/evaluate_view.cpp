@@ -2,6 +2,7 @@
 
 #include "service/saliency_service.h"
 #include "ui/analysis_session.h"
+#include "ui/evaluate_settings.h"
 #include "ui/qcustomplot_include.h"
 
 #include <QDir>
@@ -88,14 +89,15 @@ EvaluateView::EvaluateView(AnalysisSession* session, QWidget* parent) : QWidget(
   auto* controls = new QWidget;
   auto* c = new QVBoxLayout(controls);
   c->setContentsMargins(0, 0, 0, 0);
-  const auto group = [&](const QString& title, QWidget* w) {
+  const auto group = [&](const QString& title, QWidget* w, int stretch) {
     auto* g = new QGroupBox(title);
     (new QVBoxLayout(g))->addWidget(w);
-    c->addWidget(g, 1);
+    c->addWidget(g, stretch);
   };
-  group(tr("Models"), slots_);
-  group(tr("Methods"), methods_);
-  group(tr("Metrics"), metrics_);
+  slots_->setMaximumHeight(slots_->fontMetrics().height() * 6);  // up to 4 slots: the room goes to the lists below
+  group(tr("Models"), slots_, 0);
+  group(tr("Methods"), methods_, 1);
+  group(tr("Metrics"), metrics_, 1);
   auto* data = new QGroupBox(tr("Images"));
   auto* d = new QVBoxLayout(data);
   auto* n = new QHBoxLayout;
@@ -105,12 +107,14 @@ EvaluateView::EvaluateView(AnalysisSession* session, QWidget* parent) : QWidget(
   d->addWidget(folder_);
   d->addWidget(folderLabel_);
   c->addWidget(data);
+  settings_ = new EvaluateSettings;
+  c->addWidget(settings_);
   auto* buttons = new QHBoxLayout;
   buttons->addWidget(run_);
   buttons->addWidget(cancel_);
   c->addLayout(buttons);
   c->addWidget(progress_);
-  controls->setMaximumWidth(330);
+  controls->setFixedWidth(350);  // the metrics list shows its longest names
 
   summary_ = new QLabel(tr("Choose models, methods, metrics and images, then Run. Target = each image's top-1 "
                            "prediction; the numbers are those of featurescope-cli evaluate."));
@@ -237,6 +241,8 @@ void EvaluateView::setFashionMnist(int images) {
 
 void EvaluateView::setOpenFolder() { folder_->setChecked(true); }
 
+void EvaluateView::setSettings(int steps, const QString& substrate, int seed) { settings_->set(steps, substrate, seed); }
+
 fs::service::EvaluationRequest EvaluateView::request() const {
   fs::service::EvaluationRequest r;
   for (const QVariant& v : checkedData(slots_)) r.slots.push_back(v.toInt());
@@ -244,6 +250,7 @@ fs::service::EvaluationRequest EvaluateView::request() const {
   for (const QVariant& v : checkedData(metrics_)) r.metrics.push_back(v.toString().toStdString());
   if (folder_->isChecked()) r.imagesDir = folder().toStdString(), r.limit = 0;
   else r.limit = count_->value();
+  settings_->apply(r);  // curve steps, substrate, seed
   r.parameters = session_->saliencyParams();  // the Saliency view's method parameters
   return r;
 }

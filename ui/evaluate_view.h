@@ -2,7 +2,9 @@
 // The Evaluate view (issue 14): a scorecard of saliency methods x metrics over a data set for the
 // loaded models. Checkable lists of the slots, the methods (each model uses those that apply to
 // it) and the metrics, the data (the Fashion-MNIST test set's first N images or the open image's
-// folder), Run / Cancel with a progress bar. The result (EvaluationService, the same numbers as
+// folder), the scorecard's settings (as `featurescope-cli evaluate`: --curve-steps of the deletion
+// and insertion curves, default 50; --substrate rise, black, zero or blur; --seed), Run /
+// Cancel with a progress bar. The result (EvaluationService, the same numbers as
 // `featurescope-cli evaluate`): a table with a row per model x method and a column per metric key,
 // "mean [lo, hi]" with the bootstrap 95% CI and the rank in the tooltip, the better direction in the
 // header; a QCustomPlot chart of the selected column (bars with CI whiskers); and for a clicked cell
@@ -24,6 +26,7 @@ class QTableWidget;
 namespace fs::ui {
 
 class AnalysisSession;
+class EvaluateSettings;
 
 class EvaluateView : public QWidget {
   Q_OBJECT
@@ -35,6 +38,8 @@ class EvaluateView : public QWidget {
   void setChoice(const QList<int>& slots, const QStringList& methods, const QStringList& metrics);
   void setFashionMnist(int images);  // the data: the first N test images ...
   void setOpenFolder();              // ... or the open image's folder
+  // evaluate --curve-steps, --substrate (rise, black, zero, blur) and --seed.
+  void setSettings(int curveSteps, const QString& substrate, int seed);
   fs::service::EvaluationRequest request() const;  // what Run submits
   void run();
   void cancel();
@@ -66,6 +71,7 @@ class EvaluateView : public QWidget {
   QRadioButton* folder_;
   QSpinBox* count_;
   QLabel* folderLabel_;
+  EvaluateSettings* settings_;
   QPushButton* run_;
   QPushButton* cancel_;
   QProgressBar* progress_;

@@ -6,6 +6,7 @@
 // them opens in the session and in the Saliency or Compare view. FS_SCREENSHOT_DIR: also saves the
 // view as evaluate.png there (the README's picture).
 #include "view_test_support.h"
+#include "service/session.h"
 #include "ui/evaluate_view.h"
 #include "ui/input_panel.h"
 #include "ui/qcustomplot_include.h"
@@ -39,6 +40,9 @@ TEST(EvaluateView, ScorecardTableChartAndWorstImages) {
   EXPECT_EQ(req.slots, (std::vector<int>{resnet, vit}));
   EXPECT_EQ(req.limit, 6);
   EXPECT_TRUE(req.imagesDir.empty());
+  EXPECT_EQ(req.curveSteps, 50);  // evaluate's defaults: --curve-steps 50, --substrate rise, --seed 0
+  EXPECT_EQ(req.substrate, "rise");
+  EXPECT_EQ(req.seed, 0u);
   view->run();
   ASSERT_TRUE(waitIdle(s));
   ASSERT_TRUE(s->evaluation().has_value()) << window.errorText().toStdString();
@@ -126,6 +130,46 @@ TEST(EvaluateView, CancelAndTheOpenFolder) {
   EXPECT_FALSE(s->evaluation().has_value());
   EXPECT_TRUE(window.errorText().contains(QStringLiteral("cancelled"))) << window.errorText().toStdString();
   EXPECT_EQ(view->table()->rowCount(), 0);
+}
+
+// The scorecard's settings (evaluate --curve-steps, --substrate, --seed) go into the request and
+// through the worker to the scorecard: the view's numbers are those of the service with them
+// (and of featurescope-cli evaluate: tests/ui/evaluation_one_truth_test.cpp).
+TEST(EvaluateView, SettingsReachTheScorecard) {
+  const auto owner = test::windowWithoutModels(1200, 800);
+  MainWindow& window = *owner;
+  AnalysisSession* s = window.session();
+  const int resnet = s->addSlot(QStringLiteral("resnet_fmnist"));
+  ASSERT_TRUE(waitIdle(s));
+  auto* view = window.findChild<EvaluateView*>();
+  view->setChoice({resnet}, {QStringLiteral("gradient")}, {QStringLiteral("deletion"), QStringLiteral("insertion")});
+  view->setFashionMnist(3);
+  view->setSettings(12, QStringLiteral("blur"), 7);
+  view->setSettings(12, QStringLiteral("no such substrate"), 7);  // left as it was
+  const auto req = view->request();
+  EXPECT_EQ(req.curveSteps, 12);
+  EXPECT_EQ(req.substrate, "blur");
+  EXPECT_EQ(req.seed, 7u);
+  view->run();
+  ASSERT_TRUE(waitIdle(s));
+  ASSERT_TRUE(s->evaluation().has_value()) << window.errorText().toStdString();
+  const auto& shown = s->evaluation()->models.at(0);
+
+  fs::service::Session direct;
+  direct.slots().load(resnet, "resnet_fmnist", "");
+  const auto expected = direct.evaluation().run(req).models.at(0);
+  fs::service::EvaluationRequest rise = req;
+  rise.substrate = "rise";
+  const auto other = direct.evaluation().run(rise).models.at(0);
+  ASSERT_EQ(shown.keys, expected.keys);
+  for (size_t k = 0; k < shown.keys.size(); ++k) {
+    EXPECT_DOUBLE_EQ(shown.stats[0][k].mean, expected.stats[0][k].mean) << shown.keys[k];
+    EXPECT_DOUBLE_EQ(shown.stats[0][k].ciLow, expected.stats[0][k].ciLow) << shown.keys[k];
+    EXPECT_DOUBLE_EQ(shown.stats[0][k].ciHigh, expected.stats[0][k].ciHigh) << shown.keys[k];
+  }
+  // blur replaces rise's black deletion substrate: deletion changes, insertion (from a blur) does not.
+  EXPECT_NE(shown.stats[0][0].mean, other.stats[0][0].mean);
+  EXPECT_DOUBLE_EQ(shown.stats[0][1].mean, other.stats[0][1].mean);
 }
 
 TEST(EvaluateView, NamedOnTheCommandLine) {

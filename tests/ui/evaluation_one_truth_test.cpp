@@ -1,7 +1,8 @@
 // One truth for the evaluation lab's GUI services: the same settings through `featurescope-cli
 // evaluate` / `featurescope-cli sanity` and through EvaluationService / SanityService (what the
 // Evaluate view and the Saliency view's sanity cascade run) give the same numbers: every mean, CI
-// bound and rank of the scorecard, and every mean similarity of the cascade with its maps.
+// bound and rank of the scorecard (also with the Evaluate view's non-default settings: curve steps,
+// substrate, seed), and every mean similarity of the cascade with its maps, in both modes.
 #include "service/session.h"
 
 #include <QDir>
@@ -30,7 +31,9 @@ QByteArray cli(const QStringList& args) {
   return p.readAllStandardOutput();
 }
 
-TEST(EvaluationOneTruth, ServiceScorecardEqualsCliEvaluate) {
+// The scorecard of resnet_fmnist's gradcam and gradient on 5 test images with the given settings,
+// through EvaluationService and through featurescope-cli evaluate --json: equal statistics.
+void expectScorecardEqualsCli(int curveSteps, const std::string& substrate, int seed) {
   fs::service::Session s;
   s.slots().load(0, "resnet_fmnist", "");
   fs::service::EvaluationRequest r;
@@ -38,15 +41,18 @@ TEST(EvaluationOneTruth, ServiceScorecardEqualsCliEvaluate) {
   r.methods = {"gradcam", "gradient"};
   r.metrics = {"deletion", "insertion", "gini", "drop"};
   r.limit = 5;
-  r.curveSteps = 10;
-  r.seed = 3;
+  r.curveSteps = curveSteps;
+  r.substrate = substrate;
+  r.seed = uint64_t(seed);
   const auto res = s.evaluation().run(r);
   ASSERT_EQ(res.models.size(), 1u);
   const auto& m = res.models[0];
 
-  const QByteArray out = cli({"evaluate", "resnet_fmnist", "--dataset", "fashion-mnist", "--limit", "5", "--methods",
-                              "gradcam,gradient", "--metrics", "deletion,insertion,gini,drop", "--curve-steps", "10",
-                              "--seed", "3", "--json"});
+  QStringList args{"evaluate", "resnet_fmnist", "--dataset", "fashion-mnist", "--limit", "5", "--methods",
+                   "gradcam,gradient", "--metrics", "deletion,insertion,gini,drop", "--curve-steps",
+                   QString::number(curveSteps), "--seed", QString::number(seed), "--json"};
+  if (substrate != "rise") args << "--substrate" << QString::fromStdString(substrate);
+  const QByteArray out = cli(args);
   const QJsonObject stats = QJsonDocument::fromJson(out).object()[QStringLiteral("statistics")].toObject();
   ASSERT_FALSE(stats.isEmpty()) << out.toStdString();
   const QJsonArray keys = stats[QStringLiteral("metrics")].toArray();
@@ -71,6 +77,34 @@ TEST(EvaluationOneTruth, ServiceScorecardEqualsCliEvaluate) {
   EXPECT_EQ(compared, 2 * 5);  // deletion_auc, drop, gini, increase, insertion_auc
 }
 
+TEST(EvaluationOneTruth, ServiceScorecardEqualsCliEvaluate) { expectScorecardEqualsCli(10, "rise", 3); }
+
+// The Evaluate view's settings: 12 curve steps, the zero substrate (both curves differ from rise's)
+// and seed 7 (the bootstrap CIs).
+TEST(EvaluationOneTruth, ServiceScorecardEqualsCliEvaluateWithNonDefaultSettings) {
+  expectScorecardEqualsCli(12, "zero", 7);
+}
+
+// The substrate reaches the scorecard: the same run with rise's substrates differs.
+TEST(EvaluationOneTruth, SubstrateChangesTheCurves) {
+  fs::service::Session s;
+  s.slots().load(0, "resnet_fmnist", "");
+  fs::service::EvaluationRequest r;
+  r.slots = {0};
+  r.methods = {"gradient"};
+  r.metrics = {"deletion", "insertion"};
+  r.limit = 3;
+  r.curveSteps = 12;
+  const auto rise = s.evaluation().run(r);
+  r.substrate = "zero";
+  const auto zero = s.evaluation().run(r);
+  ASSERT_EQ(rise.models[0].keys, (std::vector<std::string>{"deletion_auc", "insertion_auc"}));
+  for (size_t k = 0; k < 2; ++k)
+    EXPECT_NE(rise.models[0].stats[0][k].mean, zero.models[0].stats[0][k].mean) << rise.models[0].keys[k];
+  r.substrate = "grey";
+  EXPECT_THROW(s.evaluation().run(r), std::exception);
+}
+
 // A .npy of float32 (the CLI's maps): its values, or empty.
 std::vector<float> readNpy(const QString& path) {
   QFile f(path);
@@ -83,7 +117,9 @@ std::vector<float> readNpy(const QString& path) {
   return v;
 }
 
-TEST(EvaluationOneTruth, ServiceSanityCascadeEqualsCliSanity) {
+// The cascade of gradcam on one sample in `mode` (cascading, independent) through SanityService and
+// through featurescope-cli sanity --mode: equal means and maps.
+void expectSanityEqualsCli(const std::string& mode) {
   QTemporaryDir dir;
   const QString images = dir.filePath(QStringLiteral("images"));
   ASSERT_TRUE(QDir().mkpath(images));
@@ -100,7 +136,9 @@ TEST(EvaluationOneTruth, ServiceSanityCascadeEqualsCliSanity) {
   r.slot = 0;
   r.method = "gradcam";
   r.seed = 2;
+  r.mode = mode;
   const auto c = s.sanity().cascade(r);
+  EXPECT_EQ(c.mode, mode);
   ASSERT_FALSE(c.units.empty());
   ASSERT_EQ(c.maps.size(), c.units.size() + 1);
   ASSERT_EQ(c.keys, (std::vector<std::string>{"spearman", "spearman_abs", "ssim", "hog"}));
@@ -108,8 +146,8 @@ TEST(EvaluationOneTruth, ServiceSanityCascadeEqualsCliSanity) {
   EXPECT_GE(size_t(c.figure.columnCount()), c.maps.size());
 
   const QString fig = dir.filePath(QStringLiteral("sanity.png"));
-  cli({"sanity", "resnet_fmnist", "--images", images, "--methods", "gradcam", "--limit", "1", "--seed", "2", "--out",
-       fig});
+  cli({"sanity", "resnet_fmnist", "--images", images, "--methods", "gradcam", "--limit", "1", "--seed", "2", "--mode",
+       mode == "cascading" ? QStringLiteral("cascade") : QString::fromStdString(mode), "--out", fig});
   // FIG.csv: method,depth,unit,metric,mean,n[,mode] (the mode column: cascading or independent)
   QFile csv(dir.filePath(QStringLiteral("sanity.csv")));
   ASSERT_TRUE(csv.open(QIODevice::ReadOnly));
@@ -117,8 +155,7 @@ TEST(EvaluationOneTruth, ServiceSanityCascadeEqualsCliSanity) {
   csv.readLine();
   while (!csv.atEnd()) {
     const QStringList f = QString::fromUtf8(csv.readLine()).trimmed().split(QLatin1Char(','));
-    if (f.size() < 6 || f[0] != QLatin1String("gradcam") || (f.size() > 6 && f[6] != QLatin1String("cascading")))
-      continue;
+    if (f.size() < 6 || f[0] != QLatin1String("gradcam") || (f.size() > 6 && f[6].toStdString() != mode)) continue;
     const int depth = f[1].toInt();
     ASSERT_GE(depth, 1);
     ASSERT_LE(size_t(depth), c.units.size());
@@ -141,5 +178,8 @@ TEST(EvaluationOneTruth, ServiceSanityCascadeEqualsCliSanity) {
     EXPECT_EQ(0, std::memcmp(v.data(), c.maps[k].ptr<float>(), v.size() * sizeof(float))) << "step " << k;
   }
 }
+
+TEST(EvaluationOneTruth, ServiceSanityCascadeEqualsCliSanity) { expectSanityEqualsCli("cascading"); }
+TEST(EvaluationOneTruth, ServiceIndependentRandomisationEqualsCliSanity) { expectSanityEqualsCli("independent"); }
 
 }  // namespace
