@@ -1,6 +1,6 @@
-// sanity: the model-parameter randomisation of Adebayo et al. 2018 (cascading or independent) over
-// images, as the paper's Figure 2 (analysis/sanity_cascade.h), the similarity curves, and their
-// tables; the random-logit test (Sixt et al. 2020) and, with --data-randomised, the comparison with
+// sanity: the model-parameter randomisation of Adebayo et al. 2018 (cascading, independent, or both
+// in one figure) over images, as the paper's Figure 2 (analysis/sanity_cascade.h), the similarity
+// curves, and their tables; the random-logit test (Sixt et al. 2020) and, with --data-randomised, the comparison with
 // the same architecture trained on permuted labels (Adebayo et al. 2018, sec. 3.2).
 #include "analysis/batch_export.h"
 #include "analysis/evaluation/sanity_comparison.h"
@@ -61,10 +61,29 @@ void loadInputs(const fa::LoadedModel& m, const Args& a, int limit, std::vector<
   if (inputs.empty()) throw fs::model::InputError(a.value("--images") + ": no images");
 }
 
-fa::RandomisationMode parseMode(const std::string& mode) {
-  if (mode == "cascade" || mode == "cascading") return fa::RandomisationMode::Cascading;
-  if (mode == "independent") return fa::RandomisationMode::Independent;
-  throw UsageError("sanity: unknown --mode '" + mode + "' (valid: cascade, independent)");
+// --mode: cascade (default), independent, or both (the cascading run, then the independent one).
+std::vector<fa::RandomisationMode> parseModes(const std::string& mode) {
+  if (mode == "cascade" || mode == "cascading") return {fa::RandomisationMode::Cascading};
+  if (mode == "independent") return {fa::RandomisationMode::Independent};
+  if (mode == "both") return {fa::RandomisationMode::Cascading, fa::RandomisationMode::Independent};
+  throw UsageError("sanity: unknown --mode '" + mode + "' (valid: cascade, independent, both)");
+}
+
+// Every run: the cascading-or-independent cascade of each mode, over the same images and seed; the
+// random-logit test and data randomisation do not depend on the mode and run with the first only.
+std::vector<fa::SanityCascade> runModes(fa::LoadedModel& m, const std::vector<at::Tensor>& inputs,
+                                        const std::vector<std::string>& names, const fa::SanityCascadeOptions& o,
+                                        const std::vector<fa::RandomisationMode>& modes) {
+  std::vector<fa::SanityCascade> runs;
+  for (size_t r = 0; r < modes.size(); ++r) {
+    fa::SanityCascadeOptions om = o;
+    om.mode = modes[r];
+    if (r > 0) om.randomLogit = false, om.dataRandomised = nullptr;
+    if (modes.size() > 1)
+      om.log = [mode = fa::modeName(modes[r])](const std::string& line) { std::cerr << mode << ": " << line << std::endl; };
+    runs.push_back(fa::runSanityCascade(m, inputs, names, om));
+  }
+  return runs;
 }
 
 // The permuted-label model: the same architecture, from a safetensors file that train
@@ -116,7 +135,8 @@ int runSanity(const Args& a) {
   o.log = [](const std::string& line) { std::cerr << line << std::endl; };
   const int limit = a.intValue("--limit", 10, 1, 1 << 30);
   const double dpi = a.doubleValue("--dpi", 300, 10, 1200);
-  o.mode = parseMode(a.value("--mode", "cascade"));
+  const std::vector<fa::RandomisationMode> modes = parseModes(a.value("--mode", "cascade"));
+  o.mode = modes.front();
   o.randomLogit = true;
   fa::LoadedModel m = fa::loadModel(a.positional[0], a.value("--weights"), o.seed);
   fa::LoadedModel permuted;
@@ -128,25 +148,32 @@ int runSanity(const Args& a) {
   std::vector<at::Tensor> inputs;
   std::vector<std::string> names;
   loadInputs(m, a, limit, inputs, names);
-  const fa::SanityCascade c = fa::runSanityCascade(m, inputs, names, o);
-  const std::string modeTitle = o.mode == fa::RandomisationMode::Independent ? "independent" : "cascading";
+  const std::vector<fa::SanityCascade> runs = runModes(m, inputs, names, o, modes);
+  std::vector<const fa::SanityCascade*> all;
+  for (const auto& run : runs) all.push_back(&run);
+  const fa::SanityCascade& c = runs.front();
+  const bool both = runs.size() > 1;
+  const std::string modeTitle = both ? "cascading and independent" : fa::modeName(o.mode);
 
   const fsys::path p(out);
   const std::string stem = (p.parent_path() / p.stem()).string();
   if (!p.parent_path().empty()) fsys::create_directories(p.parent_path());
-  const std::string cascadeSize = writeFigure(fa::sanityCascadeFigure(c, "Sanity check: " + modeTitle + " randomisation, " + m.config.id), out, dpi);
+  const std::string cascadeSize = writeFigure(fa::sanityCascadeFigure(all, "Sanity check: " + modeTitle + " randomisation, " + m.config.id), out, dpi);
   const std::string curves = stem + ".curves" + p.extension().string();
-  writeFigure(fa::sanityCurvesFigure(c, "Similarity to the original map, " + m.config.id), curves, dpi);
+  writeFigure(fa::sanityCurvesFigure(all, "Similarity to the original map, " + m.config.id), curves, dpi);
   fsys::create_directories(stem + ".maps");
-  for (size_t k = 0; k < c.methods.size(); ++k)
-    for (size_t d = 0; d < c.firstMaps[k].size(); ++d)
-      fa::writeMapNpy(stem + ".maps/" + c.methods[k] + "-" + std::to_string(d) + ".npy", c.firstMaps[k][d]);
+  for (const fa::SanityCascade* run : all)  // the second mode's: METHOD-independent-STEP.npy
+    for (size_t k = 0; k < run->methods.size(); ++k)
+      for (size_t d = 0; d < run->firstMaps[k].size(); ++d)
+        fa::writeMapNpy(stem + ".maps/" + run->methods[k] + (run == &c ? "" : "-" + fa::modeName(run->mode)) + "-" +
+                            std::to_string(d) + ".npy",
+                        run->firstMaps[k][d]);
   for (size_t k = 0; k < c.methods.size(); ++k) {
     fa::writeMapNpy(stem + ".maps/" + c.methods[k] + "-random_logit.npy", c.randomLogit.firstMaps[k]);
     if (o.dataRandomised) fa::writeMapNpy(stem + ".maps/" + c.methods[k] + "-data_randomised.npy", c.dataRandomised.firstMaps[k]);
   }
-  fs::model::writeFileAtomically(stem + ".csv", fa::sanityMeansCsv(c));
-  fs::model::writeFileAtomically(stem + ".rows.csv", fa::sanityRowsCsv(c));
+  fs::model::writeFileAtomically(stem + ".csv", fa::sanityMeansCsv(all));
+  fs::model::writeFileAtomically(stem + ".rows.csv", fa::sanityRowsCsv(all));
   fs::model::writeFileAtomically(stem + ".comparisons.csv", fa::comparisonMeansCsv(c, o.seed));
   fs::model::writeFileAtomically(stem + ".random_logit.csv", fa::comparisonRowsCsv(c, c.randomLogit, true));
   if (o.dataRandomised)
@@ -161,10 +188,14 @@ int runSanity(const Args& a) {
                                 {"weights_sha256", m.weightsPath.empty() ? json(nullptr) : json(fa::sha256File(m.weightsPath))},
                                 {"seed", m.seed}}},
                      {"methods", c.methods}, {"method_parameters", params}, {"seed", o.seed},
-                     {"mode", fa::modeName(o.mode)},
-                     {"randomisation", fa::modeName(o.mode) + ", head first, the family's own init (Adebayo et al. 2018)"},
+                     {"mode", both ? "both" : fa::modeName(o.mode)},
+                     {"randomisation", (both ? std::string("cascading and independent") : fa::modeName(o.mode)) +
+                                           ", head first, the family's own init (Adebayo et al. 2018)"},
                      {"fresh_model_seed", fa::freshModelSeed(m, o.seed)},
-                     {"units", c.units}, {"images", c.images}, {"target", "top1"}, {"targets", c.targets}, {"means", summaryJson(c)},
+                     {"units", c.units}, {"images", c.images}, {"target", "top1"}, {"targets", c.targets},
+                     {"means", both ? json{{fa::modeName(runs[0].mode), summaryJson(runs[0])},
+                                           {fa::modeName(runs[1].mode), summaryJson(runs[1])}}
+                                    : summaryJson(c)},
                      {"random_logit", {{"test", "Sixt et al. 2020: the map for the target vs a random other class, drawn "
                                                 "per image (mt19937_64 seeded with seed + image index)"},
                                        {"other_classes", c.otherClasses},
@@ -174,12 +205,16 @@ int runSanity(const Args& a) {
   fs::model::writeFileAtomically(stem + ".json", summary.dump(2) + "\n");
   std::cout << m.config.id << ": " << modeTitle << " randomisation over " << c.images.size()
             << " images; mean similarity to the original map (Spearman, |Spearman|, SSIM, HOG):\n";
-  for (size_t k = 0; k < c.methods.size(); ++k) {
-    std::cout << c.methods[k] << "\n";
-    for (size_t u = 0; u < c.units.size(); ++u) {
-      std::cout << "  " << std::left << std::setw(24) << c.units[u] << std::right << std::fixed << std::setprecision(3);
-      for (const std::string& key : fa::similarityKeys()) std::cout << std::setw(9) << fa::meanSimilarity(c, k, u, key).value;
-      std::cout << "\n";
+  for (const fa::SanityCascade* run : all) {
+    if (both) std::cout << fa::modeName(run->mode) << " randomisation\n";
+    for (size_t k = 0; k < run->methods.size(); ++k) {
+      std::cout << run->methods[k] << "\n";
+      for (size_t u = 0; u < run->units.size(); ++u) {
+        std::cout << "  " << std::left << std::setw(24) << run->units[u] << std::right << std::fixed << std::setprecision(3);
+        for (const std::string& key : fa::similarityKeys())
+          std::cout << std::setw(9) << fa::meanSimilarity(*run, k, u, key).value;
+        std::cout << "\n";
+      }
     }
   }
   const auto printComparison = [&](const std::string& heading, const fa::MapComparison& cmp) {
@@ -204,18 +239,21 @@ int runSanity(const Args& a) {
 Command sanityCommand() {
   Command c{"sanity",
             "sanity MODEL [--weights F] (--images DIR | --dataset fashion-mnist [--data-dir D]) [--methods a,b]\n"
-            "  [--mode cascade|independent] [--data-randomised F.safetensors] [--limit N] [method options, as in\n"
-            "  saliency] [--seed S] [--dpi N] --out FIG.png|.pdf|.svg\n"
+            "  [--mode cascade|independent|both] [--data-randomised F.safetensors] [--limit N] [method options, as\n"
+            "  in saliency] [--seed S] [--dpi N] --out FIG.png|.pdf|.svg\n"
             "  Model-parameter randomisation (Adebayo et al. 2018, \"Sanity Checks for Saliency Maps\", sec. 3.1):\n"
             "  the model's units, from the logits down, are re-initialised with the family's own initialisation\n"
             "  (seeded by --seed): --mode cascade (default) one more at each step, independent one at a time with\n"
-            "  all others trained; target = each image's top-1 prediction. Writes FIG: the paper's Figure 2 for\n"
+            "  all others trained; --mode both runs the two (same seed) into one figure, one set of curves and one\n"
+            "  of each table. Target = each image's top-1 prediction. Writes FIG: the paper's Figure 2 for\n"
             "  the first image (rows = methods, columns = the original map, then the map after each step, then the\n"
-            "  random-class and data-randomised maps); FIG_STEM.curves.EXT: Spearman, |Spearman|, SSIM and HOG\n"
-            "  similarity to the original, averaged over the first N images (--limit, default 10), per step;\n"
-            "  FIG_STEM.json (settings, weights SHA-256, means), FIG_STEM.csv (means) and .rows.csv (per image),\n"
-            "  FIG_STEM.maps/METHOD-STEP.npy (the first image's maps, 0 = original; METHOD-random_logit.npy,\n"
-            "  METHOD-data_randomised.npy).\n"
+            "  random-class and data-randomised maps; with both, per method a cascading and an independent row);\n"
+            "  FIG_STEM.curves.EXT: Spearman, |Spearman|, SSIM and HOG similarity to the original, averaged over\n"
+            "  the first N images (--limit, default 10), per step (with both: cascading solid, independent dashed);\n"
+            "  FIG_STEM.json (settings, weights SHA-256, means; with both, per mode), FIG_STEM.csv (means) and\n"
+            "  .rows.csv (per image; a mode column, with both the rows of the two modes), FIG_STEM.maps/\n"
+            "  METHOD-STEP.npy (the first image's maps, 0 = original; with both the independent ones as\n"
+            "  METHOD-independent-STEP.npy; METHOD-random_logit.npy, METHOD-data_randomised.npy).\n"
             "  Random-logit test (Sixt et al. 2020): the same similarities between the map for the target and for a\n"
             "  random other class (seeded by --seed + image index): FIG_STEM.random_logit.csv per image, mean and\n"
             "  bootstrap 95% CI in FIG_STEM.comparisons.csv and the JSON. --data-randomised F: the maps of the same\n"

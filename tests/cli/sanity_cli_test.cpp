@@ -1,7 +1,8 @@
 // featurescope-cli sanity on a demo model: the cascade figure and the curves written; the per-image
 // Spearman similarities (raw and of absolute values) of the first image equal scipy's spearmanr on
 // the maps the command wrote (FIG_STEM.maps); with the whole model randomised the maps decorrelate
-// on average (Adebayo et al. 2018); bad input refused.
+// on average (Adebayo et al. 2018); --mode both gives the two single-mode runs' tables, means and
+// maps in one run, with a row per method and mode in the figure; bad input refused.
 #include "cli_test_support.h"
 
 #include <gtest/gtest.h>
@@ -11,6 +12,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 namespace {
@@ -69,6 +71,56 @@ TEST(SanityCli, CascadeFigureCurvesAndSimilaritiesAsScipy) {
   }
 }
 
+// The height of a PNG (its IHDR chunk).
+int pngHeight(const std::string& png) {
+  int h = 0;
+  for (int i = 20; i < 24; ++i) h = h * 256 + static_cast<unsigned char>(png.at(size_t(i)));
+  return h;
+}
+
+TEST(SanityCli, BothModesAreTheTwoSingleModeRuns) {
+  const std::string dir = workDir();
+  std::map<std::string, CliRun> runs;
+  for (const char* mode : {"cascade", "independent", "both"}) {
+    runs[mode] = fs::test::runCli("sanity resnet_fmnist --dataset fashion-mnist --limit 3 --methods gradcam,gradient"
+                                  " --seed 6 --threads 1 --dpi 72 --mode " + std::string(mode) + " --out " + dir + "/" +
+                                  mode + ".png");
+    ASSERT_EQ(runs[mode].code, 0) << mode << ": " << runs[mode].err;
+  }
+  // The tables: the cascading run's, then the independent run's rows (one header).
+  for (const char* table : {".csv", ".rows.csv"}) {
+    const std::string both = slurp(dir + "/both" + table), cascade = slurp(dir + "/cascade" + table),
+                      independent = slurp(dir + "/independent" + table);
+    ASSERT_FALSE(cascade.empty() || independent.empty()) << table;
+    EXPECT_EQ(both, cascade + independent.substr(independent.find('\n') + 1)) << table;
+    EXPECT_NE(both.find(",independent\n"), std::string::npos) << table;
+  }
+  // The comparisons do not depend on the mode: as the cascading run's.
+  for (const char* table : {".comparisons.csv", ".random_logit.csv"})
+    EXPECT_EQ(slurp(dir + "/both" + table), slurp(dir + "/cascade" + table)) << table;
+  const auto both = nlohmann::json::parse(slurp(dir + "/both.json"));
+  EXPECT_EQ(both["mode"], "both");
+  EXPECT_EQ(both["means"]["cascading"], nlohmann::json::parse(slurp(dir + "/cascade.json"))["means"]);
+  EXPECT_EQ(both["means"]["independent"], nlohmann::json::parse(slurp(dir + "/independent.json"))["means"]);
+  // The first image's maps, byte for byte: the independent ones as METHOD-independent-STEP.npy.
+  for (const char* method : {"gradcam", "gradient"})
+    for (int step : {0, 3, 7}) {
+      const std::string name = std::string(method) + "-" + std::to_string(step) + ".npy";
+      EXPECT_EQ(slurp(dir + "/both.maps/" + name), slurp(dir + "/cascade.maps/" + name)) << name;
+      EXPECT_EQ(slurp(dir + "/both.maps/" + std::string(method) + "-independent-" + std::to_string(step) + ".npy"),
+                slurp(dir + "/independent.maps/" + name))
+          << name;
+    }
+  // The figure: a row per method and mode, so about twice as tall; the curves of both modes.
+  EXPECT_GT(pngHeight(slurp(dir + "/both.png")), 3 * pngHeight(slurp(dir + "/cascade.png")) / 2);
+  EXPECT_EQ(slurp(dir + "/both.curves.png").substr(1, 3), "PNG");
+  EXPECT_NE(runs["both"].out.find("independent randomisation"), std::string::npos) << runs["both"].out;
+  EXPECT_EQ(runs["cascade"].out.find("independent"), std::string::npos) << runs["cascade"].out;
+  const CliRun help = fs::test::runCli("sanity --help");
+  EXPECT_NE(help.out.find("--mode cascade|independent|both"), std::string::npos) << help.out;
+  EXPECT_NE(help.out.find("independent dashed"), std::string::npos) << help.out;
+}
+
 TEST(SanityCli, RefusesBadInput) {
   EXPECT_EQ(fs::test::runCli("sanity resnet_fmnist --dataset fashion-mnist --images x --out a.png").code, 2);
   EXPECT_EQ(fs::test::runCli("sanity resnet_fmnist --dataset fashion-mnist --out " + workDir() + "/a.txt").code, 3);
@@ -76,6 +128,10 @@ TEST(SanityCli, RefusesBadInput) {
                                          workDir() + "/a.png");
   EXPECT_EQ(method.code, 3);
   EXPECT_NE(method.err.find("nope"), std::string::npos) << method.err;
+  const CliRun mode = fs::test::runCli("sanity resnet_fmnist --dataset fashion-mnist --mode all --out " + workDir() +
+                                       "/a.png");
+  EXPECT_EQ(mode.code, 2);
+  EXPECT_NE(mode.err.find("both"), std::string::npos) << mode.err;
 }
 
 }  // namespace
