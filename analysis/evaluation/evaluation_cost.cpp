@@ -104,8 +104,10 @@ ModelThroughput measureThroughput(LoadedModel& model, int64_t batch, double seco
   ModelThroughput t;
   t.batch = batch > 0 ? batch : std::max<int64_t>(1, inferenceBatchSize(model, h, w));
   at::Generator gen = at::detail::createCPUGenerator(0);
+  t.gradientBatch = std::min(t.batch, chooseBatchSize(0, /*gradients=*/true, model, h, w));
   const at::Tensor batched = at::randn({t.batch, 3, h, w}, gen, at::kFloat);
   const at::Tensor single = batched.narrow(0, 0, 1).contiguous();
+  const at::Tensor gradientBatched = batched.narrow(0, 0, t.gradientBatch).contiguous();
   const auto forward = [&](const at::Tensor& x) {
     c10::InferenceMode guard;
     model.net->forward(x, {});
@@ -119,7 +121,7 @@ ModelThroughput measureThroughput(LoadedModel& model, int64_t batch, double seco
   t.forwardSingle = rate(1, seconds, [&] { forward(single); });
   t.forwardBatched = rate(t.batch, seconds, [&] { forward(batched); });
   t.backwardSingle = rate(1, seconds, [&] { backward(single); });
-  t.backwardBatched = rate(t.batch, seconds, [&] { backward(batched); });
+  t.backwardBatched = rate(t.gradientBatch, seconds, [&] { backward(gradientBatched); });
   t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return t;
 }

@@ -45,9 +45,13 @@ struct ModelThroughput {
   double forwardSingle = 0, forwardBatched = 0;  // images per second
   double backwardSingle = 0, backwardBatched = 0;
   double seconds = 0;                          // the measurement's own time
+  int64_t gradientBatch = 1;                   // the batch of backwardBatched
 };
 // Each rate timed over at least `seconds` (after one warm-up call; at least one timed call) on an
-// input of the model's size; batch <= 0: inferenceBatchSize.
+// input of the model's size; batch <= 0: inferenceBatchSize. The batched forward+backward runs at
+// the batch the gradient methods use (chooseBatchSize for gradients, at most `batch`), so that its
+// memory stays within the same budget (a backward at the inference batch would hold that many
+// samples' autograd graphs: 6.4 GB on Mixer-B/16).
 ModelThroughput measureThroughput(LoadedModel& model, int64_t batch, double seconds = 1.0);
 ModelThroughput fasterOf(const ModelThroughput& a, const ModelThroughput& b);  // per rate
 

@@ -2,6 +2,7 @@
 // counted per image, written out by hand here from the methods' and metrics' definitions, the
 // arithmetic of forward-equivalents and overhead, and a measured throughput that is positive and
 // faster per image in a batch than one image at a time for the forward pass.
+#include "analysis/batch_budget.h"
 #include "analysis/evaluation/evaluation_cost.h"
 #include "analysis/faithfulness.h"
 #include "analysis/model_loader.h"
@@ -57,6 +58,8 @@ TEST(EvaluationCost, MeasuredThroughputIsPositive) {
   fa::LoadedModel m = fa::loadModel("resnet_fmnist", "", 0);
   const fa::ModelThroughput t = fa::measureThroughput(m, 16, 0.2);
   EXPECT_EQ(t.batch, 16);
+  // The batched backward runs at the gradient methods' batch, never above the evaluation batch.
+  EXPECT_EQ(t.gradientBatch, std::min<int64_t>(16, fa::chooseBatchSize(0, true, m, 112, 112)));
   EXPECT_GE(t.seconds, 4 * 0.2);
   for (double r : {t.forwardSingle, t.forwardBatched, t.backwardSingle, t.backwardBatched}) EXPECT_GT(r, 0.0);
   const fa::ModelThroughput f = fa::fasterOf(t, fa::ModelThroughput{16, 1e9, 0, 0, 0, 0});
