@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
+#include <thread>
 
 namespace fs::analysis {
 using fs::model::InputError;
@@ -46,6 +48,52 @@ bool affineOfFirst(const double* v0, const double* vc, size_t n, double& a, doub
   return true;
 }
 
+// The imputation on plain buffers (no ATen calls, so lanes run it on their own threads): img
+// [ch,h,w] double, removed [h,w], eps [ch, removed pixels] (the noise, already scaled), out
+// [ch,h,w] double = img with the removed pixels imputed. InputError when every pixel is removed.
+void imputeInto(const double* img, int64_t ch, int64_t h, int64_t w, const bool* removed, const double* eps,
+                double* out) {
+  const size_t plane = size_t(h * w);
+  std::copy(img, img + size_t(ch) * plane, out);
+  const imputation::System s = imputation::buildSystem(removed, h, w);
+  const size_t n = s.pixels.size();
+  if (n == 0) return;
+  if (n == plane) throw InputError("ROAD imputation: every pixel is removed");
+  // The nested-dissection Cholesky factor (one for all channels) where it fits in memory, else CG.
+  imputation::NestedDissection factor;
+  const bool direct = imputation::NestedDissection::memoryEstimate(int64_t(n), h, w) <= 2.5e7 && factor.factorise(s);
+  // Channels that are affine images of the first (a grey image) take the same image of its
+  // imputation: the imputed values are weighted means with weights summing to one.
+  std::vector<double> scale(size_t(ch), 1.0), shift(size_t(ch), 0.0);
+  std::vector<size_t> solved{0};
+  for (int64_t c = 1; c < ch; ++c)
+    if (!affineOfFirst(img, img + size_t(c) * plane, plane, scale[size_t(c)], shift[size_t(c)]))
+      solved.push_back(size_t(c));
+  const size_t nc = solved.size();
+  std::vector<double> x(n * nc);
+  for (size_t k = 0; k < nc; ++k) {
+    std::vector<double> b = imputation::rightHandSide(s, img + solved[k] * plane);
+    if (!direct) b = imputation::conjugateGradients(s, b);
+    for (size_t i = 0; i < n; ++i) x[i * nc + k] = b[i];
+  }
+  if (direct) factor.solveInterleaved(x, nc);
+  for (int64_t c = 0; c < ch; ++c) {
+    const auto k = size_t(std::find(solved.begin(), solved.end(), size_t(c)) - solved.begin());
+    const bool own = k < nc;
+    const double a = own ? 1.0 : scale[size_t(c)], b = own ? 0.0 : shift[size_t(c)];
+    double* o = out + size_t(c) * plane;
+    const double* e = eps + size_t(c) * n;
+    for (size_t i = 0; i < n; ++i) o[s.pixels[i]] = a * x[i * nc + (own ? k : 0)] + b + e[i];
+  }
+}
+
+// N(0, noise^2) for the removed pixels of every channel, [ch, removed] double: the generator
+// seeded with `seed`, as the imputation of one image draws it.
+at::Tensor imputationNoise(int64_t ch, int64_t removed, double noise, uint64_t seed) {
+  at::Generator gen = at::detail::createCPUGenerator(seed);
+  return at::randn({ch, removed}, gen, at::kDouble).mul_(noise).contiguous();
+}
+
 }  // namespace
 
 at::Tensor noisyLinearImputation(const at::Tensor& image, const at::Tensor& removed, double noise, uint64_t seed) {
@@ -57,41 +105,9 @@ at::Tensor noisyLinearImputation(const at::Tensor& image, const at::Tensor& remo
   if (removed.dim() != 2 || removed.size(0) != h || removed.size(1) != w)
     throw InputError("ROAD imputation: the removed-pixel mask must be [H,W] of the image");
   const at::Tensor rem = removed.to(at::kBool).contiguous();
-  const imputation::System s = imputation::buildSystem(rem.data_ptr<bool>(), h, w);
-  at::Tensor out = img.clone();
-  if (s.pixels.empty()) return (batched ? out.unsqueeze(0) : out).to(image.scalar_type());
-  if (int64_t(s.pixels.size()) == h * w) throw InputError("ROAD imputation: every pixel is removed");
-  at::Generator gen = at::detail::createCPUGenerator(seed);
-  const at::Tensor eps = at::randn({ch, int64_t(s.pixels.size())}, gen, at::kDouble).mul_(noise).contiguous();
-  const size_t n = s.pixels.size();
-  // The nested-dissection Cholesky factor (one for all channels) where it fits in memory, else CG.
-  imputation::NestedDissection factor;
-  const bool direct = imputation::NestedDissection::memoryEstimate(int64_t(n), h, w) <= 2.5e7 && factor.factorise(s);
-  // Channels that are affine images of the first (a grey image) take the same image of its
-  // imputation: the imputed values are weighted means with weights summing to one.
-  const size_t pixelsPerChannel = size_t(h * w);
-  std::vector<double> scale(size_t(ch), 1.0), shift(size_t(ch), 0.0);
-  std::vector<size_t> solved{0};
-  for (int64_t c = 1; c < ch; ++c)
-    if (!affineOfFirst(img[0].data_ptr<double>(), img[c].data_ptr<double>(), pixelsPerChannel, scale[size_t(c)],
-                       shift[size_t(c)]))
-      solved.push_back(size_t(c));
-  const size_t nc = solved.size();
-  std::vector<double> x(n * nc);
-  for (size_t k = 0; k < nc; ++k) {
-    std::vector<double> b = imputation::rightHandSide(s, img[int64_t(solved[k])].data_ptr<double>());
-    if (!direct) b = imputation::conjugateGradients(s, b);
-    for (size_t i = 0; i < n; ++i) x[i * nc + k] = b[i];
-  }
-  if (direct) factor.solveInterleaved(x, nc);
-  for (int64_t c = 0; c < ch; ++c) {
-    const auto k = size_t(std::find(solved.begin(), solved.end(), size_t(c)) - solved.begin());
-    const bool own = k < nc;
-    const double a = own ? 1.0 : scale[size_t(c)], b = own ? 0.0 : shift[size_t(c)];
-    double* o = out[c].data_ptr<double>();
-    const double* e = eps[c].data_ptr<double>();
-    for (size_t i = 0; i < n; ++i) o[s.pixels[i]] = a * x[i * nc + (own ? k : 0)] + b + e[i];
-  }
+  const at::Tensor eps = imputationNoise(ch, rem.sum().item<int64_t>(), noise, seed);
+  at::Tensor out = at::empty_like(img);
+  imputeInto(img.data_ptr<double>(), ch, h, w, rem.data_ptr<bool>(), eps.data_ptr<double>(), out.data_ptr<double>());
   return (batched ? out.unsqueeze(0) : out).to(image.scalar_type());
 }
 
@@ -104,16 +120,38 @@ RoadCurve roadCurve(LoadedModel& model, const at::Tensor& input, const at::Tenso
   for (int p : o.percentages)
     if (p < 0 || p >= 100) throw InputError("ROAD: percentages must be in [0, 100)");
   const at::Tensor order = rankedPixels(m, morf);
-  // The imputations are independent (each seeded by its index): one per intra-op thread.
-  // Lanes take every lanes-th percentage, so that the costly high percentages are shared out.
-  std::vector<at::Tensor> imputed(o.percentages.size());
-  const int64_t lanes = std::min<int64_t>(at::get_num_threads(), int64_t(imputed.size()));
-  at::parallel_for(0, lanes, 1, [&](int64_t begin, int64_t end) {
-    for (int64_t lane = begin; lane < end; ++lane)
-      for (size_t i = size_t(lane); i < imputed.size(); i += size_t(lanes))
-        imputed[i] = noisyLinearImputation(input, removedPixels(order, m.sizes(), o.percentages[i]), o.noise,
-                                           o.seed + i).to(at::kFloat);
-  });
+  // The masks and the noise are drawn here; the imputations (plain C++, imputeInto) run on one
+  // lane per intra-op thread: the calling thread and std::threads. Lane k takes every lanes-th
+  // percentage, so that the costly high percentages are shared out.
+  const at::Tensor img = input[0].to(at::kDouble).contiguous();
+  const int64_t ch = img.size(0), h = img.size(1), w = img.size(2);
+  const size_t count = o.percentages.size();
+  std::vector<at::Tensor> masks(count), noise(count);
+  for (size_t i = 0; i < count; ++i) {
+    masks[i] = removedPixels(order, m.sizes(), o.percentages[i]).contiguous();
+    noise[i] = imputationNoise(ch, masks[i].sum().item<int64_t>(), o.noise, o.seed + i);
+  }
+  const at::Tensor all = at::empty({int64_t(count), ch, h, w}, at::kDouble);
+  const size_t lanes = size_t(std::clamp<int64_t>(at::get_num_threads(), 1, int64_t(count)));
+  std::vector<std::exception_ptr> errors(lanes);
+  const auto lane = [&](size_t k) {
+    try {
+      for (size_t i = k; i < count; i += lanes)
+        imputeInto(img.data_ptr<double>(), ch, h, w, masks[i].data_ptr<bool>(), noise[i].data_ptr<double>(),
+                   all[int64_t(i)].data_ptr<double>());
+    } catch (...) {
+      errors[k] = std::current_exception();
+    }
+  };
+  std::vector<std::thread> helpers;
+  for (size_t k = 1; k < lanes; ++k) helpers.emplace_back(lane, k);
+  lane(0);
+  for (std::thread& t : helpers) t.join();
+  for (const std::exception_ptr& e : errors)
+    if (e) std::rethrow_exception(e);
+  const at::Tensor floats = all.to(at::kFloat);
+  std::vector<at::Tensor> imputed;
+  for (size_t i = 0; i < count; ++i) imputed.push_back(floats.narrow(0, int64_t(i), 1));
   const size_t batch = o.batchSize > 0 ? size_t(o.batchSize) : imputed.size();
   RoadCurve c;
   c.percentages = o.percentages;
