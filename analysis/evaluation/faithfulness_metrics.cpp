@@ -132,13 +132,15 @@ RoadCurve roadCurve(LoadedModel& model, const at::Tensor& input, const at::Tenso
     noise[i] = imputationNoise(ch, masks[i].sum().item<int64_t>(), o.noise, o.seed + i);
   }
   const at::Tensor all = at::empty({int64_t(count), ch, h, w}, at::kDouble);
+  double* const out = all.data_ptr<double>();
+  const size_t imageSize = size_t(ch * h * w);
   const size_t lanes = size_t(std::clamp<int64_t>(at::get_num_threads(), 1, int64_t(count)));
   std::vector<std::exception_ptr> errors(lanes);
   const auto lane = [&](size_t k) {
     try {
       for (size_t i = k; i < count; i += lanes)
         imputeInto(img.data_ptr<double>(), ch, h, w, masks[i].data_ptr<bool>(), noise[i].data_ptr<double>(),
-                   all[int64_t(i)].data_ptr<double>());
+                   out + i * imageSize);
     } catch (...) {
       errors[k] = std::current_exception();
     }
