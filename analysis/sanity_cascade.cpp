@@ -48,6 +48,12 @@ std::string modeName(RandomisationMode mode) {
   return mode == RandomisationMode::Independent ? "independent" : "cascading";
 }
 
+bool parseModeName(const std::string& name, RandomisationMode& mode) {
+  if (name != "cascading" && name != "cascade" && name != "independent") return false;
+  mode = name == "independent" ? RandomisationMode::Independent : RandomisationMode::Cascading;
+  return true;
+}
+
 SanityCascade runSanityCascade(LoadedModel& model, const std::vector<at::Tensor>& inputs,
                                const std::vector<std::string>& names, const SanityCascadeOptions& o) {
   if (inputs.empty()) throw fs::model::InputError("sanity: no images");

@@ -83,6 +83,8 @@ SimilarityMean meanSimilarity(const SanityCascade& c, size_t method, size_t unit
 const std::vector<std::string>& similarityKeys();  // spearman, spearman_abs, ssim, hog
 double similarityValue(const SimilarityScores& s, const std::string& key);
 std::string modeName(RandomisationMode mode);  // "cascading" or "independent"
+// The mode named "cascading" (or "cascade") or "independent"; false for any other name.
+bool parseModeName(const std::string& name, RandomisationMode& mode);
 
 FigureLayout sanityCascadeFigure(const SanityCascade& c, const std::string& title);
 FigureLayout sanityCurvesFigure(const SanityCascade& c, const std::string& title);

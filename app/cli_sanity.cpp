@@ -63,9 +63,8 @@ void loadInputs(const fa::LoadedModel& m, const Args& a, int limit, std::vector<
 
 // --mode: cascade (default), independent, or both (the cascading run, then the independent one).
 std::vector<fa::RandomisationMode> parseModes(const std::string& mode) {
-  if (mode == "cascade" || mode == "cascading") return {fa::RandomisationMode::Cascading};
-  if (mode == "independent") return {fa::RandomisationMode::Independent};
   if (mode == "both") return {fa::RandomisationMode::Cascading, fa::RandomisationMode::Independent};
+  if (fa::RandomisationMode m; fa::parseModeName(mode, m)) return {m};
   throw UsageError("sanity: unknown --mode '" + mode + "' (valid: cascade, independent, both)");
 }
 

@@ -15,9 +15,10 @@ namespace fa = fs::analysis;
 namespace {
 
 fa::RandomisationMode modeOf(const std::string& mode) {
-  if (mode == "cascading" || mode == "cascade") return fa::RandomisationMode::Cascading;
-  if (mode == "independent") return fa::RandomisationMode::Independent;
-  throw fs::model::InputError("sanity cascade: unknown mode '" + mode + "' (valid: cascading, independent)");
+  fa::RandomisationMode m;
+  if (!fa::parseModeName(mode, m))
+    throw fs::model::InputError("sanity cascade: unknown mode '" + mode + "' (valid: cascading, independent)");
+  return m;
 }
 
 }  // namespace
