@@ -49,7 +49,7 @@ class NestedDissection {
   // The same for nc right-hand sides at once, interleaved: x[u * nc + c] (one pass over the factor).
   void solveInterleaved(std::vector<double>& x, size_t nc) const;
   // The factor's size in doubles, for a system of n unknowns on an h x w image (an upper bound
-  // used to choose the solver: about 4 n log2(min(h, w)) + fronts).
+  // used to choose the solver: 8 n log2(min(h, w))).
   static double memoryEstimate(int64_t n, int64_t h, int64_t w);
 
  private:
