@@ -15,7 +15,9 @@ double batchMemoryBudgetBytes();
 
 // Samples per inference-only pass for inputs of height x width (>= 1, at most 256): the largest
 // activation stays under 32 MiB (glibc's largest mmap threshold, app/process_setup.h) and the
-// live activations (8x the largest) within the budget.
+// live activations (8x the largest tap) within the budget. The largest activation is measured:
+// the largest block one forward of the model (eval mode) allocates per sample, probed once per
+// model and size on a batch of 2; the net-only overload (the trainer's) goes by the taps alone.
 int64_t inferenceBatchSize(const LoadedModel& model, int64_t height, int64_t width);
 int64_t inferenceBatchSize(const fs::model::ClassifierImpl& net, const fs::model::ModelConfig& config, int64_t height,
                            int64_t width);
@@ -28,5 +30,9 @@ int64_t gradientBatchSize(LoadedModel& model, int64_t height, int64_t width);
 // Gradients: `requested` within gradientBatchSize(); by default at most 16 and the largest
 // activation under 32 MiB as well.
 int64_t chooseBatchSize(int requested, bool gradients, LoadedModel& model, int64_t height, int64_t width);
+
+// The batch that runs `total` samples in as few passes of at most `limit` as possible, all of
+// nearly equal size: 169 occlusion windows at a limit of 167 run as 85 + 84, not 167 + 2.
+int64_t balancedBatch(int64_t total, int64_t limit);
 
 }  // namespace fs::analysis

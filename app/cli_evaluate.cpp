@@ -141,7 +141,9 @@ nlohmann::json speedJson(fa::LoadedModel& m, const fa::ScorecardOptions& o, cons
 }
 
 nlohmann::json evaluateModel(fa::LoadedModel& m, const fa::ScorecardOptions& o, bool json, int& failed) {
-  const int64_t batch = std::min<int64_t>(o.curve.steps + 1, fa::inferenceBatchSize(m, m.config.input.height, m.config.input.width));
+  // The batch the curves run at (faithfulness.cpp).
+  const int64_t batch =
+      fa::balancedBatch(o.curve.steps + 1, fa::inferenceBatchSize(m, m.config.input.height, m.config.input.width));
   const fa::ModelThroughput before = fa::measureThroughput(m, batch, 1.0);
   const auto t0 = std::chrono::steady_clock::now();
   const fa::ScorecardSummary sum = fa::runScorecard(m, o);

@@ -54,8 +54,8 @@ class SaliencyBase : public SaliencyMethod {
   static at::Tensor logitsOf(SaliencyContext& ctx, const at::Tensor& batch);
   // Resolves the target from the clean input when it is still -1.
   static void ensureTarget(SaliencyContext& ctx);
-  // Calls fn(begin, end) over [0, total) in chunks of chooseBatchSize() samples (batch_budget.h:
-  // options.batchSize, or from memory when 0), reporting progress after each chunk. Returns false
+  // Calls fn(begin, end) over [0, total) in balanced chunks of at most chooseBatchSize() samples
+  // (batch_budget.h: options.batchSize, or from memory when 0), reporting progress after each chunk. Returns false
   // (having stopped) as soon as the cancel flag is seen.
   static bool forEachBatch(SaliencyContext& ctx, int64_t total, bool gradients,
                            const std::function<void(int64_t, int64_t)>& fn);

@@ -2,8 +2,12 @@
 // batches that fit the budget, larger inputs smaller batches; gradient passes keep the old bound.
 #include "analysis/batch_budget.h"
 #include "analysis/model_loader.h"
+#include "app/process_setup.h"
 
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 namespace fs::analysis {
 namespace {
@@ -22,6 +26,53 @@ TEST(BatchBudget, InferenceBatchesFollowTheActivationSize) {
   // ResNet-50's largest stream (layer1, 256 x 56 x 56 floats) times the live-tensor factor fits.
   const double perSample = 256.0 * 56 * 56 * 4 * 8;
   EXPECT_LE(double(bigBatch) * perSample, batchMemoryBudgetBytes() * 1.0001);
+}
+
+// Minor page faults of one inference forward at `batch` (after two warm-ups at that shape), with the
+// allocator set up as both programs set it.
+long forwardPageFaults(LoadedModel& m, int64_t batch, int64_t side) {
+  fs::app::keepFreedMemoryForReuse();
+  c10::InferenceMode inference;
+  const at::Tensor x = at::rand({batch, 3, side, side});
+  m.net->forward(x, {});
+  m.net->forward(x, {});
+  struct rusage before {}, after {};
+  getrusage(RUSAGE_SELF, &before);
+  m.net->forward(x, {});
+  getrusage(RUSAGE_SELF, &after);
+  return after.ru_minflt - before.ru_minflt;
+}
+
+// ConvMLP-S's stem output (64 x H/2 x W/2) is four times its largest tap, so the batch the taps
+// allowed put that block far above glibc's 32 MiB mmap threshold: it was mapped and page-faulted
+// afresh on every batch. The batch measured from the largest block a forward allocates keeps every
+// block on the reused heap.
+TEST(BatchBudget, InferenceBatchKeepsTheLargestBlockOnTheHeap) {
+  LoadedModel m = loadModel("convmlp_s", "", 0);
+  const int64_t chosen = inferenceBatchSize(m, 112, 112);
+  const int64_t fromTaps = inferenceBatchSize(*m.net, m.config, 112, 112);
+  EXPECT_LE(chosen, fromTaps / 3) << "the stem's block is 4x the largest tap";
+  EXPECT_GE(double(chosen) * 64 * 56 * 56 * 4, 0.9 * kLargestTensorBytes) << "and not much smaller than it allows";
+  const long atChosen = forwardPageFaults(m, chosen, 112), atTaps = forwardPageFaults(m, fromTaps, 112);
+  // A 32 MiB block is 8192 pages.
+  EXPECT_LT(atChosen, 2000) << "batch " << chosen;
+  EXPECT_GT(atTaps, 8192) << "batch " << fromTaps << ": the check would not see a mapped block";
+}
+
+TEST(BatchBudget, BalancedBatchesSplitEvenly) {
+  EXPECT_EQ(balancedBatch(169, 167), 85);
+  EXPECT_EQ(balancedBatch(32, 10), 8);
+  EXPECT_EQ(balancedBatch(33, 10), 9);
+  EXPECT_EQ(balancedBatch(10, 16), 10);
+  EXPECT_EQ(balancedBatch(16, 16), 16);
+  EXPECT_EQ(balancedBatch(1, 1), 1);
+  for (int64_t total = 1; total < 300; ++total)
+    for (int64_t limit = 1; limit < 40; ++limit) {
+      const int64_t b = balancedBatch(total, limit), passes = (total + b - 1) / b;
+      ASSERT_LE(b, limit);
+      ASSERT_EQ(passes, (total + limit - 1) / limit) << total << " " << limit;  // no extra pass
+      ASSERT_GT(total - (passes - 1) * b, b - passes) << "the last pass is not short";
+    }
 }
 
 TEST(BatchBudget, ExplicitRequestsWinForInferenceAndAreBoundedForGradients) {
