@@ -189,7 +189,8 @@ int64_t chooseBatchSize(int requested, bool gradients, LoadedModel& model, int64
   if (gradients) {
     const int64_t limit = gradientBatchSize(model, height, width);
     if (requested > 0) return std::min<int64_t>(requested, limit);
-    const double largest = largestTapBytes(model, height, width);
+    const double largest = std::max(largestTapBytes(model, height, width),
+                                    largestAllocationPerSample(*model.net, model.config.id, height, width));
     const int64_t unmapped = largest > 0 ? std::max<int64_t>(1, int64_t(double(kLargestTensorBytes) / largest)) : kGradientBatch;
     return std::min({kGradientBatch, limit, unmapped});
   }

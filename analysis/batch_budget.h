@@ -27,8 +27,8 @@ int64_t inferenceBatchSize(const fs::model::ClassifierImpl& net, const fs::model
 int64_t gradientBatchSize(LoadedModel& model, int64_t height, int64_t width);
 
 // Inference-only: `requested` when positive (an explicit --batch), else inferenceBatchSize().
-// Gradients: `requested` within gradientBatchSize(); by default at most 16 and the largest
-// activation under 32 MiB as well.
+// Gradients: `requested` within gradientBatchSize(); by default at most 16 and the largest block
+// (as measured for inferenceBatchSize) under 32 MiB as well.
 int64_t chooseBatchSize(int requested, bool gradients, LoadedModel& model, int64_t height, int64_t width);
 
 // The batch that runs `total` samples in as few passes of at most `limit` as possible, all of

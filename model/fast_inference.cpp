@@ -6,6 +6,7 @@
 #include "model/redirected_relu.h"
 
 #include <ATen/ATen.h>
+#include <torch/csrc/autograd/custom_function.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
 #include <atomic>
@@ -67,6 +68,7 @@ void finishPostOp(at::Tensor& y, PostOp op, PostOp fused, const at::Tensor& adde
 
 struct PackedConv::State {
   at::Tensor weight, bias;  // plain OIHW / [O], float, contiguous
+  at::Tensor weightSource, biasSource;  // the caller's tensors: whether they want a gradient now
   Dims stride, padding, dilation;  // dilation in oneDNN's convention (0 = none)
   int64_t groups = 1;
   int64_t kernelVolume = 0;
@@ -147,6 +149,9 @@ struct PackedConv::State {
 
 bool fastInferenceAllowed() { return gFastInference.load() && !at::GradMode::is_enabled(); }
 void setFastInferenceEnabled(bool on) { gFastInference.store(on); }
+bool fastGradientAllowed() {
+  return gFastInference.load() && at::GradMode::is_enabled() && !RedirectedReluGradient::active();
+}
 
 at::Tensor applyPostOp(const at::Tensor& y, PostOp op, const at::Tensor& addend) {
   // Activation maximisation's redirected ReLU gradient (redirected_relu.h), when asked for.
@@ -171,6 +176,7 @@ void PackedConv::pack(const torch::nn::Conv2dImpl& conv, const at::Tensor& weigh
   torch::NoGradGuard noGrad;
   s->weight = weight.detach().contiguous();  // shares the caller's storage: no copy
   s->bias = bias.defined() ? bias.detach().contiguous() : at::zeros({weight.size(0)}, weight.options());
+  s->weightSource = weight, s->biasSource = bias;
   s->stride = pair(o.stride()), s->padding = pair(*pad), s->dilation = pair(o.dilation());
   for (auto& d : s->dilation) d -= 1;
   s->groups = o.groups();
@@ -220,6 +226,67 @@ at::Tensor PackedConv::run(const at::Tensor& input, PostOp op, at::Tensor addend
   threadStream().wait();
   finishPostOp(y, op, e->fused, addend);
   return y;
+}
+
+namespace {
+
+// The autograd node of PackedConv::runDifferentiable. Inputs: x, the addend (AddThenRelu), the
+// convolution and the post-op; gradients for x and the addend.
+struct PackedConvFunction : public torch::autograd::Function<PackedConvFunction> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x,
+                            const c10::optional<at::Tensor>& addend, const PackedConv* conv,
+                            const PackedConv::State* state, int64_t op) {
+    const at::Tensor input = x.contiguous(at::MemoryFormat::ChannelsLast);
+    at::Tensor y = conv->run(input, PostOp(op), addend.value_or(at::Tensor()));
+    const bool relu = PostOp(op) != PostOp::None;
+    ctx->save_for_backward({input, relu ? y : at::Tensor()});
+    ctx->saved_data["op"] = op;
+    ctx->saved_data["weight"] = state->weight;
+    ctx->saved_data["stride"] = std::vector<int64_t>(state->stride.begin(), state->stride.end());
+    ctx->saved_data["padding"] = std::vector<int64_t>(state->padding.begin(), state->padding.end());
+    std::vector<int64_t> dilation(state->dilation.begin(), state->dilation.end());
+    for (auto& d : dilation) d += 1;  // oneDNN counts the gaps, ATen the step
+    ctx->saved_data["dilation"] = dilation;
+    ctx->saved_data["groups"] = state->groups;
+    return y;
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto saved = ctx->get_saved_variables();
+    const at::Tensor &input = saved[0], &y = saved[1];
+    const auto op = PostOp(ctx->saved_data["op"].toInt());
+    at::Tensor g = grads[0];
+    if (op != PostOp::None) g = at::threshold_backward(g, y, 0);  // relu: where the output is > 0
+    at::Tensor gx;
+    if (ctx->needs_input_grad(0)) {
+      const std::vector<int64_t> stride = ctx->saved_data["stride"].toIntVector(),
+                                 padding = ctx->saved_data["padding"].toIntVector(),
+                                 dilation = ctx->saved_data["dilation"].toIntVector();
+      gx = std::get<0>(at::convolution_backward(g.contiguous(at::MemoryFormat::ChannelsLast), input,
+                                                ctx->saved_data["weight"].toTensor(), c10::nullopt, stride, padding,
+                                                dilation, false, {0, 0}, ctx->saved_data["groups"].toInt(),
+                                                {true, false, false}));
+    }
+    return {gx, op == PostOp::AddThenRelu ? g : at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+  }
+};
+
+}  // namespace
+
+bool PackedConv::differentiable() const {
+  return state_ && !state_->weightSource.requires_grad() &&
+         !(state_->biasSource.defined() && state_->biasSource.requires_grad());
+}
+
+at::Tensor PackedConv::runDifferentiable(const at::Tensor& x, PostOp op, const at::Tensor& addend) const {
+  TORCH_CHECK(differentiable(), "PackedConv::runDifferentiable: the weights need a gradient");
+  if (op == PostOp::ReluThenAdd)
+    return PackedConvFunction::apply(x, c10::optional<at::Tensor>(), this, state_.get(), int64_t(PostOp::Relu)) +
+           addend;
+  TORCH_CHECK((op == PostOp::AddThenRelu) == addend.defined(), "PackedConv: addend given iff the op sums");
+  const c10::optional<at::Tensor> sum = addend.defined() ? c10::optional<at::Tensor>(addend) : c10::nullopt;
+  return PackedConvFunction::apply(x, sum, this, state_.get(), int64_t(op));
 }
 
 }  // namespace fs::model

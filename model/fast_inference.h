@@ -21,6 +21,10 @@ namespace fs::model {
 bool fastInferenceAllowed();
 // On by default; off makes every model take its autograd path (tests and benchmarks compare).
 void setFastInferenceEnabled(bool on);
+// True when a gradient is wanted and the packed convolutions may run its forward
+// (PackedConv::runDifferentiable): the fast path is on and activation maximisation's redirected
+// ReLU gradient is not active on this thread.
+bool fastGradientAllowed();
 
 // What happens to a convolution's output before it is handed back.
 enum class PostOp {
@@ -44,6 +48,17 @@ class PackedConv {
   // x: float [N,C,H,W] in any memory format; the result is channels-last. An addend that nobody
   // else holds (pass it with std::move) receives the result in place, saving a copy.
   at::Tensor run(const at::Tensor& x, PostOp op = PostOp::None, at::Tensor addend = {}) const;
+  // True when the packed weight and bias need no gradient (the model's frozen parameters, or
+  // BatchNorm-folded copies made without one): then runDifferentiable() may be used.
+  bool differentiable() const;
+  // run() recorded for autograd, for gradient passes through a prepared model (Grad-CAM, IG,
+  // SmoothGrad, the evaluation lab): the forward is run()'s (the cached primitive on prepacked
+  // weights, ReLU fused, no layout reorders), the backward ATen's convolution backward for the
+  // input alone, with the ReLU's mask from the saved output, and the addend's gradient. The weights
+  // get none (differentiable() must hold). ReluThenAdd runs as Relu and an ATen add. On a batched
+  // integrated-gradients pass the forward half is what Python's autograd path spends most beyond
+  // the kernels themselves (README "Kernels per ISA").
+  at::Tensor runDifferentiable(const at::Tensor& x, PostOp op = PostOp::None, const at::Tensor& addend = {}) const;
 
   struct State;
 

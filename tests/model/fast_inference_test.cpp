@@ -8,6 +8,7 @@
 #include "test_support.h"
 
 #include <c10/core/InferenceMode.h>
+#include <torch/csrc/autograd/autograd.h>
 
 namespace fs::model {
 namespace {
@@ -87,6 +88,66 @@ TEST_P(FastInference, GradientsStillFlowOutsideInferenceMode) {
   r.logits[0][0].backward();
   ASSERT_TRUE(x.grad().defined());
   EXPECT_GT(x.grad().abs().sum().item<double>(), 0.0);
+}
+
+// Gradient passes through a prepared model with frozen weights (as loadModel leaves it) run the
+// packed convolutions' forward (PackedConv::runDifferentiable): the input gradient and every
+// tap's gradient of a logit equal the autograd path's at batch 2.
+TEST_P(FastInference, GradientPassMatchesTheAutogradPath) {
+  Classifier net = prepared(GetParam());
+  for (auto& p : net->parameters()) p.requires_grad_(false);
+  const auto& in = findVariant(GetParam())->config.input;
+  const at::Tensor x0 = at::randn({2, 3, in.height, in.width});
+  const auto taps = allTaps(*net);
+  const auto gradients = [&](std::vector<at::Tensor>& out) {
+    const at::Tensor x = x0.clone().requires_grad_(true);
+    const ForwardResult r = net->forward(x, taps);
+    std::vector<at::Tensor> wrt{x};
+    for (const auto& name : taps) wrt.push_back(r.taps.at(name));
+    const at::Tensor objective = r.logits.select(1, 1).sum() + 0.5 * r.logits.select(1, 0).sum();
+    out = torch::autograd::grad({objective}, wrt, {}, c10::nullopt, false, /*allow_unused=*/true);
+  };
+  std::vector<at::Tensor> fast, slow;
+  ASSERT_TRUE(fastGradientAllowed());
+  gradients(fast);
+  {
+    FastPathOff off;
+    ASSERT_FALSE(fastGradientAllowed());
+    gradients(slow);
+  }
+  ASSERT_EQ(fast.size(), slow.size());
+  for (size_t i = 0; i < fast.size(); ++i) {
+    const std::string what = i == 0 ? "input" : taps[i - 1];
+    ASSERT_EQ(fast[i].defined(), slow[i].defined()) << what;
+    if (!slow[i].defined()) continue;
+    const double scale = slow[i].abs().max().item<double>();
+    EXPECT_TRUE(fs::test::closeToRef(fast[i], slow[i], 1e-4 * scale + 1e-12, 1e-4)) << what;
+  }
+}
+
+// Weights that want a gradient (training) keep the autograd path: every parameter of a prepared
+// model still receives one outside inference mode.
+TEST_P(FastInference, WeightsThatWantAGradientGetOne) {
+  Classifier net = prepared(GetParam());
+  const auto& in = findVariant(GetParam())->config.input;
+  const at::Tensor x = at::randn({2, 3, in.height, in.width});
+  net->forward(x, {}).logits.sum().backward();
+  int64_t reached = 0, total = 0;
+  for (const auto& item : net->named_parameters(true)) {
+    ++total;
+    if (item.value().grad().defined()) ++reached;
+  }
+  // A prepared model's BatchNorm-followed convolutions run on folded copies in eval mode, which
+  // get no gradient on either path; compare with the autograd path's count.
+  for (auto& p : net->parameters()) p.mutable_grad() = at::Tensor();
+  int64_t slowReached = 0;
+  {
+    FastPathOff off;
+    net->forward(x, {}).logits.sum().backward();
+    for (const auto& p : net->parameters()) slowReached += p.grad().defined();
+  }
+  EXPECT_EQ(reached, slowReached) << "of " << total;
+  EXPECT_GT(reached, 0);
 }
 
 TEST_P(FastInference, MacCountIsTheSameOnBothPaths) {
