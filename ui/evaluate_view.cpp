@@ -11,6 +11,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QFontMetrics>
 #include <QListWidget>
 #include <QProgressBar>
 #include <QPushButton>
@@ -124,11 +125,15 @@ EvaluateView::EvaluateView(AnalysisSession* session, QWidget* parent) : QWidget(
   table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   table_->setSelectionMode(QAbstractItemView::SingleSelection);
   table_->setSelectionBehavior(QAbstractItemView::SelectItems);
+  // A click selects a cell without scrolling the table sideways (which cut the first column).
+  table_->setAutoScroll(false);
+  table_->setHorizontalScrollMode(QAbstractItemView::ScrollPerPixel);
   chart_ = new QCustomPlot;
   chart_->setMinimumHeight(220);
   worstTitle_ = new QLabel(tr("Click a cell: the images where that method did worst on that metric."));
   worstTitle_->setWordWrap(true);
   worst_ = new QListWidget;
+  worst_->setWordWrap(true);
   openCompare_ = new QPushButton(tr("Open in Compare"));
   openSaliency_ = new QPushButton(tr("Open in Saliency"));
   auto* worstBox = new QWidget;
@@ -342,6 +347,13 @@ void EvaluateView::drawChart(int column) {
   whiskers->setDataPlottable(bars);
   whiskers->setData(low, high);
   chart_->xAxis->setTicker(ticker);
+  // Level two-line labels (model, method) while they fit side by side, slanted beyond that.
+  const QFontMetrics metrics(chart_->xAxis->tickLabelFont());
+  int widest = 0;
+  for (const QString& label : ticker->ticks())
+    for (const QString& line : label.split(QLatin1Char('\n'))) widest = std::max(widest, metrics.horizontalAdvance(line));
+  const double perBar = double(chart_->axisRect()->width()) / (double(rows_.size()) + 0.4);
+  chart_->xAxis->setTickLabelRotation(double(widest) + 6.0 < perBar ? 0.0 : -40.0);  // ends at the tick
   chart_->yAxis->setLabel(table_->horizontalHeaderItem(column)->text() + tr(" (mean, 95% CI)"));
   chart_->rescaleAxes();
   chart_->xAxis->setRange(-0.7, double(rows_.size()) - 0.3);
@@ -377,9 +389,12 @@ void EvaluateView::listWorst(int row, int column) {
     const auto& img = m.images[i];
     const QString name = img.testIndex >= 0 ? tr("test image %1").arg(img.testIndex)
                                             : QFileInfo(QString::fromStdString(img.name)).fileName();
-    worst_->addItem(QStringLiteral("%1   %2 = %3   (class %4)")
-                        .arg(name, QString::fromStdString(key), number(img.values[worstMethod_][k]))
-                        .arg(img.target));
+    // Two short lines, so that a narrow list cuts nothing off.
+    const QString text = QStringLiteral("%1   %2 = %3\n   class %4")
+                             .arg(name, QString::fromStdString(key), number(img.values[worstMethod_][k]))
+                             .arg(img.target);
+    auto* item = new QListWidgetItem(text, worst_);
+    item->setToolTip(text);
   }
   if (worst_->count()) worst_->setCurrentRow(0);
 }
