@@ -15,6 +15,7 @@
 // k^4 / 2 for a band factorisation in raster order, and one factorisation serves every channel.
 // Conjugate gradients (Jacobi preconditioned, to a relative residual of 1e-8) remain for images too
 // large for the factor's memory.
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
