@@ -52,8 +52,11 @@ TEST_P(ReferenceParity, LogitsAndEveryTap) {
     if (inference) guard.emplace();
     resetKernelUses();
     const ForwardResult r = f.net->forward(f.input, f.taps);
-    // A prepared model in InferenceMode runs its convolutions / matmuls on the fast path.
-    EXPECT_EQ(!kernelUses().empty(), inference && fold) << "inference=" << inference;
+    // A prepared model in InferenceMode runs its convolutions / matmuls on the fast path; an
+    // unprepared one never does. With autograd, a prepared model's BatchNorm-folded convolutions
+    // (frozen copies) take the packed forward too (PackedConv::runDifferentiable), so that case
+    // depends on the family and is not asserted; its values are, below.
+    if (inference || !fold) EXPECT_EQ(!kernelUses().empty(), inference && fold) << "inference=" << inference;
     EXPECT_TRUE(closeToRef(r.logits, readNpy(refDir(name) + "/logits.npy"))) << "inference=" << inference;
     ASSERT_EQ(r.taps.size(), f.taps.size());
     for (const auto& tap : f.taps) {
