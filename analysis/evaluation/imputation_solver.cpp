@@ -103,10 +103,13 @@ System buildSystem(const bool* removed, int64_t h, int64_t w) {
   System s;
   s.h = h, s.w = w;
   s.index.assign(size_t(h * w), -1);
+  s.pixels.reserve(size_t(h * w));
   for (int64_t p = 0; p < h * w; ++p)
     if (removed[p]) s.index[size_t(p)] = int64_t(s.pixels.size()), s.pixels.push_back(p);
   const size_t n = s.pixels.size();
   s.diag.assign(n, 0.0);
+  s.linkStart.reserve(n + 1), s.knownStart.reserve(n + 1);
+  s.link.reserve(8 * n), s.linkWeight.reserve(8 * n), s.known.reserve(4 * n), s.knownWeight.reserve(4 * n);
   s.linkStart.push_back(0), s.knownStart.push_back(0);
   for (size_t i = 0; i < n; ++i) {
     const int64_t r = s.pixels[i] / w, c = s.pixels[i] % w;
@@ -216,7 +219,17 @@ bool NestedDissection::factorise(const System& s) {
   build(build, 0, h, 0, w);
 
   std::vector<int64_t> pos(s.pixels.size(), -1);
-  std::vector<std::vector<double>> updates(nodes_.size());
+  // The update matrices live on a stack: in postorder a node's children's updates are the last
+  // ones pushed (the right child's on top), and it pops them before pushing its own.
+  // Neither buffer is zeroed: every value read is written first (L's columns; an update's lower
+  // triangle, which is all its parent reads).
+  std::vector<double> stack;
+  size_t stackSize = 0;
+  std::vector<size_t> stackTop;  // start of each pushed update
+  size_t lSize = 0;
+  for (const Node& node : nodes_) lSize += node.own.size() * (node.own.size() + node.boundary.size());
+  lStore_.reset(new double[lSize]);
+  size_t lNext = 0;
   std::vector<double> work;
   for (size_t t = 0; t < nodes_.size(); ++t) {
     Node& node = nodes_[t];
@@ -235,24 +248,36 @@ bool NestedDissection::factorise(const System& s) {
         if (p > int64_t(j)) front[size_t(p) + j * f] -= s.linkWeight[size_t(e)];
       }
     }
-    for (int child : {node.left, node.right}) {
+    for (int child : {node.right, node.left}) {  // the right child's update is on top
       if (child < 0) continue;
       const std::vector<int64_t>& cb = nodes_[size_t(child)].boundary;
-      const std::vector<double>& u = updates[size_t(child)];
-      const size_t mc = cb.size();
-      for (size_t a = 0; a < mc; ++a)
+      const size_t mc = cb.size(), top = stackTop.back();
+      const double* u = stack.data() + top;
+      std::vector<size_t>& local = cbPos_;
+      local.resize(mc);
+      for (size_t a = 0; a < mc; ++a) local[a] = size_t(pos[size_t(cb[a])]);
+      for (size_t a = 0; a < mc; ++a) {
+        const size_t pa = local[a];
+        const double* ua = u + a * mc;
         for (size_t b = a; b < mc; ++b) {
-          const size_t pa = size_t(pos[size_t(cb[a])]), pb = size_t(pos[size_t(cb[b])]);
-          front[std::max(pa, pb) + std::min(pa, pb) * f] += u[b + a * mc];
+          const size_t pb = local[b];
+          front[std::max(pa, pb) + std::min(pa, pb) * f] += ua[b];
         }
-      std::vector<double>().swap(updates[size_t(child)]);
+      }
+      stackSize = top;
+      stackTop.pop_back();
     }
     if (!partialCholesky(front, f, k)) return false;
-    std::vector<double>& update = updates[t];
-    update.resize(m * m);
+    const size_t top = stackSize;
+    stackSize += m * m;
+    if (stack.size() < stackSize) stack.resize(std::max(stackSize, 2 * stack.size()));
+    stackTop.push_back(top);
+    double* update = stack.data() + top;
     for (size_t c = 0; c < m; ++c)
       for (size_t i = c; i < m; ++i) update[i + c * m] = front[(k + i) + (k + c) * f];
-    node.l.assign(front, front + f * k);
+    node.l = lNext;
+    std::copy(front, front + f * k, lStore_.get() + lNext);
+    lNext += f * k;
     for (int64_t u : node.own) pos[size_t(u)] = -1;
     for (int64_t u : node.boundary) pos[size_t(u)] = -1;
   }
@@ -285,14 +310,14 @@ void NestedDissection::solveInterleaved(std::vector<double>& x, size_t nc) const
   for (const Node& node : nodes_) {  // L y = b, children first
     const size_t k = node.own.size(), f = k + node.boundary.size();
     gather(node, f);
-    for (size_t c = 0; c < nc; ++c) forwardFront(node.l.data(), f, k, &buf[c * f]);
+    for (size_t c = 0; c < nc; ++c) forwardFront(lStore_.get() + node.l, f, k, &buf[c * f]);
     scatter(node, f, f);
   }
   for (size_t t = nodes_.size(); t-- > 0;) {  // L^T x = y, parents first
     const Node& node = nodes_[t];
     const size_t k = node.own.size(), f = k + node.boundary.size();
     gather(node, f);
-    for (size_t c = 0; c < nc; ++c) backwardFront(node.l.data(), f, k, &buf[c * f]);
+    for (size_t c = 0; c < nc; ++c) backwardFront(lStore_.get() + node.l, f, k, &buf[c * f]);
     scatter(node, f, k);
   }
 }

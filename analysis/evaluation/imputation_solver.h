@@ -17,6 +17,7 @@
 // large for the factor's memory.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace fs::analysis::imputation {
@@ -56,10 +57,12 @@ class NestedDissection {
  private:
   struct Node {
     std::vector<int64_t> own, boundary;  // unknowns eliminated here, later unknowns they reach
-    std::vector<double> l;               // the front's first own.size() columns, column-major
+    size_t l = 0;  // where the front's first own.size() columns of L start in lStore_ (column-major)
     int left = -1, right = -1;
   };
   std::vector<Node> nodes_;  // children before parents (postorder)
+  std::unique_ptr<double[]> lStore_;  // every node's columns of L, one block each
+  std::vector<size_t> cbPos_;   // scratch: a child's boundary in its parent's front
 };
 
 }  // namespace fs::analysis::imputation
