@@ -93,12 +93,11 @@ class LargestAllocation final : public c10::Allocator {
 
 // The largest single block an inference-only forward allocates, per sample: measured on a batch
 // of 2 after one warm-up at that shape (so that primitive creation and weight reorders, which do
-// not grow with the batch, are not counted). Activations that are not taps (a stem's output before
-// its pooling, an MLP's 4x-wide hidden layer) can be several times the largest tap; a block above
-// glibc's mmap threshold is mapped and page-faulted afresh on every batch (on the Fashion-MNIST
-// ResNet at 112 px, occlusion took 68 ms at the taps' batch of 167 and 52 ms at 32, with 6x fewer
-// page faults). Cached per model and size; 0 when the model is training (its forward would update
-// BatchNorm statistics).
+// not grow with the batch, are not counted). Blocks that are not taps (ConvMLP-S's stem output, an
+// MLP's 4x-wide hidden layer, the input itself) can be several times the largest tap; a block above
+// glibc's mmap threshold is mapped and page-faulted afresh on every batch (convmlp_s: the taps
+// allowed 41, the stem's block allows 10, and occlusion went from 22.1 to 18.4 s). Cached per
+// model and size; 0 when the model is training (its forward would update BatchNorm statistics).
 double largestAllocationPerSample(fs::model::ClassifierImpl& net, const std::string& id, int64_t height,
                                   int64_t width) {
   if (net.is_training()) return 0.0;
