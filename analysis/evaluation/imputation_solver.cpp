@@ -221,16 +221,14 @@ bool NestedDissection::factorise(const System& s) {
   std::vector<int64_t> pos(s.pixels.size(), -1);
   // The update matrices live on a stack: in postorder a node's children's updates are the last
   // ones pushed (the right child's on top), and it pops them before pushing its own.
-  // Neither buffer is zeroed: every value read is written first (L's columns; an update's lower
-  // triangle, which is all its parent reads).
   std::vector<double> stack;
-  size_t stackSize = 0;
   std::vector<size_t> stackTop;  // start of each pushed update
   size_t lSize = 0;
   for (const Node& node : nodes_) lSize += node.own.size() * (node.own.size() + node.boundary.size());
-  lStore_.reset(new double[lSize]);
+  lStore_.resize(lSize);
   size_t lNext = 0;
   std::vector<double> work;
+  std::vector<size_t> childPos;  // a child's boundary unknowns' places in the front
   for (size_t t = 0; t < nodes_.size(); ++t) {
     Node& node = nodes_[t];
     const size_t k = node.own.size(), m = node.boundary.size(), f = k + m;
@@ -253,30 +251,28 @@ bool NestedDissection::factorise(const System& s) {
       const std::vector<int64_t>& cb = nodes_[size_t(child)].boundary;
       const size_t mc = cb.size(), top = stackTop.back();
       const double* u = stack.data() + top;
-      std::vector<size_t>& local = cbPos_;
-      local.resize(mc);
-      for (size_t a = 0; a < mc; ++a) local[a] = size_t(pos[size_t(cb[a])]);
+      childPos.resize(mc);
+      for (size_t a = 0; a < mc; ++a) childPos[a] = size_t(pos[size_t(cb[a])]);
       for (size_t a = 0; a < mc; ++a) {
-        const size_t pa = local[a];
+        const size_t pa = childPos[a];
         const double* ua = u + a * mc;
         for (size_t b = a; b < mc; ++b) {
-          const size_t pb = local[b];
+          const size_t pb = childPos[b];
           front[std::max(pa, pb) + std::min(pa, pb) * f] += ua[b];
         }
       }
-      stackSize = top;
+      stack.resize(top);
       stackTop.pop_back();
     }
     if (!partialCholesky(front, f, k)) return false;
-    const size_t top = stackSize;
-    stackSize += m * m;
-    if (stack.size() < stackSize) stack.resize(std::max(stackSize, 2 * stack.size()));
+    const size_t top = stack.size();
+    stack.resize(top + m * m);
     stackTop.push_back(top);
     double* update = stack.data() + top;
     for (size_t c = 0; c < m; ++c)
       for (size_t i = c; i < m; ++i) update[i + c * m] = front[(k + i) + (k + c) * f];
     node.l = lNext;
-    std::copy(front, front + f * k, lStore_.get() + lNext);
+    std::copy(front, front + f * k, lStore_.data() + lNext);
     lNext += f * k;
     for (int64_t u : node.own) pos[size_t(u)] = -1;
     for (int64_t u : node.boundary) pos[size_t(u)] = -1;
@@ -310,14 +306,14 @@ void NestedDissection::solveInterleaved(std::vector<double>& x, size_t nc) const
   for (const Node& node : nodes_) {  // L y = b, children first
     const size_t k = node.own.size(), f = k + node.boundary.size();
     gather(node, f);
-    for (size_t c = 0; c < nc; ++c) forwardFront(lStore_.get() + node.l, f, k, &buf[c * f]);
+    for (size_t c = 0; c < nc; ++c) forwardFront(lStore_.data() + node.l, f, k, &buf[c * f]);
     scatter(node, f, f);
   }
   for (size_t t = nodes_.size(); t-- > 0;) {  // L^T x = y, parents first
     const Node& node = nodes_[t];
     const size_t k = node.own.size(), f = k + node.boundary.size();
     gather(node, f);
-    for (size_t c = 0; c < nc; ++c) backwardFront(lStore_.get() + node.l, f, k, &buf[c * f]);
+    for (size_t c = 0; c < nc; ++c) backwardFront(lStore_.data() + node.l, f, k, &buf[c * f]);
     scatter(node, f, k);
   }
 }

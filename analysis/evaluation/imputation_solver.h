@@ -17,7 +17,6 @@
 // large for the factor's memory.
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <vector>
 
 namespace fs::analysis::imputation {
@@ -61,8 +60,7 @@ class NestedDissection {
     int left = -1, right = -1;
   };
   std::vector<Node> nodes_;  // children before parents (postorder)
-  std::unique_ptr<double[]> lStore_;  // every node's columns of L, one block each
-  std::vector<size_t> cbPos_;   // scratch: a child's boundary in its parent's front
+  std::vector<double> lStore_;  // every node's columns of L, one block each
 };
 
 }  // namespace fs::analysis::imputation
