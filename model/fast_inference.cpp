@@ -14,6 +14,7 @@
 #include <string>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 namespace fs::model {
 using namespace onednn;
@@ -140,10 +141,15 @@ struct PackedConv::State {
     return e;
   }
 
-  at::Tensor runOnAten(const at::Tensor& x) const {
-    Dims dil = dilation;
+  // Dilation as ATen counts it (the step; oneDNN counts the gaps).
+  std::vector<int64_t> atenDilation() const {
+    std::vector<int64_t> dil(dilation.begin(), dilation.end());
     for (auto& d : dil) d += 1;
-    return at::conv2d(x, weight, bias, stride, padding, dil, groups);
+    return dil;
+  }
+
+  at::Tensor runOnAten(const at::Tensor& x) const {
+    return at::conv2d(x, weight, bias, stride, padding, atenDilation(), groups);
   }
 };
 
@@ -244,9 +250,7 @@ struct PackedConvFunction : public torch::autograd::Function<PackedConvFunction>
     ctx->saved_data["weight"] = state->weight;
     ctx->saved_data["stride"] = std::vector<int64_t>(state->stride.begin(), state->stride.end());
     ctx->saved_data["padding"] = std::vector<int64_t>(state->padding.begin(), state->padding.end());
-    std::vector<int64_t> dilation(state->dilation.begin(), state->dilation.end());
-    for (auto& d : dilation) d += 1;  // oneDNN counts the gaps, ATen the step
-    ctx->saved_data["dilation"] = dilation;
+    ctx->saved_data["dilation"] = state->atenDilation();
     ctx->saved_data["groups"] = state->groups;
     return y;
   }

@@ -48,7 +48,7 @@ class PackedConv {
   // x: float [N,C,H,W] in any memory format; the result is channels-last. An addend that nobody
   // else holds (pass it with std::move) receives the result in place, saving a copy.
   at::Tensor run(const at::Tensor& x, PostOp op = PostOp::None, at::Tensor addend = {}) const;
-  // True when the packed weight and bias need no gradient (the model's frozen parameters, or
+  // True when ready() and the packed weight and bias need no gradient (the model's frozen parameters, or
   // BatchNorm-folded copies made without one): then runDifferentiable() may be used.
   bool differentiable() const;
   // run() recorded for autograd, for gradient passes through a prepared model (Grad-CAM, IG,

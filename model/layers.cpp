@@ -32,7 +32,7 @@ at::Tensor conv2d(const torch::nn::Conv2d& conv, const at::Tensor& x) {
 
 at::Tensor conv2d(const torch::nn::Conv2d& conv, const PackedConv& packed, const at::Tensor& x) {
   if (packed.ready() && fastInferenceAllowed()) return packed.run(x);
-  if (packed.ready() && fastGradientAllowed() && packed.differentiable()) return packed.runDifferentiable(x);
+  if (fastGradientAllowed() && packed.differentiable()) return packed.runDifferentiable(x);
   return conv2d(conv, x);
 }
 
@@ -97,7 +97,7 @@ at::Tensor AffineImpl::forward(const at::Tensor& x) { return at::addcmul(beta, a
 
 at::Tensor ConvBn::forward(const at::Tensor& x, bool training, PostOp op, at::Tensor addend) const {
   if (!training && packed_.ready() && fastInferenceAllowed()) return packed_.run(x, op, std::move(addend));
-  if (!training && packed_.ready() && fastGradientAllowed() && packed_.differentiable())
+  if (!training && fastGradientAllowed() && packed_.differentiable())
     return packed_.runDifferentiable(x, op, addend);
   if (!training && weight_.defined()) return applyPostOp(rawConv(*conv_, x, weight_, bias_), op, addend);
   return applyPostOp(bn_.ptr()->forward(conv2d(conv_, x)), op, addend);
