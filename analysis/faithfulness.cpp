@@ -56,7 +56,7 @@ Curve runCurve(LoadedModel& model, const at::Tensor& input, const at::Tensor& sa
   if (o.steps < 1 || o.batchSize < 0) throw InputError("faithfulness: steps must be >= 1 and batch size >= 0");
   c10::InferenceMode guard;
   const int64_t h = input.size(2), w = input.size(3), n = h * w;
-  const int batch = static_cast<int>(balancedBatch(o.steps + 1, chooseBatchSize(o.batchSize, false, model, h, w)));
+  const int batch = static_cast<int>(curveBatchSize(model, o, h, w));
   const at::Tensor base = makeBaseline(input, curveSubstrate(o, insertion), &model.config.input);
   const at::Tensor ranks = pixelRanks(mapToSize(saliency, h, w)).view({1, 1, h, w});
   const int64_t chunk = (n + o.steps - 1) / o.steps;
@@ -104,6 +104,11 @@ bool hasParameters(const LoadedModel& model, const std::string& unit) {
 }
 
 }  // namespace
+
+int64_t curveBatchSize(LoadedModel& model, const CurveOptions& options, int64_t height, int64_t width) {
+  return balancedBatch(options.steps + 1, chooseBatchSize(options.batchSize, false, model, height, width));
+}
+
 
 Baseline parseBaseline(const std::string& name) {
   if (name == "blur") return Baseline::Blur;

@@ -39,6 +39,9 @@ struct CurveOptions {
   std::optional<Baseline> baseline;
   int batchSize = 0;                  // forward batch; 0 = chosen from memory (batch_budget.h)
 };
+// Samples per forward of a curve on an input of height x width: its steps + 1 points split into
+// equal batches of at most options.batchSize, or of the memory-chosen inference batch when 0.
+int64_t curveBatchSize(LoadedModel& model, const CurveOptions& options, int64_t height, int64_t width);
 // The substrate a curve uses, and its name for manifests ("rise" when unset).
 Baseline curveSubstrate(const CurveOptions& options, bool insertion);
 std::string substrateName(const CurveOptions& options);

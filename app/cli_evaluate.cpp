@@ -3,7 +3,7 @@
 // --dataset the classification accuracy of a model (runEvaluateDataset, cli_train.cpp).
 #include "analysis/model_loader.h"
 #include "analysis/saliency/saliency_method.h"
-#include "analysis/batch_budget.h"
+#include "analysis/faithfulness.h"
 #include "analysis/evaluation/evaluation_cost.h"
 #include "analysis/evaluation/metric.h"
 #include "analysis/scorecard.h"
@@ -141,9 +141,7 @@ nlohmann::json speedJson(fa::LoadedModel& m, const fa::ScorecardOptions& o, cons
 }
 
 nlohmann::json evaluateModel(fa::LoadedModel& m, const fa::ScorecardOptions& o, bool json, int& failed) {
-  // The batch the curves run at (faithfulness.cpp).
-  const int64_t batch =
-      fa::balancedBatch(o.curve.steps + 1, fa::inferenceBatchSize(m, m.config.input.height, m.config.input.width));
+  const int64_t batch = fa::curveBatchSize(m, o.curve, m.config.input.height, m.config.input.width);
   const fa::ModelThroughput before = fa::measureThroughput(m, batch, 1.0);
   const auto t0 = std::chrono::steady_clock::now();
   const fa::ScorecardSummary sum = fa::runScorecard(m, o);

@@ -16,7 +16,7 @@
 //   (units + 1) maps; localisation and complexity metrics: none.
 // The model's throughput is measured on the model's input size, images per second, for forward
 // (inference mode) and forward+backward (the input gradient of one logit) at batch 1 and at a batch
-// the metrics use (evaluate: the curves' batch, steps + 1 split by balancedBatch within inferenceBatchSize). evaluate measures
+// the metrics use (evaluate: the curves' batch, faithfulness.h's curveBatchSize). evaluate measures
 // before the scorecard and, when the scorecard took more than 4 times as long as that measurement,
 // again after it, keeping the faster of each rate (the model's own speed on a shared machine). Model seconds = sum over the four kinds of count / rate; forward-equivalents =
 // model seconds x the batched forward rate; overhead = wall / model seconds - 1.
