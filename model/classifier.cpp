@@ -1,6 +1,9 @@
 #include "model/classifier.h"
 
+#include "model/fast_inference.h"
+
 #include <ATen/ATen.h>
+#include <torch/csrc/autograd/grad_mode.h>
 
 namespace fs::model {
 
@@ -18,6 +21,12 @@ TapSink::TapSink(const std::vector<std::string>& wanted) : wanted_(wanted.begin(
 at::Tensor TapSink::nchw(const std::string& name, at::Tensor x) {
   if (wants(name)) taps_[name] = x;
   return x;
+}
+
+at::Tensor TapSink::nchwOrBlocked(const std::string& name, at::Tensor x) {
+  if (!isBlocked(x) || !wants(name)) return nchw(name, std::move(x));
+  at::Tensor t = nchw(name, fromBlocked(x));
+  return at::GradMode::is_enabled() ? toBlocked(t) : x;
 }
 
 at::Tensor TapSink::nhwc(const std::string& name, at::Tensor x) {

@@ -47,6 +47,10 @@ class TapSink {
   explicit TapSink(const std::vector<std::string>& wanted);
   bool wants(const std::string& name) const { return wanted_.count(name) > 0; }
   at::Tensor nchw(const std::string& name, at::Tensor x);                    // x is NCHW
+  // x is NCHW or blocked (fast_inference.h): a blocked x is converted for the tap, and a pass with
+  // gradients continues from the converted tap, so that gradients with respect to it (Grad-CAM's)
+  // see everything after it.
+  at::Tensor nchwOrBlocked(const std::string& name, at::Tensor x);
   at::Tensor nhwc(const std::string& name, at::Tensor x);                    // x is NHWC
   at::Tensor tokens(const std::string& name, at::Tensor x, int64_t h, int64_t w);  // [B,N,C]
   // x is [B, prefix+N, C]: the N patch tokens become the tap, the prefix tokens are kept apart.

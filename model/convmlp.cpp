@@ -133,17 +133,28 @@ std::vector<std::string> ConvMlpImpl::stages() const {
 
 at::Tensor ConvMlpImpl::convStages(at::Tensor x, TapSink& sink) {
   const bool train = is_training();
-  // Without autograd the convolutions are prepacked oneDNN primitives and activations channels-last.
-  for (const auto& cb : tokenizerConvs_) x = cb.forward(x, train, PostOp::Relu);
-  x = sink.nchw("tokenizer", at::max_pool2d(x, {3, 3}, {2, 2}, {1, 1}));
+  // On the prepacked path the activations are channels-last, or blocked from the tokenizer to the
+  // downsampling convolution (whose output is channels-last for the MLP stages) where
+  // blockedConvolutions() prefers that (fast_inference.h).
+  bool blocked = !train && blockedConvolutions(x.size(0)) && blockable(convDownsamplePacked_);
+  for (const auto& cb : tokenizerConvs_) blocked = blocked && cb.blockable();
+  for (const auto& convs : convBlockConvs_)
+    for (const auto& cb : convs) blocked = blocked && cb.blockable();
+  for (size_t i = 0; i < tokenizerConvs_.size(); ++i)
+    x = tokenizerConvs_[i].forward(x, train, PostOp::Relu, {},
+                                   blocked && i == 0 ? ConvOutput::Blocked : ConvOutput::LikeInput);
+  x = sink.nchwOrBlocked("tokenizer", maxPool2d(x, 3, 2, 1));
   for (size_t i = 0; i < convBlockConvs_.size(); ++i) {
     const auto& convs = convBlockConvs_[i];
     at::Tensor y = x;
     for (size_t c = 0; c + 1 < convs.size(); ++c) y = convs[c].forward(y, train, PostOp::Relu);
     y = convs.back().forward(y, train, PostOp::ReluThenAdd, std::move(x));
-    x = sink.nchw("conv_stages.conv_blocks." + std::to_string(i), y);
+    x = sink.nchwOrBlocked("conv_stages.conv_blocks." + std::to_string(i), y);
   }
-  return sink.nchw("conv_stages", conv2d(convDownsample_, convDownsamplePacked_, x));
+  // Blocked in, channels-last out had only oneDNN's reference kernel on AVX2: the output stays
+  // blocked and is converted.
+  x = conv2d(convDownsample_, convDownsamplePacked_, x);
+  return sink.nchw("conv_stages", isBlocked(x) ? fromBlocked(x) : x);
 }
 
 ForwardResult ConvMlpImpl::forward(const at::Tensor& input, const std::vector<std::string>& tapNames) {

@@ -10,6 +10,7 @@
 #include <torch/csrc/autograd/grad_mode.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -74,7 +75,7 @@ struct PackedConv::State {
   int64_t groups = 1;
   int64_t kernelVolume = 0;
   struct Entry {
-    std::tuple<int64_t, int64_t, int64_t, int64_t, int> key;  // N, C, H, W, post-op
+    std::tuple<int64_t, int64_t, int64_t, int64_t, int, int> key;  // N, C, H, W, post-op, layouts
     PostOp fused = PostOp::None;  // the part of the post-op the primitive does
     bool aten = false;            // oneDNN had only a reference kernel: at::conv2d runs it
     int64_t* uses = nullptr;      // kernelCounter() of what runs
@@ -91,16 +92,28 @@ struct PackedConv::State {
     return {groups, w[0] / groups, w[1], w[2], w[3]};
   }
 
+  // The plain weights reordered into the layout a primitive wants.
+  dnnl::memory packedWeights(const dnnl::memory::desc& layout) const {
+    const dnnl::memory::desc plain(weightDims(), kF32, groups == 1 ? Tag::oihw : Tag::goihw);
+    dnnl::memory src = wrap(plain, weight), packed(layout, engine());
+    dnnl::reorder(src, packed).execute(threadStream(), src, packed);
+    threadStream().wait();
+    return packed;
+  }
+
+  // layouts: bit 0 a blocked source, bit 1 a blocked destination (else channels-last). A plain
+  // source with a blocked destination is NCHW: oneDNN's AVX2 kernel for a first layer (3 input
+  // channels) reads that, and had only a reference kernel for channels-last into blocks.
   dnnl::convolution_forward::primitive_desc describe(Entry& e, int64_t n, int64_t c, int64_t h, int64_t w,
-                                                    PostOp op) const {
+                                                    PostOp op, int layouts = 0) const {
     const int64_t kh = weight.size(2), kw = weight.size(3);
     const auto out = [&](int64_t size, int i, int64_t k) {
       return (size + 2 * padding[i] - (dilation[i] + 1) * (k - 1) - 1) / stride[i] + 1;
     };
-    e.key = {n, c, h, w, int(op)};
+    e.key = {n, c, h, w, int(op), layouts};
     e.dstDims = {n, weight.size(0), out(h, 0, kh), out(w, 1, kw)};
-    e.src = dnnl::memory::desc({n, c, h, w}, kF32, Tag::nhwc);
-    e.dst = dnnl::memory::desc(e.dstDims, kF32, Tag::nhwc);
+    e.src = dnnl::memory::desc({n, c, h, w}, kF32, layouts & 1 ? Tag::nChw8c : layouts & 2 ? Tag::nchw : Tag::nhwc);
+    e.dst = dnnl::memory::desc(e.dstDims, kF32, layouts & 2 ? Tag::nChw8c : Tag::nhwc);
     e.bias = dnnl::memory::desc({weight.size(0)}, kF32, Tag::x);
     const dnnl::memory::desc anyWeights(weightDims(), kF32, Tag::any);
     const dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
@@ -112,23 +125,21 @@ struct PackedConv::State {
 
   // The primitive with as much of `op` fused as oneDNN has a non-reference kernel for; when it
   // has none even unfused, the entry is marked for ATen.
-  Entry build(int64_t n, int64_t c, int64_t h, int64_t w, PostOp op) const {
+  Entry build(int64_t n, int64_t c, int64_t h, int64_t w, PostOp op, int layouts) const {
     Entry e;
     for (PostOp fused = op;; fused = smallerFusion(fused)) {
-      const auto pd = describe(e, n, c, h, w, fused);
+      const auto pd = describe(e, n, c, h, w, fused, layouts);
       const std::string impl = pd.impl_info_str();
       if (!isSlowImplementation(impl)) {
         e.fused = fused;
-        // A shed post-op shows in the record, e.g. "jit_1x1:avx2 (relu+sum: relu fused, rest on ATen)".
-        e.uses = kernelCounter("convolution", fused == op ? impl
-                                                          : impl + " (" + postOpName(op) + ": " + postOpName(fused) +
+        // A shed post-op and blocked activations show in the record, e.g. "jit_1x1:avx2 (relu+sum:
+        // relu fused, rest on ATen)", "jit:avx2 [nChw8c]".
+        const std::string shown = impl + (layouts & 2 ? " [nChw8c]" : "");
+        e.uses = kernelCounter("convolution", fused == op ? shown
+                                                          : shown + " (" + postOpName(op) + ": " + postOpName(fused) +
                                                                 " fused, rest on ATen)");
         e.primitive = dnnl::convolution_forward(pd);
-        const dnnl::memory::desc plain(weightDims(), kF32, groups == 1 ? Tag::oihw : Tag::goihw);
-        dnnl::memory src = wrap(plain, weight);
-        e.weights = dnnl::memory(pd.weights_desc(), engine());
-        dnnl::reorder(src, e.weights).execute(threadStream(), src, e.weights);
-        threadStream().wait();
+        e.weights = packedWeights(pd.weights_desc());
         break;
       }
       if (fused == PostOp::None) {
@@ -150,6 +161,68 @@ struct PackedConv::State {
 
   at::Tensor runOnAten(const at::Tensor& x) const {
     return at::conv2d(x, weight, bias, stride, padding, atenDilation(), groups);
+  }
+
+  // The input's gradient (backward data) as a cached primitive on prepacked weights, in the
+  // layouts of the forward it undoes: the gradient passes' counterpart of `cache`, which the
+  // autograd node (runDifferentiable) uses. ATen's convolution_backward reorders the weights on
+  // every call and works only on plain or channels-last tensors.
+  struct BackwardEntry {
+    std::tuple<int64_t, int64_t, int64_t, int64_t, int> key;  // N, C, H, W of the input, layouts
+    bool aten = false;  // oneDNN had only a reference kernel
+    dnnl::convolution_backward_data primitive;
+    dnnl::memory weights;
+    dnnl::memory::desc diffSrc, diffDst;
+  };
+  mutable PrimitiveCache<BackwardEntry> backwardCache;
+
+  BackwardEntry buildBackward(int64_t n, int64_t c, int64_t h, int64_t w, int layouts) const {
+    BackwardEntry b;
+    b.key = {n, c, h, w, layouts};
+    Entry e;
+    const auto forwardPd = describe(e, n, c, h, w, PostOp::None, layouts);
+    b.diffSrc = e.src, b.diffDst = e.dst;
+    const dnnl::memory::desc anyWeights(weightDims(), kF32, Tag::any);
+    const dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, b.diffSrc, anyWeights,
+                                                  b.diffDst, stride, dilation, padding, padding);
+    const dnnl::convolution_backward_data::primitive_desc pd(d, engine(), forwardPd);
+    const std::string impl = pd.impl_info_str();
+    if (isSlowImplementation(impl)) {
+      b.aten = true;
+      return b;
+    }
+    b.primitive = dnnl::convolution_backward_data(pd);
+    b.weights = packedWeights(pd.weights_desc());
+    return b;
+  }
+
+  // gradOut in the forward's output layout; inputSizes the forward's input's (5 when blocked).
+  // The result has the input's layout (NCHW for a plain input into blocks, else channels-last).
+  at::Tensor backwardData(const at::Tensor& gradOut, at::IntArrayRef inputSizes) const {
+    const bool blockedIn = inputSizes.size() == 5, blockedOut = isBlocked(gradOut);
+    const int layouts = (blockedIn ? 1 : 0) | (blockedOut ? 2 : 0);
+    const int64_t n = inputSizes[0], c = blockedIn ? inputSizes[1] * inputSizes[4] : inputSizes[1];
+    const int64_t h = inputSizes[2], w = inputSizes[3];
+    const at::TensorOptions options = gradOut.options();
+    const BackwardEntry& b = backwardCache.get({n, c, h, w, layouts}, [&] { return buildBackward(n, c, h, w, layouts); });
+    if (b.aten) {
+      const at::Tensor shape = at::empty({n, c, h, w}, options.memory_format(at::MemoryFormat::ChannelsLast));
+      at::Tensor gx = std::get<0>(at::convolution_backward(
+          blockedOut ? fromBlocked(gradOut) : gradOut.contiguous(at::MemoryFormat::ChannelsLast), shape, weight,
+          c10::nullopt, stride, padding, atenDilation(), false, {0, 0}, groups, {true, false, false}));
+      return blockedIn ? toBlocked(gx) : blockedOut ? gx.contiguous() : gx;
+    }
+    const at::Tensor g = blockedOut ? gradOut.contiguous() : gradOut.contiguous(at::MemoryFormat::ChannelsLast);
+    at::Tensor gx = blockedIn ? at::empty(inputSizes, options)
+                              : at::empty({n, c, h, w}, options.memory_format(blockedOut ? at::MemoryFormat::Contiguous
+                                                                                         : at::MemoryFormat::ChannelsLast));
+    syncThreads();
+    dnnl::memory diffDst = wrap(b.diffDst, g), diffSrc = wrap(b.diffSrc, gx);
+    dnnl::memory weights = b.weights;
+    b.primitive.execute(threadStream(),
+                        {{DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DIFF_SRC, diffSrc}});
+    threadStream().wait();
+    return gx;
   }
 };
 
@@ -199,29 +272,92 @@ void PackedConv::pack(const torch::nn::Conv2dImpl& conv, const at::Tensor& weigh
   state_ = std::move(s);
 }
 
-at::Tensor PackedConv::run(const at::Tensor& input, PostOp op, at::Tensor addend) const {
+at::Tensor toBlocked(const at::Tensor& x) {
+  TORCH_CHECK(x.dim() == 4 && x.size(1) % kChannelBlock == 0, "toBlocked: [N,C,H,W] with C a multiple of ",
+              kChannelBlock, " expected, got ", x.sizes());
+  const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
+  return x.view({n, c / kChannelBlock, kChannelBlock, h, w}).permute({0, 1, 3, 4, 2}).contiguous();
+}
+
+at::Tensor fromBlocked(const at::Tensor& x) {
+  TORCH_CHECK(isBlocked(x) && x.size(4) == kChannelBlock, "fromBlocked: [N,C/8,H,W,8] expected, got ", x.sizes());
+  const int64_t n = x.size(0), c = x.size(1) * kChannelBlock, h = x.size(2), w = x.size(3);
+  // [N,H,W,C/8,8] in memory is [N,H,W,C]: channels-last.
+  return x.permute({0, 2, 3, 1, 4}).contiguous().view({n, h, w, c}).permute({0, 3, 1, 2});
+}
+
+at::Tensor blockedSpatialView(const at::Tensor& x) {
+  TORCH_CHECK(isBlocked(x) && x.is_contiguous(), "blockedSpatialView: a contiguous blocked tensor expected");
+  return x.view({x.size(0) * x.size(1), x.size(2), x.size(3), x.size(4)}).permute({0, 3, 1, 2});
+}
+
+at::Tensor fromSpatialView(const at::Tensor& v, int64_t batch) {
+  const at::Tensor t = v.permute({0, 2, 3, 1}).contiguous();
+  return t.view({batch, t.size(0) / batch, t.size(1), t.size(2), t.size(3)});
+}
+
+namespace {
+ConvLayout layoutFromEnvironment() {
+  const char* env = std::getenv("FEATURESCOPE_CONV_LAYOUT");
+  const std::string v = env ? env : "";
+  if (v == "blocked") return ConvLayout::Blocked;
+  if (v == "nhwc") return ConvLayout::ChannelsLast;
+  if (!v.empty()) throw std::runtime_error("FEATURESCOPE_CONV_LAYOUT must be 'blocked' or 'nhwc', not '" + v + "'");
+  return ConvLayout::Measured;
+}
+std::atomic<ConvLayout>& convLayout() {
+  static std::atomic<ConvLayout> layout{layoutFromEnvironment()};
+  return layout;
+}
+}  // namespace
+
+void setConvLayout(ConvLayout layout) { convLayout().store(layout); }
+
+bool blockedConvolutions(int64_t batch) {
+  switch (convLayout().load()) {
+    case ConvLayout::Blocked: return true;
+    case ConvLayout::ChannelsLast: return false;
+    case ConvLayout::Measured: break;
+  }
+  return batch >= 2 && !onednnHasAvx512();
+}
+
+bool PackedConv::blockable() const { return state_ && state_->weight.size(0) % kChannelBlock == 0; }
+
+at::Tensor PackedConv::run(const at::Tensor& input, PostOp op, at::Tensor addend, ConvOutput out) const {
   TORCH_CHECK(state_, "PackedConv::run before pack");
-  TORCH_CHECK(input.dim() == 4 && input.scalar_type() == at::kFloat, "PackedConv: float NCHW input expected");
-  const at::Tensor x = input.contiguous(at::MemoryFormat::ChannelsLast);
+  const bool blockedIn = isBlocked(input);
+  const bool blockedOut = out == ConvOutput::Blocked || blockedIn;
+  TORCH_CHECK((input.dim() == 4 || blockedIn) && input.scalar_type() == at::kFloat,
+              "PackedConv: float NCHW or blocked input expected");
+  TORCH_CHECK(!blockedOut || blockable(), "PackedConv: ", state_->weight.size(0), " output channels do not fill blocks of ",
+              kChannelBlock);
+  const at::Tensor x = blockedIn || blockedOut ? input.contiguous() : input.contiguous(at::MemoryFormat::ChannelsLast);
+  const int layouts = (blockedIn ? 1 : 0) | (blockedOut ? 2 : 0);
   const State::Entry* e = nullptr;
   try {
-    const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
-    e = &state_->cache.get({n, c, h, w, int(op)}, [&] { return state_->build(n, c, h, w, op); });
+    const int64_t n = x.size(0), c = blockedIn ? x.size(1) * x.size(4) : x.size(1), h = x.size(2), w = x.size(3);
+    e = &state_->cache.get({n, c, h, w, int(op), layouts}, [&] { return state_->build(n, c, h, w, op, layouts); });
   } catch (const dnnl::error& err) {
     throw std::runtime_error(std::string("oneDNN convolution: ") + err.what());
   }
   TORCH_CHECK(hasAddend(op) == addend.defined(), "PackedConv: addend given iff the op sums");
   countKernel(e->uses);
-  MacCounter::add(e->dstDims[0] * e->dstDims[1] * e->dstDims[2] * e->dstDims[3] * state_->kernelVolume);
+  const Dims& d = e->dstDims;
+  MacCounter::add(d[0] * d[1] * d[2] * d[3] * state_->kernelVolume);
   if (e->aten) {
-    at::Tensor y = state_->runOnAten(x).contiguous(at::MemoryFormat::ChannelsLast);
+    at::Tensor y = state_->runOnAten(blockedIn ? fromBlocked(x) : x);
+    y = blockedOut ? toBlocked(y) : y.contiguous(at::MemoryFormat::ChannelsLast);
     finishPostOp(y, op, PostOp::None, addend);
     return y;
   }
   // The addend becomes the output buffer only when the primitive sums it in itself.
   const bool fusedSum = hasAddend(e->fused);
-  at::Tensor y = outputBuffer(fusedSum ? std::move(addend) : at::Tensor(), e->dstDims, x.options(),
-                              at::MemoryFormat::ChannelsLast);
+  at::Tensor y = blockedOut ? outputBuffer(fusedSum ? std::move(addend) : at::Tensor(),
+                                           {d[0], d[1] / kChannelBlock, d[2], d[3], kChannelBlock}, x.options(),
+                                           at::MemoryFormat::Contiguous)
+                            : outputBuffer(fusedSum ? std::move(addend) : at::Tensor(), d, x.options(),
+                                           at::MemoryFormat::ChannelsLast);
   syncThreads();
   dnnl::memory src = wrap(e->src, x), dst = wrap(e->dst, y), bias = wrap(e->bias, state_->bias);
   dnnl::memory weights = e->weights;
@@ -238,41 +374,37 @@ namespace {
 
 // The autograd node of PackedConv::runDifferentiable. Inputs: x, the addend (AddThenRelu), the
 // convolution and the post-op; gradients for x and the addend.
+// Keeps the packed weights the backward needs alive with the graph (the model may re-fold them).
+struct StateHolder : torch::CustomClassHolder {
+  explicit StateHolder(std::shared_ptr<const PackedConv::State> s) : state(std::move(s)) {}
+  std::shared_ptr<const PackedConv::State> state;
+};
+
 struct PackedConvFunction : public torch::autograd::Function<PackedConvFunction> {
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x,
                             const c10::optional<at::Tensor>& addend, const PackedConv* conv,
-                            const PackedConv::State* state, int64_t op) {
-    const at::Tensor input = x.contiguous(at::MemoryFormat::ChannelsLast);
-    at::Tensor y = conv->run(input, PostOp(op), addend.value_or(at::Tensor()));
+                            std::shared_ptr<const PackedConv::State> state, int64_t op, int64_t out) {
+    at::Tensor y = conv->run(x, PostOp(op), addend.value_or(at::Tensor()), ConvOutput(out));
     const bool relu = PostOp(op) != PostOp::None;
-    ctx->save_for_backward({input, relu ? y : at::Tensor()});
+    ctx->save_for_backward({relu ? y : at::Tensor()});
+    ctx->saved_data["input_sizes"] = x.sizes().vec();
     ctx->saved_data["op"] = op;
-    ctx->saved_data["weight"] = state->weight;
-    ctx->saved_data["stride"] = std::vector<int64_t>(state->stride.begin(), state->stride.end());
-    ctx->saved_data["padding"] = std::vector<int64_t>(state->padding.begin(), state->padding.end());
-    ctx->saved_data["dilation"] = state->atenDilation();
-    ctx->saved_data["groups"] = state->groups;
+    ctx->saved_data["state"] = c10::IValue::make_capsule(c10::make_intrusive<StateHolder>(std::move(state)));
     return y;
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grads) {
     const auto saved = ctx->get_saved_variables();
-    const at::Tensor &input = saved[0], &y = saved[1];
+    const at::Tensor& y = saved[0];
     const auto op = PostOp(ctx->saved_data["op"].toInt());
     at::Tensor g = grads[0];
     if (op != PostOp::None) g = at::threshold_backward(g, y, 0);  // relu: where the output is > 0
     at::Tensor gx;
-    if (ctx->needs_input_grad(0)) {
-      const std::vector<int64_t> stride = ctx->saved_data["stride"].toIntVector(),
-                                 padding = ctx->saved_data["padding"].toIntVector(),
-                                 dilation = ctx->saved_data["dilation"].toIntVector();
-      gx = std::get<0>(at::convolution_backward(g.contiguous(at::MemoryFormat::ChannelsLast), input,
-                                                ctx->saved_data["weight"].toTensor(), c10::nullopt, stride, padding,
-                                                dilation, false, {0, 0}, ctx->saved_data["groups"].toInt(),
-                                                {true, false, false}));
-    }
-    return {gx, op == PostOp::AddThenRelu ? g : at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
+    if (ctx->needs_input_grad(0))
+      gx = c10::static_intrusive_pointer_cast<StateHolder>(ctx->saved_data["state"].toCapsule())
+               ->state->backwardData(g, ctx->saved_data["input_sizes"].toIntVector());
+    return {gx, op == PostOp::AddThenRelu ? g : at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
 
@@ -283,14 +415,16 @@ bool PackedConv::differentiable() const {
          !(state_->biasSource.defined() && state_->biasSource.requires_grad());
 }
 
-at::Tensor PackedConv::runDifferentiable(const at::Tensor& x, PostOp op, const at::Tensor& addend) const {
+at::Tensor PackedConv::runDifferentiable(const at::Tensor& x, PostOp op, const at::Tensor& addend,
+                                         ConvOutput out) const {
   TORCH_CHECK(differentiable(), "PackedConv::runDifferentiable: the weights need a gradient");
   if (op == PostOp::ReluThenAdd)
-    return PackedConvFunction::apply(x, c10::optional<at::Tensor>(), this, state_.get(), int64_t(PostOp::Relu)) +
+    return PackedConvFunction::apply(x, c10::optional<at::Tensor>(), this, state_, int64_t(PostOp::Relu),
+                                     int64_t(out)) +
            addend;
   TORCH_CHECK((op == PostOp::AddThenRelu) == addend.defined(), "PackedConv: addend given iff the op sums");
   const c10::optional<at::Tensor> sum = addend.defined() ? c10::optional<at::Tensor>(addend) : c10::nullopt;
-  return PackedConvFunction::apply(x, sum, this, state_.get(), int64_t(op));
+  return PackedConvFunction::apply(x, sum, this, state_, int64_t(op), int64_t(out));
 }
 
 }  // namespace fs::model

@@ -37,6 +37,10 @@ enum class PostOp {
 // The same with ATen ops (the autograd path, and the fallback).
 at::Tensor applyPostOp(const at::Tensor& y, PostOp op, const at::Tensor& addend);
 
+// The layout of a packed convolution's output: the input's (blocked stays blocked, anything else
+// becomes channels-last), or blocked.
+enum class ConvOutput { LikeInput, Blocked };
+
 class PackedConv {
  public:
   // Keeps `weight`/`bias` (the conv's own or BatchNorm-folded ones, by reference: rebuild after
@@ -45,9 +49,14 @@ class PackedConv {
   void pack(const torch::nn::Conv2dImpl& conv, const at::Tensor& weight, const at::Tensor& bias);
   void reset() { state_.reset(); }
   bool ready() const { return state_ != nullptr; }
-  // x: float [N,C,H,W] in any memory format; the result is channels-last. An addend that nobody
-  // else holds (pass it with std::move) receives the result in place, saving a copy.
-  at::Tensor run(const at::Tensor& x, PostOp op = PostOp::None, at::Tensor addend = {}) const;
+  // x: float [N,C,H,W] in any memory format, or a blocked activation (below); the result in the
+  // layout `out` says (blocked needs output channels that are a multiple of kChannelBlock). An
+  // addend that nobody else holds (pass it with std::move) receives the result in place, saving a
+  // copy; it has the result's layout.
+  at::Tensor run(const at::Tensor& x, PostOp op = PostOp::None, at::Tensor addend = {},
+                 ConvOutput out = ConvOutput::LikeInput) const;
+  // True when ready() and the output channels fill whole blocks.
+  bool blockable() const;
   // True when ready() and the packed weight and bias need no gradient (the model's frozen parameters, or
   // BatchNorm-folded copies made without one): then runDifferentiable() may be used.
   bool differentiable() const;
@@ -58,13 +67,43 @@ class PackedConv {
   // get none (differentiable() must hold). ReluThenAdd runs as Relu and an ATen add. On a batched
   // integrated-gradients pass the forward half is what Python's autograd path spends most beyond
   // the kernels themselves (README "Kernels per ISA").
-  at::Tensor runDifferentiable(const at::Tensor& x, PostOp op = PostOp::None, const at::Tensor& addend = {}) const;
+  at::Tensor runDifferentiable(const at::Tensor& x, PostOp op = PostOp::None, const at::Tensor& addend = {},
+                               ConvOutput out = ConvOutput::LikeInput) const;
 
   struct State;
 
  private:
   std::shared_ptr<State> state_;
 };
+
+// ---- Blocked activations ------------------------------------------------------------------------
+// oneDNN's AVX2 convolutions run fastest on its blocked layout nChw8c (channels in blocks of 8, the
+// block innermost): at batch 10 its channels-last (nhwc) kernels took 10-60% longer per ResNet-50
+// layer, which is why Python's NCHW path, reordering to nChw8c and back around every convolution,
+// kept up with the channels-last one on batched work. A family whose convolutions all fill whole
+// blocks can keep its activations blocked from the stem to its last convolution when
+// blockedConvolutions() says so: no reorders between layers, taps converted when asked for.
+//
+// A blocked activation is a float tensor [N, C/8, H, W, 8]: channel c of pixel (h, w) of sample n
+// at [n][c/8][h][w][c%8]. Elementwise ops (ReLU's mask, sums) work on it as on any tensor of its
+// shape; per-channel spatial ops (pooling) on blockedSpatialView(); autograd sees ordinary tensors.
+constexpr int64_t kChannelBlock = 8;
+inline bool isBlocked(const at::Tensor& x) { return x.dim() == 5; }
+// [N,C,H,W] (any memory format; C a multiple of kChannelBlock) -> blocked; differentiable.
+at::Tensor toBlocked(const at::Tensor& x);
+// Blocked -> [N,C,H,W] channels-last; differentiable.
+at::Tensor fromBlocked(const at::Tensor& x);
+// The same memory as [N*C/8, 8, H, W] channels-last (a view), for ATen's per-channel spatial ops;
+// fromSpatialView() undoes it for a result of that form.
+at::Tensor blockedSpatialView(const at::Tensor& x);
+at::Tensor fromSpatialView(const at::Tensor& v, int64_t batch);
+// Whether a batch of `batch` samples should run its convolutions on blocked activations: at batch 2
+// and more on a CPU without AVX-512 (oneDNN's effective ISA), as measured in the README's "Kernels
+// per ISA"; FEATURESCOPE_CONV_LAYOUT=blocked|nhwc, or setConvLayout(), overrides that for every batch
+// (benchmarks and tests compare both).
+bool blockedConvolutions(int64_t batch);
+enum class ConvLayout { Measured, Blocked, ChannelsLast };
+void setConvLayout(ConvLayout layout);
 
 // What happens to a matrix product's output (bias included) before it is handed back.
 enum class MatmulOp {

@@ -30,10 +30,22 @@ at::Tensor conv2d(const torch::nn::Conv2d& conv, const at::Tensor& x) {
   return rawConv(*conv, x, conv->weight, conv->bias);
 }
 
-at::Tensor conv2d(const torch::nn::Conv2d& conv, const PackedConv& packed, const at::Tensor& x) {
-  if (packed.ready() && fastInferenceAllowed()) return packed.run(x);
-  if (fastGradientAllowed() && packed.differentiable()) return packed.runDifferentiable(x);
+at::Tensor conv2d(const torch::nn::Conv2d& conv, const PackedConv& packed, const at::Tensor& x, ConvOutput out) {
+  if (packed.ready() && fastInferenceAllowed()) return packed.run(x, PostOp::None, {}, out);
+  if (fastGradientAllowed() && packed.differentiable()) return packed.runDifferentiable(x, PostOp::None, {}, out);
+  TORCH_CHECK(!isBlocked(x) && out != ConvOutput::Blocked, "conv2d: blocked activations without packed convolutions");
   return conv2d(conv, x);
+}
+
+bool blockable(const PackedConv& packed) {
+  return packed.blockable() && (fastInferenceAllowed() || (fastGradientAllowed() && packed.differentiable()));
+}
+
+at::Tensor maxPool2d(const at::Tensor& x, int64_t kernel, int64_t stride, int64_t padding) {
+  if (!isBlocked(x)) return at::max_pool2d(x, {kernel, kernel}, {stride, stride}, {padding, padding});
+  const at::Tensor y =
+      at::max_pool2d(blockedSpatialView(x), {kernel, kernel}, {stride, stride}, {padding, padding});
+  return fromSpatialView(y, x.size(0));
 }
 
 void packConv(PackedConv& packed, const torch::nn::Conv2d& conv, bool on) {
@@ -95,13 +107,16 @@ AffineImpl::AffineImpl(int64_t dim) {
 
 at::Tensor AffineImpl::forward(const at::Tensor& x) { return at::addcmul(beta, alpha, x); }
 
-at::Tensor ConvBn::forward(const at::Tensor& x, bool training, PostOp op, at::Tensor addend) const {
-  if (!training && packed_.ready() && fastInferenceAllowed()) return packed_.run(x, op, std::move(addend));
+at::Tensor ConvBn::forward(const at::Tensor& x, bool training, PostOp op, at::Tensor addend, ConvOutput out) const {
+  if (!training && packed_.ready() && fastInferenceAllowed()) return packed_.run(x, op, std::move(addend), out);
   if (!training && fastGradientAllowed() && packed_.differentiable())
-    return packed_.runDifferentiable(x, op, addend);
+    return packed_.runDifferentiable(x, op, addend, out);
+  TORCH_CHECK(!isBlocked(x) && out != ConvOutput::Blocked, "ConvBn: blocked activations without packed convolutions");
   if (!training && weight_.defined()) return applyPostOp(rawConv(*conv_, x, weight_, bias_), op, addend);
   return applyPostOp(bn_.ptr()->forward(conv2d(conv_, x)), op, addend);
 }
+
+bool ConvBn::blockable() const { return fs::model::blockable(packed_); }
 
 void ConvBn::fold() {
   torch::NoGradGuard noGrad;

@@ -29,8 +29,14 @@ class MacCounter {
 };
 
 at::Tensor conv2d(const torch::nn::Conv2d& conv, const at::Tensor& x);
-// The same through `packed` when it is ready and no gradient is wanted.
-at::Tensor conv2d(const torch::nn::Conv2d& conv, const PackedConv& packed, const at::Tensor& x);
+// The same through `packed` when it is ready and the weights want no gradient (fast_inference.h);
+// a blocked x, or a blocked `out`, needs that path.
+at::Tensor conv2d(const torch::nn::Conv2d& conv, const PackedConv& packed, const at::Tensor& x,
+                  ConvOutput out = ConvOutput::LikeInput);
+// True when conv2d(conv, packed, ...) would run `packed` now and its output fills channel blocks.
+bool blockable(const PackedConv& packed);
+// Max pooling of NCHW (any memory format) or blocked activations.
+at::Tensor maxPool2d(const at::Tensor& x, int64_t kernel, int64_t stride, int64_t padding);
 // Packs (on) or drops (off) a plain convolution's oneDNN copy of its weights.
 void packConv(PackedConv& packed, const torch::nn::Conv2d& conv, bool on);
 at::Tensor linear(const torch::nn::Linear& fc, const at::Tensor& x);
@@ -72,7 +78,12 @@ class ConvBn {
   ConvBn(torch::nn::Conv2d conv, torch::nn::BatchNorm2d bn) : conv_(conv), bn_(bn) {}
   // conv, BN, then `op` (fused into the convolution on the inference-only path; see PackedConv
   // for when `addend` is reused in place).
-  at::Tensor forward(const at::Tensor& x, bool training, PostOp op = PostOp::None, at::Tensor addend = {}) const;
+  // A blocked x, or a blocked `out`, needs blockable() (fast_inference.h, "Blocked activations").
+  at::Tensor forward(const at::Tensor& x, bool training, PostOp op = PostOp::None, at::Tensor addend = {},
+                     ConvOutput out = ConvOutput::LikeInput) const;
+  // True when the next forward (not training) runs the packed convolution and its output fills
+  // whole channel blocks.
+  bool blockable() const;
   void fold();      // computes folded weights (and their oneDNN-packed form) from the parameters
   void unfold() { weight_ = at::Tensor(); bias_ = at::Tensor(); packed_.reset(); }
 

@@ -50,6 +50,12 @@ at::Tensor ResNetBlockImpl::forward(at::Tensor x, bool training) const {
   return convs_.back().forward(y, training, PostOp::AddThenRelu, std::move(identity));
 }
 
+bool ResNetBlockImpl::blockable() const {
+  for (const auto& c : convs_)
+    if (!c.blockable()) return false;
+  return !hasDownsample_ || downsample_.blockable();
+}
+
 void ResNetBlockImpl::fold(bool on) {
   for (auto& c : convs_) on ? c.fold() : c.unfold();
   if (hasDownsample_) on ? downsample_.fold() : downsample_.unfold();
@@ -99,16 +105,21 @@ std::vector<std::string> ResNetImpl::stages() const {
 ForwardResult ResNetImpl::forward(const at::Tensor& input, const std::vector<std::string>& tapNames) {
   TapSink sink(tapNames);
   const bool train = is_training();
-  // Without autograd the convolutions are prepacked oneDNN primitives and activations channels-last.
-  at::Tensor x = stem_.forward(input, train, PostOp::Relu);
-  x = sink.nchw("maxpool", at::max_pool2d(x, {3, 3}, {2, 2}, {1, 1}));
+  // On the prepacked path the activations are channels-last, or blocked from the stem to the last
+  // block where blockedConvolutions() prefers that (fast_inference.h).
+  bool blocked = !train && blockedConvolutions(input.size(0)) && stem_.blockable();
+  for (const auto& layer : layers_)
+    for (const auto& b : layer) blocked = blocked && b->blockable();
+  at::Tensor x = stem_.forward(input, train, PostOp::Relu, {}, blocked ? ConvOutput::Blocked : ConvOutput::LikeInput);
+  x = sink.nchwOrBlocked("maxpool", maxPool2d(x, 3, 2, 1));
   for (size_t l = 0; l < layers_.size(); ++l) {
     const std::string p = "layer" + std::to_string(l + 1);
     for (size_t b = 0; b < layers_[l].size(); ++b)
-      x = sink.nchw(p + "." + std::to_string(b), layers_[l][b]->forward(std::move(x), train));
-    x = sink.nchw(p, x);
+      x = sink.nchwOrBlocked(p + "." + std::to_string(b), layers_[l][b]->forward(std::move(x), train));
+    x = sink.nchwOrBlocked(p, std::move(x));
   }
-  return {linear(fc_, x.mean({2, 3})), sink.take()};
+  const at::Tensor pooled = blocked ? x.mean({2, 3}).flatten(1) : x.mean({2, 3});
+  return {linear(fc_, pooled), sink.take()};
 }
 
 void ResNetImpl::prepareForInference() {

@@ -12,6 +12,7 @@ class ResNetBlockImpl : public torch::nn::Module {  // BasicBlock or Bottleneck
   at::Tensor forward(at::Tensor x, bool training) const;
   void fold(bool on);
   int64_t outChannels() const { return out_; }
+  bool blockable() const;  // every convolution's (ConvBn::blockable)
 
  private:
   std::vector<ConvBn> convs_;

@@ -3,6 +3,7 @@
 // tap at batch 2, inputs and handed-out taps untouched, weight changes picked up, MAC counts equal.
 #include "model/checkpoint.h"
 #include "model/fast_inference.h"
+#include "model/kernel_policy.h"
 #include "model/layers.h"
 #include "model/registry.h"
 #include "test_support.h"
@@ -35,6 +36,17 @@ Classifier prepared(const std::string& id) {
   }
   net->prepareForInference();
   return net;
+}
+
+// The gradients of a fixed mix of two logits with respect to the input and to every tap.
+std::vector<at::Tensor> inputAndTapGradients(ClassifierImpl& net, const at::Tensor& x0,
+                                             const std::vector<std::string>& taps) {
+  const at::Tensor x = x0.clone().requires_grad_(true);
+  const ForwardResult r = net.forward(x, taps);
+  std::vector<at::Tensor> wrt{x};
+  for (const auto& name : taps) wrt.push_back(r.taps.at(name));
+  const at::Tensor objective = r.logits.select(1, 1).sum() + 0.5 * r.logits.select(1, 0).sum();
+  return torch::autograd::grad({objective}, wrt, {}, c10::nullopt, false, /*allow_unused=*/true);
 }
 
 class FastInference : public ::testing::TestWithParam<std::string> {};
@@ -99,21 +111,13 @@ TEST_P(FastInference, GradientPassMatchesTheAutogradPath) {
   const auto& in = findVariant(GetParam())->config.input;
   const at::Tensor x0 = at::randn({2, 3, in.height, in.width});
   const auto taps = allTaps(*net);
-  const auto gradients = [&](std::vector<at::Tensor>& out) {
-    const at::Tensor x = x0.clone().requires_grad_(true);
-    const ForwardResult r = net->forward(x, taps);
-    std::vector<at::Tensor> wrt{x};
-    for (const auto& name : taps) wrt.push_back(r.taps.at(name));
-    const at::Tensor objective = r.logits.select(1, 1).sum() + 0.5 * r.logits.select(1, 0).sum();
-    out = torch::autograd::grad({objective}, wrt, {}, c10::nullopt, false, /*allow_unused=*/true);
-  };
   std::vector<at::Tensor> fast, slow;
   ASSERT_TRUE(fastGradientAllowed());
-  gradients(fast);
+  fast = inputAndTapGradients(*net, x0, taps);
   {
     FastPathOff off;
     ASSERT_FALSE(fastGradientAllowed());
-    gradients(slow);
+    slow = inputAndTapGradients(*net, x0, taps);
   }
   ASSERT_EQ(fast.size(), slow.size());
   for (size_t i = 0; i < fast.size(); ++i) {
@@ -207,6 +211,87 @@ INSTANTIATE_TEST_SUITE_P(Families, FastInference,
                          ::testing::Values("convmlp_fmnist", "puremlp_fmnist", "resnet_fmnist", "mixer_fmnist",
                                            "resmlp_fmnist", "resnet18", "vit_tiny", "deit_tiny_distilled",
                                            "convnext_tiny", "swin_tiny"));
+
+// Blocked activations (fast_inference.h, "Blocked activations"): oneDNN's nChw8c as a 5-D tensor.
+TEST(BlockedLayout, IsNChw8cAndConvertsBothWays) {
+  const at::Tensor x = at::randn({2, 16, 5, 7});
+  const at::Tensor b = toBlocked(x);
+  ASSERT_EQ(b.sizes(), (at::IntArrayRef{2, 2, 5, 7, 8}));
+  ASSERT_TRUE(b.is_contiguous());
+  const float* p = b.data_ptr<float>();
+  const auto xa = x.accessor<float, 4>();
+  for (int64_t n = 0; n < 2; ++n)
+    for (int64_t c = 0; c < 16; ++c)
+      for (int64_t h = 0; h < 5; ++h)
+        for (int64_t w = 0; w < 7; ++w)
+          ASSERT_EQ(p[(((n * 2 + c / 8) * 5 + h) * 7 + w) * 8 + c % 8], xa[n][c][h][w]);
+  EXPECT_TRUE(fromBlocked(b).equal(x));
+  EXPECT_TRUE(fromBlocked(b).is_contiguous(at::MemoryFormat::ChannelsLast));
+  EXPECT_TRUE(toBlocked(x.contiguous(at::MemoryFormat::ChannelsLast)).equal(b));
+  EXPECT_TRUE(fromBlocked(maxPool2d(b, 3, 2, 1)).equal(at::max_pool2d(x, {3, 3}, {2, 2}, {1, 1})));
+  EXPECT_THROW(toBlocked(at::randn({1, 12, 3, 3})), c10::Error);
+}
+
+struct LayoutChoice {
+  explicit LayoutChoice(ConvLayout layout) { setConvLayout(layout); }
+  ~LayoutChoice() { setConvLayout(ConvLayout::Measured); }
+};
+
+bool ranBlockedKernels() {
+  for (const auto& u : kernelUses())
+    if (u.impl.find("[nChw8c]") != std::string::npos) return true;
+  return false;
+}
+
+// The families that keep their convolutions' activations blocked give the channels-last path's
+// logits, taps, and gradients of the input and of every tap, at batch 2, running blocked kernels.
+class BlockedActivations : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(BlockedActivations, MatchChannelsLastInBothDirections) {
+  Classifier net = prepared(GetParam());
+  for (auto& p : net->parameters()) p.requires_grad_(false);
+  const auto& in = findVariant(GetParam())->config.input;
+  const at::Tensor x0 = at::randn({2, 3, in.height, in.width});
+  const auto taps = allTaps(*net);
+  struct Run {
+    ForwardResult inference;
+    std::vector<at::Tensor> gradients;
+    bool blocked = false;
+  };
+  const auto run = [&](ConvLayout layout) {
+    LayoutChoice choice(layout);
+    Run r;
+    resetKernelUses();
+    {
+      c10::InferenceMode guard;
+      r.inference = net->forward(x0, taps);
+    }
+    r.gradients = inputAndTapGradients(*net, x0, taps);
+    r.blocked = ranBlockedKernels();
+    return r;
+  };
+  const Run blocked = run(ConvLayout::Blocked), plain = run(ConvLayout::ChannelsLast);
+  EXPECT_TRUE(blocked.blocked);
+  EXPECT_FALSE(plain.blocked);
+  const auto close = [](const at::Tensor& a, const at::Tensor& b) {
+    return fs::test::closeToRef(a, b, 1e-4 * b.abs().max().item<double>() + 1e-12, 1e-4);
+  };
+  EXPECT_TRUE(close(blocked.inference.logits, plain.inference.logits));
+  for (const auto& name : taps) {
+    const at::Tensor& t = blocked.inference.taps.at(name);
+    EXPECT_EQ(t.dim(), 4) << name;
+    EXPECT_TRUE(close(t, plain.inference.taps.at(name))) << name;
+  }
+  ASSERT_EQ(blocked.gradients.size(), plain.gradients.size());
+  for (size_t i = 0; i < plain.gradients.size(); ++i) {
+    const std::string what = i == 0 ? "input" : taps[i - 1];
+    ASSERT_EQ(blocked.gradients[i].defined(), plain.gradients[i].defined()) << what;
+    if (plain.gradients[i].defined()) EXPECT_TRUE(close(blocked.gradients[i], plain.gradients[i])) << what;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Families, BlockedActivations,
+                         ::testing::Values("resnet_fmnist", "resnet18", "convmlp_fmnist", "puremlp_fmnist"));
 
 // storeForMatmul re-stores a parameter in place: same tensor, same values, rows padded, and both
 // the autograd path and the fused matmul give the plain layout's results.
