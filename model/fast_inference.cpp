@@ -112,8 +112,9 @@ struct PackedConv::State {
     };
     e.key = {n, c, h, w, int(op), layouts};
     e.dstDims = {n, weight.size(0), out(h, 0, kh), out(w, 1, kw)};
-    e.src = dnnl::memory::desc({n, c, h, w}, kF32, layouts & 1 ? Tag::nChw8c : layouts & 2 ? Tag::nchw : Tag::nhwc);
-    e.dst = dnnl::memory::desc(e.dstDims, kF32, layouts & 2 ? Tag::nChw8c : Tag::nhwc);
+    const Tag blocked = channelBlock() == 16 ? Tag::nChw16c : Tag::nChw8c;
+    e.src = dnnl::memory::desc({n, c, h, w}, kF32, layouts & 1 ? blocked : layouts & 2 ? Tag::nchw : Tag::nhwc);
+    e.dst = dnnl::memory::desc(e.dstDims, kF32, layouts & 2 ? blocked : Tag::nhwc);
     e.bias = dnnl::memory::desc({weight.size(0)}, kF32, Tag::x);
     const dnnl::memory::desc anyWeights(weightDims(), kF32, Tag::any);
     const dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
@@ -133,8 +134,8 @@ struct PackedConv::State {
       if (!isSlowImplementation(impl)) {
         e.fused = fused;
         // A shed post-op and blocked activations show in the record, e.g. "jit_1x1:avx2 (relu+sum:
-        // relu fused, rest on ATen)", "jit:avx2 [nChw8c]".
-        const std::string shown = impl + (layouts & 2 ? " [nChw8c]" : "");
+        // relu fused, rest on ATen)", "jit:avx2 [blocked]".
+        const std::string shown = impl + (layouts & 2 ? " [blocked]" : "");
         e.uses = kernelCounter("convolution", fused == op ? shown
                                                           : shown + " (" + postOpName(op) + ": " + postOpName(fused) +
                                                                 " fused, rest on ATen)");
@@ -273,15 +274,16 @@ void PackedConv::pack(const torch::nn::Conv2dImpl& conv, const at::Tensor& weigh
 }
 
 at::Tensor toBlocked(const at::Tensor& x) {
-  TORCH_CHECK(x.dim() == 4 && x.size(1) % kChannelBlock == 0, "toBlocked: [N,C,H,W] with C a multiple of ",
-              kChannelBlock, " expected, got ", x.sizes());
+  const int64_t block = channelBlock();
+  TORCH_CHECK(x.dim() == 4 && x.size(1) % block == 0, "toBlocked: [N,C,H,W] with C a multiple of ", block,
+              " expected, got ", x.sizes());
   const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
-  return x.view({n, c / kChannelBlock, kChannelBlock, h, w}).permute({0, 1, 3, 4, 2}).contiguous();
+  return x.view({n, c / block, block, h, w}).permute({0, 1, 3, 4, 2}).contiguous();
 }
 
 at::Tensor fromBlocked(const at::Tensor& x) {
-  TORCH_CHECK(isBlocked(x) && x.size(4) == kChannelBlock, "fromBlocked: [N,C/8,H,W,8] expected, got ", x.sizes());
-  const int64_t n = x.size(0), c = x.size(1) * kChannelBlock, h = x.size(2), w = x.size(3);
+  TORCH_CHECK(isBlocked(x) && x.size(4) == channelBlock(), "fromBlocked: [N,C/b,H,W,b] expected, got ", x.sizes());
+  const int64_t n = x.size(0), c = x.size(1) * x.size(4), h = x.size(2), w = x.size(3);
   // [N,H,W,C/8,8] in memory is [N,H,W,C]: channels-last.
   return x.permute({0, 2, 3, 1, 4}).contiguous().view({n, h, w, c}).permute({0, 3, 1, 2});
 }
@@ -319,10 +321,15 @@ bool blockedConvolutions(int64_t batch) {
     case ConvLayout::ChannelsLast: return false;
     case ConvLayout::Measured: break;
   }
-  return batch >= 2 && !onednnHasAvx512();
+  return batch >= 2;
 }
 
-bool PackedConv::blockable() const { return state_ && state_->weight.size(0) % kChannelBlock == 0; }
+int64_t channelBlock() {
+  static const int64_t block = onednnHasAvx512() ? 16 : 8;
+  return block;
+}
+
+bool PackedConv::blockable() const { return state_ && state_->weight.size(0) % channelBlock() == 0; }
 
 at::Tensor PackedConv::run(const at::Tensor& input, PostOp op, at::Tensor addend, ConvOutput out) const {
   TORCH_CHECK(state_, "PackedConv::run before pack");
@@ -331,7 +338,7 @@ at::Tensor PackedConv::run(const at::Tensor& input, PostOp op, at::Tensor addend
   TORCH_CHECK((input.dim() == 4 || blockedIn) && input.scalar_type() == at::kFloat,
               "PackedConv: float NCHW or blocked input expected");
   TORCH_CHECK(!blockedOut || blockable(), "PackedConv: ", state_->weight.size(0), " output channels do not fill blocks of ",
-              kChannelBlock);
+              channelBlock());
   const at::Tensor x = blockedIn || blockedOut ? input.contiguous() : input.contiguous(at::MemoryFormat::ChannelsLast);
   const int layouts = (blockedIn ? 1 : 0) | (blockedOut ? 2 : 0);
   const State::Entry* e = nullptr;
@@ -354,7 +361,7 @@ at::Tensor PackedConv::run(const at::Tensor& input, PostOp op, at::Tensor addend
   // The addend becomes the output buffer only when the primitive sums it in itself.
   const bool fusedSum = hasAddend(e->fused);
   at::Tensor y = blockedOut ? outputBuffer(fusedSum ? std::move(addend) : at::Tensor(),
-                                           {d[0], d[1] / kChannelBlock, d[2], d[3], kChannelBlock}, x.options(),
+                                           {d[0], d[1] / channelBlock(), d[2], d[3], channelBlock()}, x.options(),
                                            at::MemoryFormat::Contiguous)
                             : outputBuffer(fusedSum ? std::move(addend) : at::Tensor(), d, x.options(),
                                            at::MemoryFormat::ChannelsLast);

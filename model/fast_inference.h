@@ -50,7 +50,7 @@ class PackedConv {
   void reset() { state_.reset(); }
   bool ready() const { return state_ != nullptr; }
   // x: float [N,C,H,W] in any memory format, or a blocked activation (below); the result in the
-  // layout `out` says (blocked needs output channels that are a multiple of kChannelBlock). An
+  // layout `out` says (blocked needs output channels that are a multiple of channelBlock()). An
   // addend that nobody else holds (pass it with std::move) receives the result in place, saving a
   // copy; it has the result's layout.
   at::Tensor run(const at::Tensor& x, PostOp op = PostOp::None, at::Tensor addend = {},
@@ -77,30 +77,33 @@ class PackedConv {
 };
 
 // ---- Blocked activations ------------------------------------------------------------------------
-// oneDNN's AVX2 convolutions run fastest on its blocked layout nChw8c (channels in blocks of 8, the
-// block innermost): at batch 10 its channels-last (nhwc) kernels took 10-60% longer per ResNet-50
-// layer, which is why Python's NCHW path, reordering to nChw8c and back around every convolution,
-// kept up with the channels-last one on batched work. A family whose convolutions all fill whole
-// blocks can keep its activations blocked from the stem to its last convolution when
-// blockedConvolutions() says so: no reorders between layers, taps converted when asked for.
+// oneDNN's convolutions run fastest on its blocked layouts (channels in blocks of 8 on AVX2, 16 on
+// AVX-512, the block innermost): at batch 10 its AVX2 channels-last (nhwc) kernels took 10-60%
+// longer per ResNet-50 layer, which is why Python's NCHW path, reordering to nChw8c and back around
+// every convolution, kept up with the channels-last one on batched work. A family whose
+// convolutions all fill whole blocks (ResNet, ConvMLP) keeps its activations blocked from the stem
+// to its last convolution when blockedConvolutions() says so: no reorders between layers, taps
+// converted when asked for.
 //
-// A blocked activation is a float tensor [N, C/8, H, W, 8]: channel c of pixel (h, w) of sample n
-// at [n][c/8][h][w][c%8]. Elementwise ops (ReLU's mask, sums) work on it as on any tensor of its
-// shape; per-channel spatial ops (pooling) on blockedSpatialView(); autograd sees ordinary tensors.
-constexpr int64_t kChannelBlock = 8;
+// A blocked activation is a float tensor [N, C/b, H, W, b] with b = channelBlock(): channel c of
+// pixel (h, w) of sample n at [n][c/b][h][w][c%b] (oneDNN's nChw8c, or nChw16c on AVX-512).
+// Elementwise ops (ReLU's mask, sums) work on it as on any
+// tensor of its shape; per-channel spatial ops (pooling) on blockedSpatialView(); autograd sees
+// ordinary tensors.
+int64_t channelBlock();
 inline bool isBlocked(const at::Tensor& x) { return x.dim() == 5; }
-// [N,C,H,W] (any memory format; C a multiple of kChannelBlock) -> blocked; differentiable.
+// [N,C,H,W] (any memory format; C a multiple of channelBlock()) -> blocked; differentiable.
 at::Tensor toBlocked(const at::Tensor& x);
 // Blocked -> [N,C,H,W] channels-last; differentiable.
 at::Tensor fromBlocked(const at::Tensor& x);
-// The same memory as [N*C/8, 8, H, W] channels-last (a view), for ATen's per-channel spatial ops;
+// The same memory as [N*C/b, b, H, W] channels-last (a view), for ATen's per-channel spatial ops;
 // fromSpatialView() undoes it for a result of that form.
 at::Tensor blockedSpatialView(const at::Tensor& x);
 at::Tensor fromSpatialView(const at::Tensor& v, int64_t batch);
 // Whether a batch of `batch` samples should run its convolutions on blocked activations: at batch 2
-// and more on a CPU without AVX-512 (oneDNN's effective ISA), as measured in the README's "Kernels
-// per ISA"; FEATURESCOPE_CONV_LAYOUT=blocked|nhwc, or setConvLayout(), overrides that for every batch
-// (benchmarks and tests compare both).
+// and more, on both ISAs, as measured in the README's "Kernels per ISA" (at batch 1 the channels-last
+// kernels were as fast forward and faster forward+backward); FEATURESCOPE_CONV_LAYOUT=blocked|nhwc,
+// or setConvLayout(), overrides that for every batch (benchmarks and tests compare both).
 bool blockedConvolutions(int64_t batch);
 enum class ConvLayout { Measured, Blocked, ChannelsLast };
 void setConvLayout(ConvLayout layout);
