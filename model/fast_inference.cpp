@@ -180,20 +180,23 @@ struct PackedConv::State {
   BackwardEntry buildBackward(int64_t n, int64_t c, int64_t h, int64_t w, int layouts) const {
     BackwardEntry b;
     b.key = {n, c, h, w, layouts};
-    Entry e;
-    const auto forwardPd = describe(e, n, c, h, w, PostOp::None, layouts);
-    b.diffSrc = e.src, b.diffDst = e.dst;
-    const dnnl::memory::desc anyWeights(weightDims(), kF32, Tag::any);
-    const dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, b.diffSrc, anyWeights,
-                                                  b.diffDst, stride, dilation, padding, padding);
-    const dnnl::convolution_backward_data::primitive_desc pd(d, engine(), forwardPd);
-    const std::string impl = pd.impl_info_str();
-    if (isSlowImplementation(impl)) {
-      b.aten = true;
-      return b;
+    try {
+      Entry e;
+      const auto forwardPd = describe(e, n, c, h, w, PostOp::None, layouts);
+      b.diffSrc = e.src, b.diffDst = e.dst;
+      const dnnl::memory::desc anyWeights(weightDims(), kF32, Tag::any);
+      const dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, b.diffSrc, anyWeights,
+                                                    b.diffDst, stride, dilation, padding, padding);
+      const dnnl::convolution_backward_data::primitive_desc pd(d, engine(), forwardPd);
+      if (isSlowImplementation(pd.impl_info_str())) {
+        b.aten = true;
+        return b;
+      }
+      b.primitive = dnnl::convolution_backward_data(pd);
+      b.weights = packedWeights(pd.weights_desc());
+    } catch (const dnnl::error&) {
+      b.aten = true;  // no oneDNN implementation for this form
     }
-    b.primitive = dnnl::convolution_backward_data(pd);
-    b.weights = packedWeights(pd.weights_desc());
     return b;
   }
 
