@@ -215,7 +215,8 @@ const CommandRegistrar kBench{
      "  torchvision vit_base (vit_b_16), swin_tiny (swin_t), convnext_tiny) with the\n"
      "  same definitions, thread count and batch sizes, and prints both times and their ratio.\n"
      "  Environment: ONEDNN_MAX_CPU_ISA=AVX2 emulates an AVX2 CPU; FEATURESCOPE_MATMUL=onednn|blas\n"
-     "  overrides the per-ISA choice of matmul kernels.",
+     "  overrides the per-ISA choice of matmul kernels; FEATURESCOPE_CONV_LAYOUT=blocked|nhwc the\n"
+     "  layout of convolution activations (default: blocked for batches of 2 or more).",
      {{"--repeat", "--methods"}, {"--json", "--peer"}, 1, -1},
      runBench}};
 }  // namespace
