@@ -287,7 +287,7 @@ at::Tensor toBlocked(const at::Tensor& x) {
 at::Tensor fromBlocked(const at::Tensor& x) {
   TORCH_CHECK(isBlocked(x) && x.size(4) == channelBlock(), "fromBlocked: [N,C/b,H,W,b] expected, got ", x.sizes());
   const int64_t n = x.size(0), c = x.size(1) * x.size(4), h = x.size(2), w = x.size(3);
-  // [N,H,W,C/8,8] in memory is [N,H,W,C]: channels-last.
+  // [N,H,W,C/b,b] in memory is [N,H,W,C]: channels-last.
   return x.permute({0, 2, 3, 1, 4}).contiguous().view({n, h, w, c}).permute({0, 3, 1, 2});
 }
 

@@ -30,16 +30,36 @@ at::Tensor conv2d(const torch::nn::Conv2d& conv, const at::Tensor& x) {
   return rawConv(*conv, x, conv->weight, conv->bias);
 }
 
+namespace {
+// Which of `packed`'s paths runs now, decided here for conv2d(), ConvBn::forward() and blockable():
+// the inference path without autograd, the differentiable one for frozen weights, else none.
+enum class PackedPath { None, Inference, Gradient };
+PackedPath packedPath(const PackedConv& packed) {
+  if (packed.ready() && fastInferenceAllowed()) return PackedPath::Inference;
+  if (fastGradientAllowed() && packed.differentiable()) return PackedPath::Gradient;
+  return PackedPath::None;
+}
+
+// Runs `packed` on `path` (not None); the addend is handed over as PackedConv::run allows.
+at::Tensor runPacked(PackedPath path, const PackedConv& packed, const at::Tensor& x, PostOp op, at::Tensor addend,
+                     ConvOutput out) {
+  return path == PackedPath::Inference ? packed.run(x, op, std::move(addend), out)
+                                       : packed.runDifferentiable(x, op, addend, out);
+}
+
+void checkUnblocked(const at::Tensor& x, ConvOutput out) {
+  TORCH_CHECK(!isBlocked(x) && out != ConvOutput::Blocked, "blocked activations without packed convolutions");
+}
+}  // namespace
+
 at::Tensor conv2d(const torch::nn::Conv2d& conv, const PackedConv& packed, const at::Tensor& x, ConvOutput out) {
-  if (packed.ready() && fastInferenceAllowed()) return packed.run(x, PostOp::None, {}, out);
-  if (fastGradientAllowed() && packed.differentiable()) return packed.runDifferentiable(x, PostOp::None, {}, out);
-  TORCH_CHECK(!isBlocked(x) && out != ConvOutput::Blocked, "conv2d: blocked activations without packed convolutions");
+  if (const PackedPath path = packedPath(packed); path != PackedPath::None)
+    return runPacked(path, packed, x, PostOp::None, {}, out);
+  checkUnblocked(x, out);
   return conv2d(conv, x);
 }
 
-bool blockable(const PackedConv& packed) {
-  return packed.blockable() && (fastInferenceAllowed() || (fastGradientAllowed() && packed.differentiable()));
-}
+bool blockable(const PackedConv& packed) { return packed.blockable() && packedPath(packed) != PackedPath::None; }
 
 at::Tensor maxPool2d(const at::Tensor& x, int64_t kernel, int64_t stride, int64_t padding) {
   if (!isBlocked(x)) return at::max_pool2d(x, {kernel, kernel}, {stride, stride}, {padding, padding});
@@ -108,10 +128,9 @@ AffineImpl::AffineImpl(int64_t dim) {
 at::Tensor AffineImpl::forward(const at::Tensor& x) { return at::addcmul(beta, alpha, x); }
 
 at::Tensor ConvBn::forward(const at::Tensor& x, bool training, PostOp op, at::Tensor addend, ConvOutput out) const {
-  if (!training && packed_.ready() && fastInferenceAllowed()) return packed_.run(x, op, std::move(addend), out);
-  if (!training && fastGradientAllowed() && packed_.differentiable())
-    return packed_.runDifferentiable(x, op, addend, out);
-  TORCH_CHECK(!isBlocked(x) && out != ConvOutput::Blocked, "ConvBn: blocked activations without packed convolutions");
+  if (const PackedPath path = training ? PackedPath::None : packedPath(packed_); path != PackedPath::None)
+    return runPacked(path, packed_, x, op, std::move(addend), out);
+  checkUnblocked(x, out);
   if (!training && weight_.defined()) return applyPostOp(rawConv(*conv_, x, weight_, bias_), op, addend);
   return applyPostOp(bn_.ptr()->forward(conv2d(conv_, x)), op, addend);
 }
