@@ -1,6 +1,8 @@
 // bench: median forward and forward+backward latency at batch 1 and the model's input size, the
 // kernels oneDNN dispatched to, and with --methods the time of saliency methods; with --peer the
-// Python torch peer (resources/bench/peer.py: the same definitions and batch sizes) in the same run.
+// Python torch peer (resources/bench/peer.py: the same definitions and batch sizes) in the same run,
+// each measurement alternating with the peer's (--rounds times; medians), so that both sides see the
+// same load of a shared machine.
 // forward_backward = forward with every tap kept + gradient of the top logit w.r.t. the input.
 #include "analysis/string_list.h"
 #include "analysis/batch_budget.h"
@@ -18,16 +20,25 @@
 #include <nlohmann/json.hpp>
 #include <torch/csrc/autograd/autograd.h>
 
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <iomanip>
 #include <iostream>
 #include <memory>
+#include <sstream>
+
+extern char** environ;
 
 namespace fs::app {
 namespace {
@@ -41,6 +52,11 @@ double msSince(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
+double median(std::vector<double> t) {
+  std::sort(t.begin(), t.end());
+  return t.size() % 2 ? t[t.size() / 2] : 0.5 * (t[t.size() / 2 - 1] + t[t.size() / 2]);
+}
+
 double medianMs(int repeat, const std::function<void()>& fn) {
   fn();  // warm-up (allocator, oneDNN primitive caches)
   std::vector<double> t;
@@ -49,8 +65,7 @@ double medianMs(int repeat, const std::function<void()>& fn) {
     fn();
     t.push_back(msSince(t0));
   }
-  std::sort(t.begin(), t.end());
-  return t.size() % 2 ? t[t.size() / 2] : 0.5 * (t[t.size() / 2 - 1] + t[t.size() / 2]);
+  return median(t);
 }
 
 long peakRssMb() {
@@ -79,27 +94,74 @@ std::string kernelSummary() {
   return s;
 }
 
-// Runs `command` and returns its standard output; throws with the exit status when it fails.
-std::string runPeer(const std::string& command) {
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
-  if (!pipe) throw fs::model::InputError("bench --peer: cannot start " + command);
-  std::string out;
-  std::array<char, 4096> buf{};
-  while (size_t n = fread(buf.data(), 1, buf.size(), pipe.get())) out.append(buf.data(), n);
-  const int status = pclose(pipe.release());
-  if (status != 0) throw fs::model::InputError("bench --peer: the Python peer failed (" + command + ")");
-  return out;
-}
+// The Python peer as a child process (peer.py --serve): it builds its models once, then answers
+// each request line "MODEL ITEM [BATCH]" with the time in ms, so its runs can alternate with ours.
+class PeerProcess {
+ public:
+  explicit PeerProcess(const std::vector<std::string>& argv) {
+    signal(SIGPIPE, SIG_IGN);  // a peer that died is reported by request(), not by a signal
+    int in[2], out[2];
+    if (pipe2(in, O_CLOEXEC) != 0) throw fs::model::InputError("bench --peer: cannot create a pipe");
+    if (pipe2(out, O_CLOEXEC) != 0) {
+      close(in[0]), close(in[1]);
+      throw fs::model::InputError("bench --peer: cannot create a pipe");
+    }
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, in[0], 0);
+    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+    std::vector<char*> args;
+    for (const auto& s : argv) args.push_back(const_cast<char*>(s.c_str()));
+    args.push_back(nullptr);
+    const int rc = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(in[0]), close(out[1]);
+    if (rc != 0) {
+      close(in[1]), close(out[0]);
+      throw fs::model::InputError("bench --peer: cannot start " + argv[0] + ": " + std::strerror(rc));
+    }
+    to_ = fdopen(in[1], "w"), from_ = fdopen(out[0], "r");
+    if (readLine() != "ready") throw fs::model::InputError("bench --peer: the Python peer did not start (" + argv[1] + ")");
+  }
+  ~PeerProcess() {
+    if (to_) fclose(to_);  // end of input: the peer exits
+    if (from_) fclose(from_);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+  }
+  PeerProcess(const PeerProcess&) = delete;
+  PeerProcess& operator=(const PeerProcess&) = delete;
 
-std::string shellQuote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
+  double request(const std::string& model, const std::string& item, int64_t batch = 16) {
+    const std::string line = model + " " + item + " " + std::to_string(batch) + "\n";
+    if (fputs(line.c_str(), to_) < 0 || fflush(to_) != 0)
+      throw fs::model::InputError("bench --peer: the Python peer stopped before " + model + " " + item);
+    const std::string answer = readLine();
+    std::istringstream parse(answer);
+    double ms = 0.0;
+    if (!(parse >> ms) || ms < 0.0)
+      throw fs::model::InputError("bench --peer: the Python peer failed on " + model + " " + item +
+                                  (answer.empty() ? std::string(" (no answer)") : " (answered '" + answer + "')"));
+    return ms;
+  }
+
+ private:
+  std::string readLine() {
+    std::string line;
+    for (int c; (c = fgetc(from_)) != EOF && c != '\n';) line += static_cast<char>(c);
+    return line;
+  }
+
+  pid_t pid_ = -1;
+  FILE* to_ = nullptr;
+  FILE* from_ = nullptr;
+};
+
 }  // namespace
 
 int runBench(const Args& a) {
   const int repeat = a.intValue("--repeat", 10, 1, 10000);
+  const int rounds = a.intValue("--rounds", 1, 1, 1000);
   const auto methods = splitList(a.value("--methods"));
   for (const auto& m : methods) fs::analysis::makeSaliencyMethod(m);  // unknown names: InputError
   const fs::model::ThreadConfig tc = fs::model::currentThreads();
@@ -119,8 +181,16 @@ int runBench(const Args& a) {
   }
   const long forwardPeakMb = peakRssMb();
   const std::string kernels = kernelSummary();
+  const std::string script = fs::analysis::resourceDir() + "/bench/peer.py";
+  std::unique_ptr<PeerProcess> peer;
+  if (a.has("--peer")) {
+    std::string ids;
+    for (const auto& m : models) ids += (ids.empty() ? "" : ",") + m.config.id;
+    peer = std::make_unique<PeerProcess>(std::vector<std::string>{
+        "/usr/bin/python3", script, std::to_string(threads), std::to_string(repeat), "--models", ids, "--serve"});
+  }
   nlohmann::json out = nlohmann::json::object();
-  nlohmann::json batches = nlohmann::json::object();
+  nlohmann::json peerOut = nlohmann::json::object();
   const bool text = !a.has("--json");
   if (text)
     std::cout << "oneDNN ISA " << fs::model::onednnIsa() << ", matmuls on "
@@ -130,30 +200,50 @@ int runBench(const Args& a) {
     const auto& in = m.config.input;
     at::manual_seed(0);
     const at::Tensor x = at::randn({1, 3, in.height, in.width});
-    const double fwd = medianMs(repeat, [&] {
-      c10::InferenceMode guard;
-      m.net->forward(x, {});
+    // `rounds` runs of ours, each followed by the peer's; the medians over the rounds.
+    const auto measure = [&](const std::string& item, int64_t batch, const std::function<double()>& ours) {
+      std::vector<double> mine, theirs;
+      for (int r = 0; r < rounds; ++r) {
+        mine.push_back(ours());
+        if (peer) theirs.push_back(peer->request(id, item, batch));
+      }
+      out[id]["runs"][item] = mine;
+      if (peer) peerOut[id]["runs"][item] = theirs;
+      if (peer) peerOut[id]["threads"] = threads;
+      return std::make_pair(median(mine), peer ? median(theirs) : 0.0);
+    };
+    const auto [fwd, peerFwd] = measure("forward", 1, [&] {
+      return medianMs(repeat, [&] {
+        c10::InferenceMode guard;
+        m.net->forward(x, {});
+      });
     });
     const auto taps = allTaps(m);
-    const double fwdBwd = medianMs(repeat, [&] {
-      at::Tensor xi = x.detach().requires_grad_(true);
-      auto r = m.net->forward(xi, taps);
-      at::Tensor score = r.logits[0].max();
-      torch::autograd::grad({score}, {xi});
+    const auto [fwdBwd, peerFwdBwd] = measure("forward_backward", 1, [&] {
+      return medianMs(repeat, [&] {
+        at::Tensor xi = x.detach().requires_grad_(true);
+        auto r = m.net->forward(xi, taps);
+        at::Tensor score = r.logits[0].max();
+        torch::autograd::grad({score}, {xi});
+      });
     });
-    out[id] = {{"forward_ms", fwd}, {"forward_backward_ms", fwdBwd}, {"threads", threads}};
+    out[id]["forward_ms"] = fwd, out[id]["forward_backward_ms"] = fwdBwd, out[id]["threads"] = threads;
+    if (peer) peerOut[id]["forward_ms"] = peerFwd, peerOut[id]["forward_backward_ms"] = peerFwdBwd;
     if (text)
       std::cout << std::left << std::setw(14) << id << std::fixed << std::setprecision(1) << "forward " << fwd
                 << " ms   forward+backward " << fwdBwd << " ms   (" << threads << " threads, median of "
-                << repeat << ")\n";
+                << repeat << (rounds > 1 ? ", median of " + std::to_string(rounds) + " rounds" : std::string()) << ")\n";
     for (const auto& name : methods) {
       auto method = fs::analysis::makeSaliencyMethod(name);
       const int64_t batch = fs::analysis::chooseBatchSize(0, !method->gradientFree(), m, in.height, in.width);
-      const auto t0 = Clock::now();
-      method->compute(m, x, methodOptions());
-      const double ms = msSince(t0);
+      const auto [ms, peerMs] = measure(name, batch, [&] {
+        const auto t0 = Clock::now();
+        method->compute(m, x, methodOptions());
+        return msSince(t0);
+      });
       out[id]["methods"][name] = ms;
-      batches[id][name] = batch;
+      out[id]["batches"][name] = batch;
+      if (peer) peerOut[id]["methods"][name] = peerMs;
       if (text)
         std::cout << "  " << std::left << std::setw(22) << name << std::fixed << std::setprecision(1) << ms
                   << " ms (batch " << batch << ")\n";
@@ -162,35 +252,24 @@ int runBench(const Args& a) {
   out["_kernels"] = {{"isa", fs::model::onednnIsa()},
                      {"matmul", fs::model::backendName(fs::model::matmulBackend())},
                      {"forward", kernels}};
-  if (a.has("--peer")) {
-    std::string ids;
-    for (const auto& m : models) ids += (ids.empty() ? "" : ",") + m.config.id;
-    std::string list;
-    for (const auto& m : methods) list += (list.empty() ? "" : ",") + m;
-    const std::string script = fs::analysis::resourceDir() + "/bench/peer.py";
-    const std::string command = "/usr/bin/python3 " + shellQuote(script) + " " + std::to_string(threads) + " " +
-                                std::to_string(repeat) + " --models " + shellQuote(ids) + " --methods " +
-                                shellQuote(list) + " --batches " + shellQuote(batches.dump());
-    nlohmann::json peer;
-    try {
-      peer = nlohmann::json::parse(runPeer(command));
-    } catch (const nlohmann::json::exception& e) {
-      throw fs::model::InputError(std::string("bench --peer: unreadable output of the Python peer: ") + e.what());
-    }
-    out["_peer"] = peer;
+  out["_rounds"] = rounds;
+  if (peer) {
+    peer.reset();  // the peer exits
+    out["_peer"] = peerOut;
     if (text) {
-      std::cout << "Python peer (" << script << ", torch, " << threads << " threads), ratio = featurescope / peer:\n";
+      std::cout << "Python peer (" << script << ", torch, " << threads << " threads"
+                << (rounds > 1 ? ", " + std::to_string(rounds) + " rounds alternating with ours, medians" : std::string())
+                << "), ratio = featurescope / peer:\n";
       for (const auto& m : models) {
         const auto& id = m.config.id;
-        if (!peer.contains(id)) continue;
         const auto row = [&](const std::string& what, double fs, double py) {
           std::cout << "  " << std::left << std::setw(14) << id << std::setw(22) << what << std::fixed
                     << std::setprecision(1) << std::right << std::setw(10) << fs << " ms " << std::setw(10) << py
                     << " ms   ratio " << std::setprecision(2) << fs / py << "\n";
         };
-        row("forward", out[id]["forward_ms"], peer[id]["forward_ms"]);
-        row("forward+backward", out[id]["forward_backward_ms"], peer[id]["forward_backward_ms"]);
-        for (const auto& name : methods) row(name, out[id]["methods"][name], peer[id]["methods"][name]);
+        row("forward", out[id]["forward_ms"], peerOut[id]["forward_ms"]);
+        row("forward+backward", out[id]["forward_backward_ms"], peerOut[id]["forward_backward_ms"]);
+        for (const auto& name : methods) row(name, out[id]["methods"][name], peerOut[id]["methods"][name]);
       }
     }
   }
@@ -206,18 +285,22 @@ int runBench(const Args& a) {
 namespace {
 const CommandRegistrar kBench{
     {"bench",
-     "bench MODEL... [--repeat N] [--methods a,b,...] [--peer] [--json]\n"
+     "bench MODEL... [--repeat N] [--rounds R] [--methods a,b,...] [--peer] [--json]\n"
      "  Median forward and forward+backward times at batch 1 (after one warm-up), the oneDNN ISA and\n"
-     "  the kernels the forward ran. --methods times one run of each saliency method per model\n"
+     "  the kernels the forward ran. --methods times one run of each saliency method per model and round\n"
      "  (integrated_gradients 32 steps, smoothgrad 50 samples, occlusion window 16 stride 8; tap\n"
      "  methods at the last block; batch sizes chosen from memory as everywhere). --peer runs the\n"
      "  Python torch peer (resources/bench/peer.py; convmlp_s, resnet18, resnet50, mixer_b16, and from\n"
      "  torchvision vit_base (vit_b_16), swin_tiny (swin_t), convnext_tiny) with the\n"
-     "  same definitions, thread count and batch sizes, and prints both times and their ratio.\n"
+     "  same definitions, thread count and batch sizes, and prints both times and their ratio. Each\n"
+     "  measurement (the forward's median of N, the forward+backward's, one run of a method) runs\n"
+     "  --rounds times (default 1), each time followed by the peer's, and the medians over the\n"
+     "  rounds are reported (every run in the JSON's \"runs\"): on a shared machine both sides see the\n"
+     "  same load, and --rounds 3 or more keeps one slow moment from deciding a ratio.\n"
      "  Environment: ONEDNN_MAX_CPU_ISA=AVX2 emulates an AVX2 CPU; FEATURESCOPE_MATMUL=onednn|blas\n"
      "  overrides the per-ISA choice of matmul kernels; FEATURESCOPE_CONV_LAYOUT=blocked|nhwc the\n"
      "  layout of convolution activations (default: blocked for batches of 2 or more).",
-     {{"--repeat", "--methods"}, {"--json", "--peer"}, 1, -1},
+     {{"--repeat", "--rounds", "--methods"}, {"--json", "--peer"}, 1, -1},
      runBench}};
 }  // namespace
 

@@ -8,7 +8,11 @@ warm-up, written plainly in torch as a researcher would (Grad-CAM as pytorch-gra
 trainable weights and a full backward; the others with frozen weights and torch.autograd.grad).
 usage: peer.py THREADS REPEAT [--models a,b] [--methods m,n] [--batches JSON] -> JSON
   {"model": {"forward_ms", "forward_backward_ms", "threads", "methods": {"name": ms}}}
---batches: {"model": {"method": batch size}} (what FeatureScope used); default 16."""
+--batches: {"model": {"method": batch size}} (what FeatureScope used); default 16.
+peer.py THREADS REPEAT --models a,b --serve: builds the models, prints "ready", then answers each
+  request line "MODEL ITEM [BATCH]" (ITEM forward, forward_backward or a method) with its time in ms
+  (forward and forward_backward: the median of REPEAT after a warm-up; a method: one run).
+  `featurescope-cli bench --peer` uses this to alternate its own runs with the peer's."""
 import argparse
 import json
 import math
@@ -237,6 +241,54 @@ def median_ms(fn, repeat):
     return statistics.median(times)
 
 
+MAKE = {"convmlp_s": ConvMLP, "resnet18": torchvision.models.resnet18, "resnet50": torchvision.models.resnet50,
+        "mixer_b16": Mixer, "vit_base": torchvision.models.vit_b_16, "swin_tiny": torchvision.models.swin_t,
+        "convnext_tiny": torchvision.models.convnext_tiny}
+
+
+class Peer:
+    """One model, random weights frozen, eval mode, its CAM tap hooked, and a 224 input."""
+
+    def __init__(self, name, threads):
+        self.name, self.threads = name, threads
+        self.model = MAKE[name]().eval()
+        for p in self.model.parameters():
+            p.requires_grad_(False)
+        self.tap = Tap(*cam_tap(name, self.model))
+        self.x = torch.randn(1, 3, 224, 224)
+        with torch.no_grad():
+            self.top = int(self.model(self.x)[0].argmax())
+
+    def forward_ms(self, repeat):
+        with torch.inference_mode():
+            return median_ms(lambda: self.model(self.x), repeat)
+
+    def forward_backward_ms(self, repeat):
+        return median_ms(lambda: input_gradients(self.model, self.x, self.top), repeat)
+
+    def method_ms(self, method, batch):
+        return once_ms(lambda: METHODS[method](self.model, self.tap, self.x, batch))
+
+    def measure(self, item, repeat, batch):
+        if item == "forward":
+            return self.forward_ms(repeat)
+        if item == "forward_backward":
+            return self.forward_backward_ms(repeat)
+        return self.method_ms(item, batch)
+
+
+def serve(peers, repeat):
+    # One request per line, "MODEL ITEM [BATCH]" (ITEM: forward, forward_backward or a method
+    # name), answered with the time in ms on one line: featurescope-cli bench --peer alternates
+    # its own runs with these, so both sides see the same machine load.
+    for line in sys.stdin:
+        parts = line.split()
+        if not parts:
+            continue
+        batch = int(parts[2]) if len(parts) > 2 else 16
+        print(repr(peers[parts[0]].measure(parts[1], repeat, batch)), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("threads", type=int)
@@ -244,31 +296,27 @@ def main():
     ap.add_argument("--models", default="convmlp_s,resnet50,mixer_b16")
     ap.add_argument("--methods", default="")
     ap.add_argument("--batches", default="{}")
+    ap.add_argument("--serve", action="store_true")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    make = {"convmlp_s": ConvMLP, "resnet18": torchvision.models.resnet18, "resnet50": torchvision.models.resnet50,
-            "mixer_b16": Mixer, "vit_base": torchvision.models.vit_b_16, "swin_tiny": torchvision.models.swin_t,
-            "convnext_tiny": torchvision.models.convnext_tiny}
     batches = json.loads(args.batches)
-    x = torch.randn(1, 3, 224, 224)
-    out = {}
+    out, peers = {}, {}
     for name in args.models.split(","):
-        m = make[name]().eval()
-        for p in m.parameters():
-            p.requires_grad_(False)
-        tap = Tap(*cam_tap(name, m))
-        with torch.inference_mode():
-            fwd = median_ms(lambda: m(x), args.repeat)
-        with torch.no_grad():
-            top = int(m(x)[0].argmax())
-        fwd_bwd = median_ms(lambda: input_gradients(m, x, top), args.repeat)
-        res = {"forward_ms": fwd, "forward_backward_ms": fwd_bwd, "threads": args.threads, "methods": {}}
+        peer = peers[name] = Peer(name, args.threads)
+        if args.serve:
+            continue
+        res = {"forward_ms": peer.forward_ms(args.repeat), "forward_backward_ms": peer.forward_backward_ms(args.repeat),
+               "threads": args.threads, "methods": {}}
         for method in filter(None, args.methods.split(",")):
-            b = int(batches.get(name, {}).get(method, 16))
-            res["methods"][method] = once_ms(lambda: METHODS[method](m, tap, x, b))
+            res["methods"][method] = peer.method_ms(method, int(batches.get(name, {}).get(method, 16)))
         out[name] = res
-    print(json.dumps(out))
+        del peers[name]
+    if args.serve:
+        print("ready", flush=True)
+        serve(peers, args.repeat)
+    else:
+        print(json.dumps(out))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdlib>
+#include <string>
+#include <vector>
 
 namespace {
 
@@ -33,15 +35,28 @@ TEST(BenchCli, ReportsTheIsaAndNoReferenceKernelsOnBothIsas) {
   }
 }
 
-TEST(BenchCli, MethodsBesideThePythonPeer) {
-  const auto r = fs::test::runCli("bench resnet18 --repeat 1 --methods gradcam,integrated_gradients --peer --json");
+// Two rounds, each of ours followed by the peer's: every run is kept, and the reported time is
+// their median (of two: the mean).
+TEST(BenchCli, MethodsBesideThePythonPeerInAlternatingRounds) {
+  const auto r =
+      fs::test::runCli("bench resnet18 --repeat 1 --rounds 2 --methods gradcam,integrated_gradients --peer --json");
   ASSERT_EQ(r.code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
-  for (const char* m : {"gradcam", "integrated_gradients"}) {
-    EXPECT_GT(j["resnet18"]["methods"][m].get<double>(), 0.0) << m;
-    EXPECT_GT(j["_peer"]["resnet18"]["methods"][m].get<double>(), 0.0) << m;
+  EXPECT_EQ(j["_rounds"].get<int>(), 2);
+  for (const auto& side : {j["resnet18"], j["_peer"]["resnet18"]}) {
+    for (const char* m : {"gradcam", "integrated_gradients"}) {
+      const auto runs = side["runs"][m].get<std::vector<double>>();
+      ASSERT_EQ(runs.size(), 2u) << m;
+      EXPECT_GT(runs[0], 0.0) << m;
+      EXPECT_GT(runs[1], 0.0) << m;
+      EXPECT_DOUBLE_EQ(side["methods"][m].get<double>(), 0.5 * (runs[0] + runs[1])) << m;
+    }
+    for (const char* item : {"forward", "forward_backward"}) {
+      const auto runs = side["runs"][item].get<std::vector<double>>();
+      ASSERT_EQ(runs.size(), 2u) << item;
+      EXPECT_DOUBLE_EQ(side[std::string(item) + "_ms"].get<double>(), 0.5 * (runs[0] + runs[1])) << item;
+    }
   }
-  EXPECT_GT(j["_peer"]["resnet18"]["forward_ms"].get<double>(), 0.0);
 }
 
 TEST(BenchCli, BadRequestsAreClearErrors) {
