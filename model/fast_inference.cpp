@@ -69,7 +69,7 @@ void finishPostOp(at::Tensor& y, PostOp op, PostOp fused, const at::Tensor& adde
 }  // namespace
 
 struct PackedConv::State {
-  at::Tensor weight, bias;  // plain OIHW / [O], float, contiguous
+  at::Tensor weight, bias;  // plain OIHW (any strides when groups == 1, else contiguous) / [O], float
   at::Tensor weightSource, biasSource;  // the caller's tensors: whether they want a gradient now
   Dims stride, padding, dilation;  // dilation in oneDNN's convention (0 = none)
   int64_t groups = 1;
@@ -94,7 +94,9 @@ struct PackedConv::State {
 
   // The plain weights reordered into the layout a primitive wants.
   dnnl::memory packedWeights(const dnnl::memory::desc& layout) const {
-    const dnnl::memory::desc plain(weightDims(), kF32, groups == 1 ? Tag::oihw : Tag::goihw);
+    const auto st = weight.strides();
+    const dnnl::memory::desc plain = groups == 1 ? dnnl::memory::desc(weightDims(), kF32, Dims(st.begin(), st.end()))
+                                                 : dnnl::memory::desc(weightDims(), kF32, Tag::goihw);
     dnnl::memory src = wrap(plain, weight), packed(layout, engine());
     dnnl::reorder(src, packed).execute(threadStream(), src, packed);
     threadStream().wait();
@@ -255,21 +257,35 @@ void PackedConv::pack(const torch::nn::Conv2dImpl& conv, const at::Tensor& weigh
   const auto& o = conv.options;
   const auto* pad = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
   if (!pad || weight.scalar_type() != at::kFloat || weight.dim() != 4) return;  // not used by the zoo
+  Dims dilation = pair(o.dilation());
+  for (auto& d : dilation) d -= 1;
+  packWith(o.groups() == 1 ? weight.detach() : weight.detach().contiguous(), weight, bias, pair(o.stride()),
+           pair(*pad), dilation, o.groups());
+}
+
+void PackedConv::packPointwise(const at::Tensor& weight, const at::Tensor& bias) {
+  reset();
+  if (weight.scalar_type() != at::kFloat || weight.dim() != 2) return;
+  packWith(weight.detach().unsqueeze(2).unsqueeze(3), weight, bias, {1, 1}, {0, 0}, {0, 0}, 1);
+}
+
+void PackedConv::packWith(const at::Tensor& weight4, const at::Tensor& weightSource, const at::Tensor& bias,
+                          const std::vector<int64_t>& stride, const std::vector<int64_t>& padding,
+                          const std::vector<int64_t>& dilation, int64_t groups) {
   auto s = std::make_shared<State>();
   torch::NoGradGuard noGrad;
-  s->weight = weight.detach().contiguous();  // shares the caller's storage: no copy
-  s->bias = bias.defined() ? bias.detach().contiguous() : at::zeros({weight.size(0)}, weight.options());
-  s->weightSource = weight, s->biasSource = bias;
-  s->stride = pair(o.stride()), s->padding = pair(*pad), s->dilation = pair(o.dilation());
-  for (auto& d : s->dilation) d -= 1;
-  s->groups = o.groups();
-  s->kernelVolume = weight.size(1) * weight.size(2) * weight.size(3);
+  s->weight = weight4;  // shares the caller's storage: no copy
+  s->bias = bias.defined() ? bias.detach().contiguous() : at::zeros({weight4.size(0)}, weight4.options());
+  s->weightSource = weightSource, s->biasSource = bias;
+  s->stride = stride, s->padding = padding, s->dilation = dilation;
+  s->groups = groups;
+  s->kernelVolume = weight4.size(1) * weight4.size(2) * weight4.size(3);
   try {
     // Describe one primitive now (no weights are reordered), so that a convolution oneDNN cannot
     // run stays on the ATen path.
-    const int64_t k = std::max(weight.size(2), weight.size(3));
+    const int64_t k = std::max(weight4.size(2), weight4.size(3));
     State::Entry probe;
-    s->describe(probe, 1, weight.size(1) * s->groups, k + 2 * s->padding[0], k + 2 * s->padding[1], PostOp::None);
+    s->describe(probe, 1, weight4.size(1) * s->groups, k + 2 * s->padding[0], k + 2 * s->padding[1], PostOp::None);
   } catch (const dnnl::error&) {
     return;
   }

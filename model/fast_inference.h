@@ -14,6 +14,7 @@
 #include <torch/nn/modules/conv.h>
 
 #include <memory>
+#include <vector>
 
 namespace fs::model {
 
@@ -47,6 +48,9 @@ class PackedConv {
   // they change) and `conv`'s geometry; weights are reordered per cached primitive.
   // Leaves the object not ready when oneDNN cannot run this convolution.
   void pack(const torch::nn::Conv2dImpl& conv, const at::Tensor& weight, const at::Tensor& bias);
+  // A linear layer's weight [O,I] (any strides: storeForMatmul's layout is read as it is) and bias
+  // [O] as a 1x1 convolution: run on [N,H,W,I] tokens viewed as a channels-last [N,I,H,W] image.
+  void packPointwise(const at::Tensor& weight, const at::Tensor& bias);
   void reset() { state_.reset(); }
   bool ready() const { return state_ != nullptr; }
   // x: float [N,C,H,W] in any memory format, or a blocked activation (below); the result in the
@@ -73,6 +77,12 @@ class PackedConv {
   struct State;
 
  private:
+  // weight4: the OIHW weights as used (a view of the caller's when groups == 1); weightSource: the
+  // caller's tensor, whose requires_grad decides differentiable().
+  void packWith(const at::Tensor& weight4, const at::Tensor& weightSource, const at::Tensor& bias,
+                const std::vector<int64_t>& stride, const std::vector<int64_t>& padding,
+                const std::vector<int64_t>& dilation, int64_t groups);
+
   std::shared_ptr<State> state_;
 };
 

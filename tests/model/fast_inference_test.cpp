@@ -296,6 +296,51 @@ TEST_P(BlockedActivations, MatchChannelsLastInBothDirections) {
 INSTANTIATE_TEST_SUITE_P(Families, BlockedActivations,
                          ::testing::Values("resnet_fmnist", "resnet18", "convmlp_s", "puremlp_s"));
 
+// A channel MLP on [N,H,W,C] tokens (ConvMLP's stages) in a gradient pass with frozen weights runs
+// fc1 and fc2 as packed 1x1 convolutions (MlpImpl::packPointwise): output, the input's and the
+// residual's gradients equal the autograd path's (at::linear, GELU) with the matmul-stored weights;
+// weights that want a gradient keep the autograd path and get one.
+TEST(PointwiseMlp, MatchesTheAutogradPathAndRunsAsConvolutions) {
+  torch::manual_seed(2);
+  Mlp mlp(24, 56, 24);
+  mlp->pack(true, false);  // stores the weights for the matmuls first, as the models do
+  mlp->packPointwise(true);
+  for (auto& p : mlp->parameters()) p.requires_grad_(false);
+  const at::Tensor x0 = at::randn({2, 5, 7, 24}), r0 = at::randn({2, 5, 7, 24}), w = at::randn({2, 5, 7, 24});
+  const auto run = [&](std::vector<at::Tensor>& grads) {
+    const at::Tensor x = x0.clone().requires_grad_(true), r = r0.clone().requires_grad_(true);
+    const at::Tensor y = mlp->forward(x, r * 1.0);
+    grads = torch::autograd::grad({(y * w).sum()}, {x, r});
+    return y.detach();
+  };
+  std::vector<at::Tensor> fastGrads, slowGrads;
+  resetKernelUses();
+  const at::Tensor fast = run(fastGrads);
+  int64_t convolutions = 0;
+  for (const auto& u : kernelUses()) convolutions += u.kind == "convolution" ? u.calls : 0;
+  EXPECT_EQ(convolutions, 2);  // fc1 and fc2
+  at::Tensor slow;
+  {
+    FastPathOff off;
+    resetKernelUses();
+    slow = run(slowGrads);
+    EXPECT_TRUE(kernelUses().empty());
+  }
+  const double scale = slow.abs().max().item<double>();
+  EXPECT_TRUE(fs::test::closeToRef(fast, slow, 1e-5 * scale, 1e-5));
+  for (size_t i = 0; i < 2; ++i)
+    EXPECT_TRUE(fs::test::closeToRef(fastGrads[i], slowGrads[i], 1e-5 * slowGrads[i].abs().max().item<double>(), 1e-5))
+        << i;
+
+  for (auto& p : mlp->parameters()) p.requires_grad_(true);
+  resetKernelUses();
+  const at::Tensor x = x0.clone().requires_grad_(true);
+  mlp->forward(x).sum().backward();
+  EXPECT_TRUE(kernelUses().empty());
+  EXPECT_TRUE(mlp->fc1->weight.grad().defined());
+  EXPECT_TRUE(mlp->fc2->bias.grad().defined());
+}
+
 // storeForMatmul re-stores a parameter in place: same tensor, same values, rows padded, and both
 // the autograd path and the fused matmul give the plain layout's results.
 TEST(StoreForMatmul, KeepsValuesGradientsAndTheParameterItself) {
