@@ -28,7 +28,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -121,14 +120,12 @@ class PeerProcess {
       throw fs::model::InputError("bench --peer: cannot start " + argv[0] + ": " + std::strerror(rc));
     }
     to_ = fdopen(in[1], "w"), from_ = fdopen(out[0], "r");
-    if (readLine() != "ready") throw fs::model::InputError("bench --peer: the Python peer did not start (" + argv[1] + ")");
+    if (readLine() != "ready") {
+      finish();
+      throw fs::model::InputError("bench --peer: the Python peer did not start (" + argv[1] + ")");
+    }
   }
-  ~PeerProcess() {
-    if (to_) fclose(to_);  // end of input: the peer exits
-    if (from_) fclose(from_);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-  }
+  ~PeerProcess() { finish(); }
   PeerProcess(const PeerProcess&) = delete;
   PeerProcess& operator=(const PeerProcess&) = delete;
 
@@ -150,6 +147,16 @@ class PeerProcess {
     std::string line;
     for (int c; (c = fgetc(from_)) != EOF && c != '\n';) line += static_cast<char>(c);
     return line;
+  }
+
+  // Closes its input (the peer exits at the end of it) and waits for it.
+  void finish() {
+    if (to_) fclose(to_);
+    if (from_) fclose(from_);
+    to_ = from_ = nullptr;
+    int status = 0;
+    if (pid_ > 0) waitpid(pid_, &status, 0);
+    pid_ = -1;
   }
 
   pid_t pid_ = -1;
