@@ -216,7 +216,6 @@ int runBench(const Args& a) {
       }
       out[id]["runs"][item] = mine;
       if (peer) peerOut[id]["runs"][item] = theirs;
-      if (peer) peerOut[id]["threads"] = threads;
       return std::make_pair(median(mine), peer ? median(theirs) : 0.0);
     };
     const auto [fwd, peerFwd] = measure("forward", 1, [&] {
@@ -235,7 +234,9 @@ int runBench(const Args& a) {
       });
     });
     out[id]["forward_ms"] = fwd, out[id]["forward_backward_ms"] = fwdBwd, out[id]["threads"] = threads;
-    if (peer) peerOut[id]["forward_ms"] = peerFwd, peerOut[id]["forward_backward_ms"] = peerFwdBwd;
+    if (peer)
+      peerOut[id]["forward_ms"] = peerFwd, peerOut[id]["forward_backward_ms"] = peerFwdBwd,
+      peerOut[id]["threads"] = threads;
     if (text)
       std::cout << std::left << std::setw(14) << id << std::fixed << std::setprecision(1) << "forward " << fwd
                 << " ms   forward+backward " << fwdBwd << " ms   (" << threads << " threads, median of "

@@ -249,8 +249,7 @@ MAKE = {"convmlp_s": ConvMLP, "resnet18": torchvision.models.resnet18, "resnet50
 class Peer:
     """One model, random weights frozen, eval mode, its CAM tap hooked, and a 224 input."""
 
-    def __init__(self, name, threads):
-        self.name, self.threads = name, threads
+    def __init__(self, name):
         self.model = MAKE[name]().eval()
         for p in self.model.parameters():
             p.requires_grad_(False)
@@ -301,22 +300,21 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     batches = json.loads(args.batches)
-    out, peers = {}, {}
-    for name in args.models.split(","):
-        peer = peers[name] = Peer(name, args.threads)
-        if args.serve:
-            continue
+    names = args.models.split(",")
+    if args.serve:
+        peers = {name: Peer(name) for name in names}
+        print("ready", flush=True)
+        serve(peers, args.repeat)
+        return
+    out = {}
+    for name in names:  # one model alive at a time
+        peer = Peer(name)
         res = {"forward_ms": peer.forward_ms(args.repeat), "forward_backward_ms": peer.forward_backward_ms(args.repeat),
                "threads": args.threads, "methods": {}}
         for method in filter(None, args.methods.split(",")):
             res["methods"][method] = peer.method_ms(method, int(batches.get(name, {}).get(method, 16)))
         out[name] = res
-        del peers[name]
-    if args.serve:
-        print("ready", flush=True)
-        serve(peers, args.repeat)
-    else:
-        print(json.dumps(out))
+    print(json.dumps(out))
 
 
 if __name__ == "__main__":
