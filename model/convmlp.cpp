@@ -144,7 +144,7 @@ at::Tensor ConvMlpImpl::convStages(at::Tensor x, TapSink& sink) {
   for (size_t i = 0; i < tokenizerConvs_.size(); ++i)
     x = tokenizerConvs_[i].forward(x, train, PostOp::Relu, {},
                                    blocked && i == 0 ? ConvOutput::Blocked : ConvOutput::LikeInput);
-  x = sink.nchwOrBlocked("tokenizer", maxPool2d(x, 3, 2, 1));
+  x = sink.nchwOrBlocked("tokenizer", maxPool2d(x, 3, 2, 1, !train && tokenizerConvs_.back().packed()));
   for (size_t i = 0; i < convBlockConvs_.size(); ++i) {
     const auto& convs = convBlockConvs_[i];
     at::Tensor y = x;

@@ -318,6 +318,75 @@ at::Tensor fromSpatialView(const at::Tensor& v, int64_t batch) {
 }
 
 namespace {
+struct PoolEntry {
+  std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int> key;  // N C H W k s p tag
+  bool aten = false;  // oneDNN offered a reference kernel or none
+  int64_t* uses = nullptr;
+  dnnl::pooling_forward primitive;
+  dnnl::memory::desc src, dst;
+  Dims dstDims;
+};
+
+PoolEntry buildPool(int64_t n, int64_t c, int64_t h, int64_t w, int64_t k, int64_t s, int64_t p, Tag tag) {
+  PoolEntry e;
+  e.key = {n, c, h, w, k, s, p, int(tag)};
+  e.dstDims = {n, c, (h + 2 * p - k) / s + 1, (w + 2 * p - k) / s + 1};
+  e.src = dnnl::memory::desc({n, c, h, w}, kF32, tag);
+  e.dst = dnnl::memory::desc(e.dstDims, kF32, tag);
+  try {
+    const dnnl::pooling_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::pooling_max, e.src,
+                                        e.dst, {s, s}, {k, k}, {p, p}, {p, p});
+    const dnnl::pooling_forward::primitive_desc pd(d, engine());
+    const std::string impl = pd.impl_info_str();
+    if (isSlowImplementation(impl)) {
+      e.aten = true;
+      return e;
+    }
+    e.uses = kernelCounter("pooling", impl + (tag == Tag::nhwc || tag == Tag::nchw ? "" : " [blocked]"));
+    e.primitive = dnnl::pooling_forward(pd);
+  } catch (const dnnl::error&) {
+    e.aten = true;
+  }
+  return e;
+}
+}  // namespace
+
+at::Tensor maxPool2dInference(const at::Tensor& x, int64_t kernel, int64_t stride, int64_t padding) {
+  if (x.scalar_type() != at::kFloat || kernel < 1 || stride < 1 || padding < 0 || 2 * padding > kernel) return {};
+  Tag tag = Tag::undef;
+  at::MemoryFormat format = at::MemoryFormat::Contiguous;
+  if (isBlocked(x)) {
+    if (!x.is_contiguous() || x.size(4) != channelBlock()) return {};
+    tag = channelBlock() == 16 ? Tag::nChw16c : Tag::nChw8c;
+  } else if (x.dim() == 4 && x.is_contiguous(at::MemoryFormat::ChannelsLast)) {
+    tag = Tag::nhwc, format = at::MemoryFormat::ChannelsLast;
+  } else if (x.dim() == 4 && x.is_contiguous()) {
+    tag = Tag::nchw;
+  } else {
+    return {};
+  }
+  const int64_t n = x.size(0), c = tag == Tag::nhwc || tag == Tag::nchw ? x.size(1) : x.size(1) * x.size(4);
+  const int64_t h = x.size(2), w = x.size(3);
+  if (h + 2 * padding < kernel || w + 2 * padding < kernel || x.numel() == 0) return {};
+  // Primitives per thread (their creation takes microseconds): no lock, and a thread's cache serves
+  // the shapes its jobs repeat.
+  thread_local PrimitiveCache<PoolEntry> cache;
+  const PoolEntry& e = cache.get({n, c, h, w, kernel, stride, padding, int(tag)},
+                                 [&] { return buildPool(n, c, h, w, kernel, stride, padding, tag); });
+  if (e.aten) return {};
+  countKernel(e.uses);
+  const Dims& d = e.dstDims;
+  at::Tensor y = tag == Tag::nhwc || tag == Tag::nchw
+                     ? at::empty(d, x.options().memory_format(format))
+                     : at::empty({d[0], d[1] / channelBlock(), d[2], d[3], channelBlock()}, x.options());
+  syncThreads();
+  dnnl::memory src = wrap(e.src, x), dst = wrap(e.dst, y);
+  e.primitive.execute(threadStream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
+  threadStream().wait();
+  return y;
+}
+
+namespace {
 ConvLayout layoutFromEnvironment() {
   const char* env = std::getenv("FEATURESCOPE_CONV_LAYOUT");
   const std::string v = env ? env : "";

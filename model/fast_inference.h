@@ -38,6 +38,15 @@ enum class PostOp {
 // The same with ATen ops (the autograd path, and the fallback).
 at::Tensor applyPostOp(const at::Tensor& y, PostOp op, const at::Tensor& addend);
 
+// Max pooling (square kernel, stride, symmetric padding, floor mode) for inference, as oneDNN's
+// forward-inference pooling on a float channels-last, NCHW or blocked tensor; the output in the
+// input's layout, with the values of at::max_pool2d. LibTorch 1.13's CPU max_pool2d always computes
+// int64 indices as well, twice the output's bytes: on ConvMLP-S's tokenizer at 112 px and batch 41
+// a 16 MB block whose pages faulted afresh on every batch (glibc's aligned allocations missed the
+// chunk the previous batch freed by their alignment slack). Undefined when oneDNN offers only a
+// reference kernel or none: the caller runs ATen's. Counted in kernelUses() as "pooling".
+at::Tensor maxPool2dInference(const at::Tensor& x, int64_t kernel, int64_t stride, int64_t padding);
+
 // The layout of a packed convolution's output: the input's (blocked stays blocked, anything else
 // becomes channels-last), or blocked.
 enum class ConvOutput { LikeInput, Blocked };

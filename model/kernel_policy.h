@@ -50,7 +50,7 @@ std::int64_t* kernelCounter(const std::string& kind, const std::string& impl);
 inline void countKernel(std::int64_t* counter) { __atomic_add_fetch(counter, 1, __ATOMIC_RELAXED); }
 
 struct KernelUse {
-  std::string kind;  // "convolution" or "matmul"
+  std::string kind;  // "convolution", "matmul" or "pooling"
   std::string impl;  // oneDNN's implementation name ("jit:avx512_core", "brg:avx512_core"), or
                      // "blas:sgemm", or a fallback described ("aten (oneDNN offered ref:any)")
   std::int64_t calls = 0;

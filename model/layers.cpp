@@ -61,7 +61,9 @@ at::Tensor conv2d(const torch::nn::Conv2d& conv, const PackedConv& packed, const
 
 bool blockable(const PackedConv& packed) { return packed.blockable() && packedPath(packed) != PackedPath::None; }
 
-at::Tensor maxPool2d(const at::Tensor& x, int64_t kernel, int64_t stride, int64_t padding) {
+at::Tensor maxPool2d(const at::Tensor& x, int64_t kernel, int64_t stride, int64_t padding, bool packedPath) {
+  if (packedPath && fastInferenceAllowed() && !x.requires_grad())
+    if (at::Tensor y = maxPool2dInference(x, kernel, stride, padding); y.defined()) return y;
   if (!isBlocked(x)) return at::max_pool2d(x, {kernel, kernel}, {stride, stride}, {padding, padding});
   const at::Tensor y =
       at::max_pool2d(blockedSpatialView(x), {kernel, kernel}, {stride, stride}, {padding, padding});

@@ -35,8 +35,9 @@ at::Tensor conv2d(const torch::nn::Conv2d& conv, const PackedConv& packed, const
                   ConvOutput out = ConvOutput::LikeInput);
 // True when conv2d(conv, packed, ...) would run `packed` now and its output fills channel blocks.
 bool blockable(const PackedConv& packed);
-// Max pooling of NCHW (any memory format) or blocked activations.
-at::Tensor maxPool2d(const at::Tensor& x, int64_t kernel, int64_t stride, int64_t padding);
+// Max pooling of NCHW (any memory format) or blocked activations; `packedPath`: the layer before
+// it ran packed, so that without a gradient maxPool2dInference() runs it (fast_inference.h).
+at::Tensor maxPool2d(const at::Tensor& x, int64_t kernel, int64_t stride, int64_t padding, bool packedPath);
 // Packs (on) or drops (off) a plain convolution's oneDNN copy of its weights.
 void packConv(PackedConv& packed, const torch::nn::Conv2d& conv, bool on);
 at::Tensor linear(const torch::nn::Linear& fc, const at::Tensor& x);
@@ -92,6 +93,8 @@ class ConvBn {
   // True when the next forward (not training) runs the packed convolution and its output fills
   // whole channel blocks.
   bool blockable() const;
+  // True when folded: the next forward without a gradient runs the packed convolution.
+  bool packed() const { return packed_.ready(); }
   void fold();      // computes folded weights (and their oneDNN-packed form) from the parameters
   void unfold() { weight_ = at::Tensor(); bias_ = at::Tensor(); packed_.reset(); }
 

@@ -111,7 +111,7 @@ ForwardResult ResNetImpl::forward(const at::Tensor& input, const std::vector<std
   for (const auto& layer : layers_)
     for (const auto& b : layer) blocked = blocked && b->blockable();
   at::Tensor x = stem_.forward(input, train, PostOp::Relu, {}, blocked ? ConvOutput::Blocked : ConvOutput::LikeInput);
-  x = sink.nchwOrBlocked("maxpool", maxPool2d(x, 3, 2, 1));
+  x = sink.nchwOrBlocked("maxpool", maxPool2d(x, 3, 2, 1, !train && stem_.packed()));
   for (size_t l = 0; l < layers_.size(); ++l) {
     const std::string p = "layer" + std::to_string(l + 1);
     for (size_t b = 0; b < layers_[l].size(); ++b)

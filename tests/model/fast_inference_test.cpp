@@ -11,6 +11,8 @@
 #include <c10/core/InferenceMode.h>
 #include <torch/csrc/autograd/autograd.h>
 
+#include <array>
+
 namespace fs::model {
 namespace {
 
@@ -231,7 +233,7 @@ TEST(BlockedLayout, IsNChwBcAndConvertsBothWays) {
   EXPECT_TRUE(fromBlocked(b).equal(x));
   EXPECT_TRUE(fromBlocked(b).is_contiguous(at::MemoryFormat::ChannelsLast));
   EXPECT_TRUE(toBlocked(x.contiguous(at::MemoryFormat::ChannelsLast)).equal(b));
-  EXPECT_TRUE(fromBlocked(maxPool2d(b, 3, 2, 1)).equal(at::max_pool2d(x, {3, 3}, {2, 2}, {1, 1})));
+  EXPECT_TRUE(fromBlocked(maxPool2d(b, 3, 2, 1, false)).equal(at::max_pool2d(x, {3, 3}, {2, 2}, {1, 1})));
   EXPECT_THROW(toBlocked(at::randn({1, k + 4, 3, 3})), c10::Error);
 }
 
@@ -300,6 +302,44 @@ INSTANTIATE_TEST_SUITE_P(Families, BlockedActivations,
 // fc1 and fc2 as packed 1x1 convolutions (MlpImpl::packPointwise): output, the input's and the
 // residual's gradients equal the autograd path's (at::linear, GELU) with the matmul-stored weights;
 // weights that want a gradient keep the autograd path and get one.
+// Without a gradient the stem's max pooling runs as oneDNN's inference pooling (no int64 indices):
+// the values of at::max_pool2d in the input's layout, for channels-last, NCHW and blocked inputs,
+// odd and even sizes, with and without padding; a gradient pass keeps ATen's.
+TEST(MaxPoolInference, EqualsAtenInEveryLayoutAndRunsOnOneDnn) {
+  const int64_t k = channelBlock();
+  for (const auto& [h, w, kernel, stride, pad] : std::vector<std::array<int64_t, 5>>{
+           {56, 56, 3, 2, 1}, {7, 9, 3, 2, 1}, {8, 8, 2, 2, 0}, {5, 6, 3, 1, 1}, {3, 3, 3, 2, 1}}) {
+    const at::Tensor x = at::randn({3, 2 * k, h, w});
+    const at::Tensor want = at::max_pool2d(x, {kernel, kernel}, {stride, stride}, {pad, pad});
+    c10::InferenceMode inference;
+    resetKernelUses();
+    const at::Tensor cl = maxPool2d(x.contiguous(at::MemoryFormat::ChannelsLast), kernel, stride, pad, true);
+    const at::Tensor plain = maxPool2d(x, kernel, stride, pad, true);
+    const at::Tensor blocked = maxPool2d(toBlocked(x), kernel, stride, pad, true);
+    EXPECT_TRUE(cl.equal(want) && cl.is_contiguous(at::MemoryFormat::ChannelsLast)) << h << "x" << w;
+    EXPECT_TRUE(plain.equal(want) && plain.is_contiguous()) << h << "x" << w;
+    ASSERT_TRUE(isBlocked(blocked) && blocked.is_contiguous());
+    EXPECT_TRUE(fromBlocked(blocked).equal(want)) << h << "x" << w;
+    int64_t pooled = 0;
+    for (const auto& u : kernelUses()) {
+      EXPECT_EQ(u.impl.rfind("ref", 0), std::string::npos) << u.impl;
+      pooled += u.kind == "pooling" ? u.calls : 0;
+    }
+    EXPECT_EQ(pooled, 3) << h << "x" << w;
+  }
+  // Not after an unpacked layer, and not with a gradient.
+  const at::Tensor x = at::randn({2, k, 8, 8});
+  resetKernelUses();
+  {
+    c10::InferenceMode inference;
+    EXPECT_TRUE(maxPool2d(x, 3, 2, 1, false).equal(at::max_pool2d(x, {3, 3}, {2, 2}, {1, 1})));
+  }
+  const at::Tensor xg = x.clone().requires_grad_(true);
+  maxPool2d(xg, 3, 2, 1, true).sum().backward();
+  EXPECT_TRUE(xg.grad().defined());
+  EXPECT_TRUE(kernelUses().empty());
+}
+
 TEST(PointwiseMlp, MatchesTheAutogradPathAndRunsAsConvolutions) {
   torch::manual_seed(2);
   Mlp mlp(24, 56, 24);
