@@ -44,7 +44,24 @@ QString cli(const QStringList& args) {
   return {};
 }
 
-TEST(FourFrontEnds, EveryMethodAndFamilyGivesTheSameMapAndOverlay) {
+// Every family: the demo models, and the timm reference models of the transformer families
+// (a JSON config with its weights, the way a user brings their own model). One test per family,
+// so that ctest runs them side by side.
+struct Family {
+  QString name, model, weights;
+  bool attention = false;  // has attention units: the attention methods apply
+};
+
+Family familyNamed(const std::string& name) {
+  const QString n = QString::fromStdString(name);
+  if (!n.endsWith(QLatin1String("_tiny"))) return {n, n, {}};
+  const QString root = QStringLiteral(FS_SOURCE_DIR "/tests/data/reference/") + n;
+  return {n, root + "/config.json", root + "/weights.safetensors", n.contains(QLatin1String("it_"))};
+}
+
+class FourFrontEnds : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(FourFrontEnds, EveryMethodGivesTheSameMapAndOverlay) {
   QTemporaryDir dir;
   const QString images = dir.filePath(QStringLiteral("images"));
   ASSERT_TRUE(QDir().mkpath(images));
@@ -67,22 +84,9 @@ TEST(FourFrontEnds, EveryMethodAndFamilyGivesTheSameMapAndOverlay) {
   display.alpha = 0.5;  // the CLI's, the export's and the figure's overlay opacity
   session.setDisplay(display);
   session.setSaliencyViewActive(true);
-  // Every family: the demo models, and the timm reference models of the transformer families
-  // (a JSON config with its weights, the way a user brings their own model).
-  struct Family {
-    QString name, model, weights;
-    bool attention = false;  // has attention units: the attention methods apply
-  };
-  std::vector<Family> families;
-  for (const char* demo : {"convmlp_fmnist", "puremlp_fmnist", "resnet_fmnist", "mixer_fmnist", "resmlp_fmnist"})
-    families.push_back({QLatin1String(demo), QLatin1String(demo), {}});
-  for (const char* fixture : {"vit_tiny", "deit_tiny", "swin_tiny", "convnext_tiny"}) {
-    const QString root = QStringLiteral(FS_SOURCE_DIR "/tests/data/reference/") + QLatin1String(fixture);
-    families.push_back({QLatin1String(fixture), root + "/config.json", root + "/weights.safetensors",
-                        QLatin1String(fixture).contains(QLatin1String("it_"))});
-  }
+  const Family family = familyNamed(GetParam());
   int compared = 0, expected = 0;
-  for (const Family& family : families) {
+  {
     QStringList methods;  // the methods that apply to the family
     for (const QString& m : allMethods)
       if (family.attention || !fs::analysis::needsAttentionUnits(m.toStdString())) methods << m;
@@ -155,6 +159,11 @@ TEST(FourFrontEnds, EveryMethodAndFamilyGivesTheSameMapAndOverlay) {
   }
   EXPECT_EQ(compared, expected);
 }
+
+INSTANTIATE_TEST_SUITE_P(Families, FourFrontEnds,
+                         ::testing::Values("convmlp_fmnist", "puremlp_fmnist", "resnet_fmnist", "mixer_fmnist",
+                                           "resmlp_fmnist", "vit_tiny", "deit_tiny", "swin_tiny", "convnext_tiny"),
+                         [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
 
 }  // namespace
 }  // namespace fs::ui
