@@ -11,8 +11,10 @@
 #include <c10/core/InferenceMode.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <exception>
+#include <numeric>
 #include <thread>
 
 namespace fs::analysis {
@@ -121,8 +123,12 @@ RoadCurve roadCurve(LoadedModel& model, const at::Tensor& input, const at::Tenso
     if (p < 0 || p >= 100) throw InputError("ROAD: percentages must be in [0, 100)");
   const at::Tensor order = rankedPixels(m, morf);
   // The masks and the noise are drawn here; the imputations (plain C++, imputeInto) run on one
-  // lane per intra-op thread: the calling thread and std::threads. Lane k takes every lanes-th
-  // percentage, so that the costly high percentages are shared out.
+  // lane per intra-op thread: the calling thread and std::threads. Each lane takes the next
+  // percentage not yet taken, the highest first (the more pixels removed, the larger the system),
+  // so that the lanes finish together. Against every other percentage per lane, on 2 lanes at
+  // 112 px (one imputation 0.6 ms at 10% to 10 ms at 90% MoRF): `evaluate resnet_fmnist --limit 8`,
+  // five methods, ROAD MoRF + LeRF, 3 alternating rounds, medians 2.47 -> 2.25 s (forwards
+  // included). Each imputation is computed alone: the results do not depend on the lane.
   const at::Tensor img = input[0].to(at::kDouble).contiguous();
   const int64_t ch = img.size(0), h = img.size(1), w = img.size(2);
   const size_t count = o.percentages.size();
@@ -135,12 +141,19 @@ RoadCurve roadCurve(LoadedModel& model, const at::Tensor& input, const at::Tenso
   double* const out = all.data_ptr<double>();
   const size_t imageSize = size_t(ch * h * w);
   const size_t lanes = size_t(std::clamp<int64_t>(at::get_num_threads(), 1, int64_t(count)));
+  std::vector<size_t> largestFirst(count);
+  std::iota(largestFirst.begin(), largestFirst.end(), size_t(0));
+  std::stable_sort(largestFirst.begin(), largestFirst.end(),
+                   [&](size_t a, size_t b) { return o.percentages[a] > o.percentages[b]; });
+  std::atomic<size_t> next{0};
   std::vector<std::exception_ptr> errors(lanes);
   const auto lane = [&](size_t k) {
     try {
-      for (size_t i = k; i < count; i += lanes)
+      for (size_t t = next++; t < count; t = next++) {
+        const size_t i = largestFirst[t];
         imputeInto(img.data_ptr<double>(), ch, h, w, masks[i].data_ptr<bool>(), noise[i].data_ptr<double>(),
                    out + i * imageSize);
+      }
     } catch (...) {
       errors[k] = std::current_exception();
     }
