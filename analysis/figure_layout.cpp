@@ -232,6 +232,11 @@ void validateFigureLayout(const FigureLayout& f) {
   if (f.rowLabels.size() != f.cells.size()) throw InputError("figure: one row label per row expected");
   if (!f.rowBars.empty() && f.rowBars.size() != f.cells.size()) throw InputError("figure: rowBars must match rows");
   if (!f.columnBars.empty() && f.columnBars.size() != cols) throw InputError("figure: columnBars must match columns");
+  for (const LegendEntry& e : f.legend) {
+    if (e.label.empty()) throw InputError("figure: a legend entry needs a label");
+    for (int c : e.rgb)
+      if (c < 0 || c > 255) throw InputError("figure: legend colour '" + e.label + "' outside 0..255");
+  }
   for (const auto& row : f.cells) {
     if (row.size() != cols) throw InputError("figure: every row needs one cell per column");
     for (const auto& c : row) {

@@ -48,6 +48,16 @@ struct FigureOverlay {
   cv::Mat map;  // CV_32F: the map the colours encode (a saliency result's displayed map2d)
 };
 
+// One key of a line chart drawn in overlay cells: a short line in `rgb` (solid or dashed) with a dot
+// (filled or open) on it, then the label. The renderer draws the keys as vector shapes and text
+// under the title, left to right, wrapping at the figure's width.
+struct LegendEntry {
+  std::string label;
+  int rgb[3] = {0, 0, 0};
+  bool dashed = false;
+  bool openMarker = false;
+};
+
 enum class CellKind { Empty, Tiles, Overlay };
 
 struct FigureCell {
@@ -85,6 +95,7 @@ struct FigureLayout {
   std::vector<std::optional<ColorBar>> rowBars;
   std::vector<std::optional<ColorBar>> columnBars;
   std::optional<ColorBar> sharedBar;
+  std::vector<LegendEntry> legend;  // empty: none
   FigureMetrics metrics;
 
   int rowCount() const { return static_cast<int>(cells.size()); }
@@ -97,7 +108,7 @@ struct FigureLayout {
 std::vector<BarTick> niceTicks(const ValueRange& range, int maxTicks = 5);
 
 // Checks the layout's shape (cells per row = columns, bar vectors sized, tile counts, image
-// types); throws fs::model::InputError naming the first problem.
+// types, legend labels and colours); throws fs::model::InputError naming the first problem.
 void validateFigureLayout(const FigureLayout& layout);
 
 // A readable name for a model: "ResNet-50", "MLP-Mixer-B/16", "ConvMLP-M"; for a JSON config

@@ -187,13 +187,23 @@ FigureLayout sanityCurvesFigure(const std::vector<const SanityCascade*>& runs, c
                                 : " images\nvs the number of units randomised (head first)"));
   const std::vector<std::string> labels{"Spearman rank correlation", "|Spearman| (absolute values)", "SSIM",
                                         "HOG similarity"};
-  std::string legend;
+  // The key: one entry per method in its colour (solid, filled: the first run's style), then with
+  // two runs the two styles in grey.
   for (size_t m = 0; m < c.methods.size(); ++m) {
     const cv::Scalar col = methodColour(m);
-    char rgb[16];
-    std::snprintf(rgb, sizeof rgb, "#%02x%02x%02x", int(col[0]), int(col[1]), int(col[2]));
-    legend += (m ? ", " : "") + c.methods[m] + " " + rgb;
+    LegendEntry e;
+    e.label = c.titles[m] == c.methods[m] ? c.methods[m] : c.titles[m] + " (" + c.methods[m] + ")";
+    for (int k = 0; k < 3; ++k) e.rgb[k] = int(col[k]);
+    f.legend.push_back(e);
   }
+  if (several)
+    for (size_t r = 0; r < runs.size(); ++r) {
+      LegendEntry e;
+      e.label = modeName(runs[r]->mode);
+      e.rgb[0] = e.rgb[1] = e.rgb[2] = 110;
+      e.dashed = e.openMarker = r > 0;
+      f.legend.push_back(e);
+    }
   for (size_t k = 0; k < similarityKeys().size(); ++k) {
     f.rowLabels.push_back(labels[k]);
     FigureCell cell;
@@ -204,7 +214,7 @@ FigureLayout sanityCurvesFigure(const std::vector<const SanityCascade*>& runs, c
     f.cells.push_back({cell});
   }
   f.metrics.tileSize = 40.0;
-  f.caption = "Lines (colour as RGB hex): " + legend + "." +
+  f.caption = "Mean similarity per method (the key above)." +
               (several ? " Solid lines and filled dots: " + modeName(runs[0]->mode) + "; dashed lines and open dots: " +
                              modeName(runs[1]->mode) + "."
                        : std::string()) +

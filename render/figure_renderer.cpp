@@ -5,6 +5,7 @@
 #include "render/figure_drawing.h"
 #include "render/image_conversion.h"
 
+#include <QBrush>
 #include <QBuffer>
 #include <QFont>
 #include <QFontMetricsF>
@@ -26,6 +27,11 @@ using fs::model::InputError;
 
 namespace {
 constexpr double kVectorPixelsPerPoint = 4.0;
+constexpr double kSwatch = 18.0, kSwatchGap = 3.0, kLegendGap = 10.0;  // points
+
+double legendEntryWidth(const fa::LegendEntry& e, double pt) {
+  return kSwatch + kSwatchGap + drawing::textWidth(QString::fromStdString(e.label), pt);
+}
 }  // namespace
 
 using namespace drawing;
@@ -60,8 +66,11 @@ void FigureRenderer::layOut() {
   if (layout_.sharedBar)
     width = std::max(width, 2 * m.margin + m.barLength + 6 +
                                 textWidth(QString::fromStdString(layout_.sharedBar->label), m.noteFont));
+  for (const fa::LegendEntry& e : layout_.legend)
+    width = std::max(width, legendEntryWidth(e, m.captionFont) + 2 * m.margin);
   double y = m.margin;
   if (!layout_.title.empty()) y += lineHeight(m.titleFont) + 3;
+  if (!layout_.legend.empty()) y = layOutLegend(y, width) + 3;
   headerTop_ = y;
   y = layOutRows(y + headerHeight_ + 3);
   const double barBlock = m.barThickness + 1.5 + lineHeight(m.tickFont);
@@ -79,6 +88,34 @@ void FigureRenderer::layOut() {
     y = captionRect_.bottom();
   }
   size_ = QSizeF(std::ceil(width), std::ceil(y + m.margin));
+}
+
+// The legend's entries left to right from y, a new line when the next would pass the margin,
+// each line centred; returns the bottom.
+double FigureRenderer::layOutLegend(double y, double width) {
+  const auto& m = layout_.metrics;
+  const double lh = lineHeight(m.captionFont) + 2, room = width - 2 * m.margin;
+  legendBoxes_.assign(layout_.legend.size(), QRectF());
+  size_t first = 0;
+  while (first < layout_.legend.size()) {
+    size_t end = first;
+    double lineWidth = 0;
+    while (end < layout_.legend.size()) {
+      const double w = legendEntryWidth(layout_.legend[end], m.captionFont);
+      if (end > first && lineWidth + kLegendGap + w > room) break;
+      lineWidth += (end > first ? kLegendGap : 0) + w;
+      ++end;
+    }
+    double x = m.margin + (room - lineWidth) / 2;
+    for (size_t i = first; i < end; ++i) {
+      const double w = legendEntryWidth(layout_.legend[i], m.captionFont);
+      legendBoxes_[i] = QRectF(x, y, w, lh);
+      x += w + kLegendGap;
+    }
+    y += lh;
+    first = end;
+  }
+  return y;
 }
 
 QSizeF FigureRenderer::naturalSize(const fa::FigureCell& cell, double rowTilesHeight) const {
@@ -157,6 +194,7 @@ void FigureRenderer::paint(QPainter& p, double pixelsPerPoint) const {
   p.setRenderHint(QPainter::LosslessImageRendering, true);  // PDF: Flate instead of JPEG for tiles
   p.fillRect(QRectF(QPointF(0, 0), size_), Qt::white);
   paintHeader(p);
+  paintLegend(p);
   for (int r = 0; r < layout_.rowCount(); ++r)
     for (int c = 0; c < layout_.columnCount(); ++c) paintCell(p, r, c, pixelsPerPoint);
   paintBars(p);
@@ -243,6 +281,27 @@ void FigureRenderer::paintBars(QPainter& p) const {
   const double w = textWidth(label, m.noteFont) + 2;
   drawText(p, QRectF(rect.left() - 4 - w, rect.center().y() - lineHeight(m.noteFont) / 2, w, lineHeight(m.noteFont)),
            Qt::AlignRight | Qt::AlignVCenter, label, m.noteFont, false, kInk);
+}
+
+void FigureRenderer::paintLegend(QPainter& p) const {
+  const auto& m = layout_.metrics;
+  for (size_t i = 0; i < layout_.legend.size(); ++i) {
+    const fa::LegendEntry& e = layout_.legend[i];
+    const QRectF& box = legendBoxes_[i];
+    const QColor colour(e.rgb[0], e.rgb[1], e.rgb[2]);
+    const double cy = box.center().y();
+    QPen line(colour, 1.2, Qt::SolidLine, Qt::FlatCap);
+    if (e.dashed) line.setDashPattern({3.0, 2.0});  // in pen widths
+    p.setPen(line);
+    p.setBrush(Qt::NoBrush);
+    p.drawLine(QPointF(box.left(), cy), QPointF(box.left() + kSwatch, cy));
+    p.setPen(QPen(colour, e.openMarker ? 0.9 : 0.3));
+    p.setBrush(e.openMarker ? QBrush(Qt::white) : QBrush(colour));
+    p.drawEllipse(QPointF(box.left() + kSwatch / 2, cy), 2.1, 2.1);
+    p.setBrush(Qt::NoBrush);
+    drawText(p, QRectF(box.left() + kSwatch + kSwatchGap, box.top(), box.width() - kSwatch - kSwatchGap, box.height()),
+             Qt::AlignLeft | Qt::AlignVCenter, QString::fromStdString(e.label), m.captionFont, false, kInk);
+  }
 }
 
 void FigureRenderer::paintHorizontalBar(QPainter& p, const fa::ColorBar& bar, const QRectF& rect,

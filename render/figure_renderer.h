@@ -45,12 +45,14 @@ class FigureRenderer {
   void layOut();
   void layOutColumns(double labelWidth);
   double layOutRows(double y);
+  double layOutLegend(double y, double width);
   QSizeF naturalSize(const fs::analysis::FigureCell& cell, double rowTilesHeight) const;
   void paint(QPainter& p, double pixelsPerPoint) const;
   void paintHeader(QPainter& p) const;
   void paintCell(QPainter& p, int row, int col, double pixelsPerPoint) const;
   void paintTiles(QPainter& p, const fs::analysis::FigureTiles& tiles, const QRectF& box, double pixelsPerPoint) const;
   void paintBars(QPainter& p) const;
+  void paintLegend(QPainter& p) const;
   void paintHorizontalBar(QPainter& p, const fs::analysis::ColorBar& bar, const QRectF& rect, bool labelBelow) const;
   void paintVerticalBar(QPainter& p, const fs::analysis::ColorBar& bar, const QRectF& rect) const;
 
@@ -61,6 +63,7 @@ class FigureRenderer {
   std::vector<RowBox> rows_;
   std::vector<std::vector<QRectF>> cellRects_;  // content rectangles [row][col]
   double columnBarY_ = -1, sharedBarY_ = -1;
+  std::vector<QRectF> legendBoxes_;  // one per legend entry: its swatch and label
   QRectF captionRect_;
   QStringList captionLines_;
 };

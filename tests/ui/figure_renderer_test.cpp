@@ -199,3 +199,39 @@ TEST_F(FigureRendererTest, LayoutIsTheSameForEveryDpi) {
   const auto pa = inkProfile(a), pb = inkProfile(down);
   for (size_t i = 0; i < pa.size(); ++i) EXPECT_NEAR(pa[i], pb[i], 0.02) << "band " << i;
 }
+
+// A legend under the title: the swatches in their colours (vector shapes), the labels as text, one
+// line or several when the entries do not fit the figure's width; an entry without a label refused.
+TEST_F(FigureRendererTest, LegendDrawsSwatchesInTheirColoursAndLabelsAsText) {
+  fa::FigureLayout f = sampleLayout();
+  const fs::render::FigureRenderer plain(f);
+  f.legend = {{"first method", {31, 119, 180}, false, false}, {"second method", {255, 127, 14}, true, true}};
+  const fs::render::FigureRenderer keyed(f);
+  EXPECT_GT(keyed.sizePoints().height(), plain.sizePoints().height());
+  EXPECT_EQ(keyed.sizePoints().width(), plain.sizePoints().width());
+  const QImage img = keyed.toImage(150);
+  const int titleBottom = int((f.metrics.margin + 16) * 150 / 72);  // the legend's line starts below the title
+  int blue = 0, orange = 0;
+  for (int y = 0; y < std::min(img.height(), titleBottom + 40); ++y)
+    for (int x = 0; x < img.width(); ++x) {
+      const QColor c = img.pixelColor(x, y);
+      blue += std::abs(c.red() - 31) < 12 && std::abs(c.green() - 119) < 12 && std::abs(c.blue() - 180) < 12;
+      orange += std::abs(c.red() - 255) < 12 && std::abs(c.green() - 127) < 12 && std::abs(c.blue() - 14) < 12;
+    }
+  EXPECT_GT(blue, 20);
+  EXPECT_GT(orange, 10);
+  const QByteArray svg = keyed.toSvg();
+  EXPECT_TRUE(svg.contains("first method"));
+  EXPECT_TRUE(svg.contains("second method"));
+  // Many entries wrap onto more lines: the figure grows, not wider.
+  fa::FigureLayout many = f;
+  for (int i = 0; i < 30; ++i) many.legend.push_back({"entry number " + std::to_string(i), {0, 0, 0}, false, false});
+  const fs::render::FigureRenderer wrapped(many);
+  EXPECT_EQ(wrapped.sizePoints().width(), plain.sizePoints().width());
+  EXPECT_GT(wrapped.sizePoints().height(), keyed.sizePoints().height() + 20);
+  fa::FigureLayout bad = f;
+  bad.legend.push_back({"", {0, 0, 0}, false, false});
+  EXPECT_THROW(fs::render::FigureRenderer{bad}, fs::model::InputError);
+  bad.legend.back() = {"colour", {0, 300, 0}, false, false};
+  EXPECT_THROW(fs::render::FigureRenderer{bad}, fs::model::InputError);
+}
