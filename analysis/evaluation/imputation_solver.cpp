@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 namespace fs::analysis::imputation {
 
@@ -31,20 +32,49 @@ void applySystem(const System& s, const std::vector<double>& x, std::vector<doub
   }
 }
 
-// Right-looking Cholesky of the first k columns of the f x f column-major front `a` (lower
-// triangle): L's columns replace them and the trailing block becomes the Schur complement. Four
-// columns at a time, so each trailing element is loaded once per four updates; compiled for
-// AVX2 + FMA as well as the baseline, chosen at run time (no -march flag).
-__attribute__((target_clones("arch=haswell", "default"))) bool partialCholesky(double* a, size_t f, size_t k) {
+// C[i, c] -= sum over t < k of L[i, t] L[c, t] for the R rows from i0 and the C columns from c0 of
+// the front's trailing block, the sums kept in registers over all k (the Schur complement's
+// micro-kernel: 2R/C + ... loads per R x C multiply-adds instead of a load and a store of C each).
+template <int R, int C>
+__attribute__((always_inline)) inline void schurTile(double* a, size_t f, size_t k, size_t i0, size_t c0) {
+  double acc[C][R] = {};
+  for (size_t t = 0; t < k; ++t) {
+    const double* lt = a + t * f;
+    for (int q = 0; q < C; ++q) {
+      const double l = lt[c0 + size_t(q)];
+      for (int r = 0; r < R; ++r) acc[q][r] += lt[i0 + size_t(r)] * l;
+    }
+  }
+  for (int q = 0; q < C; ++q) {
+    double* col = a + (c0 + size_t(q)) * f + i0;
+    for (int r = 0; r < R; ++r) col[r] -= acc[q][r];
+  }
+}
+
+// The Schur complement of the first k columns on the trailing columns k..f-1 (rows at or below the
+// diagonal; tiles that cross it also write above it, where the front is never read).
+template <int C>
+__attribute__((always_inline)) inline void schurColumns(double* a, size_t f, size_t k, size_t c0) {
+  size_t i = c0;
+  for (; i + 8 <= f; i += 8) schurTile<8, C>(a, f, k, i, c0);
+  for (; i + 4 <= f; i += 4) schurTile<4, C>(a, f, k, i, c0);
+  for (; i < f; ++i) schurTile<1, C>(a, f, k, i, c0);
+}
+
+// Cholesky of the first k columns of the f x f column-major front `a` (lower triangle): L's columns
+// replace them and the trailing block becomes the Schur complement. The k columns right-looking,
+// four at a time; then the trailing block in register tiles of 8 rows x 4 columns over all k at
+// once.
+__attribute__((always_inline)) inline bool partialCholeskyBody(double* a, size_t f, size_t k) {
   constexpr size_t kBlock = 4;
   for (size_t j0 = 0; j0 < k; j0 += kBlock) {
     const size_t jb = std::min(kBlock, k - j0);
     for (size_t j = j0; j < j0 + jb; ++j) {  // the panel
       double* lj = a + j * f;
       if (!(lj[j] > 0)) return false;
-      const double d = std::sqrt(lj[j]);
+      const double d = std::sqrt(lj[j]), inverse = 1.0 / d;  // a product, not a division, per row (as LAPACK's dpotf2)
       lj[j] = d;
-      for (size_t i = j + 1; i < f; ++i) lj[i] /= d;
+      for (size_t i = j + 1; i < f; ++i) lj[i] *= inverse;
       for (size_t c = j + 1; c < j0 + jb; ++c) {
         const double lc = lj[c];
         double* col = a + c * f;
@@ -52,7 +82,7 @@ __attribute__((target_clones("arch=haswell", "default"))) bool partialCholesky(d
       }
     }
     const double* p = a + j0 * f;
-    for (size_t c = j0 + jb; c < f; ++c) {  // the trailing columns
+    for (size_t c = j0 + jb; c < k; ++c) {  // the columns still to be eliminated here
       double* col = a + c * f;
       if (jb == kBlock) {
         const double l0 = p[c], l1 = p[f + c], l2 = p[2 * f + c], l3 = p[3 * f + c];
@@ -69,13 +99,15 @@ __attribute__((target_clones("arch=haswell", "default"))) bool partialCholesky(d
       }
     }
   }
+  size_t c = k;
+  for (; c + 4 <= f; c += 4) schurColumns<4>(a, f, k, c);
+  for (; c < f; ++c) schurColumns<1>(a, f, k, c);
   return true;
 }
 
 // One front's part of L y = b (y over the front's f unknowns, the first k eliminated here) and of
 // L^T x = y, on the front's dense columns.
-__attribute__((target_clones("arch=haswell", "default"))) void forwardFront(const double* l, size_t f, size_t k,
-                                                                              double* y) {
+__attribute__((always_inline)) inline void forwardFrontBody(const double* l, size_t f, size_t k, double* y) {
   for (size_t j = 0; j < k; ++j) {
     const double* lj = l + j * f;
     const double v = y[j] / lj[j];
@@ -84,8 +116,7 @@ __attribute__((target_clones("arch=haswell", "default"))) void forwardFront(cons
   }
 }
 
-__attribute__((target_clones("arch=haswell", "default"))) void backwardFront(const double* l, size_t f, size_t k,
-                                                                               double* y) {
+__attribute__((always_inline)) inline void backwardFrontBody(const double* l, size_t f, size_t k, double* y) {
   for (size_t j = k; j-- > 0;) {
     const double* lj = l + j * f;
     double acc[4] = {0, 0, 0, 0};
@@ -97,7 +128,40 @@ __attribute__((target_clones("arch=haswell", "default"))) void backwardFront(con
   }
 }
 
+// The dense kernels twice: for x86-64-v3 (AVX2, FMA) and for the baseline, chosen at run time by
+// CPU features (no -march flag). Not GCC's target_clones("arch=haswell"): its resolver tests the
+// CPU model (__builtin_cpu_is), so an AMD EPYC or any Intel CPU but Haswell ran the baseline clone.
+__attribute__((target("arch=x86-64-v3"))) bool partialCholeskyV3(double* a, size_t f, size_t k) {
+  return partialCholeskyBody(a, f, k);
+}
+__attribute__((target("arch=x86-64-v3"))) void forwardFrontV3(const double* l, size_t f, size_t k, double* y) {
+  forwardFrontBody(l, f, k, y);
+}
+__attribute__((target("arch=x86-64-v3"))) void backwardFrontV3(const double* l, size_t f, size_t k, double* y) {
+  backwardFrontBody(l, f, k, y);
+}
+bool partialCholeskyBaseline(double* a, size_t f, size_t k) { return partialCholeskyBody(a, f, k); }
+void forwardFrontBaseline(const double* l, size_t f, size_t k, double* y) { forwardFrontBody(l, f, k, y); }
+void backwardFrontBaseline(const double* l, size_t f, size_t k, double* y) { backwardFrontBody(l, f, k, y); }
+
+const bool kV3 = std::string(kernelIsa()) == "x86-64-v3";
+
+bool partialCholesky(double* a, size_t f, size_t k) {
+  return kV3 ? partialCholeskyV3(a, f, k) : partialCholeskyBaseline(a, f, k);
+}
+void forwardFront(const double* l, size_t f, size_t k, double* y) {
+  kV3 ? forwardFrontV3(l, f, k, y) : forwardFrontBaseline(l, f, k, y);
+}
+void backwardFront(const double* l, size_t f, size_t k, double* y) {
+  kV3 ? backwardFrontV3(l, f, k, y) : backwardFrontBaseline(l, f, k, y);
+}
+
 }  // namespace
+
+const char* kernelIsa() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("x86-64-v3") ? "x86-64-v3" : "baseline";
+}
 
 System buildSystem(const bool* removed, int64_t h, int64_t w) {
   System s;
@@ -161,6 +225,11 @@ double NestedDissection::memoryEstimate(int64_t n, int64_t h, int64_t w) {
 
 bool NestedDissection::factorise(const System& s) {
   nodes_.clear();
+  // A is singular exactly when no removed pixel has a known neighbour: a removed region short of
+  // the whole image borders a known pixel (the grid is connected), and then its rows are
+  // irreducibly diagonally dominant. Decided here from the structure, not from a rounded pivot
+  // (which the last elimination leaves at +-1e-17 or so).
+  if (!s.pixels.empty() && s.known.empty()) return false;
   const int64_t h = s.h, w = s.w;
   // prefix[(r) * (w + 1) + c]: unknowns in rows < r and columns < c, to skip empty rectangles.
   std::vector<int64_t> prefix(size_t((h + 1) * (w + 1)), 0);
@@ -217,6 +286,23 @@ bool NestedDissection::factorise(const System& s) {
     return int(nodes_.size()) - 1;
   };
   build(build, 0, h, 0, w);
+  // Each node's boundary in the order of its parent's front (own, then boundary), parents first:
+  // a child's update then adds into the parent's lower triangle column by column without
+  // comparing positions (the extend-add below was half of the factorisation's own time).
+  {
+    std::vector<int64_t> at(s.pixels.size(), -1);
+    for (size_t t = nodes_.size(); t-- > 0;) {
+      const Node& parent = nodes_[t];
+      int64_t p = 0;
+      for (int64_t u : parent.own) at[size_t(u)] = p++;
+      for (int64_t u : parent.boundary) at[size_t(u)] = p++;
+      for (int child : {parent.left, parent.right})
+        if (child >= 0) {
+          std::vector<int64_t>& b = nodes_[size_t(child)].boundary;
+          std::sort(b.begin(), b.end(), [&](int64_t x, int64_t y) { return at[size_t(x)] < at[size_t(y)]; });
+        }
+    }
+  }
 
   std::vector<int64_t> pos(s.pixels.size(), -1);
   // The update matrices live on a stack: in postorder a node's children's updates are the last
@@ -253,13 +339,10 @@ bool NestedDissection::factorise(const System& s) {
       const double* u = stack.data() + top;
       childPos.resize(mc);
       for (size_t a = 0; a < mc; ++a) childPos[a] = size_t(pos[size_t(cb[a])]);
-      for (size_t a = 0; a < mc; ++a) {
-        const size_t pa = childPos[a];
+      for (size_t a = 0; a < mc; ++a) {  // childPos increases: b >= a lands on or below the diagonal
+        double* col = front + childPos[a] * f;
         const double* ua = u + a * mc;
-        for (size_t b = a; b < mc; ++b) {
-          const size_t pb = childPos[b];
-          front[std::max(pa, pb) + std::min(pa, pb) * f] += ua[b];
-        }
+        for (size_t b = a; b < mc; ++b) col[childPos[b]] += ua[b];
       }
       stack.resize(top);
       stackTop.pop_back();

@@ -10,6 +10,9 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <string>
+
 namespace {
 namespace fa = fs::analysis;
 
@@ -71,6 +74,24 @@ TEST(RoadSolver, AffineChannelsEqualTheirOwnImputation) {
   const at::Tensor mixed = at::cat({img.narrow(0, 0, 1), at::rand({1, 56, 56}, gen)});
   const at::Tensor both = fa::noisyLinearImputation(mixed, removed, 0.0, 0);
   EXPECT_LT((both.narrow(0, 1, 1) - fa::noisyLinearImputation(mixed.narrow(0, 1, 1), removed, 0.0, 0)).abs().max().item<double>(), 1e-6);
+}
+
+// The dense kernels run for x86-64-v3 exactly when the CPU has its features, whatever its maker
+// or model (GCC's target_clones("arch=haswell") ran the baseline on every CPU but an Intel
+// Haswell): /proc/cpuinfo read independently of the CPUID check the solver makes.
+TEST(RoadSolver, DenseKernelsUseAvx2AndFmaWhereverTheCpuHasThem) {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line, flags;
+  while (std::getline(cpuinfo, line))
+    if (line.rfind("flags", 0) == 0) {
+      flags = line + " ";
+      break;
+    }
+  ASSERT_FALSE(flags.empty()) << "no flags line in /proc/cpuinfo";
+  bool v3 = true;
+  for (const char* f : {"avx", "avx2", "fma", "bmi1", "bmi2", "f16c", "movbe", "abm", "xsave"})
+    v3 = v3 && flags.find(std::string(" ") + f + " ") != std::string::npos;
+  EXPECT_STREQ(fa::imputation::kernelIsa(), v3 ? "x86-64-v3" : "baseline") << flags;
 }
 
 // With no pixel known the system is singular: the factorisation says so.
