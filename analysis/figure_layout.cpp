@@ -227,6 +227,21 @@ std::vector<BarTick> niceTicks(const ValueRange& range, int maxTicks) {
   return ticks;
 }
 
+namespace {
+void validatePlot(const FigurePlot& p) {
+  const auto ordered = [](const ValueRange& r) { return std::isfinite(r.lo) && std::isfinite(r.hi) && r.hi > r.lo; };
+  if (!ordered(p.xRange) || !ordered(p.yRange)) throw InputError("figure: a plot needs finite, increasing ranges");
+  if (!(p.aspect > 0.1 && p.aspect < 100)) throw InputError("figure: a plot's aspect must be within 0.1..100");
+  for (const PlotSeries& s : p.series) {
+    if (s.x.size() != s.y.size()) throw InputError("figure: a plot series needs as many x as y values");
+    for (int c : s.rgb)
+      if (c < 0 || c > 255) throw InputError("figure: a plot series' colour is outside 0..255");
+    for (size_t i = 0; i < s.x.size(); ++i)
+      if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) throw InputError("figure: a plot point is not finite");
+  }
+}
+}  // namespace
+
 void validateFigureLayout(const FigureLayout& f) {
   const size_t cols = f.columnLabels.size();
   if (f.rowLabels.size() != f.cells.size()) throw InputError("figure: one row label per row expected");
@@ -242,6 +257,7 @@ void validateFigureLayout(const FigureLayout& f) {
     for (const auto& c : row) {
       if (c.kind == CellKind::Overlay && (c.overlay.rgb.type() != CV_8UC3 || c.overlay.rgb.empty()))
         throw InputError("figure: overlay cells need a CV_8UC3 image");
+      if (c.kind == CellKind::Plot) validatePlot(c.plot);
       if (c.kind != CellKind::Tiles) continue;
       const auto& t = c.tiles;
       if (t.cols < 1 || t.rows < 1 || int(t.channels.size()) > t.cols * t.rows)

@@ -58,12 +58,33 @@ struct LegendEntry {
   bool openMarker = false;
 };
 
-enum class CellKind { Empty, Tiles, Overlay };
+// A line chart drawn as vector shapes and text: series of points (x, y) with a line (solid or
+// dashed) and a dot (filled or open) at each point, on the given ranges (a value outside is drawn
+// at the edge); horizontal grid lines
+// labelled on the left (`emphasis`: a darker one, e.g. at 0), x ticks labelled under the axis (a
+// label that would overlap the previous one is left out).
+struct PlotSeries {
+  std::vector<double> x, y;  // the same length, finite
+  int rgb[3] = {0, 0, 0};
+  bool dashed = false;
+  bool openMarker = false;
+};
+
+struct FigurePlot {
+  ValueRange xRange{0.0, 1.0}, yRange{0.0, 1.0};
+  std::vector<BarTick> yGrid, xTicks;
+  std::optional<double> emphasis;  // a y value whose grid line is drawn darker
+  std::vector<PlotSeries> series;
+  double aspect = 2.4;  // width / height of the plot cell
+};
+
+enum class CellKind { Empty, Tiles, Overlay, Plot };
 
 struct FigureCell {
   CellKind kind = CellKind::Empty;
   FigureTiles tiles;
   FigureOverlay overlay;
+  FigurePlot plot;
   std::string note;              // small text under the cell (tap name, shape)
   std::optional<ColorBar> bar;   // a horizontal bar under this cell only
 };

@@ -5,7 +5,6 @@
 #include "analysis/faithfulness.h"
 #include "model/errors.h"
 
-#include <opencv2/imgproc.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -30,59 +29,32 @@ cv::Scalar methodColour(size_t i) {
   return cv::Scalar(c[0], c[1], c[2]);
 }
 
-// A dashed polyline: 9 px dashes, 6 px gaps, the pattern carried across the corners.
-void dashedPolyline(cv::Mat& rgb, const std::vector<cv::Point>& points, const cv::Scalar& colour) {
-  const double dash = 9.0, gap = 6.0;
-  double phase = 0.0;  // position in the dash + gap period
-  for (size_t i = 1; i < points.size(); ++i) {
-    const cv::Point2d a = points[i - 1], b = points[i];
-    const double length = cv::norm(b - a);
-    double at = 0.0;
-    while (at < length) {
-      const bool on = phase < dash;
-      const double step = std::min(length - at, on ? dash - phase : dash + gap - phase);
-      if (on) {
-        const cv::Point2d p = a + (b - a) * (at / length), q = a + (b - a) * ((at + step) / length);
-        cv::line(rgb, cv::Point(int(std::lround(p.x)), int(std::lround(p.y))),
-                 cv::Point(int(std::lround(q.x)), int(std::lround(q.y))), colour, 2, cv::LINE_AA);
-      }
-      at += step;
-      phase = std::fmod(phase + step, dash + gap);
-    }
-  }
-}
-
 // One panel: the mean similarity per method (a line with dots) against depth 0 (original, 1 by
-// definition) .. U, on y in [-1, 1] with grid lines at -1, -0.5, 0, 0.5, 1. The first run's lines
-// are solid with filled dots, the others' dashed with open dots.
-cv::Mat curvePanel(const std::vector<const SanityCascade*>& runs, const std::string& key) {
-  const int w = 720, h = 300, left = 40, right = 16, top = 12, bottom = 16;
-  cv::Mat rgb(h, w, CV_8UC3, cv::Scalar(255, 255, 255));
-  const size_t units = runs.front()->units.size();
-  const auto px = [&](size_t depth) { return left + int(std::lround(double(depth) * (w - left - right) / double(std::max<size_t>(units, 1)))); };
-  const auto py = [&](double v) { return top + int(std::lround((1.0 - v) / 2.0 * (h - top - bottom))); };
-  for (double g : {-1.0, -0.5, 0.0, 0.5, 1.0}) {
-    cv::line(rgb, {left, py(g)}, {w - right, py(g)}, g == 0.0 ? cv::Scalar(150, 150, 150) : cv::Scalar(225, 225, 225), 1);
-    char label[24];
-    std::snprintf(label, sizeof label, "%g", g);
-    cv::putText(rgb, label, {2, py(g) + 5}, cv::FONT_HERSHEY_SIMPLEX, 0.4, cv::Scalar(90, 90, 90), 1, cv::LINE_AA);
-  }
-  for (size_t d = 0; d <= units; ++d) cv::line(rgb, {px(d), h - bottom}, {px(d), h - bottom + 5}, cv::Scalar(90, 90, 90), 1);
+// definition) .. U, on y in [-1, 1] with grid lines at -1, -0.5, 0, 0.5, 1, the x ticks named by
+// the units. The first run's lines are solid with filled dots, the others' dashed with open dots.
+FigurePlot curvePlot(const std::vector<const SanityCascade*>& runs, const std::string& key) {
+  FigurePlot plot;
+  const std::vector<std::string>& units = runs.front()->units;
+  plot.xRange = {0.0, double(std::max<size_t>(units.size(), 1))};
+  plot.yRange = {-1.0, 1.0};
+  plot.yGrid = {{-1.0, "-1"}, {-0.5, "-0.5"}, {0.0, "0"}, {0.5, "0.5"}, {1.0, "1"}};
+  plot.emphasis = 0.0;
+  plot.xTicks.push_back({0.0, "original"});
+  for (size_t u = 0; u < units.size(); ++u) plot.xTicks.push_back({double(u + 1), units[u]});
   for (size_t r = 0; r < runs.size(); ++r)
     for (size_t m = 0; m < runs[r]->methods.size(); ++m) {
-      std::vector<cv::Point> points{{px(0), py(1.0)}};
-      for (size_t u = 0; u < units; ++u) {
+      PlotSeries s;
+      s.x.push_back(0.0), s.y.push_back(1.0);
+      for (size_t u = 0; u < units.size(); ++u) {
         const SimilarityMean mean = meanSimilarity(*runs[r], m, u, key);
-        if (std::isfinite(mean.value)) points.push_back({px(u + 1), py(std::clamp(mean.value, -1.0, 1.0))});
+        if (std::isfinite(mean.value)) s.x.push_back(double(u + 1)), s.y.push_back(mean.value);
       }
-      if (r == 0) cv::polylines(rgb, points, false, methodColour(m), 2, cv::LINE_AA);
-      else dashedPolyline(rgb, points, methodColour(m));
-      for (const auto& p : points) {
-        if (r > 0) cv::circle(rgb, p, 5, cv::Scalar(255, 255, 255), cv::FILLED, cv::LINE_AA);
-        cv::circle(rgb, p, r == 0 ? 4 : 5, methodColour(m), r == 0 ? cv::FILLED : 2, cv::LINE_AA);
-      }
+      const cv::Scalar col = methodColour(m);
+      for (int k = 0; k < 3; ++k) s.rgb[k] = int(col[k]);
+      s.dashed = s.openMarker = r > 0;
+      plot.series.push_back(std::move(s));
     }
-  return rgb;
+  return plot;
 }
 
 // The runs of one figure: at least one, the same methods and units in each.
@@ -207,9 +179,8 @@ FigureLayout sanityCurvesFigure(const std::vector<const SanityCascade*>& runs, c
   for (size_t k = 0; k < similarityKeys().size(); ++k) {
     f.rowLabels.push_back(labels[k]);
     FigureCell cell;
-    cell.kind = CellKind::Overlay;
-    cell.overlay.rgb = curvePanel(runs, similarityKeys()[k]);
-    cell.overlay.range = {-1.0, 1.0};
+    cell.kind = CellKind::Plot;
+    cell.plot = curvePlot(runs, similarityKeys()[k]);
     cell.note = depths;
     f.cells.push_back({cell});
   }
@@ -218,7 +189,7 @@ FigureLayout sanityCurvesFigure(const std::vector<const SanityCascade*>& runs, c
               (several ? " Solid lines and filled dots: " + modeName(runs[0]->mode) + "; dashed lines and open dots: " +
                              modeName(runs[1]->mode) + "."
                        : std::string()) +
-              " y from -1 to 1 (grid at 0.5 steps). Maps that stay similar as the model is randomised do not depend "
+              " Maps that stay similar as the model is randomised do not depend "
               "on what the model learned.";
   validateFigureLayout(f);
   return f;

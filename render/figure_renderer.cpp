@@ -13,6 +13,7 @@
 #include <QPainter>
 #include <QPdfWriter>
 #include <QPen>
+#include <QPolygonF>
 #include <QStringList>
 #include <QSvgGenerator>
 #include <opencv2/imgproc.hpp>
@@ -126,6 +127,7 @@ QSizeF FigureRenderer::naturalSize(const fa::FigureCell& cell, double rowTilesHe
   }
   if (cell.kind == fa::CellKind::Overlay)
     return {rowTilesHeight * cell.overlay.rgb.cols / cell.overlay.rgb.rows, rowTilesHeight};
+  if (cell.kind == fa::CellKind::Plot) return {rowTilesHeight * cell.plot.aspect, rowTilesHeight};
   return {0, 0};
 }
 
@@ -231,6 +233,7 @@ void FigureRenderer::paintCell(QPainter& p, int row, int col, double pixelsPerPo
     p.drawImage(box, toQImage(cell.overlay.rgb));
     p.setRenderHint(QPainter::LosslessImageRendering, true);
   }
+  if (cell.kind == fa::CellKind::Plot) paintPlot(p, cell.plot, box);
   const RowBox& r = rows_[row];
   if (!cell.note.empty())
     drawText(p, QRectF(colX_[col] - m.columnGap / 2, r.noteY, colW_[col] + m.columnGap, lineHeight(m.noteFont)),
@@ -239,6 +242,52 @@ void FigureRenderer::paintCell(QPainter& p, int row, int col, double pixelsPerPo
     const double w = std::max(box.width(), 40.0) * 0.8;
     paintHorizontalBar(p, *cell.bar, QRectF(box.center().x() - w / 2, r.barY, w, m.barThickness), false);
   }
+}
+
+void FigureRenderer::paintPlot(QPainter& p, const fa::FigurePlot& plot, const QRectF& box) const {
+  const auto& m = layout_.metrics;
+  const double th = lineHeight(m.tickFont);
+  double yLabels = 0;
+  for (const auto& t : plot.yGrid) yLabels = std::max(yLabels, textWidth(QString::fromStdString(t.label), m.tickFont));
+  const QRectF area(box.left() + yLabels + 3, box.top() + th / 2, box.width() - yLabels - 3 - th,
+                    box.height() - th / 2 - th - 2.5);
+  const auto along = [](const fa::ValueRange& r, double v) { return (std::clamp(v, r.lo, r.hi) - r.lo) / (r.hi - r.lo); };
+  const auto at = [&](double x, double y) {
+    return QPointF(area.left() + along(plot.xRange, x) * area.width(), area.bottom() - along(plot.yRange, y) * area.height());
+  };
+  for (const auto& t : plot.yGrid) {  // grid lines and their labels
+    const bool strong = plot.emphasis && *plot.emphasis == t.value;
+    const double y = at(plot.xRange.lo, t.value).y();
+    p.setPen(QPen(strong ? QColor(150, 150, 150) : QColor(222, 222, 222), strong ? 0.5 : 0.4));
+    p.drawLine(QPointF(area.left(), y), QPointF(area.right(), y));
+    drawText(p, QRectF(box.left(), y - th / 2, yLabels, th), Qt::AlignRight | Qt::AlignVCenter,
+             QString::fromStdString(t.label), m.tickFont, false, kMuted);
+  }
+  double lastRight = -1e9;
+  for (const auto& t : plot.xTicks) {  // ticks under the plot, labels that fit
+    const double x = at(t.value, plot.yRange.lo).x();
+    p.setPen(QPen(kMuted, 0.4));
+    p.drawLine(QPointF(x, area.bottom()), QPointF(x, area.bottom() + 2));
+    const QString label = QString::fromStdString(t.label);
+    const double w = textWidth(label, m.tickFont) + 2;
+    if (x - w / 2 < lastRight + 2) continue;
+    drawText(p, QRectF(x - w / 2, area.bottom() + 2.5, w, th), Qt::AlignCenter, label, m.tickFont, false, kInk);
+    lastRight = x + w / 2;
+  }
+  for (const fa::PlotSeries& s : plot.series) {
+    const QColor colour(s.rgb[0], s.rgb[1], s.rgb[2]);
+    QPolygonF points;
+    for (size_t i = 0; i < s.x.size(); ++i) points << at(s.x[i], s.y[i]);
+    QPen line(colour, 1.1, Qt::SolidLine, Qt::FlatCap, Qt::RoundJoin);
+    if (s.dashed) line.setDashPattern({3.0, 2.0});
+    p.setPen(line);
+    p.setBrush(Qt::NoBrush);
+    p.drawPolyline(points);
+    p.setPen(QPen(colour, s.openMarker ? 0.8 : 0.3));
+    p.setBrush(s.openMarker ? QBrush(Qt::white) : QBrush(colour));
+    for (const QPointF& q : points) p.drawEllipse(q, 1.7, 1.7);
+  }
+  p.setBrush(Qt::NoBrush);
 }
 
 void FigureRenderer::paintTiles(QPainter& p, const fa::FigureTiles& t, const QRectF& box, double ppp) const {

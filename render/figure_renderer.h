@@ -50,6 +50,7 @@ class FigureRenderer {
   void paint(QPainter& p, double pixelsPerPoint) const;
   void paintHeader(QPainter& p) const;
   void paintCell(QPainter& p, int row, int col, double pixelsPerPoint) const;
+  void paintPlot(QPainter& p, const fs::analysis::FigurePlot& plot, const QRectF& box) const;
   void paintTiles(QPainter& p, const fs::analysis::FigureTiles& tiles, const QRectF& box, double pixelsPerPoint) const;
   void paintBars(QPainter& p) const;
   void paintLegend(QPainter& p) const;

@@ -126,31 +126,39 @@ TEST_F(SanityCascadeRun, BothModesInOneFigureAndOneTable) {
   const fa::FigureLayout curves = fa::sanityCurvesFigure(both, "curves");
   ASSERT_EQ(curves.rowCount(), 4);  // Spearman, |Spearman|, SSIM, HOG
   EXPECT_NE(curves.caption.find("dashed lines and open dots: independent"), std::string::npos) << curves.caption;
-  // The key: each method in the colour of its lines (the panel's pixels at the first dot, depth 0 at
-  // y = 1, are the last method's), then the two modes' styles.
-  ASSERT_EQ(curves.legend.size(), both[0]->methods.size() + 2);
-  for (size_t m = 0; m < both[0]->methods.size(); ++m) {
-    EXPECT_NE(curves.legend[m].label.find(both[0]->methods[m]), std::string::npos) << curves.legend[m].label;
-    EXPECT_FALSE(curves.legend[m].dashed);
-  }
-  const fa::LegendEntry& last = curves.legend[both[0]->methods.size() - 1];
-  const cv::Mat& panel = curves.cells[0][0].overlay.rgb;
-  bool found = false;
-  for (int y = 0; y < panel.rows && !found; ++y)
-    for (int x = 0; x < 60 && !found; ++x) {
-      const cv::Vec3b px = panel.at<cv::Vec3b>(y, x);
-      found = px[0] == last.rgb[0] && px[1] == last.rgb[1] && px[2] == last.rgb[2];
-    }
-  EXPECT_TRUE(found) << "no pixel of the key's colour near the first dot";
-  EXPECT_EQ(curves.legend[curves.legend.size() - 2].label, "cascading");
-  EXPECT_FALSE(curves.legend[curves.legend.size() - 2].dashed);
+  // The key: each method in the colour of its lines, then the two modes' styles.
+  const size_t methods = both[0]->methods.size();
+  ASSERT_EQ(curves.legend.size(), methods + 2);
+  EXPECT_EQ(curves.legend[methods].label, "cascading");
+  EXPECT_FALSE(curves.legend[methods].dashed);
   EXPECT_EQ(curves.legend.back().label, "independent");
   EXPECT_TRUE(curves.legend.back().dashed && curves.legend.back().openMarker);
   EXPECT_EQ(curves.caption.find('#'), std::string::npos) << curves.caption;
-  // Both modes draw more than one: the panels differ from the cascading run's alone.
+  // Each panel is a vector plot: per mode and method a series from (0, 1) through the mean
+  // similarity after each unit (the table's numbers), in the key's colour, the second mode dashed.
+  const std::vector<std::string> keys{"spearman", "spearman_abs", "ssim", "hog"};
+  for (size_t k = 0; k < keys.size(); ++k) {
+    const fa::FigureCell& cell = curves.cells[k][0];
+    ASSERT_EQ(cell.kind, fa::CellKind::Plot);
+    ASSERT_EQ(cell.plot.series.size(), 2 * methods);
+    ASSERT_EQ(cell.plot.xTicks.size(), units + 1);
+    EXPECT_EQ(cell.plot.xTicks[1].label, cascading.units[0]);
+    for (size_t r = 0; r < 2; ++r)
+      for (size_t m = 0; m < methods; ++m) {
+        const fa::PlotSeries& s = cell.plot.series[r * methods + m];
+        const fa::SanityCascade& run = r == 0 ? cascading : independent;
+        EXPECT_EQ(s.dashed, r == 1);
+        for (int c = 0; c < 3; ++c) EXPECT_EQ(s.rgb[c], curves.legend[m].rgb[c]);
+        ASSERT_EQ(s.y.size(), units + 1);
+        EXPECT_DOUBLE_EQ(s.y[0], 1.0);
+        for (size_t u = 0; u < units; ++u)
+          EXPECT_DOUBLE_EQ(s.y[u + 1], fa::meanSimilarity(run, m, u, keys[k]).value) << keys[k] << " " << r << " " << m << " " << u;
+      }
+  }
+  // One run: its series only, and no style entries in the key.
   const fa::FigureLayout curvesOne = fa::sanityCurvesFigure(cascading, "curves");
-  EXPECT_EQ(curvesOne.legend.size(), both[0]->methods.size());  // one run: no style entries
-  EXPECT_GT(cv::norm(curves.cells[0][0].overlay.rgb, curvesOne.cells[0][0].overlay.rgb, cv::NORM_L1), 0.0);
+  EXPECT_EQ(curvesOne.legend.size(), methods);
+  EXPECT_EQ(curvesOne.cells[0][0].plot.series.size(), methods);
 
   // The tables: one header, the cascading rows, then the independent ones.
   const std::string means = fa::sanityMeansCsv(both), a = fa::sanityMeansCsv(cascading),

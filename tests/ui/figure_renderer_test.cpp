@@ -235,3 +235,47 @@ TEST_F(FigureRendererTest, LegendDrawsSwatchesInTheirColoursAndLabelsAsText) {
   bad.legend.back() = {"colour", {0, 300, 0}, false, false};
   EXPECT_THROW(fs::render::FigureRenderer{bad}, fs::model::InputError);
 }
+
+// A plot cell is drawn as vector shapes: no image in the SVG, one path per series plus its dots,
+// the tick labels as text; its series' colours land inside the cell in the PNG. Bad plots refused.
+TEST_F(FigureRendererTest, PlotCellsAreVectorLinesWithTextTicks) {
+  fa::FigureLayout f;
+  f.title = "plot";
+  f.rowLabels = {"similarity"};
+  f.columnLabels = {"curves"};
+  fa::FigureCell cell;
+  cell.kind = fa::CellKind::Plot;
+  cell.plot.xRange = {0, 3};
+  cell.plot.yRange = {-1, 1};
+  cell.plot.yGrid = {{-1, "-1"}, {0, "0"}, {1, "1"}};
+  cell.plot.emphasis = 0.0;
+  cell.plot.xTicks = {{0, "original"}, {1, "head"}, {2, "middle"}, {3, "stem"}};
+  cell.plot.series = {{{0, 1, 2, 3}, {1, 0.5, -0.2, 2.0}, {214, 39, 40}, false, false},
+                      {{0, 1, 2, 3}, {1, 0.8, 0.7, 0.6}, {44, 160, 44}, true, true}};
+  f.cells = {{cell}};
+  f.metrics.tileSize = 40;
+  const fs::render::FigureRenderer r(f);
+  const QByteArray svg = r.toSvg();
+  EXPECT_FALSE(svg.contains("<image")) << "the plot is not a raster image";
+  EXPECT_TRUE(svg.contains("middle"));
+  EXPECT_TRUE(svg.contains("original"));
+  const QImage img = r.toImage(200);
+  int red = 0, green = 0;
+  for (int y = 0; y < img.height(); ++y)
+    for (int x = 0; x < img.width(); ++x) {
+      const QColor c = img.pixelColor(x, y);
+      red += std::abs(c.red() - 214) < 16 && std::abs(c.green() - 39) < 16 && std::abs(c.blue() - 40) < 16;
+      green += std::abs(c.red() - 44) < 16 && std::abs(c.green() - 160) < 16 && std::abs(c.blue() - 44) < 16;
+    }
+  EXPECT_GT(red, 100);
+  EXPECT_GT(green, 50);
+  fa::FigureLayout bad = f;
+  bad.cells[0][0].plot.series[0].y.pop_back();
+  EXPECT_THROW(fs::render::FigureRenderer{bad}, fs::model::InputError);
+  bad = f;
+  bad.cells[0][0].plot.yRange = {1, 1};
+  EXPECT_THROW(fs::render::FigureRenderer{bad}, fs::model::InputError);
+  bad = f;
+  bad.cells[0][0].plot.series[1].y[2] = std::nan("");
+  EXPECT_THROW(fs::render::FigureRenderer{bad}, fs::model::InputError);
+}
