@@ -80,6 +80,17 @@ std::string slurp(const std::string& path) {
   return s.str();
 }
 
+// Pixels in the first `rows` rows within `tolerance` of (r, g, b) in every channel.
+int pixelsNear(const QImage& img, int rows, int r, int g, int b, int tolerance) {
+  int n = 0;
+  for (int y = 0; y < rows; ++y)
+    for (int x = 0; x < img.width(); ++x) {
+      const QColor c = img.pixelColor(x, y);
+      n += std::abs(c.red() - r) < tolerance && std::abs(c.green() - g) < tolerance && std::abs(c.blue() - b) < tolerance;
+    }
+  return n;
+}
+
 class FigureRendererTest : public ::testing::Test {
  protected:
   void SetUp() override { ensureApplication(); }
@@ -211,15 +222,9 @@ TEST_F(FigureRendererTest, LegendDrawsSwatchesInTheirColoursAndLabelsAsText) {
   EXPECT_EQ(keyed.sizePoints().width(), plain.sizePoints().width());
   const QImage img = keyed.toImage(150);
   const int titleBottom = int((f.metrics.margin + 16) * 150 / 72);  // the legend's line starts below the title
-  int blue = 0, orange = 0;
-  for (int y = 0; y < std::min(img.height(), titleBottom + 40); ++y)
-    for (int x = 0; x < img.width(); ++x) {
-      const QColor c = img.pixelColor(x, y);
-      blue += std::abs(c.red() - 31) < 12 && std::abs(c.green() - 119) < 12 && std::abs(c.blue() - 180) < 12;
-      orange += std::abs(c.red() - 255) < 12 && std::abs(c.green() - 127) < 12 && std::abs(c.blue() - 14) < 12;
-    }
-  EXPECT_GT(blue, 20);
-  EXPECT_GT(orange, 10);
+  const int rows = std::min(img.height(), titleBottom + 40);
+  EXPECT_GT(pixelsNear(img, rows, 31, 119, 180, 12), 20);
+  EXPECT_GT(pixelsNear(img, rows, 255, 127, 14, 12), 10);
   const QByteArray svg = keyed.toSvg();
   EXPECT_TRUE(svg.contains("first method"));
   EXPECT_TRUE(svg.contains("second method"));
@@ -260,15 +265,8 @@ TEST_F(FigureRendererTest, PlotCellsAreVectorLinesWithTextTicks) {
   EXPECT_TRUE(svg.contains("middle"));
   EXPECT_TRUE(svg.contains("original"));
   const QImage img = r.toImage(200);
-  int red = 0, green = 0;
-  for (int y = 0; y < img.height(); ++y)
-    for (int x = 0; x < img.width(); ++x) {
-      const QColor c = img.pixelColor(x, y);
-      red += std::abs(c.red() - 214) < 16 && std::abs(c.green() - 39) < 16 && std::abs(c.blue() - 40) < 16;
-      green += std::abs(c.red() - 44) < 16 && std::abs(c.green() - 160) < 16 && std::abs(c.blue() - 44) < 16;
-    }
-  EXPECT_GT(red, 100);
-  EXPECT_GT(green, 50);
+  EXPECT_GT(pixelsNear(img, img.height(), 214, 39, 40, 16), 100);
+  EXPECT_GT(pixelsNear(img, img.height(), 44, 160, 44, 16), 50);
   fa::FigureLayout bad = f;
   bad.cells[0][0].plot.series[0].y.pop_back();
   EXPECT_THROW(fs::render::FigureRenderer{bad}, fs::model::InputError);
