@@ -34,7 +34,7 @@ void applySystem(const System& s, const std::vector<double>& x, std::vector<doub
 
 // C[i, c] -= sum over t < k of L[i, t] L[c, t] for the R rows from i0 and the C columns from c0 of
 // the front's trailing block, the sums kept in registers over all k (the Schur complement's
-// micro-kernel: 2R/C + ... loads per R x C multiply-adds instead of a load and a store of C each).
+// micro-kernel: R + C loads per R x C multiply-adds, and C loaded and stored once per tile).
 template <int R, int C>
 __attribute__((always_inline)) inline void schurTile(double* a, size_t f, size_t k, size_t i0, size_t c0) {
   double acc[C][R] = {};
