@@ -236,6 +236,10 @@ void validatePlot(const FigurePlot& p) {
     if (s.x.size() != s.y.size()) throw InputError("figure: a plot series needs as many x as y values");
     for (int c : s.rgb)
       if (c < 0 || c > 255) throw InputError("figure: a plot series' colour is outside 0..255");
+    for (int c : s.edge)
+      if (c < -1 || c > 255) throw InputError("figure: a plot series' outline colour is outside 0..255");
+    if (!(s.lineWidth >= 0 && s.lineWidth < 20) || !(s.markerRadius >= 0 && s.markerRadius < 50))
+      throw InputError("figure: a plot series' line width or dot radius is out of range");
     for (size_t i = 0; i < s.x.size(); ++i)
       if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) throw InputError("figure: a plot point is not finite");
   }

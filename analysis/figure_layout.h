@@ -62,12 +62,17 @@ struct LegendEntry {
 // dashed) and a dot (filled or open) at each point, on the given ranges (a value outside is drawn
 // at the edge); horizontal grid lines
 // labelled on the left (`emphasis`: a darker one, e.g. at 0), x ticks labelled under the axis (a
-// label that would overlap the previous one is left out).
+// label that would overlap the previous one is left out); without grid or ticks the plot fills
+// its cell.
 struct PlotSeries {
   std::vector<double> x, y;  // the same length, finite
   int rgb[3] = {0, 0, 0};
   bool dashed = false;
   bool openMarker = false;
+  bool line = true;           // join the points
+  double lineWidth = 1.1;     // points
+  double markerRadius = 1.7;  // points; 0: no dots
+  int edge[3] = {-1, -1, -1};  // the dots' outline; -1: the series' colour
 };
 
 struct FigurePlot {

@@ -6,7 +6,6 @@
 #include "model/errors.h"
 
 #include <nlohmann/json.hpp>
-#include <opencv2/imgproc.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -19,8 +18,7 @@ using nlohmann::json;
 
 namespace {
 
-constexpr int kCiWidth = 200, kCiHeight = 40;  // pixels of one CI cell (5:1)
-constexpr int kPad = 10;
+constexpr int kTauPixels = 40;  // the side of one agreement cell's image
 
 std::string fixed3(double v) {
   if (!std::isfinite(v)) return "n/a";
@@ -31,30 +29,40 @@ std::string fixed3(double v) {
 
 bool finite(const json& s, const char* k) { return s.contains(k) && s[k].is_number() && std::isfinite(s[k].get<double>()); }
 
-// The CI line and the mean's dot on [range.lo, range.hi] (x from kPad to width - kPad).
-cv::Mat ciImage(double mean, double lo, double hi, const ValueRange& range) {
-  cv::Mat rgb(kCiHeight, kCiWidth, CV_8UC3, cv::Scalar(255, 255, 255));
-  const double span = range.hi - range.lo;
-  const auto x = [&](double v) {
-    const double f = span > 0 ? std::clamp((v - range.lo) / span, 0.0, 1.0) : 0.5;
-    return int(std::lround(kPad + f * (kCiWidth - 2 * kPad)));
+// The CI as a vector plot on the column's scale [range.lo, range.hi] (with a margin of 1/18 of it
+// at both ends): a light axis over the scale, the CI as a dark line with end caps, and the mean as
+// a dot in its colour on the column's colour bar, outlined dark.
+FigurePlot ciPlot(double mean, double lo, double hi, const ValueRange& range) {
+  FigurePlot plot;
+  const double span = range.hi - range.lo, pad = span / 18.0;
+  plot.xRange = {range.lo - pad, range.hi + pad};
+  plot.yRange = {-1.0, 1.0};
+  plot.aspect = 5.0;
+  const auto segment = [&](double x0, double x1, double y0, double y1, int grey, double width) {
+    PlotSeries s;
+    s.x = {x0, x1}, s.y = {y0, y1};
+    s.rgb[0] = s.rgb[1] = s.rgb[2] = grey;
+    s.lineWidth = width, s.markerRadius = 0;
+    plot.series.push_back(s);
   };
-  const int y = kCiHeight / 2;
-  cv::line(rgb, {kPad, y}, {kCiWidth - kPad, y}, cv::Scalar(220, 220, 220), 1);
-  cv::line(rgb, {x(lo), y}, {x(hi), y}, cv::Scalar(40, 40, 40), 3);
-  for (double v : {lo, hi}) cv::line(rgb, {x(v), y - 7}, {x(v), y + 7}, cv::Scalar(40, 40, 40), 2);
+  segment(range.lo, range.hi, 0, 0, 220, 0.4);
+  segment(lo, hi, 0, 0, 40, 1.4);
+  for (double v : {lo, hi}) segment(v, v, -0.35, 0.35, 40, 0.9);
+  PlotSeries dot;
+  dot.x = {mean}, dot.y = {0.0};
   cv::Mat value(1, 1, CV_32F, cv::Scalar(float(mean)));
   const cv::Vec3b c = colorize(value, range, Colormap::Turbo).at<cv::Vec3b>(0, 0);
-  cv::circle(rgb, {x(mean), y}, 8, cv::Scalar(c[0], c[1], c[2]), cv::FILLED, cv::LINE_AA);
-  cv::circle(rgb, {x(mean), y}, 8, cv::Scalar(40, 40, 40), 1, cv::LINE_AA);
-  return rgb;
+  for (int k = 0; k < 3; ++k) dot.rgb[k] = c[k], dot.edge[k] = 40;
+  dot.line = false, dot.markerRadius = 4.0;
+  plot.series.push_back(dot);
+  return plot;
 }
 
 // A square of one colour: tau on [-1, 1].
 cv::Mat tauImage(double tau) {
   cv::Mat value(1, 1, CV_32F, cv::Scalar(float(std::isfinite(tau) ? tau : 0.0)));
   const cv::Vec3b c = colorize(value, {-1.0, 1.0}, Colormap::Diverging).at<cv::Vec3b>(0, 0);
-  cv::Mat rgb(kCiHeight, kCiHeight, CV_8UC3, cv::Scalar(c[0], c[1], c[2]));
+  cv::Mat rgb(kTauPixels, kTauPixels, CV_8UC3, cv::Scalar(c[0], c[1], c[2]));
   if (!std::isfinite(tau)) rgb.setTo(cv::Scalar(235, 235, 235));
   return rgb;
 }
@@ -131,9 +139,10 @@ FigureLayout buildScorecardFigure(const std::vector<ScorecardFigureInput>& score
         const double lo = finite(s, "ci_low") ? s["ci_low"].get<double>() : mean;
         const double hi = finite(s, "ci_high") ? s["ci_high"].get<double>() : mean;
         const std::string rank = finite(s, "rank") ? "  #" + fixed3(s["rank"].get<double>()) : "";
-        row.push_back(overlayCell(ciImage(mean, lo, hi, ranges[j]), ranges[j], Colormap::Turbo,
-                                  fixed3(mean) + " [" + fixed3(lo) + ", " + fixed3(hi) + "]" + rank +
-                                      "  n=" + std::to_string(s.value("n", 0))));
+        FigureCell& cell = row.emplace_back();
+        cell.kind = CellKind::Plot;
+        cell.plot = ciPlot(mean, lo, hi, ranges[j]);
+        cell.note = fixed3(mean) + " [" + fixed3(lo) + ", " + fixed3(hi) + "]" + rank + "  n=" + std::to_string(s.value("n", 0));
       }
       f.cells.push_back(std::move(row));
     }

@@ -249,8 +249,9 @@ void FigureRenderer::paintPlot(QPainter& p, const fa::FigurePlot& plot, const QR
   const double th = lineHeight(m.tickFont);
   double yLabels = 0;
   for (const auto& t : plot.yGrid) yLabels = std::max(yLabels, textWidth(QString::fromStdString(t.label), m.tickFont));
-  const QRectF area(box.left() + yLabels + 3, box.top() + th / 2, box.width() - yLabels - 3 - th,
-                    box.height() - th / 2 - th - 2.5);
+  const double left = plot.yGrid.empty() ? 0 : yLabels + 3, top = plot.yGrid.empty() ? 0 : th / 2;
+  const double bottom = plot.xTicks.empty() ? 0 : th + 2.5, right = plot.xTicks.empty() ? 0 : th;
+  const QRectF area(box.left() + left, box.top() + top, box.width() - left - right, box.height() - top - bottom);
   const auto along = [](const fa::ValueRange& r, double v) { return (std::clamp(v, r.lo, r.hi) - r.lo) / (r.hi - r.lo); };
   const auto at = [&](double x, double y) {
     return QPointF(area.left() + along(plot.xRange, x) * area.width(), area.bottom() - along(plot.yRange, y) * area.height());
@@ -278,14 +279,18 @@ void FigureRenderer::paintPlot(QPainter& p, const fa::FigurePlot& plot, const QR
     const QColor colour(s.rgb[0], s.rgb[1], s.rgb[2]);
     QPolygonF points;
     for (size_t i = 0; i < s.x.size(); ++i) points << at(s.x[i], s.y[i]);
-    QPen line(colour, 1.1, Qt::SolidLine, Qt::FlatCap, Qt::RoundJoin);
-    if (s.dashed) line.setDashPattern({3.0, 2.0});
-    p.setPen(line);
-    p.setBrush(Qt::NoBrush);
-    p.drawPolyline(points);
-    p.setPen(QPen(colour, s.openMarker ? 0.8 : 0.3));
+    if (s.line && points.size() > 1 && s.lineWidth > 0) {
+      QPen line(colour, s.lineWidth, Qt::SolidLine, Qt::FlatCap, Qt::RoundJoin);
+      if (s.dashed) line.setDashPattern({3.0, 2.0});
+      p.setPen(line);
+      p.setBrush(Qt::NoBrush);
+      p.drawPolyline(points);
+    }
+    if (s.markerRadius <= 0) continue;
+    const QColor edge = s.edge[0] < 0 ? colour : QColor(s.edge[0], s.edge[1], s.edge[2]);
+    p.setPen(QPen(edge, s.openMarker ? 0.8 : s.edge[0] < 0 ? 0.3 : 0.5));
     p.setBrush(s.openMarker ? QBrush(Qt::white) : QBrush(colour));
-    for (const QPointF& q : points) p.drawEllipse(q, 1.7, 1.7);
+    for (const QPointF& q : points) p.drawEllipse(q, s.markerRadius, s.markerRadius);
   }
   p.setBrush(Qt::NoBrush);
 }

@@ -39,15 +39,26 @@ TEST(ScorecardFigure, CellsShowTheMeanAndCiOnTheColumnScale) {
   EXPECT_DOUBLE_EQ(f.columnBars[0]->range.lo, 0.1);
   EXPECT_DOUBLE_EQ(f.columnBars[0]->range.hi, 0.6);
   const fa::FigureCell& cell = f.cells[0][0];
-  ASSERT_EQ(cell.kind, fa::CellKind::Overlay);
+  ASSERT_EQ(cell.kind, fa::CellKind::Plot);  // vector shapes, not an image
   EXPECT_EQ(cell.note, "0.5 [0.4, 0.6]  #2  n=4");
-  const cv::Mat& rgb = cell.overlay.rgb;
-  const int y = rgb.rows / 2, x = int(std::lround(10 + 0.8 * (rgb.cols - 20)));
+  const fa::FigurePlot& plot = cell.plot;
+  EXPECT_LT(plot.xRange.lo, 0.1);
+  EXPECT_GT(plot.xRange.hi, 0.6);
+  ASSERT_EQ(plot.series.size(), 5u);  // axis, CI, two caps, mean
+  // The light axis spans the column's scale; the dark CI line spans [0.4, 0.6].
+  EXPECT_EQ(plot.series[0].x, (std::vector<double>{0.1, 0.6}));
+  EXPECT_EQ(plot.series[0].rgb[0], 220);
+  EXPECT_EQ(plot.series[1].x, (std::vector<double>{0.4, 0.6}));
+  EXPECT_EQ(plot.series[1].rgb[0], 40);
+  EXPECT_EQ(plot.series[2].x, (std::vector<double>{0.4, 0.4}));
+  EXPECT_EQ(plot.series[3].x, (std::vector<double>{0.6, 0.6}));
+  // The mean's dot at 0.5, in its colour on the column's Turbo bar.
+  const fa::PlotSeries& dot = plot.series[4];
+  EXPECT_EQ(dot.x, (std::vector<double>{0.5}));
+  EXPECT_GT(dot.markerRadius, 0.0);
   cv::Mat value(1, 1, CV_32F, cv::Scalar(0.5f));
   const cv::Vec3b expected = fa::colorize(value, {0.1, 0.6}, fa::Colormap::Turbo).at<cv::Vec3b>(0, 0);
-  EXPECT_EQ(rgb.at<cv::Vec3b>(y, x), expected);
-  // Left of the CI (at the scale's start) only the light axis, no CI line.
-  EXPECT_EQ(rgb.at<cv::Vec3b>(y, 10), cv::Vec3b(220, 220, 220));
+  for (int k = 0; k < 3; ++k) EXPECT_EQ(dot.rgb[k], int(expected[k]));
   // Agreement: row "a: tau of deletion_auc vs", column gini = -1 (blue end of the diverging map).
   const fa::FigureCell& tau = f.cells[4][1];
   EXPECT_EQ(tau.note, "tau -1");
