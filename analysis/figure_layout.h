@@ -48,7 +48,7 @@ struct FigureOverlay {
   cv::Mat map;  // CV_32F: the map the colours encode (a saliency result's displayed map2d)
 };
 
-// One key of a line chart drawn in overlay cells: a short line in `rgb` (solid or dashed) with a dot
+// One key of the line charts in plot cells: a short line in `rgb` (solid or dashed) with a dot
 // (filled or open) on it, then the label. The renderer draws the keys as vector shapes and text
 // under the title, left to right, wrapping at the figure's width.
 struct LegendEntry {
@@ -60,10 +60,9 @@ struct LegendEntry {
 
 // A line chart drawn as vector shapes and text: series of points (x, y) with a line (solid or
 // dashed) and a dot (filled or open) at each point, on the given ranges (a value outside is drawn
-// at the edge); horizontal grid lines
-// labelled on the left (`emphasis`: a darker one, e.g. at 0), x ticks labelled under the axis (a
-// label that would overlap the previous one is left out); without grid or ticks the plot fills
-// its cell.
+// at the edge); horizontal grid lines labelled on the left (`emphasis`: a darker one, e.g. at 0),
+// x ticks labelled under the axis (a label that would overlap the previous one is left out);
+// without grid or ticks the plot fills its cell.
 struct PlotSeries {
   std::vector<double> x, y;  // the same length, finite
   int rgb[3] = {0, 0, 0};

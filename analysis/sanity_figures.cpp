@@ -5,7 +5,6 @@
 #include "analysis/faithfulness.h"
 #include "model/errors.h"
 
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -21,12 +20,11 @@ cv::Mat colouredMap(const cv::Mat& map, const MapConvention& conv, ValueRange& r
   return colorize(signedMap, range, conv.colormap);
 }
 
-// Tableau-10 colours (RGB), one per method.
-cv::Scalar methodColour(size_t i) {
+// Tableau-10 colours (RGB), one per method, written into a series' or a key's rgb.
+void setMethodColour(size_t i, int (&out)[3]) {
   static const int rgb[10][3] = {{31, 119, 180}, {255, 127, 14}, {44, 160, 44},  {214, 39, 40},  {148, 103, 189},
                                  {140, 86, 75},  {227, 119, 194}, {127, 127, 127}, {188, 189, 34}, {23, 190, 207}};
-  const int* c = rgb[i % 10];
-  return cv::Scalar(c[0], c[1], c[2]);
+  std::copy(rgb[i % 10], rgb[i % 10] + 3, out);
 }
 
 // One panel: the mean similarity per method (a line with dots) against depth 0 (original, 1 by
@@ -49,8 +47,7 @@ FigurePlot curvePlot(const std::vector<const SanityCascade*>& runs, const std::s
         const SimilarityMean mean = meanSimilarity(*runs[r], m, u, key);
         if (std::isfinite(mean.value)) s.x.push_back(double(u + 1)), s.y.push_back(mean.value);
       }
-      const cv::Scalar col = methodColour(m);
-      for (int k = 0; k < 3; ++k) s.rgb[k] = int(col[k]);
+      setMethodColour(m, s.rgb);
       s.dashed = s.openMarker = r > 0;
       plot.series.push_back(std::move(s));
     }
@@ -162,10 +159,9 @@ FigureLayout sanityCurvesFigure(const std::vector<const SanityCascade*>& runs, c
   // The key: one entry per method in its colour (solid, filled: the first run's style), then with
   // two runs the two styles in grey.
   for (size_t m = 0; m < c.methods.size(); ++m) {
-    const cv::Scalar col = methodColour(m);
     LegendEntry e;
     e.label = c.titles[m] == c.methods[m] ? c.methods[m] : c.titles[m] + " (" + c.methods[m] + ")";
-    for (int k = 0; k < 3; ++k) e.rgb[k] = int(col[k]);
+    setMethodColour(m, e.rgb);
     f.legend.push_back(e);
   }
   if (several)

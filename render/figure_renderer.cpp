@@ -33,6 +33,27 @@ constexpr double kSwatch = 18.0, kSwatchGap = 3.0, kLegendGap = 10.0;  // points
 double legendEntryWidth(const fa::LegendEntry& e, double pt) {
   return kSwatch + kSwatchGap + drawing::textWidth(QString::fromStdString(e.label), pt);
 }
+
+// A series' look: its line through `line` (solid or dashed; none when s.line is false or the
+// width 0) and its dots at `dots` (filled, or open on white; none at radius 0). Plot cells pass
+// the points for both; a legend key a short line and one dot on it.
+void drawSeries(QPainter& p, const fa::PlotSeries& s, const QPolygonF& line, const QPolygonF& dots) {
+  const QColor colour(s.rgb[0], s.rgb[1], s.rgb[2]);
+  if (s.line && line.size() > 1 && s.lineWidth > 0) {
+    QPen pen(colour, s.lineWidth, Qt::SolidLine, Qt::FlatCap, Qt::RoundJoin);
+    if (s.dashed) pen.setDashPattern({3.0, 2.0});  // in pen widths
+    p.setPen(pen);
+    p.setBrush(Qt::NoBrush);
+    p.drawPolyline(line);
+  }
+  if (s.markerRadius > 0) {
+    const QColor edge = s.edge[0] < 0 ? colour : QColor(s.edge[0], s.edge[1], s.edge[2]);
+    p.setPen(QPen(edge, s.openMarker ? 0.8 : s.edge[0] < 0 ? 0.3 : 0.5));
+    p.setBrush(s.openMarker ? QBrush(Qt::white) : QBrush(colour));
+    for (const QPointF& q : dots) p.drawEllipse(q, s.markerRadius, s.markerRadius);
+  }
+  p.setBrush(Qt::NoBrush);
+}
 }  // namespace
 
 using namespace drawing;
@@ -276,23 +297,10 @@ void FigureRenderer::paintPlot(QPainter& p, const fa::FigurePlot& plot, const QR
     lastRight = x + w / 2;
   }
   for (const fa::PlotSeries& s : plot.series) {
-    const QColor colour(s.rgb[0], s.rgb[1], s.rgb[2]);
     QPolygonF points;
     for (size_t i = 0; i < s.x.size(); ++i) points << at(s.x[i], s.y[i]);
-    if (s.line && points.size() > 1 && s.lineWidth > 0) {
-      QPen line(colour, s.lineWidth, Qt::SolidLine, Qt::FlatCap, Qt::RoundJoin);
-      if (s.dashed) line.setDashPattern({3.0, 2.0});
-      p.setPen(line);
-      p.setBrush(Qt::NoBrush);
-      p.drawPolyline(points);
-    }
-    if (s.markerRadius <= 0) continue;
-    const QColor edge = s.edge[0] < 0 ? colour : QColor(s.edge[0], s.edge[1], s.edge[2]);
-    p.setPen(QPen(edge, s.openMarker ? 0.8 : s.edge[0] < 0 ? 0.3 : 0.5));
-    p.setBrush(s.openMarker ? QBrush(Qt::white) : QBrush(colour));
-    for (const QPointF& q : points) p.drawEllipse(q, s.markerRadius, s.markerRadius);
+    drawSeries(p, s, points, points);
   }
-  p.setBrush(Qt::NoBrush);
 }
 
 void FigureRenderer::paintTiles(QPainter& p, const fa::FigureTiles& t, const QRectF& box, double ppp) const {
@@ -342,17 +350,12 @@ void FigureRenderer::paintLegend(QPainter& p) const {
   for (size_t i = 0; i < layout_.legend.size(); ++i) {
     const fa::LegendEntry& e = layout_.legend[i];
     const QRectF& box = legendBoxes_[i];
-    const QColor colour(e.rgb[0], e.rgb[1], e.rgb[2]);
     const double cy = box.center().y();
-    QPen line(colour, 1.2, Qt::SolidLine, Qt::FlatCap);
-    if (e.dashed) line.setDashPattern({3.0, 2.0});  // in pen widths
-    p.setPen(line);
-    p.setBrush(Qt::NoBrush);
-    p.drawLine(QPointF(box.left(), cy), QPointF(box.left() + kSwatch, cy));
-    p.setPen(QPen(colour, e.openMarker ? 0.9 : 0.3));
-    p.setBrush(e.openMarker ? QBrush(Qt::white) : QBrush(colour));
-    p.drawEllipse(QPointF(box.left() + kSwatch / 2, cy), 2.1, 2.1);
-    p.setBrush(Qt::NoBrush);
+    fa::PlotSeries key;  // the series' look, a little bolder
+    std::copy(e.rgb, e.rgb + 3, key.rgb);
+    key.dashed = e.dashed, key.openMarker = e.openMarker, key.lineWidth = 1.2, key.markerRadius = 2.1;
+    drawSeries(p, key, QPolygonF({QPointF(box.left(), cy), QPointF(box.left() + kSwatch, cy)}),
+               QPolygonF({QPointF(box.left() + kSwatch / 2, cy)}));
     drawText(p, QRectF(box.left() + kSwatch + kSwatchGap, box.top(), box.width() - kSwatch - kSwatchGap, box.height()),
              Qt::AlignLeft | Qt::AlignVCenter, QString::fromStdString(e.label), m.captionFont, false, kInk);
   }

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <string>
 
 namespace fs::analysis::imputation {
 
@@ -144,7 +143,11 @@ bool partialCholeskyBaseline(double* a, size_t f, size_t k) { return partialChol
 void forwardFrontBaseline(const double* l, size_t f, size_t k, double* y) { forwardFrontBody(l, f, k, y); }
 void backwardFrontBaseline(const double* l, size_t f, size_t k, double* y) { backwardFrontBody(l, f, k, y); }
 
-const bool kV3 = std::string(kernelIsa()) == "x86-64-v3";
+bool cpuHasV3() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("x86-64-v3");
+}
+const bool kV3 = cpuHasV3();
 
 bool partialCholesky(double* a, size_t f, size_t k) {
   return kV3 ? partialCholeskyV3(a, f, k) : partialCholeskyBaseline(a, f, k);
@@ -158,10 +161,7 @@ void backwardFront(const double* l, size_t f, size_t k, double* y) {
 
 }  // namespace
 
-const char* kernelIsa() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("x86-64-v3") ? "x86-64-v3" : "baseline";
-}
+const char* kernelIsa() { return kV3 ? "x86-64-v3" : "baseline"; }
 
 System buildSystem(const bool* removed, int64_t h, int64_t w) {
   System s;
