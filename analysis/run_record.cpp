@@ -3,6 +3,7 @@
 
 #include "model/errors.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -20,10 +21,12 @@ ShardSpec parseShard(const std::string& text) {
 
 int forEachInShard(const std::vector<std::string>& files, const ShardSpec& shard, const std::string& tool,
                    const std::function<std::string(size_t, const std::string&)>& process,
-                   const std::function<void(const std::string&)>& log, const std::function<void()>& save) {
+                   const std::function<void(const std::string&)>& log, const std::function<void()>& save,
+                   double saveInterval) {
   using Clock = std::chrono::steady_clock;
   const int size = int((files.size() + size_t(shard.count - shard.index)) / size_t(shard.count));
-  auto lastSave = Clock::now();
+  const auto interval = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(saveInterval));
+  auto nextSave = Clock::now() + interval;
   int k = 0;
   for (size_t i = 0; i < files.size(); ++i) {
     if (!inShard(i, shard)) continue;
@@ -35,7 +38,14 @@ int forEachInShard(const std::vector<std::string>& files, const ShardSpec& shard
     if (log)
       log(tool + " [" + std::to_string(++k) + "/" + std::to_string(size) + "] " + name + ": " + status +
           (status.rfind("skipped", 0) == 0 ? "" : timing));
-    if (Clock::now() - lastSave > std::chrono::seconds(5)) save(), lastSave = Clock::now();
+    if (Clock::now() >= nextSave) {
+      // A save costs time in proportion to the images recorded (an evaluate save re-aggregates and
+      // bootstraps them all), so it waits at least 19 times its own cost: at most 5% of the run.
+      const auto s0 = Clock::now();
+      save();
+      const auto s1 = Clock::now();
+      nextSave = s1 + std::max<Clock::duration>(interval, 19 * (s1 - s0));
+    }
   }
   return size;
 }

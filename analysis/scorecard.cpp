@@ -252,13 +252,16 @@ class ScorecardRun {
   ScorecardSummary run() {
     sum_.images = forEachInShard(
         files_, o_.shard, "evaluate", [this](size_t i, const std::string& name) { return process(i, name); },
-        o_.log, [this] {
+        [this](const std::string& line) {
+          if (o_.log) o_.log(line);
+          if (o_.afterImage) o_.afterImage();
+        },
+        [this] {
           if (!sum_.path.empty()) save();
         });
     if (!sum_.path.empty()) save();  // failed images too: a shard of only failed images still merges
     if (sum_.done + sum_.skipped == 0) throw InputError(source() + ": no decodable images in this shard");
-    const json agg = aggregate();
-    sum_.aggregate = compactJson(agg);
+    sum_.aggregate = compactJson(sum_.path.empty() ? aggregate() : header_["aggregate"]);
     if (!sum_.path.empty() && o_.shard.count == 1)
       sum_.tables = writeScorecardTables(sum_.path, o_.methods, records_, sum_.aggregate);
     return sum_;

@@ -141,14 +141,29 @@ nlohmann::json speedJson(fa::LoadedModel& m, const fa::ScorecardOptions& o, cons
 }
 
 nlohmann::json evaluateModel(fa::LoadedModel& m, const fa::ScorecardOptions& o, bool json, int& failed) {
+  using Clock = std::chrono::steady_clock;
   const int64_t batch = fa::curveBatchSize(m, o.curve, m.config.input.height, m.config.input.width);
-  const fa::ModelThroughput before = fa::measureThroughput(m, batch, 1.0);
-  const auto t0 = std::chrono::steady_clock::now();
-  const fa::ScorecardSummary sum = fa::runScorecard(m, o);
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const fa::ModelThroughput throughput =
-      wall > 4 * before.seconds ? fa::fasterOf(before, fa::measureThroughput(m, batch, 1.0)) : before;
-  const nlohmann::json speed = speedJson(m, o, throughput, sum.done, wall, sum.secondsByStep);
+  // The model's throughput before the run, every 30 s during it (between images; a shared
+  // machine's speed drifts by tens of percent) and after it; the median of the samples per rate.
+  // The samples' own time is not the run's.
+  std::vector<fa::ModelThroughput> samples{fa::measureThroughput(m, batch, 1.0)};
+  double sampling = 0;
+  auto lastSample = Clock::now();
+  fa::ScorecardOptions run = o;
+  run.afterImage = [&] {
+    if (Clock::now() - lastSample < std::chrono::seconds(30)) return;
+    const auto s0 = Clock::now();
+    samples.push_back(fa::measureThroughput(m, batch, 0.25));
+    lastSample = Clock::now();
+    sampling += std::chrono::duration<double>(lastSample - s0).count();
+  };
+  const auto t0 = Clock::now();
+  const fa::ScorecardSummary sum = fa::runScorecard(m, run);
+  const double wall = std::chrono::duration<double>(Clock::now() - t0).count() - sampling;
+  if (wall > 4 * samples.front().seconds) samples.push_back(fa::measureThroughput(m, batch, 1.0));
+  const fa::ModelThroughput throughput = fa::medianOf(samples);
+  nlohmann::json speed = speedJson(m, o, throughput, sum.done, wall, sum.secondsByStep);
+  speed["model_images_per_second"]["samples"] = samples.size();
   if (!o.outPath.empty() && o.shard.count == 1)
     fs::model::writeFileAtomically(std::filesystem::path(o.outPath).replace_extension(".speed.json").string(),
                                    speed.dump(2) + "\n");
@@ -157,7 +172,8 @@ nlohmann::json evaluateModel(fa::LoadedModel& m, const fa::ScorecardOptions& o, 
               << speed["forward_equivalents"].get<double>() << " forward-equivalents in " << wall << " s = "
               << speed["forward_equivalents_per_second"].get<double>() << "/s; the model alone: "
               << speed["model_seconds"].get<double>() << " s (forward " << throughput.forwardBatched
-              << " images/s at batch " << throughput.batch << "); overhead " << 100 * speed["overhead"].get<double>()
+              << " images/s at batch " << throughput.batch << ", median of " << samples.size()
+              << " measurements); overhead " << 100 * speed["overhead"].get<double>()
               << "%" << std::defaultfloat << "\n";
   else if (!speed["uncounted_methods"].empty())
     std::cerr << "evaluate: " << m.config.id << ": no speed figure (model evaluations not counted for "
@@ -245,15 +261,16 @@ Command evaluateCommand() {
      "  The scorecard: per model x method the mean, bootstrap 95% CI (1000 resamples, seeded by --seed) and\n"
      "  rank of every metric, and Kendall's tau between the metrics' method rankings; identical seeds give\n"
      "  identical files.\n"
-     "  --out writes FILE.json (per-image records, aggregate and statistics; atomically, every 5 s and at the\n"
-     "  end) and FILE.rows.csv, FILE.summary.csv, FILE.agreement.csv; with several models FILE.<id>.json etc.\n"
+     "  --out writes FILE.json (per-image records, aggregate and statistics; atomically, every 5 s, or after\n"
+     "  19 times as long as the last save took if that is longer, and at the end) and FILE.rows.csv, FILE.summary.csv, FILE.agreement.csv; with several models FILE.<id>.json etc.\n"
      "  per model (--json prints an array, one object per model); --figure FIG.png|.pdf|.svg draws them\n"
      "  (see scorecard-figure) with FIG_STEM.manifest.json. Resumable: rerun the same command and\n"
      "  images already recorded are skipped. --shard K/N takes images i with i % N == K-1 (sorted, after\n"
      "  --limit) and writes FILE-shard-K-of-N.json; `merge` combines the shards into FILE.json. Unreadable\n"
      "  images and bad masks are recorded as failed with the file and reason (exit code 3).\n"
      "  Speed: the model evaluations the methods and metrics must make are counted and the model's own\n"
-     "  forward (and forward+backward) throughput measured in the same run; evaluate reports forward-\n"
+     "  forward (and forward+backward) throughput measured in the same run (before it, every 30 s during it\n"
+     "  and after it: the median per rate); evaluate reports forward-\n"
      "  equivalents per second and the overhead beyond the model's time (stderr, --json \"speed\", and with\n"
      "  --out FILE.speed.json; see analysis/evaluation/evaluation_cost.h for what is counted), with the\n"
      "  wall seconds of each step (\"seconds_by_step\": explain = the methods' maps, then each metric).\n"

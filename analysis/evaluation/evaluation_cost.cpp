@@ -3,6 +3,7 @@
 
 #include "analysis/batch_budget.h"
 #include "analysis/faithfulness.h"
+#include "model/errors.h"
 
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
@@ -126,12 +127,22 @@ ModelThroughput measureThroughput(LoadedModel& model, int64_t batch, double seco
   return t;
 }
 
-ModelThroughput fasterOf(const ModelThroughput& a, const ModelThroughput& b) {
-  ModelThroughput t = a;
-  t.forwardSingle = std::max(a.forwardSingle, b.forwardSingle);
-  t.forwardBatched = std::max(a.forwardBatched, b.forwardBatched);
-  t.backwardSingle = std::max(a.backwardSingle, b.backwardSingle);
-  t.backwardBatched = std::max(a.backwardBatched, b.backwardBatched);
+ModelThroughput medianOf(const std::vector<ModelThroughput>& samples) {
+  if (samples.empty()) throw fs::model::InputError("throughput: no samples");
+  const auto median = [&](double ModelThroughput::*rate) {
+    std::vector<double> v;
+    for (const ModelThroughput& t : samples) v.push_back(t.*rate);
+    std::sort(v.begin(), v.end());
+    const size_t k = v.size() / 2;
+    return v.size() % 2 ? v[k] : 0.5 * (v[k - 1] + v[k]);
+  };
+  ModelThroughput t = samples.front();
+  t.forwardSingle = median(&ModelThroughput::forwardSingle);
+  t.forwardBatched = median(&ModelThroughput::forwardBatched);
+  t.backwardSingle = median(&ModelThroughput::backwardSingle);
+  t.backwardBatched = median(&ModelThroughput::backwardBatched);
+  t.seconds = 0;
+  for (const ModelThroughput& x : samples) t.seconds += x.seconds;
   return t;
 }
 

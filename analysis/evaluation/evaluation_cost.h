@@ -53,7 +53,9 @@ struct ModelThroughput {
 // memory stays within the same budget (a backward at the inference batch would hold that many
 // samples' autograd graphs: 6.4 GB on Mixer-B/16).
 ModelThroughput measureThroughput(LoadedModel& model, int64_t batch, double seconds = 1.0);
-ModelThroughput fasterOf(const ModelThroughput& a, const ModelThroughput& b);  // per rate
+// Per rate, the median of the samples (the mean of the middle two for an even count); batch and
+// gradientBatch of the first, seconds summed. InputError when there are none.
+ModelThroughput medianOf(const std::vector<ModelThroughput>& samples);
 
 struct ScorecardSpeed {
   double modelSeconds = 0;         // the time the model alone would need for the counted evaluations

@@ -6,6 +6,7 @@
 #include "analysis/evaluation/evaluation_cost.h"
 #include "analysis/faithfulness.h"
 #include "analysis/model_loader.h"
+#include "model/errors.h"
 
 #include <gtest/gtest.h>
 
@@ -62,9 +63,26 @@ TEST(EvaluationCost, MeasuredThroughputIsPositive) {
   EXPECT_EQ(t.gradientBatch, std::min<int64_t>(16, fa::chooseBatchSize(0, true, m, 112, 112)));
   EXPECT_GE(t.seconds, 4 * 0.2);
   for (double r : {t.forwardSingle, t.forwardBatched, t.backwardSingle, t.backwardBatched}) EXPECT_GT(r, 0.0);
-  const fa::ModelThroughput f = fa::fasterOf(t, fa::ModelThroughput{16, 1e9, 0, 0, 0, 0});
-  EXPECT_EQ(f.forwardSingle, 1e9);
-  EXPECT_EQ(f.forwardBatched, t.forwardBatched);
+}
+
+TEST(EvaluationCost, ThroughputSamplesGiveTheirMedianPerRate) {
+  const auto sample = [](double a, double b, double c, double d) {
+    fa::ModelThroughput t{16, a, b, c, d, 1.0};
+    t.gradientBatch = 8;
+    return t;
+  };
+  const fa::ModelThroughput odd = fa::medianOf({sample(3, 10, 5, 1), sample(1, 30, 6, 2), sample(2, 20, 4, 9)});
+  EXPECT_EQ(odd.forwardSingle, 2.0);
+  EXPECT_EQ(odd.forwardBatched, 20.0);
+  EXPECT_EQ(odd.backwardSingle, 5.0);
+  EXPECT_EQ(odd.backwardBatched, 2.0);
+  EXPECT_EQ(odd.batch, 16);
+  EXPECT_EQ(odd.gradientBatch, 8);
+  EXPECT_EQ(odd.seconds, 3.0);
+  const fa::ModelThroughput even = fa::medianOf({sample(1, 10, 5, 1), sample(4, 30, 6, 2)});
+  EXPECT_EQ(even.forwardSingle, 2.5);
+  EXPECT_EQ(even.forwardBatched, 20.0);
+  EXPECT_THROW(fa::medianOf({}), fs::model::InputError);
 }
 
 }  // namespace
