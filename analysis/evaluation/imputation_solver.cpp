@@ -15,7 +15,7 @@ constexpr Neighbour kNeighbours[8] = {{-1, -1, 1.0 / 12}, {-1, 0, 1.0 / 6}, {-1,
                                       {0, 1, 1.0 / 6},    {1, -1, 1.0 / 12}, {1, 0, 1.0 / 6},  {1, 1, 1.0 / 12}};
 
 // Rectangles of at most this many pixels are not split further.
-constexpr int64_t kLeafArea = 16;
+constexpr int64_t kLeafArea = 32;
 
 double dot(const std::vector<double>& a, const std::vector<double>& b) {
   double s = 0;

@@ -89,7 +89,9 @@ TEST(RoadSolver, DenseKernelsUseAvx2AndFmaWhereverTheCpuHasThem) {
     }
   ASSERT_FALSE(flags.empty()) << "no flags line in /proc/cpuinfo";
   bool v3 = true;
-  for (const char* f : {"avx", "avx2", "fma", "bmi1", "bmi2", "f16c", "movbe", "abm", "xsave"})
+  // x86-64-v3 also has LZCNT ("abm"), left out here: some hypervisors drop "abm" from the kernel's
+  // flags while CPUID reports it, and every CPU with AVX2, BMI1 and BMI2 has it.
+  for (const char* f : {"avx", "avx2", "fma", "bmi1", "bmi2", "f16c", "movbe", "xsave"})
     v3 = v3 && flags.find(std::string(" ") + f + " ") != std::string::npos;
   EXPECT_STREQ(fa::imputation::kernelIsa(), v3 ? "x86-64-v3" : "baseline") << flags;
 }
