@@ -58,14 +58,29 @@ Curve runCurve(LoadedModel& model, const at::Tensor& input, const at::Tensor& sa
   const int64_t h = input.size(2), w = input.size(3), n = h * w;
   const int batch = static_cast<int>(curveBatchSize(model, o, h, w));
   const at::Tensor base = makeBaseline(input, curveSubstrate(o, insertion), &model.config.input);
-  const at::Tensor ranks = pixelRanks(mapToSize(saliency, h, w)).view({1, 1, h, w});
-  const int64_t chunk = (n + o.steps - 1) / o.steps;
+  // The pixels most salient first (stable); step s changes the first min(s * chunk, n) of them:
+  // deletion puts the substrate there, insertion the image on the substrate.
+  const at::Tensor order =
+      std::get<1>(at::sort(mapToSize(saliency, h, w).reshape({-1}).contiguous(), /*stable=*/true, 0, true)).contiguous();
+  const at::Tensor start = (insertion ? base : input).to(at::kFloat).contiguous();
+  const at::Tensor fill = (insertion ? input : base).to(at::kFloat).contiguous();
+  const int64_t chunk = (n + o.steps - 1) / o.steps, channels = input.size(1), size = channels * n;
+  const auto changed = [&](int s) { return std::min<int64_t>(int64_t(s) * chunk, n); };
   Curve c;
   for (int s0 = 0; s0 <= o.steps; s0 += batch) {
     const int s1 = std::min(o.steps + 1, s0 + batch);
-    const at::Tensor counts = (at::arange(s0, s1, at::kLong) * chunk).clamp_max(n).view({-1, 1, 1, 1});
-    const at::Tensor changed = ranks < counts;  // [B,1,H,W]
-    const at::Tensor x = insertion ? at::where(changed, input, base) : at::where(changed, base, input);
+    // Each step's image is the previous one with the next chunk of pixels changed: plain copies,
+    // not a broadcast select over every pixel of every step.
+    at::Tensor x = at::empty({s1 - s0, channels, h, w}, at::kFloat);
+    const int64_t* ranked = order.data_ptr<int64_t>();
+    const float *from = start.data_ptr<float>(), *with = fill.data_ptr<float>();
+    for (int s = s0; s < s1; ++s) {
+      float* out = x.data_ptr<float>() + int64_t(s - s0) * size;
+      const float* previous = s == s0 ? from : out - size;
+      std::copy(previous, previous + size, out);
+      for (int64_t k = s == s0 ? 0 : changed(s - 1); k < changed(s); ++k)
+        for (int64_t ch = 0; ch < channels; ++ch) out[ch * n + ranked[k]] = with[ch * n + ranked[k]];
+    }
     const at::Tensor p = targetProbs(model, x, target).contiguous();
     c.probs.insert(c.probs.end(), p.data_ptr<double>(), p.data_ptr<double>() + p.numel());
   }

