@@ -65,13 +65,6 @@ const SanityCascade& checkRuns(const std::vector<const SanityCascade*>& runs) {
 }
 
 // "cascading" for one run, "cascading solid, independent dashed" for two.
-std::string styleLegend(const std::vector<const SanityCascade*>& runs) {
-  std::string out;
-  for (size_t r = 0; r < runs.size(); ++r)
-    out += (r ? ", " : "") + modeName(runs[r]->mode) + (runs.size() > 1 ? (r == 0 ? " solid" : " dashed") : "");
-  return out;
-}
-
 }  // namespace
 
 FigureLayout sanityCascadeFigure(const SanityCascade& c, const std::string& title) {
@@ -146,7 +139,8 @@ FigureLayout sanityCurvesFigure(const std::vector<const SanityCascade*>& runs, c
   const bool several = runs.size() > 1;
   FigureLayout f;
   f.title = title;
-  std::string depths = "x: 0 = original (" + styleLegend(runs) + ")";
+  // The x ticks name the units where their labels fit; the whole list once, under the last panel.
+  std::string depths = "x: 0 = original";
   for (size_t u = 0; u < c.units.size(); ++u) depths += ", " + std::to_string(u + 1) + " = " + c.units[u];
   f.columnLabels.push_back("mean similarity to the original map over " + std::to_string(c.images.size()) +
                            (several ? " images\nvs the unit: cascading = it and those before randomised, "
@@ -177,7 +171,7 @@ FigureLayout sanityCurvesFigure(const std::vector<const SanityCascade*>& runs, c
     FigureCell cell;
     cell.kind = CellKind::Plot;
     cell.plot = curvePlot(runs, similarityKeys()[k]);
-    cell.note = depths;
+    if (k + 1 == similarityKeys().size()) cell.note = depths;
     f.cells.push_back({cell});
   }
   f.metrics.tileSize = 40.0;

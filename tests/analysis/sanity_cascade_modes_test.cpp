@@ -143,6 +143,9 @@ TEST_F(SanityCascadeRun, BothModesInOneFigureAndOneTable) {
     ASSERT_EQ(cell.plot.series.size(), 2 * methods);
     ASSERT_EQ(cell.plot.xTicks.size(), units + 1);
     EXPECT_EQ(cell.plot.xTicks[1].label, cascading.units[0]);
+    // The panels share the x axis: the list of units once, under the last.
+    EXPECT_EQ(cell.note.empty(), k + 1 < keys.size()) << k;
+    if (k + 1 == keys.size()) EXPECT_NE(cell.note.find("1 = " + cascading.units[0]), std::string::npos) << cell.note;
     for (size_t r = 0; r < 2; ++r)
       for (size_t m = 0; m < methods; ++m) {
         const fa::PlotSeries& s = cell.plot.series[r * methods + m];
