@@ -218,8 +218,9 @@ MergeResult mergeChecked(const std::vector<std::string>& inputs, const std::stri
   for (const auto& s : shards) updated = std::max(updated, s.doc.value("updated", std::string()));
   merged["updated"] = updated;
 
-  MergeResult r{kind.what, outPath.empty() ? shards.front().prefix + ".json" : outPath, int(shards.size()),
-                int(parsed.size())};
+  MergeResult r;
+  r.kind = kind.what, r.path = outPath.empty() ? shards.front().prefix + ".json" : outPath;
+  r.shards = int(shards.size()), r.images = int(parsed.size());
   for (const auto& e : parsed) (e.value("status", "") == "done" ? r.done : r.failed) += 1;
   fs::model::writeFileAtomically(r.path, recordText(merged.dump(2), entries));
   if (std::string(kind.tool) == "featurescope-cli evaluate")  // the CSV tables a single run writes
