@@ -163,7 +163,7 @@ nlohmann::json evaluateModel(fa::LoadedModel& m, const fa::ScorecardOptions& o, 
   if (wall > 4 * samples.front().seconds) samples.push_back(fa::measureThroughput(m, batch, 1.0));
   const fa::ModelThroughput throughput = fa::medianOf(samples);
   nlohmann::json speed = speedJson(m, o, throughput, sum.done, wall, sum.secondsByStep);
-  speed["model_images_per_second"]["samples"] = samples.size();
+  speed["throughput_samples"] = samples.size();
   if (!o.outPath.empty() && o.shard.count == 1)
     fs::model::writeFileAtomically(std::filesystem::path(o.outPath).replace_extension(".speed.json").string(),
                                    speed.dump(2) + "\n");
@@ -262,7 +262,8 @@ Command evaluateCommand() {
      "  rank of every metric, and Kendall's tau between the metrics' method rankings; identical seeds give\n"
      "  identical files.\n"
      "  --out writes FILE.json (per-image records, aggregate and statistics; atomically, every 5 s, or after\n"
-     "  19 times as long as the last save took if that is longer, and at the end) and FILE.rows.csv, FILE.summary.csv, FILE.agreement.csv; with several models FILE.<id>.json etc.\n"
+     "  19 times as long as the last save took if that is longer, and at the end) and FILE.rows.csv,\n"
+     "  FILE.summary.csv, FILE.agreement.csv; with several models FILE.<id>.json etc.\n"
      "  per model (--json prints an array, one object per model); --figure FIG.png|.pdf|.svg draws them\n"
      "  (see scorecard-figure) with FIG_STEM.manifest.json. Resumable: rerun the same command and\n"
      "  images already recorded are skipped. --shard K/N takes images i with i % N == K-1 (sorted, after\n"
@@ -270,8 +271,8 @@ Command evaluateCommand() {
      "  images and bad masks are recorded as failed with the file and reason (exit code 3).\n"
      "  Speed: the model evaluations the methods and metrics must make are counted and the model's own\n"
      "  forward (and forward+backward) throughput measured in the same run (before it, every 30 s during it\n"
-     "  and after it: the median per rate); evaluate reports forward-\n"
-     "  equivalents per second and the overhead beyond the model's time (stderr, --json \"speed\", and with\n"
+     "  and after it: the median per rate, \"throughput_samples\"); evaluate reports forward-equivalents\n"
+     "  per second and the overhead beyond the model's time (stderr, --json \"speed\", and with\n"
      "  --out FILE.speed.json; see analysis/evaluation/evaluation_cost.h for what is counted), with the\n"
      "  wall seconds of each step (\"seconds_by_step\": explain = the methods' maps, then each metric).\n"
      "  --dataset without --methods/--metrics: accuracy, confusion matrix and misclassified test indices.\n" +

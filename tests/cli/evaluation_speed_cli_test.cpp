@@ -23,6 +23,7 @@ TEST(EvaluateSpeed, CountsThroughputAndOverheadInTheOutput) {
   EXPECT_EQ(speed["evaluations_per_image"]["forward_single"], 1.0);    // the top-1 prediction
   EXPECT_EQ(speed["evaluations_per_image"]["forward_backward_single"], 1.0);  // Grad-CAM
   EXPECT_EQ(speed["model_images_per_second"]["batch"], 21);
+  EXPECT_EQ(speed["throughput_samples"], 1);  // a 2-image run: before it only
   ASSERT_TRUE(speed["overhead"].is_number()) << speed.dump();
   EXPECT_GT(speed["model_seconds"].get<double>(), 0.0);
   EXPECT_NEAR(speed["overhead"].get<double>(), speed["seconds"].get<double>() / speed["model_seconds"].get<double>() - 1, 1e-9);
