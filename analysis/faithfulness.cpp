@@ -66,14 +66,14 @@ Curve runCurve(LoadedModel& model, const at::Tensor& input, const at::Tensor& sa
   const at::Tensor fill = (insertion ? input : base).to(at::kFloat).contiguous();
   const int64_t chunk = (n + o.steps - 1) / o.steps, channels = input.size(1), size = channels * n;
   const auto changed = [&](int s) { return std::min<int64_t>(int64_t(s) * chunk, n); };
+  const int64_t* ranked = order.data_ptr<int64_t>();
+  const float *from = start.data_ptr<float>(), *with = fill.data_ptr<float>();
   Curve c;
   for (int s0 = 0; s0 <= o.steps; s0 += batch) {
     const int s1 = std::min(o.steps + 1, s0 + batch);
     // Each step's image is the previous one with the next chunk of pixels changed: plain copies,
     // not a broadcast select over every pixel of every step.
     at::Tensor x = at::empty({s1 - s0, channels, h, w}, at::kFloat);
-    const int64_t* ranked = order.data_ptr<int64_t>();
-    const float *from = start.data_ptr<float>(), *with = fill.data_ptr<float>();
     for (int s = s0; s < s1; ++s) {
       float* out = x.data_ptr<float>() + int64_t(s - s0) * size;
       const float* previous = s == s0 ? from : out - size;

@@ -64,7 +64,6 @@ const SanityCascade& checkRuns(const std::vector<const SanityCascade*>& runs) {
   return *runs.front();
 }
 
-// "cascading" for one run, "cascading solid, independent dashed" for two.
 }  // namespace
 
 FigureLayout sanityCascadeFigure(const SanityCascade& c, const std::string& title) {

@@ -6,6 +6,7 @@
 // forward_backward = forward with every tap kept + gradient of the top logit w.r.t. the input.
 #include "analysis/string_list.h"
 #include "analysis/batch_budget.h"
+#include "analysis/evaluation/statistics.h"
 #include "analysis/model_loader.h"
 #include "analysis/resources.h"
 #include "analysis/saliency/saliency_method.h"
@@ -51,11 +52,6 @@ double msSince(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
-double median(std::vector<double> t) {
-  std::sort(t.begin(), t.end());
-  return t.size() % 2 ? t[t.size() / 2] : 0.5 * (t[t.size() / 2 - 1] + t[t.size() / 2]);
-}
-
 double medianMs(int repeat, const std::function<void()>& fn) {
   fn();  // warm-up (allocator, oneDNN primitive caches)
   std::vector<double> t;
@@ -64,7 +60,7 @@ double medianMs(int repeat, const std::function<void()>& fn) {
     fn();
     t.push_back(msSince(t0));
   }
-  return median(t);
+  return fs::analysis::median(t);
 }
 
 long peakRssMb() {
@@ -216,7 +212,7 @@ int runBench(const Args& a) {
       }
       out[id]["runs"][item] = mine;
       if (peer) peerOut[id]["runs"][item] = theirs;
-      return std::make_pair(median(mine), peer ? median(theirs) : 0.0);
+      return std::make_pair(fs::analysis::median(mine), peer ? fs::analysis::median(theirs) : 0.0);
     };
     const auto [fwd, peerFwd] = measure("forward", 1, [&] {
       return medianMs(repeat, [&] {

@@ -2,6 +2,7 @@
 #include "analysis/evaluation/evaluation_cost.h"
 
 #include "analysis/batch_budget.h"
+#include "analysis/evaluation/statistics.h"
 #include "analysis/faithfulness.h"
 #include "model/errors.h"
 
@@ -11,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 
 namespace fs::analysis {
 namespace {
@@ -129,18 +131,16 @@ ModelThroughput measureThroughput(LoadedModel& model, int64_t batch, double seco
 
 ModelThroughput medianOf(const std::vector<ModelThroughput>& samples) {
   if (samples.empty()) throw fs::model::InputError("throughput: no samples");
-  const auto median = [&](double ModelThroughput::*rate) {
+  const auto medianRate = [&](double ModelThroughput::*rate) {
     std::vector<double> v;
     for (const ModelThroughput& t : samples) v.push_back(t.*rate);
-    std::sort(v.begin(), v.end());
-    const size_t k = v.size() / 2;
-    return v.size() % 2 ? v[k] : 0.5 * (v[k - 1] + v[k]);
+    return median(std::move(v));
   };
   ModelThroughput t = samples.front();
-  t.forwardSingle = median(&ModelThroughput::forwardSingle);
-  t.forwardBatched = median(&ModelThroughput::forwardBatched);
-  t.backwardSingle = median(&ModelThroughput::backwardSingle);
-  t.backwardBatched = median(&ModelThroughput::backwardBatched);
+  t.forwardSingle = medianRate(&ModelThroughput::forwardSingle);
+  t.forwardBatched = medianRate(&ModelThroughput::forwardBatched);
+  t.backwardSingle = medianRate(&ModelThroughput::backwardSingle);
+  t.backwardBatched = medianRate(&ModelThroughput::backwardBatched);
   t.seconds = 0;
   for (const ModelThroughput& x : samples) t.seconds += x.seconds;
   return t;

@@ -56,6 +56,12 @@ ConfidenceInterval bootstrapMeanCi(const std::vector<double>& values, uint64_t s
   return {mean, quantile(means, (1 - level) / 2), quantile(means, (1 + level) / 2)};
 }
 
+double median(std::vector<double> values) {
+  if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
+  std::sort(values.begin(), values.end());
+  return quantile(values, 0.5);
+}
+
 std::vector<double> averageRanks(const std::vector<double>& values) {
   const size_t n = values.size();
   std::vector<size_t> order(n);

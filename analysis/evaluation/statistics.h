@@ -23,6 +23,9 @@ struct ConfidenceInterval {
 ConfidenceInterval bootstrapMeanCi(const std::vector<double>& values, uint64_t seed, int resamples = 1000,
                                    double level = 0.95);
 
+// The median (the mean of the middle two for an even count: numpy.median); NaN when empty.
+double median(std::vector<double> values);
+
 // Ranks 1..n of `values`, ascending (1 = smallest; ties share the mean of their positions, as
 // scipy.stats.rankdata's "average").
 std::vector<double> averageRanks(const std::vector<double>& values);

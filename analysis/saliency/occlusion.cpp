@@ -66,11 +66,11 @@ class Occlusion : public SaliencyBase {
       const at::Tensor drops =
           (reference - logitsOf(ctx, batch).select(1, ctx.target).to(at::kDouble)).contiguous();
       double *s = sum.data_ptr<double>(), *n = count.data_ptr<double>();
+      const double* drop = drops.data_ptr<double>();  // drop[i - begin] for window i
       for (int64_t i = begin; i < end; ++i) {
         const auto [r0, r1, c0, c1] = rect(i);
-        const double drop = drops.data_ptr<double>()[i - begin];
         for (int64_t r = r0; r < r1; ++r)
-          for (int64_t c = c0; c < c1; ++c) s[r * width + c] += drop, n[r * width + c] += 1.0;
+          for (int64_t c = c0; c < c1; ++c) s[r * width + c] += drop[i - begin], n[r * width + c] += 1.0;
       }
     });
     if (!done) return {};

@@ -136,6 +136,13 @@ TEST(Statistics, KendallTauMatchesScipyWithTies) {
   EXPECT_EQ(fa::rankScores({0.2, 0.9, 0.5}, false), (std::vector<double>{1, 3, 2}));
 }
 
+TEST(Statistics, MedianIsTheMiddleValueOrTheMeanOfTheMiddleTwo) {
+  EXPECT_EQ(fa::median({3, 1, 2}), 2.0);
+  EXPECT_EQ(fa::median({4, 1, 3, 2}), 2.5);
+  EXPECT_EQ(fa::median({7}), 7.0);
+  EXPECT_TRUE(std::isnan(fa::median({})));
+}
+
 TEST(Statistics, BootstrapIntervalAgreesWithScipyAndIsDeterministic) {
   at::Generator gen = at::detail::createCPUGenerator(9);
   const at::Tensor v = at::rand({60}, gen).pow(2).to(at::kDouble);
