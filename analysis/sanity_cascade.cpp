@@ -17,7 +17,6 @@ namespace fs::analysis {
 namespace {
 
 // Empty for NaN (a similarity undefined for that map).
-std::string number(double v) { return std::isfinite(v) ? csvNumber(v) : std::string(); }
 
 // The runs' tables under the first one's header.
 std::string joinTables(const std::vector<const SanityCascade*>& runs, std::string (*table)(const SanityCascade&)) {
@@ -162,7 +161,7 @@ std::string sanityMeansCsv(const SanityCascade& c) {
       for (const std::string& key : similarityKeys()) {
         const SimilarityMean mean = meanSimilarity(c, m, u, key);
         csv += csvField(c.methods[m]) + "," + std::to_string(u + 1) + "," + csvField(c.units[u]) + "," + key + "," +
-               number(mean.value) + "," + std::to_string(mean.n) + "," + modeName(c.mode) + "\n";
+               csvNumberOrEmpty(mean.value) + "," + std::to_string(mean.n) + "," + modeName(c.mode) + "\n";
       }
   return csv;
 }
@@ -174,8 +173,8 @@ std::string sanityRowsCsv(const SanityCascade& c) {
       for (size_t u = 0; u < c.units.size(); ++u) {
         const SimilarityScores& s = c.scores[i][m][u];
         csv += csvField(c.images[i]) + "," + csvField(c.methods[m]) + "," + std::to_string(u + 1) + "," +
-               csvField(c.units[u]) + "," + number(s.spearman) + "," + number(s.spearmanAbs) + "," + number(s.ssim) +
-               "," + number(s.hog) + "," + modeName(c.mode) + "\n";
+               csvField(c.units[u]) + "," + csvNumberOrEmpty(s.spearman) + "," + csvNumberOrEmpty(s.spearmanAbs) +
+               "," + csvNumberOrEmpty(s.ssim) + "," + csvNumberOrEmpty(s.hog) + "," + modeName(c.mode) + "\n";
       }
   return csv;
 }

@@ -28,7 +28,7 @@ ConvBn appendConvBnRelu(nn::Sequential& seq, int64_t in, int64_t out, int64_t k,
 }  // namespace
 
 ConvMlpBlockImpl::ConvMlpBlockImpl(int64_t dim, int64_t hidden, bool withConnect) {
-  auto ln = [dim] { return nn::LayerNorm(nn::LayerNormOptions({dim}).eps(1e-5)); };
+  auto ln = [dim] { return layerNorm(dim, 1e-5); };
   norm1 = register_module("norm1", ln());
   channel_mlp1 = register_module("channel_mlp1", Mlp(dim, hidden, dim));
   norm2 = register_module("norm2", ln());
@@ -100,7 +100,7 @@ ConvMlpImpl::ConvMlpImpl(const ModelConfig& c) : config_(c) {
     stages->push_back(stage);
   }
   register_module("stages", stages);
-  norm_ = register_module("norm", nn::LayerNorm(nn::LayerNormOptions({c.dims.back()}).eps(1e-5)));
+  norm_ = register_module("norm", layerNorm(c.dims.back(), 1e-5));
   head_ = register_module("head", nn::Linear(c.dims.back(), c.numClasses));
 }
 

@@ -13,7 +13,6 @@ namespace fs::model {
 namespace nn = torch::nn;
 namespace {
 
-nn::LayerNorm layerNorm(int64_t dim, double eps) { return nn::LayerNorm(nn::LayerNormOptions({dim}).eps(eps)); }
 
 // LayerNorm2d: LayerNorm over the channels at every pixel (NHWC and back).
 at::Tensor layerNorm2d(nn::LayerNorm norm, const at::Tensor& x) {

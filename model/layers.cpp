@@ -52,6 +52,10 @@ void checkUnblocked(const at::Tensor& x, ConvOutput out) {
 }
 }  // namespace
 
+torch::nn::LayerNorm layerNorm(int64_t dim, double eps) {
+  return torch::nn::LayerNorm(torch::nn::LayerNormOptions({dim}).eps(eps));
+}
+
 at::Tensor conv2d(const torch::nn::Conv2d& conv, const PackedConv& packed, const at::Tensor& x, ConvOutput out) {
   if (const PackedPath path = packedPath(packed); path != PackedPath::None)
     return runPacked(path, packed, x, PostOp::None, {}, out);

@@ -8,6 +8,7 @@
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/normalization.h>
 
 #include <cstdint>
 
@@ -43,6 +44,8 @@ void packConv(PackedConv& packed, const torch::nn::Conv2d& conv, bool on);
 at::Tensor linear(const torch::nn::Linear& fc, const at::Tensor& x);
 // fc applied along dim 1 of [B,N,C] (token mixing) without transposing: W x + b.
 at::Tensor mixTokens(const torch::nn::Linear& fc, const at::Tensor& x);
+// A LayerNorm over the last dimension (`dim` features, affine) with the given epsilon.
+torch::nn::LayerNorm layerNorm(int64_t dim, double eps);
 
 // Mlp as in timm/ConvMLP: fc1 -> exact GELU -> fc2.
 class MlpImpl : public torch::nn::Module {

@@ -10,9 +10,9 @@ namespace nn = torch::nn;
 
 MixerBlockImpl::MixerBlockImpl(int64_t dim, int64_t tokens, int64_t tokenHidden, int64_t channelHidden,
                                double eps) {
-  norm1 = register_module("norm1", nn::LayerNorm(nn::LayerNormOptions({dim}).eps(eps)));
+  norm1 = register_module("norm1", layerNorm(dim, eps));
   mlp_tokens = register_module("mlp_tokens", Mlp(tokens, tokenHidden, tokens));
-  norm2 = register_module("norm2", nn::LayerNorm(nn::LayerNormOptions({dim}).eps(eps)));
+  norm2 = register_module("norm2", layerNorm(dim, eps));
   mlp_channels = register_module("mlp_channels", Mlp(dim, channelHidden, dim));
 }
 
@@ -75,7 +75,7 @@ MlpMixerImpl::MlpMixerImpl(const ModelConfig& c) : config_(c) {
   if (c.family == "resmlp") {
     affineNorm_ = register_module("norm", Affine(c.embedDim));
   } else {
-    layerNorm_ = register_module("norm", nn::LayerNorm(nn::LayerNormOptions({c.embedDim}).eps(c.layerNormEps)));
+    layerNorm_ = register_module("norm", layerNorm(c.embedDim, c.layerNormEps));
   }
   head_ = register_module("head", nn::Linear(c.embedDim, c.numClasses));
 }

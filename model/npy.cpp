@@ -17,9 +17,9 @@ namespace {
 
 constexpr char kMagic[] = "\x93NUMPY";
 constexpr size_t kMagicSize = 6;
-constexpr uint32_t kMaxHeaderBytes = 1 << 20;
-constexpr size_t kMaxRank = 32;
-constexpr uint64_t kMaxDim = uint64_t{1} << 48;
+constexpr uint32_t kNpyMaxHeaderBytes = 1 << 20;
+constexpr size_t kNpyMaxRank = 32;
+constexpr uint64_t kNpyMaxDim = uint64_t{1} << 48;
 
 struct NpyHeader {
   at::ScalarType type = at::kFloat;
@@ -27,33 +27,33 @@ struct NpyHeader {
   uint64_t dataStart = 0;
 };
 
-[[noreturn]] void fail(const std::string& path, const std::string& reason) {
+[[noreturn]] void failNpy(const std::string& path, const std::string& reason) {
   throw InputError(path + ": not a supported NPY file: " + reason);
 }
 
 // Returns the text right after "'key':" (spaces skipped) in the header dict.
 std::string valueAfter(const std::string& header, const std::string& key, const std::string& path) {
   const size_t at = header.find("'" + key + "':");
-  if (at == std::string::npos) fail(path, "header has no '" + key + "'");
+  if (at == std::string::npos) failNpy(path, "header has no '" + key + "'");
   size_t start = at + key.size() + 3;
   while (start < header.size() && header[start] == ' ') ++start;
   return header.substr(start);
 }
 
 std::vector<int64_t> parseShape(const std::string& text, const std::string& path) {
-  if (text.empty() || text[0] != '(') fail(path, "shape is not a tuple");
+  if (text.empty() || text[0] != '(') failNpy(path, "shape is not a tuple");
   std::vector<int64_t> shape;
   size_t pos = 1;
   while (true) {
     while (pos < text.size() && (text[pos] == ' ' || text[pos] == ',')) ++pos;
     if (pos < text.size() && text[pos] == ')') return shape;
-    if (pos >= text.size() || !std::isdigit(static_cast<unsigned char>(text[pos])) || shape.size() >= kMaxRank) {
-      fail(path, "shape is not a tuple of at most 32 non-negative integers");
+    if (pos >= text.size() || !std::isdigit(static_cast<unsigned char>(text[pos])) || shape.size() >= kNpyMaxRank) {
+      failNpy(path, "shape is not a tuple of at most 32 non-negative integers");
     }
     uint64_t dim = 0;
     for (; pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos])); ++pos) {
       dim = dim * 10 + static_cast<uint64_t>(text[pos] - '0');
-      if (dim > kMaxDim) fail(path, "shape dimension too large");
+      if (dim > kNpyMaxDim) failNpy(path, "shape dimension too large");
     }
     shape.push_back(static_cast<int64_t>(dim));
     if (pos < text.size() && text[pos] == 'L') ++pos;
@@ -64,13 +64,13 @@ at::ScalarType parseDescr(const std::string& text, const std::string& path) {
   if (text.rfind("'<f4'", 0) == 0) return at::kFloat;
   if (text.rfind("'<f8'", 0) == 0) return at::kDouble;
   if (text.rfind("'<i8'", 0) == 0) return at::kLong;
-  fail(path, "dtype " + text.substr(0, text.find(',')) + " (supported: '<f4', '<f8', '<i8')");
+  failNpy(path, "dtype " + text.substr(0, text.find(',')) + " (supported: '<f4', '<f8', '<i8')");
 }
 
 NpyHeader readHeader(std::ifstream& in, const std::string& path) {
   char prefix[12] = {};
   in.read(prefix, 10);
-  if (!in || std::string(prefix, kMagicSize) != std::string(kMagic, kMagicSize)) fail(path, "bad magic");
+  if (!in || std::string(prefix, kMagicSize) != std::string(kMagic, kMagicSize)) failNpy(path, "bad magic");
   const int major = static_cast<unsigned char>(prefix[6]);
   uint32_t length = static_cast<unsigned char>(prefix[8]) | static_cast<unsigned char>(prefix[9]) << 8;
   uint64_t start = 10;
@@ -80,17 +80,17 @@ NpyHeader readHeader(std::ifstream& in, const std::string& path) {
               uint32_t{static_cast<unsigned char>(prefix[11])} << 24;
     start = 12;
   } else if (major != 1) {
-    fail(path, "unknown version " + std::to_string(major));
+    failNpy(path, "unknown version " + std::to_string(major));
   }
-  if (!in || length > kMaxHeaderBytes) fail(path, "bad header length");
+  if (!in || length > kNpyMaxHeaderBytes) failNpy(path, "bad header length");
   std::string header(length, '\0');
   in.read(header.data(), length);
-  if (!in) fail(path, "truncated header");
+  if (!in) failNpy(path, "truncated header");
   NpyHeader out;
   out.type = parseDescr(valueAfter(header, "descr", path), path);
-  if (valueAfter(header, "fortran_order", path).rfind("False", 0) != 0) fail(path, "Fortran order");
+  if (valueAfter(header, "fortran_order", path).rfind("False", 0) != 0) failNpy(path, "Fortran order");
   out.shape = parseShape(valueAfter(header, "shape", path), path);
-  if (!contiguousStridesFit(out.shape)) fail(path, "shape sizes multiply to 2^63 or more (zeros ignored)");
+  if (!contiguousStridesFit(out.shape)) failNpy(path, "shape sizes multiply to 2^63 or more (zeros ignored)");
   out.dataStart = start + length;
   return out;
 }
@@ -106,15 +106,15 @@ at::Tensor readNpy(const std::string& path) {
   const NpyHeader header = readHeader(in, path);
   uint64_t bytes = c10::elementSize(header.type);
   for (int64_t dim : header.shape) {
-    if (__builtin_mul_overflow(bytes, static_cast<uint64_t>(dim), &bytes)) fail(path, "size overflows");
+    if (__builtin_mul_overflow(bytes, static_cast<uint64_t>(dim), &bytes)) failNpy(path, "size overflows");
   }
   if (header.dataStart + bytes != fileSize) {
-    fail(path, "shape needs " + std::to_string(bytes) + " data bytes but the file holds " +
+    failNpy(path, "shape needs " + std::to_string(bytes) + " data bytes but the file holds " +
                    std::to_string(fileSize - header.dataStart));
   }
   at::Tensor tensor = at::empty(header.shape, at::TensorOptions().dtype(header.type));
   in.read(static_cast<char*>(tensor.data_ptr()), static_cast<std::streamsize>(bytes));
-  if (!in) fail(path, "truncated data");
+  if (!in) failNpy(path, "truncated data");
   return header.type == at::kDouble ? tensor.to(at::kFloat) : tensor;
 }
 

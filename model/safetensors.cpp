@@ -19,9 +19,9 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-constexpr uint64_t kMaxHeaderBytes = 100'000'000;  // the reference reader's limit
-constexpr size_t kMaxRank = 8;
-constexpr uint64_t kMaxDim = uint64_t{1} << 48;  // keeps every dim a valid int64 even when numel is 0
+constexpr uint64_t kSafetensorsMaxHeaderBytes = 100'000'000;  // the reference reader's limit
+constexpr size_t kSafetensorsMaxRank = 8;
+constexpr uint64_t kSafetensorsMaxDim = uint64_t{1} << 48;  // keeps every dim a valid int64 even when numel is 0
 constexpr char kMetadataKey[] = "__metadata__";
 
 struct Entry {
@@ -77,12 +77,12 @@ uint64_t checkedMul(uint64_t a, uint64_t b, const std::string& path, const std::
 }
 
 std::vector<int64_t> parseShape(const Json& shape, const std::string& path, const std::string& name) {
-  if (!shape.is_array() || shape.size() > kMaxRank) {
+  if (!shape.is_array() || shape.size() > kSafetensorsMaxRank) {
     fail(path, "tensor '" + name + "': shape must be an array of at most 8 integers");
   }
   std::vector<int64_t> dims;
   for (const auto& dim : shape) {
-    if (!dim.is_number_unsigned() || dim.get<uint64_t>() > kMaxDim) {
+    if (!dim.is_number_unsigned() || dim.get<uint64_t>() > kSafetensorsMaxDim) {
       fail(path, "tensor '" + name + "': shape entry " + dim.dump() + " is not a valid size");
     }
     dims.push_back(static_cast<int64_t>(dim.get<uint64_t>()));
@@ -179,7 +179,7 @@ TensorDict readSafetensors(const std::string& path) {
   in.seekg(0);
   if (fileSize < 8) fail(path, "file is shorter than 8 bytes");
   const uint64_t headerSize = readU64(in);
-  if (headerSize > kMaxHeaderBytes) fail(path, "header length " + std::to_string(headerSize) + " exceeds 100 MB");
+  if (headerSize > kSafetensorsMaxHeaderBytes) fail(path, "header length " + std::to_string(headerSize) + " exceeds 100 MB");
   if (8 + headerSize > fileSize) fail(path, "header length " + std::to_string(headerSize) + " exceeds the file size");
   std::string text(headerSize, '\0');
   in.read(text.data(), static_cast<std::streamsize>(headerSize));

@@ -10,8 +10,8 @@ namespace fs::model {
 namespace nn = torch::nn;
 namespace {
 
-nn::LayerNorm layerNorm(int64_t dim, double eps) { return nn::LayerNorm(nn::LayerNormOptions({dim}).eps(eps)); }
-std::string stageName(size_t s) { return "layers." + std::to_string(s); }
+// timm names Swin's stages "layers.N".
+std::string swinLayerName(size_t s) { return "layers." + std::to_string(s); }
 // timm: a stage no larger than the window gets one window of its own size and no shift.
 int64_t effectiveWindow(int64_t resolution, int64_t window) { return resolution <= window ? resolution : window; }
 
@@ -107,8 +107,8 @@ std::vector<TapInfo> SwinImpl::taps() const {
   for (size_t s = 0; s < blocks_.size(); ++s) {
     if (s > 0) dim *= 2, res /= 2, stride *= 2;
     for (size_t b = 0; b < blocks_[s].size(); ++b)
-      out.push_back({stageName(s) + ".blocks." + std::to_string(b), dim, res, res, stride, TapLayout::NHWC});
-    out.push_back({stageName(s), dim, res, res, stride, TapLayout::NHWC});
+      out.push_back({swinLayerName(s) + ".blocks." + std::to_string(b), dim, res, res, stride, TapLayout::NHWC});
+    out.push_back({swinLayerName(s), dim, res, res, stride, TapLayout::NHWC});
   }
   out.push_back({"norm", dim, res, res, stride, TapLayout::NHWC});
   return out;
@@ -116,7 +116,7 @@ std::vector<TapInfo> SwinImpl::taps() const {
 
 std::vector<std::string> SwinImpl::stages() const {
   std::vector<std::string> out;
-  for (size_t s = 0; s < blocks_.size(); ++s) out.push_back(stageName(s));
+  for (size_t s = 0; s < blocks_.size(); ++s) out.push_back(swinLayerName(s));
   return out;
 }
 
@@ -130,8 +130,8 @@ ForwardResult SwinImpl::forward(const at::Tensor& input, const std::vector<std::
       x = linear(merging_[s].reduction, merging_[s].norm->forward(x));
     }
     for (size_t b = 0; b < blocks_[s].size(); ++b)
-      x = sink.nhwc(stageName(s) + ".blocks." + std::to_string(b), blocks_[s][b]->forward(std::move(x)));
-    x = sink.nhwc(stageName(s), x);
+      x = sink.nhwc(swinLayerName(s) + ".blocks." + std::to_string(b), blocks_[s][b]->forward(std::move(x)));
+    x = sink.nhwc(swinLayerName(s), x);
   }
   x = sink.nhwc("norm", norm_->forward(x));
   return sink.result(linear(fc_, x.mean({1, 2})));
@@ -228,14 +228,14 @@ bool adoptSwinNames(TensorDict& dict) {
         renamePrefix(rest, "0.", "patch_embed.proj.") || renamePrefix(rest, "2.", "patch_embed.norm.");
         name = rest;
       } else if (k > 0 && k % 2 == 0) {
-        name = stageName(k / 2) + ".downsample." + rest;
+        name = swinLayerName(k / 2) + ".downsample." + rest;
       } else if (const int b = k > 0 ? leadingIndex(rest, 0, unit) : -1; b >= 0) {
         renamePrefix(unit, "mlp.0.", "mlp.fc1.") || renamePrefix(unit, "mlp.3.", "mlp.fc2.");
-        name = stageName((k - 1) / 2) + ".blocks." + std::to_string(b) + "." + unit;
+        name = swinLayerName((k - 1) / 2) + ".blocks." + std::to_string(b) + "." + unit;
       }
     } else if (old && name.rfind("layers.", 0) == 0) {
       const int s = leadingIndex(name, 7, rest);
-      if (s >= 0 && rest.rfind("downsample.", 0) == 0) name = stageName(s + 1) + "." + rest;
+      if (s >= 0 && rest.rfind("downsample.", 0) == 0) name = swinLayerName(s + 1) + "." + rest;
     }
     kept.emplace_back(std::move(name), std::move(tensor));
   }

@@ -10,9 +10,9 @@ namespace fs::model {
 namespace nn = torch::nn;
 
 VitBlockImpl::VitBlockImpl(int64_t dim, int64_t heads, int64_t hidden, bool qkvBias, double eps) {
-  norm1 = register_module("norm1", nn::LayerNorm(nn::LayerNormOptions({dim}).eps(eps)));
+  norm1 = register_module("norm1", layerNorm(dim, eps));
   attn = register_module("attn", Attention(dim, heads, qkvBias));
-  norm2 = register_module("norm2", nn::LayerNorm(nn::LayerNormOptions({dim}).eps(eps)));
+  norm2 = register_module("norm2", layerNorm(dim, eps));
   mlp = register_module("mlp", Mlp(dim, hidden, dim));
 }
 
@@ -42,7 +42,7 @@ VisionTransformerImpl::VisionTransformerImpl(const ModelConfig& c) : config_(c) 
     blocks->push_back(blocks_.back());
   }
   register_module("blocks", blocks);
-  norm_ = register_module("norm", nn::LayerNorm(nn::LayerNormOptions({d}).eps(c.layerNormEps)));
+  norm_ = register_module("norm", layerNorm(d, c.layerNormEps));
   head_ = register_module("head", nn::Linear(d, c.numClasses));
   if (c.distilled) headDist_ = register_module("head_dist", nn::Linear(d, c.numClasses));
 }

@@ -8,7 +8,6 @@
 namespace fs::analysis {
 namespace {
 
-std::string number(double v) { return std::isfinite(v) ? csvNumber(v) : std::string(); }
 nlohmann::json jsonNumber(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
 }  // namespace
@@ -46,7 +45,8 @@ std::string comparisonRowsCsv(const SanityCascade& c, const MapComparison& cmp, 
       const SimilarityScores& s = cmp.scores[i][m];
       csv += csvField(c.images[i]) + "," + csvField(c.methods[m]) + "," + std::to_string(c.targets[i]) + "," +
              (randomLogit ? "class " + std::to_string(c.otherClasses[i]) : std::string("permuted-label model")) + "," +
-             number(s.spearman) + "," + number(s.spearmanAbs) + "," + number(s.ssim) + "," + number(s.hog) + "\n";
+             csvNumberOrEmpty(s.spearman) + "," + csvNumberOrEmpty(s.spearmanAbs) + "," + csvNumberOrEmpty(s.ssim) + "," +
+             csvNumberOrEmpty(s.hog) + "\n";
     }
   return csv;
 }
@@ -58,8 +58,8 @@ std::string comparisonMeansCsv(const SanityCascade& c, uint64_t seed) {
     for (size_t m = 0; m < c.methods.size(); ++m)
       for (const std::string& key : similarityKeys()) {
         const ComparisonSummary s = comparisonSummary(cmp, m, key, seed);
-        csv += test + "," + csvField(c.methods[m]) + "," + key + "," + number(s.ci.mean) + "," + number(s.ci.low) +
-               "," + number(s.ci.high) + "," + std::to_string(s.n) + "\n";
+        csv += test + "," + csvField(c.methods[m]) + "," + key + "," + csvNumberOrEmpty(s.ci.mean) + "," +
+               csvNumberOrEmpty(s.ci.low) + "," + csvNumberOrEmpty(s.ci.high) + "," + std::to_string(s.n) + "\n";
       }
   };
   add("random_logit", c.randomLogit);

@@ -3,6 +3,7 @@
 #include "analysis/evaluation/metric.h"
 #include "analysis/evaluation/statistics.h"
 
+#include <cmath>
 #include <cstdio>
 #include <map>
 
@@ -15,6 +16,8 @@ std::string csvNumber(double v) {
   return buf;
 }
 
+std::string csvNumberOrEmpty(double v) { return std::isfinite(v) ? csvNumber(v) : std::string(); }
+
 std::string csvField(const std::string& s) {
   if (s.find_first_of(",\"\n") == std::string::npos) return s;
   std::string out = "\"";
@@ -24,7 +27,6 @@ std::string csvField(const std::string& s) {
 
 namespace {
 
-std::string number(double v) { return csvNumber(v); }
 
 bool scalar(const json& v) { return v.is_number() || v.is_boolean(); }
 double valueOf(const json& v) { return v.is_boolean() ? (v.get<bool>() ? 1.0 : 0.0) : v.get<double>(); }
@@ -80,7 +82,7 @@ std::string scorecardRowsCsv(const std::vector<std::string>& methods,
         if (scalar(v))
           csv += csvField(image) + "," + std::to_string((*e)["index"].get<int64_t>()) + "," +
                  std::to_string((*e)["target"].get<int64_t>()) + "," + csvField(method) + "," + key + "," +
-                 number(valueOf(v)) + "\n";
+                 csvNumber(valueOf(v)) + "\n";
   return csv;
 }
 
@@ -89,7 +91,9 @@ std::string scorecardSummaryCsv(const json& statistics) {
   for (const auto& [method, per] : statistics["methods"].items())
     for (const auto& key : statistics["metrics"]) {
       const json& s = per[key.get<std::string>()];
-      const auto num = [&](const char* k) { return s[k].is_number() ? number(s[k].get<double>()) : std::string("nan"); };
+      const auto num = [&](const char* k) {
+        return s[k].is_number() ? csvNumber(s[k].get<double>()) : std::string("nan");
+      };
       csv += csvField(method) + "," + key.get<std::string>() + "," + std::to_string(s["n"].get<int64_t>()) + "," +
              num("mean") + "," + num("ci_low") + "," + num("ci_high") + "," + num("rank") + "\n";
     }
@@ -103,7 +107,8 @@ std::string scorecardAgreementCsv(const json& statistics) {
   csv += "\n";
   for (size_t i = 0; i < keys.size(); ++i) {
     csv += keys[i].get<std::string>();
-    for (const auto& v : statistics["agreement"][i]) csv += "," + (v.is_number() ? number(v.get<double>()) : std::string(""));
+    for (const auto& v : statistics["agreement"][i])
+      csv += "," + (v.is_number() ? csvNumber(v.get<double>()) : std::string(""));
     csv += "\n";
   }
   return csv;

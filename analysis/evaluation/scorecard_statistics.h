@@ -28,6 +28,8 @@ nlohmann::json scorecardStatistics(const std::vector<std::string>& methods,
 // significant digits; for every table of the evaluation lab (here and analysis/sanity_cascade).
 std::string csvField(const std::string& s);
 std::string csvNumber(double v);
+// csvNumber, or an empty field for a value that is not finite.
+std::string csvNumberOrEmpty(double v);
 
 // CSV tables (RFC 4180, numbers with 10 significant digits):
 // per image rows "image,index,target,method,metric,value" (records: image name -> record, done ones);

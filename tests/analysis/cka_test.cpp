@@ -5,6 +5,7 @@
 #include "analysis/model_loader.h"
 #include "model/errors.h"
 #include "model/npy.h"
+#include "tests/model/test_support.h"
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
@@ -17,7 +18,7 @@
 namespace {
 namespace fa = fs::analysis;
 
-std::string refPath(const std::string& p) { return std::string(FS_REFERENCE_DIR) + "/" + p; }
+using fs::test::refDir;
 
 // ||Yc^T Xc||_F^2 / (||Xc^T Xc||_F ||Yc^T Yc||_F), written independently of the Gram form.
 double directCka(const at::Tensor& x, const at::Tensor& y) {
@@ -135,7 +136,7 @@ std::vector<at::Tensor> randomInputs(int n, int64_t size, uint64_t seed) {
 }
 
 TEST(ComputeCka, SameModelGivesUnitDiagonalAndSymmetricMatrix) {
-  fa::LoadedModel m = fa::loadModel(refPath("convmlp_tiny/config.json"), refPath("convmlp_tiny/weights.safetensors"), 0);
+  fa::LoadedModel m = fa::loadModel(refDir("convmlp_tiny/config.json"), refDir("convmlp_tiny/weights.safetensors"), 0);
   const auto inputs = randomInputs(5, 64, 7);
   std::vector<double> seen;
   const fa::CkaMatrix r = fa::computeCka(m, m, inputs, inputs, [&](double f) { seen.push_back(f); });
@@ -151,8 +152,8 @@ TEST(ComputeCka, SameModelGivesUnitDiagonalAndSymmetricMatrix) {
 }
 
 TEST(ComputeCka, BlockwiseAccumulationEqualsOnePass) {
-  fa::LoadedModel a = fa::loadModel(refPath("mixer_tiny/config.json"), refPath("mixer_tiny/weights.safetensors"), 0);
-  fa::LoadedModel b = fa::loadModel(refPath("resmlp_tiny/config.json"), refPath("resmlp_tiny/weights.safetensors"), 0);
+  fa::LoadedModel a = fa::loadModel(refDir("mixer_tiny/config.json"), refDir("mixer_tiny/weights.safetensors"), 0);
+  fa::LoadedModel b = fa::loadModel(refDir("resmlp_tiny/config.json"), refDir("resmlp_tiny/weights.safetensors"), 0);
   const auto inputs = randomInputs(5, 64, 8);
   const fa::CkaMatrix one = fa::computeCka(a, b, inputs, inputs, {}, nullptr, fa::kCkaBlockBytes, fa::CkaEstimator::Biased);
   const fa::CkaMatrix blocks =
@@ -186,7 +187,7 @@ TEST(ComputeCka, BlockwiseAccumulationEqualsOnePass) {
 }
 
 TEST(ComputeCka, RefusesTooFewImagesAndStopsOnCancel) {
-  fa::LoadedModel m = fa::loadModel(refPath("mixer_tiny/config.json"), "", 0);
+  fa::LoadedModel m = fa::loadModel(refDir("mixer_tiny/config.json"), "", 0);
   const auto inputs = randomInputs(3, 64, 9);
   EXPECT_THROW(fa::computeCka(m, m, {inputs[0]}, {inputs[0]}), fs::model::InputError);
   EXPECT_THROW(fa::computeCka(m, m, inputs, {inputs[0], inputs[1]}), fs::model::InputError);

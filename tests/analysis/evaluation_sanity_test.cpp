@@ -6,6 +6,7 @@
 #include "analysis/model_loader.h"
 #include "analysis/saliency/saliency_method.h"
 #include "model/errors.h"
+#include "tests/analysis/saliency_test_support.h"
 
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
@@ -39,10 +40,7 @@ at::Tensor gradCam(fa::LoadedModel& m, const at::Tensor& x, int target) {
   return fa::mapToSize(r.map2d, x.size(2), x.size(3));
 }
 
-at::Tensor logitsOf(fa::LoadedModel& m, const at::Tensor& x) {
-  c10::InferenceMode guard;
-  return m.net->forward(x, {}).logits.clone();
-}
+using fs::test::logitsOf;
 
 bool finite(const at::Tensor& t) { return at::isfinite(t).all().item<bool>(); }
 

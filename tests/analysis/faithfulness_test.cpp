@@ -5,6 +5,8 @@
 #include "analysis/model_loader.h"
 #include "model/errors.h"
 #include "model/npy.h"
+#include "tests/model/test_support.h"
+#include "tests/analysis/saliency_test_support.h"
 
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
@@ -19,7 +21,7 @@ namespace {
 namespace fa = fs::analysis;
 namespace fm = fs::model;
 
-std::string refPath(const std::string& p) { return std::string(FS_REFERENCE_DIR) + "/" + p; }
+using fs::test::refDir;
 
 // Two classes: logit0 = sum(w * x) - offset, logit1 = 0, so p0 = sigmoid(sum(w * x) - offset).
 class LinearToyImpl : public fm::ClassifierImpl {
@@ -155,16 +157,13 @@ at::Tensor inputGradient(fa::LoadedModel& m, const at::Tensor& input, int target
   return torch::autograd::grad({logit}, {x})[0].sum(1)[0];
 }
 
-at::Tensor logitsOf(fa::LoadedModel& m, const at::Tensor& x) {
-  c10::InferenceMode guard;
-  return m.net->forward(x, {}).logits.clone();
-}
+using fs::test::logitsOf;
 
 TEST(SanityCheck, RandomisationOrderIsHeadFirst) {
-  const fa::LoadedModel conv = fa::loadModel(refPath("convmlp_tiny/config.json"), "", 0);
+  const fa::LoadedModel conv = fa::loadModel(refDir("convmlp_tiny/config.json"), "", 0);
   EXPECT_EQ(fa::randomisationOrder(conv), (std::vector<std::string>{"head", "norm", "stages.2", "stages.1",
                                                                      "stages.0", "conv_stages", "tokenizer"}));
-  const fa::LoadedModel mixer = fa::loadModel(refPath("mixer_tiny/config.json"), "", 0);
+  const fa::LoadedModel mixer = fa::loadModel(refDir("mixer_tiny/config.json"), "", 0);
   EXPECT_EQ(fa::randomisationOrder(mixer), (std::vector<std::string>{"head", "norm", "blocks.1", "blocks.0", "stem"}));
   const std::string dir = std::string(FS_BINARY_DIR) + "/test-data/faithfulness";
   std::filesystem::create_directories(dir);
@@ -176,8 +175,8 @@ TEST(SanityCheck, RandomisationOrderIsHeadFirst) {
 }
 
 TEST(SanityCheck, CascadingRandomisationDecorrelatesAndRestoresTheWeights) {
-  fa::LoadedModel m = fa::loadModel(refPath("convmlp_tiny/config.json"), refPath("convmlp_tiny/weights.safetensors"), 0);
-  const at::Tensor x = fm::readNpy(refPath("convmlp_tiny/input.npy"));
+  fa::LoadedModel m = fa::loadModel(refDir("convmlp_tiny/config.json"), refDir("convmlp_tiny/weights.safetensors"), 0);
+  const at::Tensor x = fm::readNpy(refDir("convmlp_tiny/input.npy"));
   const at::Tensor before = logitsOf(m, x);
   int calls = 0;
   std::vector<double> seen;
@@ -190,7 +189,7 @@ TEST(SanityCheck, CascadingRandomisationDecorrelatesAndRestoresTheWeights) {
   EXPECT_LT(std::abs(r.steps.back().spearman), 0.5) << "fully randomised map still correlates";
   EXPECT_DOUBLE_EQ(seen.back(), 1.0);
   EXPECT_TRUE(at::equal(logitsOf(m, x), before)) << "weights not restored";
-  EXPECT_TRUE(at::allclose(before, fm::readNpy(refPath("convmlp_tiny/logits.npy")), 1e-4, 1e-4));
+  EXPECT_TRUE(at::allclose(before, fm::readNpy(refDir("convmlp_tiny/logits.npy")), 1e-4, 1e-4));
   std::atomic<bool> cancel{true};
   EXPECT_TRUE(fa::parameterRandomisation(m, [&](fa::LoadedModel& mm) { return inputGradient(mm, x, 6); }, 3, {},
                                          &cancel).cancelled);

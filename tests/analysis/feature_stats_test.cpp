@@ -5,6 +5,7 @@
 #include "analysis/inference.h"
 #include "model/errors.h"
 #include "model/npy.h"
+#include "tests/model/test_support.h"
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
@@ -13,7 +14,7 @@ namespace {
 namespace fa = fs::analysis;
 using fs::model::InputError;
 
-std::string refPath(const std::string& p) { return std::string(FS_REFERENCE_DIR) + "/" + p; }
+using fs::test::refDir;
 
 // [1,4,2,2]: channel 0 mixed, 1 all negative, 2 constant positive (dead), 3 large.
 at::Tensor sampleTap() {
@@ -118,13 +119,13 @@ TEST(Histogram, FollowsNumpySemantics) {
 }
 
 TEST(TapGradient, GradCamFromItMatchesTheReference) {
-  fa::LoadedModel m = fa::loadModel(refPath("convmlp_tiny/config.json"), refPath("convmlp_tiny/weights.safetensors"), 0);
-  const at::Tensor x = fs::model::readNpy(refPath("convmlp_tiny/input.npy"));
+  fa::LoadedModel m = fa::loadModel(refDir("convmlp_tiny/config.json"), refDir("convmlp_tiny/weights.safetensors"), 0);
+  const at::Tensor x = fs::model::readNpy(refDir("convmlp_tiny/input.npy"));
   for (const std::string tap : {"conv_stages", "stages.1"}) {
     const fa::TapGradient g = fa::tapGradient(m, x, tap);
     EXPECT_EQ(g.target, 6);  // config.json target_class (top-1)
     const at::Tensor cam = (g.gradient.mean({2, 3}, true) * g.activation).sum(1)[0];
-    const at::Tensor expected = fs::model::readNpy(refPath("convmlp_tiny/taps/" + tap + ".gradcam.npy"));
+    const at::Tensor expected = fs::model::readNpy(refDir("convmlp_tiny/taps/" + tap + ".gradcam.npy"));
     EXPECT_TRUE(at::allclose(cam, expected, 1e-4, 1e-4)) << tap;
     const auto top = fa::rankChannels(g.activation, fa::ChannelRank::Contribution, 3, g.gradient);
     EXPECT_EQ(top.size(), 3u);
@@ -134,7 +135,7 @@ TEST(TapGradient, GradCamFromItMatchesTheReference) {
 }
 
 TEST(FindTap, KnownTapsAndTheValidListForUnknownOnes) {
-  const fa::LoadedModel conv = fa::loadModel(refPath("convmlp_tiny/config.json"), "", 0);
+  const fa::LoadedModel conv = fa::loadModel(refDir("convmlp_tiny/config.json"), "", 0);
   EXPECT_EQ(fa::findTap(conv, "stages.2").name, "stages.2");
   EXPECT_EQ(fa::findTap(conv, "conv_stages").channels, 16);
   try {

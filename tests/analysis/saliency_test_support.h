@@ -19,6 +19,12 @@ inline nlohmann::json fixtureConfig(const std::string& fixture) {
   return nlohmann::json::parse(in);
 }
 
+// The model's logits for x, computed without autograd and detached from it.
+inline at::Tensor logitsOf(fs::analysis::LoadedModel& m, const at::Tensor& x) {
+  c10::InferenceMode guard;
+  return m.net->forward(x, {}).logits.clone();
+}
+
 inline fs::analysis::LoadedModel fixtureModel(const std::string& fixture) {
   return fs::analysis::loadModel(refDir(fixture) + "/config.json", refDir(fixture) + "/weights.safetensors", 0);
 }

@@ -10,6 +10,7 @@
 #include <string>
 
 namespace {
+namespace atlas_cli_test {
 using fs::test::runCli;
 
 int runPython(const std::string& script, const std::string& args) {
@@ -44,4 +45,5 @@ TEST(AtlasCli, BadArgumentsAreRefusedWithTheReason) {
   EXPECT_NE(r.err.find("/nonexistent/w.safetensors"), std::string::npos) << r.err;
 }
 
+}  // namespace atlas_cli_test
 }  // namespace

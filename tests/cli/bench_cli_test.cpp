@@ -10,6 +10,7 @@
 #include <vector>
 
 namespace {
+namespace bench_cli_test {
 
 struct IsaCap {
   explicit IsaCap(const char* isa) {
@@ -68,4 +69,5 @@ TEST(BenchCli, BadRequestsAreClearErrors) {
   EXPECT_NE(r.err.find("resnet_fmnist"), std::string::npos) << r.err;
 }
 
+}  // namespace bench_cli_test
 }  // namespace

@@ -18,6 +18,7 @@
 #include <sstream>
 
 namespace {
+namespace cli_test {
 using fs::test::CliRun;
 using fs::test::slurp;
 CliRun cli(const std::string& args) { return fs::test::runCli(args); }
@@ -179,4 +180,5 @@ TEST(Cli, VersionNamesTheLibraries) {
   EXPECT_NE(r.out.find("Qt 6."), std::string::npos) << r.out;
 }
 
+}  // namespace cli_test
 }  // namespace

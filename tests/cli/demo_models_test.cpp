@@ -12,6 +12,7 @@
 #include <filesystem>
 
 namespace {
+namespace demo_models_test {
 
 std::vector<std::filesystem::path> bundledModels() {
   std::vector<std::filesystem::path> out;
@@ -55,4 +56,5 @@ TEST(DemoModels, ShippedWeightsReachTheirStatedAccuracy) {
   }
 }
 
+}  // namespace demo_models_test
 }  // namespace

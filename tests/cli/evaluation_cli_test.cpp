@@ -14,6 +14,7 @@
 #include <regex>
 
 namespace {
+namespace evaluation_cli_test {
 using fs::test::CliRun;
 using fs::test::slurp;
 namespace stdfs = std::filesystem;
@@ -131,4 +132,5 @@ TEST(EvaluateMetricsCli, BadMaskIsRecordedAsFailedNamingTheFileAndUnknownMetricI
   stdfs::remove_all(workDir());
 }
 
+}  // namespace evaluation_cli_test
 }  // namespace

@@ -15,6 +15,7 @@
 #include <sstream>
 
 namespace {
+namespace evaluation_models_cli_test {
 using fs::test::CliRun;
 using fs::test::slurp;
 namespace stdfs = std::filesystem;
@@ -144,4 +145,5 @@ TEST(EvaluateModelsCli, RefusesBadModelLists) {
   EXPECT_EQ(badStep.code, 2) << badStep.err;
 }
 
+}  // namespace evaluation_models_cli_test
 }  // namespace

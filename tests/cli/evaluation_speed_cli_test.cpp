@@ -10,6 +10,7 @@
 #include <filesystem>
 
 namespace {
+namespace evaluation_speed_cli_test {
 
 TEST(EvaluateSpeed, CountsThroughputAndOverheadInTheOutput) {
   const std::string dir = fs::test::cliTmpDir("evaluate_speed_" + std::to_string(getpid()));
@@ -49,4 +50,5 @@ TEST(EvaluateSpeed, CountsThroughputAndOverheadInTheOutput) {
   std::filesystem::remove_all(dir);
 }
 
+}  // namespace evaluation_speed_cli_test
 }  // namespace

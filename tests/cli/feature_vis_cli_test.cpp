@@ -9,6 +9,7 @@
 #include <string>
 
 namespace {
+namespace feature_vis_cli_test {
 using fs::test::runCli;
 using fs::test::slurp;
 
@@ -111,4 +112,5 @@ TEST(VisualizeCli, WritesTheImageAndRefusesBadRequests) {
   std::filesystem::remove_all(dir);
 }
 
+}  // namespace feature_vis_cli_test
 }  // namespace

@@ -18,6 +18,7 @@
 #include <sstream>
 
 namespace {
+namespace figure_export_cli_test {
 using fs::test::CliRun;
 using fs::test::slurp;
 CliRun cli(const std::string& args) { return fs::test::runCli(args); }
@@ -68,8 +69,6 @@ std::string exportArgs(const std::string& images, const std::string& out) {
   return "export " + modelArg("convmlp_tiny") + " " + modelArg("mixer_tiny") + " --images " + images + " --out " + out +
          " --methods gradcam";
 }
-
-}  // namespace
 
 TEST(FigureCli, WritesPngPdfAndSvg) {
   const std::string dir = workDir();
@@ -186,3 +185,6 @@ TEST(ExportCli, BadShardAndUnknownMethodAreRejected) {
   EXPECT_NE(r.err.find("integrated_gradients"), std::string::npos) << r.err;
   EXPECT_EQ(cli("export " + modelArg("convmlp_tiny") + " --images " + out + "/missing --out " + out).code, 3);
 }
+
+}  // namespace figure_export_cli_test
+}  // namespace

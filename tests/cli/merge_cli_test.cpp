@@ -15,6 +15,7 @@
 #include <set>
 
 namespace {
+namespace merge_cli_test {
 using fs::test::CliRun;
 using fs::test::slurp;
 using nlohmann::json;
@@ -75,8 +76,6 @@ void exportShards(const std::string& out, int n, const std::string& methods = "g
     ASSERT_EQ(r.code, 0) << r.err;
   }
 }
-
-}  // namespace
 
 TEST(MergeCli, ExportShardsMergeIntoExactlyTheSingleRun) {
   const std::string sharded = workDir() + "/export_sharded", single = workDir() + "/export_single";
@@ -196,3 +195,6 @@ TEST(MergeCli, AKilledExportRedoesImagesItHadNotRecorded) {
   const auto counts = std::regex("\n  \"summary\": \\{[^}]*\\},?");
   EXPECT_EQ(std::regex_replace(withoutTime(out + "/manifest.json"), counts, ""), std::regex_replace(complete, counts, ""));
 }
+
+}  // namespace merge_cli_test
+}  // namespace

@@ -15,6 +15,7 @@
 #include <sstream>
 
 namespace {
+namespace saliency_cli_test {
 using fs::test::CliRun;
 using fs::test::slurp;
 CliRun cli(const std::string& args) { return fs::test::runCli(args); }
@@ -147,4 +148,5 @@ TEST(SaliencyCli, HelpDescribesTheOptions) {
     EXPECT_NE(r.out.find(opt), std::string::npos) << opt;
 }
 
+}  // namespace saliency_cli_test
 }  // namespace

@@ -22,6 +22,7 @@
 #include <sstream>
 
 namespace {
+namespace sanity_checks_cli_test {
 using fs::test::CliRun;
 using fs::test::slurp;
 
@@ -156,4 +157,5 @@ TEST_F(PermutedLabels, SanityComparesMapByMapAndRefusesATrueLabelModel) {
   EXPECT_EQ(fs::test::runCli("sanity resnet_fmnist --dataset fashion-mnist --mode sideways --out " + dir_ + "/x.png").code, 2);
 }
 
+}  // namespace sanity_checks_cli_test
 }  // namespace

@@ -16,6 +16,7 @@
 #include <sstream>
 
 namespace {
+namespace sanity_cli_test {
 using fs::test::CliRun;
 using fs::test::slurp;
 namespace stdfs = std::filesystem;
@@ -134,4 +135,5 @@ TEST(SanityCli, RefusesBadInput) {
   EXPECT_NE(mode.err.find("both"), std::string::npos) << mode.err;
 }
 
+}  // namespace sanity_cli_test
 }  // namespace

@@ -10,6 +10,7 @@
 #include <filesystem>
 
 namespace {
+namespace scorecard_figure_cli_test {
 using fs::test::CliRun;
 using fs::test::slurp;
 namespace stdfs = std::filesystem;
@@ -61,4 +62,5 @@ TEST(ScorecardFigureCli, FigureInThreeFormatsWithAManifest) {
   EXPECT_EQ(fs::test::runCli("evaluate resnet_fmnist --images " + images + " --figure " + dir + "/x.png").code, 2);
 }
 
+}  // namespace scorecard_figure_cli_test
 }  // namespace

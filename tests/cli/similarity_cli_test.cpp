@@ -15,6 +15,7 @@
 #include <sstream>
 
 namespace {
+namespace similarity_cli_test {
 using fs::test::CliRun;
 using fs::test::slurp;
 CliRun cli(const std::string& args) { return fs::test::runCli(args); }
@@ -180,4 +181,5 @@ TEST(EvaluateCli, ReportsEveryRequestedMetricPerMethod) {
   EXPECT_EQ(cli("evaluate " + f.mixer + " --images " + f.empty).code, 3);
 }
 
+}  // namespace similarity_cli_test
 }  // namespace

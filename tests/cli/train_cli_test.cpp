@@ -13,6 +13,7 @@
 #include <thread>
 
 namespace {
+namespace train_cli_test {
 
 std::vector<double> reportedLosses(const std::string& progress) {
   std::vector<double> out;
@@ -83,4 +84,5 @@ TEST(TrainCli, RefusesAModelWithTheWrongClassCount) {
   EXPECT_EQ(r.code, 3) << r.err;
 }
 
+}  // namespace train_cli_test
 }  // namespace

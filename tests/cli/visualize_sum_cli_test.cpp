@@ -8,6 +8,7 @@
 #include <string>
 
 namespace {
+namespace visualize_sum_cli_test {
 using fs::test::runCli;
 using fs::test::slurp;
 
@@ -46,4 +47,5 @@ TEST(VisualizeSumCli, WritesTheImageAndRefusesBadTerms) {
   std::filesystem::remove_all(dir);
 }
 
+}  // namespace visualize_sum_cli_test
 }  // namespace

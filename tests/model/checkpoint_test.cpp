@@ -5,6 +5,7 @@
 #include "model/restricted_unpickler.h"
 #include "model/safetensors.h"
 #include "model/torch_zip_reader.h"
+#include "test_support.h"
 
 #include <ATen/ATen.h>
 #include <caffe2/serialize/inline_container.h>
@@ -23,46 +24,13 @@
 namespace fs::model {
 namespace {
 
-const std::string kReference = std::string(FS_REFERENCE_DIR) + "/";
-
-std::string tempDir() {
-  const std::string dir = ::testing::TempDir() + "fs_checkpoint_test_" + std::to_string(::getpid()) + "/";
-  std::filesystem::create_directories(dir);
-  return dir;
-}
-
-void writeBytes(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
 
 std::string readBytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-void expectInputError(const std::function<void()>& action, const std::string& path,
-                      const std::string& needle = "") {
-  try {
-    action();
-    ADD_FAILURE() << "no InputError for " << path;
-  } catch (const InputError& e) {
-    const std::string message = e.what();
-    EXPECT_NE(message.find(path), std::string::npos) << message;
-    EXPECT_NE(message.find(needle), std::string::npos) << message;
-  }
-}
 
-void expectEqualDicts(const TensorDict& a, const TensorDict& b) {
-  ASSERT_EQ(a.tensors.size(), b.tensors.size());
-  for (const auto& [name, tensor] : a.tensors) {
-    const at::Tensor* other = b.find(name);
-    ASSERT_NE(other, nullptr) << name;
-    EXPECT_EQ(tensor.sizes(), other->sizes()) << name;
-    EXPECT_EQ(tensor.scalar_type(), other->scalar_type()) << name;
-    EXPECT_TRUE(at::equal(tensor, *other)) << name;
-  }
-}
 
 // Hand-written pickle (protocol 2) bytes.
 struct Pickle {
@@ -122,27 +90,27 @@ std::map<std::string, std::string> zipRecords(const std::string& path) {
 TEST(Checkpoint, PthMatchesSafetensorsBitForBit) {
   for (const std::string model : {"convmlp_tiny", "mixer_tiny", "resmlp_tiny"}) {
     SCOPED_TRACE(model);
-    const TensorDict pth = readCheckpoint(kReference + model + "/weights.pth");
-    const TensorDict st = readCheckpoint(kReference + model + "/weights.safetensors");
+    const TensorDict pth = readCheckpoint(test::refDir(model + "/weights.pth"));
+    const TensorDict st = readCheckpoint(test::refDir(model + "/weights.safetensors"));
     EXPECT_EQ(pth.format, "pytorch-zip");
     EXPECT_EQ(st.format, "safetensors");
-    expectEqualDicts(pth, st);
+    test::expectEqualDicts(pth, st);
   }
 }
 
 TEST(Checkpoint, WrappedContainersAreUnwrapped) {
-  const TensorDict ref = readSafetensors(kReference + "convmlp_tiny/weights.safetensors");
-  expectEqualDicts(readCheckpoint(kReference + "convmlp_tiny/wrapped_model.pth"), ref);
-  expectEqualDicts(readCheckpoint(kReference + "convmlp_tiny/wrapped_state_dict_module_prefix.pth"), ref);
-  const TensorDict raw = readTorchZip(kReference + "convmlp_tiny/wrapped_model.pth");
+  const TensorDict ref = readSafetensors(test::refDir("convmlp_tiny/weights.safetensors"));
+  test::expectEqualDicts(readCheckpoint(test::refDir("convmlp_tiny/wrapped_model.pth")), ref);
+  test::expectEqualDicts(readCheckpoint(test::refDir("convmlp_tiny/wrapped_state_dict_module_prefix.pth")), ref);
+  const TensorDict raw = readTorchZip(test::refDir("convmlp_tiny/wrapped_model.pth"));
   EXPECT_NE(raw.find("model.tokenizer.block.0.weight"), nullptr);
   EXPECT_EQ(raw.tensors.size(), ref.tensors.size()) << "epoch/args are not tensors";
 }
 
 TEST(Checkpoint, HalfPrecisionSafetensorsLoadAsFloat32) {
-  const TensorDict ref = readCheckpoint(kReference + "convmlp_tiny/weights.safetensors");
+  const TensorDict ref = readCheckpoint(test::refDir("convmlp_tiny/weights.safetensors"));
   for (const std::string file : {"weights_f16.safetensors", "weights_bf16.safetensors"}) {
-    const TensorDict low = readCheckpoint(kReference + "convmlp_tiny/" + file);
+    const TensorDict low = readCheckpoint(test::refDir("convmlp_tiny/") + file);
     ASSERT_EQ(low.tensors.size(), ref.tensors.size());
     for (const auto& [name, tensor] : low.tensors) {
       ASSERT_NE(ref.find(name), nullptr) << name;
@@ -154,37 +122,37 @@ TEST(Checkpoint, HalfPrecisionSafetensorsLoadAsFloat32) {
 }
 
 TEST(Checkpoint, LegacyFormatIsRefusedWithAdvice) {
-  const std::string path = kReference + "convmlp_tiny/legacy_format.pth";
-  expectInputError([&] { readCheckpoint(path); }, path, "legacy");
-  expectInputError([&] { readCheckpoint(path); }, path, "torch >= 1.6");
-  expectInputError([&] { readTorchZip(path); }, path, "safetensors");
+  const std::string path = test::refDir("convmlp_tiny/legacy_format.pth");
+  test::expectInputError([&] { readCheckpoint(path); }, path, "legacy");
+  test::expectInputError([&] { readCheckpoint(path); }, path, "torch >= 1.6");
+  test::expectInputError([&] { readTorchZip(path); }, path, "safetensors");
 }
 
 TEST(Checkpoint, FacebookResMlpNamesAreRemapped) {
-  const TensorDict fb = readCheckpoint(kReference + "resmlp_tiny/weights_fb_naming.pth");
-  const TensorDict timm = readSafetensors(kReference + "resmlp_tiny/weights.safetensors");
-  expectEqualDicts(fb, timm);
+  const TensorDict fb = readCheckpoint(test::refDir("resmlp_tiny/weights_fb_naming.pth"));
+  const TensorDict timm = readSafetensors(test::refDir("resmlp_tiny/weights.safetensors"));
+  test::expectEqualDicts(fb, timm);
   EXPECT_EQ(fb.find("norm.alpha")->sizes(), (std::vector<int64_t>{1, 1, 32}));
 }
 
 TEST(Checkpoint, UnknownContentIsRefused) {
-  const std::string dir = tempDir();
+  const std::string dir = test::scratchDir("checkpoint_test");
   std::mt19937 rng(7);
   std::string noise(4096, '\0');
   for (char& c : noise) c = static_cast<char>(rng() & 0xff);
   noise[8] = 'x';
   for (const auto& [name, bytes] : std::map<std::string, std::string>{
            {"random.bin", noise}, {"empty.pth", ""}, {"text.pth", "hello world, not weights\n"}}) {
-    writeBytes(dir + name, bytes);
-    expectInputError([&] { readCheckpoint(dir + name); }, dir + name, "not a safetensors or PyTorch checkpoint");
+    test::writeBytes(dir + name, bytes);
+    test::expectInputError([&] { readCheckpoint(dir + name); }, dir + name, "not a safetensors or PyTorch checkpoint");
   }
-  expectInputError([&] { readCheckpoint(dir + "missing.pth"); }, dir + "missing.pth");
+  test::expectInputError([&] { readCheckpoint(dir + "missing.pth"); }, dir + "missing.pth");
 }
 
 // --- hand-built torch.save zips --------------------------------------------------------------
 
 TEST(TorchZip, HonoursOffsetStrideAndSkipsNonTensors) {
-  const std::string path = tempDir() + "handmade.pth";
+  const std::string path = test::scratchDir("checkpoint_test") + "handmade.pth";
   Pickle p;
   p.op('}').op('(').str("w").tensor("0", 12, 1, {2, 3}, {1, 2});
   p.str("p").global("torch._utils", "_rebuild_parameter").op('(').tensor("0", 12, 0, {4}, {3});
@@ -225,13 +193,13 @@ TEST(TorchZip, LoaderIsCalledOncePerStorageKey) {
 }
 
 TEST(TorchZip, RefusesDangerousGlobals) {
-  const std::string dir = tempDir();
+  const std::string dir = test::scratchDir("checkpoint_test");
   for (const auto& [module, name] : std::vector<std::pair<std::string, std::string>>{
            {"os", "system"}, {"posix", "system"}, {"builtins", "eval"}, {"__builtin__", "eval"},
            {"subprocess", "Popen"}, {"torch._utils", "_rebuild_tensor"}, {"torch", "load"}}) {
     const std::string path = dir + "evil_" + name + ".pth";
     writeTorchZip(path, Pickle().global(module, name).str("echo pwned").op('\x85').op('R').done());
-    expectInputError([&] { readCheckpoint(path); }, path, "refuses global '" + module + "." + name + "'");
+    test::expectInputError([&] { readCheckpoint(path); }, path, "refuses global '" + module + "." + name + "'");
   }
 }
 
@@ -296,52 +264,52 @@ std::vector<std::pair<std::string, std::string>> hostilePickles() {
 }
 
 TEST(TorchZip, HostilePicklesAreInputErrors) {
-  const std::string dir = tempDir();
+  const std::string dir = test::scratchDir("checkpoint_test");
   const std::map<std::string, std::string> records = {{"data/0", floats({1, 2, 3, 4})}};
   for (const auto& [name, pickle] : hostilePickles()) {
     SCOPED_TRACE(name);
     const std::string path = dir + "hostile_" + name + ".pth";
     writeTorchZip(path, pickle, records);
-    expectInputError([&] { readTorchZip(path); }, path);
+    test::expectInputError([&] { readTorchZip(path); }, path);
   }
 }
 
 TEST(TorchZip, TruncatedZipIsInputError) {
-  const std::string source = readBytes(kReference + "convmlp_tiny/weights.pth");
-  const std::string dir = tempDir();
+  const std::string source = readBytes(test::refDir("convmlp_tiny/weights.pth"));
+  const std::string dir = test::scratchDir("checkpoint_test");
   const size_t n = source.size();
   for (size_t cut : {size_t{3}, size_t{4}, size_t{30}, size_t{100}, n / 10, n / 3, n / 2, 9 * n / 10, n - 100,
                      n - 23, n - 22, n - 1}) {
     const std::string path = dir + "truncated_" + std::to_string(cut) + ".pth";
-    writeBytes(path, source.substr(0, cut));
-    expectInputError([&] { readCheckpoint(path); }, path);
+    test::writeBytes(path, source.substr(0, cut));
+    test::expectInputError([&] { readCheckpoint(path); }, path);
   }
 }
 
 TEST(TorchZip, GarbageAfterZipMagicIsInputError) {
-  const std::string dir = tempDir();
+  const std::string dir = test::scratchDir("checkpoint_test");
   std::mt19937 rng(11);
   std::string noise(10000, '\0');
   for (char& c : noise) c = static_cast<char>(rng() & 0xff);
   const std::string magic("PK\x03\x04", 4);
   for (const auto& [name, bytes] : std::map<std::string, std::string>{
            {"pk_only", magic}, {"pk_zeros", magic + std::string(5000, '\0')}, {"pk_noise", magic + noise}}) {
-    writeBytes(dir + name, bytes);
-    expectInputError([&] { readCheckpoint(dir + name); }, dir + name);
+    test::writeBytes(dir + name, bytes);
+    test::expectInputError([&] { readCheckpoint(dir + name); }, dir + name);
   }
   const std::string noData = dir + "no_data_pkl.pth";
   {
     caffe2::serialize::PyTorchStreamWriter writer(noData);
     writer.writeRecord("version", "3\n", 2);
   }
-  expectInputError([&] { readCheckpoint(noData); }, noData, "data.pkl");
+  test::expectInputError([&] { readCheckpoint(noData); }, noData, "data.pkl");
 }
 
 // Found by fuzz_torch_zip: a well-formed zip whose first record lies outside the folder of its
 // version record. LibTorch's PyTorchStreamReader throws from its constructor there (and leaks its
 // zip state, a LibTorch bug: see cmake/lsan.supp); it must reach the user as an InputError.
 TEST(TorchZip, ArchiveTheStreamReaderRejectsIsInputError) {
-  const std::string dir = tempDir();
+  const std::string dir = test::scratchDir("checkpoint_test");
   const std::string valid = dir + "archive.pth";
   writeTorchZip(valid, Pickle().op('}').done());
   EXPECT_TRUE(readTorchZip(valid).tensors.empty());
@@ -353,19 +321,19 @@ TEST(TorchZip, ArchiveTheStreamReaderRejectsIsInputError) {
   }
   ASSERT_EQ(moved, 2);  // local header and central directory
   const std::string path = dir + "first_record_elsewhere.pth";
-  writeBytes(path, bytes);
-  expectInputError([&] { readTorchZip(path); }, path, "corrupt PyTorch zip checkpoint");
-  expectInputError([&] { readCheckpoint(path); }, path, "corrupt PyTorch zip checkpoint");
+  test::writeBytes(path, bytes);
+  test::expectInputError([&] { readTorchZip(path); }, path, "corrupt PyTorch zip checkpoint");
+  test::expectInputError([&] { readCheckpoint(path); }, path, "corrupt PyTorch zip checkpoint");
 }
 
 TEST(TorchZip, FlippedBytesNeverCrash) {
-  const std::string source = readBytes(kReference + "resmlp_tiny/weights_fb_naming.pth");
-  const std::string path = tempDir() + "flipped.pth";
+  const std::string source = readBytes(test::refDir("resmlp_tiny/weights_fb_naming.pth"));
+  const std::string path = test::scratchDir("checkpoint_test") + "flipped.pth";
   std::mt19937 rng(3);
   for (int trial = 0; trial < 60; ++trial) {
     std::string bytes = source;
     for (int k = 0; k < 4; ++k) bytes[rng() % bytes.size()] ^= static_cast<char>(1 + rng() % 255);
-    writeBytes(path, bytes);
+    test::writeBytes(path, bytes);
     try {
       readCheckpoint(path);
     } catch (const InputError& e) {
@@ -375,7 +343,7 @@ TEST(TorchZip, FlippedBytesNeverCrash) {
 }
 
 TEST(Unpickler, MutatedRealPicklesNeverCrash) {
-  const auto records = zipRecords(kReference + "convmlp_tiny/wrapped_model.pth");
+  const auto records = zipRecords(test::refDir("convmlp_tiny/wrapped_model.pth"));
   const std::string original = records.at("data.pkl");
   const StorageLoader loader = [&](const std::string& key, at::ScalarType type, int64_t numel) {
     const auto found = records.find("data/" + key);

@@ -1,6 +1,7 @@
 // NPY reader/writer: reference inputs, round trips, other versions/dtypes and corrupt files.
 #include "model/errors.h"
 #include "model/npy.h"
+#include "test_support.h"
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
@@ -17,18 +18,6 @@
 namespace fs::model {
 namespace {
 
-const std::string kReference = std::string(FS_REFERENCE_DIR) + "/";
-
-std::string tempDir() {
-  const std::string dir = ::testing::TempDir() + "fs_npy_test_" + std::to_string(::getpid()) + "/";
-  std::filesystem::create_directories(dir);
-  return dir;
-}
-
-void writeBytes(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
 
 // An NPY file with the given version (1, 2 or 3), header dict text and raw data.
 std::string npyBytes(int version, const std::string& dict, const std::string& data) {
@@ -45,17 +34,9 @@ std::string rawBytes(const std::vector<T>& values) {
   return std::string(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
 }
 
-void expectInputError(const std::function<void()>& action, const std::string& path) {
-  try {
-    action();
-    ADD_FAILURE() << "no InputError for " << path;
-  } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
-  }
-}
 
 TEST(Npy, ReadsReferenceInput) {
-  const at::Tensor input = readNpy(kReference + "convmlp_tiny/input.npy");
+  const at::Tensor input = readNpy(test::refDir("convmlp_tiny/input.npy"));
   EXPECT_EQ(input.sizes(), (std::vector<int64_t>{1, 3, 64, 64}));
   EXPECT_EQ(input.scalar_type(), at::kFloat);
   EXPECT_TRUE(input.isfinite().all().item<bool>());
@@ -63,7 +44,7 @@ TEST(Npy, ReadsReferenceInput) {
 }
 
 TEST(Npy, WriteReadRoundTripIsBitIdentical) {
-  const std::string dir = tempDir();
+  const std::string dir = test::scratchDir("npy_test");
   const std::vector<at::Tensor> tensors = {at::randn({2, 3, 4}), at::randn({5}), at::tensor(2.5f),
                                            at::randn({3, 4}).t(), at::zeros({0, 3})};
   for (size_t k = 0; k < tensors.size(); ++k) {
@@ -77,16 +58,16 @@ TEST(Npy, WriteReadRoundTripIsBitIdentical) {
 }
 
 TEST(Npy, WriterConvertsToFloat32AndRewritesReferenceBytes) {
-  const std::string path = tempDir() + "logits.npy";
-  const at::Tensor logits = readNpy(kReference + "convmlp_tiny/logits.npy");
+  const std::string path = test::scratchDir("npy_test") + "logits.npy";
+  const at::Tensor logits = readNpy(test::refDir("convmlp_tiny/logits.npy"));
   writeNpy(path, logits.to(at::kDouble));
   EXPECT_TRUE(at::equal(readNpy(path), logits));
 }
 
 TEST(Npy, ReadsFloat64Int64AndVersions2And3) {
-  const std::string dir = tempDir();
+  const std::string dir = test::scratchDir("npy_test");
   const std::vector<double> doubles = {1.5, -2.25, 3.0, 1e300};
-  writeBytes(dir + "f8.npy", npyBytes(2, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }",
+  test::writeBytes(dir + "f8.npy", npyBytes(2, "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }",
                                       rawBytes(doubles)));
   const at::Tensor f8 = readNpy(dir + "f8.npy");
   EXPECT_EQ(f8.scalar_type(), at::kFloat);
@@ -95,7 +76,7 @@ TEST(Npy, ReadsFloat64Int64AndVersions2And3) {
   EXPECT_TRUE(std::isinf(f8[1][1].item<float>()));
 
   const std::vector<int64_t> longs = {7, -9, int64_t{1} << 40};
-  writeBytes(dir + "i8.npy", npyBytes(3, "{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }",
+  test::writeBytes(dir + "i8.npy", npyBytes(3, "{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }",
                                       rawBytes(longs)));
   const at::Tensor i8 = readNpy(dir + "i8.npy");
   EXPECT_EQ(i8.scalar_type(), at::kLong);
@@ -103,7 +84,7 @@ TEST(Npy, ReadsFloat64Int64AndVersions2And3) {
 }
 
 TEST(Npy, CorruptFilesAreInputErrors) {
-  const std::string dir = tempDir();
+  const std::string dir = test::scratchDir("npy_test");
   const std::string four = rawBytes(std::vector<float>{1, 2, 3, 4});
   const std::string prefix = "{'descr': '<f4', 'fortran_order': False, 'shape': ";
   const std::string good = prefix + "(2, 2), }";
@@ -134,21 +115,21 @@ TEST(Npy, CorruptFilesAreInputErrors) {
   for (const auto& [name, bytes] : cases) {
     SCOPED_TRACE(name);
     const std::string path = dir + name + ".npy";
-    writeBytes(path, bytes);
-    expectInputError([&] { readNpy(path); }, path);
+    test::writeBytes(path, bytes);
+    test::expectInputError([&] { readNpy(path); }, path);
   }
-  expectInputError([&] { readNpy(dir + "missing.npy"); }, dir + "missing.npy");
+  test::expectInputError([&] { readNpy(dir + "missing.npy"); }, dir + "missing.npy");
 }
 
 TEST(Npy, EveryTruncationOfAValidFileIsAnInputError) {
-  const std::string dir = tempDir();
+  const std::string dir = test::scratchDir("npy_test");
   writeNpy(dir + "valid.npy", at::arange(6, at::kFloat).reshape({2, 3}));
   std::ifstream in(dir + "valid.npy", std::ios::binary);
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   for (size_t cut = 0; cut < bytes.size(); ++cut) {
     const std::string path = dir + "cut.npy";
-    writeBytes(path, bytes.substr(0, cut));
-    expectInputError([&] { readNpy(path); }, path);
+    test::writeBytes(path, bytes.substr(0, cut));
+    test::expectInputError([&] { readNpy(path); }, path);
   }
 }
 

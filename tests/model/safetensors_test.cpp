@@ -2,6 +2,7 @@
 #include "model/checkpoint.h"
 #include "model/errors.h"
 #include "model/safetensors.h"
+#include "test_support.h"
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
@@ -17,18 +18,6 @@
 namespace fs::model {
 namespace {
 
-const std::string kReference = std::string(FS_REFERENCE_DIR) + "/";
-
-std::string tempDir() {
-  const std::string dir = ::testing::TempDir() + "fs_safetensors_test_" + std::to_string(::getpid()) + "/";
-  std::filesystem::create_directories(dir);
-  return dir;
-}
-
-void writeBytes(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
 
 std::string u64(uint64_t value) {
   std::string out;
@@ -40,30 +29,10 @@ std::string safetensorsBytes(const std::string& header, size_t dataBytes) {
   return u64(header.size()) + header + std::string(dataBytes, '\x01');
 }
 
-void expectInputError(const std::function<void()>& action, const std::string& path,
-                      const std::string& needle = "") {
-  try {
-    action();
-    ADD_FAILURE() << "no InputError for " << path;
-  } catch (const InputError& e) {
-    const std::string message = e.what();
-    EXPECT_NE(message.find(path), std::string::npos) << message;
-    EXPECT_NE(message.find(needle), std::string::npos) << message;
-  }
-}
 
-void expectEqualDicts(const TensorDict& a, const TensorDict& b) {
-  ASSERT_EQ(a.tensors.size(), b.tensors.size());
-  for (const auto& [name, tensor] : a.tensors) {
-    const at::Tensor* other = b.find(name);
-    ASSERT_NE(other, nullptr) << name;
-    EXPECT_EQ(tensor.scalar_type(), other->scalar_type()) << name;
-    EXPECT_TRUE(at::equal(tensor, *other)) << name;
-  }
-}
 
 TEST(Safetensors, ReadsReferenceFile) {
-  const TensorDict dict = readSafetensors(kReference + "convmlp_tiny/weights.safetensors");
+  const TensorDict dict = readSafetensors(test::refDir("convmlp_tiny/weights.safetensors"));
   EXPECT_EQ(dict.format, "safetensors");
   EXPECT_EQ(dict.tensors.size(), 124u);
   EXPECT_EQ(dict.metadata.at("format"), "pt");
@@ -78,9 +47,9 @@ TEST(Safetensors, ReadsReferenceFile) {
 }
 
 TEST(Safetensors, HalfAndBFloat16BecomeFloat32) {
-  const TensorDict f32 = readSafetensors(kReference + "convmlp_tiny/weights.safetensors");
+  const TensorDict f32 = readSafetensors(test::refDir("convmlp_tiny/weights.safetensors"));
   for (const auto& [file, type] : {std::pair{"weights_f16", at::kHalf}, std::pair{"weights_bf16", at::kBFloat16}}) {
-    const TensorDict low = readSafetensors(kReference + "convmlp_tiny/" + file + ".safetensors");
+    const TensorDict low = readSafetensors(test::refDir("convmlp_tiny/") + file + ".safetensors");
     ASSERT_EQ(low.tensors.size(), f32.tensors.size()) << file;
     for (const auto& [name, tensor] : low.tensors) {
       const at::Tensor* ref = f32.find(name);
@@ -94,7 +63,7 @@ TEST(Safetensors, HalfAndBFloat16BecomeFloat32) {
 }
 
 TEST(Safetensors, WriteReadRoundTripIsBitIdentical) {
-  const std::string path = tempDir() + "round_trip.safetensors";
+  const std::string path = test::scratchDir("safetensors_test") + "round_trip.safetensors";
   TensorDict dict;
   dict.tensors = {{"b.weight", at::randn({3, 5})},
                   {"a.bias", at::randn({7}).mul(1e30)},
@@ -105,7 +74,7 @@ TEST(Safetensors, WriteReadRoundTripIsBitIdentical) {
   dict.metadata = {{"format", "pt"}, {"note", "round trip"}};
   writeSafetensors(path, dict);
   const TensorDict back = readSafetensors(path);
-  expectEqualDicts(dict, back);
+  test::expectEqualDicts(dict, back);
   EXPECT_EQ(back.metadata, dict.metadata);
   for (const auto& entry : std::filesystem::directory_iterator(std::filesystem::path(path).parent_path())) {
     EXPECT_EQ(entry.path().string().find(".tmp-"), std::string::npos) << entry.path();
@@ -113,23 +82,23 @@ TEST(Safetensors, WriteReadRoundTripIsBitIdentical) {
 }
 
 TEST(Safetensors, PthToSafetensorsRoundTripIsBitIdentical) {
-  const std::string path = tempDir() + "from_pth.safetensors";
-  const TensorDict pth = readCheckpoint(kReference + "convmlp_tiny/weights.pth");
+  const std::string path = test::scratchDir("safetensors_test") + "from_pth.safetensors";
+  const TensorDict pth = readCheckpoint(test::refDir("convmlp_tiny/weights.pth"));
   writeSafetensors(path, pth);
-  expectEqualDicts(pth, readCheckpoint(path));
-  expectEqualDicts(readSafetensors(kReference + "convmlp_tiny/weights.safetensors"), readSafetensors(path));
+  test::expectEqualDicts(pth, readCheckpoint(path));
+  test::expectEqualDicts(readSafetensors(test::refDir("convmlp_tiny/weights.safetensors")), readSafetensors(path));
 }
 
 TEST(Safetensors, WriterRefusesUnsupportedTypes) {
   TensorDict dict;
   dict.tensors = {{"flags", at::ones({2}, at::kBool)}};
-  EXPECT_THROW(writeSafetensors(tempDir() + "bad.safetensors", dict), std::invalid_argument);
-  EXPECT_FALSE(std::filesystem::exists(tempDir() + "bad.safetensors"));
+  EXPECT_THROW(writeSafetensors(test::scratchDir("safetensors_test") + "bad.safetensors", dict), std::invalid_argument);
+  EXPECT_FALSE(std::filesystem::exists(test::scratchDir("safetensors_test") + "bad.safetensors"));
 }
 
 TEST(Safetensors, WriteToMissingFolderIsInputError) {
-  const std::string path = tempDir() + "no/such/folder/x.safetensors";
-  expectInputError([&] { writeSafetensors(path, TensorDict{}); }, path);
+  const std::string path = test::scratchDir("safetensors_test") + "no/such/folder/x.safetensors";
+  test::expectInputError([&] { writeSafetensors(path, TensorDict{}); }, path);
 }
 
 struct CorruptCase {
@@ -196,31 +165,31 @@ std::vector<CorruptCase> corruptCases() {
 }
 
 TEST(Safetensors, CorruptFilesAreInputErrors) {
-  const std::string dir = tempDir();
+  const std::string dir = test::scratchDir("safetensors_test");
   for (const CorruptCase& c : corruptCases()) {
     SCOPED_TRACE(c.name);
     const std::string path = dir + c.name + ".safetensors";
-    writeBytes(path, c.bytes);
-    expectInputError([&] { readSafetensors(path); }, path, c.needle);
-    expectInputError([&] { readCheckpoint(path); }, path);
+    test::writeBytes(path, c.bytes);
+    test::expectInputError([&] { readSafetensors(path); }, path, c.needle);
+    test::expectInputError([&] { readCheckpoint(path); }, path);
   }
 }
 
 TEST(Safetensors, EveryTruncationOfAValidFileIsAnInputError) {
-  const std::string dir = tempDir();
+  const std::string dir = test::scratchDir("safetensors_test");
   const std::string valid = safetensorsBytes(
       R"({"__metadata__":{"a":"b"},"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", 8);
   for (size_t cut = 0; cut < valid.size(); ++cut) {
     const std::string path = dir + "cut_" + std::to_string(cut) + ".safetensors";
-    writeBytes(path, valid.substr(0, cut));
-    expectInputError([&] { readSafetensors(path); }, path);
+    test::writeBytes(path, valid.substr(0, cut));
+    test::expectInputError([&] { readSafetensors(path); }, path);
     std::filesystem::remove(path);
   }
 }
 
 TEST(Safetensors, MissingFileIsInputError) {
-  const std::string path = tempDir() + "does_not_exist.safetensors";
-  expectInputError([&] { readSafetensors(path); }, path);
+  const std::string path = test::scratchDir("safetensors_test") + "does_not_exist.safetensors";
+  test::expectInputError([&] { readSafetensors(path); }, path);
 }
 
 }  // namespace
