@@ -5,7 +5,7 @@
 # after the normal run.
 #
 # Run-time options are compiled into every executable (sanitizer_options.cpp) instead of being
-# set as ctest ENVIRONMENT properties: gtest_discover_tests runs each test binary at ctest time
+# set as ctest ENVIRONMENT properties: cmake/GTestGroups.cmake runs each test binary at ctest time
 # (--gtest_list_tests) outside any test's ENVIRONMENT, and the options must hold there too, and
 # when a binary is run by hand. ASAN_OPTIONS / UBSAN_OPTIONS / LSAN_OPTIONS still override them.
 option(FS_SANITIZE "Build with AddressSanitizer + UndefinedBehaviorSanitizer" OFF)
