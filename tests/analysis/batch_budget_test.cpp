@@ -9,6 +9,9 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 
+#include <algorithm>
+#include <limits>
+
 namespace fs::analysis {
 namespace {
 
@@ -28,19 +31,25 @@ TEST(BatchBudget, InferenceBatchesFollowTheActivationSize) {
   EXPECT_LE(double(bigBatch) * perSample, batchMemoryBudgetBytes() * 1.0001);
 }
 
-// Minor page faults of one inference forward at `batch` (after two warm-ups at that shape), with the
-// allocator set up as both programs set it.
+// Minor page faults of an inference forward at `batch`, with the allocator set up as both programs
+// set it: the fewest of three forwards after two warm-ups at that shape. A block that is mapped
+// afresh faults in every forward; the heap may still grow once, in whichever forward the threads'
+// timing makes it (16 MiB, 4,000 faults, seen once with another test running beside this one).
 long forwardPageFaults(LoadedModel& m, int64_t batch, int64_t side) {
   fs::app::keepFreedMemoryForReuse();
   c10::InferenceMode inference;
   const at::Tensor x = at::rand({batch, 3, side, side});
   m.net->forward(x, {});
   m.net->forward(x, {});
-  struct rusage before {}, after {};
-  getrusage(RUSAGE_SELF, &before);
-  m.net->forward(x, {});
-  getrusage(RUSAGE_SELF, &after);
-  return after.ru_minflt - before.ru_minflt;
+  long fewest = std::numeric_limits<long>::max();
+  for (int i = 0; i < 3; ++i) {
+    struct rusage before {}, after {};
+    getrusage(RUSAGE_SELF, &before);
+    m.net->forward(x, {});
+    getrusage(RUSAGE_SELF, &after);
+    fewest = std::min(fewest, after.ru_minflt - before.ru_minflt);
+  }
+  return fewest;
 }
 
 // ConvMLP-S's stem output (64 x H/2 x W/2) is four times its largest tap, so the batch the taps
