@@ -33,8 +33,8 @@ TEST(BatchBudget, InferenceBatchesFollowTheActivationSize) {
 
 // Minor page faults of an inference forward at `batch`, with the allocator set up as both programs
 // set it: the fewest of three forwards after two warm-ups at that shape. A block that is mapped
-// afresh faults in every forward; the heap may still grow once, in whichever forward the threads'
-// timing makes it (16 MiB, 4,000 faults, seen once with another test running beside this one).
+// afresh faults in every forward; a single forward may still fault in new heap pages (4,018
+// faults, about 16 MiB, seen once with another test running beside this one).
 long forwardPageFaults(LoadedModel& m, int64_t batch, int64_t side) {
   fs::app::keepFreedMemoryForReuse();
   c10::InferenceMode inference;
