@@ -63,34 +63,31 @@ def main():
     args = parser.parse_args()
 
     alone = re.compile(args.alone) if args.alone else None
-    entries = []  # (ctest name, [Suite.Test, ...])
-    disabled = []
+    entries = []  # (ctest name, [Suite.Test, ...], disabled)
     for suite, tests in list_tests(args.exe, args.filter, args.timeout):
         grouped = []
         for test in tests:
             full = suite + "." + test
             if test.startswith("DISABLED_") or suite.split("/")[-1].startswith("DISABLED_"):
-                disabled.append(full)  # gtest skips these; ctest lists them as disabled
+                entries.append((full, [full], True))  # gtest skips these; ctest lists them as disabled
             elif alone and alone.search(full):
-                entries.append((full, [full]))
+                entries.append((full, [full], False))
             else:
                 grouped.append(full)
         chunks = [grouped[i:i + args.size] for i in range(0, len(grouped), args.size)]
         for index, chunk in enumerate(chunks):
-            entries.append((suite if index == 0 else "%s.part%d" % (suite, index + 1), chunk))
-    if not entries and not disabled:
+            entries.append((suite if index == 0 else "%s.part%d" % (suite, index + 1), chunk, False))
+    if not entries:
         raise RuntimeError("%s lists no tests (filter %r)" % (args.exe, args.filter))
 
     lines = ["# Written by tests/gtest_groups.py from %s --gtest_list_tests" % args.exe]
-    properties = " ".join("%s %s" % (name, bracket(value)) for name, value in args.property)
-    for name, tests in entries:
+    for name, tests, disabled in entries:
         lines.append("add_test(%s %s %s %d %s)" % (
             bracket(name), bracket(args.runner), bracket(args.exe), len(tests), bracket(":".join(tests))))
+        properties = [(key, value) for key, value in args.property] + ([("DISABLED", "TRUE")] if disabled else [])
         if properties:
-            lines.append("set_tests_properties(%s PROPERTIES %s)" % (bracket(name), properties))
-    for name in disabled:
-        lines.append("add_test(%s %s %s 1 %s)" % (bracket(name), bracket(args.runner), bracket(args.exe), bracket(name)))
-        lines.append("set_tests_properties(%s PROPERTIES DISABLED TRUE)" % bracket(name))
+            lines.append("set_tests_properties(%s PROPERTIES %s)" % (
+                bracket(name), " ".join("%s %s" % (key, bracket(value)) for key, value in properties)))
     with open(args.out, "w") as out:
         out.write("\n".join(lines) + "\n")
 

@@ -27,7 +27,6 @@ std::string csvField(const std::string& s) {
 
 namespace {
 
-
 bool scalar(const json& v) { return v.is_number() || v.is_boolean(); }
 double valueOf(const json& v) { return v.is_boolean() ? (v.get<bool>() ? 1.0 : 0.0) : v.get<double>(); }
 
