@@ -232,6 +232,9 @@ void validatePlot(const FigurePlot& p) {
   const auto ordered = [](const ValueRange& r) { return std::isfinite(r.lo) && std::isfinite(r.hi) && r.hi > r.lo; };
   if (!ordered(p.xRange) || !ordered(p.yRange)) throw InputError("figure: a plot needs finite, increasing ranges");
   if (!(p.aspect > 0.1 && p.aspect < 100)) throw InputError("figure: a plot's aspect must be within 0.1..100");
+  if (p.fill)
+    for (int c : *p.fill)
+      if (c < 0 || c > 255) throw InputError("figure: a plot's fill colour is outside 0..255");
   for (const PlotSeries& s : p.series) {
     if (s.x.size() != s.y.size()) throw InputError("figure: a plot series needs as many x as y values");
     for (int c : s.rgb)

@@ -8,6 +8,7 @@
 
 #include <opencv2/core/mat.hpp>
 
+#include <array>
 #include <optional>
 #include <string>
 #include <vector>
@@ -62,7 +63,8 @@ struct LegendEntry {
 // dashed) and a dot (filled or open) at each point, on the given ranges (a value outside is drawn
 // at the edge); horizontal grid lines labelled on the left (`emphasis`: a darker one, e.g. at 0),
 // x ticks labelled under the axis (a label that would overlap the previous one is left out);
-// without grid or ticks the plot fills its cell.
+// without grid or ticks the plot fills its cell. `fill`: the plot area painted in that colour first,
+// as one vector rectangle (a matrix cell such as the scorecard's Kendall's tau).
 struct PlotSeries {
   std::vector<double> x, y;  // the same length, finite
   int rgb[3] = {0, 0, 0};
@@ -78,6 +80,7 @@ struct FigurePlot {
   ValueRange xRange{0.0, 1.0}, yRange{0.0, 1.0};
   std::vector<BarTick> yGrid, xTicks;
   std::optional<double> emphasis;  // a y value whose grid line is drawn darker
+  std::optional<std::array<int, 3>> fill;  // RGB 0..255; none: the page shows through
   std::vector<PlotSeries> series;
   double aspect = 2.4;  // width / height of the plot cell
 };

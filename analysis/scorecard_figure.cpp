@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -17,8 +18,6 @@ using fs::model::InputError;
 using nlohmann::json;
 
 namespace {
-
-constexpr int kTauPixels = 40;  // the side of one agreement cell's image
 
 std::string fixed3(double v) {
   if (!std::isfinite(v)) return "n/a";
@@ -58,21 +57,19 @@ FigurePlot ciPlot(double mean, double lo, double hi, const ValueRange& range) {
   return plot;
 }
 
-// A square of one colour: tau on [-1, 1].
-cv::Mat tauImage(double tau) {
-  cv::Mat value(1, 1, CV_32F, cv::Scalar(float(std::isfinite(tau) ? tau : 0.0)));
-  const cv::Vec3b c = colorize(value, {-1.0, 1.0}, Colormap::Diverging).at<cv::Vec3b>(0, 0);
-  cv::Mat rgb(kTauPixels, kTauPixels, CV_8UC3, cv::Scalar(c[0], c[1], c[2]));
-  if (!std::isfinite(tau)) rgb.setTo(cv::Scalar(235, 235, 235));
-  return rgb;
-}
-
-FigureCell overlayCell(cv::Mat rgb, const ValueRange& range, Colormap map, const std::string& note) {
+// An agreement cell: a square of one colour, tau on the diverging scale [-1, 1] (light grey when
+// tau is undefined), drawn as a vector rectangle.
+FigureCell tauCell(double tau, const std::string& note) {
   FigureCell cell;
-  cell.kind = CellKind::Overlay;
-  cell.overlay.rgb = std::move(rgb);
-  cell.overlay.range = range;
-  cell.overlay.colormap = map;
+  cell.kind = CellKind::Plot;
+  cell.plot.aspect = 1.0;
+  std::array<int, 3> rgb{235, 235, 235};
+  if (std::isfinite(tau)) {
+    const cv::Mat value(1, 1, CV_32F, cv::Scalar(float(tau)));
+    const cv::Vec3b c = colorize(value, {-1.0, 1.0}, Colormap::Diverging).at<cv::Vec3b>(0, 0);
+    rgb = {c[0], c[1], c[2]};
+  }
+  cell.plot.fill = rgb;
   cell.note = note;
   return cell;
 }
@@ -156,8 +153,7 @@ FigureLayout buildScorecardFigure(const std::vector<ScorecardFigureInput>& score
         const json& v = c.statistics["agreement"][i][j];
         const double tau = v.is_number() ? v.get<double>() : std::numeric_limits<double>::quiet_NaN();
         const size_t col = size_t(std::find(metrics.begin(), metrics.end(), keys[j]) - metrics.begin());
-        row[col] = overlayCell(tauImage(tau), {-1.0, 1.0}, Colormap::Diverging,
-                               v.is_number() ? "tau " + fixed3(tau) : "tau n/a (< 2 methods)");
+        row[col] = tauCell(tau, v.is_number() ? "tau " + fixed3(tau) : "tau n/a (< 2 methods)");
       }
       f.cells.push_back(std::move(row));
     }

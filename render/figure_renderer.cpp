@@ -277,6 +277,7 @@ void FigureRenderer::paintPlot(QPainter& p, const fa::FigurePlot& plot, const QR
   const auto at = [&](double x, double y) {
     return QPointF(area.left() + along(plot.xRange, x) * area.width(), area.bottom() - along(plot.yRange, y) * area.height());
   };
+  if (plot.fill) p.fillRect(area, QColor((*plot.fill)[0], (*plot.fill)[1], (*plot.fill)[2]));
   for (const auto& t : plot.yGrid) {  // grid lines and their labels
     const bool strong = plot.emphasis && *plot.emphasis == t.value;
     const double y = at(plot.xRange.lo, t.value).y();

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cmath>
 #include <string>
 
@@ -62,9 +63,13 @@ TEST(ScorecardFigure, CellsShowTheMeanAndCiOnTheColumnScale) {
   // Agreement: row "a: tau of deletion_auc vs", column gini = -1 (blue end of the diverging map).
   const fa::FigureCell& tau = f.cells[4][1];
   EXPECT_EQ(tau.note, "tau -1");
+  ASSERT_EQ(tau.kind, fa::CellKind::Plot);  // a vector square, not an image
+  EXPECT_TRUE(tau.plot.series.empty());
+  EXPECT_DOUBLE_EQ(tau.plot.aspect, 1.0);
   cv::Mat minusOne(1, 1, CV_32F, cv::Scalar(-1.0f));
-  EXPECT_EQ(tau.overlay.rgb.at<cv::Vec3b>(0, 0),
-            fa::colorize(minusOne, {-1.0, 1.0}, fa::Colormap::Diverging).at<cv::Vec3b>(0, 0));
+  const cv::Vec3b blue = fa::colorize(minusOne, {-1.0, 1.0}, fa::Colormap::Diverging).at<cv::Vec3b>(0, 0);
+  ASSERT_TRUE(tau.plot.fill.has_value());
+  EXPECT_EQ(*tau.plot.fill, (std::array<int, 3>{blue[0], blue[1], blue[2]}));
 }
 
 TEST(ScorecardFigure, RefusesWhatIsNotAScorecardNamingTheFile) {

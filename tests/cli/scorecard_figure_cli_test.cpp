@@ -55,6 +55,12 @@ TEST(ScorecardFigureCli, FigureInThreeFormatsWithAManifest) {
     ASSERT_EQ(f.code, 0) << f.err;
     const std::string text = slurp(dir + "/fig" + ext);
     EXPECT_NE(text.find(ext == std::string(".pdf") ? "%PDF" : "<svg"), std::string::npos) << ext;
+    if (ext != std::string(".svg")) continue;
+    // The only images are the colour bars (gini, entropy and the shared tau bar): the CI cells and
+    // the 2 x 2 x 2 Kendall's tau squares are vector shapes.
+    size_t images = 0;
+    for (size_t at = text.find("<image"); at != std::string::npos; at = text.find("<image", at + 1)) ++images;
+    EXPECT_EQ(images, 3u);
   }
   const CliRun bad = fs::test::runCli("scorecard-figure " + dir + "/fig.manifest.json --out " + dir + "/bad.png");
   EXPECT_EQ(bad.code, 3);
