@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -95,8 +96,6 @@ class FigureRendererTest : public ::testing::Test {
  protected:
   void SetUp() override { ensureApplication(); }
 };
-
-}  // namespace
 
 TEST_F(FigureRendererTest, PngHasThePixelSizeOfItsDpi) {
   const fs::render::FigureRenderer r(sampleLayout());
@@ -277,3 +276,33 @@ TEST_F(FigureRendererTest, PlotCellsAreVectorLinesWithTextTicks) {
   bad.cells[0][0].plot.series[1].y[2] = std::nan("");
   EXPECT_THROW(fs::render::FigureRenderer{bad}, fs::model::InputError);
 }
+
+// A plot's fill paints its whole area (a square at aspect 1) as a vector rectangle: no image in
+// the SVG, its colour in the SVG's text and over the cell's area in the PNG. A colour outside
+// 0..255 is refused.
+TEST_F(FigureRendererTest, PlotFillIsAVectorRectangleOverTheCell) {
+  fa::FigureLayout f;
+  f.title = "fill";
+  f.rowLabels = {"tau"};
+  f.columnLabels = {"gini"};
+  fa::FigureCell cell;
+  cell.kind = fa::CellKind::Plot;
+  cell.plot.aspect = 1.0;
+  cell.plot.fill = std::array<int, 3>{59, 76, 192};
+  f.cells = {{cell}};
+  f.metrics.tileSize = 40;
+  const fs::render::FigureRenderer r(f);
+  const QByteArray svg = r.toSvg();
+  EXPECT_FALSE(svg.contains("<image")) << "the square is not a raster image";
+  EXPECT_TRUE(svg.toLower().contains("#3b4cc0")) << "the fill colour is in the SVG";
+  // A row without tiles is 3 tiles and 2 gaps high, 123 pt: at 2 pixels per point, 246 x 246.
+  const QImage img = r.toImage(144);
+  const int filled = pixelsNear(img, img.height(), 59, 76, 192, 3);
+  EXPECT_GT(filled, 242 * 242);
+  EXPECT_LT(filled, 248 * 248);
+  fa::FigureLayout bad = f;
+  bad.cells[0][0].plot.fill = std::array<int, 3>{0, 256, 0};
+  EXPECT_THROW(fs::render::FigureRenderer{bad}, fs::model::InputError);
+}
+
+}  // namespace
