@@ -223,30 +223,32 @@ double NestedDissection::memoryEstimate(int64_t n, int64_t h, int64_t w) {
   return 8.0 * double(n) * std::log2(double(std::max<int64_t>(2, std::min(h, w))));
 }
 
-bool NestedDissection::factorise(const System& s) {
-  nodes_.clear();
-  // A is singular exactly when no removed pixel has a known neighbour: a removed region short of
-  // the whole image borders a known pixel (the grid is connected), and then its rows are
-  // irreducibly diagonally dominant. Decided here from the structure, not from a rounded pivot
-  // (which the last elimination leaves at +-1e-17 or so).
-  if (!s.pixels.empty() && s.known.empty()) return false;
-  const int64_t h = s.h, w = s.w;
-  // prefix[(r) * (w + 1) + c]: unknowns in rows < r and columns < c, to skip empty rectangles.
-  std::vector<int64_t> prefix(size_t((h + 1) * (w + 1)), 0);
-  for (int64_t r = 0; r < h; ++r)
-    for (int64_t c = 0; c < w; ++c)
-      prefix[size_t((r + 1) * (w + 1) + c + 1)] = prefix[size_t(r * (w + 1) + c + 1)] +
-                                                  prefix[size_t((r + 1) * (w + 1) + c)] -
-                                                  prefix[size_t(r * (w + 1) + c)] + (s.index[size_t(r * w + c)] >= 0);
-  auto count = [&](int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
-    return prefix[size_t(r1 * (w + 1) + c1)] - prefix[size_t(r0 * (w + 1) + c1)] - prefix[size_t(r1 * (w + 1) + c0)] +
-           prefix[size_t(r0 * (w + 1) + c0)];
-  };
-  auto unknown = [&](int64_t r, int64_t c) { return r < 0 || c < 0 || r >= h || c >= w ? -1 : s.index[size_t(r * w + c)]; };
-  // The ring around [r0,r1) x [c0,c1): unknowns outside linked to an unknown inside.
-  auto boundaryOf = [&](int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+namespace {
+
+// The unknowns of a System by position: counts over rectangles (to skip empty ones, by prefix
+// sums) and the ring of unknowns around a rectangle.
+class UnknownGrid {
+ public:
+  explicit UnknownGrid(const System& s) : s_(s), prefix_(size_t((s.h + 1) * (s.w + 1)), 0) {
+    const int64_t w = s.w, stride = w + 1;  // prefix_[r * stride + c]: unknowns in rows < r, columns < c
+    for (int64_t r = 0; r < s.h; ++r)
+      for (int64_t c = 0; c < w; ++c)
+        prefix_[size_t((r + 1) * stride + c + 1)] = prefix_[size_t(r * stride + c + 1)] +
+                                                    prefix_[size_t((r + 1) * stride + c)] -
+                                                    prefix_[size_t(r * stride + c)] + (s.index[size_t(r * w + c)] >= 0);
+  }
+  int64_t unknown(int64_t r, int64_t c) const {
+    return r < 0 || c < 0 || r >= s_.h || c >= s_.w ? -1 : s_.index[size_t(r * s_.w + c)];
+  }
+  int64_t count(int64_t r0, int64_t r1, int64_t c0, int64_t c1) const {
+    const int64_t stride = s_.w + 1;
+    return prefix_[size_t(r1 * stride + c1)] - prefix_[size_t(r0 * stride + c1)] - prefix_[size_t(r1 * stride + c0)] +
+           prefix_[size_t(r0 * stride + c0)];
+  }
+  // The unknowns outside [r0,r1) x [c0,c1) linked to an unknown inside.
+  std::vector<int64_t> boundaryOf(int64_t r0, int64_t r1, int64_t c0, int64_t c1) const {
     std::vector<int64_t> out;
-    auto consider = [&](int64_t r, int64_t c) {
+    const auto consider = [&](int64_t r, int64_t c) {
       const int64_t u = unknown(r, c);
       if (u < 0) return;
       for (const Neighbour& nb : kNeighbours) {
@@ -260,53 +262,103 @@ bool NestedDissection::factorise(const System& s) {
     for (int64_t c = c0 - 1; c <= c1; ++c) consider(r0 - 1, c), consider(r1, c);
     for (int64_t r = r0; r < r1; ++r) consider(r, c0 - 1), consider(r, c1);
     return out;
-  };
+  }
+
+ private:
+  const System& s_;
+  std::vector<int64_t> prefix_;
+};
+
+// The front's entries from A for the k unknowns eliminated here (`own`; pos: an unknown's place
+// in the front, -1 outside it): the diagonal and the links to later places (lower triangle).
+void assembleOwn(const System& s, const std::vector<int64_t>& own, const std::vector<int64_t>& pos, double* front,
+                 size_t f) {
+  for (size_t j = 0; j < own.size(); ++j) {
+    const int64_t u = own[j];
+    front[j + j * f] += s.diag[size_t(u)];
+    for (int64_t e = s.linkStart[size_t(u)]; e < s.linkStart[size_t(u) + 1]; ++e) {
+      const int64_t p = pos[size_t(s.link[size_t(e)])];
+      if (p > int64_t(j)) front[size_t(p) + j * f] -= s.linkWeight[size_t(e)];
+    }
+  }
+}
+
+// A child's update matrix (mc x mc, lower triangle) added into the front at the places `at`,
+// which increase: b >= a lands on or below the diagonal.
+void extendAdd(double* front, size_t f, const std::vector<size_t>& at, const double* update, size_t mc) {
+  for (size_t a = 0; a < mc; ++a) {
+    double* col = front + at[a] * f;
+    const double* ua = update + a * mc;
+    for (size_t b = a; b < mc; ++b) col[at[b]] += ua[b];
+  }
+}
+
+}  // namespace
+
+bool NestedDissection::factorise(const System& s) {
+  nodes_.clear();
+  // A is singular exactly when no removed pixel has a known neighbour: a removed region short of
+  // the whole image borders a known pixel (the grid is connected), and then its rows are
+  // irreducibly diagonally dominant. Decided here from the structure, not from a rounded pivot
+  // (which the last elimination leaves at +-1e-17 or so).
+  if (!s.pixels.empty() && s.known.empty()) return false;
+  buildTree(s);
+  orderBoundaries(s.pixels.size());
+  return eliminate(s);
+}
+
+void NestedDissection::buildTree(const System& s) {
+  const UnknownGrid grid(s);
   auto build = [&](auto& self, int64_t r0, int64_t r1, int64_t c0, int64_t c1) -> int {
-    if (r0 >= r1 || c0 >= c1 || count(r0, r1, c0, c1) == 0) return -1;
+    if (r0 >= r1 || c0 >= c1 || grid.count(r0, r1, c0, c1) == 0) return -1;
     Node node;
     if ((r1 - r0) * (c1 - c0) <= kLeafArea) {
       for (int64_t r = r0; r < r1; ++r)
         for (int64_t c = c0; c < c1; ++c)
-          if (unknown(r, c) >= 0) node.own.push_back(unknown(r, c));
-    } else if (r1 - r0 >= c1 - c0) {
+          if (grid.unknown(r, c) >= 0) node.own.push_back(grid.unknown(r, c));
+    } else if (r1 - r0 >= c1 - c0) {  // split by the middle row
       const int64_t m = (r0 + r1) / 2;
       node.left = self(self, r0, m, c0, c1);
       node.right = self(self, m + 1, r1, c0, c1);
       for (int64_t c = c0; c < c1; ++c)
-        if (unknown(m, c) >= 0) node.own.push_back(unknown(m, c));
-    } else {
+        if (grid.unknown(m, c) >= 0) node.own.push_back(grid.unknown(m, c));
+    } else {  // by the middle column
       const int64_t m = (c0 + c1) / 2;
       node.left = self(self, r0, r1, c0, m);
       node.right = self(self, r0, r1, m + 1, c1);
       for (int64_t r = r0; r < r1; ++r)
-        if (unknown(r, m) >= 0) node.own.push_back(unknown(r, m));
+        if (grid.unknown(r, m) >= 0) node.own.push_back(grid.unknown(r, m));
     }
-    node.boundary = boundaryOf(r0, r1, c0, c1);
+    node.boundary = grid.boundaryOf(r0, r1, c0, c1);
     nodes_.push_back(std::move(node));
     return int(nodes_.size()) - 1;
   };
-  build(build, 0, h, 0, w);
-  // Each node's boundary in the order of its parent's front (own, then boundary), parents first:
-  // a child's update then adds into the parent's lower triangle column by column without
-  // comparing positions (the extend-add below was half of the factorisation's own time).
-  {
-    std::vector<int64_t> at(s.pixels.size(), -1);
-    for (size_t t = nodes_.size(); t-- > 0;) {
-      const Node& parent = nodes_[t];
-      int64_t p = 0;
-      for (int64_t u : parent.own) at[size_t(u)] = p++;
-      for (int64_t u : parent.boundary) at[size_t(u)] = p++;
-      for (int child : {parent.left, parent.right})
-        if (child >= 0) {
-          std::vector<int64_t>& b = nodes_[size_t(child)].boundary;
-          std::sort(b.begin(), b.end(), [&](int64_t x, int64_t y) { return at[size_t(x)] < at[size_t(y)]; });
-        }
-    }
-  }
+  build(build, 0, s.h, 0, s.w);
+}
 
+// Each node's boundary in the order of its parent's front (own, then boundary), parents first: a
+// child's update then adds into the parent's lower triangle column by column without comparing
+// positions (the extend-add was half of the factorisation's own time when it compared).
+void NestedDissection::orderBoundaries(size_t unknowns) {
+  std::vector<int64_t> at(unknowns, -1);
+  for (size_t t = nodes_.size(); t-- > 0;) {
+    const Node& parent = nodes_[t];
+    int64_t p = 0;
+    for (int64_t u : parent.own) at[size_t(u)] = p++;
+    for (int64_t u : parent.boundary) at[size_t(u)] = p++;
+    for (int child : {parent.left, parent.right})
+      if (child >= 0) {
+        std::vector<int64_t>& b = nodes_[size_t(child)].boundary;
+        std::sort(b.begin(), b.end(), [&](int64_t x, int64_t y) { return at[size_t(x)] < at[size_t(y)]; });
+      }
+  }
+}
+
+// The multifrontal elimination in postorder. The update matrices live on a stack: a node's
+// children's updates are the last ones pushed (the right child's on top), and it pops them before
+// pushing its own.
+bool NestedDissection::eliminate(const System& s) {
   std::vector<int64_t> pos(s.pixels.size(), -1);
-  // The update matrices live on a stack: in postorder a node's children's updates are the last
-  // ones pushed (the right child's on top), and it pops them before pushing its own.
   std::vector<double> stack;
   std::vector<size_t> stackTop;  // start of each pushed update
   size_t lSize = 0;
@@ -315,8 +367,7 @@ bool NestedDissection::factorise(const System& s) {
   size_t lNext = 0;
   std::vector<double> work;
   std::vector<size_t> childPos;  // a child's boundary unknowns' places in the front
-  for (size_t t = 0; t < nodes_.size(); ++t) {
-    Node& node = nodes_[t];
+  for (Node& node : nodes_) {
     const size_t k = node.own.size(), m = node.boundary.size(), f = k + m;
     for (size_t i = 0; i < k; ++i) pos[size_t(node.own[i])] = int64_t(i);
     for (size_t i = 0; i < m; ++i) pos[size_t(node.boundary[i])] = int64_t(k + i);
@@ -324,34 +375,20 @@ bool NestedDissection::factorise(const System& s) {
     if (work.size() < f * f) work.resize(f * f);
     double* front = work.data();
     for (size_t c = 0; c < f; ++c) std::fill(front + c * f + c, front + (c + 1) * f, 0.0);
-    for (size_t j = 0; j < k; ++j) {
-      const int64_t u = node.own[j];
-      front[j + j * f] += s.diag[size_t(u)];
-      for (int64_t e = s.linkStart[size_t(u)]; e < s.linkStart[size_t(u) + 1]; ++e) {
-        const int64_t p = pos[size_t(s.link[size_t(e)])];
-        if (p > int64_t(j)) front[size_t(p) + j * f] -= s.linkWeight[size_t(e)];
-      }
-    }
+    assembleOwn(s, node.own, pos, front, f);
     for (int child : {node.right, node.left}) {  // the right child's update is on top
       if (child < 0) continue;
       const std::vector<int64_t>& cb = nodes_[size_t(child)].boundary;
-      const size_t mc = cb.size(), top = stackTop.back();
-      const double* u = stack.data() + top;
-      childPos.resize(mc);
-      for (size_t a = 0; a < mc; ++a) childPos[a] = size_t(pos[size_t(cb[a])]);
-      for (size_t a = 0; a < mc; ++a) {  // childPos increases: b >= a lands on or below the diagonal
-        double* col = front + childPos[a] * f;
-        const double* ua = u + a * mc;
-        for (size_t b = a; b < mc; ++b) col[childPos[b]] += ua[b];
-      }
-      stack.resize(top);
+      childPos.resize(cb.size());
+      for (size_t a = 0; a < cb.size(); ++a) childPos[a] = size_t(pos[size_t(cb[a])]);
+      extendAdd(front, f, childPos, stack.data() + stackTop.back(), cb.size());
+      stack.resize(stackTop.back());
       stackTop.pop_back();
     }
     if (!partialCholesky(front, f, k)) return false;
-    const size_t top = stack.size();
-    stack.resize(top + m * m);
-    stackTop.push_back(top);
-    double* update = stack.data() + top;
+    stackTop.push_back(stack.size());
+    stack.resize(stack.size() + m * m);
+    double* update = stack.data() + stackTop.back();
     for (size_t c = 0; c < m; ++c)
       for (size_t i = c; i < m; ++i) update[i + c * m] = front[(k + i) + (k + c) * f];
     node.l = lNext;

@@ -62,6 +62,10 @@ class NestedDissection {
     size_t l = 0;  // where the front's first own.size() columns of L start in lStore_ (column-major)
     int left = -1, right = -1;
   };
+  void buildTree(const System& s);         // nodes_: the recursive split of the image
+  void orderBoundaries(size_t unknowns);   // each boundary in its parent's front order
+  bool eliminate(const System& s);         // lStore_: the partial factorisation of every front
+
   std::vector<Node> nodes_;  // children before parents (postorder)
   std::vector<double> lStore_;  // every node's columns of L, one block each
 };
