@@ -61,7 +61,7 @@ case "$mode" in
     # check that deliberate bugs are caught. Own build folder: $FS_ASAN_BUILD_DIR or ./build-asan.
     # By default the suites whose code parses untrusted input and computes every result run under
     # them: model (checkpoint readers, unpickler, configs), analysis (methods, metrics, images) and
-    # service (the GUI's facade). FS_ASAN_SUITES=all adds the CLI and GUI suites (about 20 minutes
+    # service (the GUI's facade). FS_ASAN_SUITES=all adds the CLI and GUI suites (about 24 minutes
     # more on 2 cores, to keep a fresh-clone CI run within the hour); core keeps model and analysis.
     asan=${FS_ASAN_BUILD_DIR:-$root/build-asan}
     targets=(sanitizer_canary model_tests analysis_tests service_tests)
