@@ -28,6 +28,13 @@ std::string fixed3(double v) {
 
 bool finite(const json& s, const char* k) { return s.contains(k) && s[k].is_number() && std::isfinite(s[k].get<double>()); }
 
+// The RGB colour of `value` on `map` over `range` (as colorize draws it).
+std::array<int, 3> colourOf(double value, const ValueRange& range, Colormap map) {
+  const cv::Mat v(1, 1, CV_32F, cv::Scalar(float(value)));
+  const cv::Vec3b c = colorize(v, range, map).at<cv::Vec3b>(0, 0);
+  return {c[0], c[1], c[2]};
+}
+
 // The CI as a vector plot on the column's scale [range.lo, range.hi] (with a margin of 1/18 of it
 // at both ends): a light axis over the scale, the CI as a dark line with end caps, and the mean as
 // a dot in its colour on the column's colour bar, outlined dark.
@@ -49,9 +56,8 @@ FigurePlot ciPlot(double mean, double lo, double hi, const ValueRange& range) {
   for (double v : {lo, hi}) segment(v, v, -0.35, 0.35, 40, 0.9);
   PlotSeries dot;
   dot.x = {mean}, dot.y = {0.0};
-  cv::Mat value(1, 1, CV_32F, cv::Scalar(float(mean)));
-  const cv::Vec3b c = colorize(value, range, Colormap::Turbo).at<cv::Vec3b>(0, 0);
-  for (int k = 0; k < 3; ++k) dot.rgb[k] = c[k], dot.edge[k] = 40;
+  const std::array<int, 3> c = colourOf(mean, range, Colormap::Turbo);
+  for (int k = 0; k < 3; ++k) dot.rgb[k] = c[size_t(k)], dot.edge[k] = 40;
   dot.line = false, dot.markerRadius = 4.0;
   plot.series.push_back(dot);
   return plot;
@@ -63,13 +69,7 @@ FigureCell tauCell(double tau, const std::string& note) {
   FigureCell cell;
   cell.kind = CellKind::Plot;
   cell.plot.aspect = 1.0;
-  std::array<int, 3> rgb{235, 235, 235};
-  if (std::isfinite(tau)) {
-    const cv::Mat value(1, 1, CV_32F, cv::Scalar(float(tau)));
-    const cv::Vec3b c = colorize(value, {-1.0, 1.0}, Colormap::Diverging).at<cv::Vec3b>(0, 0);
-    rgb = {c[0], c[1], c[2]};
-  }
-  cell.plot.fill = rgb;
+  cell.plot.fill = std::isfinite(tau) ? colourOf(tau, {-1.0, 1.0}, Colormap::Diverging) : std::array<int, 3>{235, 235, 235};
   cell.note = note;
   return cell;
 }

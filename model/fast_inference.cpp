@@ -10,7 +10,6 @@
 #include <torch/csrc/autograd/grad_mode.h>
 
 #include <atomic>
-#include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <tuple>

@@ -19,6 +19,7 @@
 #include <fstream>
 #include <numeric>
 #include <sstream>
+#include <string>
 
 namespace {
 namespace fa = fs::analysis;
@@ -90,6 +91,21 @@ int pixelsNear(const QImage& img, int rows, int r, int g, int b, int tolerance) 
       n += std::abs(c.red() - r) < tolerance && std::abs(c.green() - g) < tolerance && std::abs(c.blue() - b) < tolerance;
     }
   return n;
+}
+
+// A figure of one plot cell, 40-pt tiles (a row without tiles is 3 tiles and 2 gaps high).
+fa::FigureLayout onePlotFigure(const std::string& title, const std::string& row, const std::string& column,
+                               const fa::FigurePlot& plot) {
+  fa::FigureLayout f;
+  f.title = title;
+  f.rowLabels = {row};
+  f.columnLabels = {column};
+  fa::FigureCell cell;
+  cell.kind = fa::CellKind::Plot;
+  cell.plot = plot;
+  f.cells = {{cell}};
+  f.metrics.tileSize = 40;
+  return f;
 }
 
 class FigureRendererTest : public ::testing::Test {
@@ -243,21 +259,15 @@ TEST_F(FigureRendererTest, LegendDrawsSwatchesInTheirColoursAndLabelsAsText) {
 // A plot cell is drawn as vector shapes: no image in the SVG, one path per series plus its dots,
 // the tick labels as text; its series' colours land inside the cell in the PNG. Bad plots refused.
 TEST_F(FigureRendererTest, PlotCellsAreVectorLinesWithTextTicks) {
-  fa::FigureLayout f;
-  f.title = "plot";
-  f.rowLabels = {"similarity"};
-  f.columnLabels = {"curves"};
-  fa::FigureCell cell;
-  cell.kind = fa::CellKind::Plot;
-  cell.plot.xRange = {0, 3};
-  cell.plot.yRange = {-1, 1};
-  cell.plot.yGrid = {{-1, "-1"}, {0, "0"}, {1, "1"}};
-  cell.plot.emphasis = 0.0;
-  cell.plot.xTicks = {{0, "original"}, {1, "head"}, {2, "middle"}, {3, "stem"}};
-  cell.plot.series = {{{0, 1, 2, 3}, {1, 0.5, -0.2, 2.0}, {214, 39, 40}, false, false},
-                      {{0, 1, 2, 3}, {1, 0.8, 0.7, 0.6}, {44, 160, 44}, true, true}};
-  f.cells = {{cell}};
-  f.metrics.tileSize = 40;
+  fa::FigurePlot plot;
+  plot.xRange = {0, 3};
+  plot.yRange = {-1, 1};
+  plot.yGrid = {{-1, "-1"}, {0, "0"}, {1, "1"}};
+  plot.emphasis = 0.0;
+  plot.xTicks = {{0, "original"}, {1, "head"}, {2, "middle"}, {3, "stem"}};
+  plot.series = {{{0, 1, 2, 3}, {1, 0.5, -0.2, 2.0}, {214, 39, 40}, false, false},
+                 {{0, 1, 2, 3}, {1, 0.8, 0.7, 0.6}, {44, 160, 44}, true, true}};
+  const fa::FigureLayout f = onePlotFigure("plot", "similarity", "curves", plot);
   const fs::render::FigureRenderer r(f);
   const QByteArray svg = r.toSvg();
   EXPECT_FALSE(svg.contains("<image")) << "the plot is not a raster image";
@@ -281,16 +291,10 @@ TEST_F(FigureRendererTest, PlotCellsAreVectorLinesWithTextTicks) {
 // the SVG, its colour in the SVG's text and over the cell's area in the PNG. A colour outside
 // 0..255 is refused.
 TEST_F(FigureRendererTest, PlotFillIsAVectorRectangleOverTheCell) {
-  fa::FigureLayout f;
-  f.title = "fill";
-  f.rowLabels = {"tau"};
-  f.columnLabels = {"gini"};
-  fa::FigureCell cell;
-  cell.kind = fa::CellKind::Plot;
-  cell.plot.aspect = 1.0;
-  cell.plot.fill = std::array<int, 3>{59, 76, 192};
-  f.cells = {{cell}};
-  f.metrics.tileSize = 40;
+  fa::FigurePlot plot;
+  plot.aspect = 1.0;
+  plot.fill = std::array<int, 3>{59, 76, 192};
+  const fa::FigureLayout f = onePlotFigure("fill", "tau", "gini", plot);
   const fs::render::FigureRenderer r(f);
   const QByteArray svg = r.toSvg();
   EXPECT_FALSE(svg.contains("<image")) << "the square is not a raster image";
