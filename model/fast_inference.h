@@ -132,7 +132,8 @@ class PackedLinear : public PackedMatmul {
 };
 
 // Token mixing y[b] = W x[b] + bias[:, None] for x [B,T,C] and W [O,T] (Mixer's token MLP,
-// ResMLP's linear_tokens), the same way; the activations are the primitive's right operand.
+// ResMLP's linear_tokens), the same way; the activations are the primitive's right operand, and one
+// primitive per batch size covers the batch (W broadcast over it).
 class PackedTokenMix : public PackedMatmul {
  public:
   // x: float [B,T,C]; result [B,O,C]. An exclusive addend [B,O,C] receives the result in place.

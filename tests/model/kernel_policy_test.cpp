@@ -135,6 +135,14 @@ TEST(KernelPolicy, BothMatmulBackendsEqualAten) {
     const at::Tensor expected = at::matmul(tw, x) + tb.view({1, 5, 1});
     EXPECT_TRUE(fs::test::closeToRef(mix.run(x), expected, 1e-4, 1e-5)) << blas;
     EXPECT_TRUE(fs::test::closeToRef(mix.run(x, MatmulOp::Gelu), at::gelu(expected), 1e-4, 1e-5)) << blas;
+    const at::Tensor addend = at::randn({2, 5, 40});
+    EXPECT_TRUE(fs::test::closeToRef(mix.run(x, MatmulOp::Add, addend.clone()), expected + addend, 1e-4, 1e-5)) << blas;
+    // Each batch size has its own primitive over the whole batch: every image mixed, none skipped.
+    for (int64_t batch : {3, 1, 2}) {
+      const at::Tensor xb = at::randn({batch, 7, 40});
+      const at::Tensor eb = at::matmul(tw, xb) + tb.view({1, 5, 1});
+      EXPECT_TRUE(fs::test::closeToRef(mix.run(xb), eb, 1e-4, 1e-5)) << blas << " batch " << batch;
+    }
   }
 }
 
