@@ -3,6 +3,7 @@
 #include "model/kernel_policy.h"
 #include "model/layers.h"
 #include "model/onednn_support.h"
+#include "model/phase_gradient.h"
 #include "model/redirected_relu.h"
 
 #include <ATen/ATen.h>
@@ -172,6 +173,7 @@ struct PackedConv::State {
   struct BackwardEntry {
     std::tuple<int64_t, int64_t, int64_t, int64_t, int> key;  // N, C, H, W of the input, layouts
     bool aten = false;  // oneDNN had only a reference kernel
+    std::shared_ptr<PhaseGradient> phases;  // an image stem's: the gradient by phases (phase_gradient.h)
     dnnl::convolution_backward_data primitive;
     dnnl::memory weights;
     dnnl::memory::desc diffSrc, diffDst;
@@ -185,6 +187,13 @@ struct PackedConv::State {
       Entry e;
       const auto forwardPd = describe(e, n, c, h, w, PostOp::None, layouts);
       b.diffSrc = e.src, b.diffDst = e.dst;
+      if (!(layouts & 1) && PhaseGradient::applies(weight, stride, padding, dilation, groups, h, w)) {
+        // From channels-last: oneDNN had only a reference kernel from blocks into channels-last.
+        b.phases = std::make_shared<PhaseGradient>(weight, stride, padding, n, h, w,
+                                                   dnnl::memory::desc(e.dstDims, kF32, Tag::nhwc));
+        if (b.phases->ready()) return b;
+        b.phases.reset();
+      }
       const dnnl::memory::desc anyWeights(weightDims(), kF32, Tag::any);
       const dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, b.diffSrc, anyWeights,
                                                     b.diffDst, stride, dilation, padding, padding);
@@ -202,7 +211,8 @@ struct PackedConv::State {
   }
 
   // gradOut in the forward's output layout; inputSizes the forward's input's (5 when blocked).
-  // The result has the input's layout (NCHW for a plain input into blocks, else channels-last).
+  // The result has the input's layout (NCHW for a plain input into blocks, else channels-last), or
+  // NCHW when computed by phases.
   at::Tensor backwardData(const at::Tensor& gradOut, at::IntArrayRef inputSizes) const {
     const bool blockedIn = inputSizes.size() == 5, blockedOut = isBlocked(gradOut);
     const int layouts = (blockedIn ? 1 : 0) | (blockedOut ? 2 : 0);
@@ -217,6 +227,8 @@ struct PackedConv::State {
           c10::nullopt, stride, padding, atenDilation(), false, {0, 0}, groups, {true, false, false}));
       return blockedIn ? toBlocked(gx) : blockedOut ? gx.contiguous() : gx;
     }
+    if (b.phases)
+      return b.phases->run((blockedOut ? fromBlocked(gradOut) : gradOut).contiguous(at::MemoryFormat::ChannelsLast));
     const at::Tensor g = blockedOut ? gradOut.contiguous() : gradOut.contiguous(at::MemoryFormat::ChannelsLast);
     at::Tensor gx = blockedIn ? at::empty(inputSizes, options)
                               : at::empty({n, c, h, w}, options.memory_format(blockedOut ? at::MemoryFormat::Contiguous
