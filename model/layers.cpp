@@ -96,12 +96,15 @@ at::Tensor MlpImpl::forward(const at::Tensor& x, at::Tensor residual) {
   const MatmulOp last = residual.defined() ? MatmulOp::Add : MatmulOp::None;
   if (fc1Packed_.ready() && fastInferenceAllowed())
     return fc2Packed_.run(fc1Packed_.run(x, MatmulOp::Gelu), last, std::move(residual));
-  if (x.dim() == 4 && fastGradientAllowed() && fc1Pointwise_.differentiable() && fc2Pointwise_.differentiable()) {
-    // [N,H,W,C] is a channels-last [N,C,H,W]: the products as 1x1 convolutions, no copies. GELU
-    // runs on the [N,H,W,C] view: LibTorch 1.13's GELU and its backward took 4-5x longer on the
-    // same memory seen as channels-last [N,C,H,W].
-    const at::Tensor h = fc1Pointwise_.runDifferentiable(x.permute({0, 3, 1, 2})).permute({0, 2, 3, 1});
-    const at::Tensor y = fc2Pointwise_.runDifferentiable(at::gelu(h).permute({0, 3, 1, 2})).permute({0, 2, 3, 1});
+  if ((x.dim() == 4 || x.dim() == 3) && fastGradientAllowed() && fc1Pointwise_.differentiable() &&
+      fc2Pointwise_.differentiable()) {
+    // [N,H,W,C] is a channels-last [N,C,H,W] ([B,N,C] tokens as [B,N,1,C]): the products as 1x1
+    // convolutions, no copies. GELU runs on the [N,H,W,C] view: LibTorch 1.13's GELU and its
+    // backward took 4-5x longer on the same memory seen as channels-last [N,C,H,W].
+    const at::Tensor x4 = x.dim() == 3 ? x.unsqueeze(2) : x;
+    const at::Tensor h = fc1Pointwise_.runDifferentiable(x4.permute({0, 3, 1, 2})).permute({0, 2, 3, 1});
+    at::Tensor y = fc2Pointwise_.runDifferentiable(at::gelu(h).permute({0, 3, 1, 2})).permute({0, 2, 3, 1});
+    if (x.dim() == 3) y = y.squeeze(2);
     return applyMatmulOp(y, last, residual);
   }
   return applyMatmulOp(linear(fc2, at::gelu(linear(fc1, x))), last, residual);

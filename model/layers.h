@@ -59,11 +59,13 @@ class MlpImpl : public torch::nn::Module {
   // Prepares (on) or drops (off) the inference-only form: for forward() or for forwardTokens().
   void pack(bool on, bool tokens);
   // Prepares (on) or drops (off) the gradient passes' form of forward() on [N,H,W,C] tokens
-  // (ConvMLP's stages): fc1 and fc2 as packed 1x1 convolutions on the tokens viewed as a
-  // channels-last image (PackedConv::runDifferentiable, frozen weights), GELU and the residual sum
-  // by ATen. Under AVX2 oneDNN's 1x1 kernels ran ConvMLP-S's channel-MLP products at 186-205
-  // GFLOP/s forward and 150-190 backward (batch 8), BLAS's sgemm at 121-170; integrated gradients
-  // and SmoothGrad on convmlp_s took 1-10% less on both ISAs (README "Kernels per ISA"). After pack().
+  // (ConvMLP's stages) or [B,N,C] tokens (Mixer's and ResMLP's channel MLPs, as [B,N,1,C]): fc1 and
+  // fc2 as packed 1x1 convolutions on the tokens viewed as a channels-last image
+  // (PackedConv::runDifferentiable, frozen weights), GELU and the residual sum by ATen. Under AVX2
+  // oneDNN's 1x1 kernels ran ConvMLP-S's channel-MLP products at 186-205 GFLOP/s forward and
+  // 150-190 backward (batch 8), BLAS's sgemm at 121-170; integrated gradients and SmoothGrad on
+  // convmlp_s took 1-10% less on both ISAs, on mixer_fmnist and resmlp_fmnist 22-28% less
+  // (README "Kernels per ISA"). After pack().
   void packPointwise(bool on);
   torch::nn::Linear fc1{nullptr}, fc2{nullptr};
 
