@@ -115,6 +115,8 @@ class PackedMatmul {
   void pack(const at::Tensor& weight, const at::Tensor& bias, bool blas);
   void reset() { state_.reset(); }
   bool ready() const { return state_ != nullptr; }
+  // True when ready() and the weight and bias need no gradient (frozen): runDifferentiable() may run.
+  bool differentiable() const;
 
   struct State;
 
@@ -139,6 +141,10 @@ class PackedTokenMix : public PackedMatmul {
  public:
   // x: float [B,T,C]; result [B,O,C]. An exclusive addend [B,O,C] receives the result in place.
   at::Tensor run(const at::Tensor& x, MatmulOp op = MatmulOp::None, at::Tensor addend = {}) const;
+  // run() recorded for autograd (gradient passes through frozen weights): the backward is W^T
+  // times the output's gradient, by the same batched primitive. ATen's bmm over an expanded W
+  // runs a GEMM per image forward and backward (mixTokens), 64x49x128 each on mixer_fmnist.
+  at::Tensor runDifferentiable(const at::Tensor& x) const;
 };
 
 }  // namespace fs::model

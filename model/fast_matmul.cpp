@@ -8,6 +8,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <torch/csrc/autograd/custom_function.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
 #include <algorithm>
@@ -45,10 +46,12 @@ at::Tensor applyMatmulOp(const at::Tensor& y, MatmulOp op, const at::Tensor& add
   return y;
 }
 
+// The free dimension (rows for a linear layer, columns for token mixing), the batch (token mixing;
+// 1 for a linear layer), the op, and whether W is used transposed (token mixing's input gradient).
+using MatmulKey = std::tuple<int64_t, int64_t, MatmulOp, bool>;
+
 struct MatmulEntry {
-  // The free dimension (rows for a linear layer, columns for token mixing), the batch (token
-  // mixing; 1 for a linear layer) and the op.
-  std::tuple<int64_t, int64_t, MatmulOp> key;
+  MatmulKey key;
   bool blas = false;                 // oneDNN offered only a reference kernel for this shape
   int64_t* uses = nullptr;           // kernelCounter() of what runs
   dnnl::matmul primitive;
@@ -57,20 +60,21 @@ struct MatmulEntry {
 
 struct PackedMatmul::State {
   at::Tensor weight, bias;
+  at::Tensor weightSource, biasSource;  // the caller's tensors: whether they want a gradient now
   bool blas = false;  // matmulBackend() chose BLAS for every product of this layer
   int64_t* blasUses = kernelCounter("matmul", "blas:sgemm");
   PrimitiveCache<MatmulEntry> cache;
 
-  // The cached primitive for this free dimension, batch and op, made by build() the first time; an entry
-  // whose primitive would be a reference kernel is marked for BLAS instead.
+  // The cached primitive for this key, made by build() the first time; an entry whose primitive
+  // would be a reference kernel is marked for BLAS instead.
   template <class Build>
-  const MatmulEntry& entry(int64_t size, int64_t batch, MatmulOp op, const Build& build) {
+  const MatmulEntry& entry(const MatmulKey& key, const Build& build) {
     try {
-      return cache.get({size, batch, op}, [&] {
+      return cache.get(key, [&] {
         MatmulEntry e;
         const dnnl::matmul::primitive_desc pd = build(e);
         const std::string impl = pd.impl_info_str();
-        e.key = {size, batch, op};
+        e.key = key;
         e.blas = isSlowImplementation(impl);
         e.uses = e.blas ? blasUses : kernelCounter("matmul", impl);
         if (!e.blas) e.primitive = dnnl::matmul(pd);
@@ -112,8 +116,14 @@ void PackedMatmul::pack(const at::Tensor& weight, const at::Tensor& bias, bool b
   // The parameter's own storage, no copy (a layout other than these two is copied once).
   s->weight = storedForMatmul(weight) ? weight.detach() : weight.detach().contiguous();
   s->bias = bias.defined() ? bias.detach().contiguous() : at::zeros({weight.size(0)}, weight.options());
+  s->weightSource = weight, s->biasSource = bias;
   s->blas = blas;
   state_ = std::move(s);
+}
+
+bool PackedMatmul::differentiable() const {
+  return state_ && !state_->weightSource.requires_grad() &&
+         !(state_->biasSource.defined() && state_->biasSource.requires_grad());
 }
 
 namespace {
@@ -135,7 +145,7 @@ at::Tensor PackedLinear::run(const at::Tensor& input, MatmulOp op, at::Tensor ad
   auto sizes = input.sizes().vec();
   sizes.back() = n;
   MacCounter::add(m * n * k);
-  const MatmulEntry* e = s.blas ? nullptr : &s.entry(m, 1, op, [&](MatmulEntry& entry) {
+  const MatmulEntry* e = s.blas ? nullptr : &s.entry({m, 1, op, false}, [&](MatmulEntry& entry) {
     entry.src = dnnl::memory::desc({m, k}, kF32, Tag::ab);
     entry.bias = dnnl::memory::desc({1, n}, kF32, Tag::ab);
     entry.dst = dnnl::memory::desc({m, n}, kF32, Tag::ab);
@@ -177,7 +187,7 @@ at::Tensor PackedTokenMix::run(const at::Tensor& input, MatmulOp op, at::Tensor 
   const at::Tensor x = input.contiguous();
   const int64_t batch = x.size(0), c = x.size(2);
   State& s = *state_;
-  const MatmulEntry* e = s.blas ? nullptr : &s.entry(c, batch, op, [&](MatmulEntry& entry) {
+  const MatmulEntry* e = s.blas ? nullptr : &s.entry({c, batch, op, false}, [&](MatmulEntry& entry) {
     // One primitive for the whole batch, W broadcast over it: one call per image made Mixer's and
     // ResMLP's occlusion batches 20-24% slower (AVX-512; 7-17% on AVX2).
     entry.src = dnnl::memory::desc({1, o, t}, kF32, Dims{o * t, s.weight.stride(0), s.weight.stride(1)});
@@ -213,6 +223,56 @@ at::Tensor PackedTokenMix::run(const at::Tensor& input, MatmulOp op, at::Tensor 
   e->primitive.execute(threadStream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}});
   threadStream().wait();
   return y;
+}
+
+namespace {
+// gx[b] = W^T gy[b] for gy [B,O,C]: token mixing's input gradient, W read transposed in place,
+// one primitive per batch size (as PackedTokenMix::run); not counted as MACs of a forward.
+at::Tensor transposedTokenMix(PackedMatmul::State& s, const at::Tensor& gradOut) {
+  const int64_t o = s.weight.size(0), t = s.weight.size(1);
+  const at::Tensor g = gradOut.contiguous();
+  const int64_t batch = g.size(0), c = g.size(2);
+  const MatmulEntry* e = s.blas ? nullptr : &s.entry({c, batch, MatmulOp::None, true}, [&](MatmulEntry& entry) {
+    entry.src = dnnl::memory::desc({1, t, o}, kF32, Dims{o * t, s.weight.stride(1), s.weight.stride(0)});
+    entry.weights = dnnl::memory::desc({batch, o, c}, kF32, Tag::abc);
+    entry.dst = dnnl::memory::desc({batch, t, c}, kF32, Tag::abc);
+    return dnnl::matmul::primitive_desc(dnnl::matmul::desc(entry.src, entry.weights, entry.dst), engine());
+  });
+  if (!e || e->blas) return at::matmul(s.weight.t(), g);
+  at::Tensor gx = at::empty({batch, t, c}, g.options());
+  syncThreads();
+  dnnl::memory src = wrap(e->src, s.weight), weights = wrap(e->weights, g), dst = wrap(e->dst, gx);
+  e->primitive.execute(threadStream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}});
+  threadStream().wait();
+  return gx;
+}
+
+// Keeps the packed weights the backward needs alive with the graph.
+struct MatmulStateHolder : torch::CustomClassHolder {
+  explicit MatmulStateHolder(std::shared_ptr<PackedMatmul::State> s) : state(std::move(s)) {}
+  std::shared_ptr<PackedMatmul::State> state;
+};
+
+// The autograd node of PackedTokenMix::runDifferentiable: the forward is run()'s, the backward
+// W^T times the output's gradient; W and the bias (frozen) get none.
+struct TokenMixFunction : public torch::autograd::Function<TokenMixFunction> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, const PackedTokenMix* mix,
+                            std::shared_ptr<PackedMatmul::State> state) {
+    ctx->saved_data["state"] = c10::IValue::make_capsule(c10::make_intrusive<MatmulStateHolder>(std::move(state)));
+    return mix->run(x);
+  }
+
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const auto holder = c10::static_intrusive_pointer_cast<MatmulStateHolder>(ctx->saved_data["state"].toCapsule());
+    return {transposedTokenMix(*holder->state, grads[0]), at::Tensor(), at::Tensor()};
+  }
+};
+}  // namespace
+
+at::Tensor PackedTokenMix::runDifferentiable(const at::Tensor& x) const {
+  TORCH_CHECK(differentiable(), "PackedTokenMix::runDifferentiable: the weights need a gradient");
+  return TokenMixFunction::apply(x, this, state_);
 }
 
 MatmulTiming timeMatmulBackends() {

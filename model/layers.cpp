@@ -140,6 +140,8 @@ at::Tensor MlpImpl::forwardTokens(const at::Tensor& x, at::Tensor residual) {
   const MatmulOp last = residual.defined() ? MatmulOp::Add : MatmulOp::None;
   if (fc1Tokens_.ready() && fastInferenceAllowed())
     return fc2Tokens_.run(fc1Tokens_.run(x, MatmulOp::Gelu), last, std::move(residual));
+  if (fastGradientAllowed() && fc1Tokens_.differentiable() && fc2Tokens_.differentiable())
+    return applyMatmulOp(fc2Tokens_.runDifferentiable(at::gelu(fc1Tokens_.runDifferentiable(x))), last, residual);
   return applyMatmulOp(mixTokens(fc2, at::gelu(mixTokens(fc1, x))), last, residual);
 }
 

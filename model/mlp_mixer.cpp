@@ -40,8 +40,14 @@ ResMlpBlockImpl::ResMlpBlockImpl(int64_t dim, int64_t tokens, int64_t channelHid
 // x = x + ls1 * linear_tokens(norm1(x)^T)^T ; x = x + ls2 * mlp_channels(norm2(x))
 at::Tensor ResMlpBlockImpl::forward(const at::Tensor& input) {
   const at::Tensor n1 = norm1->forward(input);
-  const bool packed = tokensPacked_.ready() && fastInferenceAllowed();
-  at::Tensor x = at::addcmul(input, ls1, packed ? tokensPacked_.run(n1) : mixTokens(linear_tokens, n1));
+  at::Tensor mixed;
+  if (tokensPacked_.ready() && fastInferenceAllowed())
+    mixed = tokensPacked_.run(n1);
+  else if (fastGradientAllowed() && tokensPacked_.differentiable())
+    mixed = tokensPacked_.runDifferentiable(n1);
+  else
+    mixed = mixTokens(linear_tokens, n1);
+  at::Tensor x = at::addcmul(input, ls1, mixed);
   return at::addcmul(x, ls2, mlp_channels->forward(norm2->forward(x)));
 }
 

@@ -10,6 +10,7 @@
 #include "test_support.h"
 
 #include <c10/core/InferenceMode.h>
+#include <torch/csrc/autograd/autograd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -137,6 +138,19 @@ TEST(KernelPolicy, BothMatmulBackendsEqualAten) {
     EXPECT_TRUE(fs::test::closeToRef(mix.run(x, MatmulOp::Gelu), at::gelu(expected), 1e-4, 1e-5)) << blas;
     const at::Tensor addend = at::randn({2, 5, 40});
     EXPECT_TRUE(fs::test::closeToRef(mix.run(x, MatmulOp::Add, addend.clone()), expected + addend, 1e-4, 1e-5)) << blas;
+    // The gradient pass through frozen weights: W^T times the output's gradient.
+    {
+      at::AutoGradMode grad(true);
+      ASSERT_TRUE(mix.differentiable()) << blas;
+      const at::Tensor xg = x.clone().requires_grad_(true), gy = at::randn({2, 5, 40});
+      const at::Tensor y = mix.runDifferentiable(xg);
+      EXPECT_TRUE(fs::test::closeToRef(y, expected, 1e-4, 1e-5)) << blas;
+      const at::Tensor gx = torch::autograd::grad({y}, {xg}, {gy})[0];
+      EXPECT_TRUE(fs::test::closeToRef(gx, at::matmul(tw.t(), gy), 1e-4, 1e-5)) << blas;
+      PackedTokenMix trained;
+      trained.pack(tw.clone().requires_grad_(true), tb, blas);
+      EXPECT_FALSE(trained.differentiable()) << blas;
+    }
     // Each batch size has its own primitive over the whole batch: every image mixed, none skipped.
     for (int64_t batch : {3, 1, 2}) {
       const at::Tensor xb = at::randn({batch, 7, 40});
