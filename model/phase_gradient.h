@@ -12,7 +12,7 @@
 // computed as one oneDNN forward convolution from dy's O channels to C s_h s_w phase channels,
 // then copied into place. oneDNN's own backward-data kernels vectorise over the input channels,
 // which an image has three of: resnet_fmnist's 7x7 stride-2 stem took 0.22 ms per image that way,
-// more than the model's whole forward (measured in "Kernels per ISA" in the README).
+// more than the model's whole forward (README "Kernels per ISA").
 #include "model/onednn_support.h"
 
 #include <ATen/core/Tensor.h>

@@ -82,8 +82,8 @@ at::Tensor SaliencyBase::inputGradient(SaliencyContext& ctx, const at::Tensor& b
   const at::Tensor x = batch.detach().requires_grad_(true);
   const at::Tensor logits = ctx.model.net->forward(x, {}).logits;
   const int t = ctx.resolveTarget(logits);
-  // NCHW: a gradient handed back channels-last (oneDNN's backward kernels) made the methods' own
-  // broadcasting ops on it about 20x slower (integrated gradients' weighting: 4.7 ms a batch).
+  // NCHW: on a gradient handed back channels-last (oneDNN's backward kernels) the methods' own
+  // broadcasting ops are about 20x slower (a [32,3,112,112] times [32,1,1,1]: 1.6 against 0.07 ms).
   return torch::autograd::grad({logits.select(1, t).sum()}, {x})[0].contiguous();
 }
 
