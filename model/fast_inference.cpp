@@ -391,10 +391,7 @@ struct PackedConvFunction : public torch::autograd::Function<PackedConvFunction>
 
 }  // namespace
 
-bool PackedConv::differentiable() const {
-  return state_ && !state_->weightSource.requires_grad() &&
-         !(state_->biasSource.defined() && state_->biasSource.requires_grad());
-}
+bool PackedConv::differentiable() const { return state_ && frozen(state_->weightSource, state_->biasSource); }
 
 at::Tensor PackedConv::runDifferentiable(const at::Tensor& x, PostOp op, const at::Tensor& addend,
                                          ConvOutput out) const {

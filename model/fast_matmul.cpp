@@ -121,10 +121,7 @@ void PackedMatmul::pack(const at::Tensor& weight, const at::Tensor& bias, bool b
   state_ = std::move(s);
 }
 
-bool PackedMatmul::differentiable() const {
-  return state_ && !state_->weightSource.requires_grad() &&
-         !(state_->biasSource.defined() && state_->biasSource.requires_grad());
-}
+bool PackedMatmul::differentiable() const { return state_ && frozen(state_->weightSource, state_->biasSource); }
 
 namespace {
 // y [m,n] (holding bias + addend where the op sums) += x [m,k] W^T, then GELU: the BLAS backend.
@@ -178,6 +175,26 @@ at::Tensor PackedLinear::run(const at::Tensor& input, MatmulOp op, at::Tensor ad
   return y;
 }
 
+namespace {
+// Token mixing's operands: W [O,T] (or W^T [T,O], read transposed in place) broadcast over a batch
+// of right operands [B,K,C] into [B,M,C], one primitive for the whole batch.
+void describeTokenMix(MatmulEntry& entry, const at::Tensor& w, bool transposed, int64_t batch, int64_t c) {
+  const int ri = transposed ? 1 : 0, ki = 1 - ri;
+  const int64_t m = w.size(ri), k = w.size(ki);
+  entry.src = dnnl::memory::desc({1, m, k}, kF32, Dims{m * k, w.stride(ri), w.stride(ki)});
+  entry.weights = dnnl::memory::desc({batch, k, c}, kF32, Tag::abc);
+  entry.dst = dnnl::memory::desc({batch, m, c}, kF32, Tag::abc);
+}
+
+// dst = W x (plus what the entry's post-ops add to dst's contents) for the whole batch.
+void runTokenMix(const MatmulEntry& e, const at::Tensor& w, const at::Tensor& x, const at::Tensor& dst) {
+  syncThreads();
+  dnnl::memory src = wrap(e.src, w), weights = wrap(e.weights, x), out = wrap(e.dst, dst);
+  e.primitive.execute(threadStream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, out}});
+  threadStream().wait();
+}
+}  // namespace
+
 at::Tensor PackedTokenMix::run(const at::Tensor& input, MatmulOp op, at::Tensor addend) const {
   TORCH_CHECK(state_, "PackedTokenMix::run before pack");
   const int64_t o = state_->weight.size(0), t = state_->weight.size(1);
@@ -190,9 +207,7 @@ at::Tensor PackedTokenMix::run(const at::Tensor& input, MatmulOp op, at::Tensor 
   const MatmulEntry* e = s.blas ? nullptr : &s.entry({c, batch, op, false}, [&](MatmulEntry& entry) {
     // One primitive for the whole batch, W broadcast over it: one call per image made Mixer's and
     // ResMLP's occlusion batches 20-24% slower (AVX-512; 7-17% on AVX2).
-    entry.src = dnnl::memory::desc({1, o, t}, kF32, Dims{o * t, s.weight.stride(0), s.weight.stride(1)});
-    entry.weights = dnnl::memory::desc({batch, t, c}, kF32, Tag::abc);
-    entry.dst = dnnl::memory::desc({batch, o, c}, kF32, Tag::abc);
+    describeTokenMix(entry, s.weight, false, batch, c);
     // brgemm has no per-row bias (oneDNN falls back to its reference kernel, 300x slower): the
     // bias (and addend) are written into the output first and summed in as a post-op.
     dnnl::post_ops ops;
@@ -217,11 +232,7 @@ at::Tensor PackedTokenMix::run(const at::Tensor& input, MatmulOp op, at::Tensor 
     if (op == MatmulOp::Gelu) at::gelu_(y);
     return y;
   }
-  syncThreads();
-  dnnl::memory src = wrap(e->src, s.weight);
-  dnnl::memory weights = wrap(e->weights, x), dst = wrap(e->dst, y);
-  e->primitive.execute(threadStream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}});
-  threadStream().wait();
+  runTokenMix(*e, s.weight, x, y);
   return y;
 }
 
@@ -229,21 +240,15 @@ namespace {
 // gx[b] = W^T gy[b] for gy [B,O,C]: token mixing's input gradient, W read transposed in place,
 // one primitive per batch size (as PackedTokenMix::run); not counted as MACs of a forward.
 at::Tensor transposedTokenMix(PackedMatmul::State& s, const at::Tensor& gradOut) {
-  const int64_t o = s.weight.size(0), t = s.weight.size(1);
   const at::Tensor g = gradOut.contiguous();
   const int64_t batch = g.size(0), c = g.size(2);
   const MatmulEntry* e = s.blas ? nullptr : &s.entry({c, batch, MatmulOp::None, true}, [&](MatmulEntry& entry) {
-    entry.src = dnnl::memory::desc({1, t, o}, kF32, Dims{o * t, s.weight.stride(1), s.weight.stride(0)});
-    entry.weights = dnnl::memory::desc({batch, o, c}, kF32, Tag::abc);
-    entry.dst = dnnl::memory::desc({batch, t, c}, kF32, Tag::abc);
+    describeTokenMix(entry, s.weight, true, batch, c);
     return dnnl::matmul::primitive_desc(dnnl::matmul::desc(entry.src, entry.weights, entry.dst), engine());
   });
   if (!e || e->blas) return at::matmul(s.weight.t(), g);
-  at::Tensor gx = at::empty({batch, t, c}, g.options());
-  syncThreads();
-  dnnl::memory src = wrap(e->src, s.weight), weights = wrap(e->weights, g), dst = wrap(e->dst, gx);
-  e->primitive.execute(threadStream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}});
-  threadStream().wait();
+  at::Tensor gx = at::empty({batch, s.weight.size(1), c}, g.options());
+  runTokenMix(*e, s.weight, g, gx);
   return gx;
 }
 

@@ -20,6 +20,11 @@ dnnl::memory wrap(const dnnl::memory::desc& d, const at::Tensor& t);
 dnnl::memory wrap(const dnnl::memory::desc& d, const float* p);
 // oneDNN's OpenMP regions take the calling thread's setting; LibTorch's count is the one we keep.
 void syncThreads();
+// Neither the weight nor the (optional) bias wants a gradient now: a packed layer's gradient pass
+// may run its own autograd node (PackedConv, PackedTokenMix), which gives them none.
+inline bool frozen(const at::Tensor& weight, const at::Tensor& bias) {
+  return !weight.requires_grad() && !(bias.defined() && bias.requires_grad());
+}
 // The output buffer: an addend nobody else holds is reused, else a copy of it, else fresh memory.
 at::Tensor outputBuffer(at::Tensor addend, at::IntArrayRef sizes, const at::TensorOptions& options,
                         at::MemoryFormat format);
