@@ -234,7 +234,7 @@ class BatchExporter {
   ExportSummary run() {
     sum_.images = forEachInShard(
         files_, o_.shard, "export", [this](size_t i, const std::string& name) { return process(i, name); }, o_.log,
-        [this] { save(); });
+        [this] { save(); }, o_.saveInterval);
     save();
     return sum_;
   }

@@ -21,6 +21,7 @@ struct ExportOptions {
   std::string taps = "stages";            // stages | all | comma-separated tap names
   ShardSpec shard;
   int limit = 0;                          // first N images of the sorted folder (before sharding); 0 = all
+  double saveInterval = 5.0;              // seconds between manifest saves (forEachInShard)
   SaliencyOptions saliency;
   std::function<void(const std::string&)> log;  // one progress line per image
 };
@@ -44,7 +45,7 @@ std::string manifestName(const ShardSpec& shard);
 // images are reported through `log`, listed in the manifest with the reason, and skipped.
 // Resumable after a kill: an image whose manifest entry is done and whose outputs all exist is
 // skipped; any other image (outputs partly written, or written after the manifest's last save,
-// which happens every 5 s) is exported again, so the manifest is the same as an uninterrupted run's
+// which happens every saveInterval s, 5 by default) is exported again, so the manifest is the same as an uninterrupted run's
 // up to "summary" and "updated".
 ExportSummary runBatchExport(std::vector<LoadedModel>& models, const ExportOptions& options);
 

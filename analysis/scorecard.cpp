@@ -258,7 +258,8 @@ class ScorecardRun {
         },
         [this] {
           if (!sum_.path.empty()) save();
-        });
+        },
+        o_.saveInterval);
     if (!sum_.path.empty()) save();  // failed images too: a shard of only failed images still merges
     if (sum_.done + sum_.skipped == 0) throw InputError(source() + ": no decodable images in this shard");
     sum_.aggregate = compactJson(sum_.path.empty() ? aggregate() : header_["aggregate"]);

@@ -34,6 +34,7 @@ struct ScorecardOptions {
   ShardSpec shard;
   int limit = 0;                     // first N image files of the sorted folder (before sharding); 0 = all
   std::string outPath;               // the record file (shardFileName of it with N > 1); empty: none
+  double saveInterval = 5.0;         // seconds between saves of the record file (forEachInShard)
   std::function<void(const std::string&)> log;  // one progress line per image
   // Called after each image of the shard (after its log line, outside its timing): the CLI samples
   // the model's own throughput here during a run (app/cli_evaluate.cpp).

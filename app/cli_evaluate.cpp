@@ -103,6 +103,7 @@ fa::ScorecardOptions scorecardOptions(const Args& a) {
   o.limit = a.intValue("--limit", 0, 0, 1 << 30);
   o.shard = fa::parseShard(a.value("--shard", "1/1"));
   o.outPath = a.value("--out");
+  o.saveInterval = a.doubleValue("--save-every", 5.0, 0.1, 86400.0);
   if (o.shard.count > 1 && o.outPath.empty()) throw UsageError("evaluate: --shard needs --out FILE.json");
   o.log = [](const std::string& line) { std::cerr << line << std::endl; };
   return o;
@@ -237,7 +238,7 @@ Command evaluateCommand() {
   Command c{"evaluate",
      "evaluate MODEL... [--weights F]... (--images DIR | --dataset fashion-mnist [--data-dir D]) [--methods a,b]\n"
      "  [method options, as in saliency] [--metrics m,...] [--curve-steps N] [--substrate rise|black|zero|blur]\n"
-     "  [--seed S] [--limit N] [--out FILE.json [--shard K/N | --figure FIG]] [--json]\n"
+     "  [--seed S] [--limit N] [--out FILE.json [--shard K/N | --figure FIG] [--save-every S]] [--json]\n"
      "  |   evaluate MODEL --dataset fashion-mnist [--limit N] [--json]\n"
      "  Scorecard of saliency methods per model x method over the images of DIR or the Fashion-MNIST test set,\n"
      "  target = the top-1 prediction; every metric ranks the displayed map. The methods' parameters are the\n"
@@ -261,8 +262,9 @@ Command evaluateCommand() {
      "  The scorecard: per model x method the mean, bootstrap 95% CI (1000 resamples, seeded by --seed) and\n"
      "  rank of every metric, and Kendall's tau between the metrics' method rankings; identical seeds give\n"
      "  identical files.\n"
-     "  --out writes FILE.json (per-image records, aggregate and statistics; atomically, every 5 s, or after\n"
-     "  19 times as long as the last save took if that is longer, and at the end) and FILE.rows.csv,\n"
+     "  --out writes FILE.json (per-image records, aggregate and statistics; atomically, every --save-every\n"
+     "  seconds (5 by default, 0.1 at least), or after 19 times as long as the last save took if that is\n"
+     "  longer, and at the end) and FILE.rows.csv,\n"
      "  FILE.summary.csv, FILE.agreement.csv; with several models FILE.<id>.json etc.\n"
      "  per model (--json prints an array, one object per model); --figure FIG.png|.pdf|.svg draws them\n"
      "  (see scorecard-figure) with FIG_STEM.manifest.json. Resumable: rerun the same command and\n"
@@ -278,7 +280,7 @@ Command evaluateCommand() {
      "  --dataset without --methods/--metrics: accuracy, confusion matrix and misclassified test indices.\n" +
          saliencyMethodsHelp(),
      {{"--weights", "--images", "--methods", "--metrics", "--limit", "--curve-steps", "--substrate", "--dataset",
-       "--data-dir", "--out", "--shard", "--seed", "--figure"},
+       "--data-dir", "--out", "--shard", "--seed", "--figure", "--save-every"},
       {"--json"},
       1,
       -1},

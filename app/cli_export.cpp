@@ -32,6 +32,7 @@ fa::ExportOptions exportOptions(const Args& a) {
   o.taps = a.value("--taps", "stages");
   o.shard = fa::parseShard(a.value("--shard", "1/1"));
   o.limit = a.intValue("--limit", 0, 0, 1 << 30);
+  o.saveInterval = a.doubleValue("--save-every", 5.0, 0.1, 86400.0);
   o.saliency = saliencyOptionsFromArgs(a, "export");
   o.saliency.target = a.intValue("--target", -1, -1, 1 << 24);
   o.log = [](const std::string& line) { std::cerr << line << std::endl; };
@@ -58,15 +59,15 @@ int runExport(const Args& a) {
 Command exportCommand() {
   Command c{"export",
             "export --model ID[:WEIGHTS] ... --images DIR --out DIR [--methods gradcam,...|none] [--taps stages|all|T1,T2]\n"
-            "       [--shard K/N] [--limit N] [--target C] [method options, as in saliency]\n"
+            "       [--shard K/N] [--limit N] [--save-every S] [--target C] [method options, as in saliency]\n"
             "  Writes OUT/<image>/<model>/features/<tap>.npy (float32 NCHW) and saliency/<method>.npy|.png for\n"
             "  every image and model, plus OUT/manifest.json (manifest-shard-K-of-N.json with --shard; `merge OUT`\n"
             "  combines the shards into manifest.json). Resumable after a kill: images the manifest records as done\n"
-            "  (it is saved every 5 s) with all outputs present are skipped, others redone. --shard K/N takes images\n"
-            "  i with i % N == K-1 (sorted, after --limit).\n"
+            "  (it is saved every --save-every seconds, 5 by default, 0.1 at least) with all outputs present are\n"
+            "  skipped, others redone. --shard K/N takes images i with i % N == K-1 (sorted, after --limit).\n"
             "  Unreadable images are listed in the manifest as failed; the exit code is then 3.\n" +
                 saliencyMethodsHelp(),
-            {{"--model", "--images", "--out", "--methods", "--taps", "--shard", "--limit", "--target"}, {}, 0, 0},
+            {{"--model", "--images", "--out", "--methods", "--taps", "--shard", "--limit", "--save-every", "--target"}, {}, 0, 0},
             runExport};
   for (const std::string& o : saliencyOptionNames()) c.options.values.insert(o);
   return c;

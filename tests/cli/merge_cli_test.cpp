@@ -196,5 +196,25 @@ TEST(MergeCli, AKilledExportRedoesImagesItHadNotRecorded) {
   EXPECT_EQ(std::regex_replace(withoutTime(out + "/manifest.json"), counts, ""), std::regex_replace(complete, counts, ""));
 }
 
+TEST(MergeCli, SaveIntervalIsCheckedAndLeavesTheRecordAlone) {
+  // --save-every changes when the record is written, not what it holds: shards saved at different
+  // intervals are one run and merge into the single run's manifest.
+  const std::string out = workDir() + "/intervals", single = workDir() + "/intervals_single";
+  for (const std::string& bad : {"0.05", "x"}) {
+    const CliRun r = cli(exportArgs(out) + " --save-every " + bad);
+    EXPECT_EQ(r.code, 2) << bad;
+    EXPECT_NE(r.err.find("--save-every expects a number"), std::string::npos) << r.err;
+    const CliRun e = cli(evaluateArgs(out + "/card.json") + " --save-every " + bad);
+    EXPECT_EQ(e.code, 2) << bad;
+    EXPECT_NE(e.err.find("--save-every expects a number"), std::string::npos) << e.err;
+  }
+  EXPECT_FALSE(stdfs::exists(out));
+  ASSERT_EQ(cli(exportArgs(out) + " --shard 1/2 --save-every 0.1").code, 0);
+  ASSERT_EQ(cli(exportArgs(out) + " --shard 2/2 --save-every 60").code, 0);
+  ASSERT_EQ(cli("merge " + out).code, 0);
+  ASSERT_EQ(cli(exportArgs(single)).code, 0);
+  EXPECT_EQ(withoutTime(out + "/manifest.json"), withoutTime(single + "/manifest.json"));
+}
+
 }  // namespace merge_cli_test
 }  // namespace
