@@ -34,9 +34,6 @@ struct System {
 
 System buildSystem(const bool* removed, int64_t h, int64_t w);
 
-// The dense kernels' instruction set on this CPU: "x86-64-v3" (AVX2 + FMA, ...) or "baseline".
-const char* kernelIsa();
-
 // b for one channel's pixel values v [h*w].
 std::vector<double> rightHandSide(const System& s, const double* v);
 

@@ -2,6 +2,7 @@
 // factorisation (conjugate gradients for images too large for its memory): against scipy's sparse
 // direct solve (tests/python/evaluation_reference.py impute), and the two solvers against each other.
 #include "analysis/evaluation/faithfulness_metrics.h"
+#include "analysis/evaluation/dense_fronts.h"
 #include "analysis/evaluation/imputation_solver.h"
 #include "evaluation_test_support.h"
 #include "model/npy.h"
