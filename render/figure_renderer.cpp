@@ -3,6 +3,7 @@
 #include "model/atomic_file.h"
 #include "model/errors.h"
 #include "render/figure_drawing.h"
+#include "render/figure_elements.h"
 #include "render/image_conversion.h"
 
 #include <QBrush>
@@ -16,7 +17,6 @@
 #include <QPolygonF>
 #include <QStringList>
 #include <QSvgGenerator>
-#include <opencv2/imgproc.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -32,27 +32,6 @@ constexpr double kSwatch = 18.0, kSwatchGap = 3.0, kLegendGap = 10.0;  // points
 
 double legendEntryWidth(const fa::LegendEntry& e, double pt) {
   return kSwatch + kSwatchGap + drawing::textWidth(QString::fromStdString(e.label), pt);
-}
-
-// A series' look: its line through `line` (solid or dashed; none when s.line is false or the
-// width 0) and its dots at `dots` (filled, or open on white; none at radius 0). Plot cells pass
-// the points for both; a legend key a short line and one dot on it.
-void drawSeries(QPainter& p, const fa::PlotSeries& s, const QPolygonF& line, const QPolygonF& dots) {
-  const QColor colour(s.rgb[0], s.rgb[1], s.rgb[2]);
-  if (s.line && line.size() > 1 && s.lineWidth > 0) {
-    QPen pen(colour, s.lineWidth, Qt::SolidLine, Qt::FlatCap, Qt::RoundJoin);
-    if (s.dashed) pen.setDashPattern({3.0, 2.0});  // in pen widths
-    p.setPen(pen);
-    p.setBrush(Qt::NoBrush);
-    p.drawPolyline(line);
-  }
-  if (s.markerRadius > 0) {
-    const QColor edge = s.edge[0] < 0 ? colour : QColor(s.edge[0], s.edge[1], s.edge[2]);
-    p.setPen(QPen(edge, s.openMarker ? 0.8 : s.edge[0] < 0 ? 0.3 : 0.5));
-    p.setBrush(s.openMarker ? QBrush(Qt::white) : QBrush(colour));
-    for (const QPointF& q : dots) p.drawEllipse(q, s.markerRadius, s.markerRadius);
-  }
-  p.setBrush(Qt::NoBrush);
 }
 }  // namespace
 
@@ -248,78 +227,20 @@ void FigureRenderer::paintCell(QPainter& p, int row, int col, double pixelsPerPo
   const auto& m = layout_.metrics;
   const fa::FigureCell& cell = layout_.cells[row][col];
   const QRectF box = cellRects_[row][col];
-  if (cell.kind == fa::CellKind::Tiles) paintTiles(p, cell.tiles, box, pixelsPerPoint);
+  if (cell.kind == fa::CellKind::Tiles) drawTiles(p, cell.tiles, box, m, pixelsPerPoint);
   if (cell.kind == fa::CellKind::Overlay) {  // photographic: JPEG is fine in PDF
     p.setRenderHint(QPainter::LosslessImageRendering, false);
     p.drawImage(box, toQImage(cell.overlay.rgb));
     p.setRenderHint(QPainter::LosslessImageRendering, true);
   }
-  if (cell.kind == fa::CellKind::Plot) paintPlot(p, cell.plot, box);
+  if (cell.kind == fa::CellKind::Plot) drawPlot(p, cell.plot, box, m);
   const RowBox& r = rows_[row];
   if (!cell.note.empty())
     drawText(p, QRectF(colX_[col] - m.columnGap / 2, r.noteY, colW_[col] + m.columnGap, lineHeight(m.noteFont)),
              Qt::AlignCenter, QString::fromStdString(cell.note), m.noteFont, false, kMuted);
   if (cell.bar) {
     const double w = std::max(box.width(), 40.0) * 0.8;
-    paintHorizontalBar(p, *cell.bar, QRectF(box.center().x() - w / 2, r.barY, w, m.barThickness), false);
-  }
-}
-
-void FigureRenderer::paintPlot(QPainter& p, const fa::FigurePlot& plot, const QRectF& box) const {
-  const auto& m = layout_.metrics;
-  const double th = lineHeight(m.tickFont);
-  double yLabels = 0;
-  for (const auto& t : plot.yGrid) yLabels = std::max(yLabels, textWidth(QString::fromStdString(t.label), m.tickFont));
-  const double left = plot.yGrid.empty() ? 0 : yLabels + 3, top = plot.yGrid.empty() ? 0 : th / 2;
-  const double bottom = plot.xTicks.empty() ? 0 : th + 2.5, right = plot.xTicks.empty() ? 0 : th;
-  const QRectF area(box.left() + left, box.top() + top, box.width() - left - right, box.height() - top - bottom);
-  const auto along = [](const fa::ValueRange& r, double v) { return (std::clamp(v, r.lo, r.hi) - r.lo) / (r.hi - r.lo); };
-  const auto at = [&](double x, double y) {
-    return QPointF(area.left() + along(plot.xRange, x) * area.width(), area.bottom() - along(plot.yRange, y) * area.height());
-  };
-  if (plot.fill) p.fillRect(area, QColor((*plot.fill)[0], (*plot.fill)[1], (*plot.fill)[2]));
-  for (const auto& t : plot.yGrid) {  // grid lines and their labels
-    const bool strong = plot.emphasis && *plot.emphasis == t.value;
-    const double y = at(plot.xRange.lo, t.value).y();
-    p.setPen(QPen(strong ? QColor(150, 150, 150) : QColor(222, 222, 222), strong ? 0.5 : 0.4));
-    p.drawLine(QPointF(area.left(), y), QPointF(area.right(), y));
-    drawText(p, QRectF(box.left(), y - th / 2, yLabels, th), Qt::AlignRight | Qt::AlignVCenter,
-             QString::fromStdString(t.label), m.tickFont, false, kMuted);
-  }
-  double lastRight = -1e9;
-  for (const auto& t : plot.xTicks) {  // ticks under the plot, labels that fit
-    const double x = at(t.value, plot.yRange.lo).x();
-    p.setPen(QPen(kMuted, 0.4));
-    p.drawLine(QPointF(x, area.bottom()), QPointF(x, area.bottom() + 2));
-    const QString label = QString::fromStdString(t.label);
-    const double w = textWidth(label, m.tickFont) + 2;
-    if (x - w / 2 < lastRight + 2) continue;
-    drawText(p, QRectF(x - w / 2, area.bottom() + 2.5, w, th), Qt::AlignCenter, label, m.tickFont, false, kInk);
-    lastRight = x + w / 2;
-  }
-  for (const fa::PlotSeries& s : plot.series) {
-    QPolygonF points;
-    for (size_t i = 0; i < s.x.size(); ++i) points << at(s.x[i], s.y[i]);
-    drawSeries(p, s, points, points);
-  }
-}
-
-void FigureRenderer::paintTiles(QPainter& p, const fa::FigureTiles& t, const QRectF& box, double ppp) const {
-  const auto& m = layout_.metrics;
-  const double labelPt = std::min(4.5, m.tileSize / 5);
-  for (size_t i = 0; i < t.channels.size(); ++i) {
-    const cv::Mat& ch = t.channels[i];
-    const int r = int(i) / t.cols, c = int(i) % t.cols;
-    const QRectF cellBox(box.left() + c * (m.tileSize + m.tileGap), box.top() + r * (m.tileSize + m.tileGap),
-                         m.tileSize, m.tileSize);
-    const QRectF tile = fitted(cellBox, double(ch.cols) / ch.rows);
-    const fa::ValueRange range = t.ranges.size() == 1 ? t.ranges[0] : t.ranges[i];
-    p.drawImage(tile, crispImage(fa::colorize(ch, range, t.colormap), m.tileSize * ppp));
-    if (i >= t.tileLabels.size()) continue;
-    const QString label = QString::fromStdString(t.tileLabels[i]);
-    const QRectF tag(tile.left(), tile.top(), textWidth(label, labelPt) + 1.6, lineHeight(labelPt));
-    p.fillRect(tag, QColor(0, 0, 0, 150));
-    drawText(p, tag, Qt::AlignCenter, label, labelPt, false, Qt::white);
+    drawHorizontalBar(p, *cell.bar, QRectF(box.center().x() - w / 2, r.barY, w, m.barThickness), false, m);
   }
 }
 
@@ -328,18 +249,18 @@ void FigureRenderer::paintBars(QPainter& p) const {
   for (int c = 0; c < int(layout_.columnBars.size()); ++c) {
     if (!layout_.columnBars[c]) continue;
     const double w = colW_[c] * 0.85;
-    paintHorizontalBar(p, *layout_.columnBars[c],
-                       QRectF(colX_[c] + (colW_[c] - w) / 2, columnBarY_, w, m.barThickness), true);
+    drawHorizontalBar(p, *layout_.columnBars[c],
+                      QRectF(colX_[c] + (colW_[c] - w) / 2, columnBarY_, w, m.barThickness), true, m);
   }
   for (int r = 0; r < int(layout_.rowBars.size()); ++r) {
     if (!layout_.rowBars[r]) continue;
     const double x = colX_.back() + colW_.back() + 6;
-    paintVerticalBar(p, *layout_.rowBars[r], QRectF(x, rows_[r].top, m.barThickness, rows_[r].content));
+    drawVerticalBar(p, *layout_.rowBars[r], QRectF(x, rows_[r].top, m.barThickness, rows_[r].content), rowBarWidth_, m);
   }
   if (!layout_.sharedBar) return;
   const double right = colX_.empty() ? size_.width() - m.margin : colX_.back() + colW_.back();
   const QRectF rect(right - m.barLength, sharedBarY_, m.barLength, m.barThickness);
-  paintHorizontalBar(p, *layout_.sharedBar, rect, false);
+  drawHorizontalBar(p, *layout_.sharedBar, rect, false, m);
   const QString label = QString::fromStdString(layout_.sharedBar->label);
   const double w = textWidth(label, m.noteFont) + 2;
   drawText(p, QRectF(rect.left() - 4 - w, rect.center().y() - lineHeight(m.noteFont) / 2, w, lineHeight(m.noteFont)),
@@ -359,43 +280,6 @@ void FigureRenderer::paintLegend(QPainter& p) const {
                QPolygonF({QPointF(box.left() + kSwatch / 2, cy)}));
     drawText(p, QRectF(box.left() + kSwatch + kSwatchGap, box.top(), box.width() - kSwatch - kSwatchGap, box.height()),
              Qt::AlignLeft | Qt::AlignVCenter, QString::fromStdString(e.label), m.captionFont, false, kInk);
-  }
-}
-
-void FigureRenderer::paintHorizontalBar(QPainter& p, const fa::ColorBar& bar, const QRectF& rect,
-                                        bool labelBelow) const {
-  const auto& m = layout_.metrics;
-  p.drawImage(rect, toQImage(fa::colorBar(bar.colormap, 256, 1, false)));
-  p.setPen(QPen(kMuted, 0.3));
-  p.setBrush(Qt::NoBrush);
-  p.drawRect(rect);
-  const double th = lineHeight(m.tickFont);
-  for (const auto& t : ticksOf(bar, std::max(3, int(rect.width() / 25)))) {
-    const double x = rect.left() + tickFraction(bar, t.value) * rect.width();
-    p.setPen(QPen(kInk, 0.3));
-    p.drawLine(QPointF(x, rect.bottom()), QPointF(x, rect.bottom() + 1.5));
-    const QString label = QString::fromStdString(t.label);
-    const double w = textWidth(label, m.tickFont) + 2;
-    drawText(p, QRectF(x - w / 2, rect.bottom() + 1.5, w, th), Qt::AlignCenter, label, m.tickFont, false, kInk);
-  }
-  if (labelBelow && !bar.label.empty())
-    drawText(p, QRectF(rect.left() - 10, rect.bottom() + 1.5 + th, rect.width() + 20, lineHeight(m.noteFont)),
-             Qt::AlignCenter, QString::fromStdString(bar.label), m.noteFont, false, kMuted);
-}
-
-void FigureRenderer::paintVerticalBar(QPainter& p, const fa::ColorBar& bar, const QRectF& rect) const {
-  const auto& m = layout_.metrics;
-  p.drawImage(rect, toQImage(fa::colorBar(bar.colormap, 256, 1, true)));
-  p.setPen(QPen(kMuted, 0.3));
-  p.setBrush(Qt::NoBrush);
-  p.drawRect(rect);
-  const double th = lineHeight(m.tickFont);
-  for (const auto& t : ticksOf(bar, 5)) {
-    const double y = rect.bottom() - tickFraction(bar, t.value) * rect.height();
-    p.setPen(QPen(kInk, 0.3));
-    p.drawLine(QPointF(rect.right(), y), QPointF(rect.right() + 1.5, y));
-    drawText(p, QRectF(rect.right() + 2, y - th / 2, rowBarWidth_, th), Qt::AlignLeft | Qt::AlignVCenter,
-             QString::fromStdString(t.label), m.tickFont, false, kInk);
   }
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // Draws an analysis::FigureLayout to PNG (any DPI), PDF and SVG. The geometry is computed once, in
 // points, from unhinted font metrics, so the three formats show the same figure: text stays text,
-// colour bars carry tick labels, images are embedded. Needs a QGuiApplication (fonts); the
+// colour bars are gradients with tick labels, images are embedded. Needs a QGuiApplication (fonts); the
 // renderer owns a copy of the layout and may be used from any one thread at a time.
 #include "analysis/figure_layout.h"
 
@@ -50,12 +50,8 @@ class FigureRenderer {
   void paint(QPainter& p, double pixelsPerPoint) const;
   void paintHeader(QPainter& p) const;
   void paintCell(QPainter& p, int row, int col, double pixelsPerPoint) const;
-  void paintPlot(QPainter& p, const fs::analysis::FigurePlot& plot, const QRectF& box) const;
-  void paintTiles(QPainter& p, const fs::analysis::FigureTiles& tiles, const QRectF& box, double pixelsPerPoint) const;
   void paintBars(QPainter& p) const;
   void paintLegend(QPainter& p) const;
-  void paintHorizontalBar(QPainter& p, const fs::analysis::ColorBar& bar, const QRectF& rect, bool labelBelow) const;
-  void paintVerticalBar(QPainter& p, const fs::analysis::ColorBar& bar, const QRectF& rect) const;
 
   fs::analysis::FigureLayout layout_;
   QSizeF size_;

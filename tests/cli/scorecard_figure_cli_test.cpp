@@ -56,11 +56,15 @@ TEST(ScorecardFigureCli, FigureInThreeFormatsWithAManifest) {
     const std::string text = slurp(dir + "/fig" + ext);
     EXPECT_NE(text.find(ext == std::string(".pdf") ? "%PDF" : "<svg"), std::string::npos) << ext;
     if (ext != std::string(".svg")) continue;
-    // The only images are the colour bars (gini, entropy and the shared tau bar): the CI cells and
-    // the 2 x 2 x 2 Kendall's tau squares are vector shapes.
-    size_t images = 0;
-    for (size_t at = text.find("<image"); at != std::string::npos; at = text.find("<image", at + 1)) ++images;
-    EXPECT_EQ(images, 3u);
+    // All vector: the CI cells and the 2 x 2 x 2 Kendall's tau squares are shapes, and the three
+    // colour bars (gini, entropy and the shared tau bar) linear gradients.
+    const auto count = [&](const std::string& tag) {
+      size_t n = 0;
+      for (size_t at = text.find(tag); at != std::string::npos; at = text.find(tag, at + 1)) ++n;
+      return n;
+    };
+    EXPECT_EQ(count("<image"), 0u);
+    EXPECT_EQ(count("<linearGradient"), 3u);
   }
   const CliRun bad = fs::test::runCli("scorecard-figure " + dir + "/fig.manifest.json --out " + dir + "/bad.png");
   EXPECT_EQ(bad.code, 3);

@@ -2,6 +2,7 @@
 // format, atomic writes, and refusal of bad layouts and unknown extensions. Headless (offscreen).
 #include "render/figure_renderer.h"
 
+#include "analysis/colormap.h"
 #include "model/errors.h"
 
 #include <QByteArray>
@@ -160,6 +161,42 @@ TEST_F(FigureRendererTest, PdfHasOnePageOfTheFigureSize) {
   EXPECT_NEAR(m.captured(1).toDouble(), r.sizePoints().width(), 1.0);
   EXPECT_NEAR(m.captured(2).toDouble(), r.sizePoints().height(), 1.0);
   EXPECT_TRUE(pdf.contains("/Subtype /Image"));
+}
+
+// Colour bars are linear gradients (vector in PDF and SVG, one per bar), low values left and at
+// the bottom: in the PNG the colormap's low entries lie left of / below its high ones.
+TEST_F(FigureRendererTest, ColourBarsAreGradientsFromLowToHigh) {
+  const fs::render::FigureRenderer sample(sampleLayout());  // five bars: two cells', a column's, a row's, the shared one
+  EXPECT_EQ(sample.toSvg().count("<linearGradient"), 5);
+  EXPECT_EQ(sample.toPdf().count("/ShadingType 2"), 5);
+
+  fa::FigureLayout f;
+  f.rowLabels = {"row"};
+  f.columnLabels = {"column"};
+  fa::FigureCell cell;
+  cell.kind = fa::CellKind::Tiles;
+  cell.tiles.channels = {cv::Mat(8, 8, CV_32F, cv::Scalar(0.5f))};
+  cell.tiles.ranges = {fa::ValueRange{0, 1}};
+  f.cells = {{cell}};
+  f.columnBars = {fa::ColorBar{fa::Colormap::Turbo, {0, 1}, "", {}}};
+  f.rowBars = {fa::ColorBar{fa::Colormap::Viridis, {0, 1}, "", {}}};
+  const QImage img = fs::render::FigureRenderer(f).toImage(300);
+  // The mean position of the pixels within 10 of a colour in every channel.
+  const auto centre = [&](fa::Colormap map, int entry) {
+    const cv::Vec3b c = fa::colorBar(map, 256, 1, false).at<cv::Vec3b>(0, entry);
+    double x = 0, y = 0;
+    int n = 0;
+    for (int py = 0; py < img.height(); ++py)
+      for (int px = 0; px < img.width(); ++px) {
+        const QColor q = img.pixelColor(px, py);
+        if (std::abs(q.red() - c[0]) < 10 && std::abs(q.green() - c[1]) < 10 && std::abs(q.blue() - c[2]) < 10)
+          x += px, y += py, ++n;
+      }
+    EXPECT_GT(n, 20) << "colormap entry " << entry;
+    return QPointF(x / std::max(n, 1), y / std::max(n, 1));
+  };
+  EXPECT_LT(centre(fa::Colormap::Turbo, 10).x() + 50, centre(fa::Colormap::Turbo, 245).x());
+  EXPECT_GT(centre(fa::Colormap::Viridis, 10).y(), centre(fa::Colormap::Viridis, 245).y() + 50);
 }
 
 TEST_F(FigureRendererTest, SvgIsWellFormedXmlWithTextAndImages) {
