@@ -354,12 +354,8 @@ at::Tensor PackedConv::run(const at::Tensor& input, PostOp op, at::Tensor addend
 namespace {
 
 // The autograd node of PackedConv::runDifferentiable. Inputs: x, the addend (AddThenRelu), the
-// convolution and the post-op; gradients for x and the addend.
-// Keeps the packed weights the backward needs alive with the graph (the model may re-fold them).
-struct StateHolder : torch::CustomClassHolder {
-  explicit StateHolder(std::shared_ptr<const PackedConv::State> s) : state(std::move(s)) {}
-  std::shared_ptr<const PackedConv::State> state;
-};
+// convolution and the post-op; gradients for x and the addend. Keeps the packed weights the
+// backward needs alive with the graph (stateCapsule).
 
 struct PackedConvFunction : public torch::autograd::Function<PackedConvFunction> {
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x,
@@ -370,7 +366,7 @@ struct PackedConvFunction : public torch::autograd::Function<PackedConvFunction>
     ctx->save_for_backward({relu ? y : at::Tensor()});
     ctx->saved_data["input_sizes"] = x.sizes().vec();
     ctx->saved_data["op"] = op;
-    ctx->saved_data["state"] = c10::IValue::make_capsule(c10::make_intrusive<StateHolder>(std::move(state)));
+    ctx->saved_data["state"] = stateCapsule(std::move(state));
     return y;
   }
 
@@ -383,8 +379,8 @@ struct PackedConvFunction : public torch::autograd::Function<PackedConvFunction>
     if (op != PostOp::None) g = at::threshold_backward(g, y, 0);  // relu: where the output is > 0
     at::Tensor gx;
     if (ctx->needs_input_grad(0))
-      gx = c10::static_intrusive_pointer_cast<StateHolder>(ctx->saved_data["state"].toCapsule())
-               ->state->backwardData(g, ctx->saved_data["input_sizes"].toIntVector());
+      gx = fromStateCapsule<const PackedConv::State>(ctx->saved_data["state"])
+               .backwardData(g, ctx->saved_data["input_sizes"].toIntVector());
     return {gx, op == PostOp::AddThenRelu ? g : at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };

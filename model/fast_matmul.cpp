@@ -252,25 +252,20 @@ at::Tensor transposedTokenMix(PackedMatmul::State& s, const at::Tensor& gradOut)
   return gx;
 }
 
-// Keeps the packed weights the backward needs alive with the graph.
-struct MatmulStateHolder : torch::CustomClassHolder {
-  explicit MatmulStateHolder(std::shared_ptr<PackedMatmul::State> s) : state(std::move(s)) {}
-  std::shared_ptr<PackedMatmul::State> state;
-};
-
 // The autograd node of PackedTokenMix::runDifferentiable: the forward is run()'s, the backward
-// W^T times the output's gradient; W and the bias (frozen) get none.
+// W^T times the output's gradient; W and the bias (frozen) get none. Keeps the packed weights the
+// backward needs alive with the graph (stateCapsule).
 struct TokenMixFunction : public torch::autograd::Function<TokenMixFunction> {
   static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, const PackedTokenMix* mix,
                             std::shared_ptr<PackedMatmul::State> state) {
-    ctx->saved_data["state"] = c10::IValue::make_capsule(c10::make_intrusive<MatmulStateHolder>(std::move(state)));
+    ctx->saved_data["state"] = stateCapsule(std::move(state));
     return mix->run(x);
   }
 
   static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
                                                  torch::autograd::variable_list grads) {
-    const auto holder = c10::static_intrusive_pointer_cast<MatmulStateHolder>(ctx->saved_data["state"].toCapsule());
-    return {transposedTokenMix(*holder->state, grads[0]), at::Tensor(), at::Tensor()};
+    return {transposedTokenMix(fromStateCapsule<PackedMatmul::State>(ctx->saved_data["state"]), grads[0]),
+            at::Tensor(), at::Tensor()};
   }
 };
 }  // namespace

@@ -2,10 +2,13 @@
 // Internal to fs_model: what the oneDNN convolutions (fast_inference.cpp) and matrix products
 // (fast_matmul.cpp) share. Not part of the library's interface.
 #include <ATen/core/Tensor.h>
+#include <ATen/core/ivalue.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <cstddef>
 #include <list>
+#include <memory>
+#include <utility>
 
 namespace fs::model::onednn {
 
@@ -24,6 +27,21 @@ void syncThreads();
 // may run its own autograd node (PackedConv, PackedTokenMix), which gives them none.
 inline bool frozen(const at::Tensor& weight, const at::Tensor& bias) {
   return !weight.requires_grad() && !(bias.defined() && bias.requires_grad());
+}
+// A layer's packed state kept alive with an autograd graph whose backward needs it (the model may
+// re-fold or re-pack its weights meanwhile), as a capsule in the node's saved_data.
+template <class State>
+struct StateHolder : torch::CustomClassHolder {
+  explicit StateHolder(std::shared_ptr<State> s) : state(std::move(s)) {}
+  std::shared_ptr<State> state;
+};
+template <class State>
+c10::IValue stateCapsule(std::shared_ptr<State> state) {
+  return c10::IValue::make_capsule(c10::make_intrusive<StateHolder<State>>(std::move(state)));
+}
+template <class State>
+State& fromStateCapsule(const c10::IValue& capsule) {
+  return *c10::static_intrusive_pointer_cast<StateHolder<State>>(capsule.toCapsule())->state;
 }
 // The output buffer: an addend nobody else holds is reused, else a copy of it, else fresh memory.
 at::Tensor outputBuffer(at::Tensor addend, at::IntArrayRef sizes, const at::TensorOptions& options,
