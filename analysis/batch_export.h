@@ -45,8 +45,8 @@ std::string manifestName(const ShardSpec& shard);
 // images are reported through `log`, listed in the manifest with the reason, and skipped.
 // Resumable after a kill: an image whose manifest entry is done and whose outputs all exist is
 // skipped; any other image (outputs partly written, or written after the manifest's last save,
-// which happens every saveInterval s, 5 by default) is exported again, so the manifest is the same as an uninterrupted run's
-// up to "summary" and "updated".
+// which happens every saveInterval seconds, 5 by default) is exported again, so the manifest is
+// the same as an uninterrupted run's up to "summary" and "updated".
 ExportSummary runBatchExport(std::vector<LoadedModel>& models, const ExportOptions& options);
 
 }  // namespace fs::analysis

@@ -52,7 +52,6 @@ at::Tensor ConvMlpBlockImpl::forward(at::Tensor input) {
 
 void ConvMlpBlockImpl::pack(bool on) {
   channel_mlp1->pack(on, false), channel_mlp2->pack(on, false);
-  channel_mlp1->packPointwise(on), channel_mlp2->packPointwise(on);
   if (connect) packConv(connectPacked_, connect, on);
 }
 

@@ -70,10 +70,10 @@ class PackedConv {
   // SmoothGrad, the evaluation lab): the forward is run()'s (the cached primitive on prepacked
   // weights, ReLU fused, no layout reorders), the backward a cached oneDNN backward-data primitive
   // for the input alone (an image stem's by phases, phase_gradient.h; ATen's where oneDNN has only
-  // a reference kernel), with the ReLU's mask from the saved output, and the addend's gradient. The weights
-  // get none (differentiable() must hold). ReluThenAdd runs as Relu and an ATen add. On a batched
-  // integrated-gradients pass the forward half is what Python's autograd path spends most beyond
-  // the kernels themselves (README "Kernels per ISA").
+  // a reference kernel), with the ReLU's mask from the saved output, and the addend's gradient.
+  // The weights get none (differentiable() must hold). ReluThenAdd runs as Relu and an ATen add.
+  // On a batched integrated-gradients pass the forward half is what Python's autograd path spends
+  // most beyond the kernels themselves (README "Kernels per ISA").
   at::Tensor runDifferentiable(const at::Tensor& x, PostOp op = PostOp::None, const at::Tensor& addend = {},
                                ConvOutput out = ConvOutput::LikeInput) const;
 

@@ -110,20 +110,16 @@ at::Tensor MlpImpl::forward(const at::Tensor& x, at::Tensor residual) {
   return applyMatmulOp(linear(fc2, at::gelu(linear(fc1, x))), last, residual);
 }
 
-void MlpImpl::packPointwise(bool on) {
-  fc1Pointwise_.reset(), fc2Pointwise_.reset();
-  if (!on) return;
-  fc1Pointwise_.packPointwise(fc1->weight, fc1->bias), fc2Pointwise_.packPointwise(fc2->weight, fc2->bias);
-}
-
 void MlpImpl::pack(bool on, bool tokens) {
   fc1Packed_.reset(), fc2Packed_.reset(), fc1Tokens_.reset(), fc2Tokens_.reset();
+  fc1Pointwise_.reset(), fc2Pointwise_.reset();
   if (!on) return;
   if (tokens) {
     fc1Tokens_.pack(fc1->weight, fc1->bias), fc2Tokens_.pack(fc2->weight, fc2->bias);
   } else {
     storeForMatmul(fc1->weight), storeForMatmul(fc2->weight);
     fc1Packed_.pack(fc1->weight, fc1->bias), fc2Packed_.pack(fc2->weight, fc2->bias);
+    fc1Pointwise_.packPointwise(fc1->weight, fc1->bias), fc2Pointwise_.packPointwise(fc2->weight, fc2->bias);
   }
 }
 

@@ -56,17 +56,16 @@ class MlpImpl : public torch::nn::Module {
   at::Tensor forward(const at::Tensor& x, at::Tensor residual = {});
   // Mixing along dim 1 of [B,N,C] (the token MLP) without transposing: W2 gelu(W1 x + b1) + b2.
   at::Tensor forwardTokens(const at::Tensor& x, at::Tensor residual = {});
-  // Prepares (on) or drops (off) the inference-only form: for forward() or for forwardTokens().
-  void pack(bool on, bool tokens);
-  // Prepares (on) or drops (off) the gradient passes' form of forward() on [N,H,W,C] tokens
-  // (ConvMLP's stages) or [B,N,C] tokens (Mixer's and ResMLP's channel MLPs, as [B,N,1,C]): fc1 and
-  // fc2 as packed 1x1 convolutions on the tokens viewed as a channels-last image
+  // Prepares (on) or drops (off) the packed forms: for forwardTokens() its inference-only form;
+  // for forward() the inference-only form and the gradient passes' form on [N,H,W,C] tokens
+  // (ConvMLP's stages) or [B,N,C] tokens (Mixer's, ResMLP's, ViT's and Swin's channel MLPs, as
+  // [B,N,1,C]): fc1 and fc2 as packed 1x1 convolutions on the tokens viewed as a channels-last image
   // (PackedConv::runDifferentiable, frozen weights), GELU and the residual sum by ATen. Under AVX2
   // oneDNN's 1x1 kernels ran ConvMLP-S's channel-MLP products at 186-205 GFLOP/s forward and
   // 150-190 backward (batch 8), BLAS's sgemm at 121-170; integrated gradients and SmoothGrad on
   // convmlp_s took 1-10% less on both ISAs, on mixer_fmnist and resmlp_fmnist 22-28% less
-  // (README "Kernels per ISA"). After pack().
-  void packPointwise(bool on);
+  // (README "Kernels per ISA").
+  void pack(bool on, bool tokens);
   torch::nn::Linear fc1{nullptr}, fc2{nullptr};
 
  private:

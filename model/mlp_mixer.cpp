@@ -25,7 +25,7 @@ at::Tensor MixerBlockImpl::forward(at::Tensor input) {
 }
 
 void MixerBlockImpl::pack(bool on) {
-  mlp_tokens->pack(on, true), mlp_channels->pack(on, false), mlp_channels->packPointwise(on);
+  mlp_tokens->pack(on, true), mlp_channels->pack(on, false);
 }
 
 ResMlpBlockImpl::ResMlpBlockImpl(int64_t dim, int64_t tokens, int64_t channelHidden, double initValues) {
@@ -52,7 +52,7 @@ at::Tensor ResMlpBlockImpl::forward(const at::Tensor& input) {
 }
 
 void ResMlpBlockImpl::pack(bool on) {
-  mlp_channels->pack(on, false), mlp_channels->packPointwise(on);
+  mlp_channels->pack(on, false);
   if (on)
     tokensPacked_.pack(linear_tokens->weight, linear_tokens->bias);
   else

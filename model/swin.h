@@ -19,7 +19,7 @@ class SwinBlockImpl : public torch::nn::Module {
   SwinBlockImpl(int64_t dim, int64_t heads, int64_t window, bool shifted, int64_t resolution, double mlpRatio,
                 bool qkvBias, double eps);
   at::Tensor forward(at::Tensor x);  // [B,H,W,C]
-  void pack(bool on) { attn->pack(on), mlp->pack(on, false), mlp->packPointwise(on); }
+  void pack(bool on) { attn->pack(on), mlp->pack(on, false); }
   int64_t window() const { return window_; }
   torch::nn::LayerNorm norm1{nullptr}, norm2{nullptr};
   Attention attn{nullptr};

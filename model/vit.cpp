@@ -25,7 +25,7 @@ at::Tensor VitBlockImpl::forward(at::Tensor x, TapSink& sink, const std::string&
   return mlp->forward(z, std::move(x));
 }
 
-void VitBlockImpl::pack(bool on) { attn->pack(on), mlp->pack(on, false), mlp->packPointwise(on); }
+void VitBlockImpl::pack(bool on) { attn->pack(on), mlp->pack(on, false); }
 
 VisionTransformerImpl::VisionTransformerImpl(const ModelConfig& c) : config_(c) {
   grid_ = c.imgSize / c.patchSize;

@@ -299,7 +299,7 @@ INSTANTIATE_TEST_SUITE_P(Families, BlockedActivations,
                          ::testing::Values("resnet_fmnist", "resnet18", "convmlp_s", "puremlp_s"));
 
 // A channel MLP on [N,H,W,C] tokens (ConvMLP's stages) in a gradient pass with frozen weights runs
-// fc1 and fc2 as packed 1x1 convolutions (MlpImpl::packPointwise): output, the input's and the
+// fc1 and fc2 as packed 1x1 convolutions (MlpImpl::pack): output, the input's and the
 // residual's gradients equal the autograd path's (at::linear, GELU) with the matmul-stored weights;
 // weights that want a gradient keep the autograd path and get one.
 // Without a gradient the stem's max pooling runs as oneDNN's inference pooling (no int64 indices):
@@ -343,8 +343,7 @@ TEST(MaxPoolInference, EqualsAtenInEveryLayoutAndRunsOnOneDnn) {
 TEST(PointwiseMlp, MatchesTheAutogradPathAndRunsAsConvolutions) {
   torch::manual_seed(2);
   Mlp mlp(24, 56, 24);
-  mlp->pack(true, false);  // stores the weights for the matmuls first, as the models do
-  mlp->packPointwise(true);
+  mlp->pack(true, false);  // stores the weights for the matmuls, then packs the 1x1 convolutions
   for (auto& p : mlp->parameters()) p.requires_grad_(false);
   const at::Tensor x0 = at::randn({2, 5, 7, 24}), r0 = at::randn({2, 5, 7, 24}), w = at::randn({2, 5, 7, 24});
   const auto run = [&](std::vector<at::Tensor>& grads) {
