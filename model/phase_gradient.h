@@ -27,8 +27,8 @@ class PhaseGradient {
   static bool applies(const at::Tensor& weight, const Dims& stride, const Dims& padding, const Dims& dilation,
                       int64_t groups, int64_t h, int64_t w);
 
-  // weight: OIHW float; the output gradient arrives as [n, O, Ho, Wo] in `gradOutLayout`. ready()
-  // is false where oneDNN offers only a reference kernel for the phase convolution.
+  // weight: OIHW float; the output gradient arrives as [n, O, Ho, Wo] in the layout `gradOut`.
+  // ready() is false where oneDNN offers only a reference kernel for the phase convolution.
   PhaseGradient(const at::Tensor& weight, const Dims& stride, const Dims& padding, int64_t n, int64_t h, int64_t w,
                 const dnnl::memory::desc& gradOut);
   bool ready() const { return ready_; }

@@ -6,14 +6,12 @@
 #include "render/figure_elements.h"
 #include "render/image_conversion.h"
 
-#include <QBrush>
 #include <QBuffer>
 #include <QFont>
 #include <QFontMetricsF>
 #include <QPageSize>
 #include <QPainter>
 #include <QPdfWriter>
-#include <QPen>
 #include <QPolygonF>
 #include <QStringList>
 #include <QSvgGenerator>
