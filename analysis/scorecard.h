@@ -2,7 +2,7 @@
 // Scorecard (featurescope-cli evaluate --images): faithfulness and sanity metrics of saliency
 // methods for every image of a folder, one record per image, and their means. Shardable (--shard
 // K/N takes the images i with i % N == K-1), resumable (the record file is written atomically every
-// 5 s and at the end; images recorded as done are skipped, any other is scored again), and the
+// saveInterval seconds and at the end; images recorded as done are skipped, any other is scored again), and the
 // means are computed from the records in image order, so merged shards give the same bits as one
 // run. Runs on the calling thread, which owns the model.
 #include "analysis/faithfulness.h"
