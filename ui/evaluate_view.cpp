@@ -3,27 +3,23 @@
 #include "service/saliency_service.h"
 #include "ui/analysis_session.h"
 #include "ui/evaluate_settings.h"
-#include "ui/qcustomplot_include.h"
+#include "ui/scorecard_panel.h"
+#include "ui/view_helpers.h"
 
-#include <QDir>
 #include <QFileInfo>
 #include <QGroupBox>
 #include <QHBoxLayout>
-#include <QHeaderView>
 #include <QLabel>
-#include <QFontMetrics>
 #include <QListWidget>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QRadioButton>
 #include <QSignalBlocker>
 #include <QSpinBox>
-#include <QSplitter>
-#include <QTableWidget>
 #include <QVBoxLayout>
 
-#include <algorithm>
-#include <cmath>
+#include <string>
+
 
 namespace fs::ui {
 
@@ -52,14 +48,6 @@ QVariantList checkedData(const QListWidget* list) {
       out << list->item(i)->data(Qt::UserRole);
   return out;
 }
-
-// A model's name in the lists and the table: a JSON config's id is its path; its folder names it.
-QString modelName(const std::string& id) {
-  const QFileInfo f(QString::fromStdString(id));
-  return f.suffix() == QLatin1String("json") ? f.dir().dirName() : QString::fromStdString(id);
-}
-
-QString number(double v) { return std::isfinite(v) ? QString::number(v, 'g', 4) : QStringLiteral("–"); }
 
 }  // namespace
 
@@ -117,48 +105,10 @@ EvaluateView::EvaluateView(AnalysisSession* session, QWidget* parent) : QWidget(
   c->addWidget(progress_);
   controls->setFixedWidth(350);  // the metrics list shows its longest names
 
-  summary_ = new QLabel(tr("Choose models, methods, metrics and images, then Run. Target = each image's top-1 "
-                           "prediction; the numbers are those of featurescope-cli evaluate."));
-  summary_->setWordWrap(true);
-  summary_->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Minimum);
-  table_ = new QTableWidget;
-  table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
-  table_->setSelectionMode(QAbstractItemView::SingleSelection);
-  table_->setSelectionBehavior(QAbstractItemView::SelectItems);
-  // A click selects a cell without scrolling the table sideways (which cut the first column).
-  table_->setAutoScroll(false);
-  table_->setHorizontalScrollMode(QAbstractItemView::ScrollPerPixel);
-  chart_ = new QCustomPlot;
-  chart_->setMinimumHeight(220);
-  worstTitle_ = new QLabel(tr("Click a cell: the images where that method did worst on that metric."));
-  worstTitle_->setWordWrap(true);
-  worst_ = new QListWidget;
-  worst_->setWordWrap(true);
-  openCompare_ = new QPushButton(tr("Open in Compare"));
-  openSaliency_ = new QPushButton(tr("Open in Saliency"));
-  auto* worstBox = new QWidget;
-  auto* w = new QVBoxLayout(worstBox);
-  w->setContentsMargins(0, 0, 0, 0);
-  w->addWidget(worstTitle_);
-  w->addWidget(worst_, 1);
-  auto* open = new QHBoxLayout;
-  open->addWidget(openCompare_);
-  open->addWidget(openSaliency_);
-  w->addLayout(open);
-  auto* lower = new QSplitter(Qt::Horizontal);
-  lower->addWidget(chart_);
-  lower->addWidget(worstBox);
-  lower->setSizes({560, 300});
-  auto* results = new QSplitter(Qt::Vertical);
-  results->addWidget(table_);
-  results->addWidget(lower);
-  results->setSizes({300, 420});
-  auto* right = new QVBoxLayout;
-  right->addWidget(summary_);
-  right->addWidget(results, 1);
+  panel_ = new ScorecardPanel(session_);
   auto* layout = new QHBoxLayout(this);
   layout->addWidget(controls);
-  layout->addLayout(right, 1);
+  layout->addWidget(panel_, 1);
 
   connect(run_, &QPushButton::clicked, this, &EvaluateView::run);
   connect(cancel_, &QPushButton::clicked, this, &EvaluateView::cancel);
@@ -172,6 +122,7 @@ EvaluateView::EvaluateView(AnalysisSession* session, QWidget* parent) : QWidget(
   connect(session_, &AnalysisSession::progress, this, [this](double f, const QString& what) {
     if (running_ && what.startsWith(QLatin1String("Scorecard"))) progress_->setValue(int(f * 1000));
   });
+  connect(panel_, &ScorecardPanel::showViewRequested, this, &EvaluateView::showViewRequested);
   connect(session_, &AnalysisSession::evaluationChanged, this, [this] {
     running_ = false;
     showResult();
@@ -181,10 +132,6 @@ EvaluateView::EvaluateView(AnalysisSession* session, QWidget* parent) : QWidget(
     running_ = false;  // failed or cancelled: the error banner says which
     run_->setEnabled(true), cancel_->setEnabled(false);
   });
-  connect(table_, &QTableWidget::cellClicked, this, &EvaluateView::selectCell);
-  connect(openCompare_, &QPushButton::clicked, this, [this] { openWorst(worst_->currentRow(), QStringLiteral("compare")); });
-  connect(openSaliency_, &QPushButton::clicked, this, [this] { openWorst(worst_->currentRow(), QStringLiteral("saliency")); });
-  connect(worst_, &QListWidget::itemDoubleClicked, this, [this] { openWorst(worst_->currentRow(), QStringLiteral("saliency")); });
   refreshSlots();
   folderLabel_->setText(tr("(no folder: open an image file)"));
   folder_->setEnabled(false);
@@ -203,7 +150,7 @@ void EvaluateView::refreshSlots() {
   slots_->clear();
   for (int i : session_->loadedSlots()) {
     const auto& info = session_->slot(i).info;
-    addCheckable(slots_, tr("Slot %1: %2").arg(i + 1).arg(modelName(info.modelId)), i, !listed.contains(i));
+    addCheckable(slots_, tr("Slot %1: %2").arg(i + 1).arg(modelIdLabel(info.modelId)), i, !listed.contains(i));
   }
   refreshMethods();
 }
@@ -217,7 +164,7 @@ void EvaluateView::refreshMethods() {
     QStringList applies, not_;
     for (const QVariant& s : chosen) {
       const auto& info = session_->slot(s.toInt()).info;
-      (SaliencyService::applies(m, info) ? applies : not_) << modelName(info.modelId);
+      (SaliencyService::applies(m, info) ? applies : not_) << modelIdLabel(info.modelId);
     }
     const bool on = chosen.isEmpty() || !applies.isEmpty();
     item->setFlags(on ? Qt::ItemFlags(Qt::ItemIsUserCheckable | Qt::ItemIsEnabled) : Qt::ItemFlags(Qt::ItemIsUserCheckable));
@@ -272,147 +219,13 @@ void EvaluateView::cancel() { session_->cancel(); }
 void EvaluateView::showResult() {
   run_->setEnabled(true), cancel_->setEnabled(false);
   progress_->setValue(1000);
-  const auto& res = *session_->evaluation();
-  rows_.clear();
-  QStringList keys;  // the union of the models' keys, in order
-  QStringList notes;
-  for (size_t mi = 0; mi < res.models.size(); ++mi) {
-    const auto& m = res.models[mi];
-    for (const auto& k : m.keys)
-      if (!keys.contains(QString::fromStdString(k))) keys << QString::fromStdString(k);
-    for (size_t i = 0; i < m.methods.size(); ++i) rows_.push_back({mi, i});
-    notes << tr("%1: %2 images%3").arg(modelName(m.modelId)).arg(m.done).arg(
-        m.failed ? tr(", %1 failed").arg(m.failed) : QString());
-    if (!m.skipped.empty())
-      notes << tr("%1 does not apply to %2").arg(QString::fromStdString(m.skipped.front()), modelName(m.modelId));
-  }
-  summary_->setText(tr("%1 — %2. Cells: mean [bootstrap 95% CI], bold = rank 1 of the model's methods (tooltip: "
-                       "rank); ↑ higher is better, ↓ lower is better.")
-                        .arg(QString::fromStdString(res.source), notes.join(QStringLiteral("; "))));
-  table_->clear();
-  table_->setRowCount(int(rows_.size()));
-  table_->setColumnCount(keys.size());
-  QStringList headers;
-  for (const QString& k : keys) {
-    bool higher = false;
-    for (const auto& m : res.models)
-      for (size_t j = 0; j < m.keys.size(); ++j)
-        if (QString::fromStdString(m.keys[j]) == k) higher = m.higherIsBetter[j];
-    headers << k + (higher ? QStringLiteral(" ↑") : QStringLiteral(" ↓"));
-  }
-  table_->setHorizontalHeaderLabels(headers);
-  QStringList rowNames;
-  for (size_t r = 0; r < rows_.size(); ++r) {
-    const auto& m = res.models[rows_[r].first];
-    const size_t method = rows_[r].second;
-    rowNames << QStringLiteral("%1 · %2").arg(modelName(m.modelId), QString::fromStdString(m.methods[method]));
-    for (size_t j = 0; j < m.keys.size(); ++j) {
-      const auto& s = m.stats[method][j];
-      auto* item = new QTableWidgetItem(QStringLiteral("%1 [%2, %3]").arg(number(s.mean), number(s.ciLow), number(s.ciHigh)));
-      item->setToolTip(tr("rank %1 of %2 (n = %3)").arg(s.rank).arg(m.methods.size()).arg(s.n));
-      if (s.rank == 1.0 && m.methods.size() > 1) {
-        QFont f = item->font();
-        f.setBold(true);
-        item->setFont(f);
-      }
-      table_->setItem(int(r), keys.indexOf(QString::fromStdString(m.keys[j])), item);
-    }
-  }
-  table_->setVerticalHeaderLabels(rowNames);
-  table_->resizeColumnsToContents();
-  worst_->clear();
-  drawChart(keys.isEmpty() ? -1 : 0);
+  panel_->showResult(*session_->evaluation());
 }
 
-void EvaluateView::drawChart(int column) {
-  chart_->clearPlottables();
-  if (column < 0 || !session_->evaluation()) return chart_->replot();
-  const auto& res = *session_->evaluation();
-  const QString key = table_->horizontalHeaderItem(column)->text().section(QLatin1Char(' '), 0, 0);
-  QVector<double> x, mean, low, high;
-  QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
-  for (size_t r = 0; r < rows_.size(); ++r) {
-    const auto& m = res.models[rows_[r].first];
-    const auto it = std::find(m.keys.begin(), m.keys.end(), key.toStdString());
-    if (it == m.keys.end()) continue;
-    const auto& s = m.stats[rows_[r].second][size_t(it - m.keys.begin())];
-    x << double(r);
-    mean << s.mean, low << s.mean - s.ciLow, high << s.ciHigh - s.mean;
-    ticker->addTick(double(r), table_->verticalHeaderItem(int(r))->text().replace(QStringLiteral(" · "), QStringLiteral("\n")));
-  }
-  auto* bars = new QCPBars(chart_->xAxis, chart_->yAxis);
-  bars->setData(x, mean);
-  bars->setBrush(QColor(70, 130, 180, 170));
-  auto* whiskers = new QCPErrorBars(chart_->xAxis, chart_->yAxis);
-  whiskers->setDataPlottable(bars);
-  whiskers->setData(low, high);
-  chart_->xAxis->setTicker(ticker);
-  // Level two-line labels (model, method) while they fit side by side, slanted beyond that.
-  const QFontMetrics metrics(chart_->xAxis->tickLabelFont());
-  int widest = 0;
-  for (const QString& label : ticker->ticks())
-    for (const QString& line : label.split(QLatin1Char('\n'))) widest = std::max(widest, metrics.horizontalAdvance(line));
-  const double perBar = double(chart_->axisRect()->width()) / (double(rows_.size()) + 0.4);
-  chart_->xAxis->setTickLabelRotation(double(widest) + 6.0 < perBar ? 0.0 : -40.0);  // ends at the tick
-  chart_->yAxis->setLabel(table_->horizontalHeaderItem(column)->text() + tr(" (mean, 95% CI)"));
-  chart_->rescaleAxes();
-  chart_->xAxis->setRange(-0.7, double(rows_.size()) - 0.3);
-  const QCPRange y = chart_->yAxis->range();
-  double lo = y.lower, hi = y.upper;
-  for (int i = 0; i < x.size(); ++i) lo = std::min(lo, mean[i] - low[i]), hi = std::max(hi, mean[i] + high[i]);
-  chart_->yAxis->setRange(std::min(0.0, lo), hi + 0.05 * (hi - std::min(0.0, lo) + 1e-12));
-  chart_->replot();
-}
-
-void EvaluateView::selectCell(int row, int column) {
-  if (row < 0 || column < 0 || size_t(row) >= rows_.size()) return;
-  table_->setCurrentCell(row, column);
-  drawChart(column);
-  listWorst(row, column);
-}
-
-void EvaluateView::listWorst(int row, int column) {
-  const auto& res = *session_->evaluation();
-  worstModel_ = rows_[size_t(row)].first, worstMethod_ = rows_[size_t(row)].second;
-  const auto& m = res.models[worstModel_];
-  const std::string key = table_->horizontalHeaderItem(column)->text().section(QLatin1Char(' '), 0, 0).toStdString();
-  const auto it = std::find(m.keys.begin(), m.keys.end(), key);
-  worst_->clear();
-  worstImages_.clear();
-  if (it == m.keys.end()) return;
-  const size_t k = size_t(it - m.keys.begin());
-  worstImages_ = fs::service::worstImages(m, worstMethod_, k, 20);
-  worstTitle_->setText(tr("Worst images of %1 on %2 (%3 first):")
-                           .arg(QString::fromStdString(m.methods[worstMethod_]), QString::fromStdString(key),
-                                m.higherIsBetter[k] ? tr("lowest") : tr("highest")));
-  for (size_t i : worstImages_) {
-    const auto& img = m.images[i];
-    const QString name = img.testIndex >= 0 ? tr("test image %1").arg(img.testIndex)
-                                            : QFileInfo(QString::fromStdString(img.name)).fileName();
-    // Two short lines, so that a narrow list cuts nothing off.
-    const QString text = QStringLiteral("%1   %2 = %3\n   class %4")
-                             .arg(name, QString::fromStdString(key), number(img.values[worstMethod_][k]))
-                             .arg(img.target);
-    auto* item = new QListWidgetItem(text, worst_);
-    item->setToolTip(text);
-  }
-  if (worst_->count()) worst_->setCurrentRow(0);
-}
-
-void EvaluateView::openWorst(int i, const QString& view) {
-  if (i < 0 || size_t(i) >= worstImages_.size() || !session_->evaluation()) return;
-  const auto& m = session_->evaluation()->models[worstModel_];
-  const auto& img = m.images[worstImages_[size_t(i)]];
-  if (img.testIndex >= 0) session_->openTestImage(img.testIndex);
-  else session_->openImageFile(QString::fromStdString(img.name));
-  const QString method = QString::fromStdString(m.methods[worstMethod_]);
-  if (view == QLatin1String("compare")) {
-    session_->setCompareMethod(method);
-  } else if (!session_->saliencyMethods().contains(method)) {
-    session_->setSaliencyMethods(session_->saliencyMethods() << method, session_->saliencyTargetName(),
-                                 session_->saliencyParams());
-  }
-  Q_EMIT showViewRequested(view);
-}
+QTableWidget* EvaluateView::table() const { return panel_->table(); }
+QCustomPlot* EvaluateView::chart() const { return panel_->chart(); }
+QListWidget* EvaluateView::worstList() const { return panel_->worstList(); }
+void EvaluateView::selectCell(int row, int column) { panel_->selectCell(row, column); }
+void EvaluateView::openWorst(int i, const QString& view) { panel_->openWorst(i, view); }
 
 }  // namespace fs::ui

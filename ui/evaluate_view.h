@@ -4,12 +4,8 @@
 // it) and the metrics, the data (the Fashion-MNIST test set's first N images or the open image's
 // folder), the scorecard's settings (as `featurescope-cli evaluate`: --curve-steps of the deletion
 // and insertion curves, default 50; --substrate rise, black, zero or blur; --seed), Run /
-// Cancel with a progress bar. The result (EvaluationService, the same numbers as
-// `featurescope-cli evaluate`): a table with a row per model x method and a column per metric key,
-// "mean [lo, hi]" with the bootstrap 95% CI and the rank in the tooltip, the better direction in the
-// header; a QCustomPlot chart of the selected column (bars with CI whiskers); and for a clicked cell
-// the images where that method did worst on that metric, each of which opens in the session and in
-// the Compare or the Saliency view. GUI thread only.
+// Cancel with a progress bar; the result in a ScorecardPanel (scorecard_panel.h): the table with
+// CIs and ranks, the chart of a column, a cell's worst images. GUI thread only.
 #include "service/evaluation_service.h"
 
 #include <QWidget>
@@ -27,6 +23,7 @@ namespace fs::ui {
 
 class AnalysisSession;
 class EvaluateSettings;
+class ScorecardPanel;
 
 class EvaluateView : public QWidget {
   Q_OBJECT
@@ -44,10 +41,11 @@ class EvaluateView : public QWidget {
   void run();
   void cancel();
 
-  // The result's table (rows model x method, columns metric keys) and chart; a cell's worst images.
-  QTableWidget* table() const { return table_; }
-  QCustomPlot* chart() const { return chart_; }
-  QListWidget* worstList() const { return worst_; }
+  // The result's table (rows model x method, columns metric keys) and chart; a cell's worst images
+  // (ScorecardPanel's).
+  QTableWidget* table() const;
+  QCustomPlot* chart() const;
+  QListWidget* worstList() const;
   void selectCell(int row, int column);
   // Opens worst image `i` in the session and asks for `view` ("compare" or "saliency").
   void openWorst(int i, const QString& view);
@@ -59,8 +57,6 @@ class EvaluateView : public QWidget {
   void refreshSlots();
   void refreshMethods();
   void showResult();
-  void drawChart(int column);
-  void listWorst(int row, int column);
   QString folder() const;
 
   AnalysisSession* session_;
@@ -75,17 +71,7 @@ class EvaluateView : public QWidget {
   QPushButton* run_;
   QPushButton* cancel_;
   QProgressBar* progress_;
-  QLabel* summary_;
-  QTableWidget* table_;
-  QCustomPlot* chart_;
-  QLabel* worstTitle_;
-  QListWidget* worst_;
-  QPushButton* openCompare_;
-  QPushButton* openSaliency_;
-  // Table row -> (model index in the result, method index).
-  std::vector<std::pair<size_t, size_t>> rows_;
-  std::vector<size_t> worstImages_;  // the listed images (indices into the row's model's images)
-  size_t worstModel_ = 0, worstMethod_ = 0;
+  ScorecardPanel* panel_;
   bool running_ = false;
 };
 

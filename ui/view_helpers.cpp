@@ -2,6 +2,8 @@
 
 #include "ui/analysis_session.h"
 
+#include <QDir>
+#include <QFileInfo>
 #include <QGridLayout>
 #include <QLabel>
 #include <QScrollArea>
@@ -42,6 +44,11 @@ QLabel* modelRowLabel(const SlotState& slot, const QString& extra) {
   name->setAlignment(Qt::AlignCenter);
   name->setMinimumWidth(110);
   return name;
+}
+
+QString modelIdLabel(const std::string& id) {
+  const QFileInfo f(QString::fromStdString(id));
+  return f.suffix() == QLatin1String("json") ? f.dir().dirName() : QString::fromStdString(id);
 }
 
 }  // namespace fs::ui

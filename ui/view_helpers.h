@@ -1,7 +1,9 @@
 #pragma once
-// Small pieces the matrix views (compare, saliency) share: emptying a grid, the bold column
-// header and the model label at the head of a row. GUI thread only.
+// Small pieces the views share: emptying a grid, the bold column header and the model label at
+// the head of a row (compare, saliency), a model's name in lists (evaluate). GUI thread only.
 #include <QString>
+
+#include <string>
 
 class QGridLayout;
 class QLabel;
@@ -19,5 +21,7 @@ QLabel* columnHeader(const QString& text);
 // "<id> / <family>" plus optional rich-text lines, centred.
 QString modelRowText(const SlotState& slot, const QString& extra = {});
 QLabel* modelRowLabel(const SlotState& slot, const QString& extra = {});
+// A model's name in lists and tables: the id, or for a JSON config (whose id is its path) its folder.
+QString modelIdLabel(const std::string& id);
 
 }  // namespace fs::ui
