@@ -12,25 +12,18 @@
 #include "service/saliency_service.h"
 
 #include <QComboBox>
-#include <QCompleter>
-#include <QDoubleSpinBox>
-#include <QFormLayout>
 #include <QGridLayout>
-#include <QGroupBox>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
-#include <QPushButton>
 #include <QScrollArea>
 #include <QSignalBlocker>
-#include <QSpinBox>
 #include <QSplitter>
 #include <QTimer>
 #include <QVBoxLayout>
 
 #include <map>
-#include <set>
 
 namespace fs::ui {
 
@@ -42,54 +35,7 @@ using namespace fs::service;
 SaliencyView::SaliencyView(AnalysisSession* session, QWidget* parent) : QWidget(parent), session_(session) {
   auto* outer = new QHBoxLayout(this);
   outer->setContentsMargins(2, 2, 2, 2);
-
-  // Side panel: methods, target, parameters, normalisation.
-  auto* side = new QWidget;
-  side->setMaximumWidth(260);
-  auto* sl = new QVBoxLayout(side);
-  sl->setContentsMargins(0, 0, 0, 0);
-  auto* mbox = new QGroupBox(tr("Methods"));
-  auto* ml = new QVBoxLayout(mbox);
-  methods_ = new QListWidget;
-  for (const std::string& m : fs::service::SaliencyService::methodNames()) {
-    auto* item = new QListWidgetItem(QString::fromStdString(m), methods_);
-    item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
-    item->setCheckState(session_->saliencyMethods().contains(item->text()) ? Qt::Checked : Qt::Unchecked);
-  }
-  methods_->setMaximumHeight(150);
-  ml->addWidget(methods_);
-  sl->addWidget(mbox);
-  auto* pbox = new QGroupBox(tr("Target and parameters"));
-  auto* form = new QFormLayout(pbox);
-  target_ = new QComboBox;
-  target_->setEditable(true);
-  target_->setInsertPolicy(QComboBox::NoInsert);
-  target_->setToolTip(tr("Each model's top-1, a class from a model's top-5, or type any class name"));
-  form->addRow(tr("Target"), target_);
-  tap_ = new QComboBox;
-  tap_->setToolTip(tr("CAM methods: the tap they explain (default: each model's last block or stage output,\n"
-                      "e.g. layer4, stages.2, blocks.11, as Grad-CAM uses the last convolutional layer)"));
-  form->addRow(tr("CAM tap"), tap_);
-  params_ = new MethodParametersForm(form, session_->saliencyParams(), this);
-  norm_ = new QComboBox;
-  norm_->addItem(tr("per map"), QStringLiteral("map"));
-  norm_->addItem(tr("shared by all maps"), QStringLiteral("shared"));
-  form->addRow(tr("Normalise"), norm_);
-  sl->addWidget(pbox);
-  auto* note = new QLabel(tr("Deletion (pixels set to black, most salient first) AUC: lower is more faithful. "
-                             "Insertion (from a blurred image) AUC: higher is better (RISE's substrates; "
-                             "featurescope-cli evaluate --substrate offers others). "
-                             "Drop: confidence lost when the map masks the input."));
-  note->setWordWrap(true);
-  note->setStyleSheet(QStringLiteral("color: gray; font-size: 8pt"));
-  sl->addWidget(note);
-  auto* sanity = new QPushButton(tr("Sanity cascade…"));
-  sanity->setToolTip(tr("The selected map's sanity check (Adebayo et al. 2018): its model randomised from the logits "
-                        "down, unit by unit, and the map's similarity to the original"));
-  connect(sanity, &QPushButton::clicked, this, &SaliencyView::showSanityCascade);
-  sl->addWidget(sanity);
-  sl->addStretch();
-  outer->addWidget(side);
+  outer->addWidget(buildSidePanel());
 
   // Matrix above, curves below.
   auto* split = new QSplitter(Qt::Vertical);
@@ -131,78 +77,6 @@ SaliencyView::SaliencyView(AnalysisSession* session, QWidget* parent) : QWidget(
 void SaliencyView::setActive(bool on) {
   active_ = on;
   session_->setSaliencyViewActive(on);
-}
-
-QStringList SaliencyView::checkedMethods() const {
-  QStringList out;
-  for (int i = 0; i < methods_->count(); ++i)
-    if (methods_->item(i)->checkState() == Qt::Checked) out << methods_->item(i)->text();
-  return out;
-}
-
-void SaliencyView::setMethods(const QStringList& methods) {
-  {
-    QSignalBlocker block(methods_);
-    for (int i = 0; i < methods_->count(); ++i)
-      methods_->item(i)->setCheckState(methods.contains(methods_->item(i)->text()) ? Qt::Checked : Qt::Unchecked);
-  }
-  apply();
-}
-
-void SaliencyView::setTarget(const QString& className) {
-  target_->setCurrentText(className.isEmpty() ? target_->itemText(0) : className);
-  apply();
-}
-
-void SaliencyView::setParameters(const QStringList& methods, const QString& targetName, const SaliencyParams& params) {
-  {
-    const QSignalBlocker b1(methods_), b2(target_), b3(tap_);
-    for (int i = 0; i < methods_->count(); ++i)
-      methods_->item(i)->setCheckState(methods.contains(methods_->item(i)->text()) ? Qt::Checked : Qt::Unchecked);
-    target_->setCurrentText(targetName.isEmpty() ? target_->itemText(0) : targetName);
-    pendingTap_ = QString::fromStdString(params.tap);
-    if (const int tap = tap_->findData(pendingTap_); tap >= 0) {
-      tap_->setCurrentIndex(tap);
-      pendingTap_.clear();
-    }
-    params_->setValues(params);
-  }
-  debounce_->stop();
-  session_->setSaliencyMethods(methods, targetName, params);
-}
-
-void SaliencyView::refreshTargets() {
-  const QString current = target_->currentText();
-  QSignalBlocker block(target_);
-  target_->clear();
-  target_->addItem(tr("each model's top-1"), QString());
-  std::set<QString> all;
-  QStringList top;
-  for (int i : session_->loadedSlots()) {
-    const SlotState& s = session_->slot(i);
-    for (const std::string& l : s.info.labels) all.insert(QString::fromStdString(l));
-    if (s.prediction)
-      for (const auto& c : s.prediction->top) {
-        const QString name = QString::fromStdString(c.label);
-        if (!top.contains(name)) top << name;
-      }
-  }
-  for (const QString& t : top) target_->addItem(t, t);  // the models' top-5 first
-  QStringList names(all.begin(), all.end());
-  auto* completer = new QCompleter(names, target_);
-  completer->setCaseSensitivity(Qt::CaseInsensitive);
-  completer->setFilterMode(Qt::MatchContains);
-  target_->setCompleter(completer);
-  target_->setCurrentText(current.isEmpty() ? target_->itemText(0) : current);
-}
-
-void SaliencyView::apply() {
-  SaliencyParams p = session_->saliencyParams();
-  static_cast<MethodParameters&>(p) = params_->values();
-  p.tap = (pendingTap_.isEmpty() ? tap_->currentData().toString() : pendingTap_).toStdString();
-  QString target = target_->currentText().trimmed();
-  if (target == target_->itemText(0)) target.clear();
-  session_->setSaliencyMethods(checkedMethods(), target, p);
 }
 
 MapGrid* SaliencyView::cell(int row, int col) const {

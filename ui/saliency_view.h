@@ -56,6 +56,7 @@ class SaliencyView : public QWidget {
   SanityCascadePanel* sanityPanel() const { return sanity_; }
 
  private:
+  QWidget* buildSidePanel();  // saliency_view_controls.cpp, with the methods that read it
   void apply();
   void rebuild();
   void restyle();
