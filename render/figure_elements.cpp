@@ -2,11 +2,11 @@
 #include "render/figure_elements.h"
 
 #include "analysis/colormap.h"
+#include "render/color_ramp.h"
 #include "render/figure_drawing.h"
 
 #include <QBrush>
 #include <QColor>
-#include <QLinearGradient>
 #include <QPainter>
 #include <QPen>
 
@@ -19,13 +19,8 @@ namespace {
 // The colormap's 256 entries as gradient stops along the bar (low values left, or at the bottom
 // when vertical), and the bar's outline.
 void fillBar(QPainter& p, fa::Colormap map, const QRectF& rect, bool vertical) {
-  const cv::Mat ramp = fa::colorBar(map, 256, 1, false);  // 1 x 256 RGB
-  QLinearGradient g(vertical ? rect.bottomLeft() : rect.topLeft(), vertical ? rect.topLeft() : rect.topRight());
-  for (int i = 0; i < ramp.cols; ++i) {
-    const cv::Vec3b c = ramp.at<cv::Vec3b>(0, i);
-    g.setColorAt(double(i) / (ramp.cols - 1), QColor(c[0], c[1], c[2]));
-  }
-  p.fillRect(rect, QBrush(g));
+  p.fillRect(rect, QBrush(colorRamp(map, vertical ? rect.bottomLeft() : rect.topLeft(),
+                                     vertical ? rect.topLeft() : rect.topRight())));
   p.setPen(QPen(kMuted, 0.3));
   p.setBrush(Qt::NoBrush);
   p.drawRect(rect);

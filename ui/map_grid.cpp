@@ -1,5 +1,6 @@
 #include "ui/map_grid.h"
 
+#include "render/color_ramp.h"
 #include "render/image_conversion.h"
 
 #include <QMouseEvent>
@@ -69,7 +70,6 @@ void MapGrid::setDisplay(Colormap map, SignMode sign, const std::vector<ValueRan
   sign_ = sign;
   ranges_ = ranges;
   showBar_ = showBar && !ranges.empty();
-  bar_ = showBar_ ? toQImage(colorBar(map, 256, 1, false)) : QImage();
   if (!pictureMode_) recolour();
   updateGeometry();
   update();
@@ -220,10 +220,10 @@ void MapGrid::paintEvent(QPaintEvent*) {
   int y = bottom + 2;
   p.drawText(QRect(0, y, width(), kReadoutH), Qt::AlignCenter, readout_);
   y += kReadoutH;
-  if (showBar_ && !bar_.isNull()) {
+  if (showBar_) {
     const int bw = std::min(width() - 8, std::max(60, l.cols * l.tileW));
     const QRect br((width() - bw) / 2, y + 1, bw, 8);
-    p.drawImage(br, bar_);
+    p.fillRect(br, colorRamp(colormap_, QPointF(br.left(), 0), QPointF(br.left() + br.width(), 0)));
     p.setPen(QColor(120, 120, 120));
     p.drawRect(br.adjusted(0, 0, -1, -1));
     p.setPen(palette().color(QPalette::WindowText));

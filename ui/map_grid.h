@@ -87,7 +87,6 @@ class MapGrid : public QWidget {
   fs::analysis::SignMode sign_ = fs::analysis::SignMode::Signed;
   std::vector<fs::analysis::ValueRange> ranges_;
   bool showBar_ = false;
-  QImage bar_;
   QString caption_, readout_;
   std::optional<QPointF> cursor_;
   std::optional<QRectF> mark_;
