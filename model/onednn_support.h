@@ -1,6 +1,6 @@
 #pragma once
-// Internal to fs_model: what the oneDNN convolutions (fast_inference.cpp) and matrix products
-// (fast_matmul.cpp) share. Not part of the library's interface.
+// Internal to fs_model: what the oneDNN convolutions (fast_inference.cpp, packed_conv_gradient.cpp)
+// and matrix products (fast_matmul.cpp) share. Not part of the library's interface.
 #include <ATen/core/Tensor.h>
 #include <ATen/core/ivalue.h>
 #include <oneapi/dnnl/dnnl.hpp>
