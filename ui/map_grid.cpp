@@ -70,6 +70,10 @@ void MapGrid::setDisplay(Colormap map, SignMode sign, const std::vector<ValueRan
   sign_ = sign;
   ranges_ = ranges;
   showBar_ = showBar && !ranges.empty();
+  // Built once per setting, not per paint (the linked cursor repaints every grid): left to right
+  // across whatever rectangle it fills.
+  bar_ = colorRamp(map, QPointF(0, 0), QPointF(1, 0));
+  bar_.setCoordinateMode(QGradient::ObjectBoundingMode);
   if (!pictureMode_) recolour();
   updateGeometry();
   update();
@@ -223,7 +227,7 @@ void MapGrid::paintEvent(QPaintEvent*) {
   if (showBar_) {
     const int bw = std::min(width() - 8, std::max(60, l.cols * l.tileW));
     const QRect br((width() - bw) / 2, y + 1, bw, 8);
-    p.fillRect(br, colorRamp(colormap_, QPointF(br.left(), 0), QPointF(br.left() + br.width(), 0)));
+    p.fillRect(br, bar_);
     p.setPen(QColor(120, 120, 120));
     p.drawRect(br.adjusted(0, 0, -1, -1));
     p.setPen(palette().color(QPalette::WindowText));

@@ -8,6 +8,7 @@
 #include "service/types.h"
 
 #include <QImage>
+#include <QLinearGradient>
 #include <QPointF>
 #include <QRectF>
 #include <QString>
@@ -87,6 +88,7 @@ class MapGrid : public QWidget {
   fs::analysis::SignMode sign_ = fs::analysis::SignMode::Signed;
   std::vector<fs::analysis::ValueRange> ranges_;
   bool showBar_ = false;
+  QLinearGradient bar_;  // the colormap along the bar (render/color_ramp.h), relative to its rectangle
   QString caption_, readout_;
   std::optional<QPointF> cursor_;
   std::optional<QRectF> mark_;
