@@ -1,10 +1,9 @@
 #include "model/fast_inference.h"
 
-#include "model/packed_conv_state.h"
-
 #include "model/kernel_policy.h"
 #include "model/layers.h"
 #include "model/onednn_support.h"
+#include "model/packed_conv_state.h"
 #include "model/redirected_relu.h"
 
 #include <ATen/ATen.h>
