@@ -23,6 +23,8 @@ namespace fs::render::drawing {
 
 const QColor kInk(0x20, 0x20, 0x20);
 const QColor kMuted(0x60, 0x60, 0x60);
+// A legend entry: its swatch (a line with a marker), a gap, then its label; in points.
+constexpr double kLegendSwatch = 18.0, kLegendSwatchGap = 3.0;
 
 QFont makeFont(double pointSize, bool bold);
 double textWidth(const QString& s, double pt, bool bold = false);
