@@ -121,6 +121,95 @@ json summaryJson(const fa::SanityCascade& c) {
   return methods;
 }
 
+// The first image's maps (.maps/METHOD-DEPTH.npy, 0 = the original; the second mode's
+// METHOD-MODE-DEPTH.npy; METHOD-random_logit.npy and METHOD-data_randomised.npy) and the CSV tables
+// beside the figure. all.front() is the run that holds the random-logit and data-randomised tests.
+void writeSanityTables(const std::vector<const fa::SanityCascade*>& all, const std::string& stem, uint64_t seed,
+                       bool dataRandomised) {
+  const fa::SanityCascade& c = *all.front();
+  fsys::create_directories(stem + ".maps");
+  for (const fa::SanityCascade* run : all)
+    for (size_t k = 0; k < run->methods.size(); ++k)
+      for (size_t d = 0; d < run->firstMaps[k].size(); ++d)
+        fa::writeMapNpy(stem + ".maps/" + run->methods[k] + (run == &c ? "" : "-" + fa::modeName(run->mode)) + "-" +
+                            std::to_string(d) + ".npy",
+                        run->firstMaps[k][d]);
+  for (size_t k = 0; k < c.methods.size(); ++k) {
+    fa::writeMapNpy(stem + ".maps/" + c.methods[k] + "-random_logit.npy", c.randomLogit.firstMaps[k]);
+    if (dataRandomised) fa::writeMapNpy(stem + ".maps/" + c.methods[k] + "-data_randomised.npy", c.dataRandomised.firstMaps[k]);
+  }
+  fs::model::writeFileAtomically(stem + ".csv", fa::sanityMeansCsv(all));
+  fs::model::writeFileAtomically(stem + ".rows.csv", fa::sanityRowsCsv(all));
+  fs::model::writeFileAtomically(stem + ".comparisons.csv", fa::comparisonMeansCsv(c, seed));
+  fs::model::writeFileAtomically(stem + ".random_logit.csv", fa::comparisonRowsCsv(c, c.randomLogit, true));
+  if (dataRandomised)
+    fs::model::writeFileAtomically(stem + ".data_randomisation.csv", fa::comparisonRowsCsv(c, c.dataRandomised, false));
+}
+
+// STEM.json: the model, methods and their parameters, seeds, units, images and targets, the mean
+// similarities per mode, and the random-logit and data-randomisation tests.
+json sanitySummary(const fa::LoadedModel& m, const std::vector<const fa::SanityCascade*>& all,
+                   const fa::SanityCascadeOptions& o, json dataJson, const std::string& out, const std::string& curves,
+                   const std::string& stem) {
+  const fa::SanityCascade& c = *all.front();
+  const bool both = all.size() > 1;
+  if (o.dataRandomised) dataJson["similarity"] = fa::comparisonSummaryJson(c, c.dataRandomised, o.seed);
+  json params = json::object();
+  for (const auto& spec : fa::parameterSpecs())
+    params[spec.name] = spec.name == "baseline" ? json(o.saliency.baseline) : json(fa::parameterValue(o.saliency, spec.name));
+  return json{{"tool", "featurescope-cli sanity"}, {"version", FS_VERSION},
+              {"model", {{"id", m.config.id}, {"family", m.config.family},
+                         {"weights", m.weightsPath.empty() ? json(nullptr) : json(m.weightsPath)},
+                         {"weights_sha256", m.weightsPath.empty() ? json(nullptr) : json(fa::sha256File(m.weightsPath))},
+                         {"seed", m.seed}}},
+              {"methods", c.methods}, {"method_parameters", params}, {"seed", o.seed},
+              {"mode", both ? "both" : fa::modeName(o.mode)},
+              {"randomisation", (both ? std::string("cascading and independent") : fa::modeName(o.mode)) +
+                                    ", head first, the family's own init (Adebayo et al. 2018)"},
+              {"fresh_model_seed", fa::freshModelSeed(m, o.seed)},
+              {"units", c.units}, {"images", c.images}, {"target", "top1"}, {"targets", c.targets},
+              {"means", both ? json{{fa::modeName(all[0]->mode), summaryJson(*all[0])},
+                                    {fa::modeName(all[1]->mode), summaryJson(*all[1])}}
+                             : summaryJson(c)},
+              {"random_logit", {{"test", "Sixt et al. 2020: the map for the target vs a random other class, drawn "
+                                         "per image (mt19937_64 seeded with seed + image index)"},
+                                {"other_classes", c.otherClasses},
+                                {"similarity", fa::comparisonSummaryJson(c, c.randomLogit, o.seed)}}},
+              {"data_randomisation", o.dataRandomised ? dataJson : json(nullptr)},
+              {"figure", out}, {"curves", curves}, {"maps", stem + ".maps (first image: METHOD-DEPTH.npy, 0 = original)"}};
+}
+
+// The mean similarities per mode, method and unit, then the random-logit and data-randomisation
+// comparisons with their bootstrap CIs, on standard output.
+void printSanity(const std::vector<const fa::SanityCascade*>& all, const fa::SanityCascadeOptions& o) {
+  const fa::SanityCascade& c = *all.front();
+  for (const fa::SanityCascade* run : all) {
+    if (all.size() > 1) std::cout << fa::modeName(run->mode) << " randomisation\n";
+    for (size_t k = 0; k < run->methods.size(); ++k) {
+      std::cout << run->methods[k] << "\n";
+      for (size_t u = 0; u < run->units.size(); ++u) {
+        std::cout << "  " << std::left << std::setw(24) << run->units[u] << std::right << std::fixed << std::setprecision(3);
+        for (const std::string& key : fa::similarityKeys())
+          std::cout << std::setw(9) << fa::meanSimilarity(*run, k, u, key).value;
+        std::cout << "\n";
+      }
+    }
+  }
+  const auto printComparison = [&](const std::string& heading, const fa::MapComparison& cmp) {
+    std::cout << heading << ": mean [bootstrap 95% CI] (Spearman, |Spearman|, SSIM, HOG)\n";
+    for (size_t k = 0; k < c.methods.size(); ++k) {
+      std::cout << "  " << std::left << std::setw(24) << c.methods[k] << std::right << std::fixed << std::setprecision(3);
+      for (const std::string& key : fa::similarityKeys()) {
+        const fa::ComparisonSummary s = fa::comparisonSummary(cmp, k, key, o.seed);
+        std::cout << "  " << s.ci.mean << " [" << s.ci.low << ", " << s.ci.high << "]";
+      }
+      std::cout << "\n";
+    }
+  };
+  printComparison("random-logit test (map for a random other class vs the target's)", c.randomLogit);
+  if (o.dataRandomised) printComparison("data randomisation (permuted-label model vs the trained one)", c.dataRandomised);
+}
+
 int runSanity(const Args& a) {
   if (a.has("--dataset") == a.has("--images")) throw UsageError("sanity: give --images DIR or --dataset fashion-mnist");
   if (!a.has("--out")) throw UsageError("sanity: --out FIG.png|.pdf|.svg is required");
@@ -150,9 +239,7 @@ int runSanity(const Args& a) {
   const std::vector<fa::SanityCascade> runs = runModes(m, inputs, names, o, modes);
   std::vector<const fa::SanityCascade*> all;
   for (const auto& run : runs) all.push_back(&run);
-  const fa::SanityCascade& c = runs.front();
-  const bool both = runs.size() > 1;
-  const std::string modeTitle = both ? "cascading and independent" : fa::modeName(o.mode);
+  const std::string modeTitle = runs.size() > 1 ? "cascading and independent" : fa::modeName(o.mode);
 
   const fsys::path p(out);
   const std::string stem = (p.parent_path() / p.stem()).string();
@@ -160,75 +247,11 @@ int runSanity(const Args& a) {
   const std::string cascadeSize = writeFigure(fa::sanityCascadeFigure(all, "Sanity check: " + modeTitle + " randomisation, " + m.config.id), out, dpi);
   const std::string curves = stem + ".curves" + p.extension().string();
   writeFigure(fa::sanityCurvesFigure(all, "Similarity to the original map, " + m.config.id), curves, dpi);
-  fsys::create_directories(stem + ".maps");
-  for (const fa::SanityCascade* run : all)  // the second mode's: METHOD-independent-STEP.npy
-    for (size_t k = 0; k < run->methods.size(); ++k)
-      for (size_t d = 0; d < run->firstMaps[k].size(); ++d)
-        fa::writeMapNpy(stem + ".maps/" + run->methods[k] + (run == &c ? "" : "-" + fa::modeName(run->mode)) + "-" +
-                            std::to_string(d) + ".npy",
-                        run->firstMaps[k][d]);
-  for (size_t k = 0; k < c.methods.size(); ++k) {
-    fa::writeMapNpy(stem + ".maps/" + c.methods[k] + "-random_logit.npy", c.randomLogit.firstMaps[k]);
-    if (o.dataRandomised) fa::writeMapNpy(stem + ".maps/" + c.methods[k] + "-data_randomised.npy", c.dataRandomised.firstMaps[k]);
-  }
-  fs::model::writeFileAtomically(stem + ".csv", fa::sanityMeansCsv(all));
-  fs::model::writeFileAtomically(stem + ".rows.csv", fa::sanityRowsCsv(all));
-  fs::model::writeFileAtomically(stem + ".comparisons.csv", fa::comparisonMeansCsv(c, o.seed));
-  fs::model::writeFileAtomically(stem + ".random_logit.csv", fa::comparisonRowsCsv(c, c.randomLogit, true));
-  if (o.dataRandomised)
-    fs::model::writeFileAtomically(stem + ".data_randomisation.csv", fa::comparisonRowsCsv(c, c.dataRandomised, false));
-  if (o.dataRandomised) dataJson["similarity"] = fa::comparisonSummaryJson(c, c.dataRandomised, o.seed);
-  json params = json::object();
-  for (const auto& spec : fa::parameterSpecs())
-    params[spec.name] = spec.name == "baseline" ? json(o.saliency.baseline) : json(fa::parameterValue(o.saliency, spec.name));
-  const json summary{{"tool", "featurescope-cli sanity"}, {"version", FS_VERSION},
-                     {"model", {{"id", m.config.id}, {"family", m.config.family},
-                                {"weights", m.weightsPath.empty() ? json(nullptr) : json(m.weightsPath)},
-                                {"weights_sha256", m.weightsPath.empty() ? json(nullptr) : json(fa::sha256File(m.weightsPath))},
-                                {"seed", m.seed}}},
-                     {"methods", c.methods}, {"method_parameters", params}, {"seed", o.seed},
-                     {"mode", both ? "both" : fa::modeName(o.mode)},
-                     {"randomisation", (both ? std::string("cascading and independent") : fa::modeName(o.mode)) +
-                                           ", head first, the family's own init (Adebayo et al. 2018)"},
-                     {"fresh_model_seed", fa::freshModelSeed(m, o.seed)},
-                     {"units", c.units}, {"images", c.images}, {"target", "top1"}, {"targets", c.targets},
-                     {"means", both ? json{{fa::modeName(runs[0].mode), summaryJson(runs[0])},
-                                           {fa::modeName(runs[1].mode), summaryJson(runs[1])}}
-                                    : summaryJson(c)},
-                     {"random_logit", {{"test", "Sixt et al. 2020: the map for the target vs a random other class, drawn "
-                                                "per image (mt19937_64 seeded with seed + image index)"},
-                                       {"other_classes", c.otherClasses},
-                                       {"similarity", fa::comparisonSummaryJson(c, c.randomLogit, o.seed)}}},
-                     {"data_randomisation", o.dataRandomised ? dataJson : json(nullptr)},
-                     {"figure", out}, {"curves", curves}, {"maps", stem + ".maps (first image: METHOD-DEPTH.npy, 0 = original)"}};
-  fs::model::writeFileAtomically(stem + ".json", summary.dump(2) + "\n");
-  std::cout << m.config.id << ": " << modeTitle << " randomisation over " << c.images.size()
+  writeSanityTables(all, stem, o.seed, o.dataRandomised != nullptr);
+  fs::model::writeFileAtomically(stem + ".json", sanitySummary(m, all, o, dataJson, out, curves, stem).dump(2) + "\n");
+  std::cout << m.config.id << ": " << modeTitle << " randomisation over " << runs.front().images.size()
             << " images; mean similarity to the original map (Spearman, |Spearman|, SSIM, HOG):\n";
-  for (const fa::SanityCascade* run : all) {
-    if (both) std::cout << fa::modeName(run->mode) << " randomisation\n";
-    for (size_t k = 0; k < run->methods.size(); ++k) {
-      std::cout << run->methods[k] << "\n";
-      for (size_t u = 0; u < run->units.size(); ++u) {
-        std::cout << "  " << std::left << std::setw(24) << run->units[u] << std::right << std::fixed << std::setprecision(3);
-        for (const std::string& key : fa::similarityKeys())
-          std::cout << std::setw(9) << fa::meanSimilarity(*run, k, u, key).value;
-        std::cout << "\n";
-      }
-    }
-  }
-  const auto printComparison = [&](const std::string& heading, const fa::MapComparison& cmp) {
-    std::cout << heading << ": mean [bootstrap 95% CI] (Spearman, |Spearman|, SSIM, HOG)\n";
-    for (size_t k = 0; k < c.methods.size(); ++k) {
-      std::cout << "  " << std::left << std::setw(24) << c.methods[k] << std::right << std::fixed << std::setprecision(3);
-      for (const std::string& key : fa::similarityKeys()) {
-        const fa::ComparisonSummary s = fa::comparisonSummary(cmp, k, key, o.seed);
-        std::cout << "  " << s.ci.mean << " [" << s.ci.low << ", " << s.ci.high << "]";
-      }
-      std::cout << "\n";
-    }
-  };
-  printComparison("random-logit test (map for a random other class vs the target's)", c.randomLogit);
-  if (o.dataRandomised) printComparison("data randomisation (permuted-label model vs the trained one)", c.dataRandomised);
+  printSanity(all, o);
   std::cout << "wrote " << out << " (" << cascadeSize << "), " << curves << ", " << stem << ".json, " << stem
             << ".csv, " << stem << ".rows.csv, " << stem << ".comparisons.csv, " << stem << ".random_logit.csv"
             << (o.dataRandomised ? ", " + stem + ".data_randomisation.csv" : std::string()) << "\n";
