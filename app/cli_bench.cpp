@@ -47,6 +47,8 @@ using Clock = std::chrono::steady_clock;
 // The models resources/bench/peer.py defines.
 const std::vector<std::string> kPeerModels{"convmlp_s", "resnet18",  "resnet50",     "mixer_b16",
                                            "vit_base",  "swin_tiny", "convnext_tiny"};
+// The saliency methods it defines (its METHODS).
+const std::vector<std::string> kPeerMethods{"gradcam", "scorecam", "integrated_gradients", "occlusion", "smoothgrad"};
 
 double msSince(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
@@ -160,13 +162,99 @@ class PeerProcess {
   FILE* from_ = nullptr;
 };
 
+// One model's rows: the forward and forward+backward medians at batch 1, then one run of each
+// method, `rounds` times, each of ours followed by the peer's when there is one; into out (and
+// peerOut) and, with `text`, on standard output.
+void benchModel(fs::analysis::LoadedModel& m, const std::vector<std::string>& methods, int repeat, int rounds,
+                int threads, PeerProcess* peer, bool text, nlohmann::json& out, nlohmann::json& peerOut) {
+  const std::string& id = m.config.id;
+  const auto& in = m.config.input;
+  at::manual_seed(0);
+  const at::Tensor x = at::randn({1, 3, in.height, in.width});
+  // `rounds` runs of ours, each followed by the peer's; the medians over the rounds.
+  const auto measure = [&](const std::string& item, int64_t batch, const std::function<double()>& ours) {
+    std::vector<double> mine, theirs;
+    for (int r = 0; r < rounds; ++r) {
+      mine.push_back(ours());
+      if (peer) theirs.push_back(peer->request(id, item, batch));
+    }
+    out[id]["runs"][item] = mine;
+    if (peer) peerOut[id]["runs"][item] = theirs;
+    return std::make_pair(fs::analysis::median(mine), peer ? fs::analysis::median(theirs) : 0.0);
+  };
+  const auto [fwd, peerFwd] = measure("forward", 1, [&] {
+    return medianMs(repeat, [&] {
+      c10::InferenceMode guard;
+      m.net->forward(x, {});
+    });
+  });
+  const auto taps = allTaps(m);
+  const auto [fwdBwd, peerFwdBwd] = measure("forward_backward", 1, [&] {
+    return medianMs(repeat, [&] {
+      at::Tensor xi = x.detach().requires_grad_(true);
+      auto r = m.net->forward(xi, taps);
+      at::Tensor score = r.logits[0].max();
+      torch::autograd::grad({score}, {xi});
+    });
+  });
+  out[id]["forward_ms"] = fwd, out[id]["forward_backward_ms"] = fwdBwd, out[id]["threads"] = threads;
+  if (peer)
+    peerOut[id]["forward_ms"] = peerFwd, peerOut[id]["forward_backward_ms"] = peerFwdBwd,
+    peerOut[id]["threads"] = threads;
+  if (text)
+    std::cout << std::left << std::setw(14) << id << std::fixed << std::setprecision(1) << "forward " << fwd
+              << " ms   forward+backward " << fwdBwd << " ms   (" << threads << " threads, median of "
+              << repeat << (rounds > 1 ? ", median of " + std::to_string(rounds) + " rounds" : std::string()) << ")\n";
+  for (const auto& name : methods) {
+    auto method = fs::analysis::makeSaliencyMethod(name);
+    const int64_t batch = fs::analysis::chooseBatchSize(0, !method->gradientFree(), m, in.height, in.width);
+    const auto [ms, peerMs] = measure(name, batch, [&] {
+      const auto t0 = Clock::now();
+      method->compute(m, x, methodOptions());
+      return msSince(t0);
+    });
+    out[id]["methods"][name] = ms;
+    out[id]["batches"][name] = batch;
+    if (peer) peerOut[id]["methods"][name] = peerMs;
+    if (text)
+      std::cout << "  " << std::left << std::setw(22) << name << std::fixed << std::setprecision(1) << ms
+                << " ms (batch " << batch << ")\n";
+  }
+}
+
+// The peer's table: per model the forward, forward+backward and each method, ours against the
+// peer's, with the ratio featurescope / peer.
+void printPeerTable(const std::vector<fs::analysis::LoadedModel>& models, const std::vector<std::string>& methods,
+                    const nlohmann::json& out, const nlohmann::json& peerOut, const std::string& script, int threads,
+                    int rounds) {
+  std::cout << "Python peer (" << script << ", torch, " << threads << " threads"
+            << (rounds > 1 ? ", " + std::to_string(rounds) + " rounds alternating with ours, medians" : std::string())
+            << "), ratio = featurescope / peer:\n";
+  for (const auto& m : models) {
+    const auto& id = m.config.id;
+    const auto row = [&](const std::string& what, double fs, double py) {
+      std::cout << "  " << std::left << std::setw(14) << id << std::setw(22) << what << std::fixed
+                << std::setprecision(1) << std::right << std::setw(10) << fs << " ms " << std::setw(10) << py
+                << " ms   ratio " << std::setprecision(2) << fs / py << "\n";
+    };
+    row("forward", out[id]["forward_ms"], peerOut[id]["forward_ms"]);
+    row("forward+backward", out[id]["forward_backward_ms"], peerOut[id]["forward_backward_ms"]);
+    for (const auto& name : methods) row(name, out[id]["methods"][name], peerOut[id]["methods"][name]);
+  }
+}
+
 }  // namespace
 
 int runBench(const Args& a) {
   const int repeat = a.intValue("--repeat", 10, 1, 10000);
   const int rounds = a.intValue("--rounds", 1, 1, 1000);
   const auto methods = splitList(a.value("--methods"));
-  for (const auto& m : methods) fs::analysis::makeSaliencyMethod(m);  // unknown names: InputError
+  for (const auto& m : methods) {
+    fs::analysis::makeSaliencyMethod(m);  // unknown names: InputError
+    if (a.has("--peer") && std::find(kPeerMethods.begin(), kPeerMethods.end(), m) == kPeerMethods.end())
+      throw fs::model::UsageError("bench --peer: the Python peer defines the methods " +
+                                  fs::analysis::joinList(kPeerMethods) + ", not " + m);
+  }
   const fs::model::ThreadConfig tc = fs::model::currentThreads();
   const int threads = tc.intraOp;
   std::vector<fs::analysis::LoadedModel> models;  // all loaded at once: the peak RSS figures
@@ -198,61 +286,7 @@ int runBench(const Args& a) {
   if (text)
     std::cout << "oneDNN ISA " << fs::model::onednnIsa() << ", matmuls on "
               << fs::model::backendName(fs::model::matmulBackend()) << "; forward kernels: " << kernels << "\n";
-  for (auto& m : models) {
-    const std::string& id = m.config.id;
-    const auto& in = m.config.input;
-    at::manual_seed(0);
-    const at::Tensor x = at::randn({1, 3, in.height, in.width});
-    // `rounds` runs of ours, each followed by the peer's; the medians over the rounds.
-    const auto measure = [&](const std::string& item, int64_t batch, const std::function<double()>& ours) {
-      std::vector<double> mine, theirs;
-      for (int r = 0; r < rounds; ++r) {
-        mine.push_back(ours());
-        if (peer) theirs.push_back(peer->request(id, item, batch));
-      }
-      out[id]["runs"][item] = mine;
-      if (peer) peerOut[id]["runs"][item] = theirs;
-      return std::make_pair(fs::analysis::median(mine), peer ? fs::analysis::median(theirs) : 0.0);
-    };
-    const auto [fwd, peerFwd] = measure("forward", 1, [&] {
-      return medianMs(repeat, [&] {
-        c10::InferenceMode guard;
-        m.net->forward(x, {});
-      });
-    });
-    const auto taps = allTaps(m);
-    const auto [fwdBwd, peerFwdBwd] = measure("forward_backward", 1, [&] {
-      return medianMs(repeat, [&] {
-        at::Tensor xi = x.detach().requires_grad_(true);
-        auto r = m.net->forward(xi, taps);
-        at::Tensor score = r.logits[0].max();
-        torch::autograd::grad({score}, {xi});
-      });
-    });
-    out[id]["forward_ms"] = fwd, out[id]["forward_backward_ms"] = fwdBwd, out[id]["threads"] = threads;
-    if (peer)
-      peerOut[id]["forward_ms"] = peerFwd, peerOut[id]["forward_backward_ms"] = peerFwdBwd,
-      peerOut[id]["threads"] = threads;
-    if (text)
-      std::cout << std::left << std::setw(14) << id << std::fixed << std::setprecision(1) << "forward " << fwd
-                << " ms   forward+backward " << fwdBwd << " ms   (" << threads << " threads, median of "
-                << repeat << (rounds > 1 ? ", median of " + std::to_string(rounds) + " rounds" : std::string()) << ")\n";
-    for (const auto& name : methods) {
-      auto method = fs::analysis::makeSaliencyMethod(name);
-      const int64_t batch = fs::analysis::chooseBatchSize(0, !method->gradientFree(), m, in.height, in.width);
-      const auto [ms, peerMs] = measure(name, batch, [&] {
-        const auto t0 = Clock::now();
-        method->compute(m, x, methodOptions());
-        return msSince(t0);
-      });
-      out[id]["methods"][name] = ms;
-      out[id]["batches"][name] = batch;
-      if (peer) peerOut[id]["methods"][name] = peerMs;
-      if (text)
-        std::cout << "  " << std::left << std::setw(22) << name << std::fixed << std::setprecision(1) << ms
-                  << " ms (batch " << batch << ")\n";
-    }
-  }
+  for (auto& m : models) benchModel(m, methods, repeat, rounds, threads, peer.get(), text, out, peerOut);
   out["_kernels"] = {{"isa", fs::model::onednnIsa()},
                      {"matmul", fs::model::backendName(fs::model::matmulBackend())},
                      {"forward", kernels}};
@@ -260,22 +294,7 @@ int runBench(const Args& a) {
   if (peer) {
     peer.reset();  // the peer exits
     out["_peer"] = peerOut;
-    if (text) {
-      std::cout << "Python peer (" << script << ", torch, " << threads << " threads"
-                << (rounds > 1 ? ", " + std::to_string(rounds) + " rounds alternating with ours, medians" : std::string())
-                << "), ratio = featurescope / peer:\n";
-      for (const auto& m : models) {
-        const auto& id = m.config.id;
-        const auto row = [&](const std::string& what, double fs, double py) {
-          std::cout << "  " << std::left << std::setw(14) << id << std::setw(22) << what << std::fixed
-                    << std::setprecision(1) << std::right << std::setw(10) << fs << " ms " << std::setw(10) << py
-                    << " ms   ratio " << std::setprecision(2) << fs / py << "\n";
-        };
-        row("forward", out[id]["forward_ms"], peerOut[id]["forward_ms"]);
-        row("forward+backward", out[id]["forward_backward_ms"], peerOut[id]["forward_backward_ms"]);
-        for (const auto& name : methods) row(name, out[id]["methods"][name], peerOut[id]["methods"][name]);
-      }
-    }
+    if (text) printPeerTable(models, methods, out, peerOut, script, threads, rounds);
   }
   if (!text) std::cout << out.dump(2) << "\n";
   std::cout.flush();
@@ -295,7 +314,8 @@ const CommandRegistrar kBench{
      "  (integrated_gradients 32 steps, smoothgrad 50 samples, occlusion window 16 stride 8; tap\n"
      "  methods at the last block; batch sizes chosen from memory as everywhere). --peer runs the\n"
      "  Python torch peer (resources/bench/peer.py; convmlp_s, resnet18, resnet50, mixer_b16, and from\n"
-     "  torchvision vit_base (vit_b_16), swin_tiny (swin_t), convnext_tiny) with the\n"
+     "  torchvision vit_base (vit_b_16), swin_tiny (swin_t), convnext_tiny; the methods gradcam,\n"
+     "  scorecam, integrated_gradients, occlusion and smoothgrad) with the\n"
      "  same definitions, thread count and batch sizes, and prints both times and their ratio. Each\n"
      "  measurement (the forward's median of N, the forward+backward's, one run of a method) runs\n"
      "  --rounds times (default 1), each time followed by the peer's, and the medians over the\n"

@@ -67,6 +67,11 @@ TEST(BenchCli, BadRequestsAreClearErrors) {
   r = fs::test::runCli("bench resnet_fmnist --repeat 1 --peer");
   EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_NE(r.err.find("resnet_fmnist"), std::string::npos) << r.err;
+  // A method the peer does not define: refused before any model runs, not a Python traceback.
+  r = fs::test::runCli("bench resnet18 --repeat 1 --methods gradcam,gradient --peer");
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("not gradient"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("Traceback"), std::string::npos) << r.err;
 }
 
 }  // namespace bench_cli_test
