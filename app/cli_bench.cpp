@@ -50,6 +50,13 @@ const std::vector<std::string> kPeerModels{"convmlp_s", "resnet18",  "resnet50",
 // The saliency methods it defines (its METHODS).
 const std::vector<std::string> kPeerMethods{"gradcam", "scorecam", "integrated_gradients", "occlusion", "smoothgrad"};
 
+// UsageError unless the peer defines `name` (one of `defined`, listed as `what` in the message).
+void requirePeerDefines(const std::vector<std::string>& defined, const std::string& what, const std::string& name) {
+  if (std::find(defined.begin(), defined.end(), name) == defined.end())
+    throw fs::model::UsageError("bench --peer: the Python peer defines " + what + fs::analysis::joinList(defined) +
+                                ", not " + name);
+}
+
 double msSince(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
@@ -251,19 +258,14 @@ int runBench(const Args& a) {
   const auto methods = splitList(a.value("--methods"));
   for (const auto& m : methods) {
     fs::analysis::makeSaliencyMethod(m);  // unknown names: InputError
-    if (a.has("--peer") && std::find(kPeerMethods.begin(), kPeerMethods.end(), m) == kPeerMethods.end())
-      throw fs::model::UsageError("bench --peer: the Python peer defines the methods " +
-                                  fs::analysis::joinList(kPeerMethods) + ", not " + m);
+    if (a.has("--peer")) requirePeerDefines(kPeerMethods, "the methods ", m);
   }
   const fs::model::ThreadConfig tc = fs::model::currentThreads();
   const int threads = tc.intraOp;
   std::vector<fs::analysis::LoadedModel> models;  // all loaded at once: the peak RSS figures
   for (const auto& id : a.positional) models.push_back(fs::analysis::loadModel(id, "", 0));
   for (const auto& m : models)
-    if (a.has("--peer") &&
-        std::find(kPeerModels.begin(), kPeerModels.end(), m.config.id) == kPeerModels.end())
-      throw fs::model::UsageError("bench --peer: the Python peer defines " + fs::analysis::joinList(kPeerModels) +
-                                  ", not " + m.config.id);
+    if (a.has("--peer")) requirePeerDefines(kPeerModels, "", m.config.id);
   // Peak RSS with every model loaded and one forward with all taps each (as the feature view does).
   fs::model::resetKernelUses();
   for (auto& m : models) {
