@@ -35,12 +35,16 @@ inline void PrintTo(const Workspace& ws, std::ostream* os) {
 
 namespace fs::ui::test {
 
-inline constexpr int kWaitMs = 120000;
+inline constexpr int kWaitMs = 180000;
 
 inline QString source(const char* rel) { return QStringLiteral(FS_SOURCE_DIR "/") + QLatin1String(rel); }
 inline QString sample(const char* name) { return source("resources/samples/") + QLatin1String(name); }
 
-inline bool waitIdle(AnalysisSession* s) { return QTest::qWaitFor([s] { return !s->busy(); }, kWaitMs); }
+// One event-loop turn first, so that a request queued just before has started.
+inline bool waitIdle(AnalysisSession* s, int ms = kWaitMs) {
+  QTest::qWait(1);
+  return QTest::qWaitFor([s] { return !s->busy(); }, ms);
+}
 
 inline void writeFile(const QString& path, const QByteArray& bytes) {
   QFile f(path);

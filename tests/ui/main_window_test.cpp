@@ -1,6 +1,7 @@
 // Widget tests of the main window on the demo models (offscreen): images through the API and a
 // drop, three model slots with results, compare tiles, the linked cursor, errors that keep the
 // previous model, and the event-loop stall while smoothgrad runs on mixer_b16.
+#include "desktop_test_support.h"
 #include "ui/analysis_session.h"
 #include "ui/compare_view.h"
 #include "ui/input_panel.h"
@@ -32,9 +33,9 @@ using namespace fs::ui;
 
 namespace {
 
-constexpr int kWaitMs = 120000;
-
-QString sample(const char* name) { return QStringLiteral(FS_SOURCE_DIR "/resources/samples/") + QLatin1String(name); }
+using fs::ui::test::kWaitMs;
+using fs::ui::test::sample;
+using fs::ui::test::waitIdle;
 
 // A hover at `pos` (QTest::mouseMove plus a direct move event, which offscreen platforms need).
 void hover(QWidget* w, QPoint pos) {
@@ -42,10 +43,6 @@ void hover(QWidget* w, QPoint pos) {
   QMouseEvent move(QEvent::MouseMove, QPointF(pos), w->mapToGlobal(QPointF(pos)), Qt::NoButton, Qt::NoButton,
                    Qt::NoModifier);
   QApplication::sendEvent(w, &move);
-}
-
-bool waitIdle(AnalysisSession* s, int ms = kWaitMs) {
-  return QTest::qWaitFor([s] { return !s->busy(); }, ms);
 }
 
 class MainWindowTest : public ::testing::Test {

@@ -2,6 +2,7 @@
 // models): tile counts, clicking a channel opens its detail, sorting, the virtualised tile wall,
 // the saliency matrix with metrics and curves, method and target changes, CKA, PNG/PDF/SVG/NPY
 // exports with their manifests, slot reordering and a failed slot load.
+#include "desktop_test_support.h"
 #include "ui/analysis_session.h"
 #include "ui/channel_detail.h"
 #include "ui/compare_view.h"
@@ -40,14 +41,9 @@ using namespace fs::ui;
 
 namespace {
 
-constexpr int kWaitMs = 180000;
-
-QString sample(const char* name) { return QStringLiteral(FS_SOURCE_DIR "/resources/samples/") + QLatin1String(name); }
-
-bool waitIdle(AnalysisSession* s, int ms = kWaitMs) {
-  QTest::qWait(1);
-  return QTest::qWaitFor([s] { return !s->busy(); }, ms);
-}
+using fs::ui::test::kWaitMs;
+using fs::ui::test::sample;
+using fs::ui::test::waitIdle;
 
 QByteArray readAll(const QString& path) {
   QFile f(path);
