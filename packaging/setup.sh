@@ -12,7 +12,7 @@ build=${FS_BUILD_DIR:-$root/build}
 
 packages=(
   cmake ninja-build g++ ccache pkg-config
-  libtorch-dev libdnnl-dev libopenblas0-openmp libopencv-dev nlohmann-json3-dev zlib1g-dev
+  libtorch-dev libdnnl-dev libopenblas0-openmp libopencv-dev nlohmann-json3-dev zlib1g-dev libpng-dev
   qt6-base-dev qt6-svg-dev libqcustomplot-dev libgl-dev libgtest-dev
   python3 python3-numpy python3-scipy python3-skimage python3-torch python3-torchvision dataset-fashion-mnist
   xvfb xauth

@@ -2,6 +2,7 @@
 
 #include "model/atomic_file.h"
 #include "model/errors.h"
+#include "render/banded_png.h"
 #include "render/figure_drawing.h"
 #include "render/figure_elements.h"
 #include "render/image_conversion.h"
@@ -25,6 +26,12 @@ using fs::model::InputError;
 
 namespace {
 constexpr double kVectorPixelsPerPoint = 4.0;
+
+void checkDpi(double dpi) {
+  if (!(dpi >= 10 && dpi <= 1200)) throw InputError("figure: DPI must be within 10..1200");
+}
+
+int dotsPerMeter(double dpi) { return int(std::lround(dpi / 0.0254)); }
 }  // namespace
 
 using namespace drawing;
@@ -134,24 +141,27 @@ void FigureRenderer::paintLegend(QPainter& p) const {
 }
 
 QImage FigureRenderer::toImage(double dpi) const {
-  if (!(dpi >= 10 && dpi <= 1200)) throw InputError("figure: DPI must be within 10..1200");
+  checkDpi(dpi);
   QImage img(pixelSize(dpi), QImage::Format_RGB32);
   img.fill(Qt::white);
-  const int dpm = int(std::lround(dpi / 0.0254));
+  const int dpm = dotsPerMeter(dpi);
   img.setDotsPerMeterX(dpm);
   img.setDotsPerMeterY(dpm);
-  QPainter p(&img);
-  p.scale(dpi / 72.0, dpi / 72.0);
-  paint(p, dpi / 72.0);
+  paintRows(img, 0, dpi);
   return img;
 }
 
+void FigureRenderer::paintRows(QImage& img, int top, double dpi) const {
+  QPainter p(&img);
+  p.translate(0, -top);
+  p.scale(dpi / 72.0, dpi / 72.0);
+  paint(p, dpi / 72.0);
+}
+
 QByteArray FigureRenderer::toPng(double dpi) const {
-  QByteArray bytes;
-  QBuffer buffer(&bytes);
-  buffer.open(QIODevice::WriteOnly);
-  if (!toImage(dpi).save(&buffer, "PNG")) throw InputError("figure: PNG encoding failed");
-  return bytes;
+  checkDpi(dpi);
+  return encodePngInBands(pixelSize(dpi), dotsPerMeter(dpi),
+                          [&](QImage& band, int top) { paintRows(band, top, dpi); });
 }
 
 QByteArray FigureRenderer::toPdf() const {

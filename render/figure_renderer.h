@@ -31,7 +31,7 @@ class FigureRenderer {
   QSizeF sizePoints() const { return size_; }   // whole points
   QSize pixelSize(double dpi) const;              // ceil(points * dpi / 72)
   QImage toImage(double dpi) const;               // 10..1200 dpi (InputError); DPI stored in the image
-  QByteArray toPng(double dpi) const;
+  QByteArray toPng(double dpi) const;           // the pixels of toImage(dpi), painted in bands (banded_png.h)
   QByteArray toPdf() const;                       // one page of sizePoints()
   QByteArray toSvg() const;                       // viewBox in points
   QByteArray encode(FigureFormat format, double dpi) const;
@@ -48,6 +48,7 @@ class FigureRenderer {
   double layOutLegend(double y, double width);
   QSizeF naturalSize(const fs::analysis::FigureCell& cell, double rowTilesHeight) const;
   void paint(QPainter& p, double pixelsPerPoint) const;
+  void paintRows(QImage& img, int top, double dpi) const;  // the figure's pixel rows from `top` into img
   void paintHeader(QPainter& p) const;
   void paintCell(QPainter& p, int row, int col, double pixelsPerPoint) const;
   void paintBars(QPainter& p) const;

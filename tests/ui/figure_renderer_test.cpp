@@ -4,6 +4,7 @@
 
 #include "analysis/colormap.h"
 #include "model/errors.h"
+#include "render/banded_png.h"
 
 #include <QByteArray>
 #include <QGuiApplication>
@@ -132,6 +133,29 @@ TEST_F(FigureRendererTest, PngHasThePixelSizeOfItsDpi) {
   const QImage low(QString::fromStdString(dir + "/fig72.png")), high(QString::fromStdString(dir + "/fig300.png"));
   EXPECT_NEAR(double(high.width()) / low.width(), 300.0 / 72.0, 0.05);
   stdfs::remove_all(dir);
+}
+
+// toPng paints in bands of kPngBandRows rows: the decoded file is toImage's picture across band edges
+// that cut through tiles, text and bars. Qt's gradient fill computes its colour from the device
+// position, so a colour bar may move by 1 of 255 in a few rows: at most that, in at most 0.01% of the pixels.
+TEST_F(FigureRendererTest, PngInBandsIsTheWholeImage) {
+  const fs::render::FigureRenderer r(sampleLayout());
+  const double dpi = 600;
+  const QImage whole = r.toImage(dpi);
+  ASSERT_GT(whole.height(), 2 * fs::render::kPngBandRows);
+  const QImage png = QImage::fromData(r.toPng(dpi), "PNG").convertToFormat(QImage::Format_RGB32);
+  ASSERT_EQ(png.size(), whole.size());
+  EXPECT_EQ(png.dotsPerMeterX(), whole.dotsPerMeterX());
+  int differ = 0, largest = 0;
+  for (int y = 0; y < whole.height(); ++y)
+    for (int x = 0; x < whole.width(); ++x) {
+      const QRgb a = png.pixel(x, y), b = whole.pixel(x, y);
+      differ += a != b;
+      largest = std::max({largest, std::abs(qRed(a) - qRed(b)), std::abs(qGreen(a) - qGreen(b)),
+                          std::abs(qBlue(a) - qBlue(b))});
+    }
+  EXPECT_LE(largest, 1);
+  EXPECT_LE(differ, whole.width() * whole.height() / 10000) << differ << " pixels differ";
 }
 
 TEST_F(FigureRendererTest, PngShowsTilesAndText) {
