@@ -1,6 +1,7 @@
 // Record files of shardable runs: shard parsing, shard file names and the record text.
 #include "analysis/run_record.h"
 
+#include "analysis/memory_limits.h"
 #include "model/errors.h"
 
 #include <algorithm>
@@ -33,6 +34,7 @@ int forEachInShard(const std::vector<std::string>& files, const ShardSpec& shard
     const auto t0 = Clock::now();
     const std::string name = std::filesystem::path(files[i]).filename().string();
     const std::string status = process(i, name);
+    releaseFreedHeapBetweenImages();
     char timing[32];
     std::snprintf(timing, sizeof timing, " (%.1f s)", std::chrono::duration<double>(Clock::now() - t0).count());
     if (log)

@@ -5,6 +5,7 @@
 #include "analysis/evaluation/scorecard_statistics.h"
 #include "analysis/faithfulness.h"
 #include "analysis/inference.h"
+#include "analysis/memory_limits.h"
 #include "model/errors.h"
 
 #include <opencv2/core.hpp>
@@ -127,6 +128,7 @@ SanityCascade runSanityCascade(LoadedModel& model, const std::vector<at::Tensor>
         if (o.dataRandomised) dataFirst.push_back(saliencyMapToMat(dataMap).clone());
       }
     }
+    releaseFreedHeapBetweenImages();
     if (c.cancelled) break;  // the image stopped half-way is left out
     if (i == 0) {
       c.firstMaps = std::move(firstMaps);

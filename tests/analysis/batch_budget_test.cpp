@@ -1,15 +1,22 @@
 // Batch sizes come from memory, not a fixed 16: small models get large batches, full-size models
 // batches that fit the budget, larger inputs smaller batches; gradient passes keep the old bound.
 #include "analysis/batch_budget.h"
+#include "analysis/memory_limits.h"
 #include "analysis/model_loader.h"
 #include "app/process_setup.h"
 
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 #include <gtest/gtest.h>
+#include <malloc.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <vector>
 #include <limits>
 
 namespace fs::analysis {
@@ -29,6 +36,48 @@ TEST(BatchBudget, InferenceBatchesFollowTheActivationSize) {
   // ResNet-50's largest stream (layer1, 256 x 56 x 56 floats) times the live-tensor factor fits.
   const double perSample = 256.0 * 56 * 56 * 4 * 8;
   EXPECT_LE(double(bigBatch) * perSample, batchMemoryBudgetBytes() * 1.0001);
+}
+
+long residentBytes() {
+  long pages = 0, resident = 0;
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  if (f && std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+  if (f) std::fclose(f);
+  return resident * sysconf(_SC_PAGESIZE);
+}
+
+// Touched 2 MiB heap blocks, each followed by a small block that stays: freeing the large ones
+// leaves holes between live blocks, which glibc cannot trim from the top of its heap.
+std::vector<std::unique_ptr<char[]>> holesBetweenLiveBlocks(size_t bytes) {
+  const size_t block = size_t(2) << 20;
+  std::vector<std::unique_ptr<char[]>> large, pins;
+  for (size_t n = 0; n < bytes / block; ++n) {
+    large.emplace_back(new char[block]);
+    std::memset(large.back().get(), int(n), block);
+    pins.emplace_back(new char[64]);
+    pins.back()[0] = char(n);
+  }
+  return pins;  // `large` is freed here
+}
+
+// A long run's freed blocks between live ones kept its resident memory growing (memory_limits.h):
+// between images, once the resident memory has grown by more than kFreedHeapKeptBetweenImages,
+// the freed pages go back to the system; freed heap within that stays for the next image.
+TEST(BatchBudget, FreedHeapBeyondTheKeptAmountGoesBackBetweenImages) {
+  fs::app::keepFreedMemoryForReuse();  // as both programs run: glibc keeps up to 512 MiB itself
+  const long kept = long(kFreedHeapKeptBetweenImages);
+  malloc_trim(0);
+  releaseFreedHeapBetweenImages();  // the base
+  {
+    const auto pins = holesBetweenLiveBlocks(size_t(kept / 2));
+    const long resident = residentBytes();
+    releaseFreedHeapBetweenImages();
+    EXPECT_GT(residentBytes(), resident - (8L << 20)) << "half the kept amount freed: nothing goes back";
+  }
+  const auto pins = holesBetweenLiveBlocks(size_t(kept + (64L << 20)));
+  const long resident = residentBytes();
+  releaseFreedHeapBetweenImages();
+  EXPECT_LT(residentBytes(), resident - kept) << "the holes' pages go back";
 }
 
 // Minor page faults of an inference forward at `batch`, with the allocator set up as both programs
