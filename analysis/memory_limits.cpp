@@ -8,9 +8,7 @@
 
 namespace fs::analysis {
 
-namespace {
-
-int64_t residentBytes() {
+int64_t residentMemoryBytes() {
   long pages = 0, resident = 0;
   FILE* f = std::fopen("/proc/self/statm", "r");
   if (!f) return -1;
@@ -19,12 +17,14 @@ int64_t residentBytes() {
   return ok ? int64_t(resident) * sysconf(_SC_PAGESIZE) : -1;
 }
 
+namespace {
+
 std::atomic<int64_t> residentAfterRelease{-1};
 
 }  // namespace
 
 void releaseFreedHeapBetweenImages() {
-  const int64_t now = residentBytes();
+  const int64_t now = residentMemoryBytes();
   if (now < 0) return;  // no /proc: glibc's own trimming only
   int64_t base = residentAfterRelease.load();
   if (base < 0 || now < base) {  // the first image, or memory went back since
@@ -35,7 +35,7 @@ void releaseFreedHeapBetweenImages() {
   // malloc_trim(0) gives back the whole pages inside every free block of every arena (glibc >= 2.8),
   // not only the top of the main heap. What stays resident is live, and the new base.
   malloc_trim(0);
-  residentAfterRelease.store(residentBytes());
+  residentAfterRelease.store(residentMemoryBytes());
 }
 
 }  // namespace fs::analysis

@@ -23,8 +23,8 @@ inline bool inShard(size_t image, const ShardSpec& s) { return int(image % size_
 // order; one `log` line per image ("TOOL [k/n] NAME: STATUS (1.2 s)", no time after a status that
 // starts with "skipped"); `save` after an image once `saveInterval` seconds have passed since the
 // last save and also 19 times as long as that save took (saves stay under 5% of the run as the
-// record grows; none after the last image). After each image, freed heap beyond
-// kFreedHeapKeptBetweenImages goes back to the system (memory_limits.h). Returns the shard's size.
+// record grows; none after the last image). After each image, releaseFreedHeapBetweenImages
+// (memory_limits.h). Returns the shard's size.
 int forEachInShard(const std::vector<std::string>& files, const ShardSpec& shard, const std::string& tool,
                    const std::function<std::string(size_t, const std::string&)>& process,
                    const std::function<void(const std::string&)>& log, const std::function<void()>& save,

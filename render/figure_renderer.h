@@ -31,7 +31,7 @@ class FigureRenderer {
   QSizeF sizePoints() const { return size_; }   // whole points
   QSize pixelSize(double dpi) const;              // ceil(points * dpi / 72)
   QImage toImage(double dpi) const;               // 10..1200 dpi (InputError); DPI stored in the image
-  QByteArray toPng(double dpi) const;           // the pixels of toImage(dpi), painted in bands (banded_png.h)
+  QByteArray toPng(double dpi) const;             // the pixels of toImage(dpi), painted in bands (banded_png.h)
   QByteArray toPdf() const;                       // one page of sizePoints()
   QByteArray toSvg() const;                       // viewBox in points
   QByteArray encode(FigureFormat format, double dpi) const;

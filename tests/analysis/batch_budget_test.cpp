@@ -10,14 +10,12 @@
 #include <gtest/gtest.h>
 #include <malloc.h>
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <vector>
-#include <limits>
 
 namespace fs::analysis {
 namespace {
@@ -36,14 +34,6 @@ TEST(BatchBudget, InferenceBatchesFollowTheActivationSize) {
   // ResNet-50's largest stream (layer1, 256 x 56 x 56 floats) times the live-tensor factor fits.
   const double perSample = 256.0 * 56 * 56 * 4 * 8;
   EXPECT_LE(double(bigBatch) * perSample, batchMemoryBudgetBytes() * 1.0001);
-}
-
-long residentBytes() {
-  long pages = 0, resident = 0;
-  FILE* f = std::fopen("/proc/self/statm", "r");
-  if (f && std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
-  if (f) std::fclose(f);
-  return resident * sysconf(_SC_PAGESIZE);
 }
 
 // Touched 2 MiB heap blocks, each followed by a small block that stays: freeing the large ones
@@ -65,19 +55,19 @@ std::vector<std::unique_ptr<char[]>> holesBetweenLiveBlocks(size_t bytes) {
 // the freed pages go back to the system; freed heap within that stays for the next image.
 TEST(BatchBudget, FreedHeapBeyondTheKeptAmountGoesBackBetweenImages) {
   fs::app::keepFreedMemoryForReuse();  // as both programs run: glibc keeps up to 512 MiB itself
-  const long kept = long(kFreedHeapKeptBetweenImages);
+  const int64_t kept = int64_t(kFreedHeapKeptBetweenImages);
   malloc_trim(0);
   releaseFreedHeapBetweenImages();  // the base
   {
     const auto pins = holesBetweenLiveBlocks(size_t(kept / 2));
-    const long resident = residentBytes();
+    const int64_t resident = residentMemoryBytes();
     releaseFreedHeapBetweenImages();
-    EXPECT_GT(residentBytes(), resident - (8L << 20)) << "half the kept amount freed: nothing goes back";
+    EXPECT_GT(residentMemoryBytes(), resident - (int64_t(8) << 20)) << "half the kept amount freed: nothing goes back";
   }
-  const auto pins = holesBetweenLiveBlocks(size_t(kept + (64L << 20)));
-  const long resident = residentBytes();
+  const auto pins = holesBetweenLiveBlocks(size_t(kept + (int64_t(64) << 20)));
+  const int64_t resident = residentMemoryBytes();
   releaseFreedHeapBetweenImages();
-  EXPECT_LT(residentBytes(), resident - kept) << "the holes' pages go back";
+  EXPECT_LT(residentMemoryBytes(), resident - kept) << "the holes' pages go back";
 }
 
 // Minor page faults of an inference forward at `batch`, with the allocator set up as both programs
