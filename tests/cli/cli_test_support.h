@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <string>
 
@@ -24,6 +25,12 @@ inline std::string slurp(const std::string& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// A record file (export manifest, evaluate scorecard) without its "updated" line, the only field
+// that depends on when it was written.
+inline std::string withoutTime(const std::string& path) {
+  return std::regex_replace(slurp(path), std::regex("\n  \"updated\": \"[^\"]*\",?"), "");
 }
 
 // A scratch folder under the build tree, created on demand.

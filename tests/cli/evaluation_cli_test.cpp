@@ -11,7 +11,6 @@
 
 #include <cmath>
 #include <filesystem>
-#include <regex>
 
 namespace {
 namespace evaluation_cli_test {
@@ -83,10 +82,7 @@ TEST(EvaluateMetricsCli, MetricsScorecardTablesAreReproducibleAndResumable) {
   ASSERT_EQ(fs::test::runCli(evaluateArgs(images, b + "/s.json")).code, 0);
   for (const char* t : {".rows.csv", ".summary.csv", ".agreement.csv"})
     EXPECT_EQ(slurp(a + "/s" + t), slurp(b + "/s" + t)) << t << " differs between identical runs";
-  const auto withoutTime = [](const std::string& p) {
-    return std::regex_replace(slurp(p), std::regex("\n  \"updated\": \"[^\"]*\",?"), "");
-  };
-  EXPECT_EQ(withoutTime(a + "/s.json"), withoutTime(b + "/s.json"));
+  EXPECT_EQ(fs::test::withoutTime(a + "/s.json"), fs::test::withoutTime(b + "/s.json"));
 
   const CliRun again = fs::test::runCli(evaluateArgs(images, a + "/s.json"));
   ASSERT_EQ(again.code, 0) << again.err;

@@ -18,6 +18,7 @@ namespace {
 namespace merge_cli_test {
 using fs::test::CliRun;
 using fs::test::slurp;
+using fs::test::withoutTime;
 using nlohmann::json;
 namespace stdfs = std::filesystem;
 CliRun cli(const std::string& args) { return fs::test::runCli(args); }
@@ -48,11 +49,6 @@ std::string evaluateArgs(const std::string& out) {
   const std::string ref = fs::test::refDir("mixer_tiny");
   return "evaluate " + ref + "/config.json --weights " + ref + "/weights.safetensors --images " + imageFolder() +
          " --curve-steps 4 --metrics deletion,insertion,drop,sanity --methods gradcam,gradient --threads 1 --out " + out;
-}
-
-// The record without its "updated" line (the only field that depends on when it was written).
-std::string withoutTime(const std::string& path) {
-  return std::regex_replace(slurp(path), std::regex("\n  \"updated\": \"[^\"]*\",?"), "");
 }
 
 std::set<std::string> outputFiles(const std::string& dir) {
