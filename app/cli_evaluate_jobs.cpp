@@ -15,12 +15,13 @@
 #include "model/threads.h"
 
 #include <fcntl.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -28,8 +29,6 @@
 #include <iostream>
 #include <set>
 #include <sstream>
-
-extern char** environ;
 
 namespace fs::app {
 namespace {
@@ -53,17 +52,23 @@ std::vector<std::string> jobArguments(const Args& a, int job, int jobs, int thre
   return argv;
 }
 
+// fork + exec rather than posix_spawn, so that the child can ask for SIGTERM when this process
+// dies (a killed parent leaves no job running on, writing its shard); between fork and exec only
+// async-signal-safe calls.
 pid_t spawnJob(const std::vector<std::string>& args) {
   std::vector<char*> argv;
   for (const std::string& s : args) argv.push_back(const_cast<char*>(s.c_str()));
   argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  pid_t pid = 0;
-  const int rc = posix_spawn(&pid, "/proc/self/exe", &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw InputError(std::string("evaluate --jobs: cannot start a job: ") + std::strerror(rc));
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid < 0) throw InputError(std::string("evaluate --jobs: cannot start a job: ") + std::strerror(errno));
+  if (pid == 0) {
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent) _exit(1);
+    const int devNull = open("/dev/null", O_WRONLY);
+    if (devNull < 0 || dup2(devNull, STDOUT_FILENO) < 0) _exit(1);
+    execv("/proc/self/exe", argv.data());
+    _exit(127);
+  }
   return pid;
 }
 

@@ -1,17 +1,22 @@
 // evaluate --jobs end to end: two child processes, one shard each, merged into exactly the
 // scorecard and tables of one process with the same threads per process (an unreadable image
 // recorded as failed in either); their speed records combined; a rerun skips what they finished;
-// the refusals (with --shard, without --out, a missing folder) before any job starts.
+// the refusals (with --shard, without --out, a missing folder) before any job starts; killing the
+// command ends its jobs.
 #include "cli_test_support.h"
 #include "tests/model/test_support.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 namespace {
 namespace evaluate_jobs_cli_test {
@@ -103,6 +108,47 @@ TEST(EvaluateJobs, RefusesShardsWithoutOutAndMissingFoldersBeforeAnyJobStarts) {
   EXPECT_NE(missing.err.find(dir + "/nowhere: not a folder"), std::string::npos) << missing.err;
   EXPECT_EQ(missing.err.find("jobs of"), std::string::npos) << missing.err;  // no job started
   EXPECT_FALSE(stdfs::exists(dir + "/m-shard-1-of-2.json"));
+  stdfs::remove_all(dir);
+}
+
+// The running processes whose command line holds `text` and "--shard" (the jobs of one run).
+int jobsNaming(const std::string& text) {
+  int n = 0;
+  for (const auto& e : stdfs::directory_iterator("/proc")) {
+    std::string cmdline = slurp(e.path().string() + "/cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    n += cmdline.find(text) != std::string::npos && cmdline.find("--shard") != std::string::npos;
+  }
+  return n;
+}
+
+int waitForJobs(const std::string& text, int count, double seconds) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  int n = jobsNaming(text);
+  while (n != count && std::chrono::steady_clock::now() < end) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    n = jobsNaming(text);
+  }
+  return n;
+}
+
+TEST(EvaluateJobs, KillingTheCommandEndsItsJobs) {
+  const std::string dir = workDir(), out = dir + "/killed/score.json", images = dir + "/many";
+  stdfs::create_directories(images);  // tens of seconds of work for the two jobs
+  for (int i = 0; i < 300; ++i) fs::test::writeBmp(images + "/im" + std::to_string(i) + ".bmp", 64, 64, i + 1);
+  const std::string command = "exec " + std::string(FS_CLI_PATH) + " " + evaluateArgs(images, out) +
+                              " --jobs 2 --threads 2 >/dev/null 2>&1";
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  ASSERT_EQ(waitForJobs(out, 2, 60), 2) << "the two jobs did not start";
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_EQ(waitForJobs(out, 0, 5), 0) << "jobs still running 5 s after their command was killed";
   stdfs::remove_all(dir);
 }
 
