@@ -162,8 +162,7 @@ nlohmann::json evaluateModel(fa::LoadedModel& m, const fa::ScorecardOptions& o, 
   speed["throughput_samples"] = samples.size();
   // Every run with a record file writes its speed beside it (a shard's too: --jobs combines them).
   if (!sum.path.empty())
-    fs::model::writeFileAtomically(std::filesystem::path(sum.path).replace_extension(".speed.json").string(),
-                                   speed.dump(2) + "\n");
+    fs::model::writeFileAtomically(speedRecordPath(sum.path), speed.dump(2) + "\n");
   printSpeed(m.config.id, speed);
   failed += sum.failed;
   if (!sum.path.empty())
@@ -180,6 +179,20 @@ std::string modelOutPath(const std::string& out, const std::string& id, size_t m
   if (out.empty() || models == 1) return out;
   const std::filesystem::path p(out);
   return (p.parent_path() / (p.stem().string() + "." + id + p.extension().string())).string();
+}
+
+std::string speedRecordPath(const std::string& record) {
+  return std::filesystem::path(record).replace_extension(".speed.json").string();
+}
+
+int finishEvaluate(const Args& a, const nlohmann::json& models, int failed) {
+  if (a.has("--figure")) {
+    std::vector<std::string> paths;
+    for (const auto& j : models) paths.push_back(j["scorecard"].get<std::string>());
+    std::cerr << "evaluate: " << writeScorecardFigure(paths, a.value("--figure"), 300, "Saliency scorecard") << "\n";
+  }
+  if (a.has("--json")) std::cout << (models.size() == 1 ? models[0] : models).dump(2) << "\n";
+  return failed > 0 ? 3 : 0;
 }
 
 void printSpeed(const std::string& id, const nlohmann::json& speed) {
@@ -244,13 +257,7 @@ int runEvaluate(const Args& a) {
     om.outPath = modelOutPath(o.outPath, m.config.id, a.positional.size());
     all.push_back(evaluateModel(m, om, a.has("--json"), failed));
   }
-  if (a.has("--figure")) {
-    std::vector<std::string> paths;
-    for (const auto& j : all) paths.push_back(j["scorecard"].get<std::string>());
-    std::cerr << "evaluate: " << writeScorecardFigure(paths, a.value("--figure"), 300, "Saliency scorecard") << "\n";
-  }
-  if (a.has("--json")) std::cout << (all.size() == 1 ? all[0] : all).dump(2) << "\n";
-  return failed > 0 ? 3 : 0;
+  return finishEvaluate(a, all, failed);
 }
 
 Command evaluateCommand() {

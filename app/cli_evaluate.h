@@ -14,6 +14,13 @@ namespace fs::app {
 // With several models, FILE.json becomes FILE.<model id>.json (one scorecard per model).
 std::string modelOutPath(const std::string& out, const std::string& id, size_t models);
 
+// FILE.speed.json beside a record file FILE.json (a shard's FILE-shard-K-of-N.speed.json).
+std::string speedRecordPath(const std::string& record);
+
+// After the models' scorecards (their --json objects, in order): --figure from their scorecard
+// files, --json printed; the exit code (3 when images failed).
+int finishEvaluate(const Args& a, const nlohmann::json& models, int failed);
+
 // The speed line on stderr (forward-equivalents, the model alone, overhead), or why there is none.
 void printSpeed(const std::string& id, const nlohmann::json& speed);
 

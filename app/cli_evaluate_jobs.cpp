@@ -8,7 +8,6 @@
 #include "analysis/shard_merge.h"
 #include "analysis/string_list.h"
 #include "app/cli_evaluate.h"
-#include "app/cli_scorecard_figure.h"
 #include "model/atomic_file.h"
 #include "model/errors.h"
 #include "model/registry.h"
@@ -149,8 +148,7 @@ int runEvaluateJobs(const Args& a, const fa::ScorecardOptions& o, int jobs) {
   // Each job writes its speed record per model when it finishes that model: an earlier run's are
   // removed first, so a job that ended with exit code 3 (failed images) but without them failed as a whole.
   const auto speedFile = [&](const std::string& id, int job) {
-    const std::string shard = fa::shardFileName(modelOutPath(o.outPath, id, ids.size()), {job, jobs});
-    return std::filesystem::path(shard).replace_extension(".speed.json").string();
+    return speedRecordPath(fa::shardFileName(modelOutPath(o.outPath, id, ids.size()), {job, jobs}));
   };
   for (const std::string& id : ids)
     for (int j = 1; j <= jobs; ++j) std::filesystem::remove(speedFile(id, j));
@@ -172,7 +170,6 @@ int runEvaluateJobs(const Args& a, const fa::ScorecardOptions& o, int jobs) {
 
   nlohmann::json all = nlohmann::json::array();
   int failed = 0;
-  std::vector<std::string> scorecards;
   for (const std::string& id : ids) {
     const std::string out = modelOutPath(o.outPath, id, ids.size());
     std::vector<std::string> shards;
@@ -183,21 +180,16 @@ int runEvaluateJobs(const Args& a, const fa::ScorecardOptions& o, int jobs) {
     }
     const fa::MergeResult r = fa::mergeShards(shards, out);
     nlohmann::json speed = combineJobSpeeds(speeds);
-    fs::model::writeFileAtomically(std::filesystem::path(out).replace_extension(".speed.json").string(),
-                                   speed.dump(2) + "\n");
+    fs::model::writeFileAtomically(speedRecordPath(out), speed.dump(2) + "\n");
     printSpeed(id, speed);
     std::cerr << "evaluate: " << id << ": " << r.images << " images in " << jobs << " jobs merged: " << r.done
               << " done, " << r.failed << " failed; scorecard " << r.path << "\n";
     for (const std::string& t : r.tables) std::cerr << "evaluate: table " << t << "\n";
     failed += r.failed;
-    scorecards.push_back(r.path);
     const nlohmann::json merged = readJson(r.path, "merged scorecard");
     all.push_back(reportModel(id, merged["aggregate"], o, r.path, r.failed, speed, a.has("--json")));
   }
-  if (a.has("--figure"))
-    std::cerr << "evaluate: " << writeScorecardFigure(scorecards, a.value("--figure"), 300, "Saliency scorecard") << "\n";
-  if (a.has("--json")) std::cout << (all.size() == 1 ? all[0] : all).dump(2) << "\n";
-  return failed > 0 ? 3 : 0;
+  return finishEvaluate(a, all, failed);
 }
 
 }  // namespace fs::app
