@@ -75,6 +75,20 @@ EvaluateView::EvaluateView(AnalysisSession* session, QWidget* parent) : QWidget(
   progress_ = new QProgressBar;
   progress_->setRange(0, 1000);
 
+  QWidget* controls = layoutControls();
+  panel_ = new ScorecardPanel(session_);
+  auto* layout = new QHBoxLayout(this);
+  layout->addWidget(controls);
+  layout->addWidget(panel_, 1);
+
+  connectControls();
+  refreshSlots();
+  folderLabel_->setText(tr("(no folder: open an image file)"));
+  folder_->setEnabled(false);
+}
+
+// The controls' column: models, methods, metrics, images, settings, Run / Cancel and progress.
+QWidget* EvaluateView::layoutControls() {
   auto* controls = new QWidget;
   auto* c = new QVBoxLayout(controls);
   c->setContentsMargins(0, 0, 0, 0);
@@ -104,12 +118,11 @@ EvaluateView::EvaluateView(AnalysisSession* session, QWidget* parent) : QWidget(
   c->addLayout(buttons);
   c->addWidget(progress_);
   controls->setFixedWidth(350);  // the metrics list shows its longest names
+  return controls;
+}
 
-  panel_ = new ScorecardPanel(session_);
-  auto* layout = new QHBoxLayout(this);
-  layout->addWidget(controls);
-  layout->addWidget(panel_, 1);
-
+// Run and Cancel; the session's slots, image, progress and results update the controls and panel.
+void EvaluateView::connectControls() {
   connect(run_, &QPushButton::clicked, this, &EvaluateView::run);
   connect(cancel_, &QPushButton::clicked, this, &EvaluateView::cancel);
   connect(slots_, &QListWidget::itemChanged, this, [this] { refreshMethods(); });
@@ -132,9 +145,6 @@ EvaluateView::EvaluateView(AnalysisSession* session, QWidget* parent) : QWidget(
     running_ = false;  // failed or cancelled: the error banner says which
     run_->setEnabled(true), cancel_->setEnabled(false);
   });
-  refreshSlots();
-  folderLabel_->setText(tr("(no folder: open an image file)"));
-  folder_->setEnabled(false);
 }
 
 QString EvaluateView::folder() const {

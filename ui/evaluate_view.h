@@ -54,6 +54,8 @@ class EvaluateView : public QWidget {
   void showViewRequested(const QString& name);
 
  private:
+  QWidget* layoutControls();
+  void connectControls();
   void refreshSlots();
   void refreshMethods();
   void showResult();

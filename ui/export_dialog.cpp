@@ -55,6 +55,32 @@ ExportDialog::ExportDialog(AnalysisSession* session, std::function<QWidget*()> c
   dpi_->setValue(300);
   dpi_->setSuffix(QStringLiteral(" dpi"));
   form->addRow(tr("PNG resolution"), dpi_);
+  createFigureOptions();
+  form->addRow(figureOptions_);
+  status_ = new QLabel;
+  status_->setWordWrap(true);
+  form->addRow(status_);
+  auto* buttons = new QDialogButtonBox;
+  auto* save = buttons->addButton(tr("Save…"), QDialogButtonBox::AcceptRole);
+  auto* copy = buttons->addButton(tr("Copy"), QDialogButtonBox::ActionRole);
+  buttons->addButton(QDialogButtonBox::Close);
+  form->addRow(buttons);
+  layout->addWidget(left);
+  preview_label_ = new QLabel;
+  preview_label_->setMinimumSize(560, 420);
+  preview_label_->setAlignment(Qt::AlignCenter);
+  preview_label_->setStyleSheet(QStringLiteral("background: white; border: 1px solid #bbb"));
+  layout->addWidget(preview_label_, 1);
+
+  connect(save, &QPushButton::clicked, this, &ExportDialog::saveAs);
+  connect(copy, &QPushButton::clicked, this, &ExportDialog::copyToClipboard);
+  connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+  connectOptions();
+  requestFigure();
+}
+
+// The paper figure's own options (channels, order, normalisation, colormap, saliency, title).
+void ExportDialog::createFigureOptions() {
   figureOptions_ = new QWidget;
   auto* ff = new QFormLayout(figureOptions_);
   ff->setContentsMargins(0, 0, 0, 0);
@@ -81,25 +107,10 @@ ExportDialog::ExportDialog(AnalysisSession* session, std::function<QWidget*()> c
   title_ = new QLineEdit;
   title_->setPlaceholderText(tr("(no title)"));
   ff->addRow(tr("Title"), title_);
-  form->addRow(figureOptions_);
-  status_ = new QLabel;
-  status_->setWordWrap(true);
-  form->addRow(status_);
-  auto* buttons = new QDialogButtonBox;
-  auto* save = buttons->addButton(tr("Save…"), QDialogButtonBox::AcceptRole);
-  auto* copy = buttons->addButton(tr("Copy"), QDialogButtonBox::ActionRole);
-  buttons->addButton(QDialogButtonBox::Close);
-  form->addRow(buttons);
-  layout->addWidget(left);
-  preview_label_ = new QLabel;
-  preview_label_->setMinimumSize(560, 420);
-  preview_label_->setAlignment(Qt::AlignCenter);
-  preview_label_->setStyleSheet(QStringLiteral("background: white; border: 1px solid #bbb"));
-  layout->addWidget(preview_label_, 1);
+}
 
-  connect(save, &QPushButton::clicked, this, &ExportDialog::saveAs);
-  connect(copy, &QPushButton::clicked, this, &ExportDialog::copyToClipboard);
-  connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+// Any option change re-lays the figure or the preview; the session's figure arrives here.
+void ExportDialog::connectOptions() {
   connect(source_, &QComboBox::currentIndexChanged, this, [this] {
     figureOptions_->setEnabled(source_->currentIndex() == 0);
     if (source_->currentIndex() == 0) requestFigure();
@@ -127,7 +138,6 @@ ExportDialog::ExportDialog(AnalysisSession* session, std::function<QWidget*()> c
     figurePending_ = false;
     status_->setText(m);
   });
-  requestFigure();
 }
 
 ExportDialog::~ExportDialog() = default;

@@ -52,6 +52,8 @@ class ExportDialog : public QDialog {
   void exported(const QString& path);
 
  private:
+  void createFigureOptions();
+  void connectOptions();
   void requestFigure();
   void updatePreview();
   QImage renderImage(double dpi) const;

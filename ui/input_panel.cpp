@@ -46,6 +46,40 @@ QStringList InputPanel::sampleImages() {
 InputPanel::InputPanel(AnalysisSession* session, QWidget* parent) : QWidget(parent), session_(session) {
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(4, 4, 4, 4);
+  createSourceButtons(layout);
+  name_ = new QLabel(tr("Drop an image here"));
+  name_->setWordWrap(true);
+  layout->addWidget(name_);
+  original_ = new MapGrid;
+  original_->setTileSide(80);
+  original_->setCaption(tr("Original (dashed: model crop)"));
+  original_->setMinimumHeight(180);
+  layout->addWidget(original_, 2);
+
+  auto* inputsTitle = new QLabel(tr("<b>Model input</b> (de-normalised)"));
+  layout->addWidget(inputsTitle);
+  inputs_ = new QWidget;
+  inputsLayout_ = new QGridLayout(inputs_);
+  inputsLayout_->setContentsMargins(0, 0, 0, 0);
+  inputsLayout_->setAlignment(Qt::AlignLeft | Qt::AlignTop);
+  layout->addWidget(inputs_, 1);
+
+  strip_ = new QListWidget;
+  strip_->setViewMode(QListView::IconMode);
+  strip_->setFlow(QListView::LeftToRight);
+  strip_->setWrapping(false);
+  strip_->setIconSize(QSize(48, 48));
+  strip_->setFixedHeight(78);
+  strip_->setVisible(false);
+  layout->addWidget(strip_);
+
+  QSettings settings;
+  recent_ = keys::kRecentFiles.read(settings);
+  connectSession();
+}
+
+// Open, Folder, Paste; the built-in samples and the recent files.
+void InputPanel::createSourceButtons(QVBoxLayout* layout) {
   auto* buttons = new QHBoxLayout;
   auto* open = new QToolButton;
   open->setText(tr("Open…"));
@@ -75,35 +109,6 @@ InputPanel::InputPanel(AnalysisSession* session, QWidget* parent) : QWidget(pare
   pick->addWidget(recent);
   layout->addLayout(pick);
 
-  name_ = new QLabel(tr("Drop an image here"));
-  name_->setWordWrap(true);
-  layout->addWidget(name_);
-  original_ = new MapGrid;
-  original_->setTileSide(80);
-  original_->setCaption(tr("Original (dashed: model crop)"));
-  original_->setMinimumHeight(180);
-  layout->addWidget(original_, 2);
-
-  auto* inputsTitle = new QLabel(tr("<b>Model input</b> (de-normalised)"));
-  layout->addWidget(inputsTitle);
-  inputs_ = new QWidget;
-  inputsLayout_ = new QGridLayout(inputs_);
-  inputsLayout_->setContentsMargins(0, 0, 0, 0);
-  inputsLayout_->setAlignment(Qt::AlignLeft | Qt::AlignTop);
-  layout->addWidget(inputs_, 1);
-
-  strip_ = new QListWidget;
-  strip_->setViewMode(QListView::IconMode);
-  strip_->setFlow(QListView::LeftToRight);
-  strip_->setWrapping(false);
-  strip_->setIconSize(QSize(48, 48));
-  strip_->setFixedHeight(78);
-  strip_->setVisible(false);
-  layout->addWidget(strip_);
-
-  QSettings settings;
-  recent_ = keys::kRecentFiles.read(settings);
-
   connect(open, &QToolButton::clicked, this, &InputPanel::chooseFile);
   connect(folder, &QToolButton::clicked, this, &InputPanel::chooseFolder);
   connect(paste, &QToolButton::clicked, this, &InputPanel::paste);
@@ -115,6 +120,10 @@ InputPanel::InputPanel(AnalysisSession* session, QWidget* parent) : QWidget(pare
   connect(samples_, &QComboBox::activated, this, [this](int i) {
     if (i > 0) openFile(samples_->itemData(i).toString());
   });
+}
+
+// The strip opens its image; the image, slots, predictions and display settings redraw the panel.
+void InputPanel::connectSession() {
   connect(strip_, &QListWidget::currentRowChanged, this, [this](int row) {
     if (row >= 0) session_->openImageFile(strip_->item(row)->data(Qt::UserRole).toString());
   });

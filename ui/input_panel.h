@@ -11,6 +11,7 @@ class QListWidget;
 class QMenu;
 class QMimeData;
 class QGridLayout;
+class QVBoxLayout;
 
 namespace fs::ui {
 
@@ -40,6 +41,8 @@ class InputPanel : public QWidget {
   QStringList folderImages() const;   // the open folder's images (empty: no folder open)
 
  private:
+  void createSourceButtons(QVBoxLayout* layout);
+  void connectSession();
   void refresh();
   void addRecent(const QString& path);
   void fillStrip(const QStringList& paths, const QString& select);

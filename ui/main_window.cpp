@@ -57,7 +57,15 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), session_(new Anal
   saliency_ = new SaliencyView(session_);
   attention_ = new AttentionView(session_);
   statistics_ = new StatisticsView(session_, [this] { return input_->folderImages(); });
+  createCentralArea();
+  createDocks();
+  createStatusArea();
+  createActions();
+  restoreWindowState();
+}
 
+// The error banner above the view tabs.
+void MainWindow::createCentralArea() {
   auto* central = new QWidget;
   auto* layout = new QVBoxLayout(central);
   layout->setContentsMargins(0, 0, 0, 0);
@@ -85,7 +93,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), session_(new Anal
   });
   layout->addWidget(tabs_, 1);
   setCentralWidget(central);
+}
 
+// Image, display and test set on the left (display and test set tabbed), models on the right.
+void MainWindow::createDocks() {
   auto dock = [this](const QString& title, QWidget* w, Qt::DockWidgetArea area, const char* name) {
     auto* d = new QDockWidget(title, this);
     d->setObjectName(QLatin1String(name));
@@ -104,7 +115,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), session_(new Anal
   tabifyDockWidget(displayDock, dock(tr("Test set"), testSet_, Qt::LeftDockWidgetArea, "testSetDock"));
   displayDock->raise();
   dock(tr("Models"), slots_, Qt::RightDockWidgetArea, "modelsDock")->setMinimumWidth(340);
+}
 
+// The status line, the progress bar and Cancel, following the session's work and messages.
+void MainWindow::createStatusArea() {
   progress_ = new QProgressBar;
   progress_->setRange(0, 1000);
   progress_->setMaximumWidth(200);
@@ -135,7 +149,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent), session_(new Anal
     if (r.failed > 0) showError(text);
     else status_->setText(text);
   });
-  createActions();
+}
+
+// The saved geometry, dock layout and view splitters; without them a default size within the screen.
+void MainWindow::restoreWindowState() {
   QSettings s;
   // The default size, within the screen (1366x768 laptops included; the minimum fits them too).
   const QRect screenArea = screen() ? screen()->availableGeometry() : QRect(0, 0, 1500, 900);

@@ -73,7 +73,11 @@ class MainWindow : public QMainWindow {
   void closeEvent(QCloseEvent* e) override;
 
  private:
+  void createCentralArea();
+  void createDocks();
+  void createStatusArea();
   void createActions();
+  void restoreWindowState();
   void showError(const QString& message);
   void showShortcuts();
   void exportFolder();

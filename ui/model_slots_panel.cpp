@@ -21,79 +21,36 @@ namespace fs::ui {
 
 using fs::service::ModelSlots;
 
+namespace {
+
+QToolButton* toolButton(const QString& text, const QString& tip) {
+  auto* b = new QToolButton;
+  b->setText(text);
+  b->setToolTip(tip);
+  return b;
+}
+
+// The registered ids, each with its description as the tooltip.
+QComboBox* variantChooser() {
+  auto* variant = new QComboBox;
+  for (const std::string& id : ModelSlots::registeredIds()) {
+    variant->addItem(QString::fromStdString(id));
+    variant->setItemData(variant->count() - 1, QString::fromStdString(ModelSlots::describeVariant(id)),
+                         Qt::ToolTipRole);
+  }
+  // Sized for ids like "convmlp_fmnist", not the longest one; with the file buttons on a second
+  // row, every button (remove included) fits the dock instead of hiding behind a scrollbar.
+  variant->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+  variant->setMinimumContentsLength(12);
+  return variant;
+}
+
+}  // namespace
+
 ModelSlotsPanel::ModelSlotsPanel(AnalysisSession* session, QWidget* parent) : QWidget(parent), session_(session) {
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(4, 4, 4, 4);
-  for (int i = 0; i < 4; ++i) {
-    SlotUi& ui = slots_[size_t(i)];
-    ui.box = new QGroupBox(tr("Slot %1").arg(i + 1));
-    auto* v = new QVBoxLayout(ui.box);
-    v->setContentsMargins(4, 2, 4, 2);
-    v->setSpacing(2);
-    auto* row = new QHBoxLayout;
-    ui.variant = new QComboBox;
-    for (const std::string& id : ModelSlots::registeredIds()) {
-      ui.variant->addItem(QString::fromStdString(id));
-      ui.variant->setItemData(ui.variant->count() - 1, QString::fromStdString(ModelSlots::describeVariant(id)),
-                              Qt::ToolTipRole);
-    }
-    // Sized for ids like "convmlp_fmnist", not the longest one; with the file buttons on a second
-    // row, every button (remove included) fits the dock instead of hiding behind a scrollbar.
-    ui.variant->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-    ui.variant->setMinimumContentsLength(12);
-    row->addWidget(ui.variant, 1);
-    auto* files = new QHBoxLayout;
-    auto* weights = new QToolButton;
-    weights->setText(tr("Weights…"));
-    weights->setToolTip(tr("Load a checkpoint (.safetensors / .pth) for the chosen variant"));
-    auto* config = new QToolButton;
-    config->setText(tr("JSON…"));
-    config->setToolTip(tr("Build a model from a JSON config"));
-    auto* up = new QToolButton;
-    up->setText(QStringLiteral("▲"));
-    up->setToolTip(tr("Move this model up (earlier row in every view)"));
-    auto* down = new QToolButton;
-    down->setText(QStringLiteral("▼"));
-    down->setToolTip(tr("Move this model down"));
-    auto* remove = new QToolButton;
-    remove->setText(QStringLiteral("✕"));
-    remove->setToolTip(tr("Remove this model"));
-    row->addWidget(up);
-    row->addWidget(down);
-    row->addWidget(remove);
-    files->addWidget(weights);
-    files->addWidget(config);
-    files->addStretch();
-    v->addLayout(row);
-    v->addLayout(files);
-    ui.report = new QLabel;
-    ui.report->setWordWrap(true);
-    ui.report->setStyleSheet(QStringLiteral("color: palette(mid); font-size: 8pt"));
-    v->addWidget(ui.report);
-    ui.plot = new QCustomPlot;
-    ui.plot->setMinimumHeight(105);
-    ui.plot->setMaximumHeight(130);
-    v->addWidget(ui.plot);
-    layout->addWidget(ui.box);
-    ui.box->setVisible(false);
-
-    connect(ui.variant, &QComboBox::activated, this,
-            [this, i](int) { session_->loadSlot(i, slots_[size_t(i)].variant->currentText()); });
-    ui.box->setAcceptDrops(true);
-    ui.box->installEventFilter(this);
-    connect(weights, &QToolButton::clicked, this, [this, i] {
-      const QString f = QFileDialog::getOpenFileName(this, tr("Load checkpoint"), {},
-                                                     tr("Checkpoints (*.safetensors *.pth *.pt *.bin)"));
-      if (!f.isEmpty()) loadWeights(i, f);
-    });
-    connect(config, &QToolButton::clicked, this, [this, i] {
-      const QString f = QFileDialog::getOpenFileName(this, tr("Load JSON config"), {}, tr("JSON (*.json)"));
-      if (!f.isEmpty()) session_->loadSlot(i, f);
-    });
-    connect(remove, &QToolButton::clicked, this, [this, i] { session_->removeSlot(i); });
-    connect(up, &QToolButton::clicked, this, [this, i] { session_->moveSlot(i, -1); });
-    connect(down, &QToolButton::clicked, this, [this, i] { session_->moveSlot(i, +1); });
-  }
+  for (int i = 0; i < 4; ++i) layout->addWidget(createSlotBox(i));
   add_ = new QPushButton(tr("Add model"));
   connect(add_, &QPushButton::clicked, this, [this] { session_->addSlot(QStringLiteral("resnet_fmnist")); });
   layout->addWidget(add_);
@@ -103,6 +60,58 @@ ModelSlotsPanel::ModelSlotsPanel(AnalysisSession* session, QWidget* parent) : QW
     if (kind == ResultKind::Prediction) refresh(slot);  // the top-5 bars
   });
   connect(session_, &AnalysisSession::slotOrderChanged, this, &ModelSlotsPanel::reorder);
+}
+
+// Slot i's box (hidden until a model is loaded): the variant, move and remove buttons, the file
+// buttons, the load report and the top-5 plot.
+QGroupBox* ModelSlotsPanel::createSlotBox(int i) {
+  SlotUi& ui = slots_[size_t(i)];
+  ui.box = new QGroupBox(tr("Slot %1").arg(i + 1));
+  auto* v = new QVBoxLayout(ui.box);
+  v->setContentsMargins(4, 2, 4, 2);
+  v->setSpacing(2);
+  auto* row = new QHBoxLayout;
+  ui.variant = variantChooser();
+  row->addWidget(ui.variant, 1);
+  auto* up = toolButton(QStringLiteral("▲"), tr("Move this model up (earlier row in every view)"));
+  auto* down = toolButton(QStringLiteral("▼"), tr("Move this model down"));
+  auto* remove = toolButton(QStringLiteral("✕"), tr("Remove this model"));
+  for (QToolButton* b : {up, down, remove}) row->addWidget(b);
+  auto* files = new QHBoxLayout;
+  auto* weights = toolButton(tr("Weights…"), tr("Load a checkpoint (.safetensors / .pth) for the chosen variant"));
+  auto* config = toolButton(tr("JSON…"), tr("Build a model from a JSON config"));
+  files->addWidget(weights);
+  files->addWidget(config);
+  files->addStretch();
+  v->addLayout(row);
+  v->addLayout(files);
+  ui.report = new QLabel;
+  ui.report->setWordWrap(true);
+  ui.report->setStyleSheet(QStringLiteral("color: palette(mid); font-size: 8pt"));
+  v->addWidget(ui.report);
+  ui.plot = new QCustomPlot;
+  ui.plot->setMinimumHeight(105);
+  ui.plot->setMaximumHeight(130);
+  v->addWidget(ui.plot);
+  ui.box->setVisible(false);
+  ui.box->setAcceptDrops(true);
+  ui.box->installEventFilter(this);
+
+  connect(ui.variant, &QComboBox::activated, this,
+          [this, i](int) { session_->loadSlot(i, slots_[size_t(i)].variant->currentText()); });
+  connect(weights, &QToolButton::clicked, this, [this, i] {
+    const QString f = QFileDialog::getOpenFileName(this, tr("Load checkpoint"), {},
+                                                   tr("Checkpoints (*.safetensors *.pth *.pt *.bin)"));
+    if (!f.isEmpty()) loadWeights(i, f);
+  });
+  connect(config, &QToolButton::clicked, this, [this, i] {
+    const QString f = QFileDialog::getOpenFileName(this, tr("Load JSON config"), {}, tr("JSON (*.json)"));
+    if (!f.isEmpty()) session_->loadSlot(i, f);
+  });
+  connect(remove, &QToolButton::clicked, this, [this, i] { session_->removeSlot(i); });
+  connect(up, &QToolButton::clicked, this, [this, i] { session_->moveSlot(i, -1); });
+  connect(down, &QToolButton::clicked, this, [this, i] { session_->moveSlot(i, +1); });
+  return ui.box;
 }
 
 // Slot boxes follow the session's display order.

@@ -39,6 +39,7 @@ class ModelSlotsPanel : public QWidget {
     QLabel* report = nullptr;
     QCustomPlot* plot = nullptr;
   };
+  QGroupBox* createSlotBox(int i);
   void refresh(int slot);
   void reorder();
   void showError(const QString& message);
