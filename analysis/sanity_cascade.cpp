@@ -17,8 +17,6 @@
 namespace fs::analysis {
 namespace {
 
-// Empty for NaN (a similarity undefined for that map).
-
 // The runs' tables under the first one's header.
 std::string joinTables(const std::vector<const SanityCascade*>& runs, std::string (*table)(const SanityCascade&)) {
   std::string out;
@@ -54,6 +52,65 @@ bool parseModeName(const std::string& name, RandomisationMode& mode) {
   return true;
 }
 
+namespace {
+
+// One image's rows: per method the cascade's similarities, the random-logit and data-randomised
+// ones, and (first image only) the maps the figure shows; cancelled when it stopped half-way.
+struct ImageRows {
+  std::vector<std::vector<SimilarityScores>> perMethod;
+  std::vector<SimilarityScores> logit, data;
+  std::vector<std::vector<cv::Mat>> firstMaps;
+  std::vector<cv::Mat> logitFirst, dataFirst;
+  int otherClass = -1;
+  bool cancelled = false;
+};
+
+// The cascade of every method on image i (target in opts); progress(k) reports method k's units.
+ImageRows cascadeImage(LoadedModel& model, const at::Tensor& x, size_t i, const SaliencyOptions& opts,
+                       const std::vector<std::unique_ptr<SaliencyMethod>>& methods, const SanityCascadeOptions& o,
+                       const std::function<std::function<void(double)>(size_t)>& progress) {
+  const auto stopped = [&] { return o.cancel && o.cancel->load(); };
+  const int64_t h = x.size(2), w = x.size(3);
+  ImageRows rows;
+  for (size_t k = 0; k < methods.size(); ++k) {
+    const auto mapOf = [&](LoadedModel& mm) { return mapToSize(methods[k]->compute(mm, x, opts).map2d, h, w); };
+    const RandomisationResult r = modelRandomisation(model, mapOf, o.mode, o.seed, progress(k), o.cancel);
+    if (r.cancelled || stopped()) return rows.cancelled = true, rows;
+    std::vector<SimilarityScores> row;
+    for (const auto& s : r.steps) row.push_back(s.similarity);
+    rows.perMethod.push_back(std::move(row));
+    // The random-logit test: the original map for the target, a new one for the other class.
+    at::Tensor otherMap;
+    if (o.randomLogit) {
+      const auto mapForClass = [&](int cls) {
+        if (cls == opts.target) return r.original;
+        SaliencyOptions other = opts;
+        other.target = cls;
+        return otherMap = mapToSize(methods[k]->compute(model, x, other).map2d, h, w);
+      };
+      const RandomLogitResult logit = randomLogitTest(mapForClass, opts.target, model.config.numClasses, o.seed + i);
+      rows.logit.push_back(logit.similarity);
+      if (k == 0) rows.otherClass = logit.other;
+    }
+    at::Tensor dataMap;
+    if (o.dataRandomised) {
+      if (stopped()) return rows.cancelled = true, rows;
+      dataMap = mapToSize(methods[k]->compute(*o.dataRandomised, x, opts).map2d, h, w);
+      rows.data.push_back(similarityScores(r.original, dataMap));
+    }
+    if (i == 0) {
+      std::vector<cv::Mat> maps{saliencyMapToMat(r.original).clone()};
+      for (const auto& s : r.steps) maps.push_back(saliencyMapToMat(s.map).clone());
+      rows.firstMaps.push_back(std::move(maps));
+      if (o.randomLogit) rows.logitFirst.push_back(saliencyMapToMat(otherMap).clone());
+      if (o.dataRandomised) rows.dataFirst.push_back(saliencyMapToMat(dataMap).clone());
+    }
+  }
+  return rows;
+}
+
+}  // namespace
+
 SanityCascade runSanityCascade(LoadedModel& model, const std::vector<at::Tensor>& inputs,
                                const std::vector<std::string>& names, const SanityCascadeOptions& o) {
   if (inputs.empty()) throw fs::model::InputError("sanity: no images");
@@ -68,77 +125,35 @@ SanityCascade runSanityCascade(LoadedModel& model, const std::vector<at::Tensor>
     c.titles.push_back(methods.back()->title());
     c.conventions.push_back(methods.back()->convention());
   }
-  const auto stopped = [&] { return o.cancel && o.cancel->load(); };
-  const double total = double(inputs.size() * methods.size() * std::max<size_t>(c.units.size(), 1));
-  for (size_t i = 0; i < inputs.size() && !c.cancelled; ++i) {
-    if (stopped()) {
+  const double units = double(std::max<size_t>(c.units.size(), 1));
+  const double total = double(inputs.size() * methods.size()) * units;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (o.cancel && o.cancel->load()) {
       c.cancelled = true;
       break;
     }
-    const at::Tensor& x = inputs[i];
     SaliencyOptions opts = o.saliency;
-    opts.target = predict(model, x, 1).top.front().index;
-    const int64_t h = x.size(2), w = x.size(3);
-    std::vector<std::vector<SimilarityScores>> perMethod;
-    std::vector<SimilarityScores> logitRow, dataRow;
-    std::vector<std::vector<cv::Mat>> firstMaps;  // kept when the first image is complete
-    std::vector<cv::Mat> logitFirst, dataFirst;
-    int otherClass = -1;
-    for (size_t k = 0; k < methods.size(); ++k) {
-      const auto mapOf = [&](LoadedModel& mm) { return mapToSize(methods[k]->compute(mm, x, opts).map2d, h, w); };
-      const double before = double(i * methods.size() + k) * double(std::max<size_t>(c.units.size(), 1));
-      std::function<void(double)> unitDone;
-      if (o.progress)
-        unitDone = [&](double f) { o.progress((before + f * double(std::max<size_t>(c.units.size(), 1))) / total); };
-      const RandomisationResult r = modelRandomisation(model, mapOf, o.mode, o.seed, unitDone, o.cancel);
-      if (r.cancelled || stopped()) {
-        c.cancelled = true;
-        break;
-      }
-      std::vector<SimilarityScores> row;
-      for (const auto& s : r.steps) row.push_back(s.similarity);
-      perMethod.push_back(std::move(row));
-      // The random-logit test: the original map for the target, a new one for the other class.
-      at::Tensor otherMap;
-      if (o.randomLogit) {
-        const auto mapForClass = [&](int cls) {
-          if (cls == opts.target) return r.original;
-          SaliencyOptions other = opts;
-          other.target = cls;
-          return otherMap = mapToSize(methods[k]->compute(model, x, other).map2d, h, w);
-        };
-        const RandomLogitResult logit = randomLogitTest(mapForClass, opts.target, model.config.numClasses, o.seed + i);
-        logitRow.push_back(logit.similarity);
-        if (k == 0) otherClass = logit.other;
-      }
-      at::Tensor dataMap;
-      if (o.dataRandomised) {
-        if (stopped()) {
-          c.cancelled = true;
-          break;
-        }
-        dataMap = mapToSize(methods[k]->compute(*o.dataRandomised, x, opts).map2d, h, w);
-        dataRow.push_back(similarityScores(r.original, dataMap));
-      }
-      if (i == 0) {
-        std::vector<cv::Mat> maps{saliencyMapToMat(r.original).clone()};
-        for (const auto& s : r.steps) maps.push_back(saliencyMapToMat(s.map).clone());
-        firstMaps.push_back(std::move(maps));
-        if (o.randomLogit) logitFirst.push_back(saliencyMapToMat(otherMap).clone());
-        if (o.dataRandomised) dataFirst.push_back(saliencyMapToMat(dataMap).clone());
-      }
-    }
+    opts.target = predict(model, inputs[i], 1).top.front().index;
+    const auto progress = [&](size_t k) -> std::function<void(double)> {
+      if (!o.progress) return {};
+      const double before = double(i * methods.size() + k) * units;
+      return [&o, before, units, total](double f) { o.progress((before + f * units) / total); };
+    };
+    ImageRows rows = cascadeImage(model, inputs[i], i, opts, methods, o, progress);
     releaseFreedHeapBetweenImages();
-    if (c.cancelled) break;  // the image stopped half-way is left out
-    if (i == 0) {
-      c.firstMaps = std::move(firstMaps);
-      c.randomLogit.firstMaps = std::move(logitFirst);
-      c.dataRandomised.firstMaps = std::move(dataFirst);
+    if (rows.cancelled) {  // the image stopped half-way is left out
+      c.cancelled = true;
+      break;
     }
-    c.scores.push_back(std::move(perMethod));
+    if (i == 0) {
+      c.firstMaps = std::move(rows.firstMaps);
+      c.randomLogit.firstMaps = std::move(rows.logitFirst);
+      c.dataRandomised.firstMaps = std::move(rows.dataFirst);
+    }
+    c.scores.push_back(std::move(rows.perMethod));
     c.targets.push_back(opts.target);
-    if (o.randomLogit) c.randomLogit.scores.push_back(std::move(logitRow)), c.otherClasses.push_back(otherClass);
-    if (o.dataRandomised) c.dataRandomised.scores.push_back(std::move(dataRow));
+    if (o.randomLogit) c.randomLogit.scores.push_back(std::move(rows.logit)), c.otherClasses.push_back(rows.otherClass);
+    if (o.dataRandomised) c.dataRandomised.scores.push_back(std::move(rows.data));
     c.images.push_back(names[i]);
     if (o.log) o.log("sanity [" + std::to_string(i + 1) + "/" + std::to_string(inputs.size()) + "] " + names[i] + ": done");
   }

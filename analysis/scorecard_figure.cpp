@@ -82,10 +82,11 @@ struct Card {
 
 }  // namespace
 
-FigureLayout buildScorecardFigure(const std::vector<ScorecardFigureInput>& scorecards, const std::string& title) {
-  if (scorecards.empty()) throw InputError("scorecard figure: no scorecards given");
+namespace {
+
+// The scorecards' statistics, and the metrics of any of them in order of first appearance.
+std::vector<Card> readCards(const std::vector<ScorecardFigureInput>& scorecards, std::vector<std::string>& metrics) {
   std::vector<Card> cards;
-  std::vector<std::string> metrics;
   for (const auto& s : scorecards) {
     const json doc = json::parse(s.scorecard, nullptr, false);
     if (!doc.is_object() || doc.value("tool", "") != "featurescope-cli evaluate" || !doc.contains("methods"))
@@ -99,7 +100,11 @@ FigureLayout buildScorecardFigure(const std::vector<ScorecardFigureInput>& score
       if (std::find(metrics.begin(), metrics.end(), k.get<std::string>()) == metrics.end())
         metrics.push_back(k.get<std::string>());
   }
-  // One scale per metric: over every CI of every model and method.
+  return cards;
+}
+
+// One scale per metric: over every CI of every model and method.
+std::vector<ValueRange> metricRanges(const std::vector<Card>& cards, const std::vector<std::string>& metrics) {
   std::vector<ValueRange> ranges;
   for (const std::string& key : metrics) {
     double lo = std::numeric_limits<double>::infinity(), hi = -lo;
@@ -113,6 +118,49 @@ FigureLayout buildScorecardFigure(const std::vector<ScorecardFigureInput>& score
     if (hi - lo < 1e-12) lo -= 0.5, hi += 0.5;
     ranges.push_back({lo, hi});
   }
+  return ranges;
+}
+
+// A metric's cell for one model x method: its CI plot and "mean [CI] #rank n=", or a note.
+FigureCell metricCell(const json& s, const ValueRange& range) {
+  FigureCell cell;
+  if (!finite(s, "mean")) {
+    cell.note = s.is_object() && !s.empty() ? "undefined" : "not measured";
+    return cell;
+  }
+  const double mean = s["mean"].get<double>();
+  const double lo = finite(s, "ci_low") ? s["ci_low"].get<double>() : mean;
+  const double hi = finite(s, "ci_high") ? s["ci_high"].get<double>() : mean;
+  const std::string rank = finite(s, "rank") ? "  #" + fixed3(s["rank"].get<double>()) : "";
+  cell.kind = CellKind::Plot;
+  cell.plot = ciPlot(mean, lo, hi, range);
+  cell.note = fixed3(mean) + " [" + fixed3(lo) + ", " + fixed3(hi) + "]" + rank + "  n=" + std::to_string(s.value("n", 0));
+  return cell;
+}
+
+// A card's agreement matrix as rows aligned with the metric columns.
+void addAgreementRows(FigureLayout& f, const Card& c, const std::vector<std::string>& metrics) {
+  const std::vector<std::string> keys = c.statistics["metrics"].get<std::vector<std::string>>();
+  for (size_t i = 0; i < keys.size(); ++i) {
+    f.rowLabels.push_back(c.label + ": Kendall tau\nof " + keys[i] + " vs");
+    std::vector<FigureCell> row(metrics.size());
+    for (size_t j = 0; j < keys.size(); ++j) {
+      const json& v = c.statistics["agreement"][i][j];
+      const double tau = v.is_number() ? v.get<double>() : std::numeric_limits<double>::quiet_NaN();
+      const size_t col = size_t(std::find(metrics.begin(), metrics.end(), keys[j]) - metrics.begin());
+      row[col] = tauCell(tau, v.is_number() ? "tau " + fixed3(tau) : "tau n/a (< 2 methods)");
+    }
+    f.cells.push_back(std::move(row));
+  }
+}
+
+}  // namespace
+
+FigureLayout buildScorecardFigure(const std::vector<ScorecardFigureInput>& scorecards, const std::string& title) {
+  if (scorecards.empty()) throw InputError("scorecard figure: no scorecards given");
+  std::vector<std::string> metrics;
+  const std::vector<Card> cards = readCards(scorecards, metrics);
+  const std::vector<ValueRange> ranges = metricRanges(cards, metrics);
   FigureLayout f;
   f.title = title;
   f.metrics.tileSize = 8.0;  // rows of CI cells are 3 tiles high: 26 pt
@@ -126,38 +174,11 @@ FigureLayout buildScorecardFigure(const std::vector<ScorecardFigureInput>& score
     for (const std::string& method : c.methods) {
       f.rowLabels.push_back(c.label + "\n" + method);
       std::vector<FigureCell> row;
-      for (size_t j = 0; j < metrics.size(); ++j) {
-        const json& s = c.statistics["methods"][method].value(metrics[j], json::object());
-        if (!finite(s, "mean")) {
-          row.emplace_back().note = s.is_object() && !s.empty() ? "undefined" : "not measured";
-          continue;
-        }
-        const double mean = s["mean"].get<double>();
-        const double lo = finite(s, "ci_low") ? s["ci_low"].get<double>() : mean;
-        const double hi = finite(s, "ci_high") ? s["ci_high"].get<double>() : mean;
-        const std::string rank = finite(s, "rank") ? "  #" + fixed3(s["rank"].get<double>()) : "";
-        FigureCell& cell = row.emplace_back();
-        cell.kind = CellKind::Plot;
-        cell.plot = ciPlot(mean, lo, hi, ranges[j]);
-        cell.note = fixed3(mean) + " [" + fixed3(lo) + ", " + fixed3(hi) + "]" + rank + "  n=" + std::to_string(s.value("n", 0));
-      }
+      for (size_t j = 0; j < metrics.size(); ++j)
+        row.push_back(metricCell(c.statistics["methods"][method].value(metrics[j], json::object()), ranges[j]));
       f.cells.push_back(std::move(row));
     }
-  // The agreement matrices, aligned with the metric columns.
-  for (const Card& c : cards) {
-    const std::vector<std::string> keys = c.statistics["metrics"].get<std::vector<std::string>>();
-    for (size_t i = 0; i < keys.size(); ++i) {
-      f.rowLabels.push_back(c.label + ": Kendall tau\nof " + keys[i] + " vs");
-      std::vector<FigureCell> row(metrics.size());
-      for (size_t j = 0; j < keys.size(); ++j) {
-        const json& v = c.statistics["agreement"][i][j];
-        const double tau = v.is_number() ? v.get<double>() : std::numeric_limits<double>::quiet_NaN();
-        const size_t col = size_t(std::find(metrics.begin(), metrics.end(), keys[j]) - metrics.begin());
-        row[col] = tauCell(tau, v.is_number() ? "tau " + fixed3(tau) : "tau n/a (< 2 methods)");
-      }
-      f.cells.push_back(std::move(row));
-    }
-  }
+  for (const Card& c : cards) addAgreementRows(f, c, metrics);
   f.rowBars.assign(f.cells.size(), std::nullopt);
   f.sharedBar = ColorBar{Colormap::Diverging, {-1.0, 1.0}, "Kendall's tau-b between the metrics' method rankings", {}};
   f.caption = "Per model x method and metric: the mean over the images (dot; its place and colour on the column's "

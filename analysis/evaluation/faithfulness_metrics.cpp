@@ -98,6 +98,48 @@ at::Tensor imputationNoise(int64_t ch, int64_t removed, double noise, uint64_t s
   return at::randn({ch, removed}, gen, at::kFloat).to(at::kDouble).mul_(noise).contiguous();
 }
 
+// Every percentage's imputation of img [ch,h,w] (double) as [count,ch,h,w], from the caller's masks
+// and noise. The imputations (plain C++, imputeInto) run on one lane per intra-op thread: the
+// calling thread and std::threads. Each lane takes the next percentage not yet taken, the highest
+// first (the more pixels removed, the larger the system), so that the lanes finish together.
+// Against every other percentage per lane, on 2 lanes at 112 px (one imputation 0.6 ms at 10% to
+// 10 ms at 90% MoRF): `evaluate resnet_fmnist --limit 8`, five methods, ROAD MoRF + LeRF, 3
+// alternating rounds, medians 2.47 -> 2.25 s (forwards included). Each imputation is computed
+// alone: the results do not depend on the lane.
+at::Tensor imputeAll(const at::Tensor& img, const std::vector<at::Tensor>& masks, const std::vector<at::Tensor>& noise,
+                     const std::vector<int>& percentages) {
+  const int64_t ch = img.size(0), h = img.size(1), w = img.size(2);
+  const size_t count = masks.size();
+  const at::Tensor all = at::empty({int64_t(count), ch, h, w}, at::kDouble);
+  double* const out = all.data_ptr<double>();
+  const size_t imageSize = size_t(ch * h * w);
+  const size_t lanes = size_t(std::clamp<int64_t>(at::get_num_threads(), 1, int64_t(count)));
+  std::vector<size_t> largestFirst(count);
+  std::iota(largestFirst.begin(), largestFirst.end(), size_t(0));
+  std::stable_sort(largestFirst.begin(), largestFirst.end(),
+                   [&](size_t a, size_t b) { return percentages[a] > percentages[b]; });
+  std::atomic<size_t> next{0};
+  std::vector<std::exception_ptr> errors(lanes);
+  const auto lane = [&](size_t k) {
+    try {
+      for (size_t t = next++; t < count; t = next++) {
+        const size_t i = largestFirst[t];
+        imputeInto(img.data_ptr<double>(), ch, h, w, masks[i].data_ptr<bool>(), noise[i].data_ptr<double>(),
+                   out + i * imageSize);
+      }
+    } catch (...) {
+      errors[k] = std::current_exception();
+    }
+  };
+  std::vector<std::thread> helpers;
+  for (size_t k = 1; k < lanes; ++k) helpers.emplace_back(lane, k);
+  lane(0);
+  for (std::thread& t : helpers) t.join();
+  for (const std::exception_ptr& e : errors)
+    if (e) std::rethrow_exception(e);
+  return all;
+}
+
 }  // namespace
 
 at::Tensor noisyLinearImputation(const at::Tensor& image, const at::Tensor& removed, double noise, uint64_t seed) {
@@ -124,48 +166,15 @@ RoadCurve roadCurve(LoadedModel& model, const at::Tensor& input, const at::Tenso
   for (int p : o.percentages)
     if (p < 0 || p >= 100) throw InputError("ROAD: percentages must be in [0, 100)");
   const at::Tensor order = rankedPixels(m, morf);
-  // The masks and the noise are drawn here; the imputations (plain C++, imputeInto) run on one
-  // lane per intra-op thread: the calling thread and std::threads. Each lane takes the next
-  // percentage not yet taken, the highest first (the more pixels removed, the larger the system),
-  // so that the lanes finish together. Against every other percentage per lane, on 2 lanes at
-  // 112 px (one imputation 0.6 ms at 10% to 10 ms at 90% MoRF): `evaluate resnet_fmnist --limit 8`,
-  // five methods, ROAD MoRF + LeRF, 3 alternating rounds, medians 2.47 -> 2.25 s (forwards
-  // included). Each imputation is computed alone: the results do not depend on the lane.
   const at::Tensor img = input[0].to(at::kDouble).contiguous();
-  const int64_t ch = img.size(0), h = img.size(1), w = img.size(2);
+  const int64_t ch = img.size(0);
   const size_t count = o.percentages.size();
   std::vector<at::Tensor> masks(count), noise(count);
   for (size_t i = 0; i < count; ++i) {
     masks[i] = removedPixels(order, m.sizes(), o.percentages[i]).contiguous();
     noise[i] = imputationNoise(ch, masks[i].sum().item<int64_t>(), o.noise, o.seed + i);
   }
-  const at::Tensor all = at::empty({int64_t(count), ch, h, w}, at::kDouble);
-  double* const out = all.data_ptr<double>();
-  const size_t imageSize = size_t(ch * h * w);
-  const size_t lanes = size_t(std::clamp<int64_t>(at::get_num_threads(), 1, int64_t(count)));
-  std::vector<size_t> largestFirst(count);
-  std::iota(largestFirst.begin(), largestFirst.end(), size_t(0));
-  std::stable_sort(largestFirst.begin(), largestFirst.end(),
-                   [&](size_t a, size_t b) { return o.percentages[a] > o.percentages[b]; });
-  std::atomic<size_t> next{0};
-  std::vector<std::exception_ptr> errors(lanes);
-  const auto lane = [&](size_t k) {
-    try {
-      for (size_t t = next++; t < count; t = next++) {
-        const size_t i = largestFirst[t];
-        imputeInto(img.data_ptr<double>(), ch, h, w, masks[i].data_ptr<bool>(), noise[i].data_ptr<double>(),
-                   out + i * imageSize);
-      }
-    } catch (...) {
-      errors[k] = std::current_exception();
-    }
-  };
-  std::vector<std::thread> helpers;
-  for (size_t k = 1; k < lanes; ++k) helpers.emplace_back(lane, k);
-  lane(0);
-  for (std::thread& t : helpers) t.join();
-  for (const std::exception_ptr& e : errors)
-    if (e) std::rethrow_exception(e);
+  const at::Tensor all = imputeAll(img, masks, noise, o.percentages);
   const at::Tensor floats = all.to(at::kFloat);
   std::vector<at::Tensor> imputed;
   for (size_t i = 0; i < count; ++i) imputed.push_back(floats.narrow(0, int64_t(i), 1));
