@@ -57,6 +57,35 @@ json similarityJson(const SimilarityScores& s) {
   return {{"spearman", num(s.spearman)}, {"spearman_abs", num(s.spearmanAbs)}, {"ssim", num(s.ssim)}, {"hog", num(s.hog)}};
 }
 
+// The random-logit test and the sanity cascade of one method on one image, into r; each lapped.
+// Sanity checks compare maps at the input size, as displayed (SSIM and HOG need the pixels).
+template <class Lap>
+void scoreSanity(LoadedModel& m, const ScoredImage& img, int target, SaliencyMethod& method, const ScorecardOptions& o,
+                 const SaliencyOptions& opts, json& r, const Lap& lap) {
+  const at::Tensor& x = img.input;
+  const int64_t h = x.size(2), w = x.size(3);
+  if (has(o.metrics, "random_logit")) {
+    const auto mapFor = [&](int c) {
+      SaliencyOptions oc = opts;
+      oc.target = c;
+      return mapToSize(method.compute(m, x, oc).map2d, h, w);
+    };
+    const RandomLogitResult rl = randomLogitTest(mapFor, target, m.config.numClasses, o.seed + img.index);
+    r["random_logit"] = similarityJson(rl.similarity);
+    r["random_logit"]["other"] = rl.other;
+    lap("random_logit");
+  }
+  if (!has(o.metrics, "sanity")) return;
+  const auto mapOf = [&](LoadedModel& mm) { return mapToSize(method.compute(mm, x, opts).map2d, h, w); };
+  json steps = json::array();
+  for (const auto& s : modelRandomisation(m, mapOf, RandomisationMode::Cascading, o.seed).steps) {
+    steps.push_back(similarityJson(s.similarity));
+    steps.back()["layer"] = s.unit;
+  }
+  r["sanity"] = steps;
+  lap("sanity");
+}
+
 // One method's metrics on one image, target = the top-1 prediction; every metric ranks the
 // displayed map (map2d). Registered metrics draw their noise from seed + image index. The wall
 // time of each step (the explanation, each metric) is added to seconds[step].
@@ -99,28 +128,7 @@ json scoreMethod(LoadedModel& m, const ScoredImage& img, int target, SaliencyMet
       r[name] = makeMetric(name)->compute(in);
       lap(name);
     }
-  // Sanity checks compare maps at the input size, as displayed (SSIM and HOG need the pixels).
-  const int64_t h = x.size(2), w = x.size(3);
-  if (has(o.metrics, "random_logit")) {
-    const auto mapFor = [&](int c) {
-      SaliencyOptions oc = opts;
-      oc.target = c;
-      return mapToSize(method.compute(m, x, oc).map2d, h, w);
-    };
-    const RandomLogitResult rl = randomLogitTest(mapFor, target, m.config.numClasses, o.seed + img.index);
-    r["random_logit"] = similarityJson(rl.similarity);
-    r["random_logit"]["other"] = rl.other;
-    lap("random_logit");
-  }
-  if (!has(o.metrics, "sanity")) return r;
-  const auto mapOf = [&](LoadedModel& mm) { return mapToSize(method.compute(mm, x, opts).map2d, h, w); };
-  json steps = json::array();
-  for (const auto& s : modelRandomisation(m, mapOf, RandomisationMode::Cascading, o.seed).steps) {
-    steps.push_back(similarityJson(s.similarity));
-    steps.back()["layer"] = s.unit;
-  }
-  r["sanity"] = steps;
-  lap("sanity");
+  scoreSanity(m, img, target, method, o, opts, r, lap);
   return r;
 }
 

@@ -25,6 +25,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <set>
 #include <sstream>
@@ -130,12 +131,15 @@ nlohmann::json combineJobSpeeds(const std::vector<nlohmann::json>& jobs) {
   return c;
 }
 
-int runEvaluateJobs(const Args& a, const fa::ScorecardOptions& o, int jobs) {
+namespace {
+
+// The models' ids, after the refusals that hold for every job (said once here, not once per job).
+std::vector<std::string> checkJobs(const Args& a, const fa::ScorecardOptions& o) {
   if (a.has("--shard"))
     throw UsageError("evaluate: --jobs runs shards of its own; give --shard (one process per shard) or --jobs, not both");
   if (o.outPath.empty()) throw UsageError("evaluate: --jobs needs --out FILE.json (the jobs' shards are merged into it)");
   if (!o.imagesDir.empty() && !std::filesystem::is_directory(o.imagesDir))
-    throw InputError(o.imagesDir + ": not a folder");  // once here, not once per job
+    throw InputError(o.imagesDir + ": not a folder");
   std::vector<std::string> ids;
   for (const std::string& model : a.positional) {
     const std::string id = fs::model::resolveModelConfig(model).id;  // InputError for a bad id or config
@@ -143,15 +147,13 @@ int runEvaluateJobs(const Args& a, const fa::ScorecardOptions& o, int jobs) {
       throw UsageError("evaluate: model '" + id + "' is given twice");
     ids.push_back(id);
   }
-  const int total = a.has("--threads") ? a.intValue("--threads", 1, 1, 256) : fs::model::currentThreads().intraOp;
-  const int threads = std::max(1, total / jobs);
-  // Each job writes its speed record per model when it finishes that model: an earlier run's are
-  // removed first, so a job that ended with exit code 3 (failed images) but without them failed as a whole.
-  const auto speedFile = [&](const std::string& id, int job) {
-    return speedRecordPath(fa::shardFileName(modelOutPath(o.outPath, id, ids.size()), {job, jobs}));
-  };
-  for (const std::string& id : ids)
-    for (int j = 1; j <= jobs; ++j) std::filesystem::remove(speedFile(id, j));
+  return ids;
+}
+
+// Runs the J jobs and waits for them; 0 when every one finished (exit code 0 or 3 and each model's
+// speed record written), else the first failure's exit code (1 for a job that exited 0 short of them).
+int runJobs(const Args& a, int jobs, int threads, const std::vector<std::string>& ids,
+            const std::function<std::string(const std::string&, int)>& speedFile) {
   std::cerr << "evaluate: " << jobs << " jobs of " << threads << " thread" << (threads == 1 ? "" : "s") << " each\n";
   std::vector<pid_t> pids;
   for (int j = 1; j <= jobs; ++j) pids.push_back(spawnJob(jobArguments(a, j, jobs, threads)));
@@ -166,7 +168,24 @@ int runEvaluateJobs(const Args& a, const fa::ScorecardOptions& o, int jobs) {
       if (worst == 0) worst = code == 0 ? 1 : code;
     }
   }
-  if (worst != 0) return worst;  // the job's own message is above; its finished images are kept for a rerun
+  return worst;
+}
+
+}  // namespace
+
+int runEvaluateJobs(const Args& a, const fa::ScorecardOptions& o, int jobs) {
+  const std::vector<std::string> ids = checkJobs(a, o);
+  const int total = a.has("--threads") ? a.intValue("--threads", 1, 1, 256) : fs::model::currentThreads().intraOp;
+  const int threads = std::max(1, total / jobs);
+  // Each job writes its speed record per model when it finishes that model: an earlier run's are
+  // removed first, so a job that ended with exit code 3 (failed images) but without them failed as a whole.
+  const auto speedFile = [&](const std::string& id, int job) {
+    return speedRecordPath(fa::shardFileName(modelOutPath(o.outPath, id, ids.size()), {job, jobs}));
+  };
+  for (const std::string& id : ids)
+    for (int j = 1; j <= jobs; ++j) std::filesystem::remove(speedFile(id, j));
+  // A job's own message is printed above; its finished images are kept for a rerun.
+  if (const int worst = runJobs(a, jobs, threads, ids, speedFile); worst != 0) return worst;
 
   nlohmann::json all = nlohmann::json::array();
   int failed = 0;
