@@ -117,12 +117,15 @@ std::string EvaluationService::metricTitle(const std::string& metric) {
   return fa::makeMetric(metric)->title();
 }
 
-EvaluationResult EvaluationService::run(const EvaluationRequest& r, const SessionProgress& progress,
-                                        const std::atomic<bool>* cancel) {
+namespace {
+
+// The request's scorecard options, after refusing an empty choice, an unknown metric or method and
+// bad curve steps (before any work).
+fa::ScorecardOptions scorecardOptions(const EvaluationRequest& r) {
   if (r.slots.empty()) throw InputError("evaluate: no model chosen");
   if (r.methods.empty()) throw InputError("evaluate: no saliency method chosen");
   if (r.metrics.empty()) throw InputError("evaluate: no metric chosen");
-  const std::vector<std::string> known = metricNames();
+  const std::vector<std::string> known = EvaluationService::metricNames();
   for (const std::string& m : r.metrics)
     if (std::find(known.begin(), known.end(), m) == known.end())
       throw InputError("evaluate: unknown metric '" + m + "' (valid: " + fa::joinList(known) + ")");
@@ -130,8 +133,6 @@ EvaluationResult EvaluationService::run(const EvaluationRequest& r, const Sessio
   for (const std::string& m : r.methods)
     if (std::find(methods.begin(), methods.end(), m) == methods.end())
       throw InputError("evaluate: unknown saliency method '" + m + "' (valid: " + fa::joinList(methods) + ")");
-  for (int s : r.slots) store_.slot(s);  // InputError for an empty slot, before any work
-
   fa::ScorecardOptions o;
   if (r.imagesDir.empty()) o.dataset = "fashion-mnist", o.dataDir = r.dataDir;
   else o.imagesDir = r.imagesDir;
@@ -143,7 +144,22 @@ EvaluationResult EvaluationService::run(const EvaluationRequest& r, const Sessio
   if (r.substrate != "rise") o.curve.baseline = fa::parseBaseline(r.substrate);  // as evaluate --substrate
   o.seed = r.seed;
   static_cast<fa::MethodParameters&>(o.saliency) = r.parameters;
+  return o;
+}
 
+// The record file of a slot's scorecard in `dir` (a JSON config's id may be a path: made a name).
+std::string scorecardPath(const std::string& dir, int slot, std::string id) {
+  for (char& ch : id)
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '-') ch = '_';
+  return (fsys::path(dir) / ("scorecard.slot" + std::to_string(slot + 1) + "." + id + ".json")).string();
+}
+
+}  // namespace
+
+EvaluationResult EvaluationService::run(const EvaluationRequest& r, const SessionProgress& progress,
+                                        const std::atomic<bool>* cancel) {
+  const fa::ScorecardOptions o = scorecardOptions(r);
+  for (int s : r.slots) store_.slot(s);  // InputError for an empty slot, before any work
   EvaluationResult result;
   result.source = r.imagesDir.empty()
                       ? "Fashion-MNIST test set" + (o.limit > 0 ? " (first " + std::to_string(o.limit) + ")" : std::string())
@@ -165,10 +181,7 @@ EvaluationResult EvaluationService::run(const EvaluationRequest& r, const Sessio
     }
     fa::ScorecardOptions om = o;
     om.methods = card.methods;
-    std::string id = card.modelId;  // a JSON config's id may be its path
-    for (char& ch : id)
-      if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '-') ch = '_';
-    om.outPath = (fsys::path(dir) / ("scorecard.slot" + std::to_string(card.slot + 1) + "." + id + ".json")).string();
+    om.outPath = scorecardPath(dir, card.slot, card.modelId);
     om.log = [&](const std::string& line) {
       const double f = lineFraction(line);
       if (progress && f >= 0) progress((double(mi) + f) / double(models));

@@ -31,6 +31,23 @@ QPixmap scaledUp(const QImage& image, int side) {  // small crops stay crisp (ne
 ExemplarPanel::ExemplarPanel(AnalysisSession* session, QWidget* parent) : QWidget(parent), session_(session) {
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 2, 0, 2);
+  layout->addLayout(createSearchBar());
+  summary_ = new QLabel;
+  summary_->setWordWrap(true);
+  summary_->setStyleSheet(QStringLiteral("color: gray"));
+  layout->addWidget(summary_);
+  thumbsLayout_ = new QGridLayout;
+  thumbsLayout_->setSpacing(2);
+  layout->addLayout(thumbsLayout_);
+  layout->addLayout(createVisualizationRow());
+
+  connectControls();
+  setChannel(-1, {}, -1);
+}
+
+// Where the exemplars come from (the test set or the open image's folder, the first N images),
+// Find and Cancel.
+QHBoxLayout* ExemplarPanel::createSearchBar() {
   auto* bar = new QHBoxLayout;
   bar->addWidget(new QLabel(tr("<b>Exemplars</b> from")));
   source_ = new QComboBox;
@@ -52,14 +69,11 @@ ExemplarPanel::ExemplarPanel(AnalysisSession* session, QWidget* parent) : QWidge
   cancel_ = new QPushButton(tr("Cancel"));
   bar->addWidget(cancel_);
   bar->addStretch(1);
-  layout->addLayout(bar);
-  summary_ = new QLabel;
-  summary_->setWordWrap(true);
-  summary_->setStyleSheet(QStringLiteral("color: gray"));
-  layout->addWidget(summary_);
-  thumbsLayout_ = new QGridLayout;
-  thumbsLayout_->setSpacing(2);
-  layout->addLayout(thumbsLayout_);
+  return bar;
+}
+
+// Visualize, the channel's activation-maximisation picture and its description.
+QHBoxLayout* ExemplarPanel::createVisualizationRow() {
   auto* visRow = new QHBoxLayout;
   visualize_ = new QPushButton(tr("Visualize"));
   visualize_->setToolTip(tr("Activation maximisation (Olah et al. 2017, Lucid's parametrisation and transforms, 256 steps,\n"
@@ -73,8 +87,11 @@ ExemplarPanel::ExemplarPanel(AnalysisSession* session, QWidget* parent) : QWidge
   visText_->setWordWrap(true);
   visText_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   visRow->addWidget(visText_, 1);
-  layout->addLayout(visRow);
+  return visRow;
+}
 
+// Find, Visualize and Cancel; the session's exemplars, pictures and data set update the panel.
+void ExemplarPanel::connectControls() {
   FeatureVisSession& fv = session_->featureVis();
   connect(find_, &QPushButton::clicked, this, [this] {
     if (source_->currentIndex() == 1 && session_->imagePath().isEmpty()) {
@@ -99,7 +116,6 @@ ExemplarPanel::ExemplarPanel(AnalysisSession* session, QWidget* parent) : QWidge
     source_->setCurrentIndex(d.folder.empty() ? 0 : 1);
     if (d.limit > 0) limit_->setValue(d.limit);
   });
-  setChannel(-1, {}, -1);
 }
 
 void ExemplarPanel::setChannel(int slot, const QString& tap, int channel) {

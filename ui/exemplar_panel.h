@@ -12,6 +12,7 @@
 
 class QComboBox;
 class QGridLayout;
+class QHBoxLayout;
 class QLabel;
 class QPushButton;
 class QSpinBox;
@@ -42,6 +43,9 @@ class ExemplarPanel : public QWidget {
   QImage visualizationImage() const { return visImage_; }
 
  private:
+  QHBoxLayout* createSearchBar();
+  QHBoxLayout* createVisualizationRow();
+  void connectControls();
   void refreshExemplars();
   void refreshVisualization();
   void updateButtons();

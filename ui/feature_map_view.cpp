@@ -25,47 +25,7 @@ using namespace fs::service;
 FeatureMapView::FeatureMapView(AnalysisSession* session, QWidget* parent) : QWidget(parent), session_(session) {
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(2, 2, 2, 2);
-  auto* bar = new QHBoxLayout;
-  bar->addWidget(new QLabel(tr("Model")));
-  // Combos and the info line do not grow the window's minimum width with long model or tap names.
-  model_ = new QComboBox;
-  model_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-  model_->setMinimumWidth(130);
-  bar->addWidget(model_);
-  bar->addWidget(new QLabel(tr("Tap")));
-  tap_ = new QComboBox;
-  tap_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-  tap_->setMinimumWidth(160);
-  bar->addWidget(tap_);
-  bar->addWidget(new QLabel(tr("Sort by")));
-  sort_ = new QComboBox;
-  sort_->addItem(tr("channel index"), QStringLiteral("channel"));
-  sort_->addItem(tr("mean (high first)"), QStringLiteral("mean"));
-  sort_->addItem(tr("max (high first)"), QStringLiteral("max"));
-  sort_->addItem(tr("std (high first)"), QStringLiteral("std"));
-  sort_->addItem(tr("Hoyer sparseness (dense first)"), QStringLiteral("sparsity"));
-  sort_->addItem(tr("selectivity (high first)"), QStringLiteral("selectivity"));
-  sort_->setItemData(sort_->count() - 1,
-                     tr("Class selectivity index (Morcos et al. 2018) over the exemplars' images (the Fashion-MNIST\n"
-                        "test set's first N); for a folder without labels the lifetime sparseness (Vinje & Gallant\n"
-                        "2000). Computed on the worker over the data set, once per model and tap."),
-                     Qt::ToolTipRole);
-  sort_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-  sort_->setMinimumContentsLength(12);
-  bar->addWidget(sort_);
-  sortNote_ = new QLabel;
-  sortNote_->setStyleSheet(QStringLiteral("color: gray"));
-  bar->addWidget(new QLabel(tr("Tile size")));
-  size_ = new QSlider(Qt::Horizontal);
-  size_->setRange(24, 200);
-  size_->setValue(64);
-  size_->setMaximumWidth(140);
-  bar->addWidget(size_);
-  info_ = new QLabel;
-  info_->setStyleSheet(QStringLiteral("color: gray"));
-  info_->setWordWrap(true);
-  bar->addWidget(info_, 1);
-  layout->addLayout(bar);
+  layout->addLayout(createToolBar());
   layout->addWidget(sortNote_);
 
   auto* split = new QSplitter(Qt::Horizontal);
@@ -92,6 +52,56 @@ FeatureMapView::FeatureMapView(AnalysisSession* session, QWidget* parent) : QWid
   connect(session_, &AnalysisSession::displayChanged, this, &FeatureMapView::restyle);
   connect(&session_->featureVis(), &FeatureVisSession::selectivityChanged, this, &FeatureMapView::applySort);
   connect(&session_->featureVis(), &FeatureVisSession::datasetChanged, this, &FeatureMapView::applySort);
+}
+
+// Model, tap, sort order, tile size and the info line above the tiles.
+QHBoxLayout* FeatureMapView::createToolBar() {
+  auto* bar = new QHBoxLayout;
+  bar->addWidget(new QLabel(tr("Model")));
+  // Combos and the info line do not grow the window's minimum width with long model or tap names.
+  model_ = new QComboBox;
+  model_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+  model_->setMinimumWidth(130);
+  bar->addWidget(model_);
+  bar->addWidget(new QLabel(tr("Tap")));
+  tap_ = new QComboBox;
+  tap_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+  tap_->setMinimumWidth(160);
+  bar->addWidget(tap_);
+  bar->addWidget(new QLabel(tr("Sort by")));
+  createSortChooser();
+  bar->addWidget(sort_);
+  sortNote_ = new QLabel;
+  sortNote_->setStyleSheet(QStringLiteral("color: gray"));
+  bar->addWidget(new QLabel(tr("Tile size")));
+  size_ = new QSlider(Qt::Horizontal);
+  size_->setRange(24, 200);
+  size_->setValue(64);
+  size_->setMaximumWidth(140);
+  bar->addWidget(size_);
+  info_ = new QLabel;
+  info_->setStyleSheet(QStringLiteral("color: gray"));
+  info_->setWordWrap(true);
+  bar->addWidget(info_, 1);
+  return bar;
+}
+
+// The channel orders: index, the per-channel statistics, and class selectivity over the exemplars' data.
+void FeatureMapView::createSortChooser() {
+  sort_ = new QComboBox;
+  sort_->addItem(tr("channel index"), QStringLiteral("channel"));
+  sort_->addItem(tr("mean (high first)"), QStringLiteral("mean"));
+  sort_->addItem(tr("max (high first)"), QStringLiteral("max"));
+  sort_->addItem(tr("std (high first)"), QStringLiteral("std"));
+  sort_->addItem(tr("Hoyer sparseness (dense first)"), QStringLiteral("sparsity"));
+  sort_->addItem(tr("selectivity (high first)"), QStringLiteral("selectivity"));
+  sort_->setItemData(sort_->count() - 1,
+                     tr("Class selectivity index (Morcos et al. 2018) over the exemplars' images (the Fashion-MNIST\n"
+                        "test set's first N); for a folder without labels the lifetime sparseness (Vinje & Gallant\n"
+                        "2000). Computed on the worker over the data set, once per model and tap."),
+                     Qt::ToolTipRole);
+  sort_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+  sort_->setMinimumContentsLength(12);
 }
 
 void FeatureMapView::setActive(bool on) {

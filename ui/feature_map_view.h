@@ -7,6 +7,7 @@
 #include <vector>
 
 class QComboBox;
+class QHBoxLayout;
 class QLabel;
 class QSlider;
 
@@ -36,6 +37,8 @@ class FeatureMapView : public QWidget {
   QComboBox* tapBox() const { return tap_; }
 
  private:
+  QHBoxLayout* createToolBar();
+  void createSortChooser();
   void refreshModels();
   void refreshTaps();
   void request();
