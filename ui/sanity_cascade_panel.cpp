@@ -31,18 +31,6 @@ SanityCascadePanel::SanityCascadePanel(AnalysisSession* session, QWidget* parent
   curves_->setMinimumHeight(260);
   curves_->legend->setVisible(true);
   curves_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignLeft);
-  mode_ = new QComboBox;
-  mode_->addItem(tr("Cascading"), QStringLiteral("cascading"));
-  mode_->addItem(tr("Independent"), QStringLiteral("independent"));
-  mode_->setToolTip(tr("Cascading: the units from the logits down, one more at each step (sanity --mode cascade). "
-                       "Independent: one unit at a time, all others trained (sanity --mode independent)."));
-  again_ = new QPushButton(tr("Compute"));
-  cancel_ = new QPushButton(tr("Cancel"));
-  cancel_->setEnabled(false);
-  progress_ = new QProgressBar;
-  progress_->setRange(0, 1000);
-  progress_->setValue(0);
-  progress_->setFormat(tr("%p% of the randomised units"));
   auto* note = new QLabel(tr("Model-parameter randomisation (Adebayo et al. 2018): the model's units are "
                              "re-initialised with the family's own init from the logits down (cascading: one more "
                              "at each step; independent: one at a time), and the map is computed again. A map "
@@ -55,14 +43,36 @@ SanityCascadePanel::SanityCascadePanel(AnalysisSession* session, QWidget* parent
   l->addWidget(scroll, 1);
   l->addWidget(curves_, 1);
   l->addWidget(note);
+  l->addLayout(createControls());
+  resize(1000, 720);
+  connectSession();
+}
+
+// Mode, progress, Compute and Cancel.
+QHBoxLayout* SanityCascadePanel::createControls() {
+  mode_ = new QComboBox;
+  mode_->addItem(tr("Cascading"), QStringLiteral("cascading"));
+  mode_->addItem(tr("Independent"), QStringLiteral("independent"));
+  mode_->setToolTip(tr("Cascading: the units from the logits down, one more at each step (sanity --mode cascade). "
+                       "Independent: one unit at a time, all others trained (sanity --mode independent)."));
+  again_ = new QPushButton(tr("Compute"));
+  cancel_ = new QPushButton(tr("Cancel"));
+  cancel_->setEnabled(false);
+  progress_ = new QProgressBar;
+  progress_->setRange(0, 1000);
+  progress_->setValue(0);
+  progress_->setFormat(tr("%p% of the randomised units"));
   auto* controls = new QHBoxLayout;
   controls->addWidget(new QLabel(tr("Mode:")));
   controls->addWidget(mode_);
   controls->addWidget(progress_, 1);
   controls->addWidget(again_);
   controls->addWidget(cancel_);
-  l->addLayout(controls);
-  resize(1000, 720);
+  return controls;
+}
+
+// Compute and Cancel; the session's cascade, image, progress and failures update the panel.
+void SanityCascadePanel::connectSession() {
   connect(again_, &QPushButton::clicked, this, [this] { request(slot_, method_); });
   connect(cancel_, &QPushButton::clicked, this, &SanityCascadePanel::cancel);
   connect(session_, &AnalysisSession::sanityCascadeChanged, this, [this] {

@@ -11,6 +11,7 @@
 
 class QComboBox;
 class QCustomPlot;
+class QHBoxLayout;
 class QLabel;
 class QProgressBar;
 class QPushButton;
@@ -36,6 +37,8 @@ class SanityCascadePanel : public QDialog {
   QString caption() const;
 
  private:
+  QHBoxLayout* createControls();
+  void connectSession();
   void showCascade();
   void setRunning(bool on);
 

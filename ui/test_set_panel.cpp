@@ -55,23 +55,26 @@ TestSetPanel::TestSetPanel(AnalysisSession* session, QWidget* parent) : QWidget(
     if (row >= 0) session_->openTestImage(list_->item(row)->data(Qt::UserRole).toInt());
   });
   connect(session_, &AnalysisSession::slotChanged, this, &TestSetPanel::refreshModels);
-  connect(session_, &AnalysisSession::testSetReady, this, [this](const TestSetReport& r) {
-    QSignalBlocker block(list_);
-    list_->clear();
-    summary_->setText(tr("%1: %2% correct on the first %3 test images; %4 misclassified")
-                          .arg(QString::fromStdString(r.modelId))
-                          .arg(100.0 * r.accuracy, 0, 'f', 2)
-                          .arg(r.images)
-                          .arg(r.indices.size()));
-    for (size_t i = 0; i < r.indices.size(); ++i) {
-      auto* item = new QListWidgetItem(QStringLiteral("#%1  %2 → %3")
-                                           .arg(r.indices[i])
-                                           .arg(QString::fromStdString(r.classes[size_t(r.truth[i])]),
-                                                QString::fromStdString(r.classes[size_t(r.predicted[i])])),
-                                       list_);
-      item->setData(Qt::UserRole, r.indices[i]);
-    }
-  });
+  connect(session_, &AnalysisSession::testSetReady, this, &TestSetPanel::showReport);
+}
+
+// The model's accuracy on the first N test images and its misclassified images, each opening on a click.
+void TestSetPanel::showReport(const TestSetReport& r) {
+  QSignalBlocker block(list_);
+  list_->clear();
+  summary_->setText(tr("%1: %2% correct on the first %3 test images; %4 misclassified")
+                        .arg(QString::fromStdString(r.modelId))
+                        .arg(100.0 * r.accuracy, 0, 'f', 2)
+                        .arg(r.images)
+                        .arg(r.indices.size()));
+  for (size_t i = 0; i < r.indices.size(); ++i) {
+    auto* item = new QListWidgetItem(QStringLiteral("#%1  %2 → %3")
+                                         .arg(r.indices[i])
+                                         .arg(QString::fromStdString(r.classes[size_t(r.truth[i])]),
+                                              QString::fromStdString(r.classes[size_t(r.predicted[i])])),
+                                     list_);
+    item->setData(Qt::UserRole, r.indices[i]);
+  }
 }
 
 void TestSetPanel::findMisclassified(int slot, int limit) {

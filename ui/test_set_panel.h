@@ -9,6 +9,10 @@ class QLabel;
 class QListWidget;
 class QSpinBox;
 
+namespace fs::service {
+struct TestSetReport;
+}
+
 namespace fs::ui {
 
 class AnalysisSession;
@@ -23,6 +27,7 @@ class TestSetPanel : public QWidget {
 
  private:
   void refreshModels();
+  void showReport(const fs::service::TestSetReport& r);
 
   AnalysisSession* session_;
   QSpinBox* index_;
