@@ -64,6 +64,70 @@ const SanityCascade& checkRuns(const std::vector<const SanityCascade*>& runs) {
   return *runs.front();
 }
 
+// The columns: the original, one per unit (what is randomised), then the comparisons that were run.
+void addCascadeColumnLabels(FigureLayout& f, const SanityCascade& c, bool several, bool independent, bool logit,
+                            bool data) {
+  f.columnLabels.push_back("original\n" + (c.images.empty() ? std::string() : c.images.front()));
+  for (size_t u = 0; u < c.units.size(); ++u)
+    f.columnLabels.push_back(c.units[u] + "\n" + (several        ? std::string("randomised (row: mode)")
+                                                  : independent ? "randomised alone"
+                                                  : u == 0      ? "randomised"
+                                                                : "+ the units left of it"));
+  if (logit) f.columnLabels.push_back("random class\n" + std::to_string(c.otherClasses.front()) + " (target " +
+                                      std::to_string(c.targets.front()) + ")");
+  if (data) f.columnLabels.push_back("data-randomised\n(permuted labels)");
+}
+
+// One map's cell in method m's convention, noting its rank correlation with the original when given.
+FigureCell sanityMapCell(const SanityCascade& c, const cv::Mat& map, size_t m, const SimilarityScores* s) {
+  FigureCell cell;
+  cell.kind = CellKind::Overlay;
+  cell.overlay.rgb = colouredMap(map, c.conventions[m], cell.overlay.range);
+  cell.overlay.colormap = c.conventions[m].colormap;
+  cell.overlay.map = map;
+  if (s) {
+    char note[64];
+    std::snprintf(note, sizeof note, "rank corr. %.2f", s->spearman);
+    cell.note = note;
+  }
+  return cell;
+}
+
+// Per method a row per run: its maps as the units are randomised, then the comparisons.
+void addCascadeRows(FigureLayout& f, const SanityCascade& c, const std::vector<const SanityCascade*>& runs,
+                    bool several, bool logit, bool data) {
+  for (size_t m = 0; m < c.methods.size(); ++m)
+    for (const SanityCascade* run : runs) {
+      f.rowLabels.push_back(c.titles[m] + "\n" + c.methods[m] + (several ? "\n" + modeName(run->mode) : std::string()));
+      std::vector<FigureCell> row;
+      for (size_t k = 0; k < run->firstMaps[m].size(); ++k)
+        row.push_back(sanityMapCell(c, run->firstMaps[m][k], m, k > 0 ? &run->scores.front()[m][k - 1] : nullptr));
+      // The comparisons do not depend on the mode: in the first run's row only.
+      if (logit) row.push_back(run == &c ? sanityMapCell(c, c.randomLogit.firstMaps[m], m, &c.randomLogit.scores.front()[m]) : FigureCell{});
+      if (data) row.push_back(run == &c ? sanityMapCell(c, c.dataRandomised.firstMaps[m], m, &c.dataRandomised.scores.front()[m]) : FigureCell{});
+      f.cells.push_back(std::move(row));
+    }
+}
+
+// The caption: what the columns show for the mode (or the modes), then the comparisons that were run.
+void setCascadeCaption(FigureLayout& f, bool several, bool independent, bool logit, bool data) {
+  if (several)
+    f.caption = "Model-parameter randomisation (Adebayo et al. 2018, Fig. 2 and sec. 3.1), per method a row per mode: "
+                "from the left, the map of the trained model, then with units re-initialised (the family's own "
+                "initialisation); cascading: the units from the logits down to that column's; independent: only "
+                "that column's unit, all others trained.";
+  else
+    f.caption = independent
+                    ? "Independent randomisation (Adebayo et al. 2018, sec. 3.1): from the left, the map of the trained "
+                      "model, then with only that unit re-initialised (the family's own initialisation), all others trained."
+                    : "Cascading randomisation (Adebayo et al. 2018, Fig. 2): from the left, the map of the trained model, "
+                      "then after re-initialising the units from the logits down, one more unit per column (the family's "
+                      "own initialisation).";
+  if (logit) f.caption += " Random class: the trained model's map for a random other class (Sixt et al. 2020).";
+  if (data) f.caption += " Data-randomised: the same architecture trained on permuted labels, same target (Adebayo et al. 2018, sec. 3.2).";
+  f.caption += " Each map on its own scale; under it its Spearman rank correlation with the original.";
+}
+
 }  // namespace
 
 FigureLayout sanityCascadeFigure(const SanityCascade& c, const std::string& title) {
@@ -81,54 +145,9 @@ FigureLayout sanityCascadeFigure(const std::vector<const SanityCascade*>& runs, 
   const bool data = !c.dataRandomised.firstMaps.empty(), logit = !c.randomLogit.firstMaps.empty();
   FigureLayout f;
   f.title = title;
-  f.columnLabels.push_back("original\n" + (c.images.empty() ? std::string() : c.images.front()));
-  for (size_t u = 0; u < c.units.size(); ++u)
-    f.columnLabels.push_back(c.units[u] + "\n" + (several        ? std::string("randomised (row: mode)")
-                                                  : independent ? "randomised alone"
-                                                  : u == 0      ? "randomised"
-                                                                : "+ the units left of it"));
-  if (logit) f.columnLabels.push_back("random class\n" + std::to_string(c.otherClasses.front()) + " (target " +
-                                      std::to_string(c.targets.front()) + ")");
-  if (data) f.columnLabels.push_back("data-randomised\n(permuted labels)");
-  const auto cellOf = [&](const cv::Mat& map, size_t m, const SimilarityScores* s) {
-    FigureCell cell;
-    cell.kind = CellKind::Overlay;
-    cell.overlay.rgb = colouredMap(map, c.conventions[m], cell.overlay.range);
-    cell.overlay.colormap = c.conventions[m].colormap;
-    cell.overlay.map = map;
-    if (s) {
-      char note[64];
-      std::snprintf(note, sizeof note, "rank corr. %.2f", s->spearman);
-      cell.note = note;
-    }
-    return cell;
-  };
-  for (size_t m = 0; m < c.methods.size(); ++m)
-    for (const SanityCascade* run : runs) {
-      f.rowLabels.push_back(c.titles[m] + "\n" + c.methods[m] + (several ? "\n" + modeName(run->mode) : std::string()));
-      std::vector<FigureCell> row;
-      for (size_t k = 0; k < run->firstMaps[m].size(); ++k)
-        row.push_back(cellOf(run->firstMaps[m][k], m, k > 0 ? &run->scores.front()[m][k - 1] : nullptr));
-      // The comparisons do not depend on the mode: in the first run's row only.
-      if (logit) row.push_back(run == &c ? cellOf(c.randomLogit.firstMaps[m], m, &c.randomLogit.scores.front()[m]) : FigureCell{});
-      if (data) row.push_back(run == &c ? cellOf(c.dataRandomised.firstMaps[m], m, &c.dataRandomised.scores.front()[m]) : FigureCell{});
-      f.cells.push_back(std::move(row));
-    }
-  if (several)
-    f.caption = "Model-parameter randomisation (Adebayo et al. 2018, Fig. 2 and sec. 3.1), per method a row per mode: "
-                "from the left, the map of the trained model, then with units re-initialised (the family's own "
-                "initialisation); cascading: the units from the logits down to that column's; independent: only "
-                "that column's unit, all others trained.";
-  else
-    f.caption = independent
-                    ? "Independent randomisation (Adebayo et al. 2018, sec. 3.1): from the left, the map of the trained "
-                      "model, then with only that unit re-initialised (the family's own initialisation), all others trained."
-                    : "Cascading randomisation (Adebayo et al. 2018, Fig. 2): from the left, the map of the trained model, "
-                      "then after re-initialising the units from the logits down, one more unit per column (the family's "
-                      "own initialisation).";
-  if (logit) f.caption += " Random class: the trained model's map for a random other class (Sixt et al. 2020).";
-  if (data) f.caption += " Data-randomised: the same architecture trained on permuted labels, same target (Adebayo et al. 2018, sec. 3.2).";
-  f.caption += " Each map on its own scale; under it its Spearman rank correlation with the original.";
+  addCascadeColumnLabels(f, c, several, independent, logit, data);
+  addCascadeRows(f, c, runs, several, logit, data);
+  setCascadeCaption(f, several, independent, logit, data);
   validateFigureLayout(f);
   return f;
 }

@@ -162,6 +162,86 @@ int64_t readCheckpoint(const std::string& path, fs::model::ClassifierImpl& net, 
   return step;
 }
 
+// How much of the training set one run uses: n images, perEpoch steps per epoch, total steps.
+struct TrainerPlan {
+  int64_t n = 0, perEpoch = 0, total = 0;
+};
+
+// The running sums of one report interval: loss, correct predictions, images seen.
+struct TrainerInterval {
+  double lossSum = 0, correct = 0, seen = 0;
+};
+
+// What every step of one run uses: the network, its optimiser, the data, the options and the plan.
+struct TrainerRun {
+  fs::model::ClassifierImpl& net;
+  const fs::model::ModelConfig& config;
+  torch::optim::AdamW& opt;
+  const ImageDataset& train;
+  const at::Tensor& labels;
+  const TrainOptions& o;
+  const TrainerPlan& plan;
+};
+
+// Seeds the global generator and puts the network in training mode with gradients on.
+void beginTrainerRun(fs::model::ClassifierImpl& net, const TrainOptions& o) {
+  at::manual_seed(o.seed);
+  net.invalidateInferenceCache();
+  for (auto& p : net.parameters()) p.requires_grad_(true);
+  net.train();
+}
+
+// The first trainLimit training images (all if < 0), whole batches per epoch, steps capped by maxSteps.
+TrainerPlan planTrainerRun(const TrainOptions& o, const ImageDataset& train) {
+  TrainerPlan plan;
+  plan.n = o.trainLimit < 0 ? train.images.size(0) : std::min<int64_t>(o.trainLimit, train.images.size(0));
+  plan.perEpoch = plan.n / o.batchSize;
+  plan.total = plan.perEpoch * o.epochs;
+  if (o.maxSteps >= 0) plan.total = std::min(plan.total, o.maxSteps);
+  return plan;
+}
+
+// The labels trained on: with permuteLabels the first n permuted among themselves, else the dataset's.
+at::Tensor trainerLabels(const TrainOptions& o, const ImageDataset& train, int64_t n) {
+  return o.permuteLabels ? train.labels.slice(0, 0, n).index_select(0, labelPermutation(n, o.seed)) : train.labels;
+}
+
+// One AdamW step on the images idx (label-smoothed cross-entropy, scheduled lr kept in p.lr); adds to the sums.
+void trainerStep(const TrainerRun& run, const at::Tensor& idx, int64_t step, TrainProgress& p, TrainerInterval& sums) {
+  at::Tensor images = run.train.images.index_select(0, idx);
+  if (run.o.augment) images = augment(images);
+  const at::Tensor y = run.labels.index_select(0, idx);
+  setLr(run.opt, p.lr = scheduledLr(run.o, step, run.plan.total));
+  at::Tensor logits = run.net.forward(fashionMnistBatch(images, run.config.input), {}).logits;
+  at::Tensor loss = at::cross_entropy_loss(logits, y, {}, at::Reduction::Mean, -100, run.o.labelSmoothing);
+  run.opt.zero_grad();
+  loss.backward();
+  run.opt.step();
+  sums.lossSum += loss.item<double>(), sums.seen += double(y.size(0));
+  sums.correct += (logits.argmax(1) == y).sum().item<double>();
+}
+
+// Every 50 steps and after the last: the interval's averages to p, r and the callback, then new sums.
+void reportTrainerInterval(int64_t step, int64_t total, TrainerInterval& sums, TrainProgress& p, TrainResult& r,
+                           const std::function<void(const TrainProgress&)>& progress) {
+  if ((step + 1) % 50 == 0 || step + 1 == total) {
+    p.step = step + 1, p.loss = sums.lossSum / ((step % 50) + 1), p.accuracy = sums.correct / sums.seen;
+    if (r.firstLoss == 0) r.firstLoss = p.loss;
+    r.lastLoss = p.loss;
+    if (progress) progress(p);
+    sums.lossSum = sums.correct = sums.seen = 0;
+  }
+}
+
+// Back to inference: evaluation mode, gradients off, caches rebuilt; the test set unless stopped.
+void finishTrainerRun(fs::model::ClassifierImpl& net, const fs::model::ModelConfig& config, const ImageDataset& test,
+                      TrainResult& r) {
+  net.eval();
+  for (auto& q : net.parameters()) q.requires_grad_(false);
+  net.prepareForInference();
+  if (!r.stopped) r.test = evaluateDataset(net, config, test);
+}
+
 }  // namespace
 
 TrainResult trainClassifier(fs::model::ClassifierImpl& net, const fs::model::ModelConfig& config,
@@ -169,57 +249,33 @@ TrainResult trainClassifier(fs::model::ClassifierImpl& net, const fs::model::Mod
                             const std::function<void(const TrainProgress&)>& progress,
                             const std::atomic<bool>* stop) {
   const auto t0 = std::chrono::steady_clock::now();
-  at::manual_seed(o.seed);
-  net.invalidateInferenceCache();
-  for (auto& p : net.parameters()) p.requires_grad_(true);
-  net.train();
+  beginTrainerRun(net, o);
   torch::optim::AdamW opt(net.parameters(), torch::optim::AdamWOptions(o.lr).weight_decay(o.weightDecay));
-  const int64_t n = o.trainLimit < 0 ? train.images.size(0) : std::min<int64_t>(o.trainLimit, train.images.size(0));
-  const int64_t perEpoch = n / o.batchSize;
-  int64_t total = perEpoch * o.epochs;
-  if (o.maxSteps >= 0) total = std::min(total, o.maxSteps);
+  const TrainerPlan plan = planTrainerRun(o, train);
   TrainResult r;
   TrainProgress p;
-  p.totalSteps = total;
-  double lossSum = 0, correct = 0, seen = 0;
+  p.totalSteps = plan.total;
+  TrainerInterval sums;
   at::Tensor order;
-  const at::Tensor labels = o.permuteLabels ? train.labels.slice(0, 0, n).index_select(0, labelPermutation(n, o.seed))
-                                            : train.labels;
+  const at::Tensor labels = trainerLabels(o, train, plan.n);
+  const TrainerRun run{net, config, opt, train, labels, o, plan};
   const std::string identity = runIdentity(config, o);
   int64_t first = 0;
   if (!o.checkpointPath.empty() && std::filesystem::exists(o.checkpointPath))
     first = r.resumedAtStep = readCheckpoint(o.checkpointPath, net, opt, identity);
-  for (int64_t step = first; step < total && !(stop && *stop); ++step) {
-    if (step % perEpoch == 0) p.epoch = int(step / perEpoch) + 1;
-    if (step % perEpoch == 0) order = at::randperm(n, at::kLong);
-    const at::Tensor idx = order.slice(0, (step % perEpoch) * o.batchSize, (step % perEpoch + 1) * o.batchSize);
-    at::Tensor images = train.images.index_select(0, idx);
-    if (o.augment) images = augment(images);
-    const at::Tensor y = labels.index_select(0, idx);
-    setLr(opt, p.lr = scheduledLr(o, step, total));
-    at::Tensor logits = net.forward(fashionMnistBatch(images, config.input), {}).logits;
-    at::Tensor loss = at::cross_entropy_loss(logits, y, {}, at::Reduction::Mean, -100, o.labelSmoothing);
-    opt.zero_grad();
-    loss.backward();
-    opt.step();
-    lossSum += loss.item<double>(), seen += double(y.size(0));
-    correct += (logits.argmax(1) == y).sum().item<double>();
-    if ((step + 1) % 50 == 0 || step + 1 == total) {
-      p.step = step + 1, p.loss = lossSum / ((step % 50) + 1), p.accuracy = correct / seen;
-      if (r.firstLoss == 0) r.firstLoss = p.loss;
-      r.lastLoss = p.loss;
-      if (progress) progress(p);
-      lossSum = correct = seen = 0;
-    }
+  for (int64_t step = first; step < plan.total && !(stop && *stop); ++step) {
+    if (step % plan.perEpoch == 0) p.epoch = int(step / plan.perEpoch) + 1;
+    if (step % plan.perEpoch == 0) order = at::randperm(plan.n, at::kLong);
+    const at::Tensor idx =
+        order.slice(0, (step % plan.perEpoch) * o.batchSize, (step % plan.perEpoch + 1) * o.batchSize);
+    trainerStep(run, idx, step, p, sums);
+    reportTrainerInterval(step, plan.total, sums, p, r, progress);
     r.steps = step + 1;
-    if (!o.checkpointPath.empty() && (step + 1) % perEpoch == 0 && step + 1 < total && !(stop && *stop))
+    if (!o.checkpointPath.empty() && (step + 1) % plan.perEpoch == 0 && step + 1 < plan.total && !(stop && *stop))
       writeCheckpoint(o.checkpointPath, net, opt, identity, step + 1);
   }
   r.stopped = stop && *stop;
-  net.eval();
-  for (auto& q : net.parameters()) q.requires_grad_(false);
-  net.prepareForInference();
-  if (!r.stopped) r.test = evaluateDataset(net, config, test);
+  finishTrainerRun(net, config, test, r);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
 }

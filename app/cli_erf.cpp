@@ -21,6 +21,61 @@ namespace fs::app {
 namespace {
 namespace fa = fs::analysis;
 
+// Computes the model's effective receptive fields at the taps with the progress on stderr, appends
+// them to `maps` and returns the wall seconds.
+double erfCompute(fa::LoadedModel& model, const std::vector<std::string>& taps, const fa::ImageSource& source,
+                  int batch, std::vector<std::vector<fa::ErfMap>>& maps) {
+  const auto t0 = std::chrono::steady_clock::now();
+  maps.push_back(fa::effectiveReceptiveFields(model, taps, source, batch, [&](int64_t done, int64_t total) {
+    std::cerr << "erf " << model.config.id << ": " << done << "/" << total << " images\r" << std::flush;
+    return true;
+  }));
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::cerr << "\n";
+  return seconds;
+}
+
+// Writes one NPY per map beside the figure, prints each map's radii and returns the manifest's tap list.
+nlohmann::json erfWriteMaps(const std::vector<fa::ErfMap>& modelMaps, const std::string& stem,
+                            const std::string& key) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& e : modelMaps) {
+    const std::string npy = stem + "." + key + "." + e.tap + ".npy";
+    fs::model::writeNpy(npy, e.map);
+    list.push_back({{"tap", e.tap},
+                    {"npy", std::filesystem::path(npy).filename().string()},
+                    {"centre_cell", {e.cellY, e.cellX}},
+                    {"centre_px", {e.centreY, e.centreX}},
+                    {"theoretical_rf", {{"global", e.rf.global}, {"size", e.rf.size}, {"jump", e.rf.jump},
+                                        {"start", e.rf.start}}},
+                    {"radius50_px", e.radius50},
+                    {"radius90_px", e.radius90}});
+    std::cout << std::fixed << std::setprecision(2) << key << " " << e.tap << ": TRF "
+              << (e.rf.global ? std::string("global") : std::to_string(e.rf.size) + " px") << ", r50 " << e.radius50
+              << " px, r90 " << e.radius90 << " px\n";
+  }
+  return list;
+}
+
+// The model's entry in the manifest.
+nlohmann::json erfModelEntry(const fa::LoadedModel& model, double seconds, const nlohmann::json& list) {
+  return {{"model", model.config.id}, {"weights", model.weightsPath},
+          {"weights_sha256", weightsFingerprint(model)}, {"seconds", seconds}, {"taps", list}};
+}
+
+// Writes the manifest beside the figure: the images, the figure's file name, the library versions and the models.
+void erfWriteManifest(const std::string& stem, const std::string& out, const fa::ImageSource& source,
+                      const nlohmann::json& models) {
+  const nlohmann::json manifest = {{"tool", "featurescope-cli erf"},
+                                   {"images", source.description},
+                                   {"image_count", source.count},
+                                   {"images_sha256", source.contentHash},
+                                   {"figure", std::filesystem::path(out).filename().string()},
+                                   {"versions", fa::libraryVersions()},
+                                   {"models", models}};
+  fs::model::writeFileAtomically(stem + ".manifest.json", manifest.dump(2) + "\n");
+}
+
 int runErf(const Args& a) {
   if (!a.has("--out")) throw fs::model::UsageError("erf: --out FIG.png|.pdf|.svg is required");
   const std::string out = a.value("--out");
@@ -37,44 +92,15 @@ int runErf(const Args& a) {
     const fa::ModelSpec spec = fa::parseModelSpec(arg);
     fa::LoadedModel model = fa::loadModel(spec.idOrConfig, spec.weights, featvisSeed(a));
     const auto taps = chosen.empty() ? model.net->stages() : chosen;
-    const auto t0 = std::chrono::steady_clock::now();
-    maps.push_back(fa::effectiveReceptiveFields(model, taps, source, batch, [&](int64_t done, int64_t total) {
-      std::cerr << "erf " << model.config.id << ": " << done << "/" << total << " images\r" << std::flush;
-      return true;
-    }));
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::cerr << "\n";
+    const double seconds = erfCompute(model, taps, source, batch, maps);
     names.push_back(fa::modelDisplayName(model));
-    nlohmann::json list = nlohmann::json::array();
     const std::string key = fa::modelShortId(spec.idOrConfig);
-    for (const auto& e : maps.back()) {
-      const std::string npy = stem + "." + key + "." + e.tap + ".npy";
-      fs::model::writeNpy(npy, e.map);
-      list.push_back({{"tap", e.tap},
-                      {"npy", std::filesystem::path(npy).filename().string()},
-                      {"centre_cell", {e.cellY, e.cellX}},
-                      {"centre_px", {e.centreY, e.centreX}},
-                      {"theoretical_rf", {{"global", e.rf.global}, {"size", e.rf.size}, {"jump", e.rf.jump},
-                                          {"start", e.rf.start}}},
-                      {"radius50_px", e.radius50},
-                      {"radius90_px", e.radius90}});
-      std::cout << std::fixed << std::setprecision(2) << key << " " << e.tap << ": TRF "
-                << (e.rf.global ? std::string("global") : std::to_string(e.rf.size) + " px") << ", r50 " << e.radius50
-                << " px, r90 " << e.radius90 << " px\n";
-    }
+    const nlohmann::json list = erfWriteMaps(maps.back(), stem, key);
     std::cout << key << ": " << source.count << " images in " << std::setprecision(2) << seconds << " s\n";
-    models.push_back({{"model", model.config.id}, {"weights", model.weightsPath},
-                      {"weights_sha256", weightsFingerprint(model)}, {"seconds", seconds}, {"taps", list}});
+    models.push_back(erfModelEntry(model, seconds, list));
   }
   const std::string rendered = renderFigure(fa::erfFigure(names, maps, source.description), out, dpi);
-  const nlohmann::json manifest = {{"tool", "featurescope-cli erf"},
-                                   {"images", source.description},
-                                   {"image_count", source.count},
-                                   {"images_sha256", source.contentHash},
-                                   {"figure", std::filesystem::path(out).filename().string()},
-                                   {"versions", fa::libraryVersions()},
-                                   {"models", models}};
-  fs::model::writeFileAtomically(stem + ".manifest.json", manifest.dump(2) + "\n");
+  erfWriteManifest(stem, out, source, models);
   std::cout << rendered << "; maps in " << stem << ".*.npy, manifest " << stem << ".manifest.json\n";
   return 0;
 }

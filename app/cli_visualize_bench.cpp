@@ -63,6 +63,99 @@ std::pair<at::Tensor, at::Tensor> topExemplars(fa::LoadedModel& model, const std
   return {best.to(at::kDouble).contiguous(), image.contiguous()};
 }
 
+// The rows of a model's benchmark, the count of channels that reached their top exemplar and the
+// summed wall and CPU seconds of the optimisations.
+struct VisualizeBenchTally {
+  nlohmann::json rows = nlohmann::json::array();
+  int reached = 0;
+  double wall = 0.0, cpu = 0.0;
+};
+
+// The visualisation settings of the benchmark: visualize's defaults, greyscale for Fashion-MNIST models.
+fa::VisOptions visualizeBenchOptions(const Args& a, const fa::LoadedModel& model, const std::string& tap,
+                                     uint64_t seed) {
+  fa::VisOptions o;
+  o.tap = tap, o.steps = a.intValue("--steps", 256, 1, 100000), o.seed = seed;
+  o.greyscale = model.config.labels == "fashion-mnist";
+  o.threads = a.intValue("--threads", 0, 1, 256);
+  return o;
+}
+
+// Scores one chunk of channels optimised together in `r` against their top exemplars, adding a row each.
+void visualizeBenchScoreChunk(VisualizeBenchTally& t, const std::string& id, const std::string& tap,
+                              const std::vector<int>& chunk, const fa::VisResult& r, const at::Tensor& top,
+                              const at::Tensor& topImage) {
+  for (size_t i = 0; i < chunk.size(); ++i) {
+    const int c = chunk[i];
+    if (c < 0 || c >= top.size(0))
+      throw fs::model::InputError(id + ": channel " + std::to_string(c) + " out of range at " + tap);
+    const double best = top[c].item<double>(), got = r.activations.at(i);
+    t.reached += got >= best;
+    t.rows.push_back({{"channel", c}, {"activation", got}, {"top_exemplar", best},
+                      {"top_exemplar_image", topImage[c].item<int64_t>()}, {"reached", got >= best}});
+  }
+}
+
+// Optimises the channels `batch` at a time and scores them, with the progress on stderr.
+VisualizeBenchTally visualizeBenchRun(fa::LoadedModel& model, fa::VisOptions& o, const std::string& id,
+                                      const std::vector<int>& channels, size_t batch, const at::Tensor& top,
+                                      const at::Tensor& topImage) {
+  VisualizeBenchTally t;
+  for (size_t begin = 0; begin < channels.size(); begin += batch) {
+    const std::vector<int> chunk(channels.begin() + long(begin),
+                                 channels.begin() + long(std::min(channels.size(), begin + batch)));
+    if (batch == 1)
+      o.channel = chunk[0], o.channels.clear();
+    else
+      o.channels = chunk;
+    const fa::VisResult r = fa::visualizeFeature(model, o);
+    t.wall += r.timings.total, t.cpu += r.timings.cpu;
+    visualizeBenchScoreChunk(t, id, o.tap, chunk, r, top, topImage);
+    std::cerr << id << ": " << begin + chunk.size() << "/" << channels.size() << " channels\r" << std::flush;
+  }
+  std::cerr << "\n";
+  return t;
+}
+
+// Prints the model's summary line, then each channel whose objective fell short of its top exemplar.
+void visualizeBenchPrint(const std::string& id, const fa::VisOptions& o, const fa::ImageSource& source,
+                         const std::vector<int>& channels, size_t batch, const VisualizeBenchTally& t,
+                         double exemplarSeconds) {
+  const double n = double(channels.size());
+  std::cout << std::fixed << std::setprecision(2) << id << " " << o.tap << ": " << t.reached << "/"
+            << channels.size() << " (" << 100.0 * t.reached / n << "%) reach the top exemplar of " << source.count
+            << " test images; per channel " << t.wall / n << " s wall, " << t.cpu / n << " s CPU (" << o.steps
+            << " steps, " << (batch == 1 ? std::string("one at a time") : std::to_string(batch) + " together")
+            << "); exemplars " << exemplarSeconds << " s\n";
+  for (const auto& row : t.rows)
+    if (!row["reached"].get<bool>())
+      std::cout << "  channel " << row["channel"] << ": " << std::setprecision(4) << row["activation"].get<double>()
+                << " < " << row["top_exemplar"].get<double>() << "\n";
+}
+
+// The model's entry in the --json report.
+nlohmann::json visualizeBenchRecord(const std::string& id, const fa::LoadedModel& model, const fa::VisOptions& o,
+                                    const fa::ImageSource& source, uint64_t seed, size_t batch,
+                                    const std::vector<int>& channels, const VisualizeBenchTally& t,
+                                    double exemplarSeconds) {
+  const double n = double(channels.size());
+  return {{"model", id},
+          {"tap", o.tap},
+          {"weights", weightsFingerprint(model)},
+          {"images", source.count},
+          {"steps", o.steps},
+          {"seed", seed},
+          {"batch", batch},
+          {"greyscale", o.greyscale},
+          {"reached", t.reached},
+          {"channels_tried", channels.size()},
+          {"fraction", t.reached / n},
+          {"wall_s_per_channel", t.wall / n},
+          {"cpu_s_per_channel", t.cpu / n},
+          {"exemplar_s", exemplarSeconds},
+          {"rows", t.rows}};
+}
+
 nlohmann::json benchModel(const std::string& id, const Args& a, const std::vector<int>& requested) {
   const uint64_t seed = featvisSeed(a);
   fa::LoadedModel model = fa::loadModel(id, "", seed);
@@ -74,60 +167,11 @@ nlohmann::json benchModel(const std::string& id, const Args& a, const std::vecto
   const double exemplarSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::vector<int> channels = requested;
   if (channels.empty()) channels = benchChannels(int(top.size(0)), a.intValue("--channels", 0, 0, 100000), seed);
-  fa::VisOptions o;
-  o.tap = tap, o.steps = a.intValue("--steps", 256, 1, 100000), o.seed = seed;
-  o.greyscale = model.config.labels == "fashion-mnist";
-  o.threads = a.intValue("--threads", 0, 1, 256);
+  fa::VisOptions o = visualizeBenchOptions(a, model, tap, seed);
   const size_t batch = size_t(a.intValue("--batch", 1, 1, 256));
-  nlohmann::json rows = nlohmann::json::array();
-  int reached = 0;
-  double wall = 0.0, cpu = 0.0;
-  for (size_t begin = 0; begin < channels.size(); begin += batch) {
-    const std::vector<int> chunk(channels.begin() + long(begin),
-                                 channels.begin() + long(std::min(channels.size(), begin + batch)));
-    if (batch == 1)
-      o.channel = chunk[0], o.channels.clear();
-    else
-      o.channels = chunk;
-    const fa::VisResult r = fa::visualizeFeature(model, o);
-    wall += r.timings.total, cpu += r.timings.cpu;
-    for (size_t i = 0; i < chunk.size(); ++i) {
-      const int c = chunk[i];
-      if (c < 0 || c >= top.size(0))
-        throw fs::model::InputError(id + ": channel " + std::to_string(c) + " out of range at " + tap);
-      const double best = top[c].item<double>(), got = r.activations.at(i);
-      reached += got >= best;
-      rows.push_back({{"channel", c}, {"activation", got}, {"top_exemplar", best},
-                      {"top_exemplar_image", topImage[c].item<int64_t>()}, {"reached", got >= best}});
-    }
-    std::cerr << id << ": " << begin + chunk.size() << "/" << channels.size() << " channels\r" << std::flush;
-  }
-  std::cerr << "\n";
-  const double n = double(channels.size());
-  std::cout << std::fixed << std::setprecision(2) << id << " " << tap << ": " << reached << "/" << channels.size()
-            << " (" << 100.0 * reached / n << "%) reach the top exemplar of " << source.count
-            << " test images; per channel " << wall / n << " s wall, " << cpu / n << " s CPU (" << o.steps
-            << " steps, " << (batch == 1 ? std::string("one at a time") : std::to_string(batch) + " together")
-            << "); exemplars " << exemplarSeconds << " s\n";
-  for (const auto& row : rows)
-    if (!row["reached"].get<bool>())
-      std::cout << "  channel " << row["channel"] << ": " << std::setprecision(4) << row["activation"].get<double>()
-                << " < " << row["top_exemplar"].get<double>() << "\n";
-  return {{"model", id},
-          {"tap", tap},
-          {"weights", weightsFingerprint(model)},
-          {"images", source.count},
-          {"steps", o.steps},
-          {"seed", seed},
-          {"batch", batch},
-          {"greyscale", o.greyscale},
-          {"reached", reached},
-          {"channels_tried", channels.size()},
-          {"fraction", reached / n},
-          {"wall_s_per_channel", wall / n},
-          {"cpu_s_per_channel", cpu / n},
-          {"exemplar_s", exemplarSeconds},
-          {"rows", rows}};
+  const VisualizeBenchTally t = visualizeBenchRun(model, o, id, channels, batch, top, topImage);
+  visualizeBenchPrint(id, o, source, channels, batch, t, exemplarSeconds);
+  return visualizeBenchRecord(id, model, o, source, seed, batch, channels, t, exemplarSeconds);
 }
 
 int runVisualizeBench(const Args& a) {

@@ -86,6 +86,15 @@ void ChannelDetail::redraw() {
     histogram_->replot();
     return;
   }
+  drawMap();
+  double mn = 0, mx = 0;
+  cv::minMaxLoc(map_, &mn, &mx);
+  showStats(mn, mx);
+  plotHistogram(mn, mx);
+}
+
+// Shows the map, alone or over the input image, with its title, colour bar and caption.
+void ChannelDetail::drawMap() {
   const auto& tm = *session_->tapMaps();
   const QString title = tr("%1, channel %2 (%3×%4)")
                             .arg(QString::fromStdString(tm.tap))
@@ -108,9 +117,10 @@ void ChannelDetail::redraw() {
   }
   view_->setDisplay(cmap, d.sign, {range}, true);
   view_->setCaption(title);
+}
 
-  double mn = 0, mx = 0;
-  cv::minMaxLoc(map_, &mn, &mx);
+// Writes the channel's mean, standard deviation, minimum mn, maximum mx and share of values <= 0.
+void ChannelDetail::showStats(double mn, double mx) {
   cv::Scalar mean, sd;
   cv::meanStdDev(map_, mean, sd);
   const double nonPos = double(cv::countNonZero(map_ <= 0)) / double(map_.total());
@@ -120,8 +130,10 @@ void ChannelDetail::redraw() {
                       .arg(mn, 0, 'g', 4)
                       .arg(mx, 0, 'g', 4)
                       .arg(100.0 * nonPos, 0, 'f', 1));
+}
 
-  // Histogram of the channel's values.
+// Histogram of the channel's values.
+void ChannelDetail::plotHistogram(double mn, double mx) {
   const double lo = mn, hi = mx > mn ? mx : mn + 1.0;
   const double width = (hi - lo) / kBins;
   QVector<double> keys(kBins), counts(kBins, 0.0);

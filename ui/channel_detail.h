@@ -36,6 +36,9 @@ class ChannelDetail : public QWidget {
 
  private:
   void redraw();
+  void drawMap();
+  void showStats(double mn, double mx);
+  void plotHistogram(double mn, double mx);
 
   AnalysisSession* session_;
   MapGrid* view_;

@@ -184,60 +184,78 @@ void MapGrid::paintEvent(QPaintEvent*) {
   p.drawText(QRect(0, 0, width(), kCaptionH), Qt::AlignCenter | Qt::TextSingleLine,
              p.fontMetrics().elidedText(caption_, Qt::ElideRight, width()));
   const Layout l = layout();
+  const int bottom = drawTiles(p, l);
+  if (pictureMode_ && !raw_.empty()) drawCropFrame(p, l);  // the crop the model saw
+  if (pictureMode_ && mark_ && tileCount() > 0) drawMark(p, l);  // e.g. an exemplar's receptive field
+  p.setPen(palette().color(QPalette::WindowText));
+  int y = bottom + 2;
+  p.drawText(QRect(0, y, width(), kReadoutH), Qt::AlignCenter, readout_);
+  y += kReadoutH;
+  if (showBar_) drawColourBar(p, l, y, f);
+}
+
+// Draws every tile with the linked cursor and the hovered tile's frame; returns the lowest tile edge.
+int MapGrid::drawTiles(QPainter& p, const Layout& l) const {
   int bottom = l.y0;
   for (int i = 0; i < tileCount(); ++i) {
     const QRect r = tileRect(l, i);
     p.drawImage(r, images_[size_t(i)]);
     bottom = std::max(bottom, r.bottom());
-    if (cursor_) {
-      const QPointF fr = fromOriginal(*cursor_);
-      if (fr.x() >= 0 && fr.y() >= 0 && fr.x() <= 1 && fr.y() <= 1) {
-        const QPointF c(r.left() + fr.x() * r.width(), r.top() + fr.y() * r.height());
-        const int arm = std::max(3, std::min(r.width(), r.height()) / 6);
-        p.setPen(QPen(QColor(255, 40, 40), i == hoverTile_ || pictureMode_ ? 2 : 1));
-        p.drawLine(QPointF(c.x() - arm, c.y()), QPointF(c.x() + arm, c.y()));
-        p.drawLine(QPointF(c.x(), c.y() - arm), QPointF(c.x(), c.y() + arm));
-      }
-    }
+    if (cursor_) drawCursor(p, r, i);
     if (i == hoverTile_ && !pictureMode_) {
       p.setPen(QPen(palette().color(QPalette::Highlight), 1));
       p.drawRect(r.adjusted(0, 0, -1, -1));
     }
   }
-  if (pictureMode_ && !raw_.empty()) {  // the crop the model saw
-    const QRect r = tileRect(l, 0);
-    const cv::Point2d a = crop_.toOriginal(-0.5, -0.5), b = crop_.toOriginal(crop_.width - 0.5, crop_.height - 0.5);
-    const double sx = double(r.width()) / std::max(1, originalSize_.width());
-    const double sy = double(r.height()) / std::max(1, originalSize_.height());
-    p.setPen(QPen(QColor(255, 255, 255, 160), 1, Qt::DashLine));
-    p.drawRect(QRectF(r.left() + (a.x + 0.5) * sx, r.top() + (a.y + 0.5) * sy, (b.x - a.x) * sx, (b.y - a.y) * sy));
+  return bottom;
+}
+
+// Draws the linked cursor's cross on tile i (at r) when the cursor lies within the tile.
+void MapGrid::drawCursor(QPainter& p, const QRect& r, int i) const {
+  const QPointF fr = fromOriginal(*cursor_);
+  if (fr.x() >= 0 && fr.y() >= 0 && fr.x() <= 1 && fr.y() <= 1) {
+    const QPointF c(r.left() + fr.x() * r.width(), r.top() + fr.y() * r.height());
+    const int arm = std::max(3, std::min(r.width(), r.height()) / 6);
+    p.setPen(QPen(QColor(255, 40, 40), i == hoverTile_ || pictureMode_ ? 2 : 1));
+    p.drawLine(QPointF(c.x() - arm, c.y()), QPointF(c.x() + arm, c.y()));
+    p.drawLine(QPointF(c.x(), c.y() - arm), QPointF(c.x(), c.y() + arm));
   }
-  if (pictureMode_ && mark_ && tileCount() > 0) {  // e.g. an exemplar's receptive field
-    const QRect r = tileRect(l, 0);
-    const double sx = double(r.width()) / std::max(1, originalSize_.width());
-    const double sy = double(r.height()) / std::max(1, originalSize_.height());
-    p.setPen(QPen(QColor(255, 196, 0), 2));
-    p.drawRect(QRectF(r.left() + mark_->left() * sx, r.top() + mark_->top() * sy, mark_->width() * sx,
-                      mark_->height() * sy));
-  }
+}
+
+// Draws the model input's crop as a dashed frame over the picture.
+void MapGrid::drawCropFrame(QPainter& p, const Layout& l) const {
+  const QRect r = tileRect(l, 0);
+  const cv::Point2d a = crop_.toOriginal(-0.5, -0.5), b = crop_.toOriginal(crop_.width - 0.5, crop_.height - 0.5);
+  const double sx = double(r.width()) / std::max(1, originalSize_.width());
+  const double sy = double(r.height()) / std::max(1, originalSize_.height());
+  p.setPen(QPen(QColor(255, 255, 255, 160), 1, Qt::DashLine));
+  p.drawRect(QRectF(r.left() + (a.x + 0.5) * sx, r.top() + (a.y + 0.5) * sy, (b.x - a.x) * sx, (b.y - a.y) * sy));
+}
+
+// Draws the mark's rectangle over the picture.
+void MapGrid::drawMark(QPainter& p, const Layout& l) const {
+  const QRect r = tileRect(l, 0);
+  const double sx = double(r.width()) / std::max(1, originalSize_.width());
+  const double sy = double(r.height()) / std::max(1, originalSize_.height());
+  p.setPen(QPen(QColor(255, 196, 0), 2));
+  p.drawRect(QRectF(r.left() + mark_->left() * sx, r.top() + mark_->top() * sy, mark_->width() * sx,
+                    mark_->height() * sy));
+}
+
+// Draws the colour bar at height y with the first range's ends under it, in a smaller size of font f.
+void MapGrid::drawColourBar(QPainter& p, const Layout& l, int y, const QFont& f) const {
+  const int bw = std::min(width() - 8, std::max(60, l.cols * l.tileW));
+  const QRect br((width() - bw) / 2, y + 1, bw, 8);
+  p.fillRect(br, bar_);
+  p.setPen(QColor(120, 120, 120));
+  p.drawRect(br.adjusted(0, 0, -1, -1));
   p.setPen(palette().color(QPalette::WindowText));
-  int y = bottom + 2;
-  p.drawText(QRect(0, y, width(), kReadoutH), Qt::AlignCenter, readout_);
-  y += kReadoutH;
-  if (showBar_) {
-    const int bw = std::min(width() - 8, std::max(60, l.cols * l.tileW));
-    const QRect br((width() - bw) / 2, y + 1, bw, 8);
-    p.fillRect(br, bar_);
-    p.setPen(QColor(120, 120, 120));
-    p.drawRect(br.adjusted(0, 0, -1, -1));
-    p.setPen(palette().color(QPalette::WindowText));
-    const ValueRange& vr = ranges_.front();
-    QFont tf = f;
-    tf.setPointSizeF(7.5);
-    p.setFont(tf);
-    p.drawText(QRect(br.left(), br.bottom() + 1, bw / 2, 12), Qt::AlignLeft, QString::number(vr.lo, 'g', 3));
-    p.drawText(QRect(br.left() + bw / 2, br.bottom() + 1, bw / 2, 12), Qt::AlignRight, QString::number(vr.hi, 'g', 3));
-  }
+  const ValueRange& vr = ranges_.front();
+  QFont tf = f;
+  tf.setPointSizeF(7.5);
+  p.setFont(tf);
+  p.drawText(QRect(br.left(), br.bottom() + 1, bw / 2, 12), Qt::AlignLeft, QString::number(vr.lo, 'g', 3));
+  p.drawText(QRect(br.left() + bw / 2, br.bottom() + 1, bw / 2, 12), Qt::AlignRight, QString::number(vr.hi, 'g', 3));
 }
 
 void MapGrid::setMark(const std::optional<QRectF>& original) {

@@ -17,6 +17,8 @@
 #include <optional>
 #include <vector>
 
+class QPainter;
+
 namespace fs::ui {
 
 class MapGrid : public QWidget {
@@ -76,6 +78,11 @@ class MapGrid : public QWidget {
   QPointF fromOriginal(QPointF original) const;
   void updateReadout();
   void recolour();
+  int drawTiles(QPainter& p, const Layout& l) const;
+  void drawCursor(QPainter& p, const QRect& r, int i) const;
+  void drawCropFrame(QPainter& p, const Layout& l) const;
+  void drawMark(QPainter& p, const Layout& l) const;
+  void drawColourBar(QPainter& p, const Layout& l, int y, const QFont& f) const;
 
   std::vector<cv::Mat> raw_;
   std::vector<QImage> images_;

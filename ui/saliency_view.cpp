@@ -123,60 +123,73 @@ void SaliencyView::rebuild() {
   metrics_.clear();
   rowSlots_.clear();
   columns_ = session_->saliencyMethods();
-  // CAM tap choices: the first model's taps (names differ between families; empty = each model's
-  // last block or stage output, ClassifierImpl::camTap).
-  {
-    const QString keep = pendingTap_.isEmpty() ? tap_->currentData().toString() : pendingTap_;
-    QSignalBlocker block(tap_);
-    tap_->clear();
-    tap_->addItem(tr("last block (each model)"), QString());
-    const QList<int> loaded = session_->loadedSlots();
-    if (!loaded.isEmpty())
-      for (const auto& t : session_->slot(loaded.front()).info.taps)
-        tap_->addItem(QString::fromStdString(t.name), QString::fromStdString(t.name));
-    tap_->setCurrentIndex(std::max(0, tap_->findData(keep)));
-    if (tap_->findData(keep) >= 0) pendingTap_.clear();
-  }
+  refreshTaps();
   for (int c = 0; c < columns_.size(); ++c) {
     gridLayout_->addWidget(columnHeader(columns_[c]), 0, c + 1);
   }
   int r = 1;
   for (int slot : session_->loadedSlots()) {
-    const SlotState& st = session_->slot(slot);
-    gridLayout_->addWidget(modelRowLabel(st), r, 0);
-    std::vector<MapGrid*> row;
-    std::vector<QLabel*> mrow;
-    for (int c = 0; c < columns_.size(); ++c) {
-      auto* box = new QWidget;
-      auto* v = new QVBoxLayout(box);
-      v->setContentsMargins(0, 0, 0, 0);
-      v->setSpacing(1);
-      auto* m = new MapGrid;
-      m->setTileSide(60);
-      m->setMinimumSize(150, 170);
-      const int rr = r - 1, cc = c;
-      connect(m, &MapGrid::hovered, this, [this](QPointF p) {
-        for (MapGrid* g : cells()) g->setLinkedCursor(p);
-      });
-      connect(m, &MapGrid::tileClicked, this, [this, rr, cc] {
-        selRow_ = rr, selCol_ = cc;
-      });
-      auto* label = new QLabel;
-      label->setAlignment(Qt::AlignCenter);
-      label->setStyleSheet(QStringLiteral("font-size: 8pt"));
-      v->addWidget(m, 1);
-      v->addWidget(label);
-      gridLayout_->addWidget(box, r, c + 1);
-      row.push_back(m);
-      mrow.push_back(label);
-    }
-    cells_.push_back(row);
-    metrics_.push_back(mrow);
-    rowSlots_.push_back(slot);
+    addModelRow(slot, r);
     ++r;
   }
   for (int c = 1; c <= columns_.size(); ++c) gridLayout_->setColumnStretch(c, 1);
   restyle();
+}
+
+// Refills the CAM tap chooser, keeping its choice or selecting the pending tap.
+void SaliencyView::refreshTaps() {
+  // CAM tap choices: the first model's taps (names differ between families; empty = each model's
+  // last block or stage output, ClassifierImpl::camTap).
+  const QString keep = pendingTap_.isEmpty() ? tap_->currentData().toString() : pendingTap_;
+  QSignalBlocker block(tap_);
+  tap_->clear();
+  tap_->addItem(tr("last block (each model)"), QString());
+  const QList<int> loaded = session_->loadedSlots();
+  if (!loaded.isEmpty())
+    for (const auto& t : session_->slot(loaded.front()).info.taps)
+      tap_->addItem(QString::fromStdString(t.name), QString::fromStdString(t.name));
+  tap_->setCurrentIndex(std::max(0, tap_->findData(keep)));
+  if (tap_->findData(keep) >= 0) pendingTap_.clear();
+}
+
+// Adds the model in `slot` as grid row r: its label, then per method a map with its metrics under it.
+void SaliencyView::addModelRow(int slot, int r) {
+  const SlotState& st = session_->slot(slot);
+  gridLayout_->addWidget(modelRowLabel(st), r, 0);
+  std::vector<MapGrid*> row;
+  std::vector<QLabel*> mrow;
+  for (int c = 0; c < columns_.size(); ++c) {
+    auto* box = new QWidget;
+    auto* v = new QVBoxLayout(box);
+    v->setContentsMargins(0, 0, 0, 0);
+    v->setSpacing(1);
+    auto* m = createCellMap(r - 1, c);
+    auto* label = new QLabel;
+    label->setAlignment(Qt::AlignCenter);
+    label->setStyleSheet(QStringLiteral("font-size: 8pt"));
+    v->addWidget(m, 1);
+    v->addWidget(label);
+    gridLayout_->addWidget(box, r, c + 1);
+    row.push_back(m);
+    mrow.push_back(label);
+  }
+  cells_.push_back(row);
+  metrics_.push_back(mrow);
+  rowSlots_.push_back(slot);
+}
+
+// Creates the map of cell (rr, cc): hovering moves every cell's cursor, a click selects the cell.
+MapGrid* SaliencyView::createCellMap(int rr, int cc) {
+  auto* m = new MapGrid;
+  m->setTileSide(60);
+  m->setMinimumSize(150, 170);
+  connect(m, &MapGrid::hovered, this, [this](QPointF p) {
+    for (MapGrid* g : cells()) g->setLinkedCursor(p);
+  });
+  connect(m, &MapGrid::tileClicked, this, [this, rr, cc] {
+    selRow_ = rr, selCol_ = cc;
+  });
+  return m;
 }
 
 // One range per method column over all models when shared (methods differ in sign and scale).

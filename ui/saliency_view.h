@@ -59,6 +59,9 @@ class SaliencyView : public QWidget {
   QWidget* buildSidePanel();  // saliency_view_controls.cpp, with the methods that read it
   void apply();
   void rebuild();
+  void refreshTaps();
+  void addModelRow(int slot, int r);
+  MapGrid* createCellMap(int rr, int cc);
   void restyle();
   // One model's row after its results changed (every row when maps share one range).
   void restyleSlot(int slot);

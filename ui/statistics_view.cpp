@@ -36,12 +36,76 @@ QCustomPlot* makePlot(const QString& title, const QString& x, const QString& y) 
   p->legend->setFont(f);
   return p;
 }
+
+// What the statistics plots' axes span: histogram (h), sparsity (s) and mean (m) values.
+struct StatisticsExtent {
+  double hmax = 0, hlo = 0, hhi = 0, smax = 0, mlo = 0, mhi = 0;
+  bool any = false;  // a histogram has set hlo and hhi
+};
+
+// One model's Hoyer sparseness and mean activation against relative depth, widening e.
+void plotDepthCurves(QCustomPlot* sparsityPlot, QCustomPlot* meanPlot, const std::vector<TapStatistics>& taps,
+                     const QString& name, const QColor& colour, StatisticsExtent& e) {
+  QVector<double> depth, sparsity, mean;
+  for (size_t t = 0; t < taps.size(); ++t) {
+    depth << (taps.size() > 1 ? double(t) / double(taps.size() - 1) : 0.0);
+    sparsity << taps[t].hoyer;
+    mean << taps[t].meanActivation;
+    e.smax = std::max(e.smax, taps[t].hoyer);
+    e.mlo = std::min(e.mlo, taps[t].meanActivation);
+    e.mhi = std::max(e.mhi, taps[t].meanActivation);
+  }
+  for (auto [plot, values] : {std::pair{sparsityPlot, &sparsity}, std::pair{meanPlot, &mean}}) {
+    QCPGraph* g = plot->addGraph();
+    g->setName(name);
+    g->setPen(QPen(colour, 1.8));
+    g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 4));
+    g->setData(depth, *values);
+  }
+}
+
+// Histogram of this model's tap for the chosen stage, widening e.
+void plotStageHistogram(QCustomPlot* histogram, const SlotState& s, int stage, const QString& name,
+                        const QColor& colour, StatisticsExtent& e) {
+  if (stage < 0 || stage >= int(s.info.stages.size())) return;
+  const std::string& tap = s.info.stages[size_t(stage)];
+  for (const auto& t : s.statistics->taps)
+    if (t.tap == tap && t.counts.size() + 1 == t.edges.size()) {
+      double total = 0;
+      for (double c : t.counts) total += c;
+      QVector<double> x, y;
+      for (size_t b = 0; b < t.counts.size(); ++b) {
+        x << 0.5 * (t.edges[b] + t.edges[b + 1]);
+        y << (total > 0 ? t.counts[b] / total : 0.0);
+        e.hmax = std::max(e.hmax, y.back());
+      }
+      if (!e.any) e.hlo = t.edges.front(), e.hhi = t.edges.back();
+      e.hlo = std::min(e.hlo, t.edges.front());
+      e.hhi = std::max(e.hhi, t.edges.back());
+      e.any = true;
+      QCPGraph* g = histogram->addGraph();
+      g->setName(QStringLiteral("%1: %2").arg(name, QString::fromStdString(tap)));
+      g->setPen(QPen(colour, 1.6));
+      g->setLineStyle(QCPGraph::lsStepCenter);
+      g->setData(x, y);
+    }
+}
 }  // namespace
 
 StatisticsView::StatisticsView(AnalysisSession* session, std::function<QStringList()> imageSource, QWidget* parent)
     : QWidget(parent), session_(session), images_(std::move(imageSource)) {
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(2, 2, 2, 2);
+  layout->addLayout(createBar());
+  layout->addLayout(createPlots(), 1);
+  erf_ = new ErfPanel(session_);
+  layout->addWidget(erf_);
+  connectSignals();
+  refreshModels();
+}
+
+// The bar above the plots: the histogram's stage, the two CKA models, Compute CKA and its note.
+QHBoxLayout* StatisticsView::createBar() {
   auto* bar = new QHBoxLayout;
   bar->addWidget(new QLabel(tr("Histogram of")));
   stage_ = new QComboBox;
@@ -63,8 +127,11 @@ StatisticsView::StatisticsView(AnalysisSession* session, std::function<QStringLi
   ckaInfo_->setStyleSheet(QStringLiteral("color: gray"));
   ckaInfo_->setWordWrap(true);  // wraps rather than widening the window (1366x768 screens)
   bar->addWidget(ckaInfo_, 1);
-  layout->addLayout(bar);
+  return bar;
+}
 
+// The four plots in a 2 x 2 grid: histogram and sparsity above, mean and CKA below.
+QGridLayout* StatisticsView::createPlots() {
   auto* grid = new QGridLayout;
   histogram_ = makePlot(tr("Activation histogram"), tr("activation"), tr("fraction of values"));
   sparsity_ = makePlot(tr("Hoyer sparseness by depth"), tr("relative depth"), tr("Hoyer sparseness"));
@@ -78,10 +145,11 @@ StatisticsView::StatisticsView(AnalysisSession* session, std::function<QStringLi
   grid->addWidget(sparsity_, 0, 1);
   grid->addWidget(mean_, 1, 0);
   grid->addWidget(cka_, 1, 1);
-  layout->addLayout(grid, 1);
-  erf_ = new ErfPanel(session_);
-  layout->addWidget(erf_);
+  return grid;
+}
 
+// The stage chooser and Compute CKA; the session's slots, statistics and CKA replot the view.
+void StatisticsView::connectSignals() {
   connect(stage_, &QComboBox::currentIndexChanged, this, &StatisticsView::replotStatistics);
   connect(ckaButton_, &QPushButton::clicked, this,
           [this] { computeCka(modelA_->currentData().toInt(), modelB_->currentData().toInt()); });
@@ -95,7 +163,6 @@ StatisticsView::StatisticsView(AnalysisSession* session, std::function<QStringLi
   });
   connect(session_, &AnalysisSession::slotOrderChanged, this, &StatisticsView::replotStatistics);
   connect(session_, &AnalysisSession::ckaChanged, this, &StatisticsView::replotCka);
-  refreshModels();
 }
 
 void StatisticsView::setActive(bool on) {
@@ -148,63 +215,23 @@ void StatisticsView::refreshModels() {
 void StatisticsView::replotStatistics() {
   for (QCustomPlot* p : {histogram_, sparsity_, mean_}) p->clearGraphs();
   const int stage = stage_->currentIndex();
-  double hmax = 0, hlo = 0, hhi = 0, smax = 0, mlo = 0, mhi = 0;
-  bool any = false;
+  StatisticsExtent e;
   int row = 0;
   for (int i : session_->loadedSlots()) {
     const SlotState& s = session_->slot(i);
     const QColor colour = kColours[row++ % 4];
     if (!s.statistics) continue;
     const QString name = QString::fromStdString(s.info.modelId);
-    const auto& taps = s.statistics->taps;
-    QVector<double> depth, sparsity, mean;
-    for (size_t t = 0; t < taps.size(); ++t) {
-      depth << (taps.size() > 1 ? double(t) / double(taps.size() - 1) : 0.0);
-      sparsity << taps[t].hoyer;
-      mean << taps[t].meanActivation;
-      smax = std::max(smax, taps[t].hoyer);
-      mlo = std::min(mlo, taps[t].meanActivation);
-      mhi = std::max(mhi, taps[t].meanActivation);
-    }
-    for (auto [plot, values] : {std::pair{sparsity_, &sparsity}, std::pair{mean_, &mean}}) {
-      QCPGraph* g = plot->addGraph();
-      g->setName(name);
-      g->setPen(QPen(colour, 1.8));
-      g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 4));
-      g->setData(depth, *values);
-    }
-    // Histogram of this model's tap for the chosen stage.
-    if (stage >= 0 && stage < int(s.info.stages.size())) {
-      const std::string& tap = s.info.stages[size_t(stage)];
-      for (const auto& t : taps)
-        if (t.tap == tap && t.counts.size() + 1 == t.edges.size()) {
-          double total = 0;
-          for (double c : t.counts) total += c;
-          QVector<double> x, y;
-          for (size_t b = 0; b < t.counts.size(); ++b) {
-            x << 0.5 * (t.edges[b] + t.edges[b + 1]);
-            y << (total > 0 ? t.counts[b] / total : 0.0);
-            hmax = std::max(hmax, y.back());
-          }
-          if (!any) hlo = t.edges.front(), hhi = t.edges.back();
-          hlo = std::min(hlo, t.edges.front());
-          hhi = std::max(hhi, t.edges.back());
-          any = true;
-          QCPGraph* g = histogram_->addGraph();
-          g->setName(QStringLiteral("%1: %2").arg(name, QString::fromStdString(tap)));
-          g->setPen(QPen(colour, 1.6));
-          g->setLineStyle(QCPGraph::lsStepCenter);
-          g->setData(x, y);
-        }
-    }
+    plotDepthCurves(sparsity_, mean_, s.statistics->taps, name, colour, e);
+    plotStageHistogram(histogram_, s, stage, name, colour, e);
   }
-  histogram_->xAxis->setRange(hlo, hhi > hlo ? hhi : hlo + 1);
-  histogram_->yAxis->setRange(0, hmax > 0 ? hmax * 1.1 : 1);
+  histogram_->xAxis->setRange(e.hlo, e.hhi > e.hlo ? e.hhi : e.hlo + 1);
+  histogram_->yAxis->setRange(0, e.hmax > 0 ? e.hmax * 1.1 : 1);
   sparsity_->xAxis->setRange(-0.03, 1.03);
-  sparsity_->yAxis->setRange(0, std::max(0.05, smax * 1.1));
+  sparsity_->yAxis->setRange(0, std::max(0.05, e.smax * 1.1));
   mean_->xAxis->setRange(-0.03, 1.03);
-  const double pad = std::max(1e-3, 0.1 * (mhi - mlo));
-  mean_->yAxis->setRange(mlo - pad, mhi + pad);
+  const double pad = std::max(1e-3, 0.1 * (e.mhi - e.mlo));
+  mean_->yAxis->setRange(e.mlo - pad, e.mhi + pad);
   for (QCustomPlot* p : {histogram_, sparsity_, mean_}) {
     p->legend->setVisible(p->graphCount() > 0);
     p->replot();

@@ -11,6 +11,8 @@
 
 class QComboBox;
 class QCustomPlot;
+class QGridLayout;
+class QHBoxLayout;
 class QLabel;
 class QPushButton;
 
@@ -36,6 +38,9 @@ class StatisticsView : public QWidget {
   ErfPanel* erfPanel() const { return erf_; }  // effective receptive fields (ui/erf_panel.h)  // the heatmap's tap counts (B, A), empty when none
 
  private:
+  QHBoxLayout* createBar();
+  QGridLayout* createPlots();
+  void connectSignals();
   void refreshModels();
   void replotStatistics();
   void replotCka();

@@ -63,9 +63,11 @@ bool ExemplarIndex::sameKey(const ExemplarIndex& o) const {
          inputHeight == o.inputHeight && inputWidth == o.inputWidth;
 }
 
-ExemplarIndex computeExemplars(LoadedModel& model, const std::string& weightsSha256, const ImageSource& source,
-                               const ExemplarOptions& options, const std::function<bool(int64_t, int64_t)>& progress) {
-  if (options.k < 1) throw InputError("exemplars: k must be at least 1");
+namespace {
+
+// A new index's key and description: model, weights, data set, taps (default: the stages), k, score, shard.
+ExemplarIndex newExemplarIndex(LoadedModel& model, const std::string& weightsSha256, const ImageSource& source,
+                               const ExemplarOptions& options) {
   ExemplarIndex index;
   index.model = model.config.id, index.weightsSha256 = weightsSha256;
   index.dataset = source.description, index.datasetSha256 = source.contentHash, index.imageCount = source.count;
@@ -73,44 +75,66 @@ ExemplarIndex computeExemplars(LoadedModel& model, const std::string& weightsSha
   index.k = options.k, index.score = options.score, index.shard = options.shard;
   const auto& spec = model.config.input;
   index.inputHeight = spec.height, index.inputWidth = spec.width;
+  return index;
+}
+
+// Per tap: its receptive field and one TopK per channel.
+struct ExemplarTapHeaps {
   std::vector<ReceptiveField> fields;
   std::vector<std::vector<TopK>> heaps;
-  for (const auto& t : index.taps) {
+};
+
+// The receptive fields and empty heaps of the taps, each tap checked against the model.
+ExemplarTapHeaps prepareExemplarTaps(LoadedModel& model, const std::vector<std::string>& taps, int k) {
+  ExemplarTapHeaps state;
+  for (const auto& t : taps) {
     const auto info = findTap(model, t);  // InputError listing the valid taps
-    fields.push_back(receptiveField(model, t));
-    heaps.emplace_back(size_t(info.channels), TopK(options.k));
+    state.fields.push_back(receptiveField(model, t));
+    state.heaps.emplace_back(size_t(info.channels), TopK(k));
   }
+  return state;
+}
+
+// The indices of the source's images in the shard, in order.
+std::vector<int64_t> exemplarShardImages(const ImageSource& source, const ShardSpec& shard) {
   std::vector<int64_t> images;
   for (int64_t i = 0; i < source.count; ++i)
-    if (inShard(size_t(i), options.shard)) images.push_back(i);
-  const int64_t batch = chooseBatchSize(options.batch, false, model, spec.height, spec.width);
-  for (size_t begin = 0; begin < images.size(); begin += size_t(batch)) {
-    const size_t end = std::min(images.size(), begin + size_t(batch));
-    std::vector<at::Tensor> xs;
-    for (size_t i = begin; i < end; ++i) xs.push_back(source.batch(images[i], images[i] + 1, spec));
-    c10::InferenceMode guard;
-    const auto result = model.net->forward(at::cat(xs, 0), index.taps);
-    for (size_t t = 0; t < index.taps.size(); ++t) {
-      const at::Tensor a = result.taps.at(index.taps[t]);  // [B,C,h,w]
-      const int64_t w = a.size(3);
-      const at::Tensor flat = a.reshape({a.size(0), a.size(1), -1}).to(at::kFloat);
-      const auto [peak, where] = flat.max(2);
-      const at::Tensor score = (options.score == ExemplarScore::Max ? peak : flat.mean(2)).contiguous();
-      const at::Tensor arg = where.contiguous();
-      const auto s = score.accessor<float, 2>();
-      const auto g = arg.accessor<int64_t, 2>();
-      for (int64_t b = 0; b < score.size(0); ++b)
-        for (int64_t c = 0; c < score.size(1); ++c) {
-          Exemplar e;
-          e.image = images[begin + size_t(b)], e.score = s[b][c];
-          e.cellY = int(g[b][c] / w), e.cellX = int(g[b][c] % w);
-          const PixelBox box = receptiveBox(fields[t], e.cellY, e.cellX, spec.height, spec.width);
-          e.box[0] = box.x0, e.box[1] = box.y0, e.box[2] = box.x1, e.box[3] = box.y1;
-          heaps[t][size_t(c)].offer(e);
-        }
+    if (inShard(size_t(i), shard)) images.push_back(i);
+  return images;
+}
+
+// The model inputs of images[begin, end), one tensor per image.
+std::vector<at::Tensor> exemplarBatchImages(const ImageSource& source, const std::vector<int64_t>& images,
+                                            size_t begin, size_t end, const fs::model::InputSpec& spec) {
+  std::vector<at::Tensor> xs;
+  for (size_t i = begin; i < end; ++i) xs.push_back(source.batch(images[i], images[i] + 1, spec));
+  return xs;
+}
+
+// Offers each channel's heap its exemplar from each image of a tap's activations [B,C,h,w] (score, cell, box).
+void offerTapExemplars(const at::Tensor& a, const ReceptiveField& field, std::vector<TopK>& heaps,
+                       const std::vector<int64_t>& images, size_t begin, const ExemplarOptions& options,
+                       const fs::model::InputSpec& spec) {
+  const int64_t w = a.size(3);
+  const at::Tensor flat = a.reshape({a.size(0), a.size(1), -1}).to(at::kFloat);
+  const auto [peak, where] = flat.max(2);
+  const at::Tensor score = (options.score == ExemplarScore::Max ? peak : flat.mean(2)).contiguous();
+  const at::Tensor arg = where.contiguous();
+  const auto s = score.accessor<float, 2>();
+  const auto g = arg.accessor<int64_t, 2>();
+  for (int64_t b = 0; b < score.size(0); ++b)
+    for (int64_t c = 0; c < score.size(1); ++c) {
+      Exemplar e;
+      e.image = images[begin + size_t(b)], e.score = s[b][c];
+      e.cellY = int(g[b][c] / w), e.cellX = int(g[b][c] % w);
+      const PixelBox box = receptiveBox(field, e.cellY, e.cellX, spec.height, spec.width);
+      e.box[0] = box.x0, e.box[1] = box.y0, e.box[2] = box.x1, e.box[3] = box.y1;
+      heaps[size_t(c)].offer(e);
     }
-    if (progress && !progress(int64_t(end), int64_t(images.size()))) throw InputError("exemplars: cancelled");
-  }
+}
+
+// The index's lists: per tap and channel the kept exemplars, best first, with their images' names.
+void collectExemplars(ExemplarIndex& index, const std::vector<std::vector<TopK>>& heaps, const ImageSource& source) {
   for (size_t t = 0; t < index.taps.size(); ++t) {
     auto& list = index.channels[index.taps[t]];
     for (const auto& heap : heaps[t]) {
@@ -118,6 +142,30 @@ ExemplarIndex computeExemplars(LoadedModel& model, const std::string& weightsSha
       for (const auto& e : list.back()) index.imageNames[e.image] = source.names[size_t(e.image)];
     }
   }
+}
+
+}  // namespace
+
+ExemplarIndex computeExemplars(LoadedModel& model, const std::string& weightsSha256, const ImageSource& source,
+                               const ExemplarOptions& options, const std::function<bool(int64_t, int64_t)>& progress) {
+  if (options.k < 1) throw InputError("exemplars: k must be at least 1");
+  ExemplarIndex index = newExemplarIndex(model, weightsSha256, source, options);
+  const auto& spec = model.config.input;
+  ExemplarTapHeaps state = prepareExemplarTaps(model, index.taps, options.k);
+  const std::vector<int64_t> images = exemplarShardImages(source, options.shard);
+  const int64_t batch = chooseBatchSize(options.batch, false, model, spec.height, spec.width);
+  for (size_t begin = 0; begin < images.size(); begin += size_t(batch)) {
+    const size_t end = std::min(images.size(), begin + size_t(batch));
+    const std::vector<at::Tensor> xs = exemplarBatchImages(source, images, begin, end, spec);
+    c10::InferenceMode guard;
+    const auto result = model.net->forward(at::cat(xs, 0), index.taps);
+    for (size_t t = 0; t < index.taps.size(); ++t) {
+      const at::Tensor a = result.taps.at(index.taps[t]);  // [B,C,h,w]
+      offerTapExemplars(a, state.fields[t], state.heaps[t], images, begin, options, spec);
+    }
+    if (progress && !progress(int64_t(end), int64_t(images.size()))) throw InputError("exemplars: cancelled");
+  }
+  collectExemplars(index, state.heaps, source);
   return index;
 }
 

@@ -235,66 +235,117 @@ at::Tensor visObjective(LoadedModel& model, const at::Tensor& images01, const Vi
   return evaluate(model, makeObjective(model, o), images01, nullptr);
 }
 
-VisResult visualizeFeature(LoadedModel& model, const VisOptions& o, const std::function<bool(int, int)>& progress) {
-  const auto start = Clock::now();
-  const double cpuStart = processCpuSeconds();
+namespace {
+
+// Rejects a sample count outside 1..64 and more than 256 channels at once.
+void checkFeatureVisCounts(const VisOptions& o) {
   if (o.samples < 1 || o.samples > 64) throw InputError("visualisation: samples must be within 1..64");
   if (o.channels.size() > 256) throw InputError("visualisation: at most 256 channels at once");
-  const Objective obj = makeObjective(model, o);
-  const int64_t batch = o.channels.empty() ? o.samples : int64_t(o.channels.size());
+}
+
+// The image side: --size, else the model's input height; within 16..1024.
+int featureVisSize(const LoadedModel& model, const VisOptions& o) {
   const int size = o.size > 0 ? o.size : model.config.input.height;
   if (size < 16 || size > 1024) throw InputError("visualisation size must be within 16..1024");
-  const ThreadScope threads(visThreads(model, o, size, batch));
-  torch::AutoGradMode enable(true);
-  at::Generator gen = at::detail::createCPUGenerator(o.seed);
-  std::mt19937 rng(uint32_t(o.seed * 2654435761u + 1));
-  const FourierParam fourier{size, o.greyscale};
+  return size;
+}
+
+// The starting spectra [B, C, S, S/2+1, 2]: small noise from the seed's generator, requiring grad.
+at::Tensor featureVisStartSpectrum(const VisOptions& o, int64_t batch, int size, const at::Generator& gen) {
   const int64_t colours = o.greyscale ? 1 : 3;
   // One image per channel: every image starts from the seed's single-sample noise.
   at::Tensor spectrum = at::randn({o.channels.empty() ? batch : 1, colours, size, size / 2 + 1, 2}, gen) * 0.01;
   if (!o.channels.empty()) spectrum = spectrum.repeat({batch, 1, 1, 1, 1});
   spectrum.requires_grad_(true);
-  // Adam as torch.optim.Adam (Lucent's optimiser): m, v, and the denominator's buffer reused.
-  at::Tensor m1 = at::zeros_like(spectrum), m2 = at::zeros_like(spectrum), denom = at::empty_like(spectrum);
+  return spectrum;
+}
+
+// Adam as torch.optim.Adam (Lucent's optimiser): m, v, and the denominator's buffer reused.
+struct FeatureVisAdam {
+  at::Tensor m1, m2, denom;
+};
+
+// One Adam step (step counts from 1) on the spectra with gradient g, outside autograd.
+void featureVisAdamUpdate(FeatureVisAdam& adam, at::Tensor& spectrum, const at::Tensor& g, int step,
+                          const VisOptions& o) {
   const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
-  VisResult r;
-  VisTimings& time = r.timings;
-  {
-    at::NoGradGuard none;
-    r.initial = evaluate(model, obj, fourier(spectrum), nullptr)[0].item<double>();
-  }
-  // Lucid's render_vis default: a ReLU silent on the start image still passes a gradient.
-  std::optional<fs::model::RedirectedReluGradient> redirect;
-  if (o.redirectRelu) redirect.emplace();
-  for (int step = 1; step <= o.steps; ++step) {
-    auto t0 = Clock::now();
-    at::Tensor img = fourier(spectrum);
-    time.image += since(t0), t0 = Clock::now();
-    if (o.transforms) img = robustnessTransforms(img, rng);
-    time.transforms += since(t0), t0 = Clock::now();
-    at::Tensor tap;
-    // Lucid averages over the batch; one image per channel sums, so each image's gradient is its own.
-    const at::Tensor objective = evaluate(model, obj, img, o.samples > 1 ? &tap : nullptr);
-    at::Tensor loss = o.channels.empty() ? -objective.mean() : -objective.sum();
-    if (o.samples > 1) loss = loss + o.diversityWeight * gramDiversity(tap);
-    time.forward += since(t0), t0 = Clock::now();
-    const at::Tensor g = torch::autograd::grad({loss}, {spectrum})[0];
-    time.backward += since(t0), t0 = Clock::now();
-    {
-      at::NoGradGuard none;
-      m1.mul_(b1).add_(g, 1 - b1);
-      m2.mul_(b2).addcmul_(g, g, 1 - b2);
-      at::sqrt_out(denom, m2).div_(std::sqrt(1 - std::pow(b2, step))).add_(eps);
-      spectrum.addcdiv_(m1, denom, -o.learningRate / (1 - std::pow(b1, step)));
-    }
-    time.update += since(t0);
-    if (progress && !progress(step, o.steps)) throw InputError("visualisation: cancelled");
-  }
   at::NoGradGuard none;
+  adam.m1.mul_(b1).add_(g, 1 - b1);
+  adam.m2.mul_(b2).addcmul_(g, g, 1 - b2);
+  at::sqrt_out(adam.denom, adam.m2).div_(std::sqrt(1 - std::pow(b2, step))).add_(eps);
+  spectrum.addcdiv_(adam.m1, adam.denom, -o.learningRate / (1 - std::pow(b1, step)));
+}
+
+// The first sample's objective on the images of the spectra, outside autograd.
+double featureVisInitial(LoadedModel& model, const Objective& obj, const FourierParam& fourier,
+                         const at::Tensor& spectrum) {
+  at::NoGradGuard none;
+  return evaluate(model, obj, fourier(spectrum), nullptr)[0].item<double>();
+}
+
+// The loss to minimise on images [B, C, S, S]: the negated objective, plus the diversity term.
+at::Tensor featureVisLoss(LoadedModel& model, const Objective& obj, const VisOptions& o, const at::Tensor& img) {
+  at::Tensor tap;
+  // Lucid averages over the batch; one image per channel sums, so each image's gradient is its own.
+  const at::Tensor objective = evaluate(model, obj, img, o.samples > 1 ? &tap : nullptr);
+  at::Tensor loss = o.channels.empty() ? -objective.mean() : -objective.sum();
+  if (o.samples > 1) loss = loss + o.diversityWeight * gramDiversity(tap);
+  return loss;
+}
+
+// One optimisation step: image, transforms, loss, gradient and Adam update, each section timed.
+void featureVisStep(LoadedModel& model, const Objective& obj, const VisOptions& o, const FourierParam& fourier,
+                    at::Tensor& spectrum, FeatureVisAdam& adam, std::mt19937& rng, int step, VisTimings& time) {
+  auto t0 = Clock::now();
+  at::Tensor img = fourier(spectrum);
+  time.image += since(t0), t0 = Clock::now();
+  if (o.transforms) img = robustnessTransforms(img, rng);
+  time.transforms += since(t0), t0 = Clock::now();
+  const at::Tensor loss = featureVisLoss(model, obj, o, img);
+  time.forward += since(t0), t0 = Clock::now();
+  const at::Tensor g = torch::autograd::grad({loss}, {spectrum})[0];
+  time.backward += since(t0), t0 = Clock::now();
+  featureVisAdamUpdate(adam, spectrum, g, step, o);
+  time.update += since(t0);
+}
+
+// The final images (RGB) of the spectra and their objectives, the first sample's also on its own.
+void featureVisFinish(LoadedModel& model, const Objective& obj, const FourierParam& fourier,
+                      const at::Tensor& spectrum, VisResult& r) {
   r.images = toRgb(fourier(spectrum)).contiguous();
   r.image = r.images[0].clone();
   r.activations = values(evaluate(model, obj, r.images, nullptr));
   r.activation = r.activations[0];
+}
+
+}  // namespace
+
+VisResult visualizeFeature(LoadedModel& model, const VisOptions& o, const std::function<bool(int, int)>& progress) {
+  const auto start = Clock::now();
+  const double cpuStart = processCpuSeconds();
+  checkFeatureVisCounts(o);
+  const Objective obj = makeObjective(model, o);
+  const int64_t batch = o.channels.empty() ? o.samples : int64_t(o.channels.size());
+  const int size = featureVisSize(model, o);
+  const ThreadScope threads(visThreads(model, o, size, batch));
+  torch::AutoGradMode enable(true);
+  at::Generator gen = at::detail::createCPUGenerator(o.seed);
+  std::mt19937 rng(uint32_t(o.seed * 2654435761u + 1));
+  const FourierParam fourier{size, o.greyscale};
+  at::Tensor spectrum = featureVisStartSpectrum(o, batch, size, gen);
+  FeatureVisAdam adam{at::zeros_like(spectrum), at::zeros_like(spectrum), at::empty_like(spectrum)};
+  VisResult r;
+  VisTimings& time = r.timings;
+  r.initial = featureVisInitial(model, obj, fourier, spectrum);
+  // Lucid's render_vis default: a ReLU silent on the start image still passes a gradient.
+  std::optional<fs::model::RedirectedReluGradient> redirect;
+  if (o.redirectRelu) redirect.emplace();
+  for (int step = 1; step <= o.steps; ++step) {
+    featureVisStep(model, obj, o, fourier, spectrum, adam, rng, step, time);
+    if (progress && !progress(step, o.steps)) throw InputError("visualisation: cancelled");
+  }
+  at::NoGradGuard none;
+  featureVisFinish(model, obj, fourier, spectrum, r);
   time.total = since(start);
   time.cpu = processCpuSeconds() - cpuStart;
   return r;
