@@ -184,7 +184,8 @@ int runEvaluateJobs(const Args& a, const fa::ScorecardOptions& o, int jobs) {
   };
   for (const std::string& id : ids)
     for (int j = 1; j <= jobs; ++j) std::filesystem::remove(speedFile(id, j));
-  // A job's own message is printed above; its finished images are kept for a rerun.
+  // A job that did not finish has said so (runJobs), and so has the job itself; its finished images
+  // stay in its shard for a rerun.
   if (const int worst = runJobs(a, jobs, threads, ids, speedFile); worst != 0) return worst;
 
   nlohmann::json all = nlohmann::json::array();
