@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 namespace fs::analysis::imputation {
 
@@ -210,19 +211,25 @@ void NestedDissection::buildTree(const System& s) {
 
 // Each node's boundary in the order of its parent's front (own, then boundary), parents first: a
 // child's update then adds into the parent's lower triangle column by column without comparing
-// positions (the extend-add was half of the factorisation's own time when it compared).
+// positions (the extend-add was half of the factorisation's own time when it compared). A child's
+// boundary lies in its parent's front, so it is read off the parent's front in order (a marked
+// pass, linear) rather than sorted; the order is the same.
 void NestedDissection::orderBoundaries(size_t unknowns) {
-  std::vector<int64_t> at(unknowns, -1);
+  std::vector<int> mark(unknowns, -1);  // the child whose boundary holds an unknown
+  std::vector<int64_t> ordered;
   for (size_t t = nodes_.size(); t-- > 0;) {
     const Node& parent = nodes_[t];
-    int64_t p = 0;
-    for (int64_t u : parent.own) at[size_t(u)] = p++;
-    for (int64_t u : parent.boundary) at[size_t(u)] = p++;
-    for (int child : {parent.left, parent.right})
-      if (child >= 0) {
-        std::vector<int64_t>& b = nodes_[size_t(child)].boundary;
-        std::sort(b.begin(), b.end(), [&](int64_t x, int64_t y) { return at[size_t(x)] < at[size_t(y)]; });
-      }
+    for (int child : {parent.left, parent.right}) {
+      if (child < 0) continue;
+      std::vector<int64_t>& b = nodes_[size_t(child)].boundary;
+      for (int64_t u : b) mark[size_t(u)] = child;
+      ordered.clear();
+      for (const std::vector<int64_t>* part : {&parent.own, &parent.boundary})
+        for (int64_t u : *part)
+          if (mark[size_t(u)] == child) ordered.push_back(u);
+      if (ordered.size() != b.size()) throw std::logic_error("nested dissection: a boundary outside its parent's front");
+      b.swap(ordered);
+    }
   }
 }
 
@@ -231,12 +238,14 @@ void NestedDissection::orderBoundaries(size_t unknowns) {
 // pushing its own.
 bool NestedDissection::eliminate(const System& s) {
   std::vector<int64_t> pos(s.pixels.size(), -1);
-  std::vector<double> stack;
+  UninitialisedDoubles stack;
   std::vector<size_t> stackTop;  // start of each pushed update
   size_t lSize = 0;
   for (const Node& node : nodes_) lSize += node.own.size() * (node.own.size() + node.boundary.size());
   lStore_.resize(lSize);
   size_t lNext = 0;
+  // The front: zero-filled when it grows (rarely), since the Schur tiles that cross the diagonal
+  // also update entries above it, which are never read but must hold numbers.
   std::vector<double> work;
   std::vector<size_t> childPos;  // a child's boundary unknowns' places in the front
   for (Node& node : nodes_) {
