@@ -134,6 +134,31 @@ FigureLayout sanityCascadeFigure(const SanityCascade& c, const std::string& titl
   return sanityCascadeFigure(std::vector<const SanityCascade*>{&c}, title);
 }
 
+namespace {
+
+// The curves' key: one entry per method in its colour (solid, filled: the first run's style), then
+// with two runs the two styles in grey.
+std::vector<LegendEntry> curvesLegend(const std::vector<const SanityCascade*>& runs, const SanityCascade& c) {
+  std::vector<LegendEntry> legend;
+  for (size_t m = 0; m < c.methods.size(); ++m) {
+    LegendEntry e;
+    e.label = c.titles[m] == c.methods[m] ? c.methods[m] : c.titles[m] + " (" + c.methods[m] + ")";
+    setMethodColour(m, e.rgb);
+    legend.push_back(e);
+  }
+  if (runs.size() > 1)
+    for (size_t r = 0; r < runs.size(); ++r) {
+      LegendEntry e;
+      e.label = modeName(runs[r]->mode);
+      e.rgb[0] = e.rgb[1] = e.rgb[2] = 110;
+      e.dashed = e.openMarker = r > 0;
+      legend.push_back(e);
+    }
+  return legend;
+}
+
+}  // namespace
+
 FigureLayout sanityCurvesFigure(const SanityCascade& c, const std::string& title) {
   return sanityCurvesFigure(std::vector<const SanityCascade*>{&c}, title);
 }
@@ -168,22 +193,7 @@ FigureLayout sanityCurvesFigure(const std::vector<const SanityCascade*>& runs, c
                                 : " images\nvs the number of units randomised (head first)"));
   const std::vector<std::string> labels{"Spearman rank correlation", "|Spearman| (absolute values)", "SSIM",
                                         "HOG similarity"};
-  // The key: one entry per method in its colour (solid, filled: the first run's style), then with
-  // two runs the two styles in grey.
-  for (size_t m = 0; m < c.methods.size(); ++m) {
-    LegendEntry e;
-    e.label = c.titles[m] == c.methods[m] ? c.methods[m] : c.titles[m] + " (" + c.methods[m] + ")";
-    setMethodColour(m, e.rgb);
-    f.legend.push_back(e);
-  }
-  if (several)
-    for (size_t r = 0; r < runs.size(); ++r) {
-      LegendEntry e;
-      e.label = modeName(runs[r]->mode);
-      e.rgb[0] = e.rgb[1] = e.rgb[2] = 110;
-      e.dashed = e.openMarker = r > 0;
-      f.legend.push_back(e);
-    }
+  f.legend = curvesLegend(runs, c);
   for (size_t k = 0; k < similarityKeys().size(); ++k) {
     f.rowLabels.push_back(labels[k]);
     FigureCell cell;

@@ -250,22 +250,39 @@ void printPeerTable(const std::vector<fs::analysis::LoadedModel>& models, const 
   }
 }
 
+// The models to time, all loaded at once (the peak RSS figures), after refusing an unknown method
+// and, with --peer, a model or method the peer script does not define.
+std::vector<fs::analysis::LoadedModel> loadBenchModels(const Args& a, const std::vector<std::string>& methods) {
+  for (const auto& m : methods) {
+    fs::analysis::makeSaliencyMethod(m);  // unknown names: InputError
+    if (a.has("--peer")) requirePeerDefines(kPeerMethods, "the methods ", m);
+  }
+  std::vector<fs::analysis::LoadedModel> models;
+  for (const auto& id : a.positional) models.push_back(fs::analysis::loadModel(id, "", 0));
+  for (const auto& m : models)
+    if (a.has("--peer")) requirePeerDefines(kPeerModels, "", m.config.id);
+  return models;
+}
+
+// The peer process (python3 and the bench script, serving the models' ids), or none without --peer.
+std::unique_ptr<PeerProcess> startPeer(const Args& a, const std::vector<fs::analysis::LoadedModel>& models,
+                                       const std::string& script, int threads, int repeat) {
+  if (!a.has("--peer")) return nullptr;
+  std::string ids;
+  for (const auto& m : models) ids += (ids.empty() ? "" : ",") + m.config.id;
+  return std::make_unique<PeerProcess>(std::vector<std::string>{
+      "/usr/bin/python3", script, std::to_string(threads), std::to_string(repeat), "--models", ids, "--serve"});
+}
+
 }  // namespace
 
 int runBench(const Args& a) {
   const int repeat = a.intValue("--repeat", 10, 1, 10000);
   const int rounds = a.intValue("--rounds", 1, 1, 1000);
   const auto methods = splitList(a.value("--methods"));
-  for (const auto& m : methods) {
-    fs::analysis::makeSaliencyMethod(m);  // unknown names: InputError
-    if (a.has("--peer")) requirePeerDefines(kPeerMethods, "the methods ", m);
-  }
   const fs::model::ThreadConfig tc = fs::model::currentThreads();
   const int threads = tc.intraOp;
-  std::vector<fs::analysis::LoadedModel> models;  // all loaded at once: the peak RSS figures
-  for (const auto& id : a.positional) models.push_back(fs::analysis::loadModel(id, "", 0));
-  for (const auto& m : models)
-    if (a.has("--peer")) requirePeerDefines(kPeerModels, "", m.config.id);
+  std::vector<fs::analysis::LoadedModel> models = loadBenchModels(a, methods);
   // Peak RSS with every model loaded and one forward with all taps each (as the feature view does).
   fs::model::resetKernelUses();
   for (auto& m : models) {
@@ -275,13 +292,7 @@ int runBench(const Args& a) {
   const long forwardPeakMb = peakRssMb();
   const std::string kernels = kernelSummary();
   const std::string script = fs::analysis::resourceDir() + "/bench/peer.py";
-  std::unique_ptr<PeerProcess> peer;
-  if (a.has("--peer")) {
-    std::string ids;
-    for (const auto& m : models) ids += (ids.empty() ? "" : ",") + m.config.id;
-    peer = std::make_unique<PeerProcess>(std::vector<std::string>{
-        "/usr/bin/python3", script, std::to_string(threads), std::to_string(repeat), "--models", ids, "--serve"});
-  }
+  std::unique_ptr<PeerProcess> peer = startPeer(a, models, script, threads, repeat);
   nlohmann::json out = nlohmann::json::object();
   nlohmann::json peerOut = nlohmann::json::object();
   const bool text = !a.has("--json");

@@ -28,6 +28,30 @@ void writeFigureIfAsked(const Args& a, const fa::ExemplarIndex& index, const fa:
             << "\n";
 }
 
+// An index already at `out` for the same weights, images, taps, k, score and shard is kept (its
+// figure written if asked): true. Otherwise a line says why it is recomputed: false.
+bool reuseExistingIndex(const Args& a, const std::string& out, const std::string& weights,
+                        const fa::ImageSource& source, const fa::LoadedModel& model, const fa::ExemplarOptions& o) {
+  if (!std::filesystem::exists(out)) return false;
+  try {
+    fa::ExemplarIndex old = fa::readExemplarIndex(out);
+    fa::ExemplarIndex want;
+    want.model = model.config.id, want.weightsSha256 = weights, want.datasetSha256 = source.contentHash;
+    want.imageCount = source.count, want.taps = o.taps.empty() ? model.net->stages() : o.taps;
+    want.k = o.k, want.score = o.score;
+    want.inputHeight = model.config.input.height, want.inputWidth = model.config.input.width;
+    if (old.sameKey(want) && old.shard.index == o.shard.index && old.shard.count == o.shard.count) {
+      std::cout << "reusing " << out << " (same weights, images, taps, k and score; --force recomputes)\n";
+      writeFigureIfAsked(a, old, source, model);
+      return true;
+    }
+    std::cout << out << " was made for other weights, images, taps, k or score: recomputing\n";
+  } catch (const fs::model::InputError& e) {
+    std::cout << "recomputing: " << e.what() << "\n";
+  }
+  return false;
+}
+
 int runExemplars(const Args& a) {
   if (!a.has("--out")) throw UsageError("exemplars: --out INDEX.json is required");
   if (a.has("--figure")) fs::render::figureFormatForPath(a.value("--figure"));
@@ -42,24 +66,7 @@ int runExemplars(const Args& a) {
   if (o.taps.size() == 1 && o.taps[0] == "all") o.taps = fa::tapNames(model);
   const std::string out = fa::shardFileName(a.value("--out"), o.shard);
   const std::string weights = weightsFingerprint(model);
-  if (!a.has("--force") && std::filesystem::exists(out)) {
-    try {
-      fa::ExemplarIndex old = fa::readExemplarIndex(out);
-      fa::ExemplarIndex want;
-      want.model = model.config.id, want.weightsSha256 = weights, want.datasetSha256 = source.contentHash;
-      want.imageCount = source.count, want.taps = o.taps.empty() ? model.net->stages() : o.taps;
-      want.k = o.k, want.score = o.score;
-      want.inputHeight = model.config.input.height, want.inputWidth = model.config.input.width;
-      if (old.sameKey(want) && old.shard.index == o.shard.index && old.shard.count == o.shard.count) {
-        std::cout << "reusing " << out << " (same weights, images, taps, k and score; --force recomputes)\n";
-        writeFigureIfAsked(a, old, source, model);
-        return 0;
-      }
-      std::cout << out << " was made for other weights, images, taps, k or score: recomputing\n";
-    } catch (const fs::model::InputError& e) {
-      std::cout << "recomputing: " << e.what() << "\n";
-    }
-  }
+  if (!a.has("--force") && reuseExistingIndex(a, out, weights, source, model, o)) return 0;
   const auto t0 = std::chrono::steady_clock::now();
   const fa::ExemplarIndex index = fa::computeExemplars(model, weights, source, o, [](int64_t done, int64_t total) {
     std::cerr << "exemplars: " << done << "/" << total << " images\r" << std::flush;

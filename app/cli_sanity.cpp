@@ -210,22 +210,49 @@ void printSanity(const std::vector<const fa::SanityCascade*>& all, const fa::San
   if (o.dataRandomised) printComparison("data randomisation (permuted-label model vs the trained one)", c.dataRandomised);
 }
 
-int runSanity(const Args& a) {
-  if (a.has("--dataset") == a.has("--images")) throw UsageError("sanity: give --images DIR or --dataset fashion-mnist");
-  if (!a.has("--out")) throw UsageError("sanity: --out FIG.png|.pdf|.svg is required");
-  const std::string out = a.value("--out");
-  fs::render::figureFormatForPath(out);
+// The cascade's options from the command line (methods checked, saliency options, seed).
+fa::SanityCascadeOptions sanityOptions(const Args& a) {
   fa::SanityCascadeOptions o;
   o.methods = splitList(a.value("--methods", "gradcam,gradient"));
   for (const auto& name : o.methods) fa::makeSaliencyMethod(name);  // InputError listing the methods
   o.saliency = saliencyOptionsFromArgs(a, "sanity");
   o.seed = static_cast<uint64_t>(a.intValue("--seed", 0, 0, 2147483647));
   o.log = [](const std::string& line) { std::cerr << line << std::endl; };
+  o.randomLogit = true;
+  return o;
+}
+
+// The cascade figure at `out`, the curves beside it, the CSV tables and the JSON summary; the
+// summary and the list of files written on standard output.
+void writeSanityOutputs(const fa::LoadedModel& m, const std::vector<const fa::SanityCascade*>& all,
+                        const fa::SanityCascadeOptions& o, const json& dataJson, const std::string& out, double dpi) {
+  const std::string modeTitle = all.size() > 1 ? "cascading and independent" : fa::modeName(o.mode);
+  const fsys::path p(out);
+  const std::string stem = (p.parent_path() / p.stem()).string();
+  if (!p.parent_path().empty()) fsys::create_directories(p.parent_path());
+  const std::string cascadeSize = writeFigure(fa::sanityCascadeFigure(all, "Sanity check: " + modeTitle + " randomisation, " + m.config.id), out, dpi);
+  const std::string curves = stem + ".curves" + p.extension().string();
+  writeFigure(fa::sanityCurvesFigure(all, "Similarity to the original map, " + m.config.id), curves, dpi);
+  writeSanityTables(all, stem, o.seed, o.dataRandomised != nullptr);
+  fs::model::writeFileAtomically(stem + ".json", sanitySummary(m, all, o, dataJson, out, curves, stem).dump(2) + "\n");
+  std::cout << m.config.id << ": " << modeTitle << " randomisation over " << all.front()->images.size()
+            << " images; mean similarity to the original map (Spearman, |Spearman|, SSIM, HOG):\n";
+  printSanity(all, o);
+  std::cout << "wrote " << out << " (" << cascadeSize << "), " << curves << ", " << stem << ".json, " << stem
+            << ".csv, " << stem << ".rows.csv, " << stem << ".comparisons.csv, " << stem << ".random_logit.csv"
+            << (o.dataRandomised ? ", " + stem + ".data_randomisation.csv" : std::string()) << "\n";
+}
+
+int runSanity(const Args& a) {
+  if (a.has("--dataset") == a.has("--images")) throw UsageError("sanity: give --images DIR or --dataset fashion-mnist");
+  if (!a.has("--out")) throw UsageError("sanity: --out FIG.png|.pdf|.svg is required");
+  const std::string out = a.value("--out");
+  fs::render::figureFormatForPath(out);
+  fa::SanityCascadeOptions o = sanityOptions(a);
   const int limit = a.intValue("--limit", 10, 1, 1 << 30);
   const double dpi = a.doubleValue("--dpi", 300, 10, 1200);
   const std::vector<fa::RandomisationMode> modes = parseModes(a.value("--mode", "cascade"));
   o.mode = modes.front();
-  o.randomLogit = true;
   fa::LoadedModel m = fa::loadModel(a.positional[0], a.value("--weights"), o.seed);
   fa::LoadedModel permuted;
   json dataJson;
@@ -239,22 +266,7 @@ int runSanity(const Args& a) {
   const std::vector<fa::SanityCascade> runs = runModes(m, inputs, names, o, modes);
   std::vector<const fa::SanityCascade*> all;
   for (const auto& run : runs) all.push_back(&run);
-  const std::string modeTitle = runs.size() > 1 ? "cascading and independent" : fa::modeName(o.mode);
-
-  const fsys::path p(out);
-  const std::string stem = (p.parent_path() / p.stem()).string();
-  if (!p.parent_path().empty()) fsys::create_directories(p.parent_path());
-  const std::string cascadeSize = writeFigure(fa::sanityCascadeFigure(all, "Sanity check: " + modeTitle + " randomisation, " + m.config.id), out, dpi);
-  const std::string curves = stem + ".curves" + p.extension().string();
-  writeFigure(fa::sanityCurvesFigure(all, "Similarity to the original map, " + m.config.id), curves, dpi);
-  writeSanityTables(all, stem, o.seed, o.dataRandomised != nullptr);
-  fs::model::writeFileAtomically(stem + ".json", sanitySummary(m, all, o, dataJson, out, curves, stem).dump(2) + "\n");
-  std::cout << m.config.id << ": " << modeTitle << " randomisation over " << runs.front().images.size()
-            << " images; mean similarity to the original map (Spearman, |Spearman|, SSIM, HOG):\n";
-  printSanity(all, o);
-  std::cout << "wrote " << out << " (" << cascadeSize << "), " << curves << ", " << stem << ".json, " << stem
-            << ".csv, " << stem << ".rows.csv, " << stem << ".comparisons.csv, " << stem << ".random_logit.csv"
-            << (o.dataRandomised ? ", " + stem + ".data_randomisation.csv" : std::string()) << "\n";
+  writeSanityOutputs(m, all, o, dataJson, out, dpi);
   return 0;
 }
 

@@ -251,7 +251,11 @@ void validateWorkspace(const Workspace& ws, const QString& file) {
   }
 }
 
-Workspace readWorkspace(const QString& path) {
+namespace {
+
+// The workspace file's JSON object, after refusing an unreadable or oversized file, invalid JSON,
+// another format and a version this build does not read.
+QJsonObject workspaceRoot(const QString& path) {
   QFile f(path);
   if (!f.open(QIODevice::ReadOnly)) throw WorkspaceError((path + QStringLiteral(": cannot read (") + f.errorString() + QLatin1Char(')')).toStdString());
   if (f.size() > kMaxWorkspaceBytes)
@@ -270,7 +274,13 @@ Workspace readWorkspace(const QString& path) {
   if (version.toInt() > kWorkspaceVersion)
     throw WorkspaceError(QStringLiteral("%1: workspace version %2 was written by a newer FeatureScope (this one reads version %3)")
                              .arg(path).arg(version.toInt()).arg(kWorkspaceVersion).toStdString());
+  return root;
+}
 
+}  // namespace
+
+Workspace readWorkspace(const QString& path) {
+  const QJsonObject root = workspaceRoot(path);
   const QDir base = QFileInfo(path).absoluteDir();
   Workspace ws;
   const Reader top(root, QString(), path);

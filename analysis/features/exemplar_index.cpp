@@ -19,6 +19,17 @@ constexpr int kVersion = 1;
 
 std::string shardText(const ShardSpec& s) { return std::to_string(s.index) + "/" + std::to_string(s.count); }
 
+// One exemplar, [image, score, cellY, cellX, box x4], its image index checked against the count.
+Exemplar exemplarFromJson(const json& a, const std::string& path, const std::string& tap, int64_t imageCount) {
+  if (!a.is_array() || a.size() != 8) throw InputError(path + ": an exemplar of tap '" + tap + "' is not 8 numbers");
+  Exemplar e;
+  e.image = a[0].get<int64_t>(), e.score = float(a[1].get<double>());
+  e.cellY = a[2].get<int>(), e.cellX = a[3].get<int>();
+  for (int i = 0; i < 4; ++i) e.box[i] = a[size_t(4 + i)].get<int>();
+  if (e.image < 0 || e.image >= imageCount) throw InputError(path + ": image index out of range in tap '" + tap + "'");
+  return e;
+}
+
 }  // namespace
 
 std::string exemplarIndexText(const ExemplarIndex& x) {
@@ -76,15 +87,7 @@ ExemplarIndex parseExemplarIndex(const std::string& text, const std::string& pat
       auto& list = x.channels[tap];
       for (const auto& top : j.at("channels").at(tap)) {
         list.emplace_back();
-        for (const auto& a : top) {
-          if (!a.is_array() || a.size() != 8) throw InputError(path + ": an exemplar of tap '" + tap + "' is not 8 numbers");
-          Exemplar e;
-          e.image = a[0].get<int64_t>(), e.score = float(a[1].get<double>());
-          e.cellY = a[2].get<int>(), e.cellX = a[3].get<int>();
-          for (int i = 0; i < 4; ++i) e.box[i] = a[size_t(4 + i)].get<int>();
-          if (e.image < 0 || e.image >= x.imageCount) throw InputError(path + ": image index out of range in tap '" + tap + "'");
-          list.back().push_back(e);
-        }
+        for (const auto& a : top) list.back().push_back(exemplarFromJson(a, path, tap, x.imageCount));
       }
     }
     return x;

@@ -178,6 +178,59 @@ std::vector<AtlasPanel> weightsAtlas(const LoadedModel& model) {
   return out;
 }
 
+namespace {
+
+// The panel's tiles shown (indices into p.values) and the columns they are laid out in: the
+// central 6 x 6 patches of a cross-patch grid, else the first maxTiles in a near-square grid
+// (token-mixing units in pairs side by side).
+std::vector<int64_t> atlasTiles(const AtlasPanel& p, int maxTiles, int& cols) {
+  std::vector<int64_t> tiles;
+  if (p.kind == AtlasKind::CrossPatch) {
+    const int show = std::min(p.gridSide, 6), first = (p.gridSide - show) / 2;
+    for (int y = first; y < first + show; ++y)
+      for (int x = first; x < first + show; ++x) tiles.push_back(int64_t(y) * p.gridSide + x);
+    cols = show;
+    return tiles;
+  }
+  const int64_t n = std::min<int64_t>(p.values.size(0), maxTiles);
+  for (int64_t t = 0; t < n; ++t) tiles.push_back(t);
+  cols = int(std::ceil(std::sqrt(double(n))));
+  if (p.kind == AtlasKind::TokenMixing && cols % 2) ++cols;  // pairs side by side
+  return tiles;
+}
+
+// One panel's figure cell: an RGB mosaic overlay, or diverging tiles each on its own symmetric scale.
+FigureCell atlasCell(const AtlasPanel& p, int maxTiles) {
+  FigureCell cell;
+  int cols = 0;
+  const std::vector<int64_t> tiles = atlasTiles(p, maxTiles, cols);
+  const int count = int(tiles.size()), rows = (count + cols - 1) / cols;
+  if (p.kind == AtlasKind::RgbFilters) {
+    cell.kind = CellKind::Overlay;
+    cell.overlay.rgb = rgbMosaic(p.values, count, cols, std::max(1, 96 / int(p.values.size(2))));
+    cell.overlay.range = {-1.0, 1.0};
+    cell.overlay.colormap = Colormap::Gray;
+  } else {
+    cell.kind = CellKind::Tiles;
+    cell.tiles.cols = cols, cell.tiles.rows = rows, cell.tiles.colormap = Colormap::Diverging;
+    for (int64_t t : tiles) {
+      const at::Tensor v = p.values[t][0].contiguous();
+      cell.tiles.channels.push_back(tileMat(v));
+      const double m = std::max(1e-12, v.abs().max().item<double>());
+      cell.tiles.ranges.push_back({-m, m});
+      if (count <= 16) cell.tiles.tileLabels.push_back("#" + std::to_string(p.order[size_t(t)]));
+    }
+  }
+  cell.note = p.parameter + " " + c10::str(p.values.sizes());
+  if (p.kind == AtlasKind::CrossPatch && count < p.values.size(0))
+    cell.note += ", central " + std::to_string(cols) + "x" + std::to_string(cols) + " patches shown";
+  else if (count < p.values.size(0))
+    cell.note += ", first " + std::to_string(count) + " shown";
+  return cell;
+}
+
+}  // namespace
+
 FigureLayout atlasFigure(const LoadedModel& model, const std::vector<AtlasPanel>& panels, int maxTiles) {
   FigureLayout f;
   f.title = "Weights atlas: " + modelDisplayName(model);
@@ -187,44 +240,8 @@ FigureLayout atlasFigure(const LoadedModel& model, const std::vector<AtlasPanel>
                                    [](const AtlasPanel& p) { return p.kind == AtlasKind::RgbFilters; });
   f.metrics.tileSize = onlyRgb ? 48.0 : 14.0, f.metrics.tileGap = 1.0;
   for (const auto& p : panels) {
-    FigureCell cell;
-    std::vector<int64_t> tiles;  // indices into p.values
-    int cols = 0;
-    if (p.kind == AtlasKind::CrossPatch) {
-      const int show = std::min(p.gridSide, 6), first = (p.gridSide - show) / 2;
-      for (int y = first; y < first + show; ++y)
-        for (int x = first; x < first + show; ++x) tiles.push_back(int64_t(y) * p.gridSide + x);
-      cols = show;
-    } else {
-      const int64_t n = std::min<int64_t>(p.values.size(0), maxTiles);
-      for (int64_t t = 0; t < n; ++t) tiles.push_back(t);
-      cols = int(std::ceil(std::sqrt(double(n))));
-      if (p.kind == AtlasKind::TokenMixing && cols % 2) ++cols;  // pairs side by side
-    }
-    const int count = int(tiles.size()), rows = (count + cols - 1) / cols;
-    if (p.kind == AtlasKind::RgbFilters) {
-      cell.kind = CellKind::Overlay;
-      cell.overlay.rgb = rgbMosaic(p.values, count, cols, std::max(1, 96 / int(p.values.size(2))));
-      cell.overlay.range = {-1.0, 1.0};
-      cell.overlay.colormap = Colormap::Gray;
-    } else {
-      cell.kind = CellKind::Tiles;
-      cell.tiles.cols = cols, cell.tiles.rows = rows, cell.tiles.colormap = Colormap::Diverging;
-      for (int64_t t : tiles) {
-        const at::Tensor v = p.values[t][0].contiguous();
-        cell.tiles.channels.push_back(tileMat(v));
-        const double m = std::max(1e-12, v.abs().max().item<double>());
-        cell.tiles.ranges.push_back({-m, m});
-        if (count <= 16) cell.tiles.tileLabels.push_back("#" + std::to_string(p.order[size_t(t)]));
-      }
-    }
-    cell.note = p.parameter + " " + c10::str(p.values.sizes());
-    if (p.kind == AtlasKind::CrossPatch && count < p.values.size(0))
-      cell.note += ", central " + std::to_string(cols) + "x" + std::to_string(cols) + " patches shown";
-    else if (count < p.values.size(0))
-      cell.note += ", first " + std::to_string(count) + " shown";
     f.rowLabels.push_back(p.title);
-    f.cells.push_back({cell});
+    f.cells.push_back({atlasCell(p, maxTiles)});
   }
   const std::string source = model.weightsPath.empty() ? "random init, seed " + std::to_string(model.seed)
                                                        : std::filesystem::path(model.weightsPath).filename().string();
