@@ -170,6 +170,40 @@ int ModelSlotsPanel::barCount(int slot) const {
 
 QString ModelSlotsPanel::variantText(int slot) const { return slots_[size_t(slot)].variant->currentText(); }
 
+namespace {
+// The slot's top predictions as horizontal bars, the most probable on top (none: an empty chart).
+void plotPrediction(QCustomPlot* plot, const std::optional<fs::service::SlotPrediction>& prediction) {
+  plot->clearPlottables();
+  if (prediction) {
+    auto* bars = new QCPBars(plot->yAxis, plot->xAxis);
+    bars->setBrush(QColor(70, 130, 180));
+    bars->setPen(Qt::NoPen);
+    QVector<double> keys, values;
+    QVector<QString> labels;
+    const auto& top = prediction->top;
+    for (int k = 0; k < int(top.size()); ++k) {
+      keys << double(top.size() - k);
+      values << double(top[size_t(k)].prob);
+      labels << QStringLiteral("%1 %2%").arg(QString::fromStdString(top[size_t(k)].label).left(18))
+                    .arg(100.0 * top[size_t(k)].prob, 0, 'f', 1);
+    }
+    bars->setData(keys, values);
+    QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
+    ticker->addTicks(keys, labels);
+    plot->yAxis->setTicker(ticker);
+    plot->yAxis->setRange(0.4, top.size() + 0.6);
+    plot->xAxis->setRange(0, 1);
+    plot->xAxis->setLabel(ModelSlotsPanel::tr("probability"));
+    QFont f = plot->font();
+    f.setPointSizeF(7.5);
+    plot->xAxis->setTickLabelFont(f);
+    plot->yAxis->setTickLabelFont(f);
+    plot->xAxis->setLabelFont(f);
+  }
+  plot->replot();
+}
+}  // namespace
+
 void ModelSlotsPanel::refresh(int i) {
   const SlotState& s = session_->slot(i);
   SlotUi& ui = slots_[size_t(i)];
@@ -194,35 +228,7 @@ void ModelSlotsPanel::refresh(int i) {
                            .arg(QString::fromStdString(s.info.report)));
   else
     ui.report->setText(tr("loading…"));
-  QCustomPlot* plot = ui.plot;
-  plot->clearPlottables();
-  if (s.prediction) {
-    auto* bars = new QCPBars(plot->yAxis, plot->xAxis);
-    bars->setBrush(QColor(70, 130, 180));
-    bars->setPen(Qt::NoPen);
-    QVector<double> keys, values;
-    QVector<QString> labels;
-    const auto& top = s.prediction->top;
-    for (int k = 0; k < int(top.size()); ++k) {
-      keys << double(top.size() - k);
-      values << double(top[size_t(k)].prob);
-      labels << QStringLiteral("%1 %2%").arg(QString::fromStdString(top[size_t(k)].label).left(18))
-                    .arg(100.0 * top[size_t(k)].prob, 0, 'f', 1);
-    }
-    bars->setData(keys, values);
-    QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
-    ticker->addTicks(keys, labels);
-    plot->yAxis->setTicker(ticker);
-    plot->yAxis->setRange(0.4, top.size() + 0.6);
-    plot->xAxis->setRange(0, 1);
-    plot->xAxis->setLabel(tr("probability"));
-    QFont f = plot->font();
-    f.setPointSizeF(7.5);
-    plot->xAxis->setTickLabelFont(f);
-    plot->yAxis->setTickLabelFont(f);
-    plot->xAxis->setLabelFont(f);
-  }
-  plot->replot();
+  plotPrediction(ui.plot, s.prediction);
 }
 
 }  // namespace fs::ui

@@ -129,6 +129,39 @@ void SanityCascadePanel::request(int slot, const QString& method) {
   session_->requestSanityCascade(slot, method, mode());
 }
 
+namespace {
+
+// The similarity curves: one graph per key over the units randomised (0 = the original map, 1).
+void drawSimilarityCurves(QCustomPlot* plot, const fs::service::SanityCascadeMaps& c, bool independent) {
+  plot->clearGraphs();
+  const QStringList names{QStringLiteral("Spearman"), QStringLiteral("|Spearman|"), QStringLiteral("SSIM"),
+                          QStringLiteral("HOG")};
+  const QList<QColor> colors{QColor(31, 119, 180), QColor(255, 127, 14), QColor(44, 160, 44), QColor(214, 39, 40)};
+  QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
+  for (size_t u = 0; u < c.units.size(); ++u) ticker->addTick(double(u + 1), QString::fromStdString(c.units[u]));
+  for (size_t k = 0; k < c.keys.size() && k < size_t(names.size()); ++k) {
+    QCPGraph* g = plot->addGraph();
+    g->setName(names[int(k)]);
+    g->setPen(QPen(colors[int(k)], 2));
+    g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 5));
+    g->addData(0.0, 1.0);  // the original map against itself
+    for (size_t u = 0; u < c.units.size(); ++u)
+      if (std::isfinite(c.similarity[k][u])) g->addData(double(u + 1), c.similarity[k][u]);
+  }
+  ticker->addTick(0.0, SanityCascadePanel::tr("original"));
+  plot->xAxis->setTicker(ticker);
+  plot->xAxis->setTickLabelRotation(30);
+  plot->xAxis->setLabel(independent
+                            ? SanityCascadePanel::tr("the unit randomised alone (independent, all others trained)")
+                            : SanityCascadePanel::tr("randomised down to (cascading, from the logits)"));
+  plot->yAxis->setLabel(SanityCascadePanel::tr("similarity to the original map"));
+  plot->xAxis->setRange(-0.3, double(c.units.size()) + 0.3);
+  plot->yAxis->setRange(-1.05, 1.05);
+  plot->replot();
+}
+
+}  // namespace
+
 void SanityCascadePanel::showCascade() {
   const auto& c = session_->sanityCascade();
   if (!c) {
@@ -155,30 +188,7 @@ void SanityCascadePanel::showCascade() {
   } catch (const std::exception& e) {
     figure_->setText(QString::fromUtf8(e.what()));
   }
-  curves_->clearGraphs();
-  const QStringList names{QStringLiteral("Spearman"), QStringLiteral("|Spearman|"), QStringLiteral("SSIM"),
-                          QStringLiteral("HOG")};
-  const QList<QColor> colors{QColor(31, 119, 180), QColor(255, 127, 14), QColor(44, 160, 44), QColor(214, 39, 40)};
-  QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
-  for (size_t u = 0; u < c->units.size(); ++u) ticker->addTick(double(u + 1), QString::fromStdString(c->units[u]));
-  for (size_t k = 0; k < c->keys.size() && k < size_t(names.size()); ++k) {
-    QCPGraph* g = curves_->addGraph();
-    g->setName(names[int(k)]);
-    g->setPen(QPen(colors[int(k)], 2));
-    g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 5));
-    g->addData(0.0, 1.0);  // the original map against itself
-    for (size_t u = 0; u < c->units.size(); ++u)
-      if (std::isfinite(c->similarity[k][u])) g->addData(double(u + 1), c->similarity[k][u]);
-  }
-  ticker->addTick(0.0, tr("original"));
-  curves_->xAxis->setTicker(ticker);
-  curves_->xAxis->setTickLabelRotation(30);
-  curves_->xAxis->setLabel(independent ? tr("the unit randomised alone (independent, all others trained)")
-                                       : tr("randomised down to (cascading, from the logits)"));
-  curves_->yAxis->setLabel(tr("similarity to the original map"));
-  curves_->xAxis->setRange(-0.3, double(c->units.size()) + 0.3);
-  curves_->yAxis->setRange(-1.05, 1.05);
-  curves_->replot();
+  drawSimilarityCurves(curves_, *c, independent);
 }
 
 }  // namespace fs::ui

@@ -24,6 +24,31 @@ namespace {
 
 QString number(double v) { return std::isfinite(v) ? QString::number(v, 'g', 4) : QStringLiteral("–"); }
 
+// The table's column headers: each key with ↑ (higher is better) or ↓.
+QStringList keyHeaders(const fs::service::EvaluationResult& res, const QStringList& keys) {
+  QStringList headers;
+  for (const QString& k : keys) {
+    bool higher = false;
+    for (const auto& m : res.models)
+      for (size_t j = 0; j < m.keys.size(); ++j)
+        if (QString::fromStdString(m.keys[j]) == k) higher = m.higherIsBetter[j];
+    headers << k + (higher ? QStringLiteral(" ↑") : QStringLiteral(" ↓"));
+  }
+  return headers;
+}
+
+// One cell: mean [CI], its rank in the tooltip, bold when it ranks first of several methods.
+QTableWidgetItem* statisticItem(const fs::service::MetricStatistic& s, size_t methods) {
+  auto* item = new QTableWidgetItem(QStringLiteral("%1 [%2, %3]").arg(number(s.mean), number(s.ciLow), number(s.ciHigh)));
+  item->setToolTip(ScorecardPanel::tr("rank %1 of %2 (n = %3)").arg(s.rank).arg(methods).arg(s.n));
+  if (s.rank == 1.0 && methods > 1) {
+    QFont f = item->font();
+    f.setBold(true);
+    item->setFont(f);
+  }
+  return item;
+}
+
 }  // namespace
 
 ScorecardPanel::ScorecardPanel(AnalysisSession* session, QWidget* parent) : QWidget(parent), session_(session) {
@@ -94,30 +119,14 @@ void ScorecardPanel::showResult(const fs::service::EvaluationResult& res) {
   table_->clear();
   table_->setRowCount(int(rows_.size()));
   table_->setColumnCount(keys.size());
-  QStringList headers;
-  for (const QString& k : keys) {
-    bool higher = false;
-    for (const auto& m : res.models)
-      for (size_t j = 0; j < m.keys.size(); ++j)
-        if (QString::fromStdString(m.keys[j]) == k) higher = m.higherIsBetter[j];
-    headers << k + (higher ? QStringLiteral(" ↑") : QStringLiteral(" ↓"));
-  }
-  table_->setHorizontalHeaderLabels(headers);
+  table_->setHorizontalHeaderLabels(keyHeaders(res, keys));
   QStringList rowNames;
   for (size_t r = 0; r < rows_.size(); ++r) {
     const auto& m = res.models[rows_[r].first];
     const size_t method = rows_[r].second;
     rowNames << QStringLiteral("%1 · %2").arg(modelIdLabel(m.modelId), QString::fromStdString(m.methods[method]));
     for (size_t j = 0; j < m.keys.size(); ++j) {
-      const auto& s = m.stats[method][j];
-      auto* item = new QTableWidgetItem(QStringLiteral("%1 [%2, %3]").arg(number(s.mean), number(s.ciLow), number(s.ciHigh)));
-      item->setToolTip(tr("rank %1 of %2 (n = %3)").arg(s.rank).arg(m.methods.size()).arg(s.n));
-      if (s.rank == 1.0 && m.methods.size() > 1) {
-        QFont f = item->font();
-        f.setBold(true);
-        item->setFont(f);
-      }
-      table_->setItem(int(r), keys.indexOf(QString::fromStdString(m.keys[j])), item);
+      table_->setItem(int(r), keys.indexOf(QString::fromStdString(m.keys[j])), statisticItem(m.stats[method][j], m.methods.size()));
     }
   }
   table_->setVerticalHeaderLabels(rowNames);
