@@ -136,6 +136,32 @@ void AttentionView::request() {
 
 QString AttentionView::caption() const { return note_->text(); }
 
+namespace {
+
+// The query token: the chosen one (a prefix token), or for a patch (chosen < 0) the clicked patch,
+// the centre patch until one is clicked; `who` then names the patch's row and column.
+int queryToken(const fs::service::AttentionMaps& a, int chosen, const std::optional<QPointF>& patch, QString& who) {
+  if (chosen >= 0) return chosen;
+  const cv::Point2d uv = patch ? a.crop.fromOriginal(patch->x(), patch->y())
+                               : cv::Point2d(a.crop.width / 2.0, a.crop.height / 2.0);
+  const int query = patchToken(a, uv.x, uv.y);
+  who = AttentionView::tr("patch (row %1, column %2)").arg((query - a.prefix) / a.gridW).arg((query - a.prefix) % a.gridW);
+  return query;
+}
+
+// One head's (head < 0: the mean's) attention of the query over the patches, as an overlay on the
+// image, on `range` when given (else its own).
+void drawAttention(MapGrid* g, const cv::Mat& image, const fs::service::AttentionMaps& a, const DisplaySettings& ds,
+                   int head, int query, const ValueRange* range, const QString& label) {
+  const cv::Mat map = attentionMap(a, head, query);
+  const SaliencyOverlay ov = fs::service::overlay(image, map, a.crop, ds, range);
+  g->setPicture(fs::render::toQImage(ov.rgb), map, a.crop);
+  g->setDisplay(ds.colormap, ds.sign, {ov.range}, true);
+  g->setCaption(label);
+}
+
+}  // namespace
+
 void AttentionView::redraw() {
   const auto& a = session_->attention();
   const bool current = a && model_->count() > 0 && a->slot == model_->currentData().toInt() &&
@@ -151,26 +177,15 @@ void AttentionView::redraw() {
                                         : tr("computing…"));
     return;
   }
-  int query = query_->currentData().toInt();
   QString who = query_->currentText();
-  if (query < 0) {  // a clicked patch; the centre patch until one is clicked
-    const cv::Point2d uv = patch_ ? a->crop.fromOriginal(patch_->x(), patch_->y())
-                                  : cv::Point2d(a->crop.width / 2.0, a->crop.height / 2.0);
-    query = patchToken(*a, uv.x, uv.y);
-    who = tr("patch (row %1, column %2)").arg((query - a->prefix) / a->gridW).arg((query - a->prefix) % a->gridW);
-  }
+  const int query = queryToken(*a, query_->currentData().toInt(), patch_, who);
   DisplaySettings ds;
   ds.colormap = Colormap::Inferno;
   ds.sign = SignMode::Relu;
   ds.clipPercentile = 100.0;
   ds.alpha = session_->display().alpha;
   auto draw = [&](MapGrid* g, int head, const ValueRange* range, const QString& label) {
-    const cv::Mat map = attentionMap(*a, head, query);
-    const SaliencyOverlay ov = fs::service::overlay(session_->image(), map, a->crop, ds, range);
-    g->setPicture(fs::render::toQImage(ov.rgb), map, a->crop);
-    g->setDisplay(ds.colormap, ds.sign, {ov.range}, true);
-    g->setCaption(label);
-    return ov.range;
+    drawAttention(g, session_->image(), *a, ds, head, query, range, label);
   };
   draw(mean_, -1, nullptr, tr("mean of %1 heads").arg(a->heads));
   // Heads on one range (the largest weight any head gives), so their maps compare.

@@ -109,6 +109,22 @@ QImage ErfPanel::drawErf(const StageErf& e, int side) {
   return out;
 }
 
+namespace {
+// A stage's numbers under its heatmap: its tap, theoretical field, and the 50% and 90% radii.
+QLabel* stageLabel(const StageErf& e, size_t i) {
+  auto* text = new QLabel(ErfPanel::tr("Stage %1: %2\nTRF %3, r50 %4 px, r90 %5 px")
+                              .arg(i + 1)
+                              .arg(QString::fromStdString(e.tap))
+                              .arg(e.global ? ErfPanel::tr("global") : ErfPanel::tr("%1 px").arg(e.rfSize))
+                              .arg(e.radius50, 0, 'f', 2)
+                              .arg(e.radius90, 0, 'f', 2));
+  QFont f = text->font();
+  f.setPointSizeF(8);
+  text->setFont(f);
+  return text;
+}
+}  // namespace
+
 void ErfPanel::redraw() {
   while (QLayoutItem* item = cells_->takeAt(0)) {
     delete item->widget();
@@ -139,15 +155,7 @@ void ErfPanel::redraw() {
     auto* picture = new QLabel;
     drawn_.push_back(drawErf(e, kSide));
     picture->setPixmap(QPixmap::fromImage(drawn_.back()));
-    auto* text = new QLabel(tr("Stage %1: %2\nTRF %3, r50 %4 px, r90 %5 px")
-                                .arg(i + 1)
-                                .arg(QString::fromStdString(e.tap))
-                                .arg(e.global ? tr("global") : tr("%1 px").arg(e.rfSize))
-                                .arg(e.radius50, 0, 'f', 2)
-                                .arg(e.radius90, 0, 'f', 2));
-    QFont f = text->font();
-    f.setPointSizeF(8);
-    text->setFont(f);
+    auto* text = stageLabel(e, i);
     v->addWidget(picture);
     v->addWidget(text);
     cells_->addWidget(cell);

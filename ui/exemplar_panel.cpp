@@ -148,6 +148,22 @@ void ExemplarPanel::updateButtons() {
   cancel_->setEnabled(session_->busy());
 }
 
+namespace {
+// An exemplar's tooltip: its rank, image, score, cell and receptive field.
+QString exemplarTip(const ChannelExemplar& e) {
+  return ExemplarPanel::tr("#%1  %2\nscore %3 at cell (%4, %5), field x %6–%7, y %8–%9")
+      .arg(e.rank)
+      .arg(QString::fromStdString(e.name))
+      .arg(double(e.score), 0, 'g', 4)
+      .arg(e.cellY)
+      .arg(e.cellX)
+      .arg(e.box[0])
+      .arg(e.box[2])
+      .arg(e.box[1])
+      .arg(e.box[3]);
+}
+}  // namespace
+
 void ExemplarPanel::refreshExemplars() {
   for (QToolButton* b : thumbs_) delete b;
   thumbs_.clear();
@@ -179,16 +195,7 @@ void ExemplarPanel::refreshExemplars() {
     b->setIcon(scaledUp(fs::render::toQImage(e.crop), kThumb));
     b->setIconSize(QSize(kThumb, kThumb));
     b->setAutoRaise(true);
-    b->setToolTip(tr("#%1  %2\nscore %3 at cell (%4, %5), field x %6–%7, y %8–%9")
-                      .arg(e.rank)
-                      .arg(QString::fromStdString(e.name))
-                      .arg(double(e.score), 0, 'g', 4)
-                      .arg(e.cellY)
-                      .arg(e.cellX)
-                      .arg(e.box[0])
-                      .arg(e.box[2])
-                      .arg(e.box[1])
-                      .arg(e.box[3]));
+    b->setToolTip(exemplarTip(e));
     connect(b, &QToolButton::clicked, this, [this, e] { session_->featureVis().openExemplar(e); });
     thumbsLayout_->addWidget(b, int(i) / kPerRow, int(i) % kPerRow);
     thumbs_.push_back(b);
