@@ -149,11 +149,10 @@ int queryToken(const fs::service::AttentionMaps& a, int chosen, const std::optio
   return query;
 }
 
-// One head's (head < 0: the mean's) attention of the query over the patches, as an overlay on the
+// One head's (or the mean's) attention map of the query over the patches, as an overlay on the
 // image, on `range` when given (else its own).
 void drawAttention(MapGrid* g, const cv::Mat& image, const fs::service::AttentionMaps& a, const DisplaySettings& ds,
-                   int head, int query, const ValueRange* range, const QString& label) {
-  const cv::Mat map = attentionMap(a, head, query);
+                   const cv::Mat& map, const ValueRange* range, const QString& label) {
   const SaliencyOverlay ov = fs::service::overlay(image, map, a.crop, ds, range);
   g->setPicture(fs::render::toQImage(ov.rgb), map, a.crop);
   g->setDisplay(ds.colormap, ds.sign, {ov.range}, true);
@@ -184,11 +183,10 @@ void AttentionView::redraw() {
   ds.sign = SignMode::Relu;
   ds.clipPercentile = 100.0;
   ds.alpha = session_->display().alpha;
-  auto draw = [&](MapGrid* g, int head, const ValueRange* range, const QString& label) {
-    drawAttention(g, session_->image(), *a, ds, head, query, range, label);
-  };
-  draw(mean_, -1, nullptr, tr("mean of %1 heads").arg(a->heads));
-  // Heads on one range (the largest weight any head gives), so their maps compare.
+  drawAttention(mean_, session_->image(), *a, ds, attentionMap(*a, -1, query), nullptr,
+                tr("mean of %1 heads").arg(a->heads));
+  // Heads on one range (the largest weight any head gives), so their maps compare; each map
+  // computed once, for the range and for its overlay.
   std::vector<cv::Mat> all;
   for (int h = 0; h < a->heads; ++h) all.push_back(attentionMap(*a, h, query));
   const ValueRange shared = sharedRange(all, ds.sign, ds.clipPercentile);
@@ -198,7 +196,7 @@ void AttentionView::redraw() {
     g->setMinimumSize(90, 90);
     headGrid_->addWidget(g, h / cols, h % cols);
     heads_.push_back(g);
-    draw(g, h, &shared, tr("head %1").arg(h));
+    drawAttention(g, session_->image(), *a, ds, all[size_t(h)], &shared, tr("head %1").arg(h));
   }
   note_->setText(tr("%1, %2: attention of the %3 over the %4×%5 patches (softmax over keys; prefix tokens left "
                     "out). Click the large map to pick a patch.")
