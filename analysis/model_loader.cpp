@@ -4,7 +4,10 @@
 #include "model/checkpoint.h"
 #include "model/registry.h"
 
+#include <torch/csrc/autograd/grad_mode.h>
+
 #include <filesystem>
+#include <stdexcept>
 
 namespace fs::analysis {
 
@@ -34,6 +37,27 @@ LoadedModel loadModel(const std::string& idOrConfig, const std::string& weightsP
   for (auto& p : m.net->parameters()) p.requires_grad_(false);
   m.net->prepareForInference();
   return m;
+}
+
+LoadedModel copyModel(const LoadedModel& m) {
+  LoadedModel c;
+  c.config = m.config;
+  c.labels = m.labels;
+  c.weightsPath = m.weightsPath;
+  c.weightsReport = m.weightsReport;
+  c.seed = m.seed;
+  c.net = fs::model::buildModel(m.config, m.seed);
+  const auto params = m.net->named_parameters(), buffers = m.net->named_buffers();
+  auto toParams = c.net->named_parameters(), toBuffers = c.net->named_buffers();
+  if (params.size() != toParams.size() || buffers.size() != toBuffers.size())
+    throw std::logic_error("copyModel: " + m.config.id + " built again has another set of tensors");
+  torch::NoGradGuard noGrad;
+  for (const auto& p : params) toParams[p.key()].copy_(p.value());  // throws for a name it lacks
+  for (const auto& b : buffers) toBuffers[b.key()].copy_(b.value());
+  c.net->eval();
+  for (auto& p : c.net->parameters()) p.requires_grad_(false);
+  c.net->prepareForInference();
+  return c;
 }
 
 }  // namespace fs::analysis

@@ -29,4 +29,9 @@ std::string bundledWeights(const fs::model::ModelConfig& config);
 // inference rewrites (BatchNorm folding) applied.
 LoadedModel loadModel(const std::string& idOrConfig, const std::string& weightsPath, uint64_t seed);
 
+// An independent copy of `m` for another thread (the Evaluate view's workers): its own network,
+// built from the same config and given every parameter and buffer of `m`'s (not read again from
+// the file), with the same labels and provenance; ready for inference like loadModel's.
+LoadedModel copyModel(const LoadedModel& m);
+
 }  // namespace fs::analysis

@@ -176,6 +176,28 @@ json optionsOf(json header) {
   return header;
 }
 
+// The folder's images without the masks beside them, or the dataset's test images "test-00000", ...
+// (the dataset loaded into `dataset`), after the limit.
+std::vector<std::string> scorecardImages(const ScorecardOptions& o, ImageDataset* dataset) {
+  std::vector<std::string> files;
+  if (!o.dataset.empty()) {
+    if (o.dataset != "fashion-mnist") throw InputError("unknown dataset '" + o.dataset + "' (valid: fashion-mnist)");
+    *dataset = loadFashionMnist(o.dataDir.empty() ? defaultFashionMnistDir() : o.dataDir, false);
+    const int64_t n = dataset->images.size(0);
+    for (int64_t i = 0; i < (o.limit > 0 ? std::min<int64_t>(n, o.limit) : n); ++i) {
+      char name[32];
+      std::snprintf(name, sizeof name, "test-%05lld", static_cast<long long>(i));
+      files.push_back(name);
+    }
+    return files;
+  }
+  for (const std::string& f : listImageFiles(o.imagesDir))
+    if (fsys::path(f).stem().extension() != ".mask") files.push_back(f);
+  if (o.limit > 0 && int(files.size()) > o.limit) files.resize(size_t(o.limit));
+  if (files.empty()) throw InputError(o.imagesDir + ": no images (png, jpg, jpeg, bmp, tif, tiff, webp)");
+  return files;
+}
+
 // One scorecard run over a shard; owns the records. Single-threaded.
 class ScorecardRun {
  public:
@@ -183,7 +205,7 @@ class ScorecardRun {
     for (const auto& name : o.methods) methods_.push_back(makeSaliencyMethod(name));
     for (const auto& name : o.metrics)
       if (!legacyMetric(name)) needsMask_ = makeMetric(name)->needsMask() || needsMask_;
-    listImages();
+    files_ = scorecardImages(o, &dataset_);
     header_ = scorecardHeader(m, o, files_.size());
     if (!o.outPath.empty()) {
       sum_.path = shardFileName(o.outPath, o.shard);
@@ -216,25 +238,6 @@ class ScorecardRun {
 
  private:
   std::string source() const { return o_.dataset.empty() ? o_.imagesDir : o_.dataset + " test set"; }
-
-  // The folder's images without the masks beside them, or the dataset's test images "test-00000", ...
-  void listImages() {
-    if (!o_.dataset.empty()) {
-      if (o_.dataset != "fashion-mnist") throw InputError("unknown dataset '" + o_.dataset + "' (valid: fashion-mnist)");
-      dataset_ = loadFashionMnist(o_.dataDir.empty() ? defaultFashionMnistDir() : o_.dataDir, false);
-      const int64_t n = dataset_.images.size(0);
-      for (int64_t i = 0; i < (o_.limit > 0 ? std::min<int64_t>(n, o_.limit) : n); ++i) {
-        char name[32];
-        std::snprintf(name, sizeof name, "test-%05lld", static_cast<long long>(i));
-        files_.push_back(name);
-      }
-      return;
-    }
-    for (const std::string& f : listImageFiles(o_.imagesDir))
-      if (fsys::path(f).stem().extension() != ".mask") files_.push_back(f);
-    if (o_.limit > 0 && int(files_.size()) > o_.limit) files_.resize(size_t(o_.limit));
-    if (files_.empty()) throw InputError(o_.imagesDir + ": no images (png, jpg, jpeg, bmp, tif, tiff, webp)");
-  }
 
   ScoredImage load(size_t i) const {
     ScoredImage img;
@@ -312,6 +315,11 @@ class ScorecardRun {
 };
 
 }  // namespace
+
+size_t scorecardImageCount(const ScorecardOptions& options) {
+  ImageDataset dataset;
+  return scorecardImages(options, &dataset).size();
+}
 
 ScorecardSummary runScorecard(LoadedModel& model, const ScorecardOptions& options) {
   ScorecardRun run(model, options);

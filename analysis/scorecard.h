@@ -60,6 +60,10 @@ struct ScorecardSummary {
 // run with other options, or no image of the shard could be read (the record is written first).
 ScorecardSummary runScorecard(LoadedModel& model, const ScorecardOptions& options);
 
+// The images a run with these options scores, all shards together (after `limit`); InputError as
+// runScorecard's for an unknown dataset or a folder without images.
+size_t scorecardImageCount(const ScorecardOptions& options);
+
 // NAME.rows.csv, NAME.summary.csv and NAME.agreement.csv beside the scorecard NAME.json
 // (`jsonPath`) from its records (image name as quoted JSON -> record JSON text, any order; the done
 // ones are written, in image order) and its aggregate JSON text (scorecardAggregate). Used by

@@ -3,6 +3,7 @@
 #include <ATen/Parallel.h>
 
 #include <dlfcn.h>
+#include <omp.h>
 
 #include <cstdlib>
 #include <thread>
@@ -46,5 +47,13 @@ ThreadConfig currentThreads() {
     c.blasName += parallel() == 2 ? " (OpenMP)" : parallel() == 1 ? " (pthreads)" : " (sequential)";
   return c;
 }
+
+// at::get_num_threads() first: it gives a thread that has not run ATen yet the process's setting,
+// which would otherwise overwrite ours on the thread's first parallel region.
+CallingThreadThreads::CallingThreadThreads(int n) : previous_(at::get_num_threads()) {
+  if (n > 0) omp_set_num_threads(n);
+}
+
+CallingThreadThreads::~CallingThreadThreads() { omp_set_num_threads(previous_); }
 
 }  // namespace fs::model
