@@ -1,10 +1,14 @@
 #include "service/evaluation_service.h"
 
+#include "analysis/batch_budget.h"
 #include "analysis/evaluation/metric.h"
 #include "analysis/evaluation/scorecard_statistics.h"
+#include "analysis/model_loader.h"
 #include "analysis/scorecard.h"
+#include "analysis/shard_merge.h"
 #include "analysis/string_list.h"
 #include "model/errors.h"
+#include "model/threads.h"
 #include "service/saliency_service.h"
 #include "service/slot_store.h"
 
@@ -18,7 +22,9 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 namespace fs::service {
 
@@ -147,6 +153,100 @@ fa::ScorecardOptions scorecardOptions(const EvaluationRequest& r) {
   return o;
 }
 
+// The workers that score one model's images at once: the request's, else one per intra-op
+// thread up to two (measured on two cores: README "Scorecard speed"), never more than the images.
+int workerCount(const EvaluationRequest& r, const fa::ScorecardOptions& o) {
+  const int threads = fs::model::currentThreads().intraOp;
+  const int wanted = r.workers > 0 ? r.workers : std::min(2, threads);
+  if (wanted <= 1) return 1;
+  return int(std::min<size_t>(size_t(wanted), fa::scorecardImageCount(o)));
+}
+
+struct ModelRun {
+  int done = 0, failed = 0;
+  std::string path, aggregate;  // the scorecard file and its aggregate JSON text
+};
+
+ModelRun singleRun(fa::LoadedModel& model, fa::ScorecardOptions om, const std::function<void(double)>& fraction,
+                   const std::atomic<bool>* cancel) {
+  om.log = [&](const std::string& line) {
+    if (const double f = lineFraction(line); f >= 0) fraction(f);
+    if (cancel && cancel->load()) throw Cancelled();
+  };
+  const fa::ScorecardSummary sum = fa::runScorecard(model, om);
+  return {sum.done, sum.failed, sum.path, sum.aggregate};
+}
+
+// One model's scorecard by `workers` threads as `featurescope-cli evaluate --jobs` does with
+// processes: worker k scores shard k/W of the images (the same records as one run) with its own
+// copy of the model (worker 1 the slot's) and 1/W of the intra-op threads; the shards are merged
+// into om.outPath as `featurescope-cli merge` does, and stay beside it (a rerun resumes them).
+// The batch sizes are measured for every copy before the workers start, so that no measurement
+// sees another worker's allocations. A cancel (or one worker's error) stops every worker after
+// the image it is on; a worker's error is then that of one worker scoring every image.
+ModelRun scoreModel(fa::LoadedModel& model, const fa::ScorecardOptions& om, int workers,
+                    const std::function<void(double)>& fraction, const std::atomic<bool>* cancel) {
+  if (workers <= 1) return singleRun(model, om, fraction, cancel);
+  const int threads = std::max(1, fs::model::currentThreads().intraOp / workers);
+  std::vector<fa::LoadedModel> copies;
+  for (int k = 1; k < workers; ++k) copies.push_back(fa::copyModel(model));
+  const auto modelOf = [&](int k) -> fa::LoadedModel& { return k == 0 ? model : copies[size_t(k - 1)]; };
+  const int64_t h = model.config.input.height, w = model.config.input.width;
+  for (int k = 0; k < workers; ++k) {
+    fa::inferenceBatchSize(modelOf(k), h, w);
+    fa::gradientBatchSize(modelOf(k), h, w);
+  }
+  const size_t images = fa::scorecardImageCount(om);
+  std::vector<double> shardFraction(size_t(workers), 0.0);
+  std::vector<std::exception_ptr> errors(static_cast<size_t>(workers));
+  std::atomic<bool> stop{false};
+  std::mutex mutex;
+  const auto work = [&](int k) {
+    try {
+      fs::model::CallingThreadThreads share(threads);
+      fa::ScorecardOptions os = om;
+      os.shard = {k + 1, workers};
+      os.log = [&, k](const std::string& line) {
+        if (const double f = lineFraction(line); f >= 0) {
+          std::lock_guard<std::mutex> lock(mutex);
+          shardFraction[size_t(k)] = f;
+          double all = 0;  // shard j holds the images i with i % W == j
+          for (int j = 0; j < workers; ++j)
+            all += shardFraction[size_t(j)] * double((images - size_t(j) + size_t(workers) - 1) / size_t(workers));
+          fraction(all / double(images));
+        }
+        if (stop.load() || (cancel && cancel->load())) throw Cancelled();
+      };
+      fa::runScorecard(modelOf(k), os);
+    } catch (...) {
+      errors[size_t(k)] = std::current_exception();
+      stop = true;
+    }
+  };
+  std::vector<std::thread> helpers;
+  for (int k = 1; k < workers; ++k) helpers.emplace_back(work, k);
+  work(0);
+  for (std::thread& t : helpers) t.join();
+  if (cancel && cancel->load()) throw Cancelled();
+  for (const std::exception_ptr& e : errors) {
+    if (!e) continue;
+    try {
+      std::rethrow_exception(e);
+    } catch (const Cancelled&) {
+    } catch (const std::exception&) {
+      fraction(0.0);  // e.g. a shard of only unreadable images: one run says what one run says
+      return singleRun(model, om, fraction, cancel);
+    }
+  }
+  std::vector<std::string> shards;
+  for (int k = 1; k <= workers; ++k) shards.push_back(fa::shardFileName(om.outPath, {k, workers}));
+  const fa::MergeResult merged = fa::mergeShards(shards, om.outPath);
+  std::ifstream in(merged.path);
+  const json file = json::parse(in, nullptr, false);
+  if (file.is_discarded() || !file.contains("aggregate")) throw InputError(merged.path + ": not a scorecard");
+  return {merged.done, merged.failed, merged.path, file["aggregate"].dump()};
+}
+
 // The record file of a slot's scorecard in `dir` (a JSON config's id may be a path: made a name).
 std::string scorecardPath(const std::string& dir, int slot, std::string id) {
   for (char& ch : id)
@@ -182,16 +282,16 @@ EvaluationResult EvaluationService::run(const EvaluationRequest& r, const Sessio
     fa::ScorecardOptions om = o;
     om.methods = card.methods;
     om.outPath = scorecardPath(dir, card.slot, card.modelId);
-    om.log = [&](const std::string& line) {
-      const double f = lineFraction(line);
-      if (progress && f >= 0) progress((double(mi) + f) / double(models));
-      if (cancel && cancel->load()) throw Cancelled();
+    std::mutex progressMutex;  // the workers report from their own threads
+    const auto fraction = [&](double f) {
+      std::lock_guard<std::mutex> lock(progressMutex);
+      if (progress) progress((double(mi) + f) / double(models));
     };
     try {
-      const fa::ScorecardSummary sum = fa::runScorecard(slot.model, om);
-      card.done = sum.done, card.failed = sum.failed;
-      readScorecard(sum.path, sum.aggregate, card);
-      if (!r.outDir.empty()) card.scorecardPath = sum.path;
+      const ModelRun run = scoreModel(slot.model, om, workerCount(r, om), fraction, cancel);
+      card.done = run.done, card.failed = run.failed;
+      readScorecard(run.path, run.aggregate, card);
+      if (!r.outDir.empty()) card.scorecardPath = run.path;
     } catch (const Cancelled&) {
       result.cancelled = true;
       return result;

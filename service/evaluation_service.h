@@ -2,9 +2,10 @@
 // The Evaluate view's scorecard (issue 14): saliency methods x metrics for the models in chosen
 // slots over the Fashion-MNIST test set (first N images) or a folder, through the same
 // analysis::runScorecard as `featurescope-cli evaluate` (one truth: the same settings give the same
-// means, CIs, ranks and agreement). Per image progress; a cancelled run stops after the image it
-// is on. Returns per model x method the statistics of every scalar metric and the per-image values,
-// so the view can list the images where a method did worst. Torch-free header.
+// means, CIs, ranks and agreement). Per image progress; a cancelled run stops after the image each
+// worker is on. Returns per model x method the statistics of every scalar metric and the per-image values,
+// so the view can list the images where a method did worst. Two workers score the shards of a
+// model's images at once (the same records as one; EvaluationRequest::workers). Torch-free header.
 #include "analysis/saliency/method_parameters.h"
 #include "service/types.h"
 
@@ -30,6 +31,8 @@ struct EvaluationRequest {
   uint64_t seed = 0;                 // evaluate --seed: bootstrap, noise of the robustness metrics
   fs::analysis::MethodParameters parameters;  // the methods' parameters (evaluate's saliency options)
   std::string outDir;                // keep the scorecard files here (scorecard.slotN.ID.json and its CSVs); empty: none
+  int workers = 0;                   // threads scoring a model's images at once, each a shard with its own
+                                     // copy of the model; 0: one per intra-op thread, at most two
 };
 
 struct MetricStatistic {

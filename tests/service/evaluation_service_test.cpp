@@ -9,8 +9,13 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <atomic>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
 
 namespace {
 
@@ -92,18 +97,120 @@ TEST(EvaluationService, MethodsThatDoNotApplyAreLeftOutPerModel) {
   EXPECT_TRUE(std::isnan(res.models[0].agreement[0][0]));  // one method: no ranking to compare
 }
 
-TEST(EvaluationService, CancelStopsAfterTheCurrentImage) {
+// With one worker the run stops after the first image; with two, after each worker's first.
+TEST(EvaluationService, CancelStopsEveryWorkerAfterTheImageItIsOn) {
+  fs::service::Session s;
+  s.slots().load(0, "resnet_fmnist", "");
+  for (int workers : {1, 2}) {
+    EvaluationRequest r = cheapRequest();
+    r.limit = 50;
+    r.workers = workers;
+    std::atomic<bool> cancel{false};
+    std::atomic<int> calls{0};
+    const auto res = s.evaluation().run(
+        r, [&](double) { ++calls, cancel = true; }, &cancel);
+    EXPECT_TRUE(res.cancelled);
+    EXPECT_TRUE(res.models.empty());
+    EXPECT_GE(calls.load(), 1);
+    EXPECT_LE(calls.load(), workers) << workers << " worker(s)";
+  }
+}
+
+bool sameNumber(double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; }
+
+// Everything a scorecard shows, to the bit (NaN equal to NaN).
+void expectSameScorecards(const fs::service::EvaluationResult& a, const fs::service::EvaluationResult& b) {
+  ASSERT_EQ(a.models.size(), b.models.size());
+  for (size_t mi = 0; mi < a.models.size(); ++mi) {
+    const auto &x = a.models[mi], &y = b.models[mi];
+    SCOPED_TRACE(x.modelId);
+    EXPECT_EQ(x.methods, y.methods);
+    ASSERT_EQ(x.keys, y.keys);
+    EXPECT_EQ(x.done, y.done);
+    EXPECT_EQ(x.failed, y.failed);
+    ASSERT_EQ(x.images.size(), y.images.size());
+    for (size_t i = 0; i < x.images.size(); ++i) {
+      EXPECT_EQ(x.images[i].name, y.images[i].name);
+      EXPECT_EQ(x.images[i].target, y.images[i].target);
+      for (size_t m = 0; m < x.methods.size(); ++m)
+        for (size_t k = 0; k < x.keys.size(); ++k)
+          EXPECT_TRUE(sameNumber(x.images[i].values[m][k], y.images[i].values[m][k]))
+              << x.images[i].name << " " << x.methods[m] << " " << x.keys[k];
+    }
+    for (size_t m = 0; m < x.methods.size(); ++m)
+      for (size_t k = 0; k < x.keys.size(); ++k) {
+        const auto &p = x.stats[m][k], &q = y.stats[m][k];
+        EXPECT_EQ(p.n, q.n);
+        EXPECT_TRUE(sameNumber(p.mean, q.mean) && sameNumber(p.ciLow, q.ciLow) && sameNumber(p.ciHigh, q.ciHigh) &&
+                    sameNumber(p.rank, q.rank))
+            << x.methods[m] << " " << x.keys[k];
+      }
+    ASSERT_EQ(x.agreement.size(), y.agreement.size());
+    for (size_t k = 0; k < x.agreement.size(); ++k)
+      for (size_t l = 0; l < x.agreement[k].size(); ++l) EXPECT_TRUE(sameNumber(x.agreement[k][l], y.agreement[k][l]));
+  }
+}
+
+// Two workers, each scoring a shard of the images with its own copy of the model, give one
+// worker's scorecard: with the metrics that draw noise (infidelity), solve on lanes of their own
+// (ROAD) and explain again (max-sensitivity); 5 images make shards of 3 and 2.
+TEST(EvaluationService, TwoWorkersGiveTheScorecardOfOne) {
+  fs::service::Session s;
+  s.slots().load(0, "resnet_fmnist", "");
+  s.slots().load(1, "mixer_fmnist", "");
+  EvaluationRequest r = cheapRequest();
+  r.slots = {0, 1};
+  r.metrics = {"deletion", "drop", "gini", "road_morf", "infidelity", "max_sensitivity"};
+  r.limit = 5;
+  r.workers = 1;
+  const auto one = s.evaluation().run(r);
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("fs-workers-" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  r.workers = 2;
+  r.outDir = dir.string();
+  std::vector<double> fractions;
+  std::mutex mutex;
+  const auto two = s.evaluation().run(r, [&](double f) {
+    std::lock_guard<std::mutex> lock(mutex);
+    fractions.push_back(f);
+  });
+  expectSameScorecards(one, two);
+  EXPECT_EQ(two.models[0].done, 5);
+  ASSERT_EQ(fractions.size(), 11u);  // once per image and model, and the end
+  for (size_t i = 1; i < fractions.size(); ++i) EXPECT_GE(fractions[i], fractions[i - 1]);
+  EXPECT_DOUBLE_EQ(fractions.back(), 1.0);
+  // The merged scorecard as one run writes it, its shards beside it.
+  for (const auto& m : two.models) {
+    EXPECT_TRUE(std::filesystem::exists(m.scorecardPath)) << m.scorecardPath;
+    const std::string stem = m.scorecardPath.substr(0, m.scorecardPath.size() - 5);
+    EXPECT_TRUE(std::filesystem::exists(stem + ".rows.csv"));
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// A folder whose second shard holds only an unreadable image: the shard fails as a whole, and the
+// model is scored again by one worker, which records that image as failed as one run does.
+TEST(EvaluationService, AShardThatFailsAsAWholeIsScoredAgainByOneWorker) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / ("fs-shardfail-" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(fs::test::samplePath("fmnist_0000_ankle-boot.png"), dir / "a.png");
+  std::ofstream(dir / "b.png") << "not a png";
+  std::filesystem::copy_file(fs::test::samplePath("fmnist_0000_ankle-boot.png"), dir / "c.png");
   fs::service::Session s;
   s.slots().load(0, "resnet_fmnist", "");
   EvaluationRequest r = cheapRequest();
-  r.limit = 50;
-  std::atomic<bool> cancel{false};
-  int calls = 0;
-  const auto res = s.evaluation().run(
-      r, [&](double) { ++calls, cancel = true; }, &cancel);
-  EXPECT_TRUE(res.cancelled);
-  EXPECT_TRUE(res.models.empty());
-  EXPECT_EQ(calls, 1);  // the first image's progress, then the run stopped
+  r.imagesDir = dir.string();
+  r.limit = 0;
+  r.workers = 1;
+  const auto one = s.evaluation().run(r);
+  r.workers = 2;
+  const auto two = s.evaluation().run(r);
+  ASSERT_EQ(two.models.size(), 1u);
+  EXPECT_EQ(two.models[0].done, 2);
+  EXPECT_EQ(two.models[0].failed, 1);
+  expectSameScorecards(one, two);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(EvaluationService, BadRequestsAreRefused) {
