@@ -154,7 +154,8 @@ fa::ScorecardOptions scorecardOptions(const EvaluationRequest& r) {
 }
 
 // The workers that score one model's images at once: the request's, else one per intra-op
-// thread up to two (measured on two cores: README "Scorecard speed"), never more than the images.
+// thread up to two (measured on two cores: README "Two jobs on two cores"), never more than the
+// images.
 int workerCount(const EvaluationRequest& r, const fa::ScorecardOptions& o) {
   const int threads = fs::model::currentThreads().intraOp;
   const int wanted = r.workers > 0 ? r.workers : std::min(2, threads);
@@ -177,64 +178,81 @@ ModelRun singleRun(fa::LoadedModel& model, fa::ScorecardOptions om, const std::f
   return {sum.done, sum.failed, sum.path, sum.aggregate};
 }
 
-// One model's scorecard by `workers` threads as `featurescope-cli evaluate --jobs` does with
-// processes: worker k scores shard k/W of the images (the same records as one run) with its own
-// copy of the model (worker 1 the slot's) and 1/W of the intra-op threads; the shards are merged
-// into om.outPath as `featurescope-cli merge` does, and stay beside it (a rerun resumes them).
-// The batch sizes are measured for every copy before the workers start, so that no measurement
-// sees another worker's allocations. A cancel (or one worker's error) stops every worker after
-// the image it is on; a worker's error is then that of one worker scoring every image.
-ModelRun scoreModel(fa::LoadedModel& model, const fa::ScorecardOptions& om, int workers,
-                    const std::function<void(double)>& fraction, const std::atomic<bool>* cancel) {
-  if (workers <= 1) return singleRun(model, om, fraction, cancel);
-  const int threads = std::max(1, fs::model::currentThreads().intraOp / workers);
+// Copies of the model for workers 2..W, and every worker's batch sizes measured before any worker
+// starts, so that no measurement sees another worker's allocations.
+std::vector<fa::LoadedModel> workerCopies(fa::LoadedModel& model, int workers) {
   std::vector<fa::LoadedModel> copies;
   for (int k = 1; k < workers; ++k) copies.push_back(fa::copyModel(model));
-  const auto modelOf = [&](int k) -> fa::LoadedModel& { return k == 0 ? model : copies[size_t(k - 1)]; };
   const int64_t h = model.config.input.height, w = model.config.input.width;
   for (int k = 0; k < workers; ++k) {
-    fa::inferenceBatchSize(modelOf(k), h, w);
-    fa::gradientBatchSize(modelOf(k), h, w);
+    fa::LoadedModel& m = k == 0 ? model : copies[size_t(k - 1)];
+    fa::inferenceBatchSize(m, h, w);
+    fa::gradientBatchSize(m, h, w);
   }
-  const size_t images = fa::scorecardImageCount(om);
-  std::vector<double> shardFraction(size_t(workers), 0.0);
-  std::vector<std::exception_ptr> errors(static_cast<size_t>(workers));
+  return copies;
+}
+
+// Runs shard k/W of om's images on models[k-1] for every k, worker 1 on the calling thread and the
+// others on threads of their own, each with `threads` intra-op threads. Progress: the images done
+// in all shards. A cancel or one worker's error stops every worker after the image it is on.
+// Returns each worker's exception (Cancelled for one that was stopped), null for one that finished.
+std::vector<std::exception_ptr> runShards(const std::vector<fa::LoadedModel*>& models, const fa::ScorecardOptions& om,
+                                          int threads, const std::function<void(double)>& fraction,
+                                          const std::atomic<bool>* cancel) {
+  const size_t workers = models.size(), images = fa::scorecardImageCount(om);
+  std::vector<double> shardFraction(workers, 0.0);
+  std::vector<std::exception_ptr> errors(workers);
   std::atomic<bool> stop{false};
   std::mutex mutex;
-  const auto work = [&](int k) {
+  const auto work = [&](size_t k) {
     try {
       fs::model::CallingThreadThreads share(threads);
       fa::ScorecardOptions os = om;
-      os.shard = {k + 1, workers};
+      os.shard = {int(k) + 1, int(workers)};
       os.log = [&, k](const std::string& line) {
         if (const double f = lineFraction(line); f >= 0) {
           std::lock_guard<std::mutex> lock(mutex);
-          shardFraction[size_t(k)] = f;
+          shardFraction[k] = f;
           double all = 0;  // shard j holds the images i with i % W == j
-          for (int j = 0; j < workers; ++j)
-            all += shardFraction[size_t(j)] * double((images - size_t(j) + size_t(workers) - 1) / size_t(workers));
+          for (size_t j = 0; j < workers; ++j) all += shardFraction[j] * double((images - j + workers - 1) / workers);
           fraction(all / double(images));
         }
         if (stop.load() || (cancel && cancel->load())) throw Cancelled();
       };
-      fa::runScorecard(modelOf(k), os);
+      fa::runScorecard(*models[k], os);
     } catch (...) {
-      errors[size_t(k)] = std::current_exception();
+      errors[k] = std::current_exception();
       stop = true;
     }
   };
   std::vector<std::thread> helpers;
-  for (int k = 1; k < workers; ++k) helpers.emplace_back(work, k);
+  for (size_t k = 1; k < workers; ++k) helpers.emplace_back(work, k);
   work(0);
   for (std::thread& t : helpers) t.join();
-  if (cancel && cancel->load()) throw Cancelled();
-  for (const std::exception_ptr& e : errors) {
+  return errors;
+}
+
+// One model's scorecard by `workers` threads as `featurescope-cli evaluate --jobs` does with
+// processes: worker k scores shard k/W of the images (the same records as one run) with its own
+// copy of the model (worker 1 the slot's) and 1/W of the intra-op threads; the shards are merged
+// into om.outPath as `featurescope-cli merge` does, and stay beside it (a rerun resumes them).
+// After a worker's error the model is scored again by one worker, which says what one run says
+// (e.g. a shard of only unreadable images fails as a whole, one run records them as failed).
+ModelRun scoreModel(fa::LoadedModel& model, const fa::ScorecardOptions& om, int workers,
+                    const std::function<void(double)>& fraction, const std::atomic<bool>* cancel) {
+  if (workers <= 1) return singleRun(model, om, fraction, cancel);
+  std::vector<fa::LoadedModel> copies = workerCopies(model, workers);
+  std::vector<fa::LoadedModel*> models{&model};
+  for (fa::LoadedModel& c : copies) models.push_back(&c);
+  const int threads = std::max(1, fs::model::currentThreads().intraOp / workers);
+  for (const std::exception_ptr& e : runShards(models, om, threads, fraction, cancel)) {
+    if (cancel && cancel->load()) throw Cancelled();
     if (!e) continue;
     try {
       std::rethrow_exception(e);
     } catch (const Cancelled&) {
     } catch (const std::exception&) {
-      fraction(0.0);  // e.g. a shard of only unreadable images: one run says what one run says
+      fraction(0.0);
       return singleRun(model, om, fraction, cancel);
     }
   }
