@@ -23,11 +23,19 @@ EvaluateSettings::EvaluateSettings(QWidget* parent) : QGroupBox(tr("Settings (as
   seed_ = new QSpinBox;
   seed_->setRange(0, 2147483647);
   seed_->setToolTip(tr("The seed of the bootstrap CIs and of the metrics that draw noise (evaluate --seed)"));
+  workers_ = new QSpinBox;
+  workers_->setRange(0, 16);
+  workers_->setSpecialValueText(tr("Auto"));
+  workers_->setToolTip(tr("Threads that score a model's images at once, each a shard of them with its own copy of the "
+                          "model and a share of the intra-op threads (as evaluate --jobs). Auto: one per intra-op "
+                          "thread, at most two. Any count gives the same scorecard; each worker holds its own copy "
+                          "of the model and its own batches in memory"));
   auto* form = new QFormLayout(this);
   form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
   form->addRow(tr("Curve steps"), curveSteps_);
   form->addRow(tr("Substrate"), substrate_);
   form->addRow(tr("Seed"), seed_);
+  form->addRow(tr("Workers"), workers_);
 }
 
 void EvaluateSettings::set(int curveSteps, const QString& substrate, int seed) {
@@ -37,10 +45,13 @@ void EvaluateSettings::set(int curveSteps, const QString& substrate, int seed) {
   seed_->setValue(seed);
 }
 
+void EvaluateSettings::setWorkers(int workers) { workers_->setValue(workers); }
+
 void EvaluateSettings::apply(fs::service::EvaluationRequest& r) const {
   r.curveSteps = curveSteps_->value();
   r.substrate = substrate_->currentData().toString().toStdString();
   r.seed = static_cast<uint64_t>(seed_->value());
+  r.workers = workers_->value();
 }
 
 }  // namespace fs::ui

@@ -205,6 +205,8 @@ void EvaluateView::setOpenFolder() { folder_->setChecked(true); }
 
 void EvaluateView::setSettings(int steps, const QString& substrate, int seed) { settings_->set(steps, substrate, seed); }
 
+void EvaluateView::setWorkers(int workers) { settings_->setWorkers(workers); }
+
 fs::service::EvaluationRequest EvaluateView::request() const {
   fs::service::EvaluationRequest r;
   for (const QVariant& v : checkedData(slots_)) r.slots.push_back(v.toInt());
@@ -212,7 +214,7 @@ fs::service::EvaluationRequest EvaluateView::request() const {
   for (const QVariant& v : checkedData(metrics_)) r.metrics.push_back(v.toString().toStdString());
   if (folder_->isChecked()) r.imagesDir = folder().toStdString(), r.limit = 0;
   else r.limit = count_->value();
-  settings_->apply(r);  // curve steps, substrate, seed
+  settings_->apply(r);  // curve steps, substrate, seed, workers
   r.parameters = session_->saliencyParams();  // the Saliency view's method parameters
   return r;
 }

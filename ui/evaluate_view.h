@@ -37,6 +37,7 @@ class EvaluateView : public QWidget {
   void setOpenFolder();              // ... or the open image's folder
   // evaluate --curve-steps, --substrate (rise, black, zero, blur) and --seed.
   void setSettings(int curveSteps, const QString& substrate, int seed);
+  void setWorkers(int workers);  // 0: Auto
   fs::service::EvaluationRequest request() const;  // what Run submits
   void run();
   void cancel();

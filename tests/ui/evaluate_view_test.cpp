@@ -132,7 +132,7 @@ TEST(EvaluateView, CancelAndTheOpenFolder) {
   EXPECT_EQ(view->table()->rowCount(), 0);
 }
 
-// The scorecard's settings (evaluate --curve-steps, --substrate, --seed) go into the request and
+// The scorecard's settings (evaluate --curve-steps, --substrate, --seed, and the workers) go into the request and
 // through the worker to the scorecard: the view's numbers are those of the service with them
 // (and of featurescope-cli evaluate: tests/ui/evaluation_one_truth_test.cpp).
 TEST(EvaluateView, SettingsReachTheScorecard) {
@@ -146,7 +146,10 @@ TEST(EvaluateView, SettingsReachTheScorecard) {
   view->setFashionMnist(3);
   view->setSettings(12, QStringLiteral("blur"), 7);
   view->setSettings(12, QStringLiteral("no such substrate"), 7);  // left as it was
+  EXPECT_EQ(view->request().workers, 0);  // Auto
+  view->setWorkers(1);
   const auto req = view->request();
+  EXPECT_EQ(req.workers, 1);
   EXPECT_EQ(req.curveSteps, 12);
   EXPECT_EQ(req.substrate, "blur");
   EXPECT_EQ(req.seed, 7u);
