@@ -2,6 +2,8 @@
 
 #include <QComboBox>
 #include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
 #include <QSpinBox>
 
 namespace fs::ui {
@@ -34,8 +36,11 @@ EvaluateSettings::EvaluateSettings(QWidget* parent) : QGroupBox(tr("Settings (as
   form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
   form->addRow(tr("Curve steps"), curveSteps_);
   form->addRow(tr("Substrate"), substrate_);
-  form->addRow(tr("Seed"), seed_);
-  form->addRow(tr("Workers"), workers_);
+  auto* seedAndWorkers = new QHBoxLayout;  // one row: the view fits a 768-pixel-high screen
+  seedAndWorkers->addWidget(seed_, 1);
+  seedAndWorkers->addWidget(new QLabel(tr("Workers")));
+  seedAndWorkers->addWidget(workers_, 1);
+  form->addRow(tr("Seed"), seedAndWorkers);
 }
 
 void EvaluateSettings::set(int curveSteps, const QString& substrate, int seed) {
