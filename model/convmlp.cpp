@@ -55,8 +55,18 @@ void ConvMlpBlockImpl::pack(bool on) {
   if (connect) packConv(connectPacked_, connect, on);
 }
 
+// Registered in the checkpoints' order: tokenizer, conv_stages, stages, norm, head.
 ConvMlpImpl::ConvMlpImpl(const ModelConfig& c) : config_(c) {
-  const bool pure = c.family == "puremlp";
+  buildTokenizer();
+  buildConvStage();
+  buildMlpStages();
+  norm_ = register_module("norm", layerNorm(c.dims.back(), 1e-5));
+  head_ = register_module("head", nn::Linear(c.dims.back(), c.numClasses));
+}
+
+// tokenizer.block: three 3x3 conv-BN-ReLU (the first with stride 2), then a 3x3 max pool, stride 2.
+void ConvMlpImpl::buildTokenizer() {
+  const ModelConfig& c = config_;
   auto tokenizer = register_module("tokenizer", std::make_shared<nn::Module>());
   nn::Sequential block;
   tokenizerConvs_.push_back(appendConvBnRelu(block, 3, c.channels / 2, 3, 2));
@@ -64,7 +74,11 @@ ConvMlpImpl::ConvMlpImpl(const ModelConfig& c) : config_(c) {
   tokenizerConvs_.push_back(appendConvBnRelu(block, c.channels / 2, c.channels, 3, 1));
   block->push_back(nn::MaxPool2d(nn::MaxPool2dOptions(3).stride(2).padding(1)));
   tokenizer->register_module("block", block);
+}
 
+// conv_stages: bottleneck conv blocks (1x1, 3x3, 1x1, each conv-BN-ReLU), then a 3x3 stride-2 downsample.
+void ConvMlpImpl::buildConvStage() {
+  const ModelConfig& c = config_;
   auto convStages = register_module("conv_stages", std::make_shared<nn::Module>());
   nn::ModuleList convBlocks;
   for (int i = 0; i < c.nConvBlocks; ++i) {
@@ -78,7 +92,13 @@ ConvMlpImpl::ConvMlpImpl(const ModelConfig& c) : config_(c) {
   }
   convStages->register_module("conv_blocks", convBlocks);
   convDownsample_ = convStages->register_module("downsample", conv(c.channels, c.dims[0], 3, 2, true));
+}
 
+// stages: the Conv-MLP blocks (no depth-wise conv in the Pure-MLP ablation), each stage but the
+// last followed by a 3x3 stride-2 downsample.
+void ConvMlpImpl::buildMlpStages() {
+  const ModelConfig& c = config_;
+  const bool pure = c.family == "puremlp";
   nn::ModuleList stages;
   for (size_t s = 0; s < c.blocks.size(); ++s) {
     auto stage = std::make_shared<nn::Module>();
@@ -99,8 +119,6 @@ ConvMlpImpl::ConvMlpImpl(const ModelConfig& c) : config_(c) {
     stages->push_back(stage);
   }
   register_module("stages", stages);
-  norm_ = register_module("norm", layerNorm(c.dims.back(), 1e-5));
-  head_ = register_module("head", nn::Linear(c.dims.back(), c.numClasses));
 }
 
 std::vector<TapInfo> ConvMlpImpl::taps() const {

@@ -35,6 +35,9 @@ class ConvMlpImpl : public ClassifierImpl {
   void invalidateInferenceCache() override;
 
  private:
+  void buildTokenizer();
+  void buildConvStage();
+  void buildMlpStages();
   at::Tensor convStages(at::Tensor x, TapSink& sink);
   void packPlainConvs(bool on);
   ModelConfig config_;

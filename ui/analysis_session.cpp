@@ -48,61 +48,39 @@ quint64 AnalysisSession::submit(JobRequest request, const QString& what) {
   return id;
 }
 
-// Every answer, by its type.
+// Every answer, by its type: kept where the views read it, and announced.
 void AnalysisSession::onDone(quint64 id, const JobResult& result) {
+  const auto slotResult = [this](auto& kept, const auto& value, int slot, ResultKind kind) {
+    kept = value;
+    Q_EMIT resultChanged(slot, kind);
+  };
   std::visit(Overloaded{
                  [&](const job::LoadSlot::Result& info) { slotLoaded(id, info); },
                  [&](const job::ClearSlot::Result&) {},
                  [&](const job::OpenImage::Result& image) { imageOpened(image); },
                  [&](const job::Predict::Result& p) {
-                   slots_[size_t(p.slot)].prediction = p;
-                   Q_EMIT resultChanged(p.slot, ResultKind::Prediction);
+                   slotResult(slots_[size_t(p.slot)].prediction, p, p.slot, ResultKind::Prediction);
                  },
                  [&](const job::StageMaps::Result& m) {
-                   slots_[size_t(m.slot)].stages = m;
-                   Q_EMIT resultChanged(m.slot, ResultKind::StageMaps);
+                   slotResult(slots_[size_t(m.slot)].stages, m, m.slot, ResultKind::StageMaps);
                  },
-                 [&](const job::TapMaps::Result& m) {
-                   tapMaps_ = m;
-                   Q_EMIT tapMapsChanged();
-                 },
-                 [&](const job::Saliency::Result& r) {
-                   SlotState& s = slots_[size_t(r.map.slot)];
-                   if (r.use == job::SaliencyUse::Compare) {
-                     s.compareSaliency = r.map;
-                     Q_EMIT resultChanged(r.map.slot, ResultKind::CompareSaliency);
-                   } else {
-                     const QString method = QString::fromStdString(r.map.method);
-                     if (!saliencyMethods_.contains(method)) return;  // answers a matrix no longer shown
-                     s.saliency[method] = r.map;
-                     Q_EMIT resultChanged(r.map.slot, ResultKind::Saliency);
-                   }
-                 },
+                 [&](const job::Saliency::Result& r) { saliencyArrived(r); },
                  [&](const job::Statistics::Result& st) {
-                   slots_[size_t(st.slot)].statistics = st;
-                   Q_EMIT resultChanged(st.slot, ResultKind::Statistics);
+                   slotResult(slots_[size_t(st.slot)].statistics, st, st.slot, ResultKind::Statistics);
                  },
-                 [&](const job::Cka::Result& c) {
-                   cka_ = c;
-                   Q_EMIT ckaChanged();
-                 },
+                 [&](const job::TapMaps::Result& m) { tapMaps_ = m; Q_EMIT tapMapsChanged(); },
+                 [&](const job::Cka::Result& c) { cka_ = c; Q_EMIT ckaChanged(); },
                  [&](const job::PaperFigure::Result& l) { Q_EMIT figureReady(l); },
                  [&](const job::WriteManifest::Result& m) { Q_EMIT manifestWritten(QString::fromStdString(m.manifestPath)); },
                  [&](const job::BatchExport::Result& r) { Q_EMIT batchExportFinished(r); },
                  [&](const job::TestSet::Result& r) { Q_EMIT testSetReady(r); },
-                 [&](const job::Attention::Result& a) {
-                   attention_ = a;
-                   Q_EMIT attentionChanged();
-                 },
+                 [&](const job::Attention::Result& a) { attention_ = a; Q_EMIT attentionChanged(); },
                  [&](const job::Exemplars::Result& r) { featureVis_->receive(r); },
                  [&](const job::ChannelExemplars::Result& r) { featureVis_->receive(r); },
                  [&](const job::VisualizeChannel::Result& r) { featureVis_->receive(r); },
                  [&](const job::Erf::Result& r) { featureVis_->receive(r); },
                  [&](const job::Selectivity::Result& r) { featureVis_->receive(r); },
-                 [&](const job::Evaluate::Result& e) {
-                   evaluation_ = e;
-                   Q_EMIT evaluationChanged();
-                 },
+                 [&](const job::Evaluate::Result& e) { evaluation_ = e; Q_EMIT evaluationChanged(); },
                  [&](const job::SanityCascade::Result& c) {
                    if (c.image != imageName_.toStdString()) return;  // answers an image no longer shown
                    sanityCascade_ = c;
@@ -110,6 +88,21 @@ void AnalysisSession::onDone(quint64 id, const JobResult& result) {
                  },
              },
              result);
+}
+
+// A saliency map for the Compare view's slot, or for the Saliency view's matrix while it still
+// shows that method.
+void AnalysisSession::saliencyArrived(const job::Saliency::Result& r) {
+  SlotState& s = slots_[size_t(r.map.slot)];
+  if (r.use == job::SaliencyUse::Compare) {
+    s.compareSaliency = r.map;
+    Q_EMIT resultChanged(r.map.slot, ResultKind::CompareSaliency);
+    return;
+  }
+  const QString method = QString::fromStdString(r.map.method);
+  if (!saliencyMethods_.contains(method)) return;  // answers a matrix no longer shown
+  s.saliency[method] = r.map;
+  Q_EMIT resultChanged(r.map.slot, ResultKind::Saliency);
 }
 
 void AnalysisSession::onFailed(quint64 id, const QString& message) {

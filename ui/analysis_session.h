@@ -172,6 +172,7 @@ class AnalysisSession : public QObject {
   void onFinished(quint64 id);
   void slotLoaded(quint64 id, const fs::service::SlotInfo& info);
   void imageOpened(const fs::service::OpenedImage& image);
+  void saliencyArrived(const job::Saliency::Result& r);
 
   std::unique_ptr<Worker> worker_;
   FeatureVisSession* featureVis_ = nullptr;  // child QObject

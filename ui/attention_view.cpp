@@ -23,6 +23,22 @@ using namespace fs::service;
 AttentionView::AttentionView(AnalysisSession* session, QWidget* parent) : QWidget(parent), session_(session) {
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(2, 2, 2, 2);
+  layout->addLayout(buildBar());
+  auto* body = new QHBoxLayout;
+  mean_ = new MapGrid;
+  mean_->setMinimumSize(320, 320);
+  body->addWidget(mean_, 3);
+  auto* headBox = new QWidget;
+  headGrid_ = new QGridLayout(headBox);
+  headGrid_->setContentsMargins(0, 0, 0, 0);
+  body->addWidget(headBox, 4);
+  layout->addLayout(body, 1);
+  connectSignals();
+  refreshModels();
+}
+
+// The bar above the maps: model, block and query choices, and the note on what is shown.
+QHBoxLayout* AttentionView::buildBar() {
   auto* bar = new QHBoxLayout;
   bar->addWidget(new QLabel(tr("Model")));
   model_ = new QComboBox;
@@ -42,18 +58,12 @@ AttentionView::AttentionView(AnalysisSession* session, QWidget* parent) : QWidge
   note_->setStyleSheet(QStringLiteral("color: gray"));
   note_->setWordWrap(true);
   bar->addWidget(note_, 1);
-  layout->addLayout(bar);
+  return bar;
+}
 
-  auto* body = new QHBoxLayout;
-  mean_ = new MapGrid;
-  mean_->setMinimumSize(320, 320);
-  body->addWidget(mean_, 3);
-  auto* headBox = new QWidget;
-  headGrid_ = new QGridLayout(headBox);
-  headGrid_->setContentsMargins(0, 0, 0, 0);
-  body->addWidget(headBox, 4);
-  layout->addLayout(body, 1);
-
+// The choices request or redraw; a click in the large map picks its patch as the query; the
+// session's slots, maps and display settings refresh the view.
+void AttentionView::connectSignals() {
   connect(model_, &QComboBox::currentIndexChanged, this, [this] {
     refreshUnits();
     request();
@@ -68,7 +78,6 @@ AttentionView::AttentionView(AnalysisSession* session, QWidget* parent) : QWidge
   connect(session_, &AnalysisSession::slotOrderChanged, this, &AttentionView::refreshModels);
   connect(session_, &AnalysisSession::attentionChanged, this, &AttentionView::redraw);
   connect(session_, &AnalysisSession::displayChanged, this, &AttentionView::redraw);
-  refreshModels();
 }
 
 void AttentionView::setActive(bool on) {

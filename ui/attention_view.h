@@ -15,6 +15,7 @@
 
 class QComboBox;
 class QGridLayout;
+class QHBoxLayout;
 class QLabel;
 
 namespace fs::ui {
@@ -38,6 +39,8 @@ class AttentionView : public QWidget {
   QString caption() const;  // what the maps show (model, block, query)
 
  private:
+  QHBoxLayout* buildBar();
+  void connectSignals();
   void refreshModels();
   void refreshUnits();
   void request();

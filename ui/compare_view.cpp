@@ -29,6 +29,29 @@ using namespace fs::service;
 CompareView::CompareView(AnalysisSession* session, QWidget* parent) : QWidget(parent), session_(session) {
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(2, 2, 2, 2);
+  layout->addLayout(buildBar());
+  layout->addWidget(scrollingGrid(&gridLayout_), 1);
+  connect(k_, &QSpinBox::valueChanged, this, [this](int k) { session_->setCompareOptions(k, rank_->currentText()); });
+  connect(rank_, &QComboBox::currentTextChanged, this,
+          [this](const QString& r) { session_->setCompareOptions(k_->value(), r); });
+  connect(method_, &QComboBox::currentTextChanged, session_, &AnalysisSession::setCompareMethod);
+  connect(session_, &AnalysisSession::slotChanged, this, &CompareView::rebuild);
+  // One result: only its cells are repainted (the whole stage columns when they share a range).
+  connect(session_, &AnalysisSession::resultChanged, this, [this](int slot, ResultKind kind) {
+    const int row = int(session_->loadedSlots().indexOf(slot));
+    if (row < 0 || row >= int(rows_.size())) return;
+    if (kind == ResultKind::Prediction) paintInput(row);
+    else if (kind == ResultKind::StageMaps) {
+      if (session_->display().norm == QLatin1String("shared")) restyle();
+      else paintStages(row, {});
+    } else if (kind == ResultKind::CompareSaliency) paintSaliency(row);
+  });
+  connect(session_, &AnalysisSession::imageChanged, this, &CompareView::rebuild);
+  connect(session_, &AnalysisSession::displayChanged, this, &CompareView::restyle);
+}
+
+// The bar above the grid: channels per stage, their order, the saliency column's method and the hint.
+QHBoxLayout* CompareView::buildBar() {
   auto* bar = new QHBoxLayout;
   bar->addWidget(new QLabel(tr("Channels per stage")));
   k_ = new QSpinBox;
@@ -49,27 +72,7 @@ CompareView::CompareView(AnalysisSession* session, QWidget* parent) : QWidget(pa
   hint->setStyleSheet(QStringLiteral("color: gray"));
   hint->setWordWrap(true);  // wraps rather than setting the window's minimum width
   bar->addWidget(hint);
-  layout->addLayout(bar);
-
-  layout->addWidget(scrollingGrid(&gridLayout_), 1);
-
-  connect(k_, &QSpinBox::valueChanged, this, [this](int k) { session_->setCompareOptions(k, rank_->currentText()); });
-  connect(rank_, &QComboBox::currentTextChanged, this,
-          [this](const QString& r) { session_->setCompareOptions(k_->value(), r); });
-  connect(method_, &QComboBox::currentTextChanged, session_, &AnalysisSession::setCompareMethod);
-  connect(session_, &AnalysisSession::slotChanged, this, &CompareView::rebuild);
-  // One result: only its cells are repainted (the whole stage columns when they share a range).
-  connect(session_, &AnalysisSession::resultChanged, this, [this](int slot, ResultKind kind) {
-    const int row = int(session_->loadedSlots().indexOf(slot));
-    if (row < 0 || row >= int(rows_.size())) return;
-    if (kind == ResultKind::Prediction) paintInput(row);
-    else if (kind == ResultKind::StageMaps) {
-      if (session_->display().norm == QLatin1String("shared")) restyle();
-      else paintStages(row, {});
-    } else if (kind == ResultKind::CompareSaliency) paintSaliency(row);
-  });
-  connect(session_, &AnalysisSession::imageChanged, this, &CompareView::rebuild);
-  connect(session_, &AnalysisSession::displayChanged, this, &CompareView::restyle);
+  return bar;
 }
 
 void CompareView::setOptions(int k, const QString& rank, const QString& method) {

@@ -13,6 +13,7 @@
 
 class QComboBox;
 class QGridLayout;
+class QHBoxLayout;
 class QLabel;
 class QSpinBox;
 
@@ -34,6 +35,7 @@ class CompareView : public QWidget {
   void setOptions(int k, const QString& rank, const QString& method);
 
  private:
+  QHBoxLayout* buildBar();
   void rebuild();   // the grid's structure: a slot loaded, removed or moved, a new image
   void restyle();   // every cell (display options changed)
   // One cell kind of one row, after its result arrived (per-cell updates).

@@ -166,35 +166,26 @@ void MainWindow::restoreWindowState() {
 
 MainWindow::~MainWindow() = default;
 
+// A menu entry with its shortcut, also live while the menu bar is hidden.
+QAction* MainWindow::addMenuAction(QMenu* menu, const QString& text, const QKeySequence& key,
+                                   const std::function<void()>& fn) {
+  QAction* a = menu->addAction(text, this, fn);
+  a->setShortcut(key);
+  addAction(a);
+  return a;
+}
+
 void MainWindow::createActions() {
   QMenu* file = menuBar()->addMenu(tr("&File"));
-  auto add = [this](QMenu* m, const QString& text, const QKeySequence& key, auto fn) {
-    QAction* a = m->addAction(text, this, fn);
-    a->setShortcut(key);
-    addAction(a);
-    return a;
+  const auto add = [this](QMenu* m, const QString& text, const QKeySequence& key, const std::function<void()>& fn) {
+    addMenuAction(m, text, key, fn);
   };
   add(file, tr("&Open image…"), QKeySequence::Open, [this] { input_->chooseFile(); });
   add(file, tr("Open &folder…"), QKeySequence(tr("Ctrl+Shift+O")), [this] { input_->chooseFolder(); });
   add(file, tr("&Paste image"), QKeySequence::Paste, [this] { input_->paste(); });
   add(file, tr("&Demo"), QKeySequence(tr("Ctrl+D")), [this] { openDemo(); });
   file->addSeparator();
-  const QString filter = tr("FeatureScope workspace (*.%1)").arg(QLatin1String(kWorkspaceSuffix));
-  add(file, tr("Open &workspace…"), QKeySequence(tr("Ctrl+Alt+O")), [this, filter] {
-    const QString path = QFileDialog::getOpenFileName(this, tr("Open workspace"), {}, filter);
-    if (!path.isEmpty()) openWorkspace(path);
-  });
-  auto saveAs = [this, filter] {
-    QString path = QFileDialog::getSaveFileName(this, tr("Save workspace"), workspacePath_, filter);
-    if (path.isEmpty()) return;
-    if (QFileInfo(path).suffix() != QLatin1String(kWorkspaceSuffix)) path += QLatin1Char('.') + QLatin1String(kWorkspaceSuffix);
-    saveWorkspace(path);
-  };
-  add(file, tr("&Save workspace"), QKeySequence::Save, [this, saveAs] {
-    if (workspacePath_.isEmpty()) saveAs();
-    else saveWorkspace(workspacePath_);
-  });
-  add(file, tr("Save workspace &as…"), QKeySequence(tr("Ctrl+Alt+S")), saveAs);
+  addWorkspaceActions(file);
   file->addSeparator();
   add(file, tr("&Export figure…"), QKeySequence(tr("Ctrl+E")), [this] {
     exportDialog()->show();

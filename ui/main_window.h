@@ -7,7 +7,12 @@
 
 #include <QMainWindow>
 
+#include <functional>
+
+class QAction;
+class QKeySequence;
 class QLabel;
+class QMenu;
 class QProgressBar;
 class QPushButton;
 class QTabWidget;
@@ -77,6 +82,8 @@ class MainWindow : public QMainWindow {
   void createDocks();
   void createStatusArea();
   void createActions();
+  void addWorkspaceActions(QMenu* file);  // main_window_workspace.cpp
+  QAction* addMenuAction(QMenu* menu, const QString& text, const QKeySequence& key, const std::function<void()>& fn);
   void restoreWindowState();
   void showError(const QString& message);
   void showShortcuts();

@@ -10,11 +10,33 @@
 #include "ui/input_panel.h"
 #include "ui/saliency_view.h"
 
+#include <QFileDialog>
 #include <QFileInfo>
+#include <QMenu>
 #include <QLabel>
 #include <QMessageBox>
 
 namespace fs::ui {
+
+// The File menu's workspace entries: open, save (as the path it came from, else as a new file) and save as.
+void MainWindow::addWorkspaceActions(QMenu* file) {
+  const QString filter = tr("FeatureScope workspace (*.%1)").arg(QLatin1String(kWorkspaceSuffix));
+  addMenuAction(file, tr("Open &workspace…"), QKeySequence(tr("Ctrl+Alt+O")), [this, filter] {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open workspace"), {}, filter);
+    if (!path.isEmpty()) openWorkspace(path);
+  });
+  const auto saveAs = [this, filter] {
+    QString path = QFileDialog::getSaveFileName(this, tr("Save workspace"), workspacePath_, filter);
+    if (path.isEmpty()) return;
+    if (QFileInfo(path).suffix() != QLatin1String(kWorkspaceSuffix)) path += QLatin1Char('.') + QLatin1String(kWorkspaceSuffix);
+    saveWorkspace(path);
+  };
+  addMenuAction(file, tr("&Save workspace"), QKeySequence::Save, [this, saveAs] {
+    if (workspacePath_.isEmpty()) saveAs();
+    else saveWorkspace(workspacePath_);
+  });
+  addMenuAction(file, tr("Save workspace &as…"), QKeySequence(tr("Ctrl+Alt+S")), saveAs);
+}
 
 void MainWindow::openLaunch(const LaunchPlan& plan, bool restoreSlots) {
   if (!plan.workspace.isEmpty()) {

@@ -70,21 +70,8 @@ QGroupBox* ModelSlotsPanel::createSlotBox(int i) {
   auto* v = new QVBoxLayout(ui.box);
   v->setContentsMargins(4, 2, 4, 2);
   v->setSpacing(2);
-  auto* row = new QHBoxLayout;
-  ui.variant = variantChooser();
-  row->addWidget(ui.variant, 1);
-  auto* up = toolButton(QStringLiteral("▲"), tr("Move this model up (earlier row in every view)"));
-  auto* down = toolButton(QStringLiteral("▼"), tr("Move this model down"));
-  auto* remove = toolButton(QStringLiteral("✕"), tr("Remove this model"));
-  for (QToolButton* b : {up, down, remove}) row->addWidget(b);
-  auto* files = new QHBoxLayout;
-  auto* weights = toolButton(tr("Weights…"), tr("Load a checkpoint (.safetensors / .pth) for the chosen variant"));
-  auto* config = toolButton(tr("JSON…"), tr("Build a model from a JSON config"));
-  files->addWidget(weights);
-  files->addWidget(config);
-  files->addStretch();
-  v->addLayout(row);
-  v->addLayout(files);
+  v->addLayout(variantRow(i));
+  v->addLayout(fileRow(i));
   ui.report = new QLabel;
   ui.report->setWordWrap(true);
   ui.report->setStyleSheet(QStringLiteral("color: palette(mid); font-size: 8pt"));
@@ -96,9 +83,34 @@ QGroupBox* ModelSlotsPanel::createSlotBox(int i) {
   ui.box->setVisible(false);
   ui.box->setAcceptDrops(true);
   ui.box->installEventFilter(this);
+  return ui.box;
+}
 
-  connect(ui.variant, &QComboBox::activated, this,
+// Slot i's variant chooser (choosing one loads it) with its move up, move down and remove buttons.
+QHBoxLayout* ModelSlotsPanel::variantRow(int i) {
+  auto* row = new QHBoxLayout;
+  QComboBox* variant = slots_[size_t(i)].variant = variantChooser();
+  row->addWidget(variant, 1);
+  auto* up = toolButton(QStringLiteral("▲"), tr("Move this model up (earlier row in every view)"));
+  auto* down = toolButton(QStringLiteral("▼"), tr("Move this model down"));
+  auto* remove = toolButton(QStringLiteral("✕"), tr("Remove this model"));
+  for (QToolButton* b : {up, down, remove}) row->addWidget(b);
+  connect(variant, &QComboBox::activated, this,
           [this, i](int) { session_->loadSlot(i, slots_[size_t(i)].variant->currentText()); });
+  connect(remove, &QToolButton::clicked, this, [this, i] { session_->removeSlot(i); });
+  connect(up, &QToolButton::clicked, this, [this, i] { session_->moveSlot(i, -1); });
+  connect(down, &QToolButton::clicked, this, [this, i] { session_->moveSlot(i, +1); });
+  return row;
+}
+
+// Slot i's file buttons: a checkpoint for the chosen variant, or a model from a JSON config.
+QHBoxLayout* ModelSlotsPanel::fileRow(int i) {
+  auto* files = new QHBoxLayout;
+  auto* weights = toolButton(tr("Weights…"), tr("Load a checkpoint (.safetensors / .pth) for the chosen variant"));
+  auto* config = toolButton(tr("JSON…"), tr("Build a model from a JSON config"));
+  files->addWidget(weights);
+  files->addWidget(config);
+  files->addStretch();
   connect(weights, &QToolButton::clicked, this, [this, i] {
     const QString f = QFileDialog::getOpenFileName(this, tr("Load checkpoint"), {},
                                                    tr("Checkpoints (*.safetensors *.pth *.pt *.bin)"));
@@ -108,10 +120,7 @@ QGroupBox* ModelSlotsPanel::createSlotBox(int i) {
     const QString f = QFileDialog::getOpenFileName(this, tr("Load JSON config"), {}, tr("JSON (*.json)"));
     if (!f.isEmpty()) session_->loadSlot(i, f);
   });
-  connect(remove, &QToolButton::clicked, this, [this, i] { session_->removeSlot(i); });
-  connect(up, &QToolButton::clicked, this, [this, i] { session_->moveSlot(i, -1); });
-  connect(down, &QToolButton::clicked, this, [this, i] { session_->moveSlot(i, +1); });
-  return ui.box;
+  return files;
 }
 
 // Slot boxes follow the session's display order.

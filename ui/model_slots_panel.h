@@ -9,6 +9,7 @@
 class QComboBox;
 class QLabel;
 class QGroupBox;
+class QHBoxLayout;
 class QCustomPlot;
 class QPushButton;
 
@@ -40,6 +41,8 @@ class ModelSlotsPanel : public QWidget {
     QCustomPlot* plot = nullptr;
   };
   QGroupBox* createSlotBox(int i);
+  QHBoxLayout* variantRow(int i);
+  QHBoxLayout* fileRow(int i);
   void refresh(int slot);
   void reorder();
   void showError(const QString& message);

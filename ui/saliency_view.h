@@ -16,6 +16,7 @@
 
 class QComboBox;
 class QGridLayout;
+class QGroupBox;
 class QLabel;
 class QListWidget;
 class QTimer;
@@ -57,6 +58,7 @@ class SaliencyView : public QWidget {
 
  private:
   QWidget* buildSidePanel();  // saliency_view_controls.cpp, with the methods that read it
+  QGroupBox* buildParameterBox();
   void apply();
   void rebuild();
   void refreshTaps();

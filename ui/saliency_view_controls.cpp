@@ -42,6 +42,25 @@ QWidget* SaliencyView::buildSidePanel() {
   methods_->setMaximumHeight(150);
   ml->addWidget(methods_);
   sl->addWidget(mbox);
+  sl->addWidget(buildParameterBox());
+  auto* note = new QLabel(tr("Deletion (pixels set to black, most salient first) AUC: lower is more faithful. "
+                             "Insertion (from a blurred image) AUC: higher is better (RISE's substrates; "
+                             "featurescope-cli evaluate --substrate offers others). "
+                             "Drop: confidence lost when the map masks the input."));
+  note->setWordWrap(true);
+  note->setStyleSheet(QStringLiteral("color: gray; font-size: 8pt"));
+  sl->addWidget(note);
+  auto* sanity = new QPushButton(tr("Sanity cascade…"));
+  sanity->setToolTip(tr("The selected map's sanity check (Adebayo et al. 2018): its model randomised from the logits "
+                        "down, unit by unit, and the map's similarity to the original"));
+  connect(sanity, &QPushButton::clicked, this, &SaliencyView::showSanityCascade);
+  sl->addWidget(sanity);
+  sl->addStretch();
+  return side;
+}
+
+// The target, the CAM tap, the methods' parameters and the normalisation.
+QGroupBox* SaliencyView::buildParameterBox() {
   auto* pbox = new QGroupBox(tr("Target and parameters"));
   auto* form = new QFormLayout(pbox);
   target_ = new QComboBox;
@@ -58,21 +77,7 @@ QWidget* SaliencyView::buildSidePanel() {
   norm_->addItem(tr("per map"), QStringLiteral("map"));
   norm_->addItem(tr("shared by all maps"), QStringLiteral("shared"));
   form->addRow(tr("Normalise"), norm_);
-  sl->addWidget(pbox);
-  auto* note = new QLabel(tr("Deletion (pixels set to black, most salient first) AUC: lower is more faithful. "
-                             "Insertion (from a blurred image) AUC: higher is better (RISE's substrates; "
-                             "featurescope-cli evaluate --substrate offers others). "
-                             "Drop: confidence lost when the map masks the input."));
-  note->setWordWrap(true);
-  note->setStyleSheet(QStringLiteral("color: gray; font-size: 8pt"));
-  sl->addWidget(note);
-  auto* sanity = new QPushButton(tr("Sanity cascade…"));
-  sanity->setToolTip(tr("The selected map's sanity check (Adebayo et al. 2018): its model randomised from the logits "
-                        "down, unit by unit, and the map's similarity to the original"));
-  connect(sanity, &QPushButton::clicked, this, &SaliencyView::showSanityCascade);
-  sl->addWidget(sanity);
-  sl->addStretch();
-  return side;
+  return pbox;
 }
 
 QStringList SaliencyView::checkedMethods() const {

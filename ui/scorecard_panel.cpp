@@ -65,6 +65,23 @@ ScorecardPanel::ScorecardPanel(AnalysisSession* session, QWidget* parent) : QWid
   table_->setHorizontalScrollMode(QAbstractItemView::ScrollPerPixel);
   chart_ = new QCustomPlot;
   chart_->setMinimumHeight(220);
+  auto* lower = new QSplitter(Qt::Horizontal);
+  lower->addWidget(chart_);
+  lower->addWidget(buildWorstBox());
+  lower->setSizes({560, 300});
+  auto* results = new QSplitter(Qt::Vertical);
+  results->addWidget(table_);
+  results->addWidget(lower);
+  results->setSizes({300, 420});
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->addWidget(summary_);
+  layout->addWidget(results, 1);
+  connect(table_, &QTableWidget::cellClicked, this, &ScorecardPanel::selectCell);
+}
+
+// The worst images of the selected cell, and the buttons (or a double click) that open one.
+QWidget* ScorecardPanel::buildWorstBox() {
   worstTitle_ = new QLabel(tr("Click a cell: the images where that method did worst on that metric."));
   worstTitle_->setWordWrap(true);
   worst_ = new QListWidget;
@@ -80,23 +97,10 @@ ScorecardPanel::ScorecardPanel(AnalysisSession* session, QWidget* parent) : QWid
   open->addWidget(openCompare);
   open->addWidget(openSaliency);
   w->addLayout(open);
-  auto* lower = new QSplitter(Qt::Horizontal);
-  lower->addWidget(chart_);
-  lower->addWidget(worstBox);
-  lower->setSizes({560, 300});
-  auto* results = new QSplitter(Qt::Vertical);
-  results->addWidget(table_);
-  results->addWidget(lower);
-  results->setSizes({300, 420});
-  auto* layout = new QVBoxLayout(this);
-  layout->setContentsMargins(0, 0, 0, 0);
-  layout->addWidget(summary_);
-  layout->addWidget(results, 1);
-
-  connect(table_, &QTableWidget::cellClicked, this, &ScorecardPanel::selectCell);
   connect(openCompare, &QPushButton::clicked, this, [this] { openWorst(worst_->currentRow(), QStringLiteral("compare")); });
   connect(openSaliency, &QPushButton::clicked, this, [this] { openWorst(worst_->currentRow(), QStringLiteral("saliency")); });
   connect(worst_, &QListWidget::itemDoubleClicked, this, [this] { openWorst(worst_->currentRow(), QStringLiteral("saliency")); });
+  return worstBox;
 }
 
 void ScorecardPanel::showResult(const fs::service::EvaluationResult& res) {

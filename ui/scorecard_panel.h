@@ -39,6 +39,7 @@ class ScorecardPanel : public QWidget {
   void showViewRequested(const QString& name);
 
  private:
+  QWidget* buildWorstBox();
   void drawChart(int column);
   void listWorst(int row, int column);
 
