@@ -109,6 +109,21 @@ ImageRows cascadeImage(LoadedModel& model, const at::Tensor& x, size_t i, const 
   return rows;
 }
 
+// Image rows into the cascade: its scores, target and name (with the first image's maps for the figure).
+void appendImage(SanityCascade& c, ImageRows rows, bool first, int target, const std::string& name,
+                 const SanityCascadeOptions& o) {
+  if (first) {
+    c.firstMaps = std::move(rows.firstMaps);
+    c.randomLogit.firstMaps = std::move(rows.logitFirst);
+    c.dataRandomised.firstMaps = std::move(rows.dataFirst);
+  }
+  c.scores.push_back(std::move(rows.perMethod));
+  c.targets.push_back(target);
+  if (o.randomLogit) c.randomLogit.scores.push_back(std::move(rows.logit)), c.otherClasses.push_back(rows.otherClass);
+  if (o.dataRandomised) c.dataRandomised.scores.push_back(std::move(rows.data));
+  c.images.push_back(name);
+}
+
 }  // namespace
 
 SanityCascade runSanityCascade(LoadedModel& model, const std::vector<at::Tensor>& inputs,
@@ -145,16 +160,7 @@ SanityCascade runSanityCascade(LoadedModel& model, const std::vector<at::Tensor>
       c.cancelled = true;
       break;
     }
-    if (i == 0) {
-      c.firstMaps = std::move(rows.firstMaps);
-      c.randomLogit.firstMaps = std::move(rows.logitFirst);
-      c.dataRandomised.firstMaps = std::move(rows.dataFirst);
-    }
-    c.scores.push_back(std::move(rows.perMethod));
-    c.targets.push_back(opts.target);
-    if (o.randomLogit) c.randomLogit.scores.push_back(std::move(rows.logit)), c.otherClasses.push_back(rows.otherClass);
-    if (o.dataRandomised) c.dataRandomised.scores.push_back(std::move(rows.data));
-    c.images.push_back(names[i]);
+    appendImage(c, std::move(rows), i == 0, opts.target, names[i], o);
     if (o.log) o.log("sanity [" + std::to_string(i + 1) + "/" + std::to_string(inputs.size()) + "] " + names[i] + ": done");
   }
   return c;

@@ -169,17 +169,16 @@ class PeerProcess {
   FILE* from_ = nullptr;
 };
 
-// One model's rows: the forward and forward+backward medians at batch 1, then one run of each
-// method, `rounds` times, each of ours followed by the peer's when there is one; into out (and
-// peerOut) and, with `text`, on standard output.
-void benchModel(fs::analysis::LoadedModel& m, const std::vector<std::string>& methods, int repeat, int rounds,
-                int threads, PeerProcess* peer, bool text, nlohmann::json& out, nlohmann::json& peerOut) {
-  const std::string& id = m.config.id;
-  const auto& in = m.config.input;
-  at::manual_seed(0);
-  const at::Tensor x = at::randn({1, 3, in.height, in.width});
-  // `rounds` runs of ours, each followed by the peer's; the medians over the rounds.
-  const auto measure = [&](const std::string& item, int64_t batch, const std::function<double()>& ours) {
+// `rounds` runs of one measurement of a model, each of ours followed by the peer's when there is
+// one; every run goes into out's (and peerOut's) "runs", and the medians over the rounds are returned.
+struct Rounds {
+  const std::string& id;
+  int rounds;
+  PeerProcess* peer;
+  nlohmann::json& out;
+  nlohmann::json& peerOut;
+
+  std::pair<double, double> operator()(const std::string& item, int64_t batch, const std::function<double()>& ours) const {
     std::vector<double> mine, theirs;
     for (int r = 0; r < rounds; ++r) {
       mine.push_back(ours());
@@ -188,7 +187,12 @@ void benchModel(fs::analysis::LoadedModel& m, const std::vector<std::string>& me
     out[id]["runs"][item] = mine;
     if (peer) peerOut[id]["runs"][item] = theirs;
     return std::make_pair(fs::analysis::median(mine), peer ? fs::analysis::median(theirs) : 0.0);
-  };
+  }
+};
+
+// The forward and forward+backward medians of `repeat` passes at batch 1 on x.
+void benchPasses(fs::analysis::LoadedModel& m, const at::Tensor& x, int repeat, int threads, const Rounds& measure,
+                 bool text) {
   const auto [fwd, peerFwd] = measure("forward", 1, [&] {
     return medianMs(repeat, [&] {
       c10::InferenceMode guard;
@@ -204,14 +208,29 @@ void benchModel(fs::analysis::LoadedModel& m, const std::vector<std::string>& me
       torch::autograd::grad({score}, {xi});
     });
   });
-  out[id]["forward_ms"] = fwd, out[id]["forward_backward_ms"] = fwdBwd, out[id]["threads"] = threads;
-  if (peer)
-    peerOut[id]["forward_ms"] = peerFwd, peerOut[id]["forward_backward_ms"] = peerFwdBwd,
-    peerOut[id]["threads"] = threads;
+  const std::string& id = measure.id;
+  measure.out[id]["forward_ms"] = fwd, measure.out[id]["forward_backward_ms"] = fwdBwd, measure.out[id]["threads"] = threads;
+  if (measure.peer)
+    measure.peerOut[id]["forward_ms"] = peerFwd, measure.peerOut[id]["forward_backward_ms"] = peerFwdBwd,
+    measure.peerOut[id]["threads"] = threads;
   if (text)
     std::cout << std::left << std::setw(14) << id << std::fixed << std::setprecision(1) << "forward " << fwd
               << " ms   forward+backward " << fwdBwd << " ms   (" << threads << " threads, median of "
-              << repeat << (rounds > 1 ? ", median of " + std::to_string(rounds) + " rounds" : std::string()) << ")\n";
+              << repeat << (measure.rounds > 1 ? ", median of " + std::to_string(measure.rounds) + " rounds" : std::string())
+              << ")\n";
+}
+
+// One model's rows: the forward and forward+backward medians at batch 1, then one run of each
+// method, `rounds` times, each of ours followed by the peer's when there is one; into out (and
+// peerOut) and, with `text`, on standard output.
+void benchModel(fs::analysis::LoadedModel& m, const std::vector<std::string>& methods, int repeat, int rounds,
+                int threads, PeerProcess* peer, bool text, nlohmann::json& out, nlohmann::json& peerOut) {
+  const std::string& id = m.config.id;
+  const auto& in = m.config.input;
+  at::manual_seed(0);
+  const at::Tensor x = at::randn({1, 3, in.height, in.width});
+  const Rounds measure{id, rounds, peer, out, peerOut};
+  benchPasses(m, x, repeat, threads, measure, text);
   for (const auto& name : methods) {
     auto method = fs::analysis::makeSaliencyMethod(name);
     const int64_t batch = fs::analysis::chooseBatchSize(0, !method->gradientFree(), m, in.height, in.width);

@@ -226,7 +226,13 @@ std::vector<std::exception_ptr> runShards(const std::vector<fa::LoadedModel*>& m
     }
   };
   std::vector<std::thread> helpers;
-  for (size_t k = 1; k < workers; ++k) helpers.emplace_back(work, k);
+  try {
+    for (size_t k = 1; k < workers; ++k) helpers.emplace_back(work, k);
+  } catch (...) {  // no thread to be had: the started workers stop after their image, then the error
+    stop = true;
+    for (std::thread& t : helpers) t.join();
+    throw;
+  }
   work(0);
   for (std::thread& t : helpers) t.join();
   return errors;
@@ -272,6 +278,21 @@ std::string scorecardPath(const std::string& dir, int slot, std::string id) {
   return (fsys::path(dir) / ("scorecard.slot" + std::to_string(slot + 1) + "." + id + ".json")).string();
 }
 
+// "Fashion-MNIST test set (first N)", or the folder.
+std::string sourceText(const EvaluationRequest& r, const fa::ScorecardOptions& o) {
+  if (!r.imagesDir.empty()) return r.imagesDir;
+  return "Fashion-MNIST test set" + (o.limit > 0 ? " (first " + std::to_string(o.limit) + ")" : std::string());
+}
+
+// A slot's card before scoring: the methods that apply to its model, and those skipped.
+ModelScorecard emptyCard(int slot, const SlotInfo& info, const std::vector<std::string>& methods) {
+  ModelScorecard card;
+  card.slot = slot;
+  card.modelId = info.modelId;
+  for (const std::string& m : methods) (SaliencyService::applies(m, info) ? card.methods : card.skipped).push_back(m);
+  return card;
+}
+
 }  // namespace
 
 EvaluationResult EvaluationService::run(const EvaluationRequest& r, const SessionProgress& progress,
@@ -279,20 +300,14 @@ EvaluationResult EvaluationService::run(const EvaluationRequest& r, const Sessio
   const fa::ScorecardOptions o = scorecardOptions(r);
   for (int s : r.slots) store_.slot(s);  // InputError for an empty slot, before any work
   EvaluationResult result;
-  result.source = r.imagesDir.empty()
-                      ? "Fashion-MNIST test set" + (o.limit > 0 ? " (first " + std::to_string(o.limit) + ")" : std::string())
-                      : r.imagesDir;
+  result.source = sourceText(r, o);
   std::optional<TempFolder> temp;
   if (r.outDir.empty()) temp.emplace();
   const std::string dir = r.outDir.empty() ? temp->path() : r.outDir;
   const size_t models = r.slots.size();
   for (size_t mi = 0; mi < models; ++mi) {
     SlotStore::Slot& slot = store_.slot(r.slots[mi]);
-    ModelScorecard card;
-    card.slot = r.slots[mi];
-    card.modelId = slot.info.modelId;
-    for (const std::string& m : r.methods)
-      (SaliencyService::applies(m, slot.info) ? card.methods : card.skipped).push_back(m);
+    ModelScorecard card = emptyCard(r.slots[mi], slot.info, r.methods);
     if (card.methods.empty()) {
       result.models.push_back(std::move(card));
       continue;

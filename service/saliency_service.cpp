@@ -13,6 +13,24 @@ namespace fs::service {
 
 using namespace fs::analysis;
 
+namespace {
+// The Saliency view's metrics of `ranked` for out.target: the deletion and insertion curves
+// (RISE's substrates, `steps` chunks) and the drop in confidence; `halfway` after the deletion curve.
+void addCurves(SaliencyMapResult& out, LoadedModel& model, const at::Tensor& input, const at::Tensor& ranked,
+               int steps, const std::function<void()>& halfway) {
+  CurveOptions co;
+  co.steps = steps;
+  const Curve del = deletionCurve(model, input, ranked, out.target, co);
+  halfway();
+  const Curve ins = insertionCurve(model, input, ranked, out.target, co);
+  out.deletion = {del.fractions, del.probs, del.auc};
+  out.insertion = {ins.fractions, ins.probs, ins.auc};
+  out.hasCurves = true;
+  const ConfidenceChange cc = confidenceChange(model, input, ranked, out.target, Baseline::Zero);
+  out.confidenceOriginal = cc.original, out.confidenceMasked = cc.masked, out.confidenceDrop = cc.drop;
+}
+}  // namespace
+
 SaliencyMapResult SaliencyService::compute(int slot, const SaliencyParams& params, const SessionProgress& progress,
                                            const std::atomic<bool>* cancel) {
   SlotStore::Slot& s = store_.slot(slot);
@@ -45,17 +63,9 @@ SaliencyMapResult SaliencyService::compute(int slot, const SaliencyParams& param
   }
   out.map = saliencyMapToMat(r.map2d).clone();
   if (params.curves) {  // the metrics rank pixels by the map that is displayed (displayed_map.h)
-    const at::Tensor ranked = displayedMap(r.map2d, method->convention().sign);
-    CurveOptions co;
-    co.steps = params.curveSteps;
-    Curve del = deletionCurve(s.model, p.input, ranked, r.target, co);
-    if (progress) progress(1.0 - curveShare / 2);
-    Curve ins = insertionCurve(s.model, p.input, ranked, r.target, co);
-    out.deletion = {del.fractions, del.probs, del.auc};
-    out.insertion = {ins.fractions, ins.probs, ins.auc};
-    out.hasCurves = true;
-    const ConfidenceChange cc = confidenceChange(s.model, p.input, ranked, r.target, Baseline::Zero);
-    out.confidenceOriginal = cc.original, out.confidenceMasked = cc.masked, out.confidenceDrop = cc.drop;
+    addCurves(out, s.model, p.input, displayedMap(r.map2d, method->convention().sign), params.curveSteps, [&] {
+      if (progress) progress(1.0 - curveShare / 2);
+    });
   }
   out.elapsedMs = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   if (progress) progress(1.0);
