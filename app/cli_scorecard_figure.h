@@ -12,10 +12,8 @@ namespace fs::app {
 // unless QT_QPA_PLATFORM says otherwise) when none exists. Returns the size in points as "W x H pt".
 std::string writeFigure(const fs::analysis::FigureLayout& layout, const std::string& out, double dpi);
 
-// Reads the scorecard files (evaluate's or merge's NAME.json), draws them to `out` (.png at `dpi`,
-// .pdf, .svg) and writes OUT_STEM.manifest.json: per scorecard its path and SHA-256, the model
-// (id, weights and their SHA-256, seed), the methods, metrics, method parameters, curve settings,
-// sanity seed and image counts. Returns a one-line description. InputError for unreadable files.
+// render::writeScorecardFigure (the figure and OUT_STEM.manifest.json, as the desktop app's
+// Evaluate view writes them) with a headless QGuiApplication when none exists.
 std::string writeScorecardFigure(const std::vector<std::string>& scorecards, const std::string& out, double dpi,
                                  const std::string& title);
 

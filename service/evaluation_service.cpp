@@ -7,6 +7,7 @@
 #include "analysis/scorecard.h"
 #include "analysis/shard_merge.h"
 #include "analysis/string_list.h"
+#include "model/atomic_file.h"
 #include "model/errors.h"
 #include "model/threads.h"
 #include "service/saliency_service.h"
@@ -24,6 +25,7 @@
 #include <limits>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <thread>
 
 namespace fs::service {
@@ -347,6 +349,26 @@ std::vector<size_t> worstImages(const ModelScorecard& m, size_t method, size_t k
   });
   if (order.size() > count) order.resize(count);
   return order;
+}
+
+std::vector<std::string> copyScorecardFiles(const std::string& scorecardPath, const std::string& destStem) {
+  const std::string stem = scorecardPath.substr(0, scorecardPath.size() - fsys::path(scorecardPath).extension().string().size());
+  std::vector<std::string> written;
+  try {
+    for (const char* suffix : {".json", ".rows.csv", ".summary.csv", ".agreement.csv"}) {
+      const std::string from = stem + suffix;
+      std::ifstream in(from, std::ios::binary);
+      std::stringstream bytes;
+      if (!(in && bytes << in.rdbuf())) throw InputError(from + ": cannot be read");
+      fs::model::writeFileAtomically(destStem + suffix, bytes.str());
+      written.push_back(destStem + suffix);
+    }
+  } catch (...) {
+    std::error_code ec;
+    for (const std::string& f : written) fsys::remove(f, ec);
+    throw;
+  }
+  return written;
 }
 
 }  // namespace fs::service

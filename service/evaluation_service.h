@@ -90,4 +90,10 @@ class EvaluationService {
 // highest), at most `count`; images without a finite value are left out. Indices into m.images.
 std::vector<size_t> worstImages(const ModelScorecard& m, size_t method, size_t key, size_t count);
 
+// A scorecard's files, NAME.json (ModelScorecard::scorecardPath) and NAME.rows.csv, NAME.summary.csv
+// and NAME.agreement.csv beside it, copied to DEST.json, DEST.rows.csv, ... (destStem = DEST);
+// each written atomically. Returns the files written, DEST.json first. InputError naming the file
+// that cannot be read or written, after removing the ones this call wrote.
+std::vector<std::string> copyScorecardFiles(const std::string& scorecardPath, const std::string& destStem);
+
 }  // namespace fs::service

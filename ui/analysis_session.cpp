@@ -4,6 +4,7 @@
 #include "service/saliency_service.h"
 #include "ui/feature_vis_session.h"
 
+#include <QDir>
 #include <QFile>
 #include <QFileInfo>
 
@@ -80,7 +81,7 @@ void AnalysisSession::onDone(quint64 id, const JobResult& result) {
                  [&](const job::VisualizeChannel::Result& r) { featureVis_->receive(r); },
                  [&](const job::Erf::Result& r) { featureVis_->receive(r); },
                  [&](const job::Selectivity::Result& r) { featureVis_->receive(r); },
-                 [&](const job::Evaluate::Result& e) { evaluation_ = e; Q_EMIT evaluationChanged(); },
+                 [&](const job::Evaluate::Result& e) { evaluationArrived(e); },
                  [&](const job::SanityCascade::Result& c) {
                    if (c.image != imageName_.toStdString()) return;  // answers an image no longer shown
                    sanityCascade_ = c;
@@ -193,8 +194,28 @@ void AnalysisSession::requestAttention(int slot, const QString& unit) {
   submit(job::Attention{slot, unit.toStdString()});
 }
 
-void AnalysisSession::requestEvaluation(const fs::service::EvaluationRequest& request) {
+void AnalysisSession::requestEvaluation(fs::service::EvaluationRequest request) {
+  if (request.outDir.empty()) {
+    if (!evaluationFiles_) evaluationFiles_ = std::make_unique<QTemporaryDir>();
+    const QString dir = evaluationFiles_->filePath(QStringLiteral("run-%1").arg(++evaluationRun_));
+    if (evaluationFiles_->isValid() && QDir().mkpath(dir)) {  // else the service's own temporary folder
+      request.outDir = dir.toStdString();
+      evaluationRuns_ << dir;
+    }
+  }
   submit(job::Evaluate{request});
+}
+
+// The scorecard, and the files of the runs before it removed.
+void AnalysisSession::evaluationArrived(const job::Evaluate::Result& e) {
+  evaluation_ = e;
+  for (const auto& m : e.models) {
+    if (m.scorecardPath.empty()) continue;
+    const qsizetype at = evaluationRuns_.indexOf(QFileInfo(QString::fromStdString(m.scorecardPath)).absolutePath());
+    for (qsizetype i = 0; i < at; ++i) QDir(evaluationRuns_.takeFirst()).removeRecursively();
+    break;
+  }
+  Q_EMIT evaluationChanged();
 }
 
 void AnalysisSession::requestSanityCascade(int slot, const QString& method, const QString& mode) {

@@ -14,9 +14,11 @@
 #include <QSet>
 #include <QString>
 #include <QStringList>
+#include <QTemporaryDir>
 
 #include <array>
 #include <map>
+#include <memory>
 #include <optional>
 
 namespace fs::ui {
@@ -110,7 +112,9 @@ class AnalysisSession : public QObject {
   // The Evaluate view's scorecard (evaluationChanged when it arrives) and the Saliency view's
   // sanity cascade of one slot and method on the current image (sanityCascadeChanged; dropped with
   // the image).
-  void requestEvaluation(const fs::service::EvaluationRequest& request);
+  // Without request.outDir, each run writes its scorecard files into a folder of the session's
+  // (ModelScorecard::scorecardPath), kept until a later run's result arrives.
+  void requestEvaluation(fs::service::EvaluationRequest request);
   const std::optional<fs::service::EvaluationResult>& evaluation() const { return evaluation_; }
   // mode: cascading or independent. A cancel (cancel()) stops it within one randomised unit and
   // keeps the previous cascade.
@@ -137,6 +141,8 @@ class AnalysisSession : public QObject {
 
   bool busy() const { return !pending_.isEmpty(); }
   void cancel();
+  // A view's own failure (e.g. a file it could not save): errorOccurred, shown as every error is.
+  void reportError(const QString& message) { Q_EMIT errorOccurred(message); }
   Worker& worker() { return *worker_; }
 
  Q_SIGNALS:
@@ -173,7 +179,13 @@ class AnalysisSession : public QObject {
   void slotLoaded(quint64 id, const fs::service::SlotInfo& info);
   void imageOpened(const fs::service::OpenedImage& image);
   void saliencyArrived(const job::Saliency::Result& r);
+  void evaluationArrived(const job::Evaluate::Result& e);
 
+  // The Evaluate view's runs keep their scorecard files here, one folder per run, until a later
+  // run's result arrives (saveScorecard copies them). Declared before worker_, so it outlives it.
+  std::unique_ptr<QTemporaryDir> evaluationFiles_;
+  QStringList evaluationRuns_;  // the run folders not yet removed, oldest first
+  int evaluationRun_ = 0;
   std::unique_ptr<Worker> worker_;
   FeatureVisSession* featureVis_ = nullptr;  // child QObject
   cv::Mat image_;

@@ -3,9 +3,11 @@
 #include "service/saliency_service.h"
 #include "ui/analysis_session.h"
 #include "ui/evaluate_settings.h"
+#include "ui/scorecard_files.h"
 #include "ui/scorecard_panel.h"
 #include "ui/view_helpers.h"
 
+#include <QFileDialog>
 #include <QFileInfo>
 #include <QGroupBox>
 #include <QHBoxLayout>
@@ -72,6 +74,11 @@ EvaluateView::EvaluateView(AnalysisSession* session, QWidget* parent) : QWidget(
   run_ = new QPushButton(tr("Run"));
   cancel_ = new QPushButton(tr("Cancel"));
   cancel_->setEnabled(false);
+  save_ = new QPushButton(tr("Save…"));
+  save_->setToolTip(tr("Save the scorecard as featurescope-cli evaluate --out … --figure FIG does: the figure "
+                       "(PNG at 300 dpi, PDF or SVG) with its manifest, and beside it each model's scorecard "
+                       "(JSON with every image's values, rows, summary and agreement CSVs)"));
+  save_->setEnabled(false);
   progress_ = new QProgressBar;
   progress_->setRange(0, 1000);
 
@@ -115,6 +122,7 @@ QWidget* EvaluateView::layoutControls() {
   auto* buttons = new QHBoxLayout;
   buttons->addWidget(run_);
   buttons->addWidget(cancel_);
+  buttons->addWidget(save_);
   c->addLayout(buttons);
   c->addWidget(progress_);
   controls->setFixedWidth(350);  // the metrics list shows its longest names
@@ -125,6 +133,11 @@ QWidget* EvaluateView::layoutControls() {
 void EvaluateView::connectControls() {
   connect(run_, &QPushButton::clicked, this, &EvaluateView::run);
   connect(cancel_, &QPushButton::clicked, this, &EvaluateView::cancel);
+  connect(save_, &QPushButton::clicked, this, [this] {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Save scorecard"), QStringLiteral("scorecard.png"),
+                                                      tr("PNG (*.png);;PDF (*.pdf);;SVG (*.svg)"));
+    if (!path.isEmpty()) save(path);
+  });
   connect(slots_, &QListWidget::itemChanged, this, [this] { refreshMethods(); });
   connect(session_, &AnalysisSession::slotChanged, this, [this] { refreshSlots(); });
   connect(session_, &AnalysisSession::imageChanged, this, [this] {
@@ -143,7 +156,7 @@ void EvaluateView::connectControls() {
   connect(session_, &AnalysisSession::busyChanged, this, [this](bool busy) {
     if (busy || !running_) return;
     running_ = false;  // failed or cancelled: the error banner says which
-    run_->setEnabled(true), cancel_->setEnabled(false);
+    run_->setEnabled(true), cancel_->setEnabled(false), save_->setEnabled(session_->evaluation().has_value());
   });
 }
 
@@ -221,15 +234,27 @@ fs::service::EvaluationRequest EvaluateView::request() const {
 
 void EvaluateView::run() {
   running_ = true;
-  run_->setEnabled(false), cancel_->setEnabled(true);
+  run_->setEnabled(false), cancel_->setEnabled(true), save_->setEnabled(false);
   progress_->setValue(0);
   session_->requestEvaluation(request());
 }
 
 void EvaluateView::cancel() { session_->cancel(); }
 
+bool EvaluateView::save(const QString& figurePath) {
+  if (!session_->evaluation()) return false;
+  try {
+    const QStringList written = saveScorecard(*session_->evaluation(), figurePath);
+    panel_->noteSaved(tr("Saved %1 and %2 files beside it.").arg(figurePath).arg(written.size() - 1));
+    return true;
+  } catch (const std::exception& e) {
+    session_->reportError(tr("Saving the scorecard failed: %1").arg(QString::fromUtf8(e.what())));
+    return false;
+  }
+}
+
 void EvaluateView::showResult() {
-  run_->setEnabled(true), cancel_->setEnabled(false);
+  run_->setEnabled(true), cancel_->setEnabled(false), save_->setEnabled(true);
   progress_->setValue(1000);
   panel_->showResult(*session_->evaluation());
 }

@@ -41,6 +41,9 @@ class EvaluateView : public QWidget {
   fs::service::EvaluationRequest request() const;  // what Run submits
   void run();
   void cancel();
+  // The scorecard shown, saved as evaluate --out ... --figure FIG leaves it (ui/scorecard_files.h):
+  // true when written; else the error goes to the session's errorOccurred and nothing is left.
+  bool save(const QString& figurePath);
 
   // The result's table (rows model x method, columns metric keys) and chart; a cell's worst images
   // (ScorecardPanel's).
@@ -73,6 +76,7 @@ class EvaluateView : public QWidget {
   EvaluateSettings* settings_;
   QPushButton* run_;
   QPushButton* cancel_;
+  QPushButton* save_;
   QProgressBar* progress_;
   ScorecardPanel* panel_;
   bool running_ = false;

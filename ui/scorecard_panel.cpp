@@ -103,6 +103,8 @@ QWidget* ScorecardPanel::buildWorstBox() {
   return worstBox;
 }
 
+void ScorecardPanel::noteSaved(const QString& note) { summary_->setText(summaryText_ + QLatin1Char(' ') + note); }
+
 void ScorecardPanel::showResult(const fs::service::EvaluationResult& res) {
   rows_.clear();
   QStringList keys;  // the union of the models' keys, in order
@@ -120,6 +122,7 @@ void ScorecardPanel::showResult(const fs::service::EvaluationResult& res) {
   summary_->setText(tr("%1 — %2. Cells: mean [bootstrap 95% CI], bold = rank 1 of the model's methods (tooltip: "
                        "rank); ↑ higher is better, ↓ lower is better.")
                         .arg(QString::fromStdString(res.source), notes.join(QStringLiteral("; "))));
+  summaryText_ = summary_->text();
   table_->clear();
   table_->setRowCount(int(rows_.size()));
   table_->setColumnCount(keys.size());

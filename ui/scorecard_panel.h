@@ -28,6 +28,7 @@ class ScorecardPanel : public QWidget {
   explicit ScorecardPanel(AnalysisSession* session, QWidget* parent = nullptr);
 
   void showResult(const fs::service::EvaluationResult& result);  // table, summary and the first column's chart
+  void noteSaved(const QString& note);                           // after the summary, until the next result
   QTableWidget* table() const { return table_; }
   QCustomPlot* chart() const { return chart_; }
   QListWidget* worstList() const { return worst_; }
@@ -45,6 +46,7 @@ class ScorecardPanel : public QWidget {
 
   AnalysisSession* session_;
   QLabel* summary_;
+  QString summaryText_;  // the result's summary, before any note
   QTableWidget* table_;
   QCustomPlot* chart_;
   QLabel* worstTitle_;
