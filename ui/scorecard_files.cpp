@@ -31,7 +31,8 @@ QStringList saveScorecard(const fs::service::EvaluationResult& result, const QSt
       for (const std::string& f : files) written << QString::fromStdString(f);
       scorecards.push_back(files.front());
     }
-    if (scorecards.empty()) throw fs::model::InputError(figure + ": the scorecard has no files to save (run it again)");
+    if (scorecards.empty())
+      throw fs::model::InputError(figure + ": nothing to save: no method of the scorecard applied to its models");
     fs::render::writeScorecardFigure(scorecards, figure, 300, "Saliency scorecard", "featurescope Evaluate view");
     written << figurePath << manifest;
   } catch (...) {
