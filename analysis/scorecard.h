@@ -10,6 +10,7 @@
 #include "analysis/run_record.h"
 #include "analysis/saliency/saliency_method.h"
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -63,6 +64,9 @@ ScorecardSummary runScorecard(LoadedModel& model, const ScorecardOptions& option
 // The images a run with these options scores, all shards together (after `limit`); InputError as
 // runScorecard's for an unknown dataset or a folder without images.
 size_t scorecardImageCount(const ScorecardOptions& options);
+
+// The CSV tables beside a scorecard NAME.json: NAME.rows.csv, NAME.summary.csv, NAME.agreement.csv.
+inline constexpr std::array<const char*, 3> kScorecardTableSuffixes{".rows.csv", ".summary.csv", ".agreement.csv"};
 
 // NAME.rows.csv, NAME.summary.csv and NAME.agreement.csv beside the scorecard NAME.json
 // (`jsonPath`) from its records (image name as quoted JSON -> record JSON text, any order; the done

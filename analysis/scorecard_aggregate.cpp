@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <filesystem>
 #include <functional>
 #include <utility>
@@ -98,12 +99,12 @@ std::vector<std::string> writeScorecardTables(const std::string& jsonPath, const
   for (const auto& [name, e] : done) rows.emplace_back(name, &e);
   const json statistics = json::parse(aggregate)["statistics"];
   const std::string stem = (fsys::path(jsonPath).parent_path() / fsys::path(jsonPath).stem()).string();
+  const std::array<std::string, kScorecardTableSuffixes.size()> texts{
+      scorecardRowsCsv(methods, rows), scorecardSummaryCsv(statistics), scorecardAgreementCsv(statistics)};
   std::vector<std::string> written;
-  for (const auto& [suffix, text] : {std::pair<std::string, std::string>{".rows.csv", scorecardRowsCsv(methods, rows)},
-                                     {".summary.csv", scorecardSummaryCsv(statistics)},
-                                     {".agreement.csv", scorecardAgreementCsv(statistics)}}) {
-    fs::model::writeFileAtomically(stem + suffix, text);
-    written.push_back(stem + suffix);
+  for (size_t i = 0; i < texts.size(); ++i) {
+    fs::model::writeFileAtomically(stem + kScorecardTableSuffixes[i], texts[i]);
+    written.push_back(stem + kScorecardTableSuffixes[i]);
   }
   return written;
 }

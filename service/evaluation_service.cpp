@@ -355,7 +355,9 @@ std::vector<std::string> copyScorecardFiles(const std::string& scorecardPath, co
   const std::string stem = scorecardPath.substr(0, scorecardPath.size() - fsys::path(scorecardPath).extension().string().size());
   std::vector<std::string> written;
   try {
-    for (const char* suffix : {".json", ".rows.csv", ".summary.csv", ".agreement.csv"}) {
+    std::vector<std::string> suffixes{".json"};
+    suffixes.insert(suffixes.end(), fa::kScorecardTableSuffixes.begin(), fa::kScorecardTableSuffixes.end());
+    for (const std::string& suffix : suffixes) {
       const std::string from = stem + suffix;
       std::ifstream in(from, std::ios::binary);
       std::stringstream bytes;
