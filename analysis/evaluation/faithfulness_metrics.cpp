@@ -50,19 +50,28 @@ bool affineOfFirst(const double* v0, const double* vc, size_t n, double& a, doub
   return true;
 }
 
+// One lane's system, factor and solution, reused from imputation to imputation (their storage kept).
+struct ImputationWorkspace {
+  imputation::System system;
+  imputation::NestedDissection factor;
+  std::vector<double> x;
+};
+
 // The imputation on plain buffers (no ATen calls, so lanes run it on their own threads): img
 // [ch,h,w] double, removed [h,w], eps [ch, removed pixels] (the noise, already scaled), out
 // [ch,h,w] double = img with the removed pixels imputed. InputError when every pixel is removed.
+// The result does not depend on what the workspace held before.
 void imputeInto(const double* img, int64_t ch, int64_t h, int64_t w, const bool* removed, const double* eps,
-                double* out) {
+                double* out, ImputationWorkspace& ws) {
   const size_t plane = size_t(h * w);
   std::copy(img, img + size_t(ch) * plane, out);
-  const imputation::System s = imputation::buildSystem(removed, h, w);
+  imputation::System& s = ws.system;
+  imputation::buildSystem(removed, h, w, s);
   const size_t n = s.pixels.size();
   if (n == 0) return;
   if (n == plane) throw InputError("ROAD imputation: every pixel is removed");
   // The nested-dissection Cholesky factor (one for all channels) where it fits in memory, else CG.
-  imputation::NestedDissection factor;
+  imputation::NestedDissection& factor = ws.factor;
   const bool direct = imputation::NestedDissection::memoryEstimate(int64_t(n), h, w) <= 2.5e7 && factor.factorise(s);
   // Channels that are affine images of the first (a grey image) take the same image of its
   // imputation: the imputed values are weighted means with weights summing to one.
@@ -72,7 +81,8 @@ void imputeInto(const double* img, int64_t ch, int64_t h, int64_t w, const bool*
     if (!affineOfFirst(img, img + size_t(c) * plane, plane, scale[size_t(c)], shift[size_t(c)]))
       solved.push_back(size_t(c));
   const size_t nc = solved.size();
-  std::vector<double> x(n * nc);
+  std::vector<double>& x = ws.x;
+  x.resize(n * nc);
   for (size_t k = 0; k < nc; ++k) {
     std::vector<double> b = imputation::rightHandSide(s, img + solved[k] * plane);
     if (!direct) b = imputation::conjugateGradients(s, b);
@@ -122,10 +132,11 @@ at::Tensor imputeAll(const at::Tensor& img, const std::vector<at::Tensor>& masks
   std::vector<std::exception_ptr> errors(lanes);
   const auto lane = [&](size_t k) {
     try {
+      ImputationWorkspace ws;
       for (size_t t = next++; t < count; t = next++) {
         const size_t i = largestFirst[t];
         imputeInto(img.data_ptr<double>(), ch, h, w, masks[i].data_ptr<bool>(), noise[i].data_ptr<double>(),
-                   out + i * imageSize);
+                   out + i * imageSize, ws);
       }
     } catch (...) {
       errors[k] = std::current_exception();
@@ -153,7 +164,9 @@ at::Tensor noisyLinearImputation(const at::Tensor& image, const at::Tensor& remo
   const at::Tensor rem = removed.to(at::kBool).contiguous();
   const at::Tensor eps = imputationNoise(ch, rem.sum().item<int64_t>(), noise, seed);
   at::Tensor out = at::empty_like(img);
-  imputeInto(img.data_ptr<double>(), ch, h, w, rem.data_ptr<bool>(), eps.data_ptr<double>(), out.data_ptr<double>());
+  ImputationWorkspace ws;
+  imputeInto(img.data_ptr<double>(), ch, h, w, rem.data_ptr<bool>(), eps.data_ptr<double>(), out.data_ptr<double>(),
+             ws);
   return (batched ? out.unsqueeze(0) : out).to(image.scalar_type());
 }
 

@@ -38,29 +38,39 @@ void applySystem(const System& s, const std::vector<double>& x, std::vector<doub
 
 System buildSystem(const bool* removed, int64_t h, int64_t w) {
   System s;
-  s.h = h, s.w = w;
-  s.index.assign(size_t(h * w), -1);
-  s.pixels.reserve(size_t(h * w));
-  for (int64_t p = 0; p < h * w; ++p)
-    if (removed[p]) s.index[size_t(p)] = int64_t(s.pixels.size()), s.pixels.push_back(p);
-  const size_t n = s.pixels.size();
-  s.diag.assign(n, 0.0);
-  s.linkStart.reserve(n + 1), s.knownStart.reserve(n + 1);
-  s.link.reserve(8 * n), s.linkWeight.reserve(8 * n), s.known.reserve(4 * n), s.knownWeight.reserve(4 * n);
-  s.linkStart.push_back(0), s.knownStart.push_back(0);
-  for (size_t i = 0; i < n; ++i) {
-    const int64_t r = s.pixels[i] / w, c = s.pixels[i] % w;
-    for (const Neighbour& nb : kNeighbours) {
-      const int64_t rr = r + nb.dr, cc = c + nb.dc;
-      if (rr < 0 || cc < 0 || rr >= h || cc >= w) continue;
-      s.diag[i] += nb.w;
-      const int64_t q = rr * w + cc;
-      if (removed[q]) s.link.push_back(s.index[size_t(q)]), s.linkWeight.push_back(nb.w);
-      else s.known.push_back(q), s.knownWeight.push_back(nb.w);
-    }
-    s.linkStart.push_back(int64_t(s.link.size())), s.knownStart.push_back(int64_t(s.known.size()));
-  }
+  buildSystem(removed, h, w, s);
   return s;
+}
+
+void buildSystem(const bool* removed, int64_t h, int64_t w, System& s) {
+  s.h = h, s.w = w;
+  const int64_t plane = h * w;
+  s.index.resize(size_t(plane));
+  s.pixels.clear();
+  for (int64_t p = 0; p < plane; ++p) {
+    s.index[size_t(p)] = removed[p] ? int64_t(s.pixels.size()) : -1;
+    if (removed[p]) s.pixels.push_back(p);
+  }
+  const size_t n = s.pixels.size();
+  s.diag.resize(n), s.linkStart.resize(n + 1), s.knownStart.resize(n + 1);
+  // Written in place up to 8 entries a pixel, then cut to size (no per-entry capacity checks).
+  s.link.resize(8 * n), s.linkWeight.resize(8 * n), s.known.resize(8 * n), s.knownWeight.resize(8 * n);
+  size_t links = 0, knowns = 0;
+  s.linkStart[0] = 0, s.knownStart[0] = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t p = s.pixels[i], r = p / w, c = p - r * w;
+    const bool inside = r > 0 && c > 0 && r + 1 < h && c + 1 < w;  // all 8 neighbours in the image
+    double d = 0.0;  // the in-image neighbours' weights, summed in kNeighbours' order
+    for (const Neighbour& nb : kNeighbours) {
+      if (!inside && (r + nb.dr < 0 || c + nb.dc < 0 || r + nb.dr >= h || c + nb.dc >= w)) continue;
+      d += nb.w;
+      const int64_t q = p + nb.dr * w + nb.dc;
+      if (removed[q]) s.link[links] = s.index[size_t(q)], s.linkWeight[links++] = nb.w;
+      else s.known[knowns] = q, s.knownWeight[knowns++] = nb.w;
+    }
+    s.diag[i] = d, s.linkStart[i + 1] = int64_t(links), s.knownStart[i + 1] = int64_t(knowns);
+  }
+  s.link.resize(links), s.linkWeight.resize(links), s.known.resize(knowns), s.knownWeight.resize(knowns);
 }
 
 std::vector<double> rightHandSide(const System& s, const double* v) {
@@ -102,8 +112,12 @@ namespace {
 // sums) and the ring of unknowns around a rectangle.
 class UnknownGrid {
  public:
-  explicit UnknownGrid(const System& s) : s_(s), prefix_(size_t((s.h + 1) * (s.w + 1)), 0) {
+  // prefix: storage for the counts, kept by the caller between systems.
+  UnknownGrid(const System& s, std::vector<int64_t>& prefix) : s_(s), prefix_(prefix) {
     const int64_t w = s.w, stride = w + 1;  // prefix_[r * stride + c]: unknowns in rows < r, columns < c
+    prefix_.resize(size_t((s.h + 1) * stride));
+    std::fill(prefix_.begin(), prefix_.begin() + stride, 0);  // row 0; column 0 below
+    for (int64_t r = 1; r <= s.h; ++r) prefix_[size_t(r * stride)] = 0;
     for (int64_t r = 0; r < s.h; ++r)
       for (int64_t c = 0; c < w; ++c)
         prefix_[size_t((r + 1) * stride + c + 1)] = prefix_[size_t(r * stride + c + 1)] +
@@ -118,9 +132,9 @@ class UnknownGrid {
     return prefix_[size_t(r1 * stride + c1)] - prefix_[size_t(r0 * stride + c1)] - prefix_[size_t(r1 * stride + c0)] +
            prefix_[size_t(r0 * stride + c0)];
   }
-  // The unknowns outside [r0,r1) x [c0,c1) linked to an unknown inside.
-  std::vector<int64_t> boundaryOf(int64_t r0, int64_t r1, int64_t c0, int64_t c1) const {
-    std::vector<int64_t> out;
+  // out = the unknowns outside [r0,r1) x [c0,c1) linked to an unknown inside.
+  void boundaryOf(int64_t r0, int64_t r1, int64_t c0, int64_t c1, std::vector<int64_t>& out) const {
+    out.clear();
     const auto consider = [&](int64_t r, int64_t c) {
       const int64_t u = unknown(r, c);
       if (u < 0) return;
@@ -134,12 +148,11 @@ class UnknownGrid {
     };
     for (int64_t c = c0 - 1; c <= c1; ++c) consider(r0 - 1, c), consider(r1, c);
     for (int64_t r = r0; r < r1; ++r) consider(r, c0 - 1), consider(r, c1);
-    return out;
   }
 
  private:
   const System& s_;
-  std::vector<int64_t> prefix_;
+  std::vector<int64_t>& prefix_;
 };
 
 // The front's entries from A for the k unknowns eliminated here (`own`; pos: an unknown's place
@@ -169,7 +182,7 @@ void extendAdd(double* front, size_t f, const std::vector<size_t>& at, const dou
 }  // namespace
 
 bool NestedDissection::factorise(const System& s) {
-  nodes_.clear();
+  used_ = 0;
   // A is singular exactly when no removed pixel has a known neighbour: a removed region short of
   // the whole image borders a known pixel (the grid is connected), and then its rows are
   // irreducibly diagonally dominant. Decided here from the structure, not from a rounded pivot
@@ -180,31 +193,37 @@ bool NestedDissection::factorise(const System& s) {
   return eliminate(s);
 }
 
+NestedDissection::Node& NestedDissection::nextNode() {
+  if (used_ == nodes_.size()) nodes_.emplace_back();
+  Node& node = nodes_[used_++];
+  node.own.clear(), node.boundary.clear();
+  return node;
+}
+
 void NestedDissection::buildTree(const System& s) {
-  const UnknownGrid grid(s);
+  const UnknownGrid grid(s, prefix_);
   auto build = [&](auto& self, int64_t r0, int64_t r1, int64_t c0, int64_t c1) -> int {
     if (r0 >= r1 || c0 >= c1 || grid.count(r0, r1, c0, c1) == 0) return -1;
-    Node node;
-    if ((r1 - r0) * (c1 - c0) <= kLeafArea) {
+    const bool leaf = (r1 - r0) * (c1 - c0) <= kLeafArea, byRow = r1 - r0 >= c1 - c0;
+    const int64_t m = byRow ? (r0 + r1) / 2 : (c0 + c1) / 2;  // the middle row or column
+    int left = -1, right = -1;
+    if (!leaf && byRow) left = self(self, r0, m, c0, c1), right = self(self, m + 1, r1, c0, c1);
+    if (!leaf && !byRow) left = self(self, r0, r1, c0, m), right = self(self, r0, r1, m + 1, c1);
+    Node& node = nextNode();  // after the children: postorder
+    node.left = left, node.right = right;
+    const auto add = [&](int64_t r, int64_t c) {
+      if (grid.unknown(r, c) >= 0) node.own.push_back(grid.unknown(r, c));
+    };
+    if (leaf) {
       for (int64_t r = r0; r < r1; ++r)
-        for (int64_t c = c0; c < c1; ++c)
-          if (grid.unknown(r, c) >= 0) node.own.push_back(grid.unknown(r, c));
-    } else if (r1 - r0 >= c1 - c0) {  // split by the middle row
-      const int64_t m = (r0 + r1) / 2;
-      node.left = self(self, r0, m, c0, c1);
-      node.right = self(self, m + 1, r1, c0, c1);
-      for (int64_t c = c0; c < c1; ++c)
-        if (grid.unknown(m, c) >= 0) node.own.push_back(grid.unknown(m, c));
-    } else {  // by the middle column
-      const int64_t m = (c0 + c1) / 2;
-      node.left = self(self, r0, r1, c0, m);
-      node.right = self(self, r0, r1, m + 1, c1);
-      for (int64_t r = r0; r < r1; ++r)
-        if (grid.unknown(r, m) >= 0) node.own.push_back(grid.unknown(r, m));
+        for (int64_t c = c0; c < c1; ++c) add(r, c);
+    } else if (byRow) {
+      for (int64_t c = c0; c < c1; ++c) add(m, c);
+    } else {
+      for (int64_t r = r0; r < r1; ++r) add(r, m);
     }
-    node.boundary = grid.boundaryOf(r0, r1, c0, c1);
-    nodes_.push_back(std::move(node));
-    return int(nodes_.size()) - 1;
+    grid.boundaryOf(r0, r1, c0, c1, node.boundary);
+    return int(used_) - 1;
   };
   build(build, 0, s.h, 0, s.w);
 }
@@ -215,9 +234,10 @@ void NestedDissection::buildTree(const System& s) {
 // boundary lies in its parent's front, so it is read off the parent's front in order (a marked
 // pass, linear) rather than sorted; the order is the same.
 void NestedDissection::orderBoundaries(size_t unknowns) {
-  std::vector<int> mark(unknowns, -1);  // the child whose boundary holds an unknown
-  std::vector<int64_t> ordered;
-  for (size_t t = nodes_.size(); t-- > 0;) {
+  std::vector<int>& mark = mark_;  // the child whose boundary holds an unknown
+  mark.assign(unknowns, -1);
+  std::vector<int64_t>& ordered = ordered_;
+  for (size_t t = used_; t-- > 0;) {
     const Node& parent = nodes_[t];
     for (int child : {parent.left, parent.right}) {
       if (child < 0) continue;
@@ -237,18 +257,22 @@ void NestedDissection::orderBoundaries(size_t unknowns) {
 // children's updates are the last ones pushed (the right child's on top), and it pops them before
 // pushing its own.
 bool NestedDissection::eliminate(const System& s) {
-  std::vector<int64_t> pos(s.pixels.size(), -1);
-  UninitialisedDoubles stack;
-  std::vector<size_t> stackTop;  // start of each pushed update
+  std::vector<int64_t>& pos = pos_;
+  pos.assign(s.pixels.size(), -1);
+  std::vector<size_t>& stackTop = stackTop_;  // start of each pushed update
+  stackTop.clear();
   size_t lSize = 0;
-  for (const Node& node : nodes_) lSize += node.own.size() * (node.own.size() + node.boundary.size());
+  for (size_t t = 0; t < used_; ++t) lSize += nodes_[t].own.size() * (nodes_[t].own.size() + nodes_[t].boundary.size());
+  UninitialisedDoubles& stack = stack_;
+  stack.clear();
   lStore_.resize(lSize);
   size_t lNext = 0;
   // The front: zero-filled when it grows (rarely), since the Schur tiles that cross the diagonal
   // also update entries above it, which are never read but must hold numbers.
-  std::vector<double> work;
-  std::vector<size_t> childPos;  // a child's boundary unknowns' places in the front
-  for (Node& node : nodes_) {
+  std::vector<double>& work = work_;
+  std::vector<size_t>& childPos = childPos_;  // a child's boundary unknowns' places in the front
+  for (size_t t = 0; t < used_; ++t) {
+    Node& node = nodes_[t];
     const size_t k = node.own.size(), m = node.boundary.size(), f = k + m;
     for (size_t i = 0; i < k; ++i) pos[size_t(node.own[i])] = int64_t(i);
     for (size_t i = 0; i < m; ++i) pos[size_t(node.boundary[i])] = int64_t(k + i);
@@ -304,13 +328,14 @@ void NestedDissection::solveInterleaved(std::vector<double>& x, size_t nc) const
       for (size_t c = 0; c < nc; ++c) xi[c] = buf[c * f + i];
     }
   };
-  for (const Node& node : nodes_) {  // L y = b, children first
+  for (size_t t = 0; t < used_; ++t) {  // L y = b, children first
+    const Node& node = nodes_[t];
     const size_t k = node.own.size(), f = k + node.boundary.size();
     gather(node, f);
     for (size_t c = 0; c < nc; ++c) forwardFront(lStore_.data() + node.l, f, k, &buf[c * f]);
     scatter(node, f, f);
   }
-  for (size_t t = nodes_.size(); t-- > 0;) {  // L^T x = y, parents first
+  for (size_t t = used_; t-- > 0;) {  // L^T x = y, parents first
     const Node& node = nodes_[t];
     const size_t k = node.own.size(), f = k + node.boundary.size();
     gather(node, f);

@@ -97,6 +97,40 @@ TEST(RoadSolver, DenseKernelsUseAvx2AndFmaWhereverTheCpuHasThem) {
   EXPECT_STREQ(fa::imputation::kernelIsa(), v3 ? "x86-64-v3" : "baseline") << flags;
 }
 
+// One System and one factor reused from system to system (as each lane of a ROAD curve keeps
+// them) give every solution of fresh ones to the bit, whatever they held before: ROAD's nested
+// masks from 90% down to 10% (smaller after larger), a singular system between them, then
+// another image size and shape.
+TEST(RoadSolver, AReusedFactorEqualsAFreshOneToTheBit) {
+  at::Generator gen = at::detail::createCPUGenerator(13);
+  fa::imputation::System kept;
+  fa::imputation::NestedDissection keptFactor;
+  const auto expectSame = [&](const at::Tensor& removed, const at::Tensor& v, const std::string& what) {
+    const int64_t h = removed.size(0), w = removed.size(1);
+    const fa::imputation::System fresh = fa::imputation::buildSystem(removed.data_ptr<bool>(), h, w);
+    fa::imputation::buildSystem(removed.data_ptr<bool>(), h, w, kept);
+    ASSERT_EQ(kept.pixels, fresh.pixels) << what;
+    fa::imputation::NestedDissection freshFactor;
+    const bool ok = freshFactor.factorise(fresh);
+    ASSERT_EQ(keptFactor.factorise(kept), ok) << what;
+    if (!ok) return;
+    const std::vector<double> a = freshFactor.solve(fa::imputation::rightHandSide(fresh, v.data_ptr<double>()));
+    const std::vector<double> b = keptFactor.solve(fa::imputation::rightHandSide(kept, v.data_ptr<double>()));
+    ASSERT_EQ(a.size(), b.size()) << what;
+    for (size_t i = 0; i < a.size(); ++i) ASSERT_EQ(a[i], b[i]) << what << ", unknown " << i;
+  };
+  const at::Tensor map = at::rand({96, 96}, gen), v = at::rand({96, 96}, gen).to(at::kDouble).contiguous();
+  const at::Tensor order = std::get<1>(at::sort(map.reshape({-1}), true, 0, true));
+  for (int percent = 90; percent >= 10; percent -= 40) {
+    at::Tensor removed = at::zeros({96 * 96}, at::kBool);
+    removed.index_fill_(0, order.narrow(0, 0, 96 * 96 * percent / 100), true);
+    expectSame(removed.view({96, 96}).contiguous(), v, std::to_string(percent) + "% of 96 x 96");
+  }
+  expectSame(at::ones({96, 96}, at::kBool), v, "everything removed");
+  const at::Tensor small = (at::rand({37, 53}, gen) < 0.6).contiguous();
+  expectSame(small, at::rand({37, 53}, gen).to(at::kDouble).contiguous(), "60% of 37 x 53");
+}
+
 // With no pixel known the system is singular: the factorisation says so.
 TEST(RoadSolver, SingularSystemIsRefused) {
   const std::vector<char> all(25, 1);
