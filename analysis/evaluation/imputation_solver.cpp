@@ -135,16 +135,10 @@ class UnknownGrid {
   // out = the unknowns outside [r0,r1) x [c0,c1) linked to an unknown inside.
   void boundaryOf(int64_t r0, int64_t r1, int64_t c0, int64_t c1, std::vector<int64_t>& out) const {
     out.clear();
-    const auto consider = [&](int64_t r, int64_t c) {
+    const auto consider = [&](int64_t r, int64_t c) {  // its neighbours inside: a box of at most 3
       const int64_t u = unknown(r, c);
-      if (u < 0) return;
-      for (const Neighbour& nb : kNeighbours) {
-        const int64_t rr = r + nb.dr, cc = c + nb.dc;
-        if (rr >= r0 && rr < r1 && cc >= c0 && cc < c1 && unknown(rr, cc) >= 0) {
-          out.push_back(u);
-          return;
-        }
-      }
+      if (u >= 0 && count(std::max(r - 1, r0), std::min(r + 2, r1), std::max(c - 1, c0), std::min(c + 2, c1)) > 0)
+        out.push_back(u);
     };
     for (int64_t c = c0 - 1; c <= c1; ++c) consider(r0 - 1, c), consider(r1, c);
     for (int64_t r = r0; r < r1; ++r) consider(r, c0 - 1), consider(r, c1);
@@ -312,10 +306,16 @@ std::vector<double> NestedDissection::solve(std::vector<double> b) const {
 
 void NestedDissection::solveInterleaved(std::vector<double>& x, size_t nc) const {
   std::vector<double> buf;
-  // The front's values per right-hand side, buf[c * f + i], gathered from and scattered to x.
+  // The front's values per right-hand side, buf[c * f + i], gathered from and scattered to x
+  // (own then boundary; one right-hand side, a grey image's, without the inner loop).
   auto gather = [&](const Node& node, size_t f) {
     buf.resize(f * nc);
     const size_t k = node.own.size();
+    if (nc == 1) {
+      for (size_t i = 0; i < k; ++i) buf[i] = x[size_t(node.own[i])];
+      for (size_t i = k; i < f; ++i) buf[i] = x[size_t(node.boundary[i - k])];
+      return;
+    }
     for (size_t i = 0; i < f; ++i) {
       const double* xi = &x[size_t(i < k ? node.own[i] : node.boundary[i - k]) * nc];
       for (size_t c = 0; c < nc; ++c) buf[c * f + i] = xi[c];
@@ -323,6 +323,11 @@ void NestedDissection::solveInterleaved(std::vector<double>& x, size_t nc) const
   };
   auto scatter = [&](const Node& node, size_t f, size_t count) {
     const size_t k = node.own.size();
+    if (nc == 1) {
+      for (size_t i = 0; i < std::min(k, count); ++i) x[size_t(node.own[i])] = buf[i];
+      for (size_t i = k; i < count; ++i) x[size_t(node.boundary[i - k])] = buf[i];
+      return;
+    }
     for (size_t i = 0; i < count; ++i) {
       double* xi = &x[size_t(i < k ? node.own[i] : node.boundary[i - k]) * nc];
       for (size_t c = 0; c < nc; ++c) xi[c] = buf[c * f + i];
