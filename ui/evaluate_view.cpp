@@ -76,9 +76,15 @@ EvaluateView::EvaluateView(AnalysisSession* session, QWidget* parent) : QWidget(
   cancel_->setEnabled(false);
   save_ = new QPushButton(tr("Save…"));
   save_->setToolTip(tr("Save the scorecard as featurescope-cli evaluate --out … --figure FIG does: the figure "
-                       "(PNG at 300 dpi, PDF or SVG) with its manifest, and beside it each model's scorecard "
-                       "(JSON with every image's values, rows, summary and agreement CSVs)"));
+                       "(PNG at the resolution beside, PDF or SVG) with its manifest, and beside it each model's "
+                       "scorecard (JSON with every image's values, rows, summary and agreement CSVs)"));
   save_->setEnabled(false);
+  saveDpi_ = new QSpinBox;
+  saveDpi_->setRange(10, 1200);  // scorecard-figure --dpi's range and default
+  saveDpi_->setValue(300);
+  saveDpi_->setSuffix(tr(" dpi"));
+  saveDpi_->setToolTip(tr("The resolution of a PNG figure saved with Save… (scorecard-figure --dpi); PDF and SVG "
+                          "are vector figures"));
   progress_ = new QProgressBar;
   progress_->setRange(0, 1000);
 
@@ -123,6 +129,7 @@ QWidget* EvaluateView::layoutControls() {
   buttons->addWidget(run_);
   buttons->addWidget(cancel_);
   buttons->addWidget(save_);
+  buttons->addWidget(saveDpi_);
   c->addLayout(buttons);
   c->addWidget(progress_);
   controls->setFixedWidth(350);  // the metrics list shows its longest names
@@ -244,7 +251,7 @@ void EvaluateView::cancel() { session_->cancel(); }
 bool EvaluateView::save(const QString& figurePath) {
   if (!session_->evaluation()) return false;
   try {
-    const QStringList written = saveScorecard(*session_->evaluation(), figurePath);
+    const QStringList written = saveScorecard(*session_->evaluation(), figurePath, saveDpi_->value());
     panel_->noteSaved(tr("Saved %1 and %2 files beside it.").arg(figurePath).arg(written.size() - 1));
     return true;
   } catch (const std::exception& e) {
@@ -252,6 +259,8 @@ bool EvaluateView::save(const QString& figurePath) {
     return false;
   }
 }
+
+void EvaluateView::setSaveDpi(int dpi) { saveDpi_->setValue(dpi); }
 
 void EvaluateView::showResult() {
   run_->setEnabled(true), cancel_->setEnabled(false), save_->setEnabled(true);

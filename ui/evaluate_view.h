@@ -41,9 +41,11 @@ class EvaluateView : public QWidget {
   fs::service::EvaluationRequest request() const;  // what Run submits
   void run();
   void cancel();
-  // The scorecard shown, saved as evaluate --out ... --figure FIG leaves it (ui/scorecard_files.h):
-  // true when written; else the error goes to the session's errorOccurred and nothing is left.
+  // The scorecard shown, saved as evaluate --out ... --figure FIG leaves it (ui/scorecard_files.h),
+  // a PNG at the resolution beside Save… (setSaveDpi; 300 by default): true when written; else the
+  // error goes to the session's errorOccurred and nothing is left.
   bool save(const QString& figurePath);
+  void setSaveDpi(int dpi);
 
   // The result's table (rows model x method, columns metric keys) and chart; a cell's worst images
   // (ScorecardPanel's).
@@ -77,6 +79,7 @@ class EvaluateView : public QWidget {
   QPushButton* run_;
   QPushButton* cancel_;
   QPushButton* save_;
+  QSpinBox* saveDpi_;
   QProgressBar* progress_;
   ScorecardPanel* panel_;
   bool running_ = false;

@@ -13,9 +13,11 @@
 
 namespace fs::ui {
 
-QStringList saveScorecard(const fs::service::EvaluationResult& result, const QString& figurePath) {
+QStringList saveScorecard(const fs::service::EvaluationResult& result, const QString& figurePath, double dpi) {
   const std::string figure = figurePath.toStdString();
   fs::render::figureFormatForPath(figure);  // InputError for an unknown extension, before any file
+  if (!(dpi >= 10 && dpi <= 1200))  // the CLI's --dpi range
+    throw fs::model::InputError(figure + ": a PNG resolution of " + std::to_string(dpi) + " dpi is outside 10-1200");
   const QFileInfo fig(figurePath);
   const QString manifest = fig.absoluteDir().filePath(fig.completeBaseName() + QStringLiteral(".manifest.json"));
   const bool figureThere = QFileInfo::exists(figurePath), manifestThere = QFileInfo::exists(manifest);
@@ -33,7 +35,7 @@ QStringList saveScorecard(const fs::service::EvaluationResult& result, const QSt
     }
     if (scorecards.empty())
       throw fs::model::InputError(figure + ": nothing to save: no method of the scorecard applied to its models");
-    fs::render::writeScorecardFigure(scorecards, figure, 300, "Saliency scorecard", "featurescope Evaluate view");
+    fs::render::writeScorecardFigure(scorecards, figure, dpi, "Saliency scorecard", "featurescope Evaluate view");
     written << figurePath << manifest;
   } catch (...) {
     for (const QString& f : written) QFile::remove(f);

@@ -10,10 +10,11 @@
 namespace fs::ui {
 
 // Writes FIG_STEM.slotN.ID.json with .rows.csv, .summary.csv and .agreement.csv for every scored
-// model of `result`, then FIG (.png at 300 dpi, .pdf or .svg, as evaluate --figure) and
-// FIG_STEM.manifest.json. Returns the files written. InputError naming the file and the reason for
-// an unknown extension, a result without files, or a file that cannot be read or written; the
-// files this call wrote are removed again then.
-QStringList saveScorecard(const fs::service::EvaluationResult& result, const QString& figurePath);
+// model of `result`, then FIG (.png at `dpi`, .pdf or .svg, as evaluate --figure and
+// scorecard-figure --dpi) and FIG_STEM.manifest.json. Returns the files written. InputError naming
+// the file and the reason for an unknown extension, a resolution outside 10-1200 dpi, a result
+// without files, or a file that cannot be read or written; the files this call wrote are removed
+// again then.
+QStringList saveScorecard(const fs::service::EvaluationResult& result, const QString& figurePath, double dpi = 300);
 
 }  // namespace fs::ui

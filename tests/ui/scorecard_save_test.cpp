@@ -5,10 +5,12 @@
 // no file; a later run's result removes the earlier run's files.
 #include "view_test_support.h"
 #include "ui/evaluate_view.h"
+#include "ui/scorecard_files.h"
 
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
+#include <QImage>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -92,6 +94,20 @@ TEST(ScorecardSave, WritesWhatEvaluateWritesAndTheCliDrawsTheSameFigure) {
   const QByteArray ours = readAll(fig);
   EXPECT_GT(ours.size(), 1000);
   EXPECT_EQ(ours, readAll(cliFig));
+
+  // A PNG at the resolution set beside Save… is the one scorecard-figure --dpi draws, to the byte.
+  view->setSaveDpi(150);
+  const QString png = dir.filePath(QStringLiteral("card150.png"));
+  ASSERT_TRUE(view->save(png)) << window.errorText().toStdString();
+  EXPECT_EQ(jsonFile(dir.filePath(QStringLiteral("card150.manifest.json")))[QStringLiteral("dpi")].toDouble(), 150.0);
+  const QString cliPng = dir.filePath(QStringLiteral("cli150.png"));
+  cli.start(QStringLiteral(FS_CLI_PATH), {QStringLiteral("scorecard-figure"),
+                                          dir.filePath(QStringLiteral("card150.slot%1.resnet_fmnist.json").arg(resnet + 1)),
+                                          QStringLiteral("--out"), cliPng, QStringLiteral("--dpi"), QStringLiteral("150")});
+  ASSERT_TRUE(cli.waitForFinished(120000) && cli.exitCode() == 0) << cli.readAllStandardError().toStdString();
+  const QImage image(png);
+  EXPECT_EQ(image.dotsPerMeterX(), qRound(150 / 0.0254));
+  EXPECT_EQ(readAll(png), readAll(cliPng));
 }
 
 TEST(ScorecardSave, BadPathsAreClearErrorsThatLeaveNoFile) {
@@ -107,6 +123,16 @@ TEST(ScorecardSave, BadPathsAreClearErrorsThatLeaveNoFile) {
   const QString missing = dir.filePath(QStringLiteral("no/such/folder/card.png"));
   EXPECT_FALSE(view->save(missing));
   EXPECT_TRUE(window.errorText().contains(dir.filePath(QStringLiteral("no/such/folder")))) << window.errorText().toStdString();
+  EXPECT_TRUE(QDir(dir.path()).isEmpty());
+  // A resolution outside the CLI's 10-1200 dpi (the view's box keeps to it; the function checks).
+  const QString coarse = dir.filePath(QStringLiteral("card.png"));
+  try {
+    saveScorecard(*window.session()->evaluation(), coarse, 5);
+    ADD_FAILURE() << "5 dpi accepted";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find(coarse.toStdString()), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("10-1200"), std::string::npos) << e.what();
+  }
   EXPECT_TRUE(QDir(dir.path()).isEmpty());
 }
 
