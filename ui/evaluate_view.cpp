@@ -71,6 +71,24 @@ EvaluateView::EvaluateView(AnalysisSession* session, QWidget* parent) : QWidget(
   folder_ = new QRadioButton(tr("The open image's folder"));
   folderLabel_ = new QLabel;
   folderLabel_->setWordWrap(true);
+  createButtons();
+  progress_ = new QProgressBar;
+  progress_->setRange(0, 1000);
+
+  QWidget* controls = layoutControls();
+  panel_ = new ScorecardPanel(session_);
+  auto* layout = new QHBoxLayout(this);
+  layout->addWidget(controls);
+  layout->addWidget(panel_, 1);
+
+  connectControls();
+  refreshSlots();
+  folderLabel_->setText(tr("(no folder: open an image file)"));
+  folder_->setEnabled(false);
+}
+
+// Run, Cancel, Save… and the saved PNG's resolution.
+void EvaluateView::createButtons() {
   run_ = new QPushButton(tr("Run"));
   cancel_ = new QPushButton(tr("Cancel"));
   cancel_->setEnabled(false);
@@ -85,19 +103,6 @@ EvaluateView::EvaluateView(AnalysisSession* session, QWidget* parent) : QWidget(
   saveDpi_->setSuffix(tr(" dpi"));
   saveDpi_->setToolTip(tr("The resolution of a PNG figure saved with Save… (scorecard-figure --dpi); PDF and SVG "
                           "are vector figures"));
-  progress_ = new QProgressBar;
-  progress_->setRange(0, 1000);
-
-  QWidget* controls = layoutControls();
-  panel_ = new ScorecardPanel(session_);
-  auto* layout = new QHBoxLayout(this);
-  layout->addWidget(controls);
-  layout->addWidget(panel_, 1);
-
-  connectControls();
-  refreshSlots();
-  folderLabel_->setText(tr("(no folder: open an image file)"));
-  folder_->setEnabled(false);
 }
 
 // The controls' column: models, methods, metrics, images, settings, Run / Cancel and progress.

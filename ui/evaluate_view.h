@@ -60,6 +60,7 @@ class EvaluateView : public QWidget {
   void showViewRequested(const QString& name);
 
  private:
+  void createButtons();
   QWidget* layoutControls();
   void connectControls();
   void refreshSlots();

@@ -173,6 +173,38 @@ void extendAdd(double* front, size_t f, const std::vector<size_t>& at, const dou
   }
 }
 
+// A front's values per right-hand side, buf[c * f + i] over its f unknowns (own, then boundary),
+// gathered from x[u * nc + c]; one right-hand side (a grey image's) without the inner loop.
+void gatherFront(const std::vector<int64_t>& own, const std::vector<int64_t>& boundary, const std::vector<double>& x,
+                 size_t nc, std::vector<double>& buf) {
+  const size_t k = own.size(), f = k + boundary.size();
+  buf.resize(f * nc);
+  if (nc == 1) {
+    for (size_t i = 0; i < k; ++i) buf[i] = x[size_t(own[i])];
+    for (size_t i = k; i < f; ++i) buf[i] = x[size_t(boundary[i - k])];
+    return;
+  }
+  for (size_t i = 0; i < f; ++i) {
+    const double* xi = &x[size_t(i < k ? own[i] : boundary[i - k]) * nc];
+    for (size_t c = 0; c < nc; ++c) buf[c * f + i] = xi[c];
+  }
+}
+
+// The front's first `count` values scattered back to x.
+void scatterFront(const std::vector<int64_t>& own, const std::vector<int64_t>& boundary, size_t count,
+                  const std::vector<double>& buf, size_t nc, std::vector<double>& x) {
+  const size_t k = own.size(), f = k + boundary.size();
+  if (nc == 1) {
+    for (size_t i = 0; i < std::min(k, count); ++i) x[size_t(own[i])] = buf[i];
+    for (size_t i = k; i < count; ++i) x[size_t(boundary[i - k])] = buf[i];
+    return;
+  }
+  for (size_t i = 0; i < count; ++i) {
+    double* xi = &x[size_t(i < k ? own[i] : boundary[i - k]) * nc];
+    for (size_t c = 0; c < nc; ++c) xi[c] = buf[c * f + i];
+  }
+}
+
 }  // namespace
 
 bool NestedDissection::factorise(const System& s) {
@@ -251,52 +283,51 @@ void NestedDissection::orderBoundaries(size_t unknowns) {
 // children's updates are the last ones pushed (the right child's on top), and it pops them before
 // pushing its own.
 bool NestedDissection::eliminate(const System& s) {
-  std::vector<int64_t>& pos = pos_;
-  pos.assign(s.pixels.size(), -1);
-  std::vector<size_t>& stackTop = stackTop_;  // start of each pushed update
-  stackTop.clear();
+  pos_.assign(s.pixels.size(), -1);
+  stack_.clear(), stackTop_.clear();
   size_t lSize = 0;
   for (size_t t = 0; t < used_; ++t) lSize += nodes_[t].own.size() * (nodes_[t].own.size() + nodes_[t].boundary.size());
-  UninitialisedDoubles& stack = stack_;
-  stack.clear();
   lStore_.resize(lSize);
   size_t lNext = 0;
-  // The front: zero-filled when it grows (rarely), since the Schur tiles that cross the diagonal
-  // also update entries above it, which are never read but must hold numbers.
-  std::vector<double>& work = work_;
-  std::vector<size_t>& childPos = childPos_;  // a child's boundary unknowns' places in the front
   for (size_t t = 0; t < used_; ++t) {
     Node& node = nodes_[t];
     const size_t k = node.own.size(), m = node.boundary.size(), f = k + m;
-    for (size_t i = 0; i < k; ++i) pos[size_t(node.own[i])] = int64_t(i);
-    for (size_t i = 0; i < m; ++i) pos[size_t(node.boundary[i])] = int64_t(k + i);
-    // The front: column-major, only its lower triangle is used, zeroed and read.
-    if (work.size() < f * f) work.resize(f * f);
-    double* front = work.data();
+    for (size_t i = 0; i < k; ++i) pos_[size_t(node.own[i])] = int64_t(i);
+    for (size_t i = 0; i < m; ++i) pos_[size_t(node.boundary[i])] = int64_t(k + i);
+    // The front: column-major, only its lower triangle is used, zeroed and read. Zero-filled
+    // where it grows (rarely), since the Schur tiles that cross the diagonal also update entries
+    // above it, which are never read but must hold numbers.
+    if (work_.size() < f * f) work_.resize(f * f);
+    double* front = work_.data();
     for (size_t c = 0; c < f; ++c) std::fill(front + c * f + c, front + (c + 1) * f, 0.0);
-    assembleOwn(s, node.own, pos, front, f);
-    for (int child : {node.right, node.left}) {  // the right child's update is on top
-      if (child < 0) continue;
-      const std::vector<int64_t>& cb = nodes_[size_t(child)].boundary;
-      childPos.resize(cb.size());
-      for (size_t a = 0; a < cb.size(); ++a) childPos[a] = size_t(pos[size_t(cb[a])]);
-      extendAdd(front, f, childPos, stack.data() + stackTop.back(), cb.size());
-      stack.resize(stackTop.back());
-      stackTop.pop_back();
-    }
+    assembleOwn(s, node.own, pos_, front, f);
+    addChildUpdates(node, front, f);
     if (!partialCholesky(front, f, k)) return false;
-    stackTop.push_back(stack.size());
-    stack.resize(stack.size() + m * m);
-    double* update = stack.data() + stackTop.back();
+    stackTop_.push_back(stack_.size());  // this front's update, on top of the stack
+    stack_.resize(stack_.size() + m * m);
+    double* update = stack_.data() + stackTop_.back();
     for (size_t c = 0; c < m; ++c)
       for (size_t i = c; i < m; ++i) update[i + c * m] = front[(k + i) + (k + c) * f];
     node.l = lNext;
     std::copy(front, front + f * k, lStore_.data() + lNext);
     lNext += f * k;
-    for (int64_t u : node.own) pos[size_t(u)] = -1;
-    for (int64_t u : node.boundary) pos[size_t(u)] = -1;
+    for (int64_t u : node.own) pos_[size_t(u)] = -1;
+    for (int64_t u : node.boundary) pos_[size_t(u)] = -1;
   }
   return true;
+}
+
+// The children's updates extend-added into the front and popped (the right child's is on top).
+void NestedDissection::addChildUpdates(const Node& node, double* front, size_t f) {
+  for (int child : {node.right, node.left}) {
+    if (child < 0) continue;
+    const std::vector<int64_t>& cb = nodes_[size_t(child)].boundary;
+    childPos_.resize(cb.size());
+    for (size_t a = 0; a < cb.size(); ++a) childPos_[a] = size_t(pos_[size_t(cb[a])]);
+    extendAdd(front, f, childPos_, stack_.data() + stackTop_.back(), cb.size());
+    stack_.resize(stackTop_.back());
+    stackTop_.pop_back();
+  }
 }
 
 std::vector<double> NestedDissection::solve(std::vector<double> b) const {
@@ -306,46 +337,19 @@ std::vector<double> NestedDissection::solve(std::vector<double> b) const {
 
 void NestedDissection::solveInterleaved(std::vector<double>& x, size_t nc) const {
   std::vector<double> buf;
-  // The front's values per right-hand side, buf[c * f + i], gathered from and scattered to x
-  // (own then boundary; one right-hand side, a grey image's, without the inner loop).
-  auto gather = [&](const Node& node, size_t f) {
-    buf.resize(f * nc);
-    const size_t k = node.own.size();
-    if (nc == 1) {
-      for (size_t i = 0; i < k; ++i) buf[i] = x[size_t(node.own[i])];
-      for (size_t i = k; i < f; ++i) buf[i] = x[size_t(node.boundary[i - k])];
-      return;
-    }
-    for (size_t i = 0; i < f; ++i) {
-      const double* xi = &x[size_t(i < k ? node.own[i] : node.boundary[i - k]) * nc];
-      for (size_t c = 0; c < nc; ++c) buf[c * f + i] = xi[c];
-    }
-  };
-  auto scatter = [&](const Node& node, size_t f, size_t count) {
-    const size_t k = node.own.size();
-    if (nc == 1) {
-      for (size_t i = 0; i < std::min(k, count); ++i) x[size_t(node.own[i])] = buf[i];
-      for (size_t i = k; i < count; ++i) x[size_t(node.boundary[i - k])] = buf[i];
-      return;
-    }
-    for (size_t i = 0; i < count; ++i) {
-      double* xi = &x[size_t(i < k ? node.own[i] : node.boundary[i - k]) * nc];
-      for (size_t c = 0; c < nc; ++c) xi[c] = buf[c * f + i];
-    }
-  };
   for (size_t t = 0; t < used_; ++t) {  // L y = b, children first
     const Node& node = nodes_[t];
     const size_t k = node.own.size(), f = k + node.boundary.size();
-    gather(node, f);
+    gatherFront(node.own, node.boundary, x, nc, buf);
     for (size_t c = 0; c < nc; ++c) forwardFront(lStore_.data() + node.l, f, k, &buf[c * f]);
-    scatter(node, f, f);
+    scatterFront(node.own, node.boundary, f, buf, nc, x);
   }
   for (size_t t = used_; t-- > 0;) {  // L^T x = y, parents first
     const Node& node = nodes_[t];
     const size_t k = node.own.size(), f = k + node.boundary.size();
-    gather(node, f);
+    gatherFront(node.own, node.boundary, x, nc, buf);
     for (size_t c = 0; c < nc; ++c) backwardFront(lStore_.data() + node.l, f, k, &buf[c * f]);
-    scatter(node, f, k);
+    scatterFront(node.own, node.boundary, k, buf, nc, x);
   }
 }
 

@@ -95,6 +95,7 @@ class NestedDissection {
   Node& nextNode();                        // nodes_[used_], emptied, its vectors' storage kept
   void orderBoundaries(size_t unknowns);   // each boundary in its parent's front order
   bool eliminate(const System& s);         // lStore_: the partial factorisation of every front
+  void addChildUpdates(const Node& node, double* front, size_t f);
 
   std::vector<Node> nodes_;  // [0, used_): children before parents (postorder); the rest spare
   size_t used_ = 0;
@@ -103,7 +104,7 @@ class NestedDissection {
   std::vector<int64_t> prefix_, pos_, ordered_;
   std::vector<int> mark_;
   UninitialisedDoubles stack_;
-  std::vector<double> work_;  // zero-filled where it grows: see eliminate()
+  std::vector<double> work_;  // the front; zero-filled where it grows: see eliminate()
   std::vector<size_t> stackTop_, childPos_;
 };
 
