@@ -23,7 +23,7 @@ int runAtlas(const Args& a) {
   const std::string out = a.value("--out");
   fs::render::figureFormatForPath(out);  // InputError for an unknown extension, before any work
   const int maxTiles = a.intValue("--max-tiles", 64, 1, 4096);
-  const double dpi = a.doubleValue("--dpi", 300, 10, 1200);
+  const double dpi = a.doubleValue("--dpi", fs::render::kDefaultDpi, fs::render::kMinDpi, fs::render::kMaxDpi);
   const fa::LoadedModel model = fa::loadModel(a.positional[0], a.value("--weights"), featvisSeed(a));
   const std::vector<fa::AtlasPanel> panels = fa::weightsAtlas(model);
   const std::string stem = outputStem(out);

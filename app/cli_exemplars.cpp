@@ -24,7 +24,7 @@ void writeFigureIfAsked(const Args& a, const fa::ExemplarIndex& index, const fa:
   if (!a.has("--figure")) return;
   const int channels = a.intValue("--channels", 4, 1, 4096);
   std::cout << renderFigure(fa::exemplarFigure(index, source, model.config.input, channels), a.value("--figure"),
-                            a.doubleValue("--dpi", 300, 10, 1200))
+                            a.doubleValue("--dpi", fs::render::kDefaultDpi, fs::render::kMinDpi, fs::render::kMaxDpi))
             << "\n";
 }
 

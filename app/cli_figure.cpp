@@ -81,7 +81,7 @@ int runFigure(const Args& a) {
   if (!a.has("--image") || !a.has("--out")) throw UsageError("figure: --image F and --out FILE are required");
   const std::string out = a.value("--out");
   fs::render::figureFormatForPath(out);
-  const double dpi = a.doubleValue("--dpi", 300, 10, 1200);
+  const double dpi = a.doubleValue("--dpi", fs::render::kDefaultDpi, fs::render::kMinDpi, fs::render::kMaxDpi);
   const fa::FeatureFigureOptions options = figureOptions(a);
   const auto seed = static_cast<uint64_t>(a.intValue("--seed", 0, 0, 2147483647));
   Stopwatch clock;

@@ -250,7 +250,7 @@ int runSanity(const Args& a) {
   fs::render::figureFormatForPath(out);
   fa::SanityCascadeOptions o = sanityOptions(a);
   const int limit = a.intValue("--limit", 10, 1, 1 << 30);
-  const double dpi = a.doubleValue("--dpi", 300, 10, 1200);
+  const double dpi = a.doubleValue("--dpi", fs::render::kDefaultDpi, fs::render::kMinDpi, fs::render::kMaxDpi);
   const std::vector<fa::RandomisationMode> modes = parseModes(a.value("--mode", "cascade"));
   o.mode = modes.front();
   fa::LoadedModel m = fa::loadModel(a.positional[0], a.value("--weights"), o.seed);

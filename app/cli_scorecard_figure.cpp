@@ -45,8 +45,8 @@ namespace {
 
 int runScorecardFigure(const Args& a) {
   if (!a.has("--out")) throw fs::model::UsageError("scorecard-figure: --out FIG.png|.pdf|.svg is required");
-  std::cout << writeScorecardFigure(a.positional, a.value("--out"), a.doubleValue("--dpi", 300, 10, 1200),
-                                    a.value("--title", "Saliency scorecard"))
+  const double dpi = a.doubleValue("--dpi", fs::render::kDefaultDpi, fs::render::kMinDpi, fs::render::kMaxDpi);
+  std::cout << writeScorecardFigure(a.positional, a.value("--out"), dpi, a.value("--title", "Saliency scorecard"))
             << "\n";
   return 0;
 }

@@ -27,14 +27,16 @@ using fs::model::InputError;
 namespace {
 constexpr double kVectorPixelsPerPoint = 4.0;
 
-void checkDpi(double dpi) {
-  if (!(dpi >= 10 && dpi <= 1200)) throw InputError("figure: DPI must be within 10..1200");
-}
-
 int dotsPerMeter(double dpi) { return int(std::lround(dpi / 0.0254)); }
 }  // namespace
 
 using namespace drawing;
+
+void checkDpi(double dpi, const std::string& what) {
+  if (!(dpi >= kMinDpi && dpi <= kMaxDpi))
+    throw InputError(what + ": a resolution of " + std::to_string(dpi) + " dpi is outside " +
+                     std::to_string(int(kMinDpi)) + "-" + std::to_string(int(kMaxDpi)));
+}
 
 FigureFormat figureFormatForPath(const std::string& path) {
   const auto dot = path.rfind('.');
@@ -141,7 +143,7 @@ void FigureRenderer::paintLegend(QPainter& p) const {
 }
 
 QImage FigureRenderer::toImage(double dpi) const {
-  checkDpi(dpi);
+  checkDpi(dpi, "figure");
   QImage img(pixelSize(dpi), QImage::Format_RGB32);
   img.fill(Qt::white);
   const int dpm = dotsPerMeter(dpi);
@@ -159,7 +161,7 @@ void FigureRenderer::paintRows(QImage& img, int top, double dpi) const {
 }
 
 QByteArray FigureRenderer::toPng(double dpi) const {
-  checkDpi(dpi);
+  checkDpi(dpi, "figure");
   return encodePngInBands(pixelSize(dpi), dotsPerMeter(dpi),
                           [&](QImage& band, int top) { paintRows(band, top, dpi); });
 }

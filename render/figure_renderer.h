@@ -23,6 +23,12 @@ enum class FigureFormat { Png, Pdf, Svg };
 // From the file extension (.png, .pdf, .svg, any case); InputError otherwise.
 FigureFormat figureFormatForPath(const std::string& path);
 
+// A raster figure's resolution: the range every writer accepts (the programs' --dpi, the app's
+// boxes) and their default.
+inline constexpr double kMinDpi = 10, kMaxDpi = 1200, kDefaultDpi = 300;
+// InputError "WHAT: a resolution of DPI dpi is outside 10-1200" unless kMinDpi <= dpi <= kMaxDpi.
+void checkDpi(double dpi, const std::string& what);
+
 class FigureRenderer {
  public:
   // Validates the layout (InputError) and lays it out.
@@ -30,7 +36,7 @@ class FigureRenderer {
 
   QSizeF sizePoints() const { return size_; }   // whole points
   QSize pixelSize(double dpi) const;              // ceil(points * dpi / 72)
-  QImage toImage(double dpi) const;               // 10..1200 dpi (InputError); DPI stored in the image
+  QImage toImage(double dpi) const;               // checkDpi (InputError); DPI stored in the image
   QByteArray toPng(double dpi) const;             // the pixels of toImage(dpi), painted in bands (banded_png.h)
   QByteArray toPdf() const;                       // one page of sizePoints()
   QByteArray toSvg() const;                       // viewBox in points

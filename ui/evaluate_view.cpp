@@ -1,5 +1,6 @@
 #include "ui/evaluate_view.h"
 
+#include "render/figure_renderer.h"
 #include "service/saliency_service.h"
 #include "ui/analysis_session.h"
 #include "ui/evaluate_settings.h"
@@ -98,8 +99,8 @@ void EvaluateView::createButtons() {
                        "scorecard (JSON with every image's values, rows, summary and agreement CSVs)"));
   save_->setEnabled(false);
   saveDpi_ = new QSpinBox;
-  saveDpi_->setRange(10, 1200);  // scorecard-figure --dpi's range and default
-  saveDpi_->setValue(300);
+  saveDpi_->setRange(int(fs::render::kMinDpi), int(fs::render::kMaxDpi));  // scorecard-figure --dpi's
+  saveDpi_->setValue(int(fs::render::kDefaultDpi));
   saveDpi_->setSuffix(tr(" dpi"));
   saveDpi_->setToolTip(tr("The resolution of a PNG figure saved with Save… (scorecard-figure --dpi); PDF and SVG "
                           "are vector figures"));

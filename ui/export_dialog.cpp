@@ -51,8 +51,8 @@ ExportDialog::ExportDialog(AnalysisSession* session, std::function<QWidget*()> c
   format_->addItems({QStringLiteral("PNG"), QStringLiteral("PDF"), QStringLiteral("SVG")});
   form->addRow(tr("Format"), format_);
   dpi_ = new QDoubleSpinBox;
-  dpi_->setRange(10, 1200);
-  dpi_->setValue(300);
+  dpi_->setRange(fs::render::kMinDpi, fs::render::kMaxDpi);
+  dpi_->setValue(fs::render::kDefaultDpi);
   dpi_->setSuffix(QStringLiteral(" dpi"));
   form->addRow(tr("PNG resolution"), dpi_);
   createFigureOptions();

@@ -16,8 +16,7 @@ namespace fs::ui {
 QStringList saveScorecard(const fs::service::EvaluationResult& result, const QString& figurePath, double dpi) {
   const std::string figure = figurePath.toStdString();
   fs::render::figureFormatForPath(figure);  // InputError for an unknown extension, before any file
-  if (!(dpi >= 10 && dpi <= 1200))  // the CLI's --dpi range
-    throw fs::model::InputError(figure + ": a PNG resolution of " + std::to_string(dpi) + " dpi is outside 10-1200");
+  fs::render::checkDpi(dpi, figure);  // before any file, too
   const QFileInfo fig(figurePath);
   const QString manifest = fig.absoluteDir().filePath(fig.completeBaseName() + QStringLiteral(".manifest.json"));
   const bool figureThere = QFileInfo::exists(figurePath), manifestThere = QFileInfo::exists(manifest);
