@@ -107,8 +107,10 @@ at::Tensor applyMatmulOp(const at::Tensor& y, MatmulOp op, const at::Tensor& add
 void storeForMatmul(at::Tensor& weight);
 bool storedForMatmul(const at::Tensor& weight);
 
-// A weight matrix W [rows, cols] and bias [rows], held by reference (the parameters themselves:
-// no copy), with the oneDNN matmul primitives built for it so far.
+// A weight matrix W [rows, cols] and bias [rows], held by reference (the parameters themselves),
+// with the oneDNN matmul primitives built for it so far, and for a linear layer on brgemm a copy of
+// W in the primitive's blocked layout (blockedMatmulWeights(), kernel_policy.h): pack again after
+// the parameters change.
 class PackedMatmul {
  public:
   void pack(const at::Tensor& weight, const at::Tensor& bias);  // on matmulBackend()

@@ -15,8 +15,10 @@
 #include <chrono>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 namespace fs::model {
 using namespace onednn;
@@ -56,6 +58,7 @@ struct MatmulEntry {
   int64_t* uses = nullptr;           // kernelCounter() of what runs
   dnnl::matmul primitive;
   dnnl::memory::desc src, weights, bias, dst;
+  at::Tensor blockedWeight;  // the weight in `weights`' blocked layout, shared (State::blocked); else undefined
 };
 
 struct PackedMatmul::State {
@@ -64,6 +67,23 @@ struct PackedMatmul::State {
   bool blas = false;  // matmulBackend() chose BLAS for every product of this layer
   int64_t* blasUses = kernelCounter("matmul", "blas:sgemm");
   PrimitiveCache<MatmulEntry> cache;
+  // The weight reordered into each blocked layout a primitive asked for (usually one per layer);
+  // kept while the layer is packed, outliving the primitives the cache evicts.
+  std::vector<std::pair<dnnl::memory::desc, at::Tensor>> blocked;
+
+  // W as the (K,N) layout `layout` wants, from `plain` (W's own storage, described as (K,N)).
+  const at::Tensor& blockedWeight(const dnnl::memory::desc& layout, const dnnl::memory::desc& plain) {
+    for (const auto& [d, t] : blocked)
+      if (d == layout) return t;
+    at::Tensor t = at::empty({static_cast<int64_t>((layout.get_size() + sizeof(float) - 1) / sizeof(float))},
+                             weight.options().requires_grad(false));
+    dnnl::memory from = wrap(plain, weight), to = wrap(layout, t);
+    syncThreads();
+    dnnl::reorder(from, to).execute(threadStream(), from, to);
+    threadStream().wait();
+    blocked.emplace_back(layout, std::move(t));
+    return blocked.back().second;
+  }
 
   // The cached primitive for this key, made by build() the first time; an entry whose primitive
   // would be a reference kernel is marked for BLAS instead.
@@ -150,6 +170,16 @@ at::Tensor PackedLinear::run(const at::Tensor& input, MatmulOp op, at::Tensor ad
     // [N,K] row-major = (K,N) in "ba", which the primitive copies into blocks on every call.
     entry.weights = storedForMatmul(s.weight) ? dnnl::memory::desc({k, n}, kF32, Dims{s.weight.stride(1), 1})
                                               : dnnl::memory::desc({k, n}, kF32, Tag::ba);
+    if (blockedMatmulWeights(k * n)) {
+      // Let brgemm choose W's layout (kernel_policy.h); any other kernel keeps reading W itself.
+      const dnnl::memory::desc any({k, n}, kF32, Tag::any);
+      dnnl::matmul::primitive_desc pd = matmulDesc(entry.src, any, entry.bias, entry.dst, op);
+      if (std::string_view(pd.impl_info_str()).substr(0, 4) == "brg:") {
+        entry.blockedWeight = s.blockedWeight(pd.weights_desc(), entry.weights);
+        entry.weights = pd.weights_desc();
+        return pd;
+      }
+    }
     return matmulDesc(entry.src, entry.weights, entry.bias, entry.dst, op);
   });
   countKernel(e ? e->uses : s.blasUses);
@@ -168,7 +198,7 @@ at::Tensor PackedLinear::run(const at::Tensor& input, MatmulOp op, at::Tensor ad
   at::Tensor y = outputBuffer(std::move(addend), sizes, x.options(), at::MemoryFormat::Contiguous);
   syncThreads();
   dnnl::memory src = wrap(e->src, x), dst = wrap(e->dst, y), bias = wrap(e->bias, s.bias);
-  dnnl::memory weights = wrap(e->weights, s.weight);
+  dnnl::memory weights = wrap(e->weights, e->blockedWeight.defined() ? e->blockedWeight : s.weight);
   e->primitive.execute(threadStream(),
                        {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_BIAS, bias}, {DNNL_ARG_DST, dst}});
   threadStream().wait();

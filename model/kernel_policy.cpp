@@ -104,6 +104,17 @@ bool onednnHasAvx512() {
   return (isa & core) == core;
 }
 
+bool blockedMatmulWeights(std::int64_t values) {
+  static const int forced = [] {
+    const char* env = std::getenv("FEATURESCOPE_MATMUL_WEIGHTS");
+    const std::string v = env ? env : "";
+    if (v.empty()) return -1;
+    if (v == "plain" || v == "blocked") return v == "blocked" ? 1 : 0;
+    throw std::runtime_error("FEATURESCOPE_MATMUL_WEIGHTS must be 'plain' or 'blocked', not '" + v + "'");
+  }();
+  return forced >= 0 ? forced == 1 : values <= kBlockedWeightMaxValues;
+}
+
 MatmulBackend matmulBackend() {
   static const MatmulBackend b = chooseMatmulBackend();
   return b;

@@ -32,6 +32,18 @@ enum class MatmulBackend { OneDnn, Blas };
 MatmulBackend matmulBackend();
 const char* backendName(MatmulBackend b);
 
+// Whether a linear layer's product on oneDNN reads its weight W [N,K] from a copy in the blocked
+// layout oneDNN's brgemm matmul asks for, made once per layer (and layout) by a reorder, rather than
+// from the parameter itself as storeForMatmul() leaves it (which oneDNN 2.6 runs on its gemm:jit
+// kernel, GELU a separate pass over the output). The copy needs brgemm (AVX-512; elsewhere the plain
+// path runs) and costs the weight's size again in memory, so by default only weights of at most
+// kBlockedWeightMaxValues values (1 MiB) get it: the small layers, where it gains most (the 2-core
+// AVX-512 EPYC, 2 threads, GELU fused, one product timed alone: K = 32-128, 20-50% faster; Mixer-B/16's
+// 768 x 3072, 4%; occlusion on the demo MLP models 4-6%). FEATURESCOPE_MATMUL_WEIGHTS=plain|blocked
+// overrides it for every layer (benchmarks compare both in one run).
+constexpr std::int64_t kBlockedWeightMaxValues = std::int64_t(1) << 18;
+bool blockedMatmulWeights(std::int64_t values);
+
 struct MatmulTiming {
   double onednnMs = 0, blasMs = 0;  // best of a few runs of the same representative products
 };

@@ -12,6 +12,7 @@
 #include <torch/csrc/autograd/autograd.h>
 
 #include <array>
+#include <cstdlib>
 
 namespace fs::model {
 namespace {
@@ -422,6 +423,41 @@ TEST(StoreForMatmul, KeepsValuesGradientsAndTheParameterItself) {
   EXPECT_TRUE(fs::test::closeToRef(packed.run(x, MatmulOp::Gelu), at::gelu(linear(plain, x)), 1e-5, 1e-5));
   EXPECT_TRUE(fs::test::closeToRef(packed.run(x, MatmulOp::Add, residual.clone()), linear(plain, x) + residual, 1e-5,
                                    1e-5));
+}
+
+// Small linear layers on AVX-512 run on brgemm from a blocked copy of the weight (kernel_policy.h,
+// blockedMatmulWeights), larger ones and other CPUs from the parameter itself; both give at::linear's
+// results, the parameter stays as it was, and a re-pack picks up new weights.
+TEST(BlockedMatmulWeights, SmallLayersRunOnBrgemmLargeOnesOnTheParameter) {
+  torch::manual_seed(3);
+  const bool env = std::getenv("FEATURESCOPE_MATMUL_WEIGHTS") != nullptr;
+  for (const int64_t in : {64, 520}) {
+    const int64_t out = in == 64 ? 256 : 520;  // 16,384 and 270,400 values: either side of the limit
+    torch::nn::Linear fc(in, out);
+    storeForMatmul(fc->weight);
+    const at::Tensor before = fc->weight.detach().clone();
+    const void* data = fc->weight.data_ptr();
+    PackedLinear packed;
+    packed.pack(fc->weight, fc->bias);
+    const at::Tensor x = at::randn({37, in}), residual = at::randn({37, out});
+    c10::InferenceMode guard;
+    resetKernelUses();
+    const at::Tensor ref = at::linear(x, fc->weight, fc->bias);
+    EXPECT_TRUE(fs::test::closeToRef(packed.run(x), ref, 1e-5, 1e-5)) << in;
+    EXPECT_TRUE(fs::test::closeToRef(packed.run(x, MatmulOp::Gelu), at::gelu(ref), 1e-5, 1e-5)) << in;
+    EXPECT_TRUE(fs::test::closeToRef(packed.run(x, MatmulOp::Add, residual.clone()), ref + residual, 1e-5, 1e-5));
+    int64_t brgemm = 0, other = 0;
+    for (const auto& use : kernelUses())
+      if (use.kind == "matmul") (use.impl.rfind("brg:", 0) == 0 ? brgemm : other) += use.calls;
+    EXPECT_EQ(brgemm + other, 3);
+    if (!env && matmulBackend() == MatmulBackend::OneDnn)
+      EXPECT_EQ(brgemm, onednnHasAvx512() && in * out <= kBlockedWeightMaxValues ? 3 : 0) << in;
+    EXPECT_EQ(fc->weight.data_ptr(), data);
+    EXPECT_TRUE(fc->weight.equal(before));
+    fc->weight.mul_(2);
+    packed.pack(fc->weight, fc->bias);
+    EXPECT_TRUE(fs::test::closeToRef(packed.run(x), at::linear(x, fc->weight, fc->bias), 1e-5, 1e-5)) << in;
+  }
 }
 
 }  // namespace
