@@ -11,6 +11,7 @@
 #include "analysis/resources.h"
 #include "analysis/saliency/saliency_method.h"
 #include "app/cli_args.h"
+#include "app/cli_bench_peer.h"
 #include "app/cli_commands.h"
 #include "model/errors.h"
 #include "model/kernel_policy.h"
@@ -21,24 +22,16 @@
 #include <nlohmann/json.hpp>
 #include <torch/csrc/autograd/autograd.h>
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <functional>
 #include <iomanip>
 #include <iostream>
 #include <memory>
 #include <sstream>
-
-extern char** environ;
 
 namespace fs::app {
 namespace {
@@ -97,77 +90,6 @@ std::string kernelSummary() {
     s += (s.empty() ? "" : ", ") + u.kind + " " + u.impl + " x" + std::to_string(u.calls);
   return s;
 }
-
-// The Python peer as a child process (peer.py --serve): it builds its models once, then answers
-// each request line "MODEL ITEM [BATCH]" with the time in ms, so its runs can alternate with ours.
-class PeerProcess {
- public:
-  explicit PeerProcess(const std::vector<std::string>& argv) {
-    signal(SIGPIPE, SIG_IGN);  // a peer that died is reported by request(), not by a signal
-    int in[2], out[2];
-    if (pipe2(in, O_CLOEXEC) != 0) throw fs::model::InputError("bench --peer: cannot create a pipe");
-    if (pipe2(out, O_CLOEXEC) != 0) {
-      close(in[0]), close(in[1]);
-      throw fs::model::InputError("bench --peer: cannot create a pipe");
-    }
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, in[0], 0);
-    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-    std::vector<char*> args;
-    for (const auto& s : argv) args.push_back(const_cast<char*>(s.c_str()));
-    args.push_back(nullptr);
-    const int rc = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    close(in[0]), close(out[1]);
-    if (rc != 0) {
-      close(in[1]), close(out[0]);
-      throw fs::model::InputError("bench --peer: cannot start " + argv[0] + ": " + std::strerror(rc));
-    }
-    to_ = fdopen(in[1], "w"), from_ = fdopen(out[0], "r");
-    if (readLine() != "ready") {
-      finish();
-      throw fs::model::InputError("bench --peer: the Python peer did not start (" + argv[1] + ")");
-    }
-  }
-  ~PeerProcess() { finish(); }
-  PeerProcess(const PeerProcess&) = delete;
-  PeerProcess& operator=(const PeerProcess&) = delete;
-
-  double request(const std::string& model, const std::string& item, int64_t batch = 16) {
-    const std::string line = model + " " + item + " " + std::to_string(batch) + "\n";
-    if (fputs(line.c_str(), to_) < 0 || fflush(to_) != 0)
-      throw fs::model::InputError("bench --peer: the Python peer stopped before " + model + " " + item);
-    const std::string answer = readLine();
-    std::istringstream parse(answer);
-    double ms = 0.0;
-    if (!(parse >> ms) || ms < 0.0)
-      throw fs::model::InputError("bench --peer: the Python peer failed on " + model + " " + item +
-                                  (answer.empty() ? std::string(" (no answer)") : " (answered '" + answer + "')"));
-    return ms;
-  }
-
- private:
-  std::string readLine() {
-    std::string line;
-    for (int c; (c = fgetc(from_)) != EOF && c != '\n';) line += static_cast<char>(c);
-    return line;
-  }
-
-  // Closes its input (the peer exits at the end of it) and waits for it.
-  void finish() {
-    if (to_) fclose(to_);
-    if (from_) fclose(from_);
-    to_ = from_ = nullptr;
-    int status = 0;
-    if (pid_ > 0) waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-
-  pid_t pid_ = -1;
-  FILE* to_ = nullptr;
-  FILE* from_ = nullptr;
-};
 
 // `rounds` runs of one measurement of a model, each of ours followed by the peer's when there is
 // one; every run goes into out's (and peerOut's) "runs", and the medians over the rounds are returned.
@@ -354,8 +276,11 @@ const CommandRegistrar kBench{
      "  rounds are reported (every run in the JSON's \"runs\"): on a shared machine both sides see the\n"
      "  same load, and --rounds 3 or more keeps one slow moment from deciding a ratio.\n"
      "  Environment: ONEDNN_MAX_CPU_ISA=AVX2 emulates an AVX2 CPU; FEATURESCOPE_MATMUL=onednn|blas\n"
-     "  overrides the per-ISA choice of matmul kernels; FEATURESCOPE_CONV_LAYOUT=blocked|nhwc the\n"
-     "  layout of convolution activations (default: blocked for batches of 2 or more).",
+     "  overrides the per-ISA choice of matmul kernels; FEATURESCOPE_MATMUL_WEIGHTS=plain|blocked\n"
+     "  whether linear layers read their weights as stored or from a copy in brgemm's blocked layout\n"
+     "  (default: blocked for weights of at most 256 Ki values, on AVX-512);\n"
+     "  FEATURESCOPE_CONV_LAYOUT=blocked|nhwc the layout of convolution activations (default: blocked\n"
+     "  for batches of 2 or more).",
      {{"--repeat", "--rounds", "--methods"}, {"--json", "--peer"}, 1, -1},
      runBench}};
 }  // namespace
