@@ -79,10 +79,7 @@ dnnl::memory State::packedWeights(const dnnl::memory::desc& layout) const {
   const auto st = weight.strides();
   const dnnl::memory::desc plain = groups == 1 ? dnnl::memory::desc(weightDims(), kF32, Dims(st.begin(), st.end()))
                                                : dnnl::memory::desc(weightDims(), kF32, Tag::goihw);
-  dnnl::memory src = wrap(plain, weight), packed(layout, engine());
-  dnnl::reorder(src, packed).execute(threadStream(), src, packed);
-  threadStream().wait();
-  return packed;
+  return reordered(wrap(plain, weight), layout);
 }
 
 dnnl::convolution_forward::primitive_desc State::describe(Entry& e, int64_t n, int64_t c, int64_t h, int64_t w,

@@ -48,18 +48,11 @@ at::Tensor applyMatmulOp(const at::Tensor& y, MatmulOp op, const at::Tensor& add
   return y;
 }
 
-const at::Tensor& PackedMatmul::State::blockedWeight(const dnnl::memory::desc& layout,
-                                                     const dnnl::memory::desc& plain) {
-  for (const auto& [d, t] : blocked)
-    if (d == layout) return t;
-  at::Tensor t = at::empty({static_cast<int64_t>((layout.get_size() + sizeof(float) - 1) / sizeof(float))},
-                           weight.options().requires_grad(false));
-  dnnl::memory from = wrap(plain, weight), to = wrap(layout, t);
-  syncThreads();
-  dnnl::reorder(from, to).execute(threadStream(), from, to);
-  threadStream().wait();
-  blocked.emplace_back(layout, std::move(t));
-  return blocked.back().second;
+dnnl::memory PackedMatmul::State::blockedWeight(const dnnl::memory::desc& layout, const dnnl::memory::desc& plain) {
+  for (const dnnl::memory& m : blocked)
+    if (m.get_desc() == layout) return m;
+  blocked.push_back(reordered(wrap(plain, weight), layout));
+  return blocked.back();
 }
 
 bool storedForMatmul(const at::Tensor& w) {
@@ -154,7 +147,7 @@ at::Tensor PackedLinear::run(const at::Tensor& input, MatmulOp op, at::Tensor ad
   at::Tensor y = outputBuffer(std::move(addend), sizes, x.options(), at::MemoryFormat::Contiguous);
   syncThreads();
   dnnl::memory src = wrap(e->src, x), dst = wrap(e->dst, y), bias = wrap(e->bias, s.bias);
-  dnnl::memory weights = wrap(e->weights, e->blockedWeight.defined() ? e->blockedWeight : s.weight);
+  dnnl::memory weights = e->blockedWeight ? e->blockedWeight : wrap(e->weights, s.weight);
   e->primitive.execute(threadStream(),
                        {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_BIAS, bias}, {DNNL_ARG_DST, dst}});
   threadStream().wait();

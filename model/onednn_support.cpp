@@ -29,6 +29,14 @@ void syncThreads() {
   if (omp_get_max_threads() != at::get_num_threads()) omp_set_num_threads(at::get_num_threads());
 }
 
+dnnl::memory reordered(dnnl::memory from, const dnnl::memory::desc& to) {
+  dnnl::memory out(to, engine());
+  syncThreads();
+  dnnl::reorder(from, out).execute(threadStream(), from, out);
+  threadStream().wait();
+  return out;
+}
+
 at::Tensor outputBuffer(at::Tensor addend, at::IntArrayRef sizes, const at::TensorOptions& options,
                         at::MemoryFormat format) {
   if (!addend.defined()) return at::empty(sizes, options.memory_format(format));

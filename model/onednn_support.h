@@ -23,6 +23,9 @@ dnnl::memory wrap(const dnnl::memory::desc& d, const at::Tensor& t);
 dnnl::memory wrap(const dnnl::memory::desc& d, const float* p);
 // oneDNN's OpenMP regions take the calling thread's setting; LibTorch's count is the one we keep.
 void syncThreads();
+// `from` reordered into new memory of layout `to` (owned by the result), finished when it returns:
+// weights prepared once for a primitive that asked for its own layout.
+dnnl::memory reordered(dnnl::memory from, const dnnl::memory::desc& to);
 // Neither the weight nor the (optional) bias wants a gradient now: a packed layer's gradient pass
 // may run its own autograd node (PackedConv, PackedTokenMix), which gives them none.
 inline bool frozen(const at::Tensor& weight, const at::Tensor& bias) {

@@ -26,7 +26,7 @@ struct MatmulEntry {
   int64_t* uses = nullptr;           // kernelCounter() of what runs
   dnnl::matmul primitive;
   dnnl::memory::desc src, weights, bias, dst;
-  at::Tensor blockedWeight;  // the weight in `weights`' blocked layout, shared (State::blocked); else undefined
+  dnnl::memory blockedWeight;  // the weight in `weights`' blocked layout, shared (State::blocked); else empty
 };
 
 struct PackedMatmul::State {
@@ -37,11 +37,11 @@ struct PackedMatmul::State {
   onednn::PrimitiveCache<MatmulEntry> cache;
   // The weight reordered into each blocked layout a primitive asked for (usually one per layer);
   // kept while the layer is packed, outliving the primitives the cache evicts.
-  std::vector<std::pair<dnnl::memory::desc, at::Tensor>> blocked;
+  std::vector<dnnl::memory> blocked;
 
   // W as the (K,N) layout `layout` wants, from `plain` (W's own storage, described as (K,N)),
   // reordered the first time a primitive asks for that layout.
-  const at::Tensor& blockedWeight(const dnnl::memory::desc& layout, const dnnl::memory::desc& plain);
+  dnnl::memory blockedWeight(const dnnl::memory::desc& layout, const dnnl::memory::desc& plain);
 
   // The cached primitive for this key, made by build() the first time; an entry whose primitive
   // would be a reference kernel is marked for BLAS instead.

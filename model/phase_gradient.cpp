@@ -78,10 +78,8 @@ PhaseGradient::PhaseGradient(const at::Tensor& weight, const Dims& stride, const
     const dnnl::convolution_forward::primitive_desc pd(d, engine());
     if (isSlowImplementation(pd.impl_info_str())) return;
     primitive_ = dnnl::convolution_forward(pd);
-    weights_ = dnnl::memory(pd.weights_desc(), engine());
-    dnnl::memory plain = wrap(dnnl::memory::desc({c_ * sh * sw, o, ah.taps, aw.taps}, kF32, Tag::oihw), phases);
-    dnnl::reorder(plain, weights_).execute(threadStream(), plain, weights_);
-    threadStream().wait();
+    weights_ = reordered(wrap(dnnl::memory::desc({c_ * sh * sw, o, ah.taps, aw.taps}, kF32, Tag::oihw), phases),
+                         pd.weights_desc());
   } catch (const dnnl::error&) {
     return;  // no oneDNN implementation for this form: not ready
   }
