@@ -266,7 +266,7 @@ const CommandRegistrar kBench{
      "  Median forward and forward+backward times at batch 1 (after one warm-up), the oneDNN ISA and\n"
      "  the kernels the forward ran. --methods times one run of each saliency method per model and round\n"
      "  (integrated_gradients 32 steps, smoothgrad 50 samples, occlusion window 16 stride 8; tap\n"
-     "  methods at the last block; batch sizes chosen from memory as everywhere). --peer runs the\n"
+     "  methods at the last block; batch sizes chosen from memory and cache as everywhere). --peer runs the\n"
      "  Python torch peer (resources/bench/peer.py; convmlp_s, resnet18, resnet50, mixer_b16, and from\n"
      "  torchvision vit_base (vit_b_16), swin_tiny (swin_t), convnext_tiny; the methods gradcam,\n"
      "  scorecam, integrated_gradients, occlusion and smoothgrad) with the\n"
@@ -280,7 +280,9 @@ const CommandRegistrar kBench{
      "  whether linear layers read their weights as stored or from a copy in brgemm's blocked layout\n"
      "  (default: blocked for weights of at most 256 Ki values, on AVX-512);\n"
      "  FEATURESCOPE_CONV_LAYOUT=blocked|nhwc the layout of convolution activations (default: blocked\n"
-     "  for batches of 2 or more).",
+     "  for batches of 2 or more); FEATURESCOPE_BATCH_RULE=memory sizes inference batches by memory\n"
+     "  alone (the largest block under 32 MiB) instead of also within 2 MiB per intra-op thread (at\n"
+     "  least 8 samples).",
      {{"--repeat", "--rounds", "--methods"}, {"--json", "--peer"}, 1, -1},
      runBench}};
 }  // namespace

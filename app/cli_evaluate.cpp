@@ -142,21 +142,21 @@ nlohmann::json evaluateModel(fa::LoadedModel& m, const fa::ScorecardOptions& o, 
   // The model's throughput before the run, every 30 s during it (between images; a shared
   // machine's speed drifts by tens of percent) and after it; the median of the samples per rate.
   // The samples' own time is not the run's.
-  std::vector<fa::ModelThroughput> samples{fa::measureThroughput(m, batch, 1.0)};
+  std::vector<fa::ModelThroughput> samples{fa::measureThroughput(m, batch, 1.0, o.saliency.batchSize)};
   double sampling = 0;
   auto lastSample = Clock::now();
   fa::ScorecardOptions run = o;
   run.afterImage = [&] {
     if (Clock::now() - lastSample < std::chrono::seconds(30)) return;
     const auto s0 = Clock::now();
-    samples.push_back(fa::measureThroughput(m, batch, 0.25));
+    samples.push_back(fa::measureThroughput(m, batch, 0.25, o.saliency.batchSize));
     lastSample = Clock::now();
     sampling += std::chrono::duration<double>(lastSample - s0).count();
   };
   const auto t0 = Clock::now();
   const fa::ScorecardSummary sum = fa::runScorecard(m, run);
   const double wall = std::chrono::duration<double>(Clock::now() - t0).count() - sampling;
-  if (wall > 4 * samples.front().seconds) samples.push_back(fa::measureThroughput(m, batch, 1.0));
+  if (wall > 4 * samples.front().seconds) samples.push_back(fa::measureThroughput(m, batch, 1.0, o.saliency.batchSize));
   const fa::ModelThroughput throughput = fa::medianOf(samples);
   nlohmann::json speed = speedJson(m, o, throughput, sum.done, wall, sum.secondsByStep);
   speed["throughput_samples"] = samples.size();

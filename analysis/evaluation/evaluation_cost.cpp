@@ -102,14 +102,15 @@ EvaluationCount evaluationsPerImage(const LoadedModel& model, const std::vector<
   return total;
 }
 
-ModelThroughput measureThroughput(LoadedModel& model, int64_t batch, double seconds) {
+ModelThroughput measureThroughput(LoadedModel& model, int64_t batch, double seconds, int gradientRequest) {
   const int64_t h = model.config.input.height, w = model.config.input.width;
   ModelThroughput t;
   t.batch = batch > 0 ? batch : std::max<int64_t>(1, inferenceBatchSize(model, h, w));
   at::Generator gen = at::detail::createCPUGenerator(0);
-  t.gradientBatch = std::min(t.batch, chooseBatchSize(0, /*gradients=*/true, model, h, w));
-  const at::Tensor batched = at::randn({t.batch, 3, h, w}, gen, at::kFloat);
+  t.gradientBatch = chooseBatchSize(gradientRequest, /*gradients=*/true, model, h, w);
+  const at::Tensor batched = at::randn({std::max(t.batch, t.gradientBatch), 3, h, w}, gen, at::kFloat);
   const at::Tensor single = batched.narrow(0, 0, 1).contiguous();
+  const at::Tensor forwardBatched = batched.narrow(0, 0, t.batch).contiguous();
   const at::Tensor gradientBatched = batched.narrow(0, 0, t.gradientBatch).contiguous();
   const auto forward = [&](const at::Tensor& x) {
     c10::InferenceMode guard;
@@ -122,7 +123,7 @@ ModelThroughput measureThroughput(LoadedModel& model, int64_t batch, double seco
   };
   const auto t0 = std::chrono::steady_clock::now();
   t.forwardSingle = rate(1, seconds, [&] { forward(single); });
-  t.forwardBatched = rate(t.batch, seconds, [&] { forward(batched); });
+  t.forwardBatched = rate(t.batch, seconds, [&] { forward(forwardBatched); });
   t.backwardSingle = rate(1, seconds, [&] { backward(single); });
   t.backwardBatched = rate(t.gradientBatch, seconds, [&] { backward(gradientBatched); });
   t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -49,10 +49,11 @@ struct ModelThroughput {
 };
 // Each rate timed over at least `seconds` (after one warm-up call; at least one timed call) on an
 // input of the model's size; batch <= 0: inferenceBatchSize. The batched forward+backward runs at
-// the batch the gradient methods use (chooseBatchSize for gradients, at most `batch`), so that its
-// memory stays within the same budget (a backward at the inference batch would hold that many
-// samples' autograd graphs: 6.4 GB on Mixer-B/16).
-ModelThroughput measureThroughput(LoadedModel& model, int64_t batch, double seconds = 1.0);
+// the batch the gradient methods use, chooseBatchSize(gradientRequest, gradients) (their
+// SaliencyOptions::batchSize), not at `batch`: a backward at the inference batch would hold that
+// many samples' autograd graphs (6.4 GB on Mixer-B/16), and the inference batch, chosen for the
+// cache, can be smaller than theirs.
+ModelThroughput measureThroughput(LoadedModel& model, int64_t batch, double seconds = 1.0, int gradientRequest = 0);
 // Per rate, the median of the samples (the mean of the middle two for an even count); batch and
 // gradientBatch of the first, seconds summed. InputError when there are none.
 ModelThroughput medianOf(const std::vector<ModelThroughput>& samples);

@@ -1,12 +1,16 @@
 // Batch sizes come from memory, not a fixed 16: small models get large batches, full-size models
 // batches that fit the budget, larger inputs smaller batches; gradient passes keep the old bound.
+// Inference batches are then held to the cache's share per intra-op thread (at least 8).
 #include "analysis/batch_budget.h"
 #include "analysis/memory_limits.h"
 #include "analysis/model_loader.h"
 #include "app/process_setup.h"
+#include "model/threads.h"
 
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
+#include <cmath>
+#include <cstdlib>
 #include <gtest/gtest.h>
 #include <malloc.h>
 #include <sys/resource.h>
@@ -20,7 +24,14 @@
 namespace fs::analysis {
 namespace {
 
+// The memory rule alone, as FEATURESCOPE_BATCH_RULE=memory selects it, for the tests of that rule.
+struct MemoryRuleOnly {
+  MemoryRuleOnly() { setenv("FEATURESCOPE_BATCH_RULE", "memory", 1); }
+  ~MemoryRuleOnly() { unsetenv("FEATURESCOPE_BATCH_RULE"); }
+};
+
 TEST(BatchBudget, InferenceBatchesFollowTheActivationSize) {
+  const MemoryRuleOnly memoryRule;
   LoadedModel small = loadModel("resnet_fmnist", "", 0);
   LoadedModel big = loadModel("resnet50", "", 0);
   const int64_t smallBatch = inferenceBatchSize(small, 112, 112);
@@ -96,6 +107,7 @@ long forwardPageFaults(LoadedModel& m, int64_t batch, int64_t side) {
 // afresh on every batch. The batch measured from the largest block a forward allocates keeps every
 // block on the reused heap.
 TEST(BatchBudget, InferenceBatchKeepsTheLargestBlockOnTheHeap) {
+  const MemoryRuleOnly memoryRule;
   LoadedModel m = loadModel("convmlp_s", "", 0);
   const int64_t chosen = inferenceBatchSize(m, 112, 112);
   const int64_t fromTaps = inferenceBatchSize(*m.net, m.config, 112, 112);
@@ -105,6 +117,31 @@ TEST(BatchBudget, InferenceBatchKeepsTheLargestBlockOnTheHeap) {
   // A 32 MiB block is 8192 pages.
   EXPECT_LT(atChosen, 2000) << "batch " << chosen;
   EXPECT_GT(atTaps, 8192) << "batch " << fromTaps << ": the check would not see a mapped block";
+}
+
+// By default the batch also keeps the largest block within 3 MiB (3/32 of the memory rule's 32 MiB,
+// so 3/32 of its batch), but at least 8 samples; the same with any number of threads.
+TEST(BatchBudget, InferenceBatchesKeepTheLargestBlockInCache) {
+  LoadedModel small = loadModel("resnet_fmnist", "", 0);
+  LoadedModel big = loadModel("resnet50", "", 0);
+  int64_t memorySmall = 0, memoryBig = 0;
+  {
+    const MemoryRuleOnly memoryRule;
+    memorySmall = inferenceBatchSize(small, 112, 112);
+    memoryBig = inferenceBatchSize(big, 224, 224);
+  }
+  ASSERT_GT(memorySmall, 8 * 32 / 3) << "the cache's share must be what decides for the small model";
+  const double share = double(memorySmall) * 3.0 / 32.0;
+  const int64_t chosen = inferenceBatchSize(small, 112, 112);
+  EXPECT_GE(chosen, int64_t(std::floor(share)) - 1);
+  EXPECT_LE(chosen, int64_t(std::ceil(share)) + 1);
+  EXPECT_EQ(inferenceBatchSize(big, 224, 224), std::min<int64_t>(memoryBig, 8)) << "at least 8, within memory";
+  EXPECT_EQ(chooseBatchSize(0, false, small, 112, 112), chosen);
+  EXPECT_EQ(chooseBatchSize(50, false, small, 112, 112), 50) << "an explicit batch still wins";
+  for (int threads : {1, 3}) {
+    const fs::model::CallingThreadThreads t(threads);
+    EXPECT_EQ(inferenceBatchSize(small, 112, 112), chosen) << threads << " threads";
+  }
 }
 
 TEST(BatchBudget, BalancedBatchesSplitEvenly) {

@@ -59,8 +59,10 @@ TEST(EvaluationCost, MeasuredThroughputIsPositive) {
   fa::LoadedModel m = fa::loadModel("resnet_fmnist", "", 0);
   const fa::ModelThroughput t = fa::measureThroughput(m, 16, 0.2);
   EXPECT_EQ(t.batch, 16);
-  // The batched backward runs at the gradient methods' batch, never above the evaluation batch.
-  EXPECT_EQ(t.gradientBatch, std::min<int64_t>(16, fa::chooseBatchSize(0, true, m, 112, 112)));
+  // The batched backward runs at the gradient methods' batch, whatever the evaluation batch.
+  EXPECT_EQ(t.gradientBatch, fa::chooseBatchSize(0, true, m, 112, 112));
+  EXPECT_EQ(fa::measureThroughput(m, 2, 0.01).gradientBatch, fa::chooseBatchSize(0, true, m, 112, 112));
+  EXPECT_EQ(fa::measureThroughput(m, 16, 0.01, 3).gradientBatch, 3);
   EXPECT_GE(t.seconds, 4 * 0.2);
   for (double r : {t.forwardSingle, t.forwardBatched, t.backwardSingle, t.backwardBatched}) EXPECT_GT(r, 0.0);
 }
