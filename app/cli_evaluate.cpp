@@ -120,12 +120,14 @@ nlohmann::json speedJson(fa::LoadedModel& m, const fa::ScorecardOptions& o, cons
   nlohmann::json j{{"images_scored", images}, {"seconds", wall},
                    {"evaluations_per_image", {{"forward_single", c.singleForward}, {"forward_batched", c.batchedForward},
                                               {"forward_backward_single", c.singleBackward},
-                                              {"forward_backward_batched", c.batchedBackward}}},
+                                              {"forward_backward_batched", c.batchedBackward},
+                                              {"forward_occluded", c.occludedForward}}},
                    {"model_images_per_second", {{"batch", t.batch}, {"gradient_batch", t.gradientBatch},
                                                 {"forward_single", t.forwardSingle},
                                                 {"forward_batched", t.forwardBatched},
                                                 {"forward_backward_single", t.backwardSingle},
-                                                {"forward_backward_batched", t.backwardBatched}}},
+                                                {"forward_backward_batched", t.backwardBatched},
+                                                {"forward_occluded", t.occludedForward}}},
                    {"uncounted_methods", c.uncounted}, {"seconds_by_step", secondsByStep}};
   const bool valid = c.uncounted.empty() && images > 0;
   const fa::ScorecardSpeed s = fa::scorecardSpeed(c, images, t, wall);
@@ -142,21 +144,24 @@ nlohmann::json evaluateModel(fa::LoadedModel& m, const fa::ScorecardOptions& o, 
   // The model's throughput before the run, every 30 s during it (between images; a shared
   // machine's speed drifts by tens of percent) and after it; the median of the samples per rate.
   // The samples' own time is not the run's.
-  std::vector<fa::ModelThroughput> samples{fa::measureThroughput(m, batch, 1.0, o.saliency.batchSize)};
+  const bool occludes = std::find(o.methods.begin(), o.methods.end(), "occlusion") != o.methods.end();
+  const fa::SaliencyOptions* occlusion = occludes ? &o.saliency : nullptr;
+  std::vector<fa::ModelThroughput> samples{fa::measureThroughput(m, batch, 1.0, o.saliency.batchSize, occlusion)};
   double sampling = 0;
   auto lastSample = Clock::now();
   fa::ScorecardOptions run = o;
   run.afterImage = [&] {
     if (Clock::now() - lastSample < std::chrono::seconds(30)) return;
     const auto s0 = Clock::now();
-    samples.push_back(fa::measureThroughput(m, batch, 0.25, o.saliency.batchSize));
+    samples.push_back(fa::measureThroughput(m, batch, 0.25, o.saliency.batchSize, occlusion));
     lastSample = Clock::now();
     sampling += std::chrono::duration<double>(lastSample - s0).count();
   };
   const auto t0 = Clock::now();
   const fa::ScorecardSummary sum = fa::runScorecard(m, run);
   const double wall = std::chrono::duration<double>(Clock::now() - t0).count() - sampling;
-  if (wall > 4 * samples.front().seconds) samples.push_back(fa::measureThroughput(m, batch, 1.0, o.saliency.batchSize));
+  if (wall > 4 * samples.front().seconds)
+    samples.push_back(fa::measureThroughput(m, batch, 1.0, o.saliency.batchSize, occlusion));
   const fa::ModelThroughput throughput = fa::medianOf(samples);
   nlohmann::json speed = speedJson(m, o, throughput, sum.done, wall, sum.secondsByStep);
   speed["throughput_samples"] = samples.size();
@@ -305,7 +310,10 @@ const char* const kEvaluateUsage =
     "  images and bad masks are recorded as failed with the file and reason (exit code 3).\n"
     "  Speed: the model evaluations the methods and metrics must make are counted and the model's own\n"
     "  forward (and forward+backward) throughput measured in the same run (before it, every 30 s during it\n"
-    "  and after it: the median per rate, \"throughput_samples\"); evaluate reports forward-equivalents\n"
+    "  and after it: the median per rate, \"throughput_samples\"); occlusion's windows are counted as\n"
+    "  occluded forwards (\"forward_occluded\") at their own measured rate: incremental where the model\n"
+    "  has a local prefix (ConvMLP, Pure-MLP, ResNet; FEATURESCOPE_OCCLUSION=full for full forwards,\n"
+    "  see featurescope-cli saliency --help). evaluate reports forward-equivalents\n"
     "  per second and the overhead beyond the model's time (stderr, --json \"speed\", and with\n"
     "  --out FILE.speed.json; see analysis/evaluation/evaluation_cost.h for what is counted), with the\n"
     "  wall seconds of each step (\"seconds_by_step\": explain = the methods' maps, then each metric).\n"

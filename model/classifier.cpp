@@ -5,6 +5,8 @@
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
+#include <stdexcept>
+
 namespace fs::model {
 
 const char* tapLayoutName(TapLayout l) {
@@ -65,6 +67,26 @@ int64_t ClassifierImpl::parameterCount() const {
   int64_t n = 0;
   for (const auto& p : parameters(true)) n += p.numel();
   return n;
+}
+
+void LocalField::then(const torch::nn::Conv2dImpl& conv) {
+  const auto& o = conv.options;
+  const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
+  const auto k = o.kernel_size(), s = o.stride(), d = o.dilation();
+  if (stride == 0 || !padding || k->at(0) != k->at(1) || s->at(0) != s->at(1) || (*padding)->at(0) != (*padding)->at(1) ||
+      d->at(0) != 1 || d->at(1) != 1 || !c10::holds_alternative<torch::enumtype::kZeros>(o.padding_mode())) {
+    stride = 0;
+    return;
+  }
+  then(k->at(0), s->at(0), (*padding)->at(0));
+}
+
+at::Tensor ClassifierImpl::forwardPrefix(const at::Tensor&, int64_t) {
+  throw std::logic_error("forwardPrefix: this model has no local prefix");
+}
+
+at::Tensor ClassifierImpl::logitsFromPrefix(const at::Tensor&) {
+  throw std::logic_error("logitsFromPrefix: this model has no local prefix");
 }
 
 }  // namespace fs::model

@@ -6,6 +6,7 @@
 
 #include <ATen/core/Tensor.h>
 #include <torch/nn/module.h>
+#include <torch/nn/modules/conv.h>
 
 #include <map>
 #include <memory>
@@ -64,6 +65,20 @@ class TapSink {
   std::map<std::string, at::Tensor> taps_, prefix_, attention_;
 };
 
+// The receptive field of a network's first units along one axis: output cell i depends only on the
+// input pixels [stride * i - before, stride * i + after] (padding included). Occlusion's
+// incremental inference runs such a prefix on crops (analysis/saliency/occluded_forward.h).
+struct LocalField {
+  int64_t stride = 1, before = 0, after = 0;
+  // This field followed by a layer of kernel k, stride s and padding p (convolution or pooling).
+  void then(int64_t k, int64_t s, int64_t p) {
+    before += stride * p, after += stride * (k - 1 - p), stride *= s;
+  }
+  // The same for a convolution; a non-square, dilated or padding-mode convolution ends the field
+  // (stride 0).
+  void then(const torch::nn::Conv2dImpl& conv);
+};
+
 class ClassifierImpl : public torch::nn::Module {
  public:
   virtual ~ClassifierImpl() = default;
@@ -85,6 +100,14 @@ class ClassifierImpl : public torch::nn::Module {
   virtual std::vector<std::string> prefixTokens() const { return {}; }
   // x: float32 [B,3,H,W]. Unknown tap names are ignored (callers validate against taps()).
   virtual ForwardResult forward(const at::Tensor& x, const std::vector<std::string>& tapNames) = 0;
+  // A spatially local prefix: its field (stride 0, the default: none). Without autograd,
+  // forwardPrefix(x) then logitsFromPrefix() is forward(x).logits; the prefix's output has its
+  // rows and columns at dims 2 and 3 (NCHW or blocked [B,C/b,h,w,b]), in the layout a forward of
+  // `layoutBatch` images uses, and an output of crops whose origins are multiples of the stride
+  // equals the full output's cells whose fields lie inside the crop (or reach the image's edge).
+  virtual LocalField localPrefix() const { return {0, 0, 0}; }
+  virtual at::Tensor forwardPrefix(const at::Tensor& x, int64_t layoutBatch);
+  virtual at::Tensor logitsFromPrefix(const at::Tensor& prefix);
   // Inference-only rewrites (BatchNorm folding); call again after the weights change.
   virtual void prepareForInference() {}
   virtual void invalidateInferenceCache() {}

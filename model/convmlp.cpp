@@ -149,15 +149,19 @@ std::vector<std::string> ConvMlpImpl::stages() const {
   return out;
 }
 
-at::Tensor ConvMlpImpl::convStages(at::Tensor x, TapSink& sink) {
-  const bool train = is_training();
+bool ConvMlpImpl::blockedPrefix(int64_t batch) const {
   // On the prepacked path the activations are channels-last, or blocked from the tokenizer to the
   // downsampling convolution (whose output is channels-last for the MLP stages) where
   // blockedConvolutions() prefers that (fast_inference.h).
-  bool blocked = !train && blockedConvolutions(x.size(0)) && blockable(convDownsamplePacked_);
+  bool blocked = !is_training() && blockedConvolutions(batch) && blockable(convDownsamplePacked_);
   for (const auto& cb : tokenizerConvs_) blocked = blocked && cb.blockable();
   for (const auto& convs : convBlockConvs_)
     for (const auto& cb : convs) blocked = blocked && cb.blockable();
+  return blocked;
+}
+
+at::Tensor ConvMlpImpl::localUnits(at::Tensor x, TapSink& sink, bool blocked) {
+  const bool train = is_training();
   for (size_t i = 0; i < tokenizerConvs_.size(); ++i)
     x = tokenizerConvs_[i].forward(x, train, PostOp::Relu, {},
                                    blocked && i == 0 ? ConvOutput::Blocked : ConvOutput::LikeInput);
@@ -169,16 +173,14 @@ at::Tensor ConvMlpImpl::convStages(at::Tensor x, TapSink& sink) {
     y = convs.back().forward(y, train, PostOp::ReluThenAdd, std::move(x));
     x = sink.nchwOrBlocked("conv_stages.conv_blocks." + std::to_string(i), y);
   }
+  return x;
+}
+
+at::Tensor ConvMlpImpl::afterLocalUnits(at::Tensor x, TapSink& sink) {
   // Blocked in, channels-last out had only oneDNN's reference kernel on AVX2: the output stays
   // blocked and is converted.
   x = conv2d(convDownsample_, convDownsamplePacked_, x);
-  return sink.nchw("conv_stages", isBlocked(x) ? fromBlocked(x) : x);
-}
-
-ForwardResult ConvMlpImpl::forward(const at::Tensor& input, const std::vector<std::string>& tapNames) {
-  TapSink sink(tapNames);
-  at::Tensor x = convStages(input, sink);
-  x = x.permute({0, 2, 3, 1});
+  x = sink.nchw("conv_stages", isBlocked(x) ? fromBlocked(x) : x).permute({0, 2, 3, 1});
   for (size_t s = 0; s < blocks_.size(); ++s) {
     const std::string p = "stages." + std::to_string(s);
     for (size_t b = 0; b < blocks_[s].size(); ++b)
@@ -190,7 +192,32 @@ ForwardResult ConvMlpImpl::forward(const at::Tensor& input, const std::vector<st
     x = sink.nhwc(p, x);
   }
   x = norm_->forward(x.flatten(1, 2)).mean(1);
-  return {linear(head_, x), sink.take()};
+  return linear(head_, x);
+}
+
+ForwardResult ConvMlpImpl::forward(const at::Tensor& input, const std::vector<std::string>& tapNames) {
+  TapSink sink(tapNames);
+  at::Tensor x = localUnits(input, sink, blockedPrefix(input.size(0)));
+  return {afterLocalUnits(std::move(x), sink), sink.take()};
+}
+
+LocalField ConvMlpImpl::localPrefix() const {  // the tokenizer, its max pooling and the conv blocks
+  LocalField f;
+  for (const auto& cb : tokenizerConvs_) f.then(*cb.conv());
+  if (f.stride > 0) f.then(3, 2, 1);
+  for (const auto& convs : convBlockConvs_)
+    for (const auto& cb : convs) f.then(*cb.conv());
+  return f;
+}
+
+at::Tensor ConvMlpImpl::forwardPrefix(const at::Tensor& x, int64_t layoutBatch) {
+  TapSink none({});
+  return localUnits(x, none, blockedPrefix(layoutBatch));
+}
+
+at::Tensor ConvMlpImpl::logitsFromPrefix(const at::Tensor& prefix) {
+  TapSink none({});
+  return afterLocalUnits(prefix, none);
 }
 
 void ConvMlpImpl::prepareForInference() {

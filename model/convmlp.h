@@ -33,12 +33,17 @@ class ConvMlpImpl : public ClassifierImpl {
   ForwardResult forward(const at::Tensor& x, const std::vector<std::string>& tapNames) override;
   void prepareForInference() override;
   void invalidateInferenceCache() override;
+  LocalField localPrefix() const override;
+  at::Tensor forwardPrefix(const at::Tensor& x, int64_t layoutBatch) override;
+  at::Tensor logitsFromPrefix(const at::Tensor& prefix) override;
 
  private:
   void buildTokenizer();
   void buildConvStage();
   void buildMlpStages();
-  at::Tensor convStages(at::Tensor x, TapSink& sink);
+  bool blockedPrefix(int64_t batch) const;                         // the layout of a batch's local units
+  at::Tensor localUnits(at::Tensor x, TapSink& sink, bool blocked);  // tokenizer and conv blocks
+  at::Tensor afterLocalUnits(at::Tensor x, TapSink& sink);          // the rest, to the logits
   void packPlainConvs(bool on);
   ModelConfig config_;
   std::vector<ConvBn> tokenizerConvs_;                 // tokenizer.block.{0,3,6} + BN

@@ -99,6 +99,7 @@ class ConvBn {
   bool blockable() const;
   // True when folded: the next forward without a gradient runs the packed convolution.
   bool packed() const { return packed_.ready(); }
+  const torch::nn::Conv2d& conv() const { return conv_; }
   void fold();      // computes folded weights (and their oneDNN-packed form) from the parameters
   void unfold() { weight_ = at::Tensor(); bias_ = at::Tensor(); packed_.reset(); }
 

@@ -102,24 +102,54 @@ std::vector<std::string> ResNetImpl::stages() const {
   return out;
 }
 
-ForwardResult ResNetImpl::forward(const at::Tensor& input, const std::vector<std::string>& tapNames) {
-  TapSink sink(tapNames);
-  const bool train = is_training();
+bool ResNetImpl::blockedLayout(int64_t batch) const {
   // On the prepacked path the activations are channels-last, or blocked from the stem to the last
   // block where blockedConvolutions() prefers that (fast_inference.h).
-  bool blocked = !train && blockedConvolutions(input.size(0)) && stem_.blockable();
+  bool blocked = !is_training() && blockedConvolutions(batch) && stem_.blockable();
   for (const auto& layer : layers_)
     for (const auto& b : layer) blocked = blocked && b->blockable();
+  return blocked;
+}
+
+at::Tensor ResNetImpl::stemUnits(const at::Tensor& input, TapSink& sink, bool blocked) {
+  const bool train = is_training();
   at::Tensor x = stem_.forward(input, train, PostOp::Relu, {}, blocked ? ConvOutput::Blocked : ConvOutput::LikeInput);
-  x = sink.nchwOrBlocked("maxpool", maxPool2d(x, 3, 2, 1, !train && stem_.packed()));
+  return sink.nchwOrBlocked("maxpool", maxPool2d(x, 3, 2, 1, !train && stem_.packed()));
+}
+
+at::Tensor ResNetImpl::afterStem(at::Tensor x, TapSink& sink) {
+  const bool train = is_training();
   for (size_t l = 0; l < layers_.size(); ++l) {
     const std::string p = "layer" + std::to_string(l + 1);
     for (size_t b = 0; b < layers_[l].size(); ++b)
       x = sink.nchwOrBlocked(p + "." + std::to_string(b), layers_[l][b]->forward(std::move(x), train));
     x = sink.nchwOrBlocked(p, std::move(x));
   }
-  const at::Tensor pooled = blocked ? x.mean({2, 3}).flatten(1) : x.mean({2, 3});
-  return {linear(fc_, pooled), sink.take()};
+  const at::Tensor pooled = isBlocked(x) ? x.mean({2, 3}).flatten(1) : x.mean({2, 3});
+  return linear(fc_, pooled);
+}
+
+ForwardResult ResNetImpl::forward(const at::Tensor& input, const std::vector<std::string>& tapNames) {
+  TapSink sink(tapNames);
+  at::Tensor x = stemUnits(input, sink, blockedLayout(input.size(0)));
+  return {afterStem(std::move(x), sink), sink.take()};
+}
+
+LocalField ResNetImpl::localPrefix() const {  // the stem and its max pooling
+  LocalField f;
+  f.then(*stem_.conv());
+  if (f.stride > 0) f.then(3, 2, 1);
+  return f;
+}
+
+at::Tensor ResNetImpl::forwardPrefix(const at::Tensor& x, int64_t layoutBatch) {
+  TapSink none({});
+  return stemUnits(x, none, blockedLayout(layoutBatch));
+}
+
+at::Tensor ResNetImpl::logitsFromPrefix(const at::Tensor& prefix) {
+  TapSink none({});
+  return afterStem(prefix, none);
 }
 
 void ResNetImpl::prepareForInference() {

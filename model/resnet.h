@@ -30,8 +30,14 @@ class ResNetImpl : public ClassifierImpl {
   ForwardResult forward(const at::Tensor& x, const std::vector<std::string>& tapNames) override;
   void prepareForInference() override;
   void invalidateInferenceCache() override;
+  LocalField localPrefix() const override;
+  at::Tensor forwardPrefix(const at::Tensor& x, int64_t layoutBatch) override;
+  at::Tensor logitsFromPrefix(const at::Tensor& prefix) override;
 
  private:
+  bool blockedLayout(int64_t batch) const;  // the layout of a batch's activations
+  at::Tensor stemUnits(const at::Tensor& input, TapSink& sink, bool blocked);  // stem and max pooling
+  at::Tensor afterStem(at::Tensor x, TapSink& sink);                         // the rest, to the logits
   ModelConfig config_;
   ConvBn stem_;
   std::vector<std::vector<ResNetBlock>> layers_;

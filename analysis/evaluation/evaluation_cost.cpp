@@ -4,6 +4,7 @@
 #include "analysis/batch_budget.h"
 #include "analysis/evaluation/statistics.h"
 #include "analysis/faithfulness.h"
+#include "analysis/saliency/occluded_forward.h"
 #include "model/errors.h"
 
 #include <ATen/ATen.h>
@@ -17,14 +18,6 @@
 namespace fs::analysis {
 namespace {
 
-// Occlusion's windows along one side (occlusion.cpp: stride steps, plus one aligned to the edge).
-int64_t windowCount(int64_t size, int64_t window, int64_t stride) {
-  int64_t n = 0, last = -1;
-  for (int64_t p = 0; p + window <= size; p += stride) ++n, last = p;
-  if (n == 0 || last + window < size) ++n;
-  return n;
-}
-
 // One map of `method` on an image of the model's size; false when the method is not modelled.
 bool mapCount(const std::string& method, const LoadedModel& model, const SaliencyOptions& o, EvaluationCount& c) {
   static const std::vector<std::string> oneGradient{"gradient", "gradxinput", "gradcam", "gradcampp",
@@ -35,8 +28,8 @@ bool mapCount(const std::string& method, const LoadedModel& model, const Salienc
   if (method == "smoothgrad") return c.batchedBackward += o.samples, true;
   if (method == "occlusion") {
     c.singleForward += 1;
-    c.batchedForward += double(windowCount(model.config.input.height, o.window, o.stride) *
-                               windowCount(model.config.input.width, o.window, o.stride));
+    c.occludedForward +=
+        double(occlusionWindows(model.config.input.height, model.config.input.width, o.window, o.stride).size());
     return true;
   }
   return false;
@@ -45,6 +38,7 @@ bool mapCount(const std::string& method, const LoadedModel& model, const Salienc
 EvaluationCount scaled(const EvaluationCount& c, double k) {
   EvaluationCount out = c;
   out.singleForward *= k, out.batchedForward *= k, out.singleBackward *= k, out.batchedBackward *= k;
+  out.occludedForward *= k;
   return out;
 }
 
@@ -70,6 +64,7 @@ double rate(int64_t batch, double seconds, F run) {
 EvaluationCount& EvaluationCount::operator+=(const EvaluationCount& o) {
   singleForward += o.singleForward, batchedForward += o.batchedForward;
   singleBackward += o.singleBackward, batchedBackward += o.batchedBackward;
+  occludedForward += o.occludedForward;
   for (const auto& m : o.uncounted)
     if (!has(uncounted, m)) uncounted.push_back(m);
   return *this;
@@ -102,7 +97,8 @@ EvaluationCount evaluationsPerImage(const LoadedModel& model, const std::vector<
   return total;
 }
 
-ModelThroughput measureThroughput(LoadedModel& model, int64_t batch, double seconds, int gradientRequest) {
+ModelThroughput measureThroughput(LoadedModel& model, int64_t batch, double seconds, int gradientRequest,
+                                  const SaliencyOptions* occlusion) {
   const int64_t h = model.config.input.height, w = model.config.input.width;
   ModelThroughput t;
   t.batch = batch > 0 ? batch : std::max<int64_t>(1, inferenceBatchSize(model, h, w));
@@ -126,6 +122,14 @@ ModelThroughput measureThroughput(LoadedModel& model, int64_t batch, double seco
   t.forwardBatched = rate(t.batch, seconds, [&] { forward(forwardBatched); });
   t.backwardSingle = rate(1, seconds, [&] { backward(single); });
   t.backwardBatched = rate(t.gradientBatch, seconds, [&] { backward(gradientBatched); });
+  t.occludedForward = t.forwardBatched;
+  if (occlusion) {
+    const std::vector<OcclusionWindow> windows = occlusionWindows(h, w, occlusion->window, occlusion->stride);
+    const int64_t windowBatch = balancedBatch(int64_t(windows.size()),
+                                              chooseBatchSize(occlusion->batchSize, /*gradients=*/false, model, h, w));
+    OccludedForward occluded(*model.net, single, windows, windowBatch);
+    if (occluded.incremental()) t.occludedForward = rate(windowBatch, seconds, [&] { occluded.logits(0, windowBatch); });
+  }
   t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return t;
 }
@@ -142,6 +146,7 @@ ModelThroughput medianOf(const std::vector<ModelThroughput>& samples) {
   t.forwardBatched = medianRate(&ModelThroughput::forwardBatched);
   t.backwardSingle = medianRate(&ModelThroughput::backwardSingle);
   t.backwardBatched = medianRate(&ModelThroughput::backwardBatched);
+  t.occludedForward = medianRate(&ModelThroughput::occludedForward);
   t.seconds = 0;
   for (const ModelThroughput& x : samples) t.seconds += x.seconds;
   return t;
@@ -150,7 +155,8 @@ ModelThroughput medianOf(const std::vector<ModelThroughput>& samples) {
 ScorecardSpeed scorecardSpeed(const EvaluationCount& c, int images, const ModelThroughput& t, double wallSeconds) {
   ScorecardSpeed s;
   s.modelSeconds = double(images) * (c.singleForward / t.forwardSingle + c.batchedForward / t.forwardBatched +
-                                     c.singleBackward / t.backwardSingle + c.batchedBackward / t.backwardBatched);
+                                     c.singleBackward / t.backwardSingle + c.batchedBackward / t.backwardBatched +
+                                     c.occludedForward / (t.occludedForward > 0 ? t.occludedForward : t.forwardBatched));
   s.forwardEquivalents = s.modelSeconds * t.forwardBatched;
   s.perSecond = wallSeconds > 0 ? s.forwardEquivalents / wallSeconds : 0.0;
   s.overhead = s.modelSeconds > 0 ? wallSeconds / s.modelSeconds - 1.0 : 0.0;

@@ -31,11 +31,13 @@ TEST(EvaluationCost, CountsPerImageAsTheMethodsAndMetricsDefineThem) {
   EXPECT_EQ(c.singleForward, 1 + 1);
   EXPECT_EQ(c.batchedForward, 9 + 32);
   // occlusion: windows at 0, 8, ..., 96 along each side of 112 px = 13 x 13, plus the reference.
+  // They are occluded forwards (incremental where the model allows), counted apart.
   c = fa::evaluationsPerImage(m, {"occlusion"}, {"pointing_game"}, o, 50);
-  EXPECT_EQ(c.batchedForward, 169);
+  EXPECT_EQ(c.occludedForward, 169);
+  EXPECT_EQ(c.batchedForward, 0);
   EXPECT_EQ(c.singleForward, 1 + 1);
   o.window = 20, o.stride = 20;  // 0, 20, ..., 80 and one aligned to the edge at 92: 6 per side
-  EXPECT_EQ(fa::evaluationsPerImage(m, {"occlusion"}, {}, o, 50).batchedForward, 36);
+  EXPECT_EQ(fa::evaluationsPerImage(m, {"occlusion"}, {}, o, 50).occludedForward, 36);
   // A method whose evaluations are not modelled is named, not guessed.
   c = fa::evaluationsPerImage(m, {"gradient", "rise"}, {"deletion"}, o, 10);
   ASSERT_EQ(c.uncounted.size(), 1u);
@@ -45,14 +47,20 @@ TEST(EvaluationCost, CountsPerImageAsTheMethodsAndMetricsDefineThem) {
 TEST(EvaluationCost, ForwardEquivalentsAndOverhead) {
   fa::EvaluationCount c;
   c.singleForward = 2, c.batchedForward = 100, c.singleBackward = 1, c.batchedBackward = 10;
+  c.occludedForward = 40;
   fa::ModelThroughput t;
   t.forwardSingle = 20, t.forwardBatched = 200, t.backwardSingle = 5, t.backwardBatched = 50;
-  // per image: 2/20 + 100/200 + 1/5 + 10/50 = 1.0 s; 4 images: 4 s = 800 forward-equivalents.
-  const fa::ScorecardSpeed s = fa::scorecardSpeed(c, 4, t, 5.0);
-  EXPECT_DOUBLE_EQ(s.modelSeconds, 4.0);
-  EXPECT_DOUBLE_EQ(s.forwardEquivalents, 800.0);
+  t.occludedForward = 400;
+  // per image: 2/20 + 100/200 + 1/5 + 10/50 + 40/400 = 1.1 s; 4 images: 4.4 s = 880 forward-equivalents.
+  fa::ScorecardSpeed s = fa::scorecardSpeed(c, 4, t, 5.5);
+  EXPECT_DOUBLE_EQ(s.modelSeconds, 4.4);
+  EXPECT_DOUBLE_EQ(s.forwardEquivalents, 880.0);
   EXPECT_DOUBLE_EQ(s.perSecond, 160.0);
   EXPECT_DOUBLE_EQ(s.overhead, 0.25);
+  // Occluded forwards not measured: at the batched forward's rate, 40/200 instead of 40/400.
+  t.occludedForward = 0;
+  s = fa::scorecardSpeed(c, 4, t, 6.0);
+  EXPECT_DOUBLE_EQ(s.modelSeconds, 4.8);
 }
 
 TEST(EvaluationCost, MeasuredThroughputIsPositive) {
@@ -65,6 +73,13 @@ TEST(EvaluationCost, MeasuredThroughputIsPositive) {
   EXPECT_EQ(fa::measureThroughput(m, 16, 0.01, 3).gradientBatch, 3);
   EXPECT_GE(t.seconds, 4 * 0.2);
   for (double r : {t.forwardSingle, t.forwardBatched, t.backwardSingle, t.backwardBatched}) EXPECT_GT(r, 0.0);
+  // Occluded forwards: at the batched forward's rate unless occlusion's options are given (then
+  // measured on resnet_fmnist's local prefix).
+  EXPECT_EQ(t.occludedForward, t.forwardBatched);
+  const fa::SaliencyOptions o;
+  const fa::ModelThroughput occluded = fa::measureThroughput(m, 16, 0.05, 0, &o);
+  EXPECT_GT(occluded.occludedForward, 0.0);
+  EXPECT_NE(occluded.occludedForward, occluded.forwardBatched);
 }
 
 TEST(EvaluationCost, ThroughputSamplesGiveTheirMedianPerRate) {
