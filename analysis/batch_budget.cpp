@@ -214,4 +214,9 @@ int64_t balancedBatch(int64_t total, int64_t limit) {
   return (total + passes - 1) / passes;
 }
 
+int64_t balancedBatchFor(int64_t total, int requested, bool gradients, LoadedModel& model, int64_t height,
+                         int64_t width) {
+  return balancedBatch(total, chooseBatchSize(requested, gradients, model, height, width));
+}
+
 }  // namespace fs::analysis

@@ -39,5 +39,9 @@ int64_t chooseBatchSize(int requested, bool gradients, LoadedModel& model, int64
 // The batch that runs `total` samples in as few passes of at most `limit` as possible, all of
 // nearly equal size: 169 occlusion windows at a limit of 167 run as 85 + 84, not 167 + 2.
 int64_t balancedBatch(int64_t total, int64_t limit);
+// The batch of `total` samples as the saliency methods and metrics run them:
+// balancedBatch(total, chooseBatchSize(requested, gradients, ...)).
+int64_t balancedBatchFor(int64_t total, int requested, bool gradients, LoadedModel& model, int64_t height,
+                         int64_t width);
 
 }  // namespace fs::analysis

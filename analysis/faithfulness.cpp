@@ -121,7 +121,7 @@ bool hasParameters(const LoadedModel& model, const std::string& unit) {
 }  // namespace
 
 int64_t curveBatchSize(LoadedModel& model, const CurveOptions& options, int64_t height, int64_t width) {
-  return balancedBatch(options.steps + 1, chooseBatchSize(options.batchSize, false, model, height, width));
+  return balancedBatchFor(options.steps + 1, options.batchSize, false, model, height, width);
 }
 
 

@@ -70,7 +70,8 @@ class TapSink {
 // incremental inference runs such a prefix on crops (analysis/saliency/occluded_forward.h).
 struct LocalField {
   int64_t stride = 1, before = 0, after = 0;
-  // This field followed by a layer of kernel k, stride s and padding p (convolution or pooling).
+  // This field followed by a layer of kernel k, stride s and padding p (convolution or pooling);
+  // an ended field (stride 0) stays ended.
   void then(int64_t k, int64_t s, int64_t p) {
     before += stride * p, after += stride * (k - 1 - p), stride *= s;
   }

@@ -204,7 +204,7 @@ ForwardResult ConvMlpImpl::forward(const at::Tensor& input, const std::vector<st
 LocalField ConvMlpImpl::localPrefix() const {  // the tokenizer, its max pooling and the conv blocks
   LocalField f;
   for (const auto& cb : tokenizerConvs_) f.then(*cb.conv());
-  if (f.stride > 0) f.then(3, 2, 1);
+  f.then(3, 2, 1);  // the max pooling of the forward (a stride-0 field stays 0)
   for (const auto& convs : convBlockConvs_)
     for (const auto& cb : convs) f.then(*cb.conv());
   return f;

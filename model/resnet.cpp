@@ -138,7 +138,7 @@ ForwardResult ResNetImpl::forward(const at::Tensor& input, const std::vector<std
 LocalField ResNetImpl::localPrefix() const {  // the stem and its max pooling
   LocalField f;
   f.then(*stem_.conv());
-  if (f.stride > 0) f.then(3, 2, 1);
+  f.then(3, 2, 1);  // the max pooling of the forward (a stride-0 field stays 0)
   return f;
 }
 

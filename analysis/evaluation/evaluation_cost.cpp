@@ -125,8 +125,8 @@ ModelThroughput measureThroughput(LoadedModel& model, int64_t batch, double seco
   t.occludedForward = t.forwardBatched;
   if (occlusion) {
     const std::vector<OcclusionWindow> windows = occlusionWindows(h, w, occlusion->window, occlusion->stride);
-    const int64_t windowBatch = balancedBatch(int64_t(windows.size()),
-                                              chooseBatchSize(occlusion->batchSize, /*gradients=*/false, model, h, w));
+    const int64_t windowBatch =
+        balancedBatchFor(int64_t(windows.size()), occlusion->batchSize, /*gradients=*/false, model, h, w);
     OccludedForward occluded(*model.net, single, windows, windowBatch);
     if (occluded.incremental()) t.occludedForward = rate(windowBatch, seconds, [&] { occluded.logits(0, windowBatch); });
   }

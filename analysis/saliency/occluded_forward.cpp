@@ -35,30 +35,31 @@ Cells reached(int64_t w0, int64_t w1, int64_t size, int64_t stride, int64_t befo
           std::min<int64_t>(size / stride - 1, floorDiv(w1 - 1 + before, stride))};
 }
 
-// The first pixel a crop must start at or before (a multiple of the stride, at least 0), and the
-// last pixel it must hold: the window and the fields of the cells it reaches.
-std::pair<int64_t, int64_t> needed(int64_t w0, int64_t w1, int64_t size, int64_t stride, int64_t before,
-                                   int64_t after) {
+// Along one axis, what a crop must hold for the window [w0, w1): from `start` (a multiple of the
+// stride, at least 0, at or before the first pixel needed) to `last`: the window and the fields of
+// the cells it reaches.
+struct Need {
+  Cells cells;
+  int64_t start, last;
+};
+Need needed(int64_t w0, int64_t w1, int64_t size, int64_t stride, int64_t before, int64_t after) {
   const Cells c = reached(w0, w1, size, stride, before, after);
   const int64_t lo = std::min(w0, stride * c.first - before), hi = std::max(w1 - 1, stride * c.last + after);
-  return {std::max<int64_t>(0, floorDiv(lo, stride) * stride), hi};
+  return {c, std::max<int64_t>(0, floorDiv(lo, stride) * stride), hi};
 }
 
-// A crop of `crop` pixels holding what `needed` asks for, inside the image.
-int64_t origin(std::pair<int64_t, int64_t> need, int64_t crop, int64_t size) {
-  return std::min(need.first, size - crop);
-}
-
-// x with each window zeroed: [n, C, rows, cols] from x's [1, C, H, W] at (row0[i], col0[i]).
+// x with each window zeroed: [n, C, rows, cols] from x's [1, C, H, W], window i's crop at
+// origin(i) = {row, column}.
+template <class Origin>
 at::Tensor occludedCrops(const at::Tensor& x, const std::vector<OcclusionWindow>& windows, int64_t begin,
-                         int64_t end, int64_t rows, int64_t cols, const int64_t* row0, const int64_t* col0) {
+                         int64_t end, int64_t rows, int64_t cols, const Origin& origin) {
   const int64_t channels = x.size(1), height = x.size(2), width = x.size(3), n = end - begin;
   at::Tensor out = at::empty({n, channels, rows, cols}, x.options());
   const float* src = x.data_ptr<float>();
   float* dst = out.data_ptr<float>();
   for (int64_t i = 0; i < n; ++i) {
     const OcclusionWindow& w = windows[size_t(begin + i)];
-    const int64_t a = row0 ? row0[begin + i] : 0, b = col0 ? col0[begin + i] : 0;
+    const auto [a, b] = origin(begin + i);
     for (int64_t c = 0; c < channels; ++c)
       for (int64_t r = 0; r < rows; ++r) {
         float* line = dst + ((i * channels + c) * rows + r) * cols;
@@ -92,21 +93,23 @@ OccludedForward::OccludedForward(fs::model::ClassifierImpl& net, const at::Tenso
   const fs::model::LocalField f = net.localPrefix();
   const int64_t height = x_.size(2), width = x_.size(3), s = f.stride;
   if (!incrementalAllowed() || s <= 0 || height % s || width % s || windows_.empty()) return;
+  std::vector<std::pair<Need, Need>> needs;  // rows, columns
   int64_t rows = 0, cols = 0;
   for (const OcclusionWindow& w : windows_) {
-    const auto r = needed(w.r0, w.r1, height, s, f.before, f.after), c = needed(w.c0, w.c1, width, s, f.before, f.after);
-    rows = std::max(rows, r.second - r.first + 1), cols = std::max(cols, c.second - c.first + 1);
+    needs.push_back({needed(w.r0, w.r1, height, s, f.before, f.after), needed(w.c0, w.c1, width, s, f.before, f.after)});
+    rows = std::max(rows, needs.back().first.last - needs.back().first.start + 1);
+    cols = std::max(cols, needs.back().second.last - needs.back().second.start + 1);
   }
   rows = ceilDiv(rows, s) * s, cols = ceilDiv(cols, s) * s;
   if (rows > height || cols > width || 2 * rows * cols > height * width) return;
-  for (const OcclusionWindow& w : windows_) {
-    rowOrigin_.push_back(origin(needed(w.r0, w.r1, height, s, f.before, f.after), rows, height));
-    colOrigin_.push_back(origin(needed(w.c0, w.c1, width, s, f.before, f.after), cols, width));
-  }
   torch::NoGradGuard noGrad;
   prefix_ = net_.forwardPrefix(x_, batch_);
   if (prefix_.size(2) * s != height || prefix_.size(3) * s != width) return;  // not the field's grid
-  stride_ = s, before_ = f.before, after_ = f.after, cropRows_ = rows, cropCols_ = cols;
+  // Each crop starts where its window needs, moved back where it would pass the image's end.
+  for (const auto& [r, c] : needs)
+    placements_.push_back({std::min(r.start, height - rows), std::min(c.start, width - cols), r.cells.first,
+                           r.cells.last, c.cells.first, c.cells.last});
+  stride_ = s, cropRows_ = rows, cropCols_ = cols;
 }
 
 at::Tensor OccludedForward::reference() {
@@ -115,16 +118,18 @@ at::Tensor OccludedForward::reference() {
 }
 
 at::Tensor OccludedForward::fullLogits(int64_t begin, int64_t end) {
-  const at::Tensor batch = occludedCrops(x_, windows_, begin, end, x_.size(2), x_.size(3), nullptr, nullptr);
+  const at::Tensor batch = occludedCrops(x_, windows_, begin, end, x_.size(2), x_.size(3),
+                                        [](int64_t) { return std::pair<int64_t, int64_t>{0, 0}; });
   return net_.forward(batch, {}).logits;
 }
 
 at::Tensor OccludedForward::logits(int64_t begin, int64_t end) {
   torch::NoGradGuard noGrad;
   if (!incremental()) return fullLogits(begin, end);
-  const int64_t n = end - begin, height = x_.size(2), width = x_.size(3);
-  const at::Tensor crops =
-      occludedCrops(x_, windows_, begin, end, cropRows_, cropCols_, rowOrigin_.data(), colOrigin_.data());
+  const int64_t n = end - begin;
+  const at::Tensor crops = occludedCrops(x_, windows_, begin, end, cropRows_, cropCols_, [&](int64_t i) {
+    return std::pair<int64_t, int64_t>{placements_[size_t(i)].row0, placements_[size_t(i)].col0};
+  });
   const at::Tensor cells = net_.forwardPrefix(crops, batch_);
   if (cells.size(2) * stride_ != cropRows_ || cells.size(3) * stride_ != cropCols_) {
     cropRows_ = cropCols_ = 0;  // the prefix does not keep to its field's grid on crops: full forwards
@@ -135,13 +140,12 @@ at::Tensor OccludedForward::logits(int64_t begin, int64_t end) {
   const auto format = prefix_.dim() == 4 ? prefix_.suggest_memory_format() : at::MemoryFormat::Contiguous;
   at::Tensor pasted = prefix_.expand(shape).contiguous(format);
   for (int64_t i = 0; i < n; ++i) {
-    const OcclusionWindow& w = windows_[size_t(begin + i)];
-    const Cells r = reached(w.r0, w.r1, height, stride_, before_, after_);
-    const Cells c = reached(w.c0, w.c1, width, stride_, before_, after_);
-    if (r.last < r.first || c.last < c.first) continue;
-    const int64_t a = rowOrigin_[size_t(begin + i)] / stride_, b = colOrigin_[size_t(begin + i)] / stride_;
-    const int64_t nr = r.last - r.first + 1, nc = c.last - c.first + 1;
-    pasted[i].narrow(1, r.first, nr).narrow(2, c.first, nc).copy_(cells[i].narrow(1, r.first - a, nr).narrow(2, c.first - b, nc));
+    const Placement& p = placements_[size_t(begin + i)];
+    if (p.lastRow < p.firstRow || p.lastCol < p.firstCol) continue;
+    const int64_t a = p.row0 / stride_, b = p.col0 / stride_;
+    const int64_t nr = p.lastRow - p.firstRow + 1, nc = p.lastCol - p.firstCol + 1;
+    pasted[i].narrow(1, p.firstRow, nr).narrow(2, p.firstCol, nc)
+        .copy_(cells[i].narrow(1, p.firstRow - a, nr).narrow(2, p.firstCol - b, nc));
   }
   return net_.logitsFromPrefix(pasted);
 }

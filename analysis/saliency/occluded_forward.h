@@ -40,12 +40,17 @@ class OccludedForward {
   at::Tensor logits(int64_t begin, int64_t end);
 
  private:
+  // Where a window's crop starts (pixels) and the prefix cells it reaches, rows and columns.
+  struct Placement {
+    int64_t row0 = 0, col0 = 0;
+    int64_t firstRow = 0, lastRow = -1, firstCol = 0, lastCol = -1;
+  };
   at::Tensor fullLogits(int64_t begin, int64_t end);
   fs::model::ClassifierImpl& net_;
   at::Tensor x_, prefix_;  // prefix_: the prefix output of x
   std::vector<OcclusionWindow> windows_;
-  std::vector<int64_t> rowOrigin_, colOrigin_;  // each window's crop origin
-  int64_t batch_ = 1, stride_ = 0, before_ = 0, after_ = 0, cropRows_ = 0, cropCols_ = 0;
+  std::vector<Placement> placements_;  // one per window when incremental
+  int64_t batch_ = 1, stride_ = 0, cropRows_ = 0, cropCols_ = 0;
 };
 
 }  // namespace fs::analysis

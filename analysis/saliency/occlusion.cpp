@@ -41,7 +41,7 @@ class Occlusion : public SaliencyBase {
     const int64_t total = static_cast<int64_t>(windows.size());
     // The windows' forwards, incremental where the model allows (occluded_forward.h), in the
     // balanced batches forEachBatch() runs.
-    const int64_t batch = balancedBatch(total, chooseBatchSize(o.batchSize, false, ctx.model, height, width));
+    const int64_t batch = balancedBatchFor(total, o.batchSize, false, ctx.model, height, width);
     OccludedForward forward(*ctx.model.net, x, windows, batch);
     const at::Tensor base = forward.reference();
     const double reference = base[0][ctx.resolveTarget(base)].item<double>();

@@ -98,8 +98,8 @@ void SaliencyBase::ensureTarget(SaliencyContext& ctx) {
 
 bool SaliencyBase::forEachBatch(SaliencyContext& ctx, int64_t total, bool gradients,
                                 const std::function<void(int64_t, int64_t)>& fn) {
-  const int64_t step = balancedBatch(
-      total, chooseBatchSize(ctx.options.batchSize, gradients, ctx.model, ctx.input.size(2), ctx.input.size(3)));
+  const int64_t step =
+      balancedBatchFor(total, ctx.options.batchSize, gradients, ctx.model, ctx.input.size(2), ctx.input.size(3));
   for (int64_t begin = 0; begin < total; begin += step) {
     if (ctx.cancelled()) return false;
     const int64_t end = std::min(total, begin + step);
