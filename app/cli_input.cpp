@@ -145,10 +145,10 @@ std::string saliencyMethodsHelp() {
   out << "    --batch N  samples per internal batch (default 0 = chosen from memory: activations under 32 MiB,\n"
          "      gradient passes at most 16)\n"
          "  occlusion's windows run by incremental inference (Nakandala et al. 2019, exact form) on models with\n"
-         "    a local prefix (ConvMLP, Pure-MLP: tokenizer and conv blocks; ResNet: stem and max pooling): the\n"
-         "    prefix on a crop around each window, the rest on the pasted result; the same logits as full\n"
-         "    forwards up to float rounding. FEATURESCOPE_OCCLUSION=full runs full forwards (the default:\n"
-         "    incremental)\n";
+         "    a local prefix (ConvMLP, Pure-MLP: tokenizer and conv blocks; ResNet: stem and max pooling;\n"
+         "    MLP-Mixer, ResMLP, ViT, DeiT: patch embedding): the prefix on a crop around each window,\n"
+         "    the rest on the pasted result; the same logits as full forwards up to float rounding.\n"
+         "    FEATURESCOPE_OCCLUSION=full runs full forwards (the default: incremental)\n";
   return out.str();
 }
 

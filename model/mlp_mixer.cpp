@@ -115,14 +115,31 @@ void MlpMixerImpl::pack(bool on) {
   for (auto& b : resBlocks_) b->pack(on);
 }
 
-ForwardResult MlpMixerImpl::forward(const at::Tensor& input, const std::vector<std::string>& tapNames) {
-  TapSink sink(tapNames);
-  at::Tensor x = conv2d(proj_, projPacked_, input).flatten(2).transpose(1, 2).contiguous();
-  x = sink.tokens("stem", x, grid_, grid_);
+at::Tensor MlpMixerImpl::afterStem(const at::Tensor& stem, TapSink& sink) {
+  at::Tensor x = sink.tokens("stem", stem.flatten(2).transpose(1, 2).contiguous(), grid_, grid_);
   const size_t n = resBlocks_.empty() ? mixerBlocks_.size() : resBlocks_.size();
   for (size_t i = 0; i < n; ++i) x = sink.tokens("blocks." + std::to_string(i), block(i, std::move(x)), grid_, grid_);
   x = affineNorm_ ? affineNorm_->forward(x) : layerNorm_->forward(x);
-  return {linear(head_, x.mean(1)), sink.take()};
+  return linear(head_, x.mean(1));
+}
+
+ForwardResult MlpMixerImpl::forward(const at::Tensor& input, const std::vector<std::string>& tapNames) {
+  TapSink sink(tapNames);
+  at::Tensor logits = afterStem(conv2d(proj_, projPacked_, input), sink);
+  return {std::move(logits), sink.take()};
+}
+
+LocalField MlpMixerImpl::localPrefix() const {  // the patch embedding: every token sees its own patch only
+  LocalField f;
+  f.then(*proj_);
+  return f;
+}
+
+at::Tensor MlpMixerImpl::forwardPrefix(const at::Tensor& x, int64_t) { return conv2d(proj_, projPacked_, x); }
+
+at::Tensor MlpMixerImpl::logitsFromPrefix(const at::Tensor& prefix) {
+  TapSink none({});
+  return afterStem(prefix, none);
 }
 
 // ---- Family traits (model/family.h): MLP-Mixer and ResMLP -----------------------------------------

@@ -42,12 +42,16 @@ class MlpMixerImpl : public ClassifierImpl {
   std::vector<std::string> stages() const override;
   std::string camTap() const override;  // blocks.<numBlocks-1>
   ForwardResult forward(const at::Tensor& x, const std::vector<std::string>& tapNames) override;
+  LocalField localPrefix() const override;  // the patch embedding (stride = patch size)
+  at::Tensor forwardPrefix(const at::Tensor& x, int64_t layoutBatch) override;
+  at::Tensor logitsFromPrefix(const at::Tensor& prefix) override;
   void prepareForInference() override { pack(true); }
   void invalidateInferenceCache() override { pack(false); }
 
  private:
   void pack(bool on);
   at::Tensor block(size_t i, at::Tensor x);
+  at::Tensor afterStem(const at::Tensor& stem, TapSink& sink);  // stem: the patch embedding [B,C,h,w]
   ModelConfig config_;
   int64_t grid_ = 0;
   torch::nn::Conv2d proj_{nullptr};

@@ -90,9 +90,28 @@ void VisionTransformerImpl::pack(bool on) {
 
 ForwardResult VisionTransformerImpl::forward(const at::Tensor& input, const std::vector<std::string>& tapNames) {
   TapSink sink(tapNames);
-  const int64_t b = input.size(0), d = config_.embedDim;
-  at::Tensor x = conv2d(proj_, projPacked_, input).flatten(2).transpose(1, 2).contiguous();
-  x = sink.tokens("patch_embed", x, grid_, grid_);
+  at::Tensor logits = afterPatchEmbed(conv2d(proj_, projPacked_, input), sink);
+  return sink.result(logits);
+}
+
+LocalField VisionTransformerImpl::localPrefix() const {  // the patch embedding: every token sees its own patch
+  LocalField f;
+  f.then(*proj_);
+  return f;
+}
+
+at::Tensor VisionTransformerImpl::forwardPrefix(const at::Tensor& x, int64_t) {
+  return conv2d(proj_, projPacked_, x);
+}
+
+at::Tensor VisionTransformerImpl::logitsFromPrefix(const at::Tensor& prefix) {
+  TapSink none({});
+  return afterPatchEmbed(prefix, none);
+}
+
+at::Tensor VisionTransformerImpl::afterPatchEmbed(const at::Tensor& patches, TapSink& sink) {
+  const int64_t b = patches.size(0), d = config_.embedDim;
+  at::Tensor x = sink.tokens("patch_embed", patches.flatten(2).transpose(1, 2).contiguous(), grid_, grid_);
   std::vector<at::Tensor> parts{clsToken_.expand({b, 1, d})};
   if (config_.distilled) parts.push_back(distToken_.expand({b, 1, d}));
   parts.push_back(x);
@@ -103,7 +122,7 @@ ForwardResult VisionTransformerImpl::forward(const at::Tensor& input, const std:
   x = sink.tokens("norm", norm_->forward(x), prefix_, grid_, grid_);
   at::Tensor logits = linear(head_, x.select(1, 0));
   if (config_.distilled) logits = (logits + linear(headDist_, x.select(1, 1))) / 2;  // eval: mean of both heads
-  return sink.result(logits);
+  return logits;
 }
 
 // ---- Family traits (model/family.h): ViT and DeiT ----------------------------------------------------

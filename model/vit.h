@@ -37,11 +37,15 @@ class VisionTransformerImpl : public ClassifierImpl {
   std::vector<std::string> attentionUnits() const override;
   std::vector<std::string> prefixTokens() const override;
   ForwardResult forward(const at::Tensor& x, const std::vector<std::string>& tapNames) override;
+  LocalField localPrefix() const override;  // the patch embedding (stride = patch size)
+  at::Tensor forwardPrefix(const at::Tensor& x, int64_t layoutBatch) override;
+  at::Tensor logitsFromPrefix(const at::Tensor& prefix) override;
   void prepareForInference() override { pack(true); }
   void invalidateInferenceCache() override { pack(false); }
 
  private:
   void pack(bool on);
+  at::Tensor afterPatchEmbed(const at::Tensor& patches, TapSink& sink);  // patches: [B,C,h,w]
   std::string blockName(size_t i) const { return "blocks." + std::to_string(i); }
   ModelConfig config_;
   int64_t grid_ = 0, prefix_ = 1;

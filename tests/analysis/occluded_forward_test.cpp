@@ -48,7 +48,8 @@ void expectLogitsOfFullForwards(fa::LoadedModel& m, const at::Tensor& x, int win
 }
 
 TEST(OccludedForward, LocalPrefixesKeepToTheirFields) {
-  for (const char* id : {"convmlp_fmnist", "puremlp_fmnist", "resnet_fmnist"}) {
+  for (const char* id : {"convmlp_fmnist", "puremlp_fmnist", "resnet_fmnist", "mixer_fmnist", "resmlp_fmnist",
+                         "vit_fmnist"}) {
     fa::LoadedModel m = fa::loadModel(id, "", 0);
     const fs::model::LocalField f = m.net->localPrefix();
     ASSERT_GT(f.stride, 0) << id;
@@ -85,8 +86,17 @@ TEST(OccludedForward, IncrementalLogitsAreThoseOfFullForwards) {
     // A rectangular image, another grid.
     expectLogitsOfFullForwards(m, at::randn({1, 3, 96, 120}), 12, 6, {0, 1, 9, 40, -2, -1});
   }
-  // ImageNet-size models with their own fields (ConvMLP-S: two conv blocks; ResNet-18's stem).
-  for (const char* id : {"convmlp_s", "resnet18"}) {
+  // The token models' patch embedding (their token grid is fixed: 112 px only). A 16-px window at
+  // an 8-px offset meets four patches.
+  for (const char* id : {"mixer_fmnist", "resmlp_fmnist", "vit_fmnist"}) {
+    fa::LoadedModel m = fa::loadModel(id, "", 0);
+    std::vector<int64_t> all;
+    for (int64_t i = 0; i < 169; ++i) all.push_back(i);
+    expectLogitsOfFullForwards(m, at::randn({1, 3, 112, 112}), 16, 8, all);
+  }
+  // ImageNet-size models with their own fields (ConvMLP-S: two conv blocks; ResNet-18's stem; DeiT's
+  // patch embedding, with its two prefix tokens).
+  for (const char* id : {"convmlp_s", "resnet18", "deit_tiny_distilled"}) {
     fa::LoadedModel m = fa::loadModel(id, "", 1);
     expectLogitsOfFullForwards(m, at::randn({1, 3, 224, 224}), 16, 8, {0, 13, 377, 400, -1});
   }
@@ -96,11 +106,12 @@ TEST(OccludedForward, FullForwardsWhereThePrefixCannotHelp) {
   at::manual_seed(7);
   torch::NoGradGuard noGrad;
   const std::vector<fa::OcclusionWindow> w = fa::occlusionWindows(112, 112, 16, 8);
-  fa::LoadedModel mixer = fa::loadModel("mixer_fmnist", "", 0);
+  fa::LoadedModel convnext = fa::loadModel("convnext_fmnist", "", 0);
   const at::Tensor x = at::randn({1, 3, 112, 112});
-  fa::OccludedForward none(*mixer.net, x, w, 8);  // no local prefix
+  fa::OccludedForward none(*convnext.net, x, w, 8);  // no local prefix
   EXPECT_FALSE(none.incremental());
-  EXPECT_TRUE(at::allclose(none.logits(3, 5).select(0, 1).unsqueeze(0), fullOccluded(mixer, x, w[4]), 1e-4, 1e-5));
+  EXPECT_TRUE(
+      at::allclose(none.logits(3, 5).select(0, 1).unsqueeze(0), fullOccluded(convnext, x, w[4]), 1e-4, 1e-5));
   fa::LoadedModel resnet = fa::loadModel("resnet_fmnist", "", 0);
   // Sides not multiples of the stride (4); a window as large as the image.
   EXPECT_FALSE(fa::OccludedForward(*resnet.net, at::randn({1, 3, 98, 112}), fa::occlusionWindows(98, 112, 16, 8), 8)
