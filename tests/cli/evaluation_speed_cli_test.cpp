@@ -28,6 +28,8 @@ TEST(EvaluateSpeed, CountsThroughputAndOverheadInTheOutput) {
   EXPECT_GE(batch, 7);
   EXPECT_EQ(batch, (21 + (21 + batch - 1) / batch - 1) / ((21 + batch - 1) / batch)) << "equal passes";
   EXPECT_EQ(speed["throughput_samples"], 1);  // a 2-image run: before it only
+  // The sample's own time: at least 0.5 s for each of the four rates, outside the run's seconds.
+  EXPECT_GE(speed["throughput_sampling_seconds"].get<double>(), 4 * 0.5);
   ASSERT_TRUE(speed["overhead"].is_number()) << speed.dump();
   EXPECT_GT(speed["model_seconds"].get<double>(), 0.0);
   EXPECT_NEAR(speed["overhead"].get<double>(), speed["seconds"].get<double>() / speed["model_seconds"].get<double>() - 1, 1e-9);
