@@ -146,8 +146,9 @@ std::string saliencyMethodsHelp() {
          "      gradient passes at most 16)\n"
          "  occlusion's windows run by incremental inference (Nakandala et al. 2019, exact form) on models with\n"
          "    a local prefix (ConvMLP, Pure-MLP: tokenizer and conv blocks; ResNet: stem and max pooling;\n"
-         "    MLP-Mixer, ResMLP, ViT, DeiT: patch embedding): the prefix on a crop around each window,\n"
-         "    the rest on the pasted result; the same logits as full forwards up to float rounding.\n"
+         "    MLP-Mixer, ResMLP, ViT, DeiT, Swin: patch embedding; ConvNeXt: stem): the prefix on a crop\n"
+         "    around each window, the rest on the pasted result; the same logits as full forwards up to\n"
+         "    float rounding.\n"
          "    FEATURESCOPE_OCCLUSION=full runs full forwards (the default: incremental)\n";
   return out.str();
 }

@@ -78,6 +78,12 @@ struct LocalField {
   // The same for a convolution; a non-square, dilated or padding-mode convolution ends the field
   // (stride 0).
   void then(const torch::nn::Conv2dImpl& conv);
+  // The field of one convolution (a patch embedding, a stem).
+  static LocalField of(const torch::nn::Conv2dImpl& conv) {
+    LocalField f;
+    f.then(conv);
+    return f;
+  }
 };
 
 class ClassifierImpl : public torch::nn::Module {

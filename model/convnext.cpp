@@ -120,14 +120,29 @@ std::string ConvNeXtImpl::camTap() const {
 
 ForwardResult ConvNeXtImpl::forward(const at::Tensor& input, const std::vector<std::string>& tapNames) {
   TapSink sink(tapNames);
-  at::Tensor x = sink.nchw("stem", layerNorm2d(stemNorm_, conv2d(stemConv_, stemPacked_, input)));
+  at::Tensor logits = afterStemConv(conv2d(stemConv_, stemPacked_, input), sink);
+  return sink.result(logits);
+}
+
+// The stem's convolution (its norm is per pixel).
+LocalField ConvNeXtImpl::localPrefix() const { return LocalField::of(*stemConv_); }
+
+at::Tensor ConvNeXtImpl::forwardPrefix(const at::Tensor& x, int64_t) { return conv2d(stemConv_, stemPacked_, x); }
+
+at::Tensor ConvNeXtImpl::logitsFromPrefix(const at::Tensor& prefix) {
+  TapSink none({});
+  return afterStemConv(prefix, none);
+}
+
+at::Tensor ConvNeXtImpl::afterStemConv(const at::Tensor& stem, TapSink& sink) {
+  at::Tensor x = sink.nchw("stem", layerNorm2d(stemNorm_, stem));
   for (size_t s = 0; s < blocks_.size(); ++s) {
     if (s > 0) x = conv2d(downsamples_[s].conv, downsamples_[s].packed, layerNorm2d(downsamples_[s].norm, x));
     for (size_t b = 0; b < blocks_[s].size(); ++b)
       x = sink.nchw(stageName(s) + ".blocks." + std::to_string(b), blocks_[s][b]->forward(std::move(x)));
     x = sink.nchw(stageName(s), x);
   }
-  return sink.result(linear(fc_, headNorm_->forward(x.mean({2, 3}))));  // pool first, then head.norm
+  return linear(fc_, headNorm_->forward(x.mean({2, 3})));  // pool first, then head.norm
 }
 
 void ConvNeXtImpl::pack(bool on) {

@@ -38,6 +38,9 @@ class ConvNeXtImpl : public ClassifierImpl {
   // nano demo's 112x112 input ends at 1x1); the last stage for every ImageNet variant.
   std::string camTap() const override;
   ForwardResult forward(const at::Tensor& x, const std::vector<std::string>& tapNames) override;
+  LocalField localPrefix() const override;  // the stem's convolution
+  at::Tensor forwardPrefix(const at::Tensor& x, int64_t layoutBatch) override;
+  at::Tensor logitsFromPrefix(const at::Tensor& prefix) override;
   void prepareForInference() override { pack(true); }
   void invalidateInferenceCache() override { pack(false); }
 
@@ -48,6 +51,7 @@ class ConvNeXtImpl : public ClassifierImpl {
     PackedConv packed;
   };
   void pack(bool on);
+  at::Tensor afterStemConv(const at::Tensor& stem, TapSink& sink);  // stem: the stem convolution's output
   ModelConfig config_;
   torch::nn::Conv2d stemConv_{nullptr};
   PackedConv stemPacked_;

@@ -129,11 +129,8 @@ ForwardResult MlpMixerImpl::forward(const at::Tensor& input, const std::vector<s
   return {std::move(logits), sink.take()};
 }
 
-LocalField MlpMixerImpl::localPrefix() const {  // the patch embedding: every token sees its own patch only
-  LocalField f;
-  f.then(*proj_);
-  return f;
-}
+// The patch embedding: every token sees its own patch only.
+LocalField MlpMixerImpl::localPrefix() const { return LocalField::of(*proj_); }
 
 at::Tensor MlpMixerImpl::forwardPrefix(const at::Tensor& x, int64_t) { return conv2d(proj_, projPacked_, x); }
 

@@ -122,7 +122,22 @@ std::vector<std::string> SwinImpl::stages() const {
 
 ForwardResult SwinImpl::forward(const at::Tensor& input, const std::vector<std::string>& tapNames) {
   TapSink sink(tapNames);
-  at::Tensor x = sink.nhwc("patch_embed", patchNorm_->forward(conv2d(proj_, projPacked_, input).permute({0, 2, 3, 1})));
+  at::Tensor logits = afterPatchEmbed(conv2d(proj_, projPacked_, input), sink);
+  return sink.result(logits);
+}
+
+// The patch embedding's convolution (its norm is per token).
+LocalField SwinImpl::localPrefix() const { return LocalField::of(*proj_); }
+
+at::Tensor SwinImpl::forwardPrefix(const at::Tensor& x, int64_t) { return conv2d(proj_, projPacked_, x); }
+
+at::Tensor SwinImpl::logitsFromPrefix(const at::Tensor& prefix) {
+  TapSink none({});
+  return afterPatchEmbed(prefix, none);
+}
+
+at::Tensor SwinImpl::afterPatchEmbed(const at::Tensor& patches, TapSink& sink) {
+  at::Tensor x = sink.nhwc("patch_embed", patchNorm_->forward(patches.permute({0, 2, 3, 1})));
   for (size_t s = 0; s < blocks_.size(); ++s) {
     if (s > 0) {  // channels [x(2i,2j), x(2i+1,2j), x(2i,2j+1), x(2i+1,2j+1)]
       const int64_t b = x.size(0), h = x.size(1), w = x.size(2), c = x.size(3);
@@ -134,7 +149,7 @@ ForwardResult SwinImpl::forward(const at::Tensor& input, const std::vector<std::
     x = sink.nhwc(swinLayerName(s), x);
   }
   x = sink.nhwc("norm", norm_->forward(x));
-  return sink.result(linear(fc_, x.mean({1, 2})));
+  return linear(fc_, x.mean({1, 2}));
 }
 
 void SwinImpl::pack(bool on) {

@@ -41,6 +41,9 @@ class SwinImpl : public ClassifierImpl {
   std::vector<std::string> stages() const override;       // layers.0 .. layers.3
   std::string camTap() const override { return "norm"; }  // the last tap: the map the head pools
   ForwardResult forward(const at::Tensor& x, const std::vector<std::string>& tapNames) override;
+  LocalField localPrefix() const override;  // the patch embedding's convolution
+  at::Tensor forwardPrefix(const at::Tensor& x, int64_t layoutBatch) override;
+  at::Tensor logitsFromPrefix(const at::Tensor& prefix) override;
   void prepareForInference() override { pack(true); }
   void invalidateInferenceCache() override { pack(false); }
 
@@ -50,6 +53,7 @@ class SwinImpl : public ClassifierImpl {
     torch::nn::Linear reduction{nullptr};
   };
   void pack(bool on);
+  at::Tensor afterPatchEmbed(const at::Tensor& patches, TapSink& sink);  // patches: [B,C,h,w]
   ModelConfig config_;
   torch::nn::Conv2d proj_{nullptr};
   PackedConv projPacked_;

@@ -94,11 +94,8 @@ ForwardResult VisionTransformerImpl::forward(const at::Tensor& input, const std:
   return sink.result(logits);
 }
 
-LocalField VisionTransformerImpl::localPrefix() const {  // the patch embedding: every token sees its own patch
-  LocalField f;
-  f.then(*proj_);
-  return f;
-}
+// The patch embedding: every token sees its own patch.
+LocalField VisionTransformerImpl::localPrefix() const { return LocalField::of(*proj_); }
 
 at::Tensor VisionTransformerImpl::forwardPrefix(const at::Tensor& x, int64_t) {
   return conv2d(proj_, projPacked_, x);

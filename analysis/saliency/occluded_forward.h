@@ -3,8 +3,9 @@
 // Nakandala et al. 2019, "Incremental and Approximate Inference for Faster Occlusion-based Deep
 // CNN Explanations" (SIGMOD), in its exact form. A model whose first units are spatially local
 // (ClassifierImpl::localPrefix: ConvMLP's and Pure-MLP's tokenizer and conv blocks, ResNet's stem
-// and max pooling, MLP-Mixer's, ResMLP's, ViT's and DeiT's patch embedding) runs them on a crop
-// around each window only; the prefix cells whose field meets the window are pasted into the prefix output of the unoccluded image, and the rest of the
+// and max pooling, the patch embedding of MLP-Mixer, ResMLP, ViT, DeiT and Swin, ConvNeXt's stem
+// convolution) runs them on a crop around each window only; the prefix cells whose field meets
+// the window are pasted into the prefix output of the unoccluded image, and the rest of the
 // network runs on that. The logits are those of full forwards up to float rounding (the kernels
 // sum in another order on another size). Full forwards where the model has no local prefix, the
 // image's sides are not multiples of the prefix's stride, or a crop would cover more than half the

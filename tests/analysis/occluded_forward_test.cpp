@@ -24,6 +24,23 @@ at::Tensor fullOccluded(fa::LoadedModel& m, const at::Tensor& x, const fa::Occlu
   return m.net->forward(y, {}).logits;
 }
 
+// A model that declares no local prefix (every family of the zoo declares one).
+class NoPrefix : public fs::model::ClassifierImpl {
+ public:
+  NoPrefix() {
+    at::manual_seed(11);
+    weight_ = at::randn({10, 3 * 112 * 112}) / 100.0;
+  }
+  std::vector<fs::model::TapInfo> taps() const override { return {}; }
+  std::vector<std::string> stages() const override { return {}; }
+  fs::model::ForwardResult forward(const at::Tensor& x, const std::vector<std::string>&) override {
+    return {at::tanh(x.flatten(1)).matmul(weight_.t()), {}};
+  }
+
+ private:
+  at::Tensor weight_;
+};
+
 void expectLogitsOfFullForwards(fa::LoadedModel& m, const at::Tensor& x, int window, int stride,
                                 const std::vector<int64_t>& picks) {
   torch::NoGradGuard noGrad;
@@ -49,18 +66,19 @@ void expectLogitsOfFullForwards(fa::LoadedModel& m, const at::Tensor& x, int win
 
 TEST(OccludedForward, LocalPrefixesKeepToTheirFields) {
   for (const char* id : {"convmlp_fmnist", "puremlp_fmnist", "resnet_fmnist", "mixer_fmnist", "resmlp_fmnist",
-                         "vit_fmnist"}) {
+                         "vit_fmnist", "convnext_fmnist", "swin_tiny"}) {
     fa::LoadedModel m = fa::loadModel(id, "", 0);
     const fs::model::LocalField f = m.net->localPrefix();
     ASSERT_GT(f.stride, 0) << id;
     torch::NoGradGuard noGrad;
     at::manual_seed(3);
-    const at::Tensor x = at::randn({1, 3, 112, 112});
+    const int64_t side = m.config.input.height;
+    const at::Tensor x = at::randn({1, 3, side, side});
     const at::Tensor p = m.net->forwardPrefix(x, 1);
-    EXPECT_EQ(p.size(2) * f.stride, 112) << id;
+    EXPECT_EQ(p.size(2) * f.stride, side) << id;
     // Prefix then the rest is the forward.
     EXPECT_TRUE(at::allclose(m.net->logitsFromPrefix(p), m.net->forward(x, {}).logits, 1e-4, 1e-5)) << id;
-    for (const auto& [r, c] : {std::pair<int64_t, int64_t>{50, 61}, {0, 111}, {111, 3}}) {
+    for (const auto& [r, c] : {std::pair<int64_t, int64_t>{50, 61}, {0, side - 1}, {side - 1, 3}}) {
       at::Tensor y = x.clone();
       y.select(2, r).select(2, c).add_(5.0);
       const at::Tensor changed = (m.net->forwardPrefix(y, 1) - p).abs().amax(1).gt(0).squeeze(0);  // [h,w]
@@ -86,17 +104,17 @@ TEST(OccludedForward, IncrementalLogitsAreThoseOfFullForwards) {
     // A rectangular image, another grid.
     expectLogitsOfFullForwards(m, at::randn({1, 3, 96, 120}), 12, 6, {0, 1, 9, 40, -2, -1});
   }
-  // The token models' patch embedding (their token grid is fixed: 112 px only). A 16-px window at
-  // an 8-px offset meets four patches.
-  for (const char* id : {"mixer_fmnist", "resmlp_fmnist", "vit_fmnist"}) {
+  // The token models' patch embedding (their token grid is fixed: 112 px only; a 16-px window at an
+  // 8-px offset meets four patches) and ConvNeXt's stem convolution.
+  for (const char* id : {"mixer_fmnist", "resmlp_fmnist", "vit_fmnist", "convnext_fmnist"}) {
     fa::LoadedModel m = fa::loadModel(id, "", 0);
     std::vector<int64_t> all;
     for (int64_t i = 0; i < 169; ++i) all.push_back(i);
     expectLogitsOfFullForwards(m, at::randn({1, 3, 112, 112}), 16, 8, all);
   }
   // ImageNet-size models with their own fields (ConvMLP-S: two conv blocks; ResNet-18's stem; DeiT's
-  // patch embedding, with its two prefix tokens).
-  for (const char* id : {"convmlp_s", "resnet18", "deit_tiny_distilled"}) {
+  // patch embedding, with its two prefix tokens; Swin's, before its per-token norm and shifted windows).
+  for (const char* id : {"convmlp_s", "resnet18", "deit_tiny_distilled", "swin_tiny"}) {
     fa::LoadedModel m = fa::loadModel(id, "", 1);
     expectLogitsOfFullForwards(m, at::randn({1, 3, 224, 224}), 16, 8, {0, 13, 377, 400, -1});
   }
@@ -106,12 +124,14 @@ TEST(OccludedForward, FullForwardsWhereThePrefixCannotHelp) {
   at::manual_seed(7);
   torch::NoGradGuard noGrad;
   const std::vector<fa::OcclusionWindow> w = fa::occlusionWindows(112, 112, 16, 8);
-  fa::LoadedModel convnext = fa::loadModel("convnext_fmnist", "", 0);
+  NoPrefix plain;
   const at::Tensor x = at::randn({1, 3, 112, 112});
-  fa::OccludedForward none(*convnext.net, x, w, 8);  // no local prefix
+  fa::OccludedForward none(plain, x, w, 8);  // no local prefix
   EXPECT_FALSE(none.incremental());
-  EXPECT_TRUE(
-      at::allclose(none.logits(3, 5).select(0, 1).unsqueeze(0), fullOccluded(convnext, x, w[4]), 1e-4, 1e-5));
+  at::Tensor occluded = x.clone();
+  occluded.narrow(2, w[4].r0, w[4].r1 - w[4].r0).narrow(3, w[4].c0, w[4].c1 - w[4].c0).zero_();
+  EXPECT_TRUE(at::allclose(none.logits(3, 5).select(0, 1).unsqueeze(0), plain.forward(occluded, {}).logits, 1e-5,
+                           1e-6));
   fa::LoadedModel resnet = fa::loadModel("resnet_fmnist", "", 0);
   // Sides not multiples of the stride (4); a window as large as the image.
   EXPECT_FALSE(fa::OccludedForward(*resnet.net, at::randn({1, 3, 98, 112}), fa::occlusionWindows(98, 112, 16, 8), 8)
