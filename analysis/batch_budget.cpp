@@ -1,5 +1,7 @@
 #include "analysis/batch_budget.h"
 
+#include "model/environment.h"
+
 #include <ATen/ATen.h>
 #include <c10/core/CPUAllocator.h>
 #include <c10/core/GradMode.h>
@@ -8,8 +10,8 @@
 #include <malloc.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <atomic>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -158,6 +160,12 @@ double largestTapBytes(const fs::model::ClassifierImpl& net, const fs::model::Mo
 double largestTapBytes(const LoadedModel& model, int64_t height, int64_t width) {
   return largestTapBytes(*model.net, model.config, height, width);
 }
+
+// FEATURESCOPE_BATCH_RULE: cache (the default) or memory; other values are refused.
+bool memoryRuleOnly() {
+  return fs::model::environmentChoice("FEATURESCOPE_BATCH_RULE", {"cache", "memory"}) == "memory";
+}
+
 }  // namespace
 
 double batchMemoryBudgetBytes() {
@@ -170,7 +178,7 @@ int64_t inferenceBatchSize(const LoadedModel& model, int64_t height, int64_t wid
   const double perSample = largestAllocationPerSample(*model.net, model.config.id, height, width);
   if (perSample <= 0) return fromTaps;
   const int64_t memory = std::clamp<int64_t>(static_cast<int64_t>(double(kLargestTensorBytes) / perSample), 1, fromTaps);
-  if (const char* rule = std::getenv("FEATURESCOPE_BATCH_RULE"); rule && std::string(rule) == "memory") return memory;
+  if (memoryRuleOnly()) return memory;
   return std::min(memory, std::max(kCacheBatchFloor, static_cast<int64_t>(kCacheBlockBytes / perSample)));
 }
 

@@ -22,7 +22,8 @@ double batchMemoryBudgetBytes();
 // cache, but takes at least 8 samples (a large model's weights are then read once per 8): on the
 // demo models at 112 px 15-20 a pass instead of 167-222. The same with any thread count, so that
 // results do not change with it. FEATURESCOPE_BATCH_RULE=memory in the environment leaves out this
-// cap (the memory rule alone), to compare the two in one build.
+// cap (the memory rule alone), to compare the two in one build; =cache is the default; other
+// values throw InputError.
 int64_t inferenceBatchSize(const LoadedModel& model, int64_t height, int64_t width);
 int64_t inferenceBatchSize(const fs::model::ClassifierImpl& net, const fs::model::ModelConfig& config, int64_t height,
                            int64_t width);

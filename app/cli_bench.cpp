@@ -281,8 +281,8 @@ const CommandRegistrar kBench{
      "  (default: blocked for weights of at most 256 Ki values, on AVX-512);\n"
      "  FEATURESCOPE_CONV_LAYOUT=blocked|nhwc the layout of convolution activations (default: blocked\n"
      "  for batches of 2 or more); FEATURESCOPE_BATCH_RULE=memory sizes inference batches by memory\n"
-     "  alone (the largest block under 32 MiB) instead of also within 2 MiB per intra-op thread (at\n"
-     "  least 8 samples).",
+     "  alone (the largest block under 32 MiB) instead of also keeping it within 3 MiB (at least 8\n"
+     "  samples; =cache, the default); other values are refused.",
      {{"--repeat", "--rounds", "--methods"}, {"--json", "--peer"}, 1, -1},
      runBench}};
 }  // namespace

@@ -1,5 +1,6 @@
 #include "model/blocked_activations.h"
 
+#include "model/environment.h"
 #include "model/kernel_policy.h"
 #include "model/onednn_support.h"
 
@@ -110,11 +111,9 @@ at::Tensor maxPool2dInference(const at::Tensor& x, int64_t kernel, int64_t strid
 
 namespace {
 ConvLayout layoutFromEnvironment() {
-  const char* env = std::getenv("FEATURESCOPE_CONV_LAYOUT");
-  const std::string v = env ? env : "";
+  const std::string v = environmentChoice("FEATURESCOPE_CONV_LAYOUT", {"blocked", "nhwc"});
   if (v == "blocked") return ConvLayout::Blocked;
   if (v == "nhwc") return ConvLayout::ChannelsLast;
-  if (!v.empty()) throw std::runtime_error("FEATURESCOPE_CONV_LAYOUT must be 'blocked' or 'nhwc', not '" + v + "'");
   return ConvLayout::Measured;
 }
 std::atomic<ConvLayout>& convLayout() {

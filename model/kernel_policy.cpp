@@ -1,6 +1,7 @@
 #include "model/kernel_policy.h"
 
 #include "model/atomic_file.h"
+#include "model/environment.h"
 
 #include <ATen/Parallel.h>
 #include <nlohmann/json.hpp>
@@ -48,12 +49,9 @@ nlohmann::json readCalibration(const std::string& path) {
 }
 
 MatmulBackend chooseMatmulBackend() {
-  if (const char* env = std::getenv("FEATURESCOPE_MATMUL")) {
-    const std::string v = env;
-    if (v == "onednn") return MatmulBackend::OneDnn;
-    if (v == "blas") return MatmulBackend::Blas;
-    if (!v.empty()) throw std::runtime_error("FEATURESCOPE_MATMUL must be 'onednn' or 'blas', not '" + v + "'");
-  }
+  const std::string forced = environmentChoice("FEATURESCOPE_MATMUL", {"onednn", "blas"});
+  if (forced == "onednn") return MatmulBackend::OneDnn;
+  if (forced == "blas") return MatmulBackend::Blas;
   const std::string path = calibrationFile(), key = calibrationKey();
   // One process calibrates at a time (ctest starts many at once): the others wait and read its
   // result, so that every process on a machine makes the same choice.
@@ -106,11 +104,9 @@ bool onednnHasAvx512() {
 
 bool blockedMatmulWeights(std::int64_t values) {
   static const int forced = [] {
-    const char* env = std::getenv("FEATURESCOPE_MATMUL_WEIGHTS");
-    const std::string v = env ? env : "";
+    const std::string v = environmentChoice("FEATURESCOPE_MATMUL_WEIGHTS", {"plain", "blocked"});
     if (v.empty()) return -1;
-    if (v == "plain" || v == "blocked") return v == "blocked" ? 1 : 0;
-    throw std::runtime_error("FEATURESCOPE_MATMUL_WEIGHTS must be 'plain' or 'blocked', not '" + v + "'");
+    return v == "blocked" ? 1 : 0;
   }();
   return forced >= 0 ? forced == 1 : values <= kBlockedWeightMaxValues;
 }

@@ -1,7 +1,7 @@
 // Occlusion's forwards, incremental where the model has a local prefix (occluded_forward.h).
 #include "analysis/saliency/occluded_forward.h"
 
-#include "model/errors.h"
+#include "model/environment.h"
 
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/grad_mode.h>
@@ -19,11 +19,7 @@ int64_t ceilDiv(int64_t a, int64_t b) { return -floorDiv(-a, b); }
 
 // FEATURESCOPE_OCCLUSION: incremental (the default) or full.
 bool incrementalAllowed() {
-  const char* v = std::getenv("FEATURESCOPE_OCCLUSION");
-  const std::string value = v ? v : "";
-  if (value.empty() || value == "incremental") return true;
-  if (value == "full") return false;
-  throw fs::model::InputError("FEATURESCOPE_OCCLUSION: '" + value + "' is neither incremental nor full");
+  return fs::model::environmentChoice("FEATURESCOPE_OCCLUSION", {"incremental", "full"}) != "full";
 }
 
 // Along one axis of `size` pixels: the prefix cells [first, last] whose field meets [w0, w1).

@@ -5,6 +5,7 @@
 #include "analysis/memory_limits.h"
 #include "analysis/model_loader.h"
 #include "app/process_setup.h"
+#include "model/errors.h"
 #include "model/threads.h"
 
 #include <ATen/ATen.h>
@@ -19,6 +20,7 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace fs::analysis {
@@ -142,6 +144,17 @@ TEST(BatchBudget, InferenceBatchesKeepTheLargestBlockInCache) {
     const fs::model::CallingThreadThreads t(threads);
     EXPECT_EQ(inferenceBatchSize(small, 112, 112), chosen) << threads << " threads";
   }
+  // FEATURESCOPE_BATCH_RULE=cache names the default; other values are refused, not ignored.
+  setenv("FEATURESCOPE_BATCH_RULE", "cache", 1);
+  EXPECT_EQ(inferenceBatchSize(small, 112, 112), chosen);
+  setenv("FEATURESCOPE_BATCH_RULE", "memry", 1);
+  try {
+    inferenceBatchSize(small, 112, 112);
+    ADD_FAILURE() << "an unknown FEATURESCOPE_BATCH_RULE was accepted";
+  } catch (const fs::model::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("FEATURESCOPE_BATCH_RULE: 'memry'"), std::string::npos) << e.what();
+  }
+  unsetenv("FEATURESCOPE_BATCH_RULE");
 }
 
 TEST(BatchBudget, BalancedBatchesSplitEvenly) {
