@@ -144,7 +144,7 @@ nlohmann::json evaluateModel(fa::LoadedModel& m, const fa::ScorecardOptions& o, 
   // The model's throughput before the run, every 60 s during it (between images; a shared
   // machine's speed drifts by tens of percent) and after it; the median of the samples per rate.
   // The samples' own time is not the run's; it is reported as throughput_sampling_seconds (about
-  // 2% of a long run: 0.5 s per rate before and after, 0.25 s per rate during).
+  // 3% of the goal's run in the README: 0.5 s per rate before and after, 0.25 s per rate during).
   constexpr double kEdgeSample = 0.5, kRunSample = 0.25;
   constexpr auto kSamplePeriod = std::chrono::seconds(60);
   const bool occludes = std::find(o.methods.begin(), o.methods.end(), "occlusion") != o.methods.end();
@@ -319,8 +319,7 @@ const char* const kEvaluateUsage =
     "  \"throughput_sampling_seconds\"); occlusion's windows are counted as\n"
     "  occluded forwards (\"forward_occluded\") at their own measured rate: incremental where the model\n"
     "  has a local prefix (every family of the zoo has one; FEATURESCOPE_OCCLUSION=full for full\n"
-    "  forwards,\n"
-    "  see featurescope-cli saliency --help). evaluate reports forward-equivalents\n"
+    "  forwards, see featurescope-cli saliency --help). evaluate reports forward-equivalents\n"
     "  per second and the overhead beyond the model's time (stderr, --json \"speed\", and with\n"
     "  --out FILE.speed.json; see analysis/evaluation/evaluation_cost.h for what is counted), with the\n"
     "  wall seconds of each step (\"seconds_by_step\": explain = the methods' maps, then each metric).\n"

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -18,10 +19,17 @@ namespace {
 namespace fa = fs::analysis;
 
 // The logits of x with window w set to 0, by a full forward.
-at::Tensor fullOccluded(fa::LoadedModel& m, const at::Tensor& x, const fa::OcclusionWindow& w) {
+at::Tensor fullOccluded(fs::model::ClassifierImpl& net, const at::Tensor& x, const fa::OcclusionWindow& w) {
   at::Tensor y = x.clone();
   y.narrow(2, w.r0, w.r1 - w.r0).narrow(3, w.c0, w.c1 - w.c0).zero_();
-  return m.net->forward(y, {}).logits;
+  return net.forward(y, {}).logits;
+}
+
+// Indices 0 .. n-1: every window of a grid.
+std::vector<int64_t> firstWindows(int64_t n) {
+  std::vector<int64_t> all(size_t(n), 0);
+  std::iota(all.begin(), all.end(), int64_t(0));
+  return all;
 }
 
 // A model that declares no local prefix (every family of the zoo declares one).
@@ -55,7 +63,7 @@ void expectLogitsOfFullForwards(fa::LoadedModel& m, const at::Tensor& x, int win
     const int64_t e = std::min<int64_t>(int64_t(windows.size()), b + 4);
     const at::Tensor got = f.logits(b, e);
     for (int64_t i = b; i < e; ++i) {
-      const at::Tensor want = fullOccluded(m, x, windows[size_t(i)]);
+      const at::Tensor want = fullOccluded(*m.net, x, windows[size_t(i)]);
       // The drop in a logit is what occlusion keeps: it must agree, not only the logits.
       const at::Tensor drop = reference - got[i - b].unsqueeze(0), wantDrop = reference - want;
       EXPECT_LT((drop - wantDrop).abs().max().item<double>(), 1e-4 * (1.0 + wantDrop.abs().max().item<double>()))
@@ -98,9 +106,7 @@ TEST(OccludedForward, IncrementalLogitsAreThoseOfFullForwards) {
   for (const char* id : {"convmlp_fmnist", "puremlp_fmnist", "resnet_fmnist"}) {
     fa::LoadedModel m = fa::loadModel(id, "", 0);
     // Every window of the default grid (13 x 13 at 112 px), in batches of 4.
-    std::vector<int64_t> all;
-    for (int64_t i = 0; i < 169; ++i) all.push_back(i);
-    expectLogitsOfFullForwards(m, at::randn({1, 3, 112, 112}), 16, 8, all);
+    expectLogitsOfFullForwards(m, at::randn({1, 3, 112, 112}), 16, 8, firstWindows(169));
     // A rectangular image, another grid.
     expectLogitsOfFullForwards(m, at::randn({1, 3, 96, 120}), 12, 6, {0, 1, 9, 40, -2, -1});
   }
@@ -108,9 +114,7 @@ TEST(OccludedForward, IncrementalLogitsAreThoseOfFullForwards) {
   // 8-px offset meets four patches) and ConvNeXt's stem convolution.
   for (const char* id : {"mixer_fmnist", "resmlp_fmnist", "vit_fmnist", "convnext_fmnist"}) {
     fa::LoadedModel m = fa::loadModel(id, "", 0);
-    std::vector<int64_t> all;
-    for (int64_t i = 0; i < 169; ++i) all.push_back(i);
-    expectLogitsOfFullForwards(m, at::randn({1, 3, 112, 112}), 16, 8, all);
+    expectLogitsOfFullForwards(m, at::randn({1, 3, 112, 112}), 16, 8, firstWindows(169));
   }
   // ImageNet-size models with their own fields (ConvMLP-S: two conv blocks; ResNet-18's stem; DeiT's
   // patch embedding, with its two prefix tokens; Swin's, before its per-token norm and shifted windows).
@@ -128,10 +132,7 @@ TEST(OccludedForward, FullForwardsWhereThePrefixCannotHelp) {
   const at::Tensor x = at::randn({1, 3, 112, 112});
   fa::OccludedForward none(plain, x, w, 8);  // no local prefix
   EXPECT_FALSE(none.incremental());
-  at::Tensor occluded = x.clone();
-  occluded.narrow(2, w[4].r0, w[4].r1 - w[4].r0).narrow(3, w[4].c0, w[4].c1 - w[4].c0).zero_();
-  EXPECT_TRUE(at::allclose(none.logits(3, 5).select(0, 1).unsqueeze(0), plain.forward(occluded, {}).logits, 1e-5,
-                           1e-6));
+  EXPECT_TRUE(at::allclose(none.logits(3, 5).select(0, 1).unsqueeze(0), fullOccluded(plain, x, w[4]), 1e-5, 1e-6));
   fa::LoadedModel resnet = fa::loadModel("resnet_fmnist", "", 0);
   // Sides not multiples of the stride (4); a window as large as the image.
   EXPECT_FALSE(fa::OccludedForward(*resnet.net, at::randn({1, 3, 98, 112}), fa::occlusionWindows(98, 112, 16, 8), 8)
