@@ -87,10 +87,11 @@ void scoreSanity(LoadedModel& m, const ScoredImage& img, int target, SaliencyMet
 }
 
 // One method's metrics on one image, target = the top-1 prediction; every metric ranks the
-// displayed map (map2d). Registered metrics draw their noise from seed + image index. The wall
-// time of each step (the explanation, each metric) is added to seconds[step].
+// displayed map (map2d). Registered metrics draw their noise from seed + image index, and keep what
+// depends on the image alone in `memo` for the image's other methods. The wall time of each step
+// (the explanation, each metric) is added to seconds[step].
 json scoreMethod(LoadedModel& m, const ScoredImage& img, int target, SaliencyMethod& method,
-                 const ScorecardOptions& o, std::map<std::string, double>& seconds) {
+                 const ScorecardOptions& o, MetricMemo& memo, std::map<std::string, double>& seconds) {
   auto clock = std::chrono::steady_clock::now();
   const auto lap = [&](const std::string& step) {
     const auto now = std::chrono::steady_clock::now();
@@ -122,7 +123,7 @@ json scoreMethod(LoadedModel& m, const ScoredImage& img, int target, SaliencyMet
   MetricInput in;
   in.model = &m, in.input = x, in.map2d = map, in.target = target, in.mask = img.mask;
   in.explain = [&](const at::Tensor& y) { return displayedMap(method.compute(m, y, opts).map2d, sign); };
-  in.seed = o.seed + img.index, in.batchSize = o.curve.batchSize;
+  in.seed = o.seed + img.index, in.batchSize = o.curve.batchSize, in.memo = &memo;
   for (const std::string& name : o.metrics)
     if (!legacyMetric(name)) {
       r[name] = makeMetric(name)->compute(in);
@@ -277,8 +278,9 @@ class ScorecardRun {
       const ScoredImage img = load(i);
       const int target = predict(m_, img.input, 1).top.front().index;
       json entry = {{"index", i}, {"status", "done"}, {"target", target}, {"methods", json::object()}};
+      MetricMemo memo;
       for (size_t k = 0; k < methods_.size(); ++k)
-        entry["methods"][o_.methods[k]] = scoreMethod(m_, img, target, *methods_[k], o_, sum_.secondsByStep);
+        entry["methods"][o_.methods[k]] = scoreMethod(m_, img, target, *methods_[k], o_, memo, sum_.secondsByStep);
       records_[key] = compactJson(entry);
       ++sum_.done;
       return "done";

@@ -294,6 +294,7 @@ const char* const kEvaluateUsage =
     "                          object, same size as the image), or the Fashion-MNIST silhouette (pixels > 0)\n"
     "    gini (higher) / entropy (lower)  complexity (Chalasani et al. 2020; Bhatt et al. 2020)\n"
     "    infidelity / max_sensitivity     Yeh et al. 2019 (lower); noise seeded by --seed + image index\n"
+    "                          (infidelity's perturbed forwards are the image's: made once, for every method)\n"
     "  Defaults: --methods gradcam,gradient --metrics deletion,insertion,drop.\n"
     "  The scorecard: per model x method the mean, bootstrap 95% CI (1000 resamples, seeded by --seed) and\n"
     "  rank of every metric, and Kendall's tau between the metrics' method rankings; identical seeds give\n"

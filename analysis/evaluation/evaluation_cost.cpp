@@ -92,8 +92,9 @@ EvaluationCount evaluationsPerImage(const LoadedModel& model, const std::vector<
     if (has(metrics, "drop")) total.batchedForward += 2;
     for (const char* road : {"road_morf", "road_lerf"})
       if (has(metrics, road)) total.batchedForward += 9;
-    if (has(metrics, "infidelity")) total.singleForward += 1, total.batchedForward += 32;
   }
+  // Infidelity's model differences depend on the image, not the map: once per image (MetricMemo).
+  if (has(metrics, "infidelity") && !methods.empty()) total.singleForward += 1, total.batchedForward += 32;
   return total;
 }
 

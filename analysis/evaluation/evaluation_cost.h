@@ -13,7 +13,8 @@
 //     other methods are not counted (`uncounted` names them and no figure is given);
 //   deletion, insertion: steps + 1 batched forwards each (faithfulness.h); drop: 2 batched
 //   (the image and the masked image); road_morf, road_lerf: 9 batched (one per fraction);
-//   infidelity: 1 single + 32 batched; max_sensitivity: 10 maps; random_logit: 1 map; sanity:
+//   infidelity: 1 single + 32 batched once per image (the same for every method's map:
+//     MetricMemo, metric.h); max_sensitivity: 10 maps; random_logit: 1 map; sanity:
 //   (units + 1) maps; localisation and complexity metrics: none.
 // The model's throughput is measured on the model's input size, images per second, for forward
 // (inference mode) and forward+backward (the input gradient of one logit) at batch 1 and at a batch

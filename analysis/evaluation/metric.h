@@ -8,8 +8,10 @@
 
 #include <ATen/core/Tensor.h>
 
+#include <any>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +20,25 @@ namespace fs::analysis {
 
 // The map of the method under evaluation for another input [1,3,H,W] (max-sensitivity).
 using ExplainFunction = std::function<at::Tensor(const at::Tensor& input)>;
+
+// What a metric computes from the image alone, kept for the image's other maps: a scorecard scores
+// every method of one image with the same memo (infidelity's model differences, robustness.h),
+// since the input, the target and the seed are the same for all of them. One image's, one thread's.
+class MetricMemo {
+ public:
+  // The value under `key`, made by make() the first time; the key names everything it depends on
+  // besides the image. std::bad_any_cast when a key is reused for another type.
+  template <class T, class Make>
+  const T& get(const std::string& key, const Make& make) {
+    auto it = values_.find(key);
+    if (it == values_.end()) it = values_.emplace(key, std::any(T(make()))).first;
+    return std::any_cast<const T&>(it->second);
+  }
+  size_t size() const { return values_.size(); }
+
+ private:
+  std::map<std::string, std::any> values_;
+};
 
 struct MetricInput {
   LoadedModel* model = nullptr;  // faithfulness and robustness metrics
@@ -28,6 +49,7 @@ struct MetricInput {
   ExplainFunction explain;       // robustness metrics
   uint64_t seed = 0;             // perturbation and imputation noise
   int batchSize = 0;             // forward batch; 0 = chosen from memory
+  MetricMemo* memo = nullptr;    // shared by the image's maps; null: every value computed afresh
 };
 
 class EvaluationMetric {

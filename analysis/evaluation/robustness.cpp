@@ -8,6 +8,7 @@
 #include <c10/core/InferenceMode.h>
 
 #include <algorithm>
+#include <string>
 
 namespace fs::analysis {
 using fs::model::InputError;
@@ -27,13 +28,11 @@ at::Tensor targetLogits(LoadedModel& model, const at::Tensor& batch, int target)
 
 }  // namespace
 
-double infidelity(LoadedModel& model, const at::Tensor& input, const at::Tensor& map, int target,
-                  const InfidelityOptions& o) {
+InfidelityProbe infidelityProbe(LoadedModel& model, const at::Tensor& input, int target, const InfidelityOptions& o) {
   checkInput(input);
   if (o.samples < 1 || !(o.sigma > 0)) throw InputError("infidelity: samples must be >= 1 and sigma > 0");
   c10::InferenceMode guard;
   const int64_t h = input.size(2), w = input.size(3);
-  const at::Tensor phi = mapToSize(map, h, w).to(at::kDouble);
   at::Generator gen = at::detail::createCPUGenerator(o.seed);
   const at::Tensor noise = at::randn({o.samples, 1, h, w}, gen, at::kFloat).mul_(o.sigma);
   const at::Tensor x = input.to(at::kFloat);
@@ -44,11 +43,25 @@ double infidelity(LoadedModel& model, const at::Tensor& input, const at::Tensor&
     const at::Tensor i = noise.narrow(0, s0, std::min<int64_t>(batch, o.samples - s0));
     parts.push_back(targetLogits(model, x - i, target));
   }
-  const at::Tensor df = fx - at::cat(parts);                          // f(x) - f(x - I)
-  const at::Tensor dots = (noise.to(at::kDouble).select(1, 0) * phi).sum({1, 2});  // I^T Phi
+  return {noise.to(at::kDouble).select(1, 0), fx - at::cat(parts)};  // I, f(x) - f(x - I)
+}
+
+double infidelity(const InfidelityProbe& probe, const at::Tensor& map) {
+  if (!probe.perturbations.defined() || !probe.logitChange.defined())
+    throw InputError("infidelity: no model differences computed");
+  c10::InferenceMode guard;
+  const at::Tensor& noise = probe.perturbations;
+  const at::Tensor phi = mapToSize(map, noise.size(1), noise.size(2)).to(at::kDouble);
+  const at::Tensor& df = probe.logitChange;
+  const at::Tensor dots = (noise * phi).sum({1, 2});  // I^T Phi
   const double dd = (dots * dots).sum().item<double>();
   const double beta = dd > 0 ? (dots * df).sum().item<double>() / dd : 0.0;
   return (beta * dots - df).square().mean().item<double>();
+}
+
+double infidelity(LoadedModel& model, const at::Tensor& input, const at::Tensor& map, int target,
+                  const InfidelityOptions& o) {
+  return infidelity(infidelityProbe(model, input, target, o), map);
 }
 
 double maxSensitivity(const ExplainFunction& explain, const at::Tensor& input, const at::Tensor& map,
@@ -84,7 +97,12 @@ class InfidelityMetric : public EvaluationMetric {
     InfidelityOptions o;
     o.seed = in.seed, o.batchSize = in.batchSize;
     if (!in.map2d.defined()) throw InputError("metric: no saliency map");
-    return infidelity(metricModel(in), in.input, in.map2d, in.target, o);
+    const auto probe = [&] { return infidelityProbe(metricModel(in), in.input, in.target, o); };
+    if (!in.memo) return infidelity(probe(), in.map2d);
+    const std::string key = "infidelity target " + std::to_string(in.target) + " seed " + std::to_string(o.seed) +
+                            " samples " + std::to_string(o.samples) + " sigma " + std::to_string(o.sigma) +
+                            " batch " + std::to_string(o.batchSize);
+    return infidelity(in.memo->get<InfidelityProbe>(key, probe), in.map2d);
   }
 };
 

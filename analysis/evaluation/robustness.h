@@ -25,6 +25,18 @@ struct InfidelityOptions {
 double infidelity(LoadedModel& model, const at::Tensor& input, const at::Tensor& map, int target,
                   const InfidelityOptions& options = {});
 
+// Infidelity in two halves. The model's half depends on the input, the target and the options but
+// not on the map: the perturbations I [S,H,W] (float64) and f(x) - f(x - I) [S] (float64). A
+// scorecard computes it once per image and scores every method's map against it (metric.h's
+// MetricMemo): the same numbers as infidelity() above, which is the two halves in a row.
+struct InfidelityProbe {
+  at::Tensor perturbations;
+  at::Tensor logitChange;
+};
+InfidelityProbe infidelityProbe(LoadedModel& model, const at::Tensor& input, int target,
+                                const InfidelityOptions& options = {});
+double infidelity(const InfidelityProbe& probe, const at::Tensor& map);
+
 // [max_sensitivity] Eq. 3: SENS_max = max over ||y - x||_inf <= r of ||Phi(y) - Phi(x)||, estimated
 // as Captum does by Monte Carlo: `samples` inputs y = x + U(-r, r) per element (normalised input
 // space), each explained again by `explain`; the norm is Frobenius, and as in Captum the result is

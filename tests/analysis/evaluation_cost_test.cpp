@@ -38,6 +38,11 @@ TEST(EvaluationCost, CountsPerImageAsTheMethodsAndMetricsDefineThem) {
   EXPECT_EQ(c.singleForward, 1 + 1);
   o.window = 20, o.stride = 20;  // 0, 20, ..., 80 and one aligned to the edge at 92: 6 per side
   EXPECT_EQ(fa::evaluationsPerImage(m, {"occlusion"}, {}, o, 50).occludedForward, 36);
+  // Infidelity's model differences are the image's, shared by its methods (MetricMemo): once.
+  c = fa::evaluationsPerImage(m, {"gradcam", "gradient"}, {"infidelity"}, o, 50);
+  EXPECT_EQ(c.singleBackward, 2);
+  EXPECT_EQ(c.singleForward, 1 + 1);
+  EXPECT_EQ(c.batchedForward, 32);
   // A method whose evaluations are not modelled is named, not guessed.
   c = fa::evaluationsPerImage(m, {"gradient", "rise"}, {"deletion"}, o, 10);
   ASSERT_EQ(c.uncounted.size(), 1u);

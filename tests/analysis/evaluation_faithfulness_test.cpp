@@ -137,6 +137,28 @@ TEST(Robustness, InfidelityIsZeroForTheLinearModelsGradient) {
   EXPECT_NEAR(fa::infidelity(t.model, t.x, t.w.flip(0), 0, o), fa::infidelity(t.model, t.x, t.w.flip(0), 0), 1e-9);
 }
 
+TEST(Robustness, InfidelityKeepsTheModelsHalfForTheImagesOtherMaps) {
+  Toy t = makeToy(10);
+  at::Generator gen = at::detail::createCPUGenerator(11);
+  const at::Tensor a = t.w.flip(0), b = at::rand({kSize, kSize}, gen);
+  fa::MetricMemo memo;
+  fa::MetricInput in;
+  in.model = &t.model, in.input = t.x, in.target = 0, in.seed = 4, in.memo = &memo;
+  const auto metric = fa::makeMetric("infidelity");
+  fa::InfidelityOptions o;
+  o.seed = 4;
+  for (const at::Tensor& map : {a, b, a}) {  // the memo's values are exactly the fresh ones
+    in.map2d = map;
+    EXPECT_EQ(metric->compute(in), fa::infidelity(t.model, t.x, map, 0, o));
+  }
+  EXPECT_EQ(memo.size(), 1u);  // one model half for the image's three maps
+  in.seed = 5, in.map2d = b;   // another seed draws other perturbations: another entry
+  o.seed = 5;
+  EXPECT_EQ(metric->compute(in), fa::infidelity(t.model, t.x, b, 0, o));
+  EXPECT_EQ(memo.size(), 2u);
+  EXPECT_THROW(fa::infidelity(fa::InfidelityProbe{}, a), fm::InputError);
+}
+
 TEST(Robustness, MaxSensitivityIsZeroForAConstantMethod) {
   Toy t = makeToy(9);
   const at::Tensor constant = at::full({kSize, kSize}, 0.3);
