@@ -5,6 +5,7 @@
 // the goal: gradcam, layercam, gradient, integrated gradients (32 steps) and occlusion
 // with every faithfulness, localisation and complexity metric on the Fashion-MNIST test set.
 // usage: evaluate_workers [IMAGES] [ROUNDS] [MODEL...]
+#include "analysis/evaluation/statistics.h"
 #include "app/process_setup.h"
 #include "model/threads.h"
 #include "service/evaluation_service.h"
@@ -20,11 +21,7 @@
 
 namespace {
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
+using fs::analysis::median;  // numpy.median's convention
 
 bool sameMeans(const fs::service::ModelScorecard& a, const fs::service::ModelScorecard& b) {
   if (a.stats.size() != b.stats.size()) return false;

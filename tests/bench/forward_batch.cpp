@@ -5,6 +5,7 @@
 // BACKWARD=1 in the environment: forward+backward (the input's gradient of one logit) as well, after a /.
 // usage: forward_batch [THREADS] [ROUNDS] [SECONDS] MODEL... [-- BATCH...]   (THREADS 0: the default)
 #include "analysis/batch_budget.h"
+#include "analysis/evaluation/statistics.h"
 #include "analysis/model_loader.h"
 #include "app/process_setup.h"
 #include "model/threads.h"
@@ -23,11 +24,7 @@
 
 namespace {
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
+using fs::analysis::median;  // numpy.median's convention
 
 }  // namespace
 

@@ -8,6 +8,7 @@
 // milliseconds per imputation, and of each phase.
 // usage: road_imputation [ROUNDS] [SIZE] [KIND...]
 #include "analysis/evaluation/imputation_solver.h"
+#include "analysis/evaluation/statistics.h"
 
 #include <algorithm>
 #include <chrono>
@@ -24,11 +25,7 @@ namespace {
 namespace im = fs::analysis::imputation;
 using Clock = std::chrono::steady_clock;
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
+using fs::analysis::median;  // numpy.median's convention
 
 // A size x size map, row-major: uniform values on a grid x grid lattice, upsampled bilinearly
 // (align_corners false) or by nearest; per pixel when grid == size.
