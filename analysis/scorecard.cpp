@@ -12,6 +12,7 @@
 #include "analysis/inference.h"
 #include "analysis/preprocess.h"
 #include "analysis/saliency/displayed_map.h"
+#include "analysis/saliency/saliency_base.h"
 #include "analysis/saliency/saliency_method.h"
 #include "analysis/sha256.h"
 #include "model/atomic_file.h"
@@ -86,12 +87,51 @@ void scoreSanity(LoadedModel& m, const ScoredImage& img, int target, SaliencyMet
   lap("sanity");
 }
 
+// What the image's gradient passes keep (saliency/gradient_pass.h): the CAM tap when a method reads
+// it, the input gradient when a method reads that. One cache per image, in its memo, serves every
+// such method's re-explanations of the same inputs.
+struct PassPlan {
+  std::string tap;
+  bool inputGradient = false;
+};
+
+PassPlan passPlan(const LoadedModel& m, const std::vector<std::unique_ptr<SaliencyMethod>>& methods,
+                  const SaliencyOptions& o) {
+  PassPlan plan;
+  for (const auto& method : methods) {
+    if (method->passUse() == PassUse::Tap && plan.tap.empty()) plan.tap = resolveTap(m, o.tap);
+    plan.inputGradient = plan.inputGradient || method->passUse() == PassUse::Input;
+  }
+  return plan;
+}
+
+// The displayed maps [S,h,w] of `method` for inputs ys [S,3,H,W] (max-sensitivity): from the image's
+// gradient pass over ys when the method reads one, else compute() on each input.
+at::Tensor reExplain(LoadedModel& m, SaliencyMethod& method, const SaliencyOptions& opts, const PassPlan& plan,
+                     MetricMemo& memo, const at::Tensor& ys) {
+  const SignMode sign = method.convention().sign;
+  std::vector<at::Tensor> maps;
+  if (method.passUse() == PassUse::None) {
+    for (int64_t s = 0; s < ys.size(0); ++s)
+      maps.push_back(displayedMap(method.compute(m, ys.narrow(0, s, 1), opts).map2d, sign));
+    return at::stack(maps);
+  }
+  const std::string key = "gradient passes tap " + plan.tap + " input " + std::to_string(plan.inputGradient) +
+                          " batch " + std::to_string(opts.batchSize);
+  const auto cache = memo.get<std::shared_ptr<GradientPassCache>>(
+      key, [&] { return std::make_shared<GradientPassCache>(plan.tap, plan.inputGradient, opts.batchSize); });
+  const GradientPass& pass = cache->get(m, ys, opts.target);
+  for (int64_t s = 0; s < ys.size(0); ++s) maps.push_back(displayedMap(method.mapFromPass(pass, s), sign));
+  return at::stack(maps);
+}
+
 // One method's metrics on one image, target = the top-1 prediction; every metric ranks the
 // displayed map (map2d). Registered metrics draw their noise from seed + image index, and keep what
 // depends on the image alone in `memo` for the image's other methods. The wall time of each step
 // (the explanation, each metric) is added to seconds[step].
 json scoreMethod(LoadedModel& m, const ScoredImage& img, int target, SaliencyMethod& method,
-                 const ScorecardOptions& o, MetricMemo& memo, std::map<std::string, double>& seconds) {
+                 const ScorecardOptions& o, const PassPlan& plan, MetricMemo& memo,
+                 std::map<std::string, double>& seconds) {
   auto clock = std::chrono::steady_clock::now();
   const auto lap = [&](const std::string& step) {
     const auto now = std::chrono::steady_clock::now();
@@ -122,7 +162,7 @@ json scoreMethod(LoadedModel& m, const ScoredImage& img, int target, SaliencyMet
   }
   MetricInput in;
   in.model = &m, in.input = x, in.map2d = map, in.target = target, in.mask = img.mask;
-  in.explain = [&](const at::Tensor& y) { return displayedMap(method.compute(m, y, opts).map2d, sign); };
+  in.explain = [&](const at::Tensor& ys) { return reExplain(m, method, opts, plan, memo, ys); };
   in.seed = o.seed + img.index, in.batchSize = o.curve.batchSize, in.memo = &memo;
   for (const std::string& name : o.metrics)
     if (!legacyMetric(name)) {
@@ -204,6 +244,7 @@ class ScorecardRun {
  public:
   ScorecardRun(LoadedModel& m, const ScorecardOptions& o) : m_(m), o_(o) {
     for (const auto& name : o.methods) methods_.push_back(makeSaliencyMethod(name));
+    plan_ = passPlan(m, methods_, o.saliency);
     for (const auto& name : o.metrics)
       if (!legacyMetric(name)) needsMask_ = makeMetric(name)->needsMask() || needsMask_;
     files_ = scorecardImages(o, &dataset_);
@@ -280,7 +321,7 @@ class ScorecardRun {
       json entry = {{"index", i}, {"status", "done"}, {"target", target}, {"methods", json::object()}};
       MetricMemo memo;
       for (size_t k = 0; k < methods_.size(); ++k)
-        entry["methods"][o_.methods[k]] = scoreMethod(m_, img, target, *methods_[k], o_, memo, sum_.secondsByStep);
+        entry["methods"][o_.methods[k]] = scoreMethod(m_, img, target, *methods_[k], o_, plan_, memo, sum_.secondsByStep);
       records_[key] = compactJson(entry);
       ++sum_.done;
       return "done";
@@ -308,6 +349,7 @@ class ScorecardRun {
   LoadedModel& m_;
   const ScorecardOptions& o_;
   std::vector<std::unique_ptr<SaliencyMethod>> methods_;
+  PassPlan plan_;
   std::vector<std::string> files_;
   ImageDataset dataset_;
   bool needsMask_ = false;

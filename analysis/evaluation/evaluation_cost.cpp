@@ -2,9 +2,11 @@
 #include "analysis/evaluation/evaluation_cost.h"
 
 #include "analysis/batch_budget.h"
+#include "analysis/evaluation/robustness.h"
 #include "analysis/evaluation/statistics.h"
 #include "analysis/faithfulness.h"
 #include "analysis/saliency/occluded_forward.h"
+#include "analysis/saliency/saliency_method.h"
 #include "model/errors.h"
 
 #include <ATen/ATen.h>
@@ -76,6 +78,8 @@ EvaluationCount evaluationsPerImage(const LoadedModel& model, const std::vector<
   EvaluationCount total;
   total.singleForward = 1;  // the top-1 prediction
   const double units = double(randomisationOrder(model).size());
+  const double sensitivitySamples = SensitivityOptions{}.samples;
+  bool sharedPass = false;
   for (const std::string& method : methods) {
     EvaluationCount map;
     if (!mapCount(method, model, saliency, map)) {
@@ -83,7 +87,13 @@ EvaluationCount evaluationsPerImage(const LoadedModel& model, const std::vector<
       continue;
     }
     double maps = 1;  // the displayed map
-    if (has(metrics, "max_sensitivity")) maps += 10;
+    // Max-sensitivity's re-explanations: a method that reads one gradient pass takes them from the
+    // image's one batched pass over the perturbed inputs (saliency/gradient_pass.h), counted below.
+    const bool readsPass = makeSaliencyMethod(method)->passUse() != PassUse::None;
+    if (has(metrics, "max_sensitivity")) {
+      if (readsPass) sharedPass = true;
+      else maps += sensitivitySamples;
+    }
     if (has(metrics, "random_logit")) maps += 1;
     if (has(metrics, "sanity")) maps += units + 1;
     total += scaled(map, maps);
@@ -93,6 +103,7 @@ EvaluationCount evaluationsPerImage(const LoadedModel& model, const std::vector<
     for (const char* road : {"road_morf", "road_lerf"})
       if (has(metrics, road)) total.batchedForward += 9;
   }
+  if (sharedPass) total.batchedBackward += sensitivitySamples;
   // Infidelity's model differences depend on the image, not the map: once per image (MetricMemo).
   if (has(metrics, "infidelity") && !methods.empty()) total.singleForward += 1, total.batchedForward += 32;
   return total;

@@ -18,8 +18,10 @@
 
 namespace fs::analysis {
 
-// The map of the method under evaluation for another input [1,3,H,W] (max-sensitivity).
-using ExplainFunction = std::function<at::Tensor(const at::Tensor& input)>;
+// The maps of the method under evaluation for other inputs [S,3,H,W], as displayed: [S,h,w]
+// (max-sensitivity's re-explanations, all at once so that a method reading one gradient pass can
+// take every map from one batched pass: saliency/gradient_pass.h).
+using ExplainFunction = std::function<at::Tensor(const at::Tensor& inputs)>;
 
 // What a metric computes from the image alone, kept for the image's other maps: a scorecard scores
 // every method of one image with the same memo (infidelity's model differences, robustness.h),

@@ -9,6 +9,11 @@ class GradientCam : public SaliencyBase {
  public:
   bool usesTap() const override { return true; }
   bool gradientFree() const override { return false; }
+  PassUse passUse() const override { return PassUse::Tap; }
+  at::Tensor mapFromPass(const GradientPass& pass, int64_t sample) const final {
+    requirePass(pass, sample, PassUse::Tap, name());
+    return cam(pass.activations[sample], pass.tapGradients[sample]).detach().to(at::kFloat).contiguous();
+  }
 
  protected:
   at::Tensor run(SaliencyContext& ctx) final {

@@ -18,6 +18,11 @@ class InputGradient : public SaliencyBase {
   }
   bool usesTap() const override { return false; }
   bool gradientFree() const override { return false; }
+  PassUse passUse() const override { return PassUse::Input; }
+  at::Tensor mapFromPass(const GradientPass& pass, int64_t sample) const override {
+    requirePass(pass, sample, PassUse::Input, name());
+    return attributionToMap((pass.inputGradients.narrow(0, sample, 1)).to(at::kFloat).contiguous(), convention().reduction).contiguous();
+  }
 
  protected:
   at::Tensor run(SaliencyContext& ctx) override { return inputGradient(ctx, ctx.input); }

@@ -92,6 +92,11 @@ MapConvention SaliencyMethod::convention() const {
   return c;
 }
 
+at::Tensor SaliencyMethod::mapFromPass(const GradientPass& pass, int64_t sample) const {
+  requirePass(pass, sample, passUse(), name());
+  throw fs::model::InputError(name() + ": its map is not a function of one gradient pass");
+}
+
 at::Tensor attributionToMap(const at::Tensor& attribution, ChannelReduction reduction) {
   if (attribution.dim() == 2) return attribution;
   if (attribution.dim() == 4 && attribution.size(0) == 1)

@@ -7,6 +7,7 @@
 // Runs on the calling thread (the worker that owns the model); grad guards are created inside.
 #include "analysis/colormap.h"
 #include "analysis/model_loader.h"
+#include "analysis/saliency/gradient_pass.h"
 #include "analysis/saliency/method_parameters.h"
 
 #include <ATen/core/Tensor.h>
@@ -82,6 +83,14 @@ class SaliencyMethod {
   // The map convention (see MapConvention): CAMs ReLU / no clip / turbo; input attributions the
   // signed sum, signed, 99% clip, diverging, unless the method says otherwise.
   virtual MapConvention convention() const;
+  // Methods whose map is a function of one forward and one backward of the target's logit (the
+  // gradient-weighted CAMs, gradient, gradient x input) say what they read of that pass
+  // (gradient_pass.h); the others need more than one pass, or none.
+  virtual PassUse passUse() const { return PassUse::None; }
+  // map2d of sample s of `pass` (holding what passUse() reads): compute()'s map2d for
+  // pass.inputs[s] and pass.target, up to the rounding of a batched kernel. InputError for a method
+  // whose passUse() is None or a pass without what it reads.
+  virtual at::Tensor mapFromPass(const GradientPass& pass, int64_t sample) const;
   // Throws InputError for an unknown tap/class; returns early (empty map) if *cancel becomes true.
   virtual SaliencyResult compute(LoadedModel& model, const at::Tensor& input, const SaliencyOptions& options,
                                  const ProgressFn& progress = {}, const std::atomic<bool>* cancel = nullptr) = 0;

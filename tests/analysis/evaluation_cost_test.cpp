@@ -43,6 +43,14 @@ TEST(EvaluationCost, CountsPerImageAsTheMethodsAndMetricsDefineThem) {
   EXPECT_EQ(c.singleBackward, 2);
   EXPECT_EQ(c.singleForward, 1 + 1);
   EXPECT_EQ(c.batchedForward, 32);
+  // Max-sensitivity's 10 re-explanations of the methods that read one gradient pass come from one
+  // batched pass over the image's perturbed inputs (gradient_pass.h), shared by them; integrated
+  // gradients re-explains each (10 x 32).
+  c = fa::evaluationsPerImage(m, {"gradcam", "layercam", "gradient", "integrated_gradients"}, {"max_sensitivity"}, o, 50);
+  EXPECT_EQ(c.singleBackward, 3);
+  EXPECT_EQ(c.batchedBackward, 10 + 11 * 32);
+  c = fa::evaluationsPerImage(m, {"gradcam"}, {"deletion"}, o, 50);
+  EXPECT_EQ(c.batchedBackward, 0);
   // A method whose evaluations are not modelled is named, not guessed.
   c = fa::evaluationsPerImage(m, {"gradient", "rise"}, {"deletion"}, o, 10);
   ASSERT_EQ(c.uncounted.size(), 1u);

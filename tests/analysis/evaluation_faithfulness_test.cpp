@@ -12,6 +12,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
+#include <vector>
 
 namespace {
 namespace fa = fs::analysis;
@@ -161,22 +163,48 @@ TEST(Robustness, InfidelityKeepsTheModelsHalfForTheImagesOtherMaps) {
 
 TEST(Robustness, MaxSensitivityIsZeroForAConstantMethod) {
   Toy t = makeToy(9);
+  // `explain` maps every input of a batch [S,3,H,W]; `each` makes one from a map per input.
+  const auto each = [](const std::function<at::Tensor(const at::Tensor&)>& f) {
+    return [f](const at::Tensor& ys) {
+      std::vector<at::Tensor> maps;
+      for (int64_t s = 0; s < ys.size(0); ++s) maps.push_back(f(ys.narrow(0, s, 1)));
+      return at::stack(maps);
+    };
+  };
   const at::Tensor constant = at::full({kSize, kSize}, 0.3);
-  EXPECT_EQ(fa::maxSensitivity([&](const at::Tensor&) { return constant; }, t.x, constant), 0.0);
+  EXPECT_EQ(fa::maxSensitivity(each([&](const at::Tensor&) { return constant; }), t.x, constant), 0.0);
   // The gradient of a linear model does not depend on the input either.
-  EXPECT_EQ(fa::maxSensitivity([&](const at::Tensor&) { return t.w; }, t.x, t.w), 0.0);
+  EXPECT_EQ(fa::maxSensitivity(each([&](const at::Tensor&) { return t.w; }), t.x, t.w), 0.0);
   // Gradient x input does, by about r / |x| relative to the map.
   const auto gxi = [&](const at::Tensor& x) { return (t.w * x[0]).sum(0); };
-  const double s = fa::maxSensitivity(gxi, t.x, gxi(t.x));
+  const double s = fa::maxSensitivity(each(gxi), t.x, gxi(t.x));
   EXPECT_GT(s, 0.0);
   EXPECT_LT(s, 0.2);
   fa::SensitivityOptions wide;
   wide.radius = 0.5;
-  EXPECT_GT(fa::maxSensitivity(gxi, t.x, gxi(t.x), wide), s);
+  EXPECT_GT(fa::maxSensitivity(each(gxi), t.x, gxi(t.x), wide), s);
+  // The samples are the draws of one generator in order: sample k of a run with more samples is
+  // sample k of a run with fewer, and the estimate is their maximum.
+  at::Tensor seen;
+  const auto record = [&](const at::Tensor& ys) {
+    seen = ys.clone();
+    return each(gxi)(ys);
+  };
+  fa::SensitivityOptions three;
+  three.samples = 3;
+  fa::maxSensitivity(record, t.x, gxi(t.x), three);
+  const at::Tensor first3 = seen;
+  fa::maxSensitivity(record, t.x, gxi(t.x));
+  ASSERT_EQ(seen.size(0), 10);
+  EXPECT_TRUE(at::equal(seen.narrow(0, 0, 3), first3));
+  EXPECT_LE((seen - t.x.to(at::kFloat)).abs().max().item<double>(), fa::SensitivityOptions{}.radius);
+  // A function that returns the wrong number of maps is refused.
+  EXPECT_THROW(fa::maxSensitivity([&](const at::Tensor&) { return constant.unsqueeze(0); }, t.x, constant),
+               fm::InputError);
   fa::MetricInput in;
   in.input = t.x, in.map2d = constant;
   EXPECT_THROW(fa::makeMetric("max_sensitivity")->compute(in), fm::InputError);
-  in.explain = [&](const at::Tensor&) { return constant; };
+  in.explain = each([&](const at::Tensor&) { return constant; });
   EXPECT_EQ(fa::makeMetric("max_sensitivity")->compute(in), 0.0);
 }
 
