@@ -5,15 +5,13 @@
 #include "analysis/batch_export.h"
 #include "analysis/evaluation/masks.h"
 #include "analysis/evaluation/metric.h"
-#include "analysis/evaluation/sanity.h"
 #include "analysis/fashion_mnist.h"
 #include "analysis/image_io.h"
 #include "analysis/json_text.h"
 #include "analysis/inference.h"
 #include "analysis/preprocess.h"
-#include "analysis/saliency/displayed_map.h"
-#include "analysis/saliency/saliency_base.h"
 #include "analysis/saliency/saliency_method.h"
+#include "analysis/scorecard_scoring.h"
 #include "analysis/sha256.h"
 #include "model/atomic_file.h"
 #include "model/errors.h"
@@ -23,7 +21,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -36,142 +33,9 @@ using fs::model::InputError;
 using nlohmann::json;
 
 namespace {
-
-bool has(const std::vector<std::string>& list, const std::string& x) {
-  return std::find(list.begin(), list.end(), x) != list.end();
-}
-
-bool legacyMetric(const std::string& name) {
-  return name == "deletion" || name == "insertion" || name == "drop" || name == "sanity" || name == "random_logit";
-}
-
-// One image as the model sees it, its mask (undefined unless a metric needs one) and its index.
-struct ScoredImage {
-  at::Tensor input;
-  at::Tensor mask;
-  size_t index = 0;
-};
-
-// The four similarities of Adebayo et al. (null where a map is too small for SSIM or HOG).
-json similarityJson(const SimilarityScores& s) {
-  const auto num = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
-  return {{"spearman", num(s.spearman)}, {"spearman_abs", num(s.spearmanAbs)}, {"ssim", num(s.ssim)}, {"hog", num(s.hog)}};
-}
-
-// The random-logit test and the sanity cascade of one method on one image, into r; each lapped.
-// Sanity checks compare maps at the input size, as displayed (SSIM and HOG need the pixels).
-template <class Lap>
-void scoreSanity(LoadedModel& m, const ScoredImage& img, int target, SaliencyMethod& method, const ScorecardOptions& o,
-                 const SaliencyOptions& opts, json& r, const Lap& lap) {
-  const at::Tensor& x = img.input;
-  const int64_t h = x.size(2), w = x.size(3);
-  if (has(o.metrics, "random_logit")) {
-    const auto mapFor = [&](int c) {
-      SaliencyOptions oc = opts;
-      oc.target = c;
-      return mapToSize(method.compute(m, x, oc).map2d, h, w);
-    };
-    const RandomLogitResult rl = randomLogitTest(mapFor, target, m.config.numClasses, o.seed + img.index);
-    r["random_logit"] = similarityJson(rl.similarity);
-    r["random_logit"]["other"] = rl.other;
-    lap("random_logit");
-  }
-  if (!has(o.metrics, "sanity")) return;
-  const auto mapOf = [&](LoadedModel& mm) { return mapToSize(method.compute(mm, x, opts).map2d, h, w); };
-  json steps = json::array();
-  for (const auto& s : modelRandomisation(m, mapOf, RandomisationMode::Cascading, o.seed).steps) {
-    steps.push_back(similarityJson(s.similarity));
-    steps.back()["layer"] = s.unit;
-  }
-  r["sanity"] = steps;
-  lap("sanity");
-}
-
-// What the image's gradient passes keep (saliency/gradient_pass.h): the CAM tap when a method reads
-// it, the input gradient when a method reads that. One cache per image, in its memo, serves every
-// such method's re-explanations of the same inputs.
-struct PassPlan {
-  std::string tap;
-  bool inputGradient = false;
-};
-
-PassPlan passPlan(const LoadedModel& m, const std::vector<std::unique_ptr<SaliencyMethod>>& methods,
-                  const SaliencyOptions& o) {
-  PassPlan plan;
-  for (const auto& method : methods) {
-    if (method->passUse() == PassUse::Tap && plan.tap.empty()) plan.tap = resolveTap(m, o.tap);
-    plan.inputGradient = plan.inputGradient || method->passUse() == PassUse::Input;
-  }
-  return plan;
-}
-
-// The displayed maps [S,h,w] of `method` for inputs ys [S,3,H,W] (max-sensitivity): from the image's
-// gradient pass over ys when the method reads one, else compute() on each input.
-at::Tensor reExplain(LoadedModel& m, SaliencyMethod& method, const SaliencyOptions& opts, const PassPlan& plan,
-                     MetricMemo& memo, const at::Tensor& ys) {
-  const SignMode sign = method.convention().sign;
-  std::vector<at::Tensor> maps;
-  if (method.passUse() == PassUse::None) {
-    for (int64_t s = 0; s < ys.size(0); ++s)
-      maps.push_back(displayedMap(method.compute(m, ys.narrow(0, s, 1), opts).map2d, sign));
-    return at::stack(maps);
-  }
-  const std::string key = "gradient passes tap " + plan.tap + " input " + std::to_string(plan.inputGradient) +
-                          " batch " + std::to_string(opts.batchSize);
-  const auto cache = memo.get<std::shared_ptr<GradientPassCache>>(
-      key, [&] { return std::make_shared<GradientPassCache>(plan.tap, plan.inputGradient, opts.batchSize); });
-  const GradientPass& pass = cache->get(m, ys, opts.target);
-  for (int64_t s = 0; s < ys.size(0); ++s) maps.push_back(displayedMap(method.mapFromPass(pass, s), sign));
-  return at::stack(maps);
-}
-
-// One method's metrics on one image, target = the top-1 prediction; every metric ranks the
-// displayed map (map2d). Registered metrics draw their noise from seed + image index, and keep what
-// depends on the image alone in `memo` for the image's other methods. The wall time of each step
-// (the explanation, each metric) is added to seconds[step].
-json scoreMethod(LoadedModel& m, const ScoredImage& img, int target, SaliencyMethod& method,
-                 const ScorecardOptions& o, const PassPlan& plan, MetricMemo& memo,
-                 std::map<std::string, double>& seconds) {
-  auto clock = std::chrono::steady_clock::now();
-  const auto lap = [&](const std::string& step) {
-    const auto now = std::chrono::steady_clock::now();
-    seconds[step] += std::chrono::duration<double>(now - clock).count();
-    clock = now;
-  };
-  const at::Tensor& x = img.input;
-  SaliencyOptions opts = o.saliency;
-  opts.target = target;
-  // Every metric ranks the map as it is displayed (the convention's sign step: ReLU for CAMs).
-  const SignMode sign = method.convention().sign;
-  const at::Tensor map = displayedMap(method.compute(m, x, opts).map2d, sign);
-  lap("explain");
-  json r = json::object();
-  if (has(o.metrics, "deletion")) {
-    r["deletion_auc"] = deletionCurve(m, x, map, target, o.curve).auc;
-    lap("deletion");
-  }
-  if (has(o.metrics, "insertion")) {
-    r["insertion_auc"] = insertionCurve(m, x, map, target, o.curve).auc;
-    lap("insertion");
-  }
-  if (has(o.metrics, "drop")) {
-    const ConfidenceChange c = confidenceChange(m, x, map, target);
-    r["drop"] = c.drop;
-    r["increase"] = c.increase;
-    lap("drop");
-  }
-  MetricInput in;
-  in.model = &m, in.input = x, in.map2d = map, in.target = target, in.mask = img.mask;
-  in.explain = [&](const at::Tensor& ys) { return reExplain(m, method, opts, plan, memo, ys); };
-  in.seed = o.seed + img.index, in.batchSize = o.curve.batchSize, in.memo = &memo;
-  for (const std::string& name : o.metrics)
-    if (!legacyMetric(name)) {
-      r[name] = makeMetric(name)->compute(in);
-      lap(name);
-    }
-  scoreSanity(m, img, target, method, o, opts, r, lap);
-  return r;
-}
+using scoring::has;
+using scoring::legacyMetric;
+using scoring::ScoredImage;
 
 // Every method parameter by name (method_parameters.h) and the tap; "steps" and "baseline" of the
 // header are the deletion/insertion curve's, these the saliency methods'.
@@ -244,7 +108,7 @@ class ScorecardRun {
  public:
   ScorecardRun(LoadedModel& m, const ScorecardOptions& o) : m_(m), o_(o) {
     for (const auto& name : o.methods) methods_.push_back(makeSaliencyMethod(name));
-    plan_ = passPlan(m, methods_, o.saliency);
+    plan_ = scoring::passPlan(m, methods_, o.saliency);
     for (const auto& name : o.metrics)
       if (!legacyMetric(name)) needsMask_ = makeMetric(name)->needsMask() || needsMask_;
     files_ = scorecardImages(o, &dataset_);
@@ -321,7 +185,7 @@ class ScorecardRun {
       json entry = {{"index", i}, {"status", "done"}, {"target", target}, {"methods", json::object()}};
       MetricMemo memo;
       for (size_t k = 0; k < methods_.size(); ++k)
-        entry["methods"][o_.methods[k]] = scoreMethod(m_, img, target, *methods_[k], o_, plan_, memo, sum_.secondsByStep);
+        entry["methods"][o_.methods[k]] = scoring::scoreMethod(m_, img, target, *methods_[k], o_, plan_, memo, sum_.secondsByStep);
       records_[key] = compactJson(entry);
       ++sum_.done;
       return "done";
@@ -349,7 +213,7 @@ class ScorecardRun {
   LoadedModel& m_;
   const ScorecardOptions& o_;
   std::vector<std::unique_ptr<SaliencyMethod>> methods_;
-  PassPlan plan_;
+  scoring::PassPlan plan_;
   std::vector<std::string> files_;
   ImageDataset dataset_;
   bool needsMask_ = false;
