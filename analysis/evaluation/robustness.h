@@ -39,8 +39,9 @@ double infidelity(const InfidelityProbe& probe, const at::Tensor& map);
 
 // [max_sensitivity] Eq. 3: SENS_max = max over ||y - x||_inf <= r of ||Phi(y) - Phi(x)||, estimated
 // as Captum does by Monte Carlo: `samples` inputs y = x + U(-r, r) per element (normalised input
-// space), explained again by `explain` (all of them in one call); the norm is Frobenius, and as in Captum the result is
-// divided by ||Phi(x)|| (when non-zero) so that methods with maps of different units compare.
+// space), drawn in order from one generator seeded with `seed` and explained again by `explain` (all
+// of them in one call); the norm is Frobenius, and as in Captum the result is divided by ||Phi(x)||
+// (when non-zero) so that methods with maps of different units compare.
 // 0 for a method whose map does not depend on the input.
 struct SensitivityOptions {
   int samples = 10;

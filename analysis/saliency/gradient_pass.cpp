@@ -31,11 +31,13 @@ GradientPass gradientPass(LoadedModel& model, const at::Tensor& inputs, int targ
   p.inputs = inputs.detach().to(at::kFloat).contiguous();
   p.target = target, p.tap = tap;
   const int64_t total = p.inputs.size(0);
-  const int64_t step = balancedBatchFor(total, batchSize, /*gradients=*/true, model, p.inputs.size(2), p.inputs.size(3));
+  const int64_t step =
+      balancedBatchFor(total, batchSize, /*gradients=*/true, model, p.inputs.size(2), p.inputs.size(3));
   std::vector<at::Tensor> acts, tapGrads, inputGrads;
   for (int64_t begin = 0; begin < total; begin += step) {
     const at::Tensor x = p.inputs.narrow(0, begin, std::min(step, total - begin)).clone().requires_grad_(true);
-    const fs::model::ForwardResult r = model.net->forward(x, tap.empty() ? std::vector<std::string>{} : std::vector{tap});
+    const std::vector<std::string> taps = tap.empty() ? std::vector<std::string>{} : std::vector{tap};
+    const fs::model::ForwardResult r = model.net->forward(x, taps);
     std::vector<at::Tensor> wrt;
     if (!tap.empty()) wrt.push_back(r.taps.at(tap));
     if (inputGradient) wrt.push_back(x);

@@ -92,8 +92,7 @@ MapConvention SaliencyMethod::convention() const {
   return c;
 }
 
-at::Tensor SaliencyMethod::mapFromPass(const GradientPass& pass, int64_t sample) const {
-  requirePass(pass, sample, passUse(), name());
+at::Tensor SaliencyMethod::mapFromPass(const GradientPass&, int64_t) const {
   throw fs::model::InputError(name() + ": its map is not a function of one gradient pass");
 }
 

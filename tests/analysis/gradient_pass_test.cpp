@@ -75,7 +75,8 @@ TEST_P(GradientPassMaps, EqualEachMethodsOwnComputeOnEachInput) {
   EXPECT_EQ(cache.size(), 3u);
 }
 
-INSTANTIATE_TEST_SUITE_P(DemoModels, GradientPassMaps, ::testing::Values("resnet_fmnist", "mixer_fmnist", "convmlp_fmnist"));
+INSTANTIATE_TEST_SUITE_P(DemoModels, GradientPassMaps,
+                         ::testing::Values("resnet_fmnist", "mixer_fmnist", "convmlp_fmnist"));
 
 TEST(GradientPass, RefusesWhatItCannotServe) {
   fa::LoadedModel m = fa::loadModel("resnet_fmnist", "", 0);
