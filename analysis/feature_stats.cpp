@@ -123,7 +123,7 @@ std::vector<int> rankChannels(const at::Tensor& tap, ChannelRank rank, int k, co
 }
 
 TapGradients tapGradients(LoadedModel& model, const at::Tensor& input, const std::vector<std::string>& taps,
-                          int target) {
+                          int target, bool withInputGradient) {
   for (const auto& tap : taps) findTap(model, tap);  // InputError listing the valid taps
   c10::InferenceMode notInference(false);
   torch::AutoGradMode enable(true);
@@ -134,14 +134,17 @@ TapGradients tapGradients(LoadedModel& model, const at::Tensor& input, const std
                                           std::to_string(classes - 1) + "] for " + model.config.id);
   TapGradients out;
   out.target = target < 0 ? static_cast<int>(r.logits[0].argmax().item<int64_t>()) : target;
-  std::vector<at::Tensor> acts;
-  for (const auto& tap : taps) acts.push_back(r.taps.at(tap));
+  std::vector<at::Tensor> wrt;
+  for (const auto& tap : taps) wrt.push_back(r.taps.at(tap));
+  if (withInputGradient) wrt.push_back(x);
   // allow_unused: a tap the target's logit does not depend on gets a zero gradient.
-  const auto grads = torch::autograd::grad({r.logits.select(1, out.target).sum()}, acts, {}, false, false, true);
-  for (size_t i = 0; i < acts.size(); ++i) {
-    out.activations.push_back(acts[i].detach());
-    out.gradients.push_back(grads[i].defined() ? grads[i].detach() : at::zeros_like(acts[i]).detach());
+  const auto grads = torch::autograd::grad({r.logits.select(1, out.target).sum()}, wrt, {}, false, false, true);
+  for (size_t i = 0; i < taps.size(); ++i) {
+    out.activations.push_back(wrt[i].detach());
+    out.gradients.push_back(grads[i].defined() ? grads[i].detach() : at::zeros_like(wrt[i]).detach());
   }
+  // NCHW, as SaliencyBase::inputGradient hands it on (oneDNN's backward may return channels-last).
+  if (withInputGradient) out.inputGradient = grads.back().contiguous();
   return out;
 }
 

@@ -54,15 +54,17 @@ struct TapGradient {
 };
 TapGradient tapGradient(LoadedModel& model, const at::Tensor& input, const std::string& tap, int target = -1);
 // The one routine behind every tap gradient (the session's channel ranking, the figure's
-// contribution ranking, the CAM methods): one forward of `input` [N,3,H,W] with `taps` and one
-// backward of the target's logit, summed over the batch, to all of them. target < 0: the top-1
-// class of the first image. Activations and gradients come back [N,C,h,w], detached.
+// contribution ranking, the CAM methods, the shared passes of saliency/gradient_pass.h): one
+// forward of `input` [N,3,H,W] with `taps` and one backward of the target's logit, summed over the
+// batch, to all of them, and to the input when `withInputGradient`. target < 0: the top-1 class of
+// the first image. Activations and gradients come back [N,C,h,w], detached.
 struct TapGradients {
   std::vector<at::Tensor> activations, gradients;  // per tap, in `taps` order
+  at::Tensor inputGradient;  // [N,3,H,W], NCHW-contiguous; undefined unless asked for
   int target = 0;
 };
 TapGradients tapGradients(LoadedModel& model, const at::Tensor& input, const std::vector<std::string>& taps,
-                          int target = -1);
+                          int target = -1, bool withInputGradient = false);
 
 enum class NormMode { Channel, Tap, Shared };
 NormMode parseNormMode(const std::string& name);  // channel|tap|shared

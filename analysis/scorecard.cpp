@@ -185,7 +185,8 @@ class ScorecardRun {
       json entry = {{"index", i}, {"status", "done"}, {"target", target}, {"methods", json::object()}};
       MetricMemo memo;
       for (size_t k = 0; k < methods_.size(); ++k)
-        entry["methods"][o_.methods[k]] = scoring::scoreMethod(m_, img, target, *methods_[k], o_, plan_, memo, sum_.secondsByStep);
+        entry["methods"][o_.methods[k]] =
+            scoring::scoreMethod(m_, img, target, *methods_[k], o_, plan_, memo, sum_.secondsByStep);
       records_[key] = compactJson(entry);
       ++sum_.done;
       return "done";

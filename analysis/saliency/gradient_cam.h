@@ -12,7 +12,7 @@ class GradientCam : public SaliencyBase {
   PassUse passUse() const override { return PassUse::Tap; }
   at::Tensor mapFromPass(const GradientPass& pass, int64_t sample) const final {
     requirePass(pass, sample, PassUse::Tap, name());
-    return cam(pass.activations[sample], pass.tapGradients[sample]).detach().to(at::kFloat).contiguous();
+    return map2dOf(cam(pass.activations[sample], pass.tapGradients[sample]));
   }
 
  protected:

@@ -2,13 +2,10 @@
 #include "analysis/saliency/gradient_pass.h"
 
 #include "analysis/batch_budget.h"
-#include "analysis/inference.h"
+#include "analysis/feature_stats.h"
 #include "model/errors.h"
 
 #include <ATen/ATen.h>
-#include <c10/core/GradMode.h>
-#include <c10/core/InferenceMode.h>
-#include <torch/csrc/autograd/autograd.h>
 
 #include <algorithm>
 #include <utility>
@@ -24,33 +21,19 @@ GradientPass gradientPass(LoadedModel& model, const at::Tensor& inputs, int targ
     throw InputError("gradient pass: target class " + std::to_string(target) + " is out of range for " +
                      model.config.id);
   if (tap.empty() && !inputGradient) throw InputError("gradient pass: neither a tap nor the input gradient asked for");
-  if (!tap.empty()) findTap(model, tap);  // InputError listing the valid taps
-  c10::InferenceMode notInference(false);
-  c10::AutoGradMode gradMode(true);
   GradientPass p;
   p.inputs = inputs.detach().to(at::kFloat).contiguous();
   p.target = target, p.tap = tap;
   const int64_t total = p.inputs.size(0);
   const int64_t step =
       balancedBatchFor(total, batchSize, /*gradients=*/true, model, p.inputs.size(2), p.inputs.size(3));
+  const std::vector<std::string> taps = tap.empty() ? std::vector<std::string>{} : std::vector{tap};
   std::vector<at::Tensor> acts, tapGrads, inputGrads;
   for (int64_t begin = 0; begin < total; begin += step) {
-    const at::Tensor x = p.inputs.narrow(0, begin, std::min(step, total - begin)).clone().requires_grad_(true);
-    const std::vector<std::string> taps = tap.empty() ? std::vector<std::string>{} : std::vector{tap};
-    const fs::model::ForwardResult r = model.net->forward(x, taps);
-    std::vector<at::Tensor> wrt;
-    if (!tap.empty()) wrt.push_back(r.taps.at(tap));
-    if (inputGradient) wrt.push_back(x);
-    // allow_unused: a tap the target's logit does not depend on gets a zero gradient (feature_stats.h).
-    const auto grads = torch::autograd::grad({r.logits.select(1, target).sum()}, wrt, {}, false, false, true);
-    size_t k = 0;
-    if (!tap.empty()) {
-      acts.push_back(wrt[0].detach());
-      tapGrads.push_back(grads[k].defined() ? grads[k].detach() : at::zeros_like(wrt[0]).detach());
-      ++k;
-    }
-    // NCHW, as SaliencyBase::inputGradient hands it to the methods (oneDNN's backward may return channels-last).
-    if (inputGradient) inputGrads.push_back(grads[k].contiguous());
+    const at::Tensor chunk = p.inputs.narrow(0, begin, std::min(step, total - begin));
+    TapGradients g = tapGradients(model, chunk, taps, target, inputGradient);  // feature_stats.h
+    if (!tap.empty()) acts.push_back(g.activations[0]), tapGrads.push_back(g.gradients[0]);
+    if (inputGradient) inputGrads.push_back(g.inputGradient);
   }
   if (!tap.empty()) p.activations = at::cat(acts), p.tapGradients = at::cat(tapGrads);
   if (inputGradient) p.inputGradients = at::cat(inputGrads);

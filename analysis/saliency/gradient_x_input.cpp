@@ -17,7 +17,7 @@ class GradientXInput : public SaliencyBase {
   PassUse passUse() const override { return PassUse::Input; }
   at::Tensor mapFromPass(const GradientPass& pass, int64_t sample) const override {
     requirePass(pass, sample, PassUse::Input, name());
-    return attributionToMap((pass.inputGradients.narrow(0, sample, 1) * pass.inputs.narrow(0, sample, 1)).to(at::kFloat).contiguous(), convention().reduction).contiguous();
+    return map2dOf(pass.inputGradients.narrow(0, sample, 1) * pass.inputs.narrow(0, sample, 1));
   }
 
  protected:

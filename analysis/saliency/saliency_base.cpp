@@ -60,7 +60,7 @@ SaliencyResult SaliencyBase::compute(LoadedModel& model, const at::Tensor& input
   result.map = map.detach().to(at::kFloat).contiguous();
   // An exactly-zero map in a model with prefix tokens: that is the caveat, before any other.
   if (std::string zero = usesTap() ? prefixTokenZeroMapCaveat(model, ctx.tap, result.map) : ""; !zero.empty()) result.caveat = zero;
-  result.map2d = attributionToMap(result.map, convention().reduction).contiguous();
+  result.map2d = map2dOf(result.map);
   ctx.report(1.0);
   return result;
 }
@@ -76,6 +76,10 @@ at::Tensor SaliencyBase::tapActivations(SaliencyContext& ctx) {
   const fs::model::ForwardResult r = ctx.model.net->forward(ctx.input, {ctx.tap});
   ctx.resolveTarget(r.logits);
   return r.taps.at(ctx.tap)[0].contiguous();
+}
+
+at::Tensor SaliencyBase::map2dOf(const at::Tensor& raw) const {
+  return attributionToMap(raw.detach().to(at::kFloat).contiguous(), convention().reduction).contiguous();
 }
 
 at::Tensor SaliencyBase::inputGradient(SaliencyContext& ctx, const at::Tensor& batch) {

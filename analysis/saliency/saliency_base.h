@@ -52,6 +52,9 @@ class SaliencyBase : public SaliencyMethod {
   static at::Tensor inputGradient(SaliencyContext& ctx, const at::Tensor& batch);
   // Logits [B,K] without autograd.
   static at::Tensor logitsOf(SaliencyContext& ctx, const at::Tensor& batch);
+  // A raw map as compute() finishes it into SaliencyResult::map2d: float32, reduced by the
+  // method's convention (attributionToMap), contiguous; for mapFromPass as well.
+  at::Tensor map2dOf(const at::Tensor& raw) const;
   // Resolves the target from the clean input when it is still -1.
   static void ensureTarget(SaliencyContext& ctx);
   // Calls fn(begin, end) over [0, total) in balanced chunks of at most chooseBatchSize() samples

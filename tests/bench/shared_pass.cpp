@@ -13,8 +13,8 @@
 #include "analysis/model_loader.h"
 #include "analysis/saliency/displayed_map.h"
 #include "analysis/saliency/gradient_pass.h"
-#include "analysis/saliency/saliency_base.h"
 #include "analysis/saliency/saliency_method.h"
+#include "analysis/scorecard_scoring.h"
 #include "analysis/string_list.h"
 #include "app/process_setup.h"
 #include "model/threads.h"
@@ -42,14 +42,9 @@ struct Timed {
 Timed run(fa::LoadedModel& m, const std::vector<at::Tensor>& inputs, const std::vector<int>& targets,
           const std::vector<std::unique_ptr<fa::SaliencyMethod>>& methods, bool shared) {
   Timed t;
-  std::string tap;
-  bool inputGradient = false;
-  for (const auto& method : methods) {
-    if (method->passUse() == fa::PassUse::Tap) tap = fa::resolveTap(m, "");
-    inputGradient = inputGradient || method->passUse() == fa::PassUse::Input;
-  }
+  const fa::scoring::PassPlan plan = fa::scoring::passPlan(m, methods, fa::SaliencyOptions{});  // as a scorecard's
   for (size_t i = 0; i < inputs.size(); ++i) {
-    fa::GradientPassCache cache(tap, inputGradient);
+    fa::GradientPassCache cache(plan.tap, plan.inputGradient);
     for (const auto& method : methods) {
       fa::SaliencyOptions o;
       o.target = targets[i];
