@@ -13,6 +13,7 @@
 #include "analysis/saliency/saliency_method.h"
 #include "analysis/scorecard_scoring.h"
 #include "analysis/sha256.h"
+#include "analysis/string_list.h"
 #include "model/atomic_file.h"
 #include "model/errors.h"
 
@@ -33,7 +34,6 @@ using fs::model::InputError;
 using nlohmann::json;
 
 namespace {
-using scoring::has;
 using scoring::legacyMetric;
 using scoring::ScoredImage;
 
@@ -52,9 +52,9 @@ json methodParametersJson(const SaliencyOptions& p) {
 json scorecardHeader(const LoadedModel& m, const ScorecardOptions& o, size_t total) {
   json metrics = json::array();
   for (const char* k : {"deletion", "insertion", "drop", "sanity", "random_logit"})
-    if (has(o.metrics, k)) metrics.push_back(k);
+    if (listHas(o.metrics, k)) metrics.push_back(k);
   for (const std::string& k : metricNames())
-    if (has(o.metrics, k) && !legacyMetric(k)) metrics.push_back(k);
+    if (listHas(o.metrics, k) && !legacyMetric(k)) metrics.push_back(k);
   json header{{"tool", "featurescope-cli evaluate"}, {"version", FS_VERSION},
           {"model", {{"id", m.config.id}, {"family", m.config.family},
                      {"weights", m.weightsPath.empty() ? json(nullptr) : json(m.weightsPath)},

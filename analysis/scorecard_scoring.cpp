@@ -6,6 +6,7 @@
 #include "analysis/saliency/displayed_map.h"
 #include "analysis/saliency/gradient_pass.h"
 #include "analysis/saliency/saliency_base.h"
+#include "analysis/string_list.h"
 
 #include <ATen/ATen.h>
 
@@ -31,7 +32,7 @@ void scoreSanity(LoadedModel& m, const ScoredImage& img, int target, SaliencyMet
                  const SaliencyOptions& opts, json& r, const Lap& lap) {
   const at::Tensor& x = img.input;
   const int64_t h = x.size(2), w = x.size(3);
-  if (has(o.metrics, "random_logit")) {
+  if (listHas(o.metrics, "random_logit")) {
     const auto mapFor = [&](int c) {
       SaliencyOptions oc = opts;
       oc.target = c;
@@ -42,7 +43,7 @@ void scoreSanity(LoadedModel& m, const ScoredImage& img, int target, SaliencyMet
     r["random_logit"]["other"] = rl.other;
     lap("random_logit");
   }
-  if (!has(o.metrics, "sanity")) return;
+  if (!listHas(o.metrics, "sanity")) return;
   const auto mapOf = [&](LoadedModel& mm) { return mapToSize(method.compute(mm, x, opts).map2d, h, w); };
   json steps = json::array();
   for (const auto& s : modelRandomisation(m, mapOf, RandomisationMode::Cascading, o.seed).steps) {
@@ -57,23 +58,30 @@ void scoreSanity(LoadedModel& m, const ScoredImage& img, int target, SaliencyMet
 // gradient pass over ys when the method reads one, else compute() on each input.
 at::Tensor reExplain(LoadedModel& m, SaliencyMethod& method, const SaliencyOptions& opts, const PassPlan& plan,
                      MetricMemo& memo, const at::Tensor& ys) {
-  const SignMode sign = method.convention().sign;
-  std::vector<at::Tensor> maps;
-  if (method.passUse() == PassUse::None) {
-    for (int64_t s = 0; s < ys.size(0); ++s)
-      maps.push_back(displayedMap(method.compute(m, ys.narrow(0, s, 1), opts).map2d, sign));
-    return at::stack(maps);
-  }
+  if (method.passUse() == PassUse::None) return mapsByCompute(m, method, opts, ys);
   const std::string key = "gradient passes tap " + plan.tap + " input " + std::to_string(plan.inputGradient) +
                           " batch " + std::to_string(opts.batchSize);
   const auto cache = memo.get<std::shared_ptr<GradientPassCache>>(
       key, [&] { return std::make_shared<GradientPassCache>(plan.tap, plan.inputGradient, opts.batchSize); });
-  const GradientPass& pass = cache->get(m, ys, opts.target);
-  for (int64_t s = 0; s < ys.size(0); ++s) maps.push_back(displayedMap(method.mapFromPass(pass, s), sign));
-  return at::stack(maps);
+  return mapsFromPass(method, cache->get(m, ys, opts.target));
 }
 
 }  // namespace
+
+at::Tensor mapsByCompute(LoadedModel& m, SaliencyMethod& method, const SaliencyOptions& opts, const at::Tensor& ys) {
+  const SignMode sign = method.convention().sign;
+  std::vector<at::Tensor> maps;
+  for (int64_t s = 0; s < ys.size(0); ++s)
+    maps.push_back(displayedMap(method.compute(m, ys.narrow(0, s, 1), opts).map2d, sign));
+  return at::stack(maps);
+}
+
+at::Tensor mapsFromPass(const SaliencyMethod& method, const GradientPass& pass) {
+  const SignMode sign = method.convention().sign;
+  std::vector<at::Tensor> maps;
+  for (int64_t s = 0; s < pass.inputs.size(0); ++s) maps.push_back(displayedMap(method.mapFromPass(pass, s), sign));
+  return at::stack(maps);
+}
 
 PassPlan passPlan(const LoadedModel& m, const std::vector<std::unique_ptr<SaliencyMethod>>& methods,
                   const SaliencyOptions& o) {
@@ -102,15 +110,15 @@ json scoreMethod(LoadedModel& m, const ScoredImage& img, int target, SaliencyMet
   const at::Tensor map = displayedMap(method.compute(m, x, opts).map2d, sign);
   lap("explain");
   json r = json::object();
-  if (has(o.metrics, "deletion")) {
+  if (listHas(o.metrics, "deletion")) {
     r["deletion_auc"] = deletionCurve(m, x, map, target, o.curve).auc;
     lap("deletion");
   }
-  if (has(o.metrics, "insertion")) {
+  if (listHas(o.metrics, "insertion")) {
     r["insertion_auc"] = insertionCurve(m, x, map, target, o.curve).auc;
     lap("insertion");
   }
-  if (has(o.metrics, "drop")) {
+  if (listHas(o.metrics, "drop")) {
     const ConfidenceChange c = confidenceChange(m, x, map, target);
     r["drop"] = c.drop;
     r["increase"] = c.increase;

@@ -10,7 +10,6 @@
 #include <ATen/core/Tensor.h>
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
 #include <cstddef>
 #include <map>
 #include <memory>
@@ -18,10 +17,6 @@
 #include <vector>
 
 namespace fs::analysis::scoring {
-
-inline bool has(const std::vector<std::string>& list, const std::string& x) {
-  return std::find(list.begin(), list.end(), x) != list.end();
-}
 
 // The metrics the scorecard computes itself rather than through the metric registry (metric.h).
 inline bool legacyMetric(const std::string& name) {
@@ -44,6 +39,12 @@ struct PassPlan {
 };
 PassPlan passPlan(const LoadedModel& m, const std::vector<std::unique_ptr<SaliencyMethod>>& methods,
                   const SaliencyOptions& o);
+
+// The displayed maps [S,h,w] of `method` (max-sensitivity's re-explanations): for inputs ys
+// [S,3,H,W] each explained by compute(), or for every input of one gradient pass, read off it
+// (mapFromPass). A scorecard takes the second for the methods that read a pass.
+at::Tensor mapsByCompute(LoadedModel& m, SaliencyMethod& method, const SaliencyOptions& opts, const at::Tensor& ys);
+at::Tensor mapsFromPass(const SaliencyMethod& method, const GradientPass& pass);
 
 // One method's metrics on one image, target = the top-1 prediction; every metric ranks the
 // displayed map (map2d). Registered metrics draw their noise from seed + image index, and keep what

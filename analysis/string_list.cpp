@@ -1,5 +1,6 @@
 #include "analysis/string_list.h"
 
+#include <algorithm>
 #include <sstream>
 
 namespace fs::analysis {
@@ -16,6 +17,10 @@ std::string joinList(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
   return out;
+}
+
+bool listHas(const std::vector<std::string>& items, const std::string& item) {
+  return std::find(items.begin(), items.end(), item) != items.end();
 }
 
 }  // namespace fs::analysis

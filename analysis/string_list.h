@@ -9,5 +9,7 @@ namespace fs::analysis {
 std::vector<std::string> splitList(const std::string& s);
 // {"a", "b"} -> "a, b": the "(valid: ...)" lists of error messages.
 std::string joinList(const std::vector<std::string>& items);
+// Whether `items` holds `item` (a chosen method, metric or option).
+bool listHas(const std::vector<std::string>& items, const std::string& item);
 
 }  // namespace fs::analysis

@@ -7,6 +7,7 @@
 #include "analysis/faithfulness.h"
 #include "analysis/saliency/occluded_forward.h"
 #include "analysis/saliency/saliency_method.h"
+#include "analysis/string_list.h"
 #include "model/errors.h"
 
 #include <ATen/ATen.h>
@@ -24,7 +25,7 @@ namespace {
 bool mapCount(const std::string& method, const LoadedModel& model, const SaliencyOptions& o, EvaluationCount& c) {
   static const std::vector<std::string> oneGradient{"gradient", "gradxinput", "gradcam", "gradcampp",
                                                     "xgradcam", "hirescam", "layercam"};
-  if (std::find(oneGradient.begin(), oneGradient.end(), method) != oneGradient.end()) return c.singleBackward += 1, true;
+  if (listHas(oneGradient, method)) return c.singleBackward += 1, true;
   if (method == "eigencam") return c.singleForward += 1, true;
   if (method == "integrated_gradients") return c.batchedBackward += o.steps, true;
   if (method == "smoothgrad") return c.batchedBackward += o.samples, true;
@@ -44,7 +45,6 @@ EvaluationCount scaled(const EvaluationCount& c, double k) {
   return out;
 }
 
-bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
 
 // Images per second of `run` on a batch of `batch`, over at least `seconds`.
 template <class F>
@@ -68,7 +68,7 @@ EvaluationCount& EvaluationCount::operator+=(const EvaluationCount& o) {
   singleBackward += o.singleBackward, batchedBackward += o.batchedBackward;
   occludedForward += o.occludedForward;
   for (const auto& m : o.uncounted)
-    if (!has(uncounted, m)) uncounted.push_back(m);
+    if (!listHas(uncounted, m)) uncounted.push_back(m);
   return *this;
 }
 
@@ -90,22 +90,22 @@ EvaluationCount evaluationsPerImage(const LoadedModel& model, const std::vector<
     // Max-sensitivity's re-explanations: a method that reads one gradient pass takes them from the
     // image's one batched pass over the perturbed inputs (saliency/gradient_pass.h), counted below.
     const bool readsPass = makeSaliencyMethod(method)->passUse() != PassUse::None;
-    if (has(metrics, "max_sensitivity")) {
+    if (listHas(metrics, "max_sensitivity")) {
       if (readsPass) sharedPass = true;
       else maps += sensitivitySamples;
     }
-    if (has(metrics, "random_logit")) maps += 1;
-    if (has(metrics, "sanity")) maps += units + 1;
+    if (listHas(metrics, "random_logit")) maps += 1;
+    if (listHas(metrics, "sanity")) maps += units + 1;
     total += scaled(map, maps);
     for (const char* curve : {"deletion", "insertion"})
-      if (has(metrics, curve)) total.batchedForward += curveSteps + 1;
-    if (has(metrics, "drop")) total.batchedForward += 2;
+      if (listHas(metrics, curve)) total.batchedForward += curveSteps + 1;
+    if (listHas(metrics, "drop")) total.batchedForward += 2;
     for (const char* road : {"road_morf", "road_lerf"})
-      if (has(metrics, road)) total.batchedForward += 9;
+      if (listHas(metrics, road)) total.batchedForward += 9;
   }
   if (sharedPass) total.batchedBackward += sensitivitySamples;
   // Infidelity's model differences depend on the image, not the map: once per image (MetricMemo).
-  if (has(metrics, "infidelity") && !methods.empty()) total.singleForward += 1, total.batchedForward += 32;
+  if (listHas(metrics, "infidelity") && !methods.empty()) total.singleForward += 1, total.batchedForward += 32;
   return total;
 }
 

@@ -51,15 +51,8 @@ Timed run(fa::LoadedModel& m, const std::vector<at::Tensor>& inputs, const std::
       const fa::SignMode sign = method->convention().sign;
       const at::Tensor map = fa::displayedMap(method->compute(m, inputs[i], o).map2d, sign);
       const auto explain = [&](const at::Tensor& ys) {
-        std::vector<at::Tensor> maps;
-        if (shared) {
-          const fa::GradientPass& pass = cache.get(m, ys, targets[i]);
-          for (int64_t s = 0; s < ys.size(0); ++s) maps.push_back(fa::displayedMap(method->mapFromPass(pass, s), sign));
-        } else {
-          for (int64_t s = 0; s < ys.size(0); ++s)
-            maps.push_back(fa::displayedMap(method->compute(m, ys.narrow(0, s, 1), o).map2d, sign));
-        }
-        return at::stack(maps);
+        return shared ? fa::scoring::mapsFromPass(*method, cache.get(m, ys, targets[i]))
+                      : fa::scoring::mapsByCompute(m, *method, o, ys);
       };
       fa::SensitivityOptions so;
       so.seed = i;
