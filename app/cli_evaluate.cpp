@@ -17,7 +17,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -42,7 +41,7 @@ std::set<std::string> parseMetrics(const std::string& list) {
   const std::vector<std::string> known = knownMetrics();
   std::set<std::string> out;
   for (const auto& m : splitList(list)) {
-    if (std::find(known.begin(), known.end(), m) == known.end())
+    if (!fa::listHas(known, m))
       throw UsageError("evaluate: unknown metric '" + m + "' (valid: " + fa::joinList(known) + ")");
     out.insert(m);
   }
@@ -147,7 +146,7 @@ nlohmann::json evaluateModel(fa::LoadedModel& m, const fa::ScorecardOptions& o, 
   // 3% of the goal's run in the README: 0.5 s per rate before and after, 0.25 s per rate during).
   constexpr double kEdgeSample = 0.5, kRunSample = 0.25;
   constexpr auto kSamplePeriod = std::chrono::seconds(60);
-  const bool occludes = std::find(o.methods.begin(), o.methods.end(), "occlusion") != o.methods.end();
+  const bool occludes = fa::listHas(o.methods, "occlusion");
   const fa::SaliencyOptions* occlusion = occludes ? &o.saliency : nullptr;
   std::vector<fa::ModelThroughput> samples{
       fa::measureThroughput(m, batch, kEdgeSample, o.saliency.batchSize, occlusion)};

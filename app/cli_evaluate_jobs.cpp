@@ -143,7 +143,7 @@ std::vector<std::string> checkJobs(const Args& a, const fa::ScorecardOptions& o)
   std::vector<std::string> ids;
   for (const std::string& model : a.positional) {
     const std::string id = fs::model::resolveModelConfig(model).id;  // InputError for a bad id or config
-    if (std::find(ids.begin(), ids.end(), id) != ids.end())
+    if (fa::listHas(ids, id))
       throw UsageError("evaluate: model '" + id + "' is given twice");
     ids.push_back(id);
   }

@@ -45,7 +45,6 @@ EvaluationCount scaled(const EvaluationCount& c, double k) {
   return out;
 }
 
-
 // Images per second of `run` on a batch of `batch`, over at least `seconds`.
 template <class F>
 double rate(int64_t batch, double seconds, F run) {
