@@ -22,7 +22,7 @@ struct LaunchOptions {
   bool help = false;
   bool version = false;
   QString screenshot;                            // --screenshot FILE
-  QString view = QStringLiteral("compare");      // --view compare|features|saliency|stats
+  QString view = QStringLiteral("compare");      // --view: one of viewNames()
   QStringList files;                             // positional FILE arguments, as given
   std::vector<fs::analysis::ModelSpec> models;   // --model ID[:WEIGHTS], in order
 };
