@@ -3,9 +3,21 @@
 #include "model/errors.h"
 
 #include <cstdlib>
+#include <sstream>
 
 namespace fs::app {
 using fs::model::UsageError;
+
+namespace {
+
+// 0.1 and 86400, not std::to_string's 0.100000 and 86400.000000 (six significant digits, as %g).
+std::string shortNumber(double v) {
+  std::ostringstream out;
+  out << v;
+  return out.str();
+}
+
+}  // namespace
 
 std::string Args::value(const std::string& name, const std::string& fallback) const {
   auto it = values_.find(name);
@@ -33,7 +45,7 @@ double Args::doubleValue(const std::string& name, double fallback, double lo, do
   char* end = nullptr;
   const double v = std::strtod(s.c_str(), &end);
   if (s.empty() || *end != '\0' || !(v >= lo && v <= hi))
-    throw UsageError(name + " expects a number in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got '" + s + "'");
+    throw UsageError(name + " expects a number in [" + shortNumber(lo) + ", " + shortNumber(hi) + "], got '" + s + "'");
   return v;
 }
 

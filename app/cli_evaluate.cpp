@@ -14,6 +14,7 @@
 #include "app/cli_scorecard_figure.h"
 #include "model/atomic_file.h"
 #include "model/errors.h"
+#include "render/figure_renderer.h"
 
 #include <nlohmann/json.hpp>
 
@@ -249,6 +250,7 @@ int runEvaluate(const Args& a) {
   const fa::ScorecardOptions o = scorecardOptions(a);
   if (a.has("--figure") && (o.outPath.empty() || o.shard.count > 1))
     throw UsageError("evaluate: --figure needs --out FILE.json and no --shard (draw merged shards with scorecard-figure)");
+  if (a.has("--figure")) fs::render::figureFormatForPath(a.value("--figure"));  // InputError, before any work
   for (const auto& name : o.methods) fa::makeSaliencyMethod(name);  // InputError listing the methods
   const int jobs = a.intValue("--jobs", 1, 1, 64);
   const std::vector<std::string> weights = a.all("--weights");

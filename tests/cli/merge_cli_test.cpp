@@ -199,10 +199,10 @@ TEST(MergeCli, SaveIntervalIsCheckedAndLeavesTheRecordAlone) {
   for (const std::string& bad : {"0.05", "x"}) {
     const CliRun r = cli(exportArgs(out) + " --save-every " + bad);
     EXPECT_EQ(r.code, 2) << bad;
-    EXPECT_NE(r.err.find("--save-every expects a number"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("--save-every expects a number in [0.1, 86400], got '" + bad + "'"), std::string::npos) << r.err;
     const CliRun e = cli(evaluateArgs(out + "/card.json") + " --save-every " + bad);
     EXPECT_EQ(e.code, 2) << bad;
-    EXPECT_NE(e.err.find("--save-every expects a number"), std::string::npos) << e.err;
+    EXPECT_NE(e.err.find("--save-every expects a number in [0.1, 86400], got '" + bad + "'"), std::string::npos) << e.err;
   }
   EXPECT_FALSE(stdfs::exists(out));
   ASSERT_EQ(cli(exportArgs(out) + " --shard 1/2 --save-every 0.1").code, 0);

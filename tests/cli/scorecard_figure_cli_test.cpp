@@ -72,5 +72,21 @@ TEST(ScorecardFigureCli, FigureInThreeFormatsWithAManifest) {
   EXPECT_EQ(fs::test::runCli("evaluate resnet_fmnist --images " + images + " --figure " + dir + "/x.png").code, 2);
 }
 
+// An unknown figure format is refused before any image is scored: exit 3 naming the file, and no
+// scorecard written (the whole run would otherwise come first).
+TEST(ScorecardFigureCli, UnknownFigureFormatRefusedBeforeTheRun) {
+  const std::string dir = workDir() + "/format", images = dir + "/images";
+  stdfs::create_directories(images);
+  fs::test::writeBmp(images + "/im0.bmp", 32, 32, 1);
+  for (const std::string jobs : {"1", "2"}) {
+    const CliRun r = fs::test::runCli("evaluate resnet_fmnist --images " + images + " --metrics gini --jobs " + jobs +
+                                      " --threads 1 --out " + dir + "/s.json --figure " + dir + "/fig.xyz");
+    EXPECT_EQ(r.code, 3) << r.err;
+    EXPECT_NE(r.err.find("fig.xyz: unknown figure format"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("evaluate [1/1]"), std::string::npos) << r.err;
+    EXPECT_FALSE(stdfs::exists(dir + "/s.json")) << jobs;
+  }
+}
+
 }  // namespace scorecard_figure_cli_test
 }  // namespace
