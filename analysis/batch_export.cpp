@@ -138,8 +138,8 @@ json exportModel(ModelPlan& plan, const cv::Mat& original, const std::string& im
   LoadedModel& m = *plan.model;
   const fsys::path root(o.outDir);
   json out = expectedOutputs(image, plan, o.methods);
-  fsys::create_directories(root / image / plan.key / "features");
-  if (!o.methods.empty()) fsys::create_directories(root / image / plan.key / "saliency");
+  fs::model::createFolders((root / image / plan.key / "features").string());
+  if (!o.methods.empty()) fs::model::createFolders((root / image / plan.key / "saliency").string());
   const Preprocessed p = preprocess(original, m.config.input);
   validateInput(m, p.input, image);
   out["top1"] = writeFeatures(m, p.input, plan, out, root);
@@ -222,7 +222,7 @@ class BatchExporter {
     files_ = listImageFiles(o.imagesDir);
     if (o.limit > 0 && int(files_.size()) > o.limit) files_.resize(o.limit);
     keys_ = imageKeys(files_);
-    fsys::create_directories(o.outDir);
+    fs::model::createFolders(o.outDir);
     sum_.manifestPath = (fsys::path(o.outDir) / manifestName(o.shard)).string();
     const json previous = readManifest(sum_.manifestPath);
     if (previous.contains("images") && previous["images"].is_object()) {

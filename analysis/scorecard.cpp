@@ -115,10 +115,7 @@ class ScorecardRun {
     header_ = scorecardHeader(m, o, files_.size());
     if (!o.outPath.empty()) {
       sum_.path = shardFileName(o.outPath, o.shard);
-      const fsys::path dir = fsys::path(sum_.path).parent_path();
-      std::error_code ec;
-      if (!dir.empty() && !fsys::create_directories(dir, ec) && ec)
-        throw InputError(dir.string() + ": cannot create folder (" + ec.message() + ")");
+      fs::model::createFolders(fsys::path(sum_.path).parent_path().string());
       resume();
     }
   }

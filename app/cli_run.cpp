@@ -89,7 +89,7 @@ void demoModel(const std::string& id, const cv::Mat& rgb, const std::string& out
 // The desktop app's demo (analysis/resources.h), in the terminal.
 int runDemo(const Args& a) {
   const std::string outDir = a.value("--out", "featurescope-demo");
-  std::filesystem::create_directories(outDir);
+  fs::model::createFolders(outDir);
   const std::string sample = fa::demoSampleImage();
   std::cout << "FeatureScope demo: models trained on Fashion-MNIST (bundled weights) on " << sample << "\n";
   const cv::Mat sampleRgb = fa::loadImageRgb(sample);

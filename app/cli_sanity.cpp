@@ -127,7 +127,7 @@ json summaryJson(const fa::SanityCascade& c) {
 void writeSanityTables(const std::vector<const fa::SanityCascade*>& all, const std::string& stem, uint64_t seed,
                        bool dataRandomised) {
   const fa::SanityCascade& c = *all.front();
-  fsys::create_directories(stem + ".maps");
+  fs::model::createFolders(stem + ".maps");
   for (const fa::SanityCascade* run : all)
     for (size_t k = 0; k < run->methods.size(); ++k)
       for (size_t d = 0; d < run->firstMaps[k].size(); ++d)
@@ -229,7 +229,7 @@ void writeSanityOutputs(const fa::LoadedModel& m, const std::vector<const fa::Sa
   const std::string modeTitle = all.size() > 1 ? "cascading and independent" : fa::modeName(o.mode);
   const fsys::path p(out);
   const std::string stem = (p.parent_path() / p.stem()).string();
-  if (!p.parent_path().empty()) fsys::create_directories(p.parent_path());
+  fs::model::createFolders(p.parent_path().string());
   const std::string cascadeSize = writeFigure(fa::sanityCascadeFigure(all, "Sanity check: " + modeTitle + " randomisation, " + m.config.id), out, dpi);
   const std::string curves = stem + ".curves" + p.extension().string();
   writeFigure(fa::sanityCurvesFigure(all, "Similarity to the original map, " + m.config.id), curves, dpi);
@@ -248,6 +248,7 @@ int runSanity(const Args& a) {
   if (!a.has("--out")) throw UsageError("sanity: --out FIG.png|.pdf|.svg is required");
   const std::string out = a.value("--out");
   fs::render::figureFormatForPath(out);
+  fs::model::createFolders(fsys::path(out).parent_path().string());  // before any work, as the format
   fa::SanityCascadeOptions o = sanityOptions(a);
   const int limit = a.intValue("--limit", 10, 1, 1 << 30);
   const double dpi = a.doubleValue("--dpi", fs::render::kDefaultDpi, fs::render::kMinDpi, fs::render::kMaxDpi);

@@ -9,9 +9,19 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <system_error>
 #include <vector>
 
 namespace fs::model {
+
+void createFolders(const std::string& folder) {
+  std::error_code ec;
+  if (folder.empty() || std::filesystem::is_directory(folder, ec)) return;
+  std::filesystem::create_directories(folder, ec);
+  if (!ec && !std::filesystem::is_directory(folder, ec)) ec = std::make_error_code(std::errc::not_a_directory);
+  if (ec) throw InputError(folder + ": cannot create folder (" + ec.message() + ")");
+}
 
 void writeFileAtomically(const std::string& path, std::string_view bytes) {
   std::string tmpl = path + ".tmp-XXXXXX";

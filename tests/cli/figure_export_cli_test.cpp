@@ -186,5 +186,18 @@ TEST(ExportCli, BadShardAndUnknownMethodAreRejected) {
   EXPECT_EQ(cli("export " + modelArg("convmlp_tiny") + " --images " + out + "/missing --out " + out).code, 3);
 }
 
+// An output folder that cannot be made (a file where a folder must go) is an input error naming
+// the folder and the reason, not an internal one; the same for the demo's folder.
+TEST(ExportCli, UncreatableOutputFolderIsAnInputError) {
+  const std::string images = imageFolder("blocked_images", false), file = workDir() + "/blocked_file";
+  { std::ofstream(file) << "x"; }
+  const CliRun r = cli(exportArgs(images, file + "/out"));
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_NE(r.err.find(file + "/out: cannot create folder (Not a directory)"), std::string::npos) << r.err;
+  const CliRun demo = cli("demo --out " + file + "/demo");
+  EXPECT_EQ(demo.code, 3) << demo.err;
+  EXPECT_NE(demo.err.find(file + "/demo: cannot create folder (Not a directory)"), std::string::npos) << demo.err;
+}
+
 }  // namespace figure_export_cli_test
 }  // namespace

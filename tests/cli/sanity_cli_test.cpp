@@ -135,5 +135,17 @@ TEST(SanityCli, RefusesBadInput) {
   EXPECT_NE(mode.err.find("both"), std::string::npos) << mode.err;
 }
 
+// The figure's folder is made before the cascade runs: where it cannot be (a file in the way) the
+// run stops at once, naming the folder, with no image scored.
+TEST(SanityCli, UncreatableFigureFolderRefusedBeforeTheRun) {
+  const std::string file = workDir() + "/blocked";
+  { std::ofstream(file) << "x"; }
+  const CliRun r = fs::test::runCli("sanity resnet_fmnist --dataset fashion-mnist --limit 1 --methods gradcam --out " +
+                                    file + "/fig.png");
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_NE(r.err.find(file + ": cannot create folder (Not a directory)"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("sanity [1/1]"), std::string::npos) << r.err;
+}
+
 }  // namespace sanity_cli_test
 }  // namespace
