@@ -17,6 +17,7 @@
 #include <chrono>
 #include <random>
 #include <cmath>
+#include <cstdlib>
 
 namespace fs::analysis {
 namespace {
@@ -143,7 +144,11 @@ int64_t readCheckpoint(const std::string& path, fs::model::ClassifierImpl& net, 
     if (it == t.end()) throw fs::model::InputError(path + ": checkpoint lacks '" + name + "'");
     return it->second;
   };
-  const int64_t step = std::stoll(meta("step"));
+  const std::string stepText = meta("step");
+  char* end = nullptr;
+  const long long step = std::strtoll(stepText.c_str(), &end, 10);
+  if (stepText.empty() || *end != '\0' || step < 0)
+    throw fs::model::InputError(path + ": not a training checkpoint (step '" + stepText + "' is not a count)");
   torch::NoGradGuard noGrad;
   for (auto& p : net.named_parameters(true)) p.value().copy_(get("model." + p.key()));
   for (auto& b : net.named_buffers(true)) b.value().copy_(get("model." + b.key()));

@@ -58,6 +58,7 @@ TEST(TrainCli, KilledRunContinuesFromItsCheckpointToTheSameWeights) {
   ::kill(pid, SIGKILL);
   while (::kill(pid, 0) == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   ASSERT_FALSE(std::filesystem::exists(out)) << "the run finished before the kill";
+  fs::model::TensorDict spoilt = fs::model::readSafetensors(out + ".resume");  // for the last check
 
   const fs::test::CliRun again = fs::test::runCli(args + " --out " + out);
   ASSERT_EQ(again.code, 0) << again.err;
@@ -75,6 +76,15 @@ TEST(TrainCli, KilledRunContinuesFromItsCheckpointToTheSameWeights) {
   const fs::test::CliRun other = fs::test::runCli(args + " --out " + out);
   EXPECT_EQ(other.code, 3) << other.err;
   EXPECT_NE(other.err.find(out + ".resume"), std::string::npos) << other.err;
+  // This run's checkpoint with a step that is not a count: an input error naming it, not an
+  // internal one.
+  for (auto& [key, value] : spoilt.metadata)
+    if (key == "step") value = "x";
+  fs::model::writeSafetensors(out + ".resume", spoilt);
+  const fs::test::CliRun bad = fs::test::runCli(args + " --out " + out);
+  EXPECT_EQ(bad.code, 3) << bad.err;
+  EXPECT_NE(bad.err.find(out + ".resume: not a training checkpoint (step 'x' is not a count)"), std::string::npos)
+      << bad.err;
   std::filesystem::remove_all(dir);
 }
 
