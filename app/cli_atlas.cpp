@@ -22,6 +22,7 @@ int runAtlas(const Args& a) {
   if (!a.has("--out")) throw fs::model::UsageError("atlas: --out FIG.png|.pdf|.svg is required");
   const std::string out = a.value("--out");
   fs::render::figureFormatForPath(out);  // InputError for an unknown extension, before any work
+  fs::model::createFoldersFor(out);
   const int maxTiles = a.intValue("--max-tiles", 64, 1, 4096);
   const double dpi = a.doubleValue("--dpi", fs::render::kDefaultDpi, fs::render::kMinDpi, fs::render::kMaxDpi);
   const fa::LoadedModel model = fa::loadModel(a.positional[0], a.value("--weights"), featvisSeed(a));

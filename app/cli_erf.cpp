@@ -80,6 +80,7 @@ int runErf(const Args& a) {
   if (!a.has("--out")) throw fs::model::UsageError("erf: --out FIG.png|.pdf|.svg is required");
   const std::string out = a.value("--out");
   fs::render::figureFormatForPath(out);
+  fs::model::createFoldersFor(out);
   const double dpi = a.doubleValue("--dpi", fs::render::kDefaultDpi, fs::render::kMinDpi, fs::render::kMaxDpi);
   const int batch = a.intValue("--batch", 8, 1, 4096);
   const fa::ImageSource source = imageSourceFromArgs(a, "erf", 32);

@@ -250,7 +250,10 @@ int runEvaluate(const Args& a) {
   const fa::ScorecardOptions o = scorecardOptions(a);
   if (a.has("--figure") && (o.outPath.empty() || o.shard.count > 1))
     throw UsageError("evaluate: --figure needs --out FILE.json and no --shard (draw merged shards with scorecard-figure)");
-  if (a.has("--figure")) fs::render::figureFormatForPath(a.value("--figure"));  // InputError, before any work
+  if (a.has("--figure")) {  // InputError, before any work
+    fs::render::figureFormatForPath(a.value("--figure"));
+    fs::model::createFoldersFor(a.value("--figure"));
+  }
   for (const auto& name : o.methods) fa::makeSaliencyMethod(name);  // InputError listing the methods
   const int jobs = a.intValue("--jobs", 1, 1, 64);
   const std::vector<std::string> weights = a.all("--weights");

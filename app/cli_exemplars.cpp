@@ -55,6 +55,8 @@ bool reuseExistingIndex(const Args& a, const std::string& out, const std::string
 int runExemplars(const Args& a) {
   if (!a.has("--out")) throw UsageError("exemplars: --out INDEX.json is required");
   if (a.has("--figure")) fs::render::figureFormatForPath(a.value("--figure"));
+  for (const char* name : {"--out", "--figure"})
+    if (a.has(name)) fs::model::createFoldersFor(a.value(name));
   fa::ExemplarOptions o;
   o.k = a.intValue("--k", 9, 1, 10000);
   o.score = fa::parseExemplarScore(a.value("--score", "max"));

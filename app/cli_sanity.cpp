@@ -248,7 +248,7 @@ int runSanity(const Args& a) {
   if (!a.has("--out")) throw UsageError("sanity: --out FIG.png|.pdf|.svg is required");
   const std::string out = a.value("--out");
   fs::render::figureFormatForPath(out);
-  fs::model::createFolders(fsys::path(out).parent_path().string());  // before any work, as the format
+  fs::model::createFoldersFor(out);  // before any work, as the format
   fa::SanityCascadeOptions o = sanityOptions(a);
   const int limit = a.intValue("--limit", 10, 1, 1 << 30);
   const double dpi = a.doubleValue("--dpi", fs::render::kDefaultDpi, fs::render::kMinDpi, fs::render::kMaxDpi);

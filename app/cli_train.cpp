@@ -4,6 +4,7 @@
 #include "analysis/model_loader.h"
 #include "analysis/trainer.h"
 #include "app/cli_commands.h"
+#include "model/atomic_file.h"
 #include "model/errors.h"
 #include "model/registry.h"
 #include "model/safetensors.h"
@@ -72,6 +73,7 @@ void saveTrained(const std::string& out, fs::model::ClassifierImpl& net, const f
 
 int runTrain(const Args& a) {
   if (!a.has("--out")) throw UsageError("train: --out F.safetensors is required");
+  fs::model::createFoldersFor(a.value("--out"));  // before the first epoch: F.resume goes there too
   fa::TrainOptions o;
   o.epochs = a.intValue("--epochs", 5, 1, 1000);
   o.batchSize = a.intValue("--batch", 64, 1, 4096);

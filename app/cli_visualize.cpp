@@ -3,6 +3,7 @@
 #include "analysis/features/feature_visualization.h"
 #include "app/cli_commands.h"
 #include "app/cli_featvis.h"
+#include "model/atomic_file.h"
 #include "model/errors.h"
 #include "model/npy.h"
 
@@ -106,6 +107,8 @@ void visualizePrintSummary(const Args& a, const fa::VisOptions& o, const fa::Vis
 
 int runVisualize(const Args& a) {
   if (!a.has("--out")) throw UsageError("visualize: --out F.png is required");
+  for (const char* name : {"--out", "--npy"})
+    if (a.has(name)) fs::model::createFoldersFor(a.value(name));
   fa::VisOptions o = visualizeOptions(a);
   fa::LoadedModel model = fa::loadModel(a.positional[0], a.value("--weights"), o.seed);
   // Greyscale for models trained on greyscale data (the Fashion-MNIST demos) unless --colour.

@@ -23,6 +23,8 @@ void createFolders(const std::string& folder) {
   if (ec) throw InputError(folder + ": cannot create folder (" + ec.message() + ")");
 }
 
+void createFoldersFor(const std::string& file) { createFolders(std::filesystem::path(file).parent_path().string()); }
+
 void writeFileAtomically(const std::string& path, std::string_view bytes) {
   std::string tmpl = path + ".tmp-XXXXXX";
   std::vector<char> name(tmpl.begin(), tmpl.end());

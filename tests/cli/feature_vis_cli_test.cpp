@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 namespace {
@@ -91,6 +92,30 @@ TEST(ExemplarsCli, BadArgumentsAreRefusedWithTheReason) {
   r = runCli("exemplars-merge /nonexistent/a.json --out x.json");
   EXPECT_EQ(r.code, 3);
   EXPECT_NE(r.err.find("/nonexistent/a.json"), std::string::npos) << r.err;
+}
+
+// An output whose folder cannot be made (a file in the way) is refused before any image is read
+// or any step taken, naming the folder: erf, exemplars (index and figure), visualize (image and
+// .npy) and atlas.
+TEST(FeatureVisCli, OutputsThatCannotBeWrittenAreRefusedBeforeTheWork) {
+  const std::string dir = scratch("blocked"), file = dir + "/file";
+  { std::ofstream(file) << "x"; }
+  const std::string data = " --dataset fashion-mnist --limit 4";
+  for (const std::string& args :
+       {"erf resnet_fmnist" + data + " --out " + file + "/e.png",
+        "exemplars resnet_fmnist" + data + " --out " + file + "/x.json",
+        "exemplars resnet_fmnist" + data + " --out " + dir + "/x.json --figure " + file + "/x.png",
+        "visualize resnet_fmnist --tap layer4 --channel 0 --steps 4 --out " + file + "/v.png",
+        "visualize resnet_fmnist --tap layer4 --channel 0 --steps 4 --out " + dir + "/v.png --npy " + file + "/v.npy",
+        "atlas resnet_fmnist --out " + file + "/a.png"}) {
+    const auto r = runCli(args);
+    EXPECT_EQ(r.code, 3) << args << "\n" << r.err;
+    EXPECT_NE(r.err.find(file + ": cannot create folder (Not a directory)"), std::string::npos) << args << "\n" << r.err;
+    EXPECT_EQ(r.err.find("images"), std::string::npos) << args << "\n" << r.err;
+    EXPECT_EQ(r.err.find("step"), std::string::npos) << args << "\n" << r.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir + "/x.json"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/v.png"));
 }
 
 TEST(VisualizeCli, WritesTheImageAndRefusesBadRequests) {

@@ -88,6 +88,18 @@ TEST(TrainCli, KilledRunContinuesFromItsCheckpointToTheSameWeights) {
   std::filesystem::remove_all(dir);
 }
 
+// An --out whose folder cannot be made (a file in the way) is refused before the first epoch.
+TEST(TrainCli, RefusesAnUnwritableOutputBeforeTraining) {
+  const std::string dir = fs::test::cliTmpDir("train_blocked_" + std::to_string(getpid())), file = dir + "/file";
+  { std::ofstream(file) << "x"; }
+  const fs::test::CliRun r = fs::test::runCli("train resnet_fmnist --dataset fashion-mnist --epochs 1 --train-limit 64 "
+                                              "--out " + file + "/m.safetensors");
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_NE(r.err.find(file + ": cannot create folder (Not a directory)"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("epoch 1"), std::string::npos) << r.err;
+  std::filesystem::remove_all(dir);
+}
+
 TEST(TrainCli, RefusesAModelWithTheWrongClassCount) {
   const fs::test::CliRun r = fs::test::runCli("train resnet18 --dataset fashion-mnist --epochs 1 --out " +
                                               fs::test::cliTmpDir("train") + "/never.safetensors");
