@@ -115,7 +115,7 @@ class ScorecardRun {
     header_ = scorecardHeader(m, o, files_.size());
     if (!o.outPath.empty()) {
       sum_.path = shardFileName(o.outPath, o.shard);
-      fs::model::createFolders(fsys::path(sum_.path).parent_path().string());
+      fs::model::createFoldersFor(sum_.path);
       resume();
     }
   }

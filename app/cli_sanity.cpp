@@ -222,14 +222,13 @@ fa::SanityCascadeOptions sanityOptions(const Args& a) {
   return o;
 }
 
-// The cascade figure at `out`, the curves beside it, the CSV tables and the JSON summary; the
-// summary and the list of files written on standard output.
+// The cascade figure at `out` (runSanity made its folder before the work), the curves beside it,
+// the CSV tables and the JSON summary; the summary and the list of files written on standard output.
 void writeSanityOutputs(const fa::LoadedModel& m, const std::vector<const fa::SanityCascade*>& all,
                         const fa::SanityCascadeOptions& o, const json& dataJson, const std::string& out, double dpi) {
   const std::string modeTitle = all.size() > 1 ? "cascading and independent" : fa::modeName(o.mode);
   const fsys::path p(out);
   const std::string stem = (p.parent_path() / p.stem()).string();
-  fs::model::createFolders(p.parent_path().string());
   const std::string cascadeSize = writeFigure(fa::sanityCascadeFigure(all, "Sanity check: " + modeTitle + " randomisation, " + m.config.id), out, dpi);
   const std::string curves = stem + ".curves" + p.extension().string();
   writeFigure(fa::sanityCurvesFigure(all, "Similarity to the original map, " + m.config.id), curves, dpi);

@@ -16,8 +16,8 @@
 namespace fs::model {
 
 void createFolders(const std::string& folder) {
+  if (folder.empty()) return;
   std::error_code ec;
-  if (folder.empty() || std::filesystem::is_directory(folder, ec)) return;
   std::filesystem::create_directories(folder, ec);
   if (!ec && !std::filesystem::is_directory(folder, ec)) ec = std::make_error_code(std::errc::not_a_directory);
   if (ec) throw InputError(folder + ": cannot create folder (" + ec.message() + ")");

@@ -143,7 +143,7 @@ ExemplarsReady FeatureVisService::exemplars(const ExemplarsRequest& request, con
       out.cancelled = true;
       return out;
     }
-    fs::model::createFolders(std::filesystem::path(path).parent_path().string());
+    fs::model::createFoldersFor(path);
     fs::model::writeFileAtomically(path, fa::exemplarIndexText(want));
   }
   out.reused = reused;
