@@ -45,6 +45,11 @@ ChannelDetail::ChannelDetail(AnalysisSession* session, QWidget* parent) : QWidge
   layout->addWidget(stats_);
   histogram_ = new QCustomPlot;
   histogram_->setMinimumHeight(150);
+  // Counts: ticks on whole numbers only (multiples of 1), never 0.5 positions.
+  auto counts = QSharedPointer<QCPAxisTickerFixed>::create();
+  counts->setTickStep(1.0);
+  counts->setScaleStrategy(QCPAxisTickerFixed::ssMultiples);
+  histogram_->yAxis->setTicker(counts);
   layout->addWidget(histogram_, 2);
   connect(view_, &MapGrid::hovered, view_, [this](QPointF p) { view_->setLinkedCursor(p); });
   connect(view_, &MapGrid::hoverLeft, view_, [this] { view_->setLinkedCursor(std::nullopt); });

@@ -14,9 +14,10 @@ namespace fs::ui {
 namespace {
 const QColor kModelColours[] = {QColor(31, 119, 180), QColor(214, 39, 40), QColor(44, 160, 44), QColor(148, 103, 189)};
 const Qt::PenStyle kMethodStyles[] = {Qt::SolidLine, Qt::DashLine, Qt::DotLine, Qt::DashDotLine, Qt::DashDotDotLine};
-// The same styles as text, for the key.
-const char* const kMethodGlyphs[] = {"\u2500\u2500\u2500", "\u2013 \u2013 \u2013", "\u00b7 \u00b7 \u00b7 \u00b7",
-                                     "\u2013\u00b7\u2013\u00b7", "\u2013\u00b7\u00b7\u2013\u00b7\u00b7"};
+// The same styles as text, for the key: minus signs and no-break spaces, which a line never breaks
+// after (it may break after an en dash, even before a no-break space).
+const char* const kMethodGlyphs[] = {"\u2500\u2500\u2500", "\u2212\u00a0\u2212\u00a0\u2212", "\u00b7\u00a0\u00b7\u00a0\u00b7\u00a0\u00b7",
+                                     "\u2212\u00b7\u2212\u00b7", "\u2212\u00b7\u00b7\u2212\u00b7\u00b7"};
 
 QCustomPlot* curvePlot(const QString& title, const QString& y) {
   auto* p = new QCustomPlot;
@@ -64,9 +65,9 @@ void FaithfulnessCurves::plot(const std::vector<Entry>& entries) {
     if (!e.result || !e.result->hasCurves) continue;
     const QPen pen(kModelColours[e.row % 4], 1.6, kMethodStyles[size_t(e.column) % 5]);
     const QString modelEntry =
-        QStringLiteral("<span style=\"color:%1\">\u25a0 %2</span>").arg(pen.color().name(), e.model.toHtmlEscaped());
+        QStringLiteral("<span style=\"color:%1\">\u25a0&nbsp;%2</span>").arg(pen.color().name(), e.model.toHtmlEscaped());
     const QString methodEntry =
-        QStringLiteral("%1 %2").arg(QString::fromUtf8(kMethodGlyphs[size_t(e.column) % 5]), e.method.toHtmlEscaped());
+        QStringLiteral("%1&nbsp;%2").arg(QString::fromUtf8(kMethodGlyphs[size_t(e.column) % 5]), e.method.toHtmlEscaped());
     if (!models.contains(modelEntry)) models << modelEntry;
     if (!methods.contains(methodEntry)) methods << methodEntry;
     for (auto [plot, curve] : {std::pair{deletion_, &e.result->deletion}, std::pair{insertion_, &e.result->insertion}}) {
@@ -78,8 +79,8 @@ void FaithfulnessCurves::plot(const std::vector<Entry>& entries) {
   }
   const QString gap = QStringLiteral("&nbsp;&nbsp; ");
   key_->setText(models.isEmpty() ? QString()
-                                 : tr("<b>Models</b> %1 &nbsp;&nbsp;&nbsp; <b>Methods</b> %2 &nbsp;&nbsp;&nbsp; "
-                                      "<span style=\"color:gray\">AUCs: under each map</span>")
+                                 : tr("<b>Models</b>&nbsp;%1 &nbsp;&nbsp;&nbsp; <b>Methods</b>&nbsp;%2 &nbsp;&nbsp;&nbsp; "
+                                      "<span style=\"color:gray\">AUCs:&nbsp;under&nbsp;each&nbsp;map</span>")
                                        .arg(models.join(gap), methods.join(gap)));
   deletion_->replot();
   insertion_->replot();

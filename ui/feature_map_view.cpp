@@ -61,7 +61,7 @@ QHBoxLayout* FeatureMapView::createToolBar() {
   // Combos and the info line do not grow the window's minimum width with long model or tap names.
   model_ = new QComboBox;
   model_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-  model_->setMinimumWidth(130);
+  model_->setMinimumWidth(170);
   bar->addWidget(model_);
   bar->addWidget(new QLabel(tr("Tap")));
   tap_ = new QComboBox;

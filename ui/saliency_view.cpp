@@ -143,7 +143,7 @@ void SaliencyView::refreshTaps() {
   const QString keep = pendingTap_.isEmpty() ? tap_->currentData().toString() : pendingTap_;
   QSignalBlocker block(tap_);
   tap_->clear();
-  tap_->addItem(tr("last block (each model)"), QString());
+  tap_->addItem(tr("last block"), QString());
   const QList<int> loaded = session_->loadedSlots();
   if (!loaded.isEmpty())
     for (const auto& t : session_->slot(loaded.front()).info.taps)

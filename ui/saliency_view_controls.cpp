@@ -28,7 +28,7 @@ using namespace fs::service;
 // sanity cascade's button.
 QWidget* SaliencyView::buildSidePanel() {
   auto* side = new QWidget;
-  side->setMaximumWidth(260);
+  side->setMaximumWidth(300);  // wide enough for the target and tap choices' default texts
   auto* sl = new QVBoxLayout(side);
   sl->setContentsMargins(0, 0, 0, 0);
   auto* mbox = new QGroupBox(tr("Methods"));

@@ -7,6 +7,7 @@
 #include "ui/channel_detail.h"
 #include "ui/compare_view.h"
 #include "ui/export_dialog.h"
+#include "ui/faithfulness_curves.h"
 #include "ui/feature_map_view.h"
 #include "ui/input_panel.h"
 #include "ui/main_window.h"
@@ -18,6 +19,7 @@
 #include "ui/tile_wall.h"
 #include "ui/qcustomplot_include.h"
 
+#include <QAbstractTextDocumentLayout>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QImage>
@@ -28,6 +30,9 @@
 #include <QScrollBar>
 #include <QSignalSpy>
 #include <QSvgRenderer>
+#include <QTextBlock>
+#include <QTextDocument>
+#include <QTextLayout>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -94,6 +99,18 @@ TEST_F(ViewsTest, FeatureViewShowsEveryChannelAndClickOpensDetail) {
   EXPECT_EQ(view->detail()->channel(), clicked);
   EXPECT_EQ(view->detail()->mapView()->tileCount(), 1);
   EXPECT_EQ(view->detail()->histogramBins(), 40);
+  // On a small tap (16 positions, so a bin holds a few) the counts' axis still ticks whole numbers.
+  view->selectTap(QString::fromStdString(taps.back().name));
+  ASSERT_TRUE(waitIdle(session_));
+  ASSERT_LE(taps.back().height * taps.back().width, 49);
+  view->detail()->showChannel(0);
+  QCPAxis* counts = view->detail()->histogram()->yAxis;
+  EXPECT_LT(counts->range().upper, 40.0);
+  ASSERT_GE(counts->tickVector().size(), 2);
+  for (const double t : counts->tickVector()) EXPECT_EQ(t, std::round(t)) << "a tick at " << t << " positions";
+  view->selectTap(QString::fromStdString(taps.front().name));
+  ASSERT_TRUE(waitIdle(session_));
+  view->detail()->showChannel(clicked);
   EXPECT_TRUE(view->detail()->title().contains(QStringLiteral("channel %1").arg(clicked)));
   EXPECT_FALSE(view->detail()->map().empty());
 
@@ -166,6 +183,26 @@ TEST_F(ViewsTest, SaliencyMatrixWithMetricsAndCurves) {
   for (int slot : session_->loadedSlots())
     EXPECT_TRUE(key.contains(QString::fromStdString(session_->slot(slot).info.modelId))) << key.toStdString();
   EXPECT_TRUE(key.contains(QStringLiteral("gradcam")) && key.contains(QStringLiteral("gradient"))) << key.toStdString();
+  // However narrow the key, a line never parts a model's colour square or a method's line style
+  // from its name (the key wraps between entries only).
+  auto* keyLabel = view->findChild<FaithfulnessCurves*>()->findChild<QLabel*>();
+  ASSERT_NE(keyLabel, nullptr);
+  for (const int width : {120, 200, 320, 480}) {
+    QTextDocument doc;
+    doc.setDefaultFont(keyLabel->font());
+    doc.setHtml(keyLabel->text());
+    doc.setTextWidth(width);
+    doc.documentLayout();  // lays the blocks out
+    int lines = 0;
+    for (QTextBlock b = doc.begin(); b.isValid(); b = b.next())
+      for (int i = 0; i < b.layout()->lineCount(); ++i, ++lines) {
+        const QTextLine line = b.layout()->lineAt(i);
+        const QString text = b.text().mid(line.textStart(), line.textLength()).trimmed();
+        for (const QChar glyph : {QChar(0x25a0), QChar(0x2500), QChar(0x2212), QChar(0x00b7)})
+          EXPECT_FALSE(text.endsWith(glyph)) << width << " px: \"" << text.toStdString() << "\"";
+      }
+    EXPECT_GE(lines, width < 400 ? 3 : 1) << width;  // it did wrap
+  }
 
   // Changing the methods recomputes the matrix.
   const int slot = session_->loadedSlots()[0];
