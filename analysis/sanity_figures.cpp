@@ -185,12 +185,13 @@ FigureLayout sanityCurvesFigure(const std::vector<const SanityCascade*>& runs, c
   // The x ticks name the units where their labels fit; the whole list once, under the last panel.
   std::string depths = "x: 0 = original";
   for (size_t u = 0; u < c.units.size(); ++u) depths += ", " + std::to_string(u + 1) + " = " + c.units[u];
-  f.columnLabels.push_back("mean similarity to the original map over " + std::to_string(c.images.size()) +
-                           (several ? " images\nvs the unit: cascading = it and those before randomised, "
-                                      "independent = it alone (head first)"
-                            : c.mode == RandomisationMode::Independent
-                                ? " images\nvs the unit randomised alone (head first)"
-                                : " images\nvs the number of units randomised (head first)"));
+  const std::string over = "mean similarity to the original map over " + std::to_string(c.images.size()) +
+                           (c.images.size() == 1 ? " image" : " images");
+  f.columnLabels.push_back(over + (several ? "\nvs the unit: cascading = it and those before randomised, "
+                                             "independent = it alone (head first)"
+                                   : c.mode == RandomisationMode::Independent
+                                       ? "\nvs the unit randomised alone (head first)"
+                                       : "\nvs the number of units randomised (head first)"));
   const std::vector<std::string> labels{"Spearman rank correlation", "|Spearman| (absolute values)", "SSIM",
                                         "HOG similarity"};
   f.legend = curvesLegend(runs, c);

@@ -3,6 +3,7 @@
 #include "render/figure_renderer.h"
 #include "ui/analysis_session.h"
 #include "ui/qcustomplot_include.h"
+#include "ui/view_helpers.h"
 
 #include <QComboBox>
 #include <QHBoxLayout>
@@ -30,7 +31,7 @@ SanityCascadePanel::SanityCascadePanel(AnalysisSession* session, QWidget* parent
   curves_ = new QCustomPlot;
   curves_->setMinimumHeight(260);
   curves_->legend->setVisible(true);
-  curves_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignBottom | Qt::AlignLeft);
+  legendAboveAxes(curves_, 0, 4);  // one line above the axes, clear of the curves
   auto* note = new QLabel(tr("Model-parameter randomisation (Adebayo et al. 2018): the model's units are "
                              "re-initialised with the family's own init from the logits down (cascading: one more "
                              "at each step; independent: one at a time), and the map is computed again. A map "

@@ -4,6 +4,7 @@
 #include "ui/erf_panel.h"
 #include "ui/input_panel.h"
 #include "ui/qcustomplot_include.h"
+#include "ui/view_helpers.h"
 
 #include <QComboBox>
 #include <QGridLayout>
@@ -114,6 +115,10 @@ QHBoxLayout* StatisticsView::createBar() {
   bar->addWidget(new QLabel(tr("CKA between")));
   modelA_ = new QComboBox;
   modelB_ = new QComboBox;
+  for (QComboBox* box : {modelA_, modelB_}) {  // a demo model's whole name, without widening the window
+    box->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    box->setMinimumWidth(130);
+  }
   bar->addWidget(modelA_);
   bar->addWidget(new QLabel(tr("and")));
   bar->addWidget(modelB_);
@@ -141,6 +146,7 @@ QGridLayout* StatisticsView::createPlots() {
                            "the fraction of values <= 0 is about 0.5 everywhere."));
   mean_ = makePlot(tr("Mean activation by depth"), tr("relative depth"), tr("mean"));
   cka_ = makePlot(tr("Linear CKA"), tr("taps of model B"), tr("taps of model A"));
+  for (QCustomPlot* p : {histogram_, sparsity_, mean_}) legendAboveAxes(p, 1, 2);  // inside, it hid the deepest taps
   grid->addWidget(histogram_, 0, 0);
   grid->addWidget(sparsity_, 0, 1);
   grid->addWidget(mean_, 1, 0);

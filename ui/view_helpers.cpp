@@ -1,6 +1,7 @@
 #include "ui/view_helpers.h"
 
 #include "ui/analysis_session.h"
+#include "ui/qcustomplot_include.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -18,6 +19,18 @@ QScrollArea* scrollingGrid(QGridLayout** grid) {
   (*grid)->setSpacing(6);
   scroll->setWidget(content);
   return scroll;
+}
+
+void legendAboveAxes(QCustomPlot* plot, int row, int perRow) {
+  QCPLegend* legend = plot->legend;
+  plot->axisRect()->insetLayout()->take(legend);
+  plot->plotLayout()->insertRow(row);
+  plot->plotLayout()->addElement(row, 0, legend);
+  plot->plotLayout()->setRowStretchFactor(row, 0.001);  // as tall as its entries, the axes take the rest
+  legend->setFillOrder(QCPLegend::foColumnsFirst);
+  legend->setWrap(perRow);
+  legend->setBorderPen(Qt::NoPen);
+  legend->setMargins(QMargins(4, 0, 4, 0));
 }
 
 void clearGrid(QGridLayout* grid) {

@@ -71,6 +71,11 @@ TEST_F(SanityCascadeRun, ProgressAfterEveryUnitAndCancelWithinOneUnit) {
   EXPECT_TRUE(part.cancelled);
   EXPECT_EQ(seen.size(), 17u);
   ASSERT_EQ(part.images, std::vector<std::string>{"test-0"});
+  // The curves' heading counts the images, in the singular for one.
+  EXPECT_NE(fa::sanityCurvesFigure(part, "one").columnLabels[0].find(" over 1 image\nvs "), std::string::npos);
+  EXPECT_NE(fa::sanityCurvesFigure(full, "all").columnLabels[0].find(" over " + std::to_string(full.images.size()) +
+                                                                      " images\nvs "),
+            std::string::npos);
   ASSERT_EQ(part.scores.size(), 1u);
   for (size_t k = 0; k < 2; ++k)
     for (size_t u = 0; u < units; ++u)

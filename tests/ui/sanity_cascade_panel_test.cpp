@@ -59,6 +59,8 @@ TEST(SanityCascadePanel, CascadeOfTheSelectedMapOnTheCurrentImage) {
   EXPECT_FALSE(panel->figure()->pixmap().isNull());
   EXPECT_TRUE(panel->caption().contains(QStringLiteral("resnet_fmnist"))) << panel->caption().toStdString();
   ASSERT_EQ(panel->curves()->graphCount(), 4);
+  panel->curves()->replot();  // the key above the axes, clear of the curves
+  EXPECT_LE(panel->curves()->legend->outerRect().bottom(), panel->curves()->axisRect()->rect().top());
   for (int k = 0; k < 4; ++k) {
     const QCPGraph* g = panel->curves()->graph(k);
     EXPECT_DOUBLE_EQ(g->data()->at(0)->value, 1.0);  // the original against itself

@@ -227,6 +227,13 @@ TEST_F(ViewsTest, StatisticsViewPlotsEveryModelAndCka) {
   EXPECT_EQ(view->sparsityPlot()->graphCount(), 3);
   EXPECT_EQ(view->meanPlot()->graphCount(), 3);
   EXPECT_EQ(view->histogramPlot()->graphCount(), 3);
+  // Each legend sits above its axes, not over the curves.
+  for (QCustomPlot* p : {view->sparsityPlot(), view->meanPlot(), view->histogramPlot()}) {
+    p->replot();
+    EXPECT_TRUE(p->legend->visible());
+    EXPECT_FALSE(p->legend->outerRect().intersects(p->axisRect()->rect()));
+    EXPECT_LE(p->legend->outerRect().bottom(), p->axisRect()->rect().top());
+  }
   // CKA of the first two models ran by itself over the bundled samples.
   ASSERT_TRUE(session_->cka().has_value()) << window_->errorText().toStdString();
   const auto& c = *session_->cka();
