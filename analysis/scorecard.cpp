@@ -132,7 +132,12 @@ class ScorecardRun {
         },
         o_.saveInterval);
     if (!sum_.path.empty()) save();  // failed images too: a shard of only failed images still merges
-    if (sum_.done + sum_.skipped == 0) throw InputError(source() + ": no decodable images in this shard");
+    // An empty shard (more shards than images, as a cluster array may give) records nothing and
+    // merges as such; a shard whose images all failed is an error naming the first reason.
+    if (sum_.done + sum_.skipped == 0 && sum_.images > 0)
+      throw InputError(sum_.failed == 0 ? source() + ": no decodable images in this shard"
+                                        : source() + ": no image in this shard could be scored (" +
+                                              std::to_string(sum_.failed) + " failed; the first: " + firstError_ + ")");
     sum_.aggregate = compactJson(sum_.path.empty() ? aggregate() : header_["aggregate"]);
     if (!sum_.path.empty() && o_.shard.count == 1)
       sum_.tables = writeScorecardTables(sum_.path, o_.methods, records_, sum_.aggregate);
@@ -189,7 +194,7 @@ class ScorecardRun {
       return "done";
     } catch (const InputError& e) {
       records_[key] = compactJson({{"index", i}, {"status", "failed"}, {"error", e.what()}});
-      ++sum_.failed;
+      if (sum_.failed++ == 0) firstError_ = e.what();
       return std::string("FAILED: ") + e.what();
     }
   }
@@ -218,6 +223,7 @@ class ScorecardRun {
   json header_;
   std::map<std::string, std::string> records_;  // image name (quoted) -> its record, compact JSON
   ScorecardSummary sum_;
+  std::string firstError_;  // the first failed image's reason: the error when no image could be scored
 };
 
 }  // namespace

@@ -255,11 +255,12 @@ int runEvaluate(const Args& a) {
     fs::model::createFoldersFor(a.value("--figure"));
   }
   for (const auto& name : o.methods) fa::makeSaliencyMethod(name);  // InputError listing the methods
-  const int jobs = a.intValue("--jobs", 1, 1, 64);
+  int jobs = a.intValue("--jobs", 1, 1, 64);
   const std::vector<std::string> weights = a.all("--weights");
   if (!weights.empty() && weights.size() != a.positional.size())
     throw UsageError("evaluate: give --weights once per MODEL (" + std::to_string(a.positional.size()) +
                      " models, " + std::to_string(weights.size()) + " --weights) or not at all");
+  if (jobs > 1) jobs = evaluateJobCount(a, o, jobs);
   if (jobs > 1) return runEvaluateJobs(a, o, jobs);
   std::set<std::string> ids;
   nlohmann::json all = nlohmann::json::array();
@@ -319,7 +320,8 @@ const char* const kEvaluateUsage =
     "  --jobs J runs J processes of this program on one machine, shard j/J each with --threads T/J\n"
     "  (T = --threads or the default, at least 1), then merges them into FILE.json and their speed into\n"
     "  FILE.speed.json (\"jobs\": each job's record); the shards stay beside it, so a rerun resumes them;\n"
-    "  killing the command ends its jobs.\n"
+    "  killing the command ends its jobs. No more jobs than images (one image: one process); a --shard\n"
+    "  that holds no image records none and merges as such.\n"
     "  Identical records to one process with --threads T/J; on 2 cores --jobs 2 scored 16-52% more\n"
     "  images per second than one process with 2 threads. Memory: J times one process's. Unreadable\n"
     "  images and bad masks are recorded as failed with the file and reason (exit code 3).\n"

@@ -35,6 +35,10 @@ nlohmann::json reportModel(const std::string& id, const nlohmann::json& aggregat
 // (combineJobSpeeds) into FILE.speed.json, then prints, draws --figure and returns as one process
 // would. Options already validated by the caller.
 int runEvaluateJobs(const Args& a, const fs::analysis::ScorecardOptions& o, int jobs);
+// The jobs --jobs J runs: J, or the number of images where it is smaller (an extra job would only
+// score an empty shard; 1 = the caller runs one process), said on stderr. UsageError or InputError
+// for what --jobs refuses (--shard, no --out, a missing folder, an unknown or repeated model).
+int evaluateJobCount(const Args& a, const fs::analysis::ScorecardOptions& o, int wanted);
 
 // The speed of J concurrent jobs from their records (each as FILE-shard-j-of-J.speed.json):
 // images, forward-equivalents, counts of samples and model rates summed; seconds = the longest job;

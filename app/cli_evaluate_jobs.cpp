@@ -173,6 +173,16 @@ int runJobs(const Args& a, int jobs, int threads, const std::vector<std::string>
 
 }  // namespace
 
+int evaluateJobCount(const Args& a, const fa::ScorecardOptions& o, int wanted) {
+  checkJobs(a, o);
+  const size_t images = fa::scorecardImageCount(o);
+  const int jobs = int(std::min<size_t>(size_t(wanted), images));
+  if (jobs < wanted)
+    std::cerr << "evaluate: " << images << " image" << (images == 1 ? "" : "s") << ", so " << jobs << " job"
+              << (jobs == 1 ? " (one process)" : "s") << ", not " << wanted << "\n";
+  return jobs;
+}
+
 int runEvaluateJobs(const Args& a, const fa::ScorecardOptions& o, int jobs) {
   const std::vector<std::string> ids = checkJobs(a, o);
   const int total = a.has("--threads") ? a.intValue("--threads", 1, 1, 256) : fs::model::currentThreads().intraOp;

@@ -1,8 +1,8 @@
 // evaluate --jobs end to end: two child processes, one shard each, merged into exactly the
 // scorecard and tables of one process with the same threads per process (an unreadable image
 // recorded as failed in either); their speed records combined; a rerun skips what they finished;
-// the refusals (with --shard, without --out, a missing folder) before any job starts; killing the
-// command ends its jobs.
+// the refusals (with --shard, without --out, a missing folder) before any job starts; no more jobs
+// than images, and empty shards; killing the command ends its jobs.
 #include "cli_test_support.h"
 #include "tests/model/test_support.h"
 
@@ -108,6 +108,53 @@ TEST(EvaluateJobs, RefusesShardsWithoutOutAndMissingFoldersBeforeAnyJobStarts) {
   EXPECT_NE(missing.err.find(dir + "/nowhere: not a folder"), std::string::npos) << missing.err;
   EXPECT_EQ(missing.err.find("jobs of"), std::string::npos) << missing.err;  // no job started
   EXPECT_FALSE(stdfs::exists(dir + "/m-shard-1-of-2.json"));
+  stdfs::remove_all(dir);
+}
+
+// Fewer images than jobs: --jobs runs one job per image (one process for one image), and an
+// explicit shard that holds no image (a cluster array longer than the folder) records nothing and
+// merges; a shard whose every image failed names the first reason.
+TEST(EvaluateJobs, FewerImagesThanJobsAndEmptyShards) {
+  const std::string dir = workDir(), one = dir + "/one";
+  const auto evaluateArgs = [](const std::string& images, const std::string& out) {  // a light configuration
+    const std::string ref = fs::test::refDir("mixer_tiny");
+    return "evaluate " + ref + "/config.json --weights " + ref + "/weights.safetensors --images " + images +
+           " --curve-steps 4 --metrics deletion,gini --methods gradient --out " + out;
+  };
+  stdfs::create_directories(one);
+  fs::test::writeBmp(one + "/im0.bmp", 64, 64, 3);
+  const CliRun single = fs::test::runCli(evaluateArgs(one, dir + "/single/s.json") + " --jobs 3 --threads 2");
+  ASSERT_EQ(single.code, 0) << single.err;
+  EXPECT_NE(single.err.find("1 image, so 1 job (one process), not 3"), std::string::npos) << single.err;
+  EXPECT_EQ(json::parse(slurp(dir + "/single/s.json"))["aggregate"]["images"], 1);
+  EXPECT_FALSE(stdfs::exists(dir + "/single/s-shard-1-of-3.json"));
+
+  const std::string two = dir + "/two";
+  stdfs::create_directories(two);
+  for (int i = 0; i < 2; ++i) fs::test::writeBmp(two + "/im" + std::to_string(i) + ".bmp", 64, 64, i + 2);
+  const CliRun pair = fs::test::runCli(evaluateArgs(two, dir + "/pair/s.json") + " --jobs 5 --threads 2");
+  ASSERT_EQ(pair.code, 0) << pair.err;
+  EXPECT_NE(pair.err.find("2 images, so 2 jobs, not 5"), std::string::npos) << pair.err;
+  EXPECT_NE(pair.err.find("2 jobs of 1 thread each"), std::string::npos) << pair.err;
+  EXPECT_EQ(json::parse(slurp(dir + "/pair/s.json"))["aggregate"]["images"], 2);
+
+  const CliRun empty = fs::test::runCli(evaluateArgs(one, dir + "/shards/s.json") + " --shard 2/2");
+  ASSERT_EQ(empty.code, 0) << empty.err;
+  EXPECT_NE(empty.err.find("0 images in shard 2/2"), std::string::npos) << empty.err;
+  ASSERT_EQ(fs::test::runCli(evaluateArgs(one, dir + "/shards/s.json") + " --shard 1/2").code, 0);
+  const CliRun merged = fs::test::runCli("merge " + dir + "/shards/s-shard-1-of-2.json " + dir +
+                                         "/shards/s-shard-2-of-2.json --out " + dir + "/shards/s.json");
+  ASSERT_EQ(merged.code, 0) << merged.err;
+  EXPECT_EQ(withoutTime(dir + "/shards/s.json"), withoutTime(dir + "/single/s.json"));
+
+  const std::string bad = dir + "/bad";
+  stdfs::create_directories(bad);
+  std::ofstream(bad + "/im0.bmp") << "not an image";
+  const CliRun failed = fs::test::runCli(evaluateArgs(bad, dir + "/bad/s.json"));
+  EXPECT_EQ(failed.code, 3);
+  EXPECT_NE(failed.err.find(bad + ": no image in this shard could be scored (1 failed; the first: "), std::string::npos)
+      << failed.err;
+  EXPECT_NE(failed.err.find("im0.bmp"), std::string::npos) << failed.err;
   stdfs::remove_all(dir);
 }
 
