@@ -1,5 +1,6 @@
 // erf: effective receptive fields (Luo et al. 2016) of several models' stages over a data set,
 // as one comparison figure (rows = models, columns = stages), one NPY per map and a manifest.
+#include "analysis/counted.h"
 #include "analysis/features/effective_rf.h"
 #include "analysis/model_spec.h"
 #include "analysis/versions.h"
@@ -97,7 +98,8 @@ int runErf(const Args& a) {
     names.push_back(fa::modelDisplayName(model));
     const std::string key = fa::modelShortId(spec.idOrConfig);
     const nlohmann::json list = erfWriteMaps(maps.back(), stem, key);
-    std::cout << key << ": " << source.count << " images in " << std::setprecision(2) << seconds << " s\n";
+    std::cout << key << ": " << fs::analysis::counted(source.count, "image") << " in " << std::setprecision(2)
+              << seconds << " s\n";
     models.push_back(erfModelEntry(model, seconds, list));
   }
   const std::string rendered = renderFigure(fa::erfFigure(names, maps, source.description), out, dpi);

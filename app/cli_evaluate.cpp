@@ -1,6 +1,7 @@
 // evaluate: faithfulness and sanity metrics of saliency methods over a folder of images (deletion /
 // insertion AUC, average drop / increase in confidence, parameter randomisation), or with
 // --dataset the classification accuracy of a model (runEvaluateDataset, cli_train.cpp).
+#include "analysis/counted.h"
 #include "analysis/model_loader.h"
 #include "analysis/saliency/saliency_method.h"
 #include "analysis/faithfulness.h"
@@ -176,9 +177,9 @@ nlohmann::json evaluateModel(fa::LoadedModel& m, const fa::ScorecardOptions& o, 
   printSpeed(m.config.id, speed);
   failed += sum.failed;
   if (!sum.path.empty())
-    std::cerr << "evaluate: " << m.config.id << ": " << sum.images << " images in shard " << o.shard.index << "/"
-              << o.shard.count << ": " << sum.done << " done, " << sum.skipped << " skipped, " << sum.failed
-              << " failed; scorecard " << sum.path << "\n";
+    std::cerr << "evaluate: " << m.config.id << ": " << fa::counted(sum.images, "image") << " in shard "
+              << o.shard.index << "/" << o.shard.count << ": " << sum.done << " done, " << sum.skipped << " skipped, "
+              << sum.failed << " failed; scorecard " << sum.path << "\n";
   for (const std::string& t : sum.tables) std::cerr << "evaluate: table " << t << "\n";
   return reportModel(m.config.id, nlohmann::json::parse(sum.aggregate), o, sum.path, sum.failed, speed, json);
 }
@@ -226,7 +227,7 @@ nlohmann::json reportModel(const std::string& id, const nlohmann::json& aggregat
                            const std::string& scorecard, int failed, const nlohmann::json& speed, bool json) {
   const int n = aggregate["images"].get<int>();
   if (!json) {
-    std::cout << id << " on " << n << " images (" << o.curve.steps << " curve steps, "
+    std::cout << id << " on " << fa::counted(n, "image") << " (" << o.curve.steps << " curve steps, "
               << fa::substrateName(o.curve) << " substrate, target = top-1 prediction)\n";
     for (const auto& j : aggregate["methods"]) printScores(j);
     std::cout << "mean [bootstrap 95% CI] and rank (1 = best) per metric:\n";

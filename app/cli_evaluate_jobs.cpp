@@ -4,6 +4,7 @@
 // "Scorecard speed"): the models' small kernels scale poorly across OpenMP threads and each job's
 // work beside the model (imputations, perturbations, statistics) runs while the other job's model
 // keeps the second core busy.
+#include "analysis/counted.h"
 #include "analysis/run_record.h"
 #include "analysis/shard_merge.h"
 #include "analysis/string_list.h"
@@ -212,8 +213,8 @@ int runEvaluateJobs(const Args& a, const fa::ScorecardOptions& o, int jobs) {
     nlohmann::json speed = combineJobSpeeds(speeds);
     fs::model::writeFileAtomically(speedRecordPath(out), speed.dump(2) + "\n");
     printSpeed(id, speed);
-    std::cerr << "evaluate: " << id << ": " << r.images << " images in " << jobs << " jobs merged: " << r.done
-              << " done, " << r.failed << " failed; scorecard " << r.path << "\n";
+    std::cerr << "evaluate: " << id << ": " << fa::counted(r.images, "image") << " in " << jobs << " jobs merged: "
+              << r.done << " done, " << r.failed << " failed; scorecard " << r.path << "\n";
     for (const std::string& t : r.tables) std::cerr << "evaluate: table " << t << "\n";
     failed += r.failed;
     const nlohmann::json merged = readJson(r.path, "merged scorecard");

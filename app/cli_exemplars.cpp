@@ -1,5 +1,6 @@
 // exemplars and exemplars-merge: the top-k data-set images per channel (analysis/features/exemplars.h)
 // as a reusable, shardable index file, optionally drawn as a figure.
+#include "analysis/counted.h"
 #include "analysis/features/exemplar_figure.h"
 #include "analysis/features/exemplars.h"
 #include "analysis/inference.h"
@@ -80,7 +81,8 @@ int runExemplars(const Args& a) {
   int64_t channels = 0;
   for (const auto& [tap, list] : index.channels) channels += int64_t(list.size());
   std::cout << std::fixed << std::setprecision(2) << "wrote " << out << ": top " << index.k << " of "
-            << (source.count + o.shard.count - o.shard.index) / o.shard.count << " images for " << channels
+            << fs::analysis::counted((source.count + o.shard.count - o.shard.index) / o.shard.count, "image")
+            << " for " << channels
             << " channels of " << index.taps.size() << " taps in " << seconds << " s\n";
   writeFigureIfAsked(a, index, source, model);
   return 0;

@@ -1,6 +1,7 @@
 // export: feature maps and saliency maps of a folder of images for several models, restartable
 // and shardable, with a manifest (see analysis/batch_export.h).
 #include "analysis/batch_export.h"
+#include "analysis/counted.h"
 #include "app/cli_commands.h"
 #include "app/cli_input.h"
 #include "model/errors.h"
@@ -50,9 +51,9 @@ int runExport(const Args& a) {
     models.push_back(fa::loadModel(spec.idOrConfig, spec.weights, seed));
   }
   const fa::ExportSummary sum = fa::runBatchExport(models, options);
-  std::cout << "export: " << sum.images << " images in shard " << options.shard.index << "/" << options.shard.count
-            << ": " << sum.done << " done, " << sum.skipped << " skipped, " << sum.failed << " failed; manifest "
-            << sum.manifestPath << "\n";
+  std::cout << "export: " << fs::analysis::counted(sum.images, "image") << " in shard " << options.shard.index << "/"
+            << options.shard.count << ": " << sum.done << " done, " << sum.skipped << " skipped, " << sum.failed
+            << " failed; manifest " << sum.manifestPath << "\n";
   return sum.failed > 0 ? 3 : 0;
 }
 

@@ -1,5 +1,6 @@
 // merge: combines the record files of a sharded export or evaluate run into the file one run
 // writes (see analysis/shard_merge.h).
+#include "analysis/counted.h"
 #include "analysis/shard_merge.h"
 #include "app/cli_commands.h"
 
@@ -10,8 +11,8 @@ namespace {
 
 int runMerge(const Args& a) {
   const fs::analysis::MergeResult r = fs::analysis::mergeShards(a.positional, a.value("--out"));
-  std::cout << "merge: " << r.shards << " shards of an " << r.kind << ", " << r.images << " images (" << r.done
-            << " done, " << r.failed << " failed) -> " << r.path << "\n";
+  std::cout << "merge: " << r.shards << " shards of an " << r.kind << ", " << fs::analysis::counted(r.images, "image")
+            << " (" << r.done << " done, " << r.failed << " failed) -> " << r.path << "\n";
   for (const std::string& t : r.tables) std::cout << "merge: table " << t << "\n";
   return r.failed > 0 ? 3 : 0;
 }

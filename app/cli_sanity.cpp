@@ -3,6 +3,7 @@
 // curves, and their tables; the random-logit test (Sixt et al. 2020) and, with --data-randomised, the comparison with
 // the same architecture trained on permuted labels (Adebayo et al. 2018, sec. 3.2).
 #include "analysis/batch_export.h"
+#include "analysis/counted.h"
 #include "analysis/evaluation/sanity_comparison.h"
 #include "analysis/fashion_mnist.h"
 #include "analysis/image_io.h"
@@ -234,8 +235,9 @@ void writeSanityOutputs(const fa::LoadedModel& m, const std::vector<const fa::Sa
   writeFigure(fa::sanityCurvesFigure(all, "Similarity to the original map, " + m.config.id), curves, dpi);
   writeSanityTables(all, stem, o.seed, o.dataRandomised != nullptr);
   fs::model::writeFileAtomically(stem + ".json", sanitySummary(m, all, o, dataJson, out, curves, stem).dump(2) + "\n");
-  std::cout << m.config.id << ": " << modeTitle << " randomisation over " << all.front()->images.size()
-            << " images; mean similarity to the original map (Spearman, |Spearman|, SSIM, HOG):\n";
+  std::cout << m.config.id << ": " << modeTitle << " randomisation over "
+            << fs::analysis::counted(int64_t(all.front()->images.size()), "image")
+            << "; mean similarity to the original map (Spearman, |Spearman|, SSIM, HOG):\n";
   printSanity(all, o);
   std::cout << "wrote " << out << " (" << cascadeSize << "), " << curves << ", " << stem << ".json, " << stem
             << ".csv, " << stem << ".rows.csv, " << stem << ".comparisons.csv, " << stem << ".random_logit.csv"

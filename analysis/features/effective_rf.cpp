@@ -1,6 +1,7 @@
 #include "analysis/features/effective_rf.h"
 
 #include "analysis/colormap.h"
+#include "analysis/counted.h"
 #include "analysis/inference.h"
 #include "model/errors.h"
 
@@ -130,7 +131,7 @@ FigureLayout erfFigure(const std::vector<std::string>& modelNames, const std::ve
   f.metrics.tileSize = 28.0;
   const int64_t n = maps.empty() || maps[0].empty() ? 0 : maps[0][0].images;
   f.caption = "Luo et al. 2016: |d(centre activation, summed over channels) / d input|, summed over colour "
-              "channels and averaged over " + std::to_string(n) + " images of the " + sourceDescription +
+              "channels and averaged over " + counted(n, "image") + " of the " + sourceDescription +
               "; each map scaled to its maximum. White: theoretical receptive field (TRF) of the centre cell; "
               "cyan: discs holding 50% and 90% of the mass (r50, r90).";
   return f;

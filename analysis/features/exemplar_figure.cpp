@@ -1,5 +1,6 @@
 #include "analysis/features/exemplar_figure.h"
 
+#include "analysis/counted.h"
 #include "model/errors.h"
 
 #include <opencv2/imgproc.hpp>
@@ -51,7 +52,7 @@ FigureLayout exemplarFigure(const ExemplarIndex& index, const ImageSource& sourc
     }
   }
   f.metrics.tileSize = 18.0;
-  f.caption = "Top " + std::to_string(index.k) + " of " + std::to_string(index.imageCount) + " images of the " +
+  f.caption = "Top " + std::to_string(index.k) + " of " + counted(index.imageCount, "image") + " of the " +
               index.dataset + " per channel by its " + exemplarScoreName(index.score) +
               " activation; each crop is the theoretical receptive field around the channel's argmax position.";
   return f;

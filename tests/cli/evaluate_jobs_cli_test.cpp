@@ -126,6 +126,8 @@ TEST(EvaluateJobs, FewerImagesThanJobsAndEmptyShards) {
   const CliRun single = fs::test::runCli(evaluateArgs(one, dir + "/single/s.json") + " --jobs 3 --threads 2");
   ASSERT_EQ(single.code, 0) << single.err;
   EXPECT_NE(single.err.find("1 image, so 1 job (one process), not 3"), std::string::npos) << single.err;
+  EXPECT_NE(single.err.find(": 1 image in shard 1/1: 1 done"), std::string::npos) << single.err;  // not "1 images"
+  EXPECT_NE(single.out.find(" on 1 image ("), std::string::npos) << single.out;
   EXPECT_EQ(json::parse(slurp(dir + "/single/s.json"))["aggregate"]["images"], 1);
   EXPECT_FALSE(stdfs::exists(dir + "/single/s-shard-1-of-3.json"));
 
