@@ -168,6 +168,7 @@ void StatisticsView::connectSignals() {
     if (kind == ResultKind::Statistics) replotStatistics();
   });
   connect(session_, &AnalysisSession::slotOrderChanged, this, &StatisticsView::replotStatistics);
+  connect(session_, &AnalysisSession::imageChanged, this, &StatisticsView::maybeAutoCka);  // models before the image
   connect(session_, &AnalysisSession::ckaChanged, this, &StatisticsView::replotCka);
 }
 

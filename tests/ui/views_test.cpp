@@ -3,6 +3,7 @@
 // the saliency matrix with metrics and curves, method and target changes, CKA, PNG/PDF/SVG/NPY
 // exports with their manifests, slot reordering and a failed slot load.
 #include "desktop_test_support.h"
+#include "view_test_support.h"
 #include "ui/analysis_session.h"
 #include "ui/channel_detail.h"
 #include "ui/compare_view.h"
@@ -218,6 +219,23 @@ TEST_F(ViewsTest, SaliencyMatrixWithMetricsAndCurves) {
   ASSERT_TRUE(waitIdle(session_));
   for (int s : session_->loadedSlots())
     for (const auto& [m, r] : session_->slot(s).saliency) EXPECT_EQ(r.targetLabel, "Sneaker") << m.toStdString();
+}
+
+// The Statistics view shown before there is an image (as `featurescope --view stats` starts):
+// CKA of the first two models runs by itself once the image opens, as when the view is shown later.
+TEST(StatisticsViewLaunch, CkaRunsByItselfWhenTheImageOpensAfterTheModels) {
+  const auto owner = test::windowWithoutModels(1400, 900);
+  MainWindow& window = *owner;
+  AnalysisSession* s = window.session();
+  ASSERT_TRUE(window.showView(QStringLiteral("stats")));
+  s->addSlot(QStringLiteral("resnet_fmnist"));
+  s->addSlot(QStringLiteral("convmlp_fmnist"));
+  ASSERT_TRUE(waitIdle(s));
+  EXPECT_FALSE(s->cka().has_value());  // no image yet
+  window.inputPanel()->openFile(test::sample("fmnist_0000_ankle-boot.png"));
+  ASSERT_TRUE(waitIdle(s));
+  ASSERT_TRUE(s->cka().has_value()) << window.errorText().toStdString();
+  EXPECT_GE(s->cka()->images, 30);
 }
 
 TEST_F(ViewsTest, StatisticsViewPlotsEveryModelAndCka) {
