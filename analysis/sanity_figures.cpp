@@ -2,6 +2,7 @@
 // the similarity curves, for one run or several (sanity --mode both).
 #include "analysis/sanity_cascade.h"
 
+#include "analysis/counted.h"
 #include "analysis/faithfulness.h"
 #include "model/errors.h"
 
@@ -185,8 +186,7 @@ FigureLayout sanityCurvesFigure(const std::vector<const SanityCascade*>& runs, c
   // The x ticks name the units where their labels fit; the whole list once, under the last panel.
   std::string depths = "x: 0 = original";
   for (size_t u = 0; u < c.units.size(); ++u) depths += ", " + std::to_string(u + 1) + " = " + c.units[u];
-  const std::string over = "mean similarity to the original map over " + std::to_string(c.images.size()) +
-                           (c.images.size() == 1 ? " image" : " images");
+  const std::string over = "mean similarity to the original map over " + counted(int64_t(c.images.size()), "image");
   f.columnLabels.push_back(over + (several ? "\nvs the unit: cascading = it and those before randomised, "
                                              "independent = it alone (head first)"
                                    : c.mode == RandomisationMode::Independent

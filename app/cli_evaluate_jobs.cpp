@@ -179,8 +179,9 @@ int evaluateJobCount(const Args& a, const fa::ScorecardOptions& o, int wanted) {
   const size_t images = fa::scorecardImageCount(o);
   const int jobs = int(std::min<size_t>(size_t(wanted), images));
   if (jobs < wanted)
-    std::cerr << "evaluate: " << images << " image" << (images == 1 ? "" : "s") << ", so " << jobs << " job"
-              << (jobs == 1 ? " (one process)" : "s") << ", not " << wanted << "\n";
+    std::cerr << "evaluate: " << fa::counted(int64_t(images), "image") << ", so "
+              << (jobs == 1 ? std::string("1 job (one process)") : fa::counted(jobs, "job")) << ", not " << wanted
+              << "\n";
   return jobs;
 }
 
