@@ -155,7 +155,7 @@ std::vector<std::string> checkJobs(const Args& a, const fa::ScorecardOptions& o)
 // speed record written), else the first failure's exit code (1 for a job that exited 0 short of them).
 int runJobs(const Args& a, int jobs, int threads, const std::vector<std::string>& ids,
             const std::function<std::string(const std::string&, int)>& speedFile) {
-  std::cerr << "evaluate: " << jobs << " jobs of " << threads << " thread" << (threads == 1 ? "" : "s") << " each\n";
+  std::cerr << "evaluate: " << jobs << " jobs of " << fa::counted(threads, "thread") << " each\n";
   std::vector<pid_t> pids;
   for (int j = 1; j <= jobs; ++j) pids.push_back(spawnJob(jobArguments(a, j, jobs, threads)));
   int worst = 0;

@@ -16,8 +16,9 @@ const QColor kModelColours[] = {QColor(31, 119, 180), QColor(214, 39, 40), QColo
 const Qt::PenStyle kMethodStyles[] = {Qt::SolidLine, Qt::DashLine, Qt::DotLine, Qt::DashDotLine, Qt::DashDotDotLine};
 // The same styles as text, for the key: minus signs and no-break spaces, which a line never breaks
 // after (it may break after an en dash, even before a no-break space).
-const char* const kMethodGlyphs[] = {"\u2500\u2500\u2500", "\u2212\u00a0\u2212\u00a0\u2212", "\u00b7\u00a0\u00b7\u00a0\u00b7\u00a0\u00b7",
-                                     "\u2212\u00b7\u2212\u00b7", "\u2212\u00b7\u00b7\u2212\u00b7\u00b7"};
+const char* const kMethodGlyphs[] = {"\u2500\u2500\u2500", "\u2212\u00a0\u2212\u00a0\u2212",
+                                     "\u00b7\u00a0\u00b7\u00a0\u00b7\u00a0\u00b7", "\u2212\u00b7\u2212\u00b7",
+                                     "\u2212\u00b7\u00b7\u2212\u00b7\u00b7"};
 
 QCustomPlot* curvePlot(const QString& title, const QString& y) {
   auto* p = new QCustomPlot;
